@@ -1,0 +1,355 @@
+//! The command line: parses the arguments, runs the command, maps the outcome to the contract's
+//! exit codes (0 done, 1 input refused, 2 bad usage, 3 database or file unusable) and prints
+//! errors to stderr one line each, `file:line: message`.
+
+use crate::config::Config;
+use crate::gen::{self, GenOptions};
+use crate::import::{self, ImportOptions, ImportReport, Progress, Source};
+use crate::store::{Store, StoreError};
+use chrono::{DateTime, FixedOffset, Local};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "returns-dock",
+    version,
+    about = "The returns dock: receive, inspect and sign for returned parcels"
+)]
+pub struct Cli {
+    /// The database file [default: returns-dock.db in the working directory]
+    #[arg(long, global = true, env = "RETURNS_DOCK_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Station settings (TOML) [default: returns-dock.toml if present]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// The scanning station (the default)
+    Station {
+        #[arg(long, value_name = "ID")]
+        station: Option<String>,
+        #[arg(long, value_enum)]
+        lang: Option<Lang>,
+    },
+    /// A fresh demo database seeded from the sample data, then the station on it
+    Demo {
+        #[arg(long, value_enum)]
+        lang: Option<Lang>,
+    },
+    /// Load expected returns, the catalog or users from files
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Operators and supervisors
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
+    /// Deterministic synthetic expected returns and a matching catalog (FILE and FILE's
+    /// stem + .catalog.csv)
+    Gen {
+        #[arg(long, value_name = "N")]
+        returns: u64,
+        #[arg(long, value_name = "S", default_value_t = 1)]
+        seed: u64,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportWhat {
+    /// Expected returns (RMAs): CSV, TSV, JSON or JSON Lines; UTF-8 or GB18030
+    Returns(ImportArgs),
+    /// Products: SKU, name, barcodes, serialised, supplier, unit value
+    Catalog(ImportArgs),
+    /// Operators and supervisors: id, name, role, pin
+    Users(ImportArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Validate and report; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Load the valid rows; write the refused ones with their reason to FILE.rejected.csv
+    #[arg(long)]
+    pub skip_invalid: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UsersAction {
+    /// Add or update one user
+    Add {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "operator")]
+        role: String,
+        /// Required for a supervisor: 4 to 12 digits, stored only as a salted hash
+        #[arg(long)]
+        pin: Option<String>,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+/// Exit codes of the contract.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const REFUSED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const UNUSABLE: u8 = 3;
+}
+
+/// What went wrong, by exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// Input refused; the lines were printed already.
+    Refused,
+    Usage(String),
+    Unusable(String),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Unusable(e.to_string())
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(Failure::Refused) => ExitCode::from(exit::REFUSED),
+        Err(Failure::Usage(m)) => {
+            eprintln!("returns-dock: {m}");
+            ExitCode::from(exit::USAGE)
+        }
+        Err(Failure::Unusable(m)) => {
+            eprintln!("{m}");
+            ExitCode::from(exit::UNUSABLE)
+        }
+    }
+}
+
+fn now() -> DateTime<FixedOffset> {
+    Local::now().fixed_offset()
+}
+
+fn db_path(cli: &Cli) -> PathBuf {
+    cli.db.clone().unwrap_or_else(|| PathBuf::from("returns-dock.db"))
+}
+
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    let (config, _) = Config::load(cli.config.as_deref()).map_err(Failure::Unusable)?;
+    let command = cli.command.as_ref();
+    match command {
+        None | Some(Command::Station { .. }) => {
+            let store = Store::open(&db_path(&cli))?;
+            drop(store);
+            println!(
+                "station {}: the scanning screen is not part of this version yet; the database {} is ready",
+                config.station,
+                db_path(&cli).display()
+            );
+            Ok(())
+        }
+        Some(Command::Demo { .. }) => demo(&cli),
+        Some(Command::Import { what }) => {
+            let (args, kind) = match what {
+                ImportWhat::Returns(a) => (a, Kind::Returns),
+                ImportWhat::Catalog(a) => (a, Kind::Catalog),
+                ImportWhat::Users(a) => (a, Kind::Users),
+            };
+            let mut store = Store::open(&db_path(&cli))?;
+            let sources: Vec<Source> = args.files.iter().cloned().map(Source::File).collect();
+            let opts = ImportOptions {
+                dry_run: args.dry_run,
+                skip_invalid: args.skip_invalid,
+                now: now(),
+                progress: Progress::on_terminal(),
+            };
+            let report = kind.import(&mut store, &sources, &opts)?;
+            print_report(&report)
+        }
+        Some(Command::Users { action: UsersAction::Add { id, name, role, pin } }) => {
+            let mut store = Store::open(&db_path(&cli))?;
+            let opts = ImportOptions::new(now());
+            match import::users::add(&mut store, id, name, role, pin.as_deref(), &opts)? {
+                Ok(w) => {
+                    println!("user {id}: {}", format!("{w:?}").to_lowercase());
+                    Ok(())
+                }
+                Err(msgs) => {
+                    for m in msgs {
+                        eprintln!("users add: {m}");
+                    }
+                    Err(Failure::Refused)
+                }
+            }
+        }
+        Some(Command::Gen { returns, seed, out }) => gen_files(*returns, *seed, out),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Returns,
+    Catalog,
+    Users,
+}
+
+impl Kind {
+    fn import(
+        self,
+        store: &mut Store,
+        sources: &[Source],
+        opts: &ImportOptions,
+    ) -> Result<ImportReport, StoreError> {
+        match self {
+            Kind::Returns => import::returns::import(store, sources, opts),
+            Kind::Catalog => import::catalog::import(store, sources, opts),
+            Kind::Users => import::users::import(store, sources, opts),
+        }
+    }
+}
+
+/// Errors and warnings to stderr, details and the summary to stdout; exit 1 when anything
+/// was refused.
+fn print_report(report: &ImportReport) -> Result<(), Failure> {
+    let mut err = std::io::stderr().lock();
+    for p in &report.errors {
+        let _ = writeln!(err, "{p}");
+    }
+    for p in &report.warnings {
+        let _ = writeln!(err, "{p} (warning)");
+    }
+    let mut out = std::io::stdout().lock();
+    for d in report.details() {
+        let _ = writeln!(out, "{d}");
+    }
+    let _ = writeln!(out, "{}", report.summary());
+    if let Some(p) = report.errors.iter().find(|p| p.unusable) {
+        return Err(Failure::Unusable(format!("{}: nothing was imported", p.file)));
+    }
+    if report.errors.is_empty() || (report.committed && !report.dry_run) {
+        Ok(())
+    } else {
+        Err(Failure::Refused)
+    }
+}
+
+/// `FILE` and, beside it, `<stem>.catalog.csv`.
+pub fn catalog_path_for(out: &Path) -> PathBuf {
+    let stem = out.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "returns".into());
+    out.with_file_name(format!("{stem}.catalog.csv"))
+}
+
+fn gen_files(returns: u64, seed: u64, out: &Path) -> Result<(), Failure> {
+    let catalog = catalog_path_for(out);
+    let open = |p: &Path| {
+        std::fs::File::create(p)
+            .map(|f| std::io::BufWriter::with_capacity(1 << 20, f))
+            .map_err(|e| Failure::Unusable(format!("{}: cannot write: {e}", p.display())))
+    };
+    let (mut o, mut c) = (open(out)?, open(&catalog)?);
+    let summary = gen::generate(&GenOptions { returns, seed, max_lines: None }, &mut o, &mut c)
+        .and_then(|s| o.flush().and(c.flush()).map(|_| s))
+        .map_err(|e| Failure::Unusable(format!("{}: cannot write: {e}", out.display())))?;
+    println!(
+        "generated {} returns ({} lines) in {} and {} products in {} (seed {seed})",
+        summary.returns,
+        summary.lines,
+        out.display(),
+        summary.products,
+        catalog.display()
+    );
+    Ok(())
+}
+
+/// The sample data built into the program, so `demo` works from any directory.
+pub const DEMO_CATALOG: (&str, &[u8]) = ("data/catalog.csv", include_bytes!("../data/catalog.csv"));
+pub const DEMO_USERS: (&str, &[u8]) = ("data/users.csv", include_bytes!("../data/users.csv"));
+pub const DEMO_RETURNS: &[(&str, &[u8])] = &[
+    ("data/returns-taobao.csv", include_bytes!("../data/returns-taobao.csv")),
+    ("data/returns-amazon.tsv", include_bytes!("../data/returns-amazon.tsv")),
+    ("data/returns-shop.json", include_bytes!("../data/returns-shop.json")),
+];
+
+/// Seeds a demo database from the built-in sample. An existing file is replaced only when it
+/// is itself a demo database: a real one is never touched.
+pub fn seed_demo(path: &Path) -> Result<Vec<ImportReport>, Failure> {
+    if path.exists() {
+        let store = Store::open(path)?;
+        if store.meta("demo")?.as_deref() != Some("1") {
+            return Err(Failure::Unusable(format!(
+                "{}: exists and is not a demo database; it was left untouched (choose another --db)",
+                path.display()
+            )));
+        }
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(PathBuf::from(p));
+        }
+    }
+    let mut store = Store::open(path)?;
+    store.set_meta("demo", "1")?;
+    let opts = ImportOptions::new(now());
+    let embedded = |(name, bytes): (&'static str, &'static [u8])| Source::Embedded { name, bytes };
+    let mut reports = vec![
+        import::catalog::import(&mut store, &[embedded(DEMO_CATALOG)], &opts)?,
+        import::users::import(&mut store, &[embedded(DEMO_USERS)], &opts)?,
+    ];
+    let returns: Vec<Source> = DEMO_RETURNS.iter().map(|r| embedded(*r)).collect();
+    reports.push(import::returns::import(&mut store, &returns, &opts)?);
+    for r in &reports {
+        if !r.errors.is_empty() {
+            for p in &r.errors {
+                eprintln!("{p}");
+            }
+            return Err(Failure::Refused);
+        }
+    }
+    Ok(reports)
+}
+
+fn demo(cli: &Cli) -> Result<(), Failure> {
+    let path = cli.db.clone().unwrap_or_else(|| PathBuf::from("returns-dock-demo.db"));
+    let reports = seed_demo(&path)?;
+    for r in &reports {
+        println!("{}", r.summary());
+    }
+    println!(
+        "demo database ready: {} (sign in with badge OP-DEMO, supervisor OP-SUP1 PIN 2468)",
+        path.display()
+    );
+    println!(
+        "the scanning screen is not part of this version yet; try: returns-dock --db {} import returns FILE",
+        path.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! The trade's closed vocabularies: outcomes, grades, reasons, causes, departments,
+//! resolutions and roles. Each has the code used in files and barcodes and its words in
+//! English and Chinese, so the contract and the screens cannot drift apart.
+
+/// A closed list of codes with their words. `CODE` is what files and barcodes carry.
+pub trait Coded: Sized + Copy + 'static {
+    const ALL: &'static [Self];
+    fn code(self) -> &'static str;
+    fn en(self) -> &'static str;
+    fn zh(self) -> &'static str;
+
+    /// Reads a code, ignoring case and treating `-`, `_` and blanks alike.
+    fn from_code(text: &str) -> Option<Self> {
+        let key = fold(text);
+        Self::ALL.iter().copied().find(|c| fold(c.code()) == key)
+    }
+}
+
+fn fold(s: &str) -> String {
+    s.trim()
+        .chars()
+        .map(|c| match c {
+            '-' | ' ' => '_',
+            c => c.to_ascii_uppercase(),
+        })
+        .collect()
+}
+
+macro_rules! coded {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $code:literal, $en:literal, $zh:literal;)+ }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+        impl Coded for $name {
+            const ALL: &'static [Self] = &[$($name::$variant),+];
+            fn code(self) -> &'static str { match self { $($name::$variant => $code),+ } }
+            fn en(self) -> &'static str { match self { $($name::$variant => $en),+ } }
+            fn zh(self) -> &'static str { match self { $($name::$variant => $zh),+ } }
+        }
+    };
+}
+
+coded!(
+    /// What happens to one unit after inspection (export column `outcome`).
+    Outcome {
+        Accept => "accept", "Accept", "良品入库";
+        SecondHand => "second_hand", "Second-hand", "二手品";
+        Scrap => "scrap", "Scrap", "报废";
+        ReturnToSupplier => "return_to_supplier", "Return to supplier", "退供应商";
+        Refuse => "refuse", "Refuse", "拒收";
+    }
+);
+
+coded!(
+    /// The condition grade: A as new, B and C second-hand.
+    Grade {
+        A => "A", "A (as new)", "A (全新)";
+        B => "B", "B (light wear)", "B (轻微使用)";
+        C => "C", "C (worn)", "C (明显使用)";
+    }
+);
+
+coded!(
+    /// Why a unit got an outcome other than accept (CONTRACT section 4).
+    Reason {
+        WrongItem => "WRONG-ITEM", "Not the item of this order", "寄回商品非本订单商品";
+        Used => "USED", "Used, cannot be resold as new", "已使用,影响二次销售";
+        CustomerDamage => "CUSTOMER-DAMAGE", "Damaged by the customer", "人为损坏";
+        MissingParts => "MISSING-PARTS", "Parts or packaging missing", "配件/包装缺失";
+        OutsidePolicy => "OUTSIDE-POLICY", "Outside the return policy", "超出退货政策";
+        SerialMismatch => "SERIAL-MISMATCH", "Serial number does not match", "序列号不符";
+        SuspectedFraud => "SUSPECTED-FRAUD", "Suspected fraudulent return", "疑似欺诈退货";
+        Opened => "OPENED", "Opened", "已拆封";
+        Cosmetic => "COSMETIC", "Cosmetic flaw", "外观瑕疵";
+        Defective => "DEFECTIVE", "Does not work", "功能故障";
+        TransitDamage => "TRANSIT-DAMAGE", "Damaged in transit", "运输破损";
+        Expired => "EXPIRED", "Expired or near expiry", "过期/临期";
+        Other => "OTHER", "Other (note required)", "其他";
+    }
+);
+
+coded!(
+    /// Why the unit came back at all; feeds the weekly feedback sheet.
+    Cause {
+        ProductDefect => "PRODUCT-DEFECT", "Product defect", "产品质量问题";
+        TransitDamage => "TRANSIT-DAMAGE", "Damaged in transit", "运输破损";
+        WrongItemSent => "WRONG-ITEM-SENT", "We sent the wrong item", "仓库发错货";
+        MissingItemSent => "MISSING-ITEM-SENT", "We sent it incomplete", "仓库漏发";
+        NotAsDescribed => "NOT-AS-DESCRIBED", "Not as described", "与描述不符";
+        Service => "SERVICE", "Customer service promise", "客服承诺问题";
+        ChangedMind => "CHANGED-MIND", "Customer changed mind", "买家不想要了";
+        Fraud => "FRAUD", "Fraud", "欺诈";
+    }
+);
+
+coded!(
+    /// Who must act on a cause (the feedback sheet's grouping).
+    Department {
+        Product => "product", "Product / supply chain", "产品/供应链";
+        Warehouse => "warehouse", "Warehouse", "仓库";
+        ProductPage => "product_page", "Product page", "商品详情页";
+        CustomerService => "customer_service", "Customer service", "客服";
+        Customer => "customer", "Customer", "买家";
+    }
+);
+
+impl Cause {
+    pub fn department(self) -> Department {
+        match self {
+            Cause::ProductDefect => Department::Product,
+            Cause::TransitDamage | Cause::WrongItemSent | Cause::MissingItemSent => Department::Warehouse,
+            Cause::NotAsDescribed => Department::ProductPage,
+            Cause::Service => Department::CustomerService,
+            Cause::ChangedMind | Cause::Fraud => Department::Customer,
+        }
+    }
+
+    /// The cause suggested by the customer's stated reason, in Chinese or English, before any
+    /// inspection. The operator can change it.
+    pub fn from_customer_reason(reason: &str) -> Cause {
+        let r = reason.to_lowercase();
+        let has = |words: &[&str]| words.iter().any(|w| r.contains(w));
+        if has(&["质量", "故障", "坏", "defect", "broken", "not work", "doesn't work", "faulty"]) {
+            Cause::ProductDefect
+        } else if has(&["破损", "运输", "damaged in", "transit", "arrived damaged", "crushed"]) {
+            Cause::TransitDamage
+        } else if has(&["发错", "错发", "wrong item", "wrong size", "wrong colour", "wrong color"]) {
+            Cause::WrongItemSent
+        } else if has(&["少件", "漏发", "缺少", "missing", "incomplete"]) {
+            Cause::MissingItemSent
+        } else if has(&["不符", "描述", "not as described", "different from", "色差"]) {
+            Cause::NotAsDescribed
+        } else if has(&["客服", "承诺", "promised", "seller said"]) {
+            Cause::Service
+        } else {
+            Cause::ChangedMind
+        }
+    }
+}
+
+coded!(
+    /// What after-sales will do once the goods are back.
+    Resolution {
+        Refund => "refund", "Refund", "退款";
+        Exchange => "exchange", "Exchange", "换货";
+        Repair => "repair", "Repair", "维修";
+    }
+);
+
+impl Resolution {
+    /// Reads `refund`, `退款`, `退货退款`, `仅退款`, `Exchange`, `换货`, `维修` ...
+    pub fn parse(text: &str) -> Option<Resolution> {
+        let t = text.trim();
+        if let Some(r) = Resolution::from_code(t) {
+            return Some(r);
+        }
+        if t.contains("换") {
+            Some(Resolution::Exchange)
+        } else if t.contains("修") {
+            Some(Resolution::Repair)
+        } else if t.contains("退") {
+            Some(Resolution::Refund)
+        } else {
+            None
+        }
+    }
+}
+
+coded!(
+    /// Who may do what at a station.
+    Role {
+        Operator => "operator", "Operator", "验货员";
+        Supervisor => "supervisor", "Supervisor", "主管";
+    }
+);
+
+impl Role {
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::from_code(text).or(match text.trim() {
+            "操作员" | "验货员" | "收货员" => Some(Role::Operator),
+            "主管" | "组长" => Some(Role::Supervisor),
+            _ => None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_read_back_in_any_case_and_separator() {
+        assert_eq!(Reason::from_code("serial_mismatch"), Some(Reason::SerialMismatch));
+        assert_eq!(Reason::from_code("Customer-Damage"), Some(Reason::CustomerDamage));
+        assert_eq!(Outcome::from_code("RETURN-TO-SUPPLIER"), Some(Outcome::ReturnToSupplier));
+        for r in Reason::ALL {
+            assert_eq!(Reason::from_code(r.code()), Some(*r));
+            assert!(!r.zh().is_empty());
+        }
+    }
+
+    #[test]
+    fn every_cause_has_a_department() {
+        assert_eq!(Cause::ProductDefect.department(), Department::Product);
+        assert_eq!(Cause::MissingItemSent.department(), Department::Warehouse);
+        assert_eq!(Cause::NotAsDescribed.department(), Department::ProductPage);
+        assert_eq!(Cause::Service.department(), Department::CustomerService);
+        assert_eq!(Cause::Fraud.department(), Department::Customer);
+    }
+
+    #[test]
+    fn customer_reasons_suggest_causes() {
+        assert_eq!(Cause::from_customer_reason("质量问题"), Cause::ProductDefect);
+        assert_eq!(Cause::from_customer_reason("七天无理由退换货"), Cause::ChangedMind);
+        assert_eq!(Cause::from_customer_reason("Item arrived damaged in transit"), Cause::TransitDamage);
+        assert_eq!(Cause::from_customer_reason("卖家发错货"), Cause::WrongItemSent);
+        assert_eq!(Cause::from_customer_reason("与商品描述不符"), Cause::NotAsDescribed);
+    }
+
+    #[test]
+    fn resolutions_in_both_languages() {
+        assert_eq!(Resolution::parse("退货退款"), Some(Resolution::Refund));
+        assert_eq!(Resolution::parse("换货"), Some(Resolution::Exchange));
+        assert_eq!(Resolution::parse("Repair"), Some(Resolution::Repair));
+        assert_eq!(Resolution::parse("maybe"), None);
+    }
+}

@@ -1,0 +1,125 @@
+//! Importing the product catalog: SKU, name, barcodes, serialised or not, supplier, value.
+
+use super::check;
+use super::fields::{catalog as f, CATALOG};
+use super::rejected::Rejected;
+use super::source::Source;
+use super::{FileReport, ImportOptions, ImportReport, Problem};
+use crate::domain::text::printable;
+use crate::store::catalog::write_product;
+use crate::store::{ProductWrite, ProductWritten, Store, StoreError};
+use std::collections::HashMap;
+
+pub fn import(
+    store: &mut Store,
+    sources: &[Source],
+    opts: &ImportOptions,
+) -> Result<ImportReport, StoreError> {
+    super::run_import(store, sources, opts, "catalog", |conn, source, _import_id, opts, report| {
+        let display = source.display();
+        let mut file = FileReport { file: display.clone(), ..FileReport::default() };
+        let table = match source.open(CATALOG, &opts.progress) {
+            Ok(t) => t,
+            Err(p) => {
+                report.errors.push(p);
+                return Ok(file);
+            }
+        };
+        file.encoding = table.encoding.to_string();
+        file.format = table.format.to_string();
+        file.ignored_headers = table.ignored.clone();
+        let mut rejected = match (opts.skip_invalid && !opts.dry_run, source.path()) {
+            (true, Some(p)) => Rejected::create(p, CATALOG).ok(),
+            _ => None,
+        };
+        let mut seen_sku: HashMap<String, u64> = HashMap::new();
+        let mut seen_code: HashMap<String, (String, u64)> = HashMap::new();
+        for row in table.rows {
+            file.rows += 1;
+            let (row, result) = match row {
+                Err(p) => (None, Err(vec![p.message.clone()]).map_err(|m| (p.line, m))),
+                Ok(row) => {
+                    let r = validate(&row).map_err(|m| (Some(row.line), m));
+                    (Some(row), r)
+                }
+            };
+            let result = result.and_then(|p| {
+                let line = row.as_ref().map(|r| r.line).unwrap_or(0);
+                if let Some(first) = seen_sku.insert(p.sku.clone(), line) {
+                    return Err((
+                        Some(line),
+                        vec![format!("SKU {} is listed twice (first on line {first})", printable(&p.sku))],
+                    ));
+                }
+                for code in &p.barcodes {
+                    if let Some((other, l)) = seen_code.get(code).filter(|(o, _)| o != &p.sku) {
+                        return Err((
+                            Some(line),
+                            vec![format!(
+                                "barcode {code} is also given to SKU {} on line {l}",
+                                printable(other)
+                            )],
+                        ));
+                    }
+                    seen_code.insert(code.clone(), (p.sku.clone(), line));
+                }
+                Ok(p)
+            });
+            let written = match result {
+                Ok(p) => match write_product(conn, &p, opts.now)? {
+                    ProductWritten::BarcodeTaken { code, other_sku } => Err((
+                        row.as_ref().map(|r| r.line),
+                        vec![format!("barcode {code} already belongs to SKU {}", printable(&other_sku))],
+                    )),
+                    w => Ok(w),
+                },
+                Err(e) => Err(e),
+            };
+            match written {
+                Ok(ProductWritten::Created) => file.created += 1,
+                Ok(ProductWritten::Updated) => file.updated += 1,
+                Ok(_) => file.unchanged += 1,
+                Err((line, msgs)) => {
+                    file.refused += 1;
+                    file.refused_rows += 1;
+                    if let Some(r) = &mut rejected {
+                        let _ = r.write(row.as_ref(), line, &msgs.join("; "), CATALOG.len());
+                    }
+                    for m in msgs {
+                        report.errors.push(Problem::new(&display, line, m));
+                    }
+                }
+            }
+        }
+        if let Some(r) = rejected.filter(|r| r.rows > 0) {
+            file.rejected_file = r.finish().ok().map(|p| p.display().to_string());
+        }
+        Ok(file)
+    })
+}
+
+fn validate(row: &super::table::Row) -> Result<ProductWrite, Vec<String>> {
+    let mut errors = check::Errors::default();
+    let sku = errors.take(check::required_identifier("sku", row.get(f::SKU)));
+    let name = errors.take(
+        check::text("name", row.get(f::NAME)).and_then(|n| n.ok_or_else(|| "name is missing".to_string())),
+    );
+    let mut barcodes = Vec::new();
+    for code in check::split_list(row.get(f::BARCODES)) {
+        if let Some(Some(c)) = errors.take(check::barcode(code)) {
+            if !barcodes.contains(&c) {
+                barcodes.push(c);
+            }
+        }
+    }
+    let serialised =
+        errors.take(check::yes_no("serialised", row.get(f::SERIALISED))).flatten().unwrap_or(false);
+    let supplier = errors.take(check::text("supplier", row.get(f::SUPPLIER))).flatten();
+    let unit_value_cents = errors.take(check::amount("unit_value", row.get(f::UNIT_VALUE))).flatten();
+    match (sku, name) {
+        (Some(sku), Some(name)) if errors.is_empty() => {
+            Ok(ProductWrite { sku, name, barcodes, serialised, supplier, unit_value_cents })
+        }
+        _ => Err(errors.0),
+    }
+}

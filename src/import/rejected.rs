@@ -1,0 +1,53 @@
+//! `FILE.rejected.csv`: the refused rows with the reason, in the canonical columns, so the file
+//! can be corrected and imported again as it is (the two extra columns are ignored then).
+
+use super::table::{FieldSpec, Row};
+use std::path::{Path, PathBuf};
+
+pub struct Rejected {
+    path: PathBuf,
+    tmp: PathBuf,
+    writer: csv::Writer<std::fs::File>,
+    pub rows: u64,
+}
+
+impl Rejected {
+    pub fn create(source: &Path, fields: &[FieldSpec]) -> std::io::Result<Rejected> {
+        let mut name = source.as_os_str().to_owned();
+        name.push(".rejected.csv");
+        let path = PathBuf::from(name);
+        let mut tmp_name = path.as_os_str().to_owned();
+        tmp_name.push(".tmp");
+        let tmp = PathBuf::from(tmp_name);
+        let mut writer = csv::Writer::from_path(&tmp)?;
+        let mut header: Vec<&str> = fields.iter().map(|f| f.name).collect();
+        header.extend(["source_line", "refused_because"]);
+        writer.write_record(&header)?;
+        Ok(Rejected { path, tmp, writer, rows: 0 })
+    }
+
+    pub fn write(
+        &mut self,
+        row: Option<&Row>,
+        line: Option<u64>,
+        reason: &str,
+        width: usize,
+    ) -> std::io::Result<()> {
+        let mut record: Vec<String> = match row {
+            Some(r) => r.values.clone(),
+            None => vec![String::new(); width],
+        };
+        record.push(line.map(|l| l.to_string()).unwrap_or_default());
+        record.push(reason.to_string());
+        self.rows += 1;
+        self.writer.write_record(&record).map_err(std::io::Error::other)
+    }
+
+    /// Puts the file in place; returns its path.
+    pub fn finish(mut self) -> std::io::Result<PathBuf> {
+        self.writer.flush()?;
+        self.writer.get_ref().sync_all()?;
+        std::fs::rename(&self.tmp, &self.path)?;
+        Ok(self.path)
+    }
+}

@@ -1,0 +1,529 @@
+//! Tables in files: CSV or TSV (detected), a JSON array or JSON Lines, flat rows or returns with
+//! nested `lines`. Columns are found by header aliases; every value comes out cleaned of the
+//! guards Excel users put on long numbers.
+
+use super::decode::{self, TextEncoding};
+use super::{Problem, Progress};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+use unicode_normalization::UnicodeNormalization;
+
+/// A field a file may carry, with every header name that means it.
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub required: bool,
+}
+
+/// One row of a table: its values in the order of the field list, "" where absent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The line of the file where the row (or, in JSON, its object) starts.
+    pub line: u64,
+    /// In nested JSON, which item of the `lines` array (1-based).
+    pub item: Option<usize>,
+    pub values: Vec<String>,
+}
+
+impl Row {
+    pub fn get(&self, field: usize) -> &str {
+        &self.values[field]
+    }
+
+    /// Where the row is, for a message: `12` or `12 (item 2)`.
+    pub fn place(&self) -> String {
+        match self.item {
+            Some(i) => format!("{} (item {i})", self.line),
+            None => self.line.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv(u8),
+    Json,
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Format::Csv(b'\t') => f.write_str("TSV"),
+            Format::Csv(b';') => f.write_str("CSV (;)"),
+            Format::Csv(_) => f.write_str("CSV"),
+            Format::Json => f.write_str("JSON"),
+        }
+    }
+}
+
+/// An opened table: what was found about it, and its rows.
+pub struct Table {
+    pub encoding: TextEncoding,
+    pub format: Format,
+    /// Headers that mean nothing here, named in the summary.
+    pub ignored: Vec<String>,
+    pub rows: Box<dyn Iterator<Item = Result<Row, Problem>> + Send>,
+}
+
+/// A header as compared: NFKC, trimmed, case-folded, with blanks, `-`, `/` and `_` alike.
+pub fn header_key(h: &str) -> String {
+    let folded: String = h
+        .nfkc()
+        .collect::<String>()
+        .trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+        .to_lowercase();
+    let mut out = String::with_capacity(folded.len());
+    for c in folded.chars() {
+        let c = if matches!(c, ' ' | '-' | '/' | '_' | '\t') { '_' } else { c };
+        if !(c == '_' && out.ends_with('_')) {
+            out.push(c);
+        }
+    }
+    out.trim_matches('_').to_string()
+}
+
+/// A cell as meant: trimmed, without Excel's text guards (a leading `'`, a wrapping `="..."`)
+/// and without the tab some exports put before long numbers.
+pub fn clean_value(v: &str) -> String {
+    let t = v.trim();
+    let t = if let Some(inner) = t.strip_prefix("=\"").and_then(|r| r.strip_suffix('"')) {
+        inner
+    } else {
+        t.strip_prefix('\'').unwrap_or(t)
+    };
+    t.trim().to_string()
+}
+
+struct Aliases {
+    by_key: HashMap<String, usize>,
+}
+
+impl Aliases {
+    fn new(fields: &[FieldSpec]) -> Self {
+        let mut by_key = HashMap::new();
+        for (i, f) in fields.iter().enumerate() {
+            by_key.insert(header_key(f.name), i);
+            for a in f.aliases {
+                by_key.entry(header_key(a)).or_insert(i);
+            }
+        }
+        Aliases { by_key }
+    }
+
+    fn field(&self, header: &str) -> Option<usize> {
+        self.by_key.get(&header_key(header)).copied()
+    }
+}
+
+/// Opens `path` as a table of `fields`. The problems returned here concern the whole file
+/// (encoding, a missing required column); row problems come with the rows.
+pub fn open(
+    path: &Path,
+    display: &str,
+    fields: &'static [FieldSpec],
+    progress: &Progress,
+) -> Result<Table, Problem> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| Problem::unusable(display, format!("cannot open the file: {e}")))?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    progress.start(display, total);
+    let counted = Counted { inner: file, progress: progress.clone() };
+    let (reader, encoding) =
+        decode::text_reader(Box::new(counted)).map_err(|e| Problem::new(display, e.line(), e.to_string()))?;
+    from_reader(reader, encoding, path_hint(path), display, fields)
+}
+
+/// Counts the bytes read from a file, for the progress line.
+struct Counted<R> {
+    inner: R,
+    progress: Progress,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.advance(n as u64);
+        Ok(n)
+    }
+}
+
+/// The same for text already decoded elsewhere (the demo's embedded files, tests).
+pub fn from_bytes(
+    bytes: &'static [u8],
+    name_hint: &str,
+    display: &str,
+    fields: &'static [FieldSpec],
+) -> Result<Table, Problem> {
+    let (reader, encoding) = decode::text_reader(Box::new(std::io::Cursor::new(bytes)))
+        .map_err(|e| Problem::new(display, e.line(), e.to_string()))?;
+    from_reader(reader, encoding, extension_hint(name_hint), display, fields)
+}
+
+#[derive(Clone, Copy)]
+enum Hint {
+    Json,
+    Tsv,
+    None,
+}
+
+fn path_hint(path: &Path) -> Hint {
+    extension_hint(&path.to_string_lossy())
+}
+
+fn extension_hint(name: &str) -> Hint {
+    let lower = name.to_lowercase();
+    if lower.ends_with(".json") || lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+        Hint::Json
+    } else if lower.ends_with(".tsv") || lower.ends_with(".tab") {
+        Hint::Tsv
+    } else {
+        Hint::None
+    }
+}
+
+fn from_reader(
+    mut reader: Box<dyn Read + Send>,
+    encoding: TextEncoding,
+    hint: Hint,
+    display: &str,
+    fields: &'static [FieldSpec],
+) -> Result<Table, Problem> {
+    // Peek at the start to tell JSON from CSV and pick the delimiter.
+    let mut head = Vec::with_capacity(8192);
+    (&mut reader)
+        .take(8192)
+        .read_to_end(&mut head)
+        .map_err(|e| Problem::new(display, None, format!("cannot read the file: {e}")))?;
+    let first = head.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    let reader: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(head.clone()).chain(reader));
+    let is_json = matches!(hint, Hint::Json) || matches!(first, Some(b'[') | Some(b'{'));
+    if first.is_none() {
+        return Err(Problem::new(display, Some(1), "the file is empty"));
+    }
+    if is_json {
+        return json_table(reader, encoding, display, fields);
+    }
+    let header_line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let count = |c: u8| header_line.iter().filter(|&&b| b == c).count();
+    let delimiter = if matches!(hint, Hint::Tsv) || count(b'\t') > count(b',').max(count(b';')) {
+        b'\t'
+    } else if count(b';') > count(b',') {
+        b';'
+    } else {
+        b','
+    };
+    csv_table(reader, encoding, delimiter, display, fields)
+}
+
+fn csv_table(
+    reader: Box<dyn Read + Send>,
+    encoding: TextEncoding,
+    delimiter: u8,
+    display: &str,
+    fields: &'static [FieldSpec],
+) -> Result<Table, Problem> {
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(256 * 1024)
+        .from_reader(reader);
+    let mut header = csv::StringRecord::new();
+    let ok = csv.read_record(&mut header).map_err(|e| csv_problem(display, &e))?;
+    if !ok {
+        return Err(Problem::new(display, Some(1), "the file is empty"));
+    }
+    let aliases = Aliases::new(fields);
+    // For each field, the columns that carry it, in header order (exports repeat headers).
+    let mut columns: Vec<Vec<usize>> = vec![Vec::new(); fields.len()];
+    let mut ignored = Vec::new();
+    for (col, h) in header.iter().enumerate() {
+        match aliases.field(h) {
+            Some(f) => columns[f].push(col),
+            None if h.trim().is_empty() => {}
+            None => ignored.push(crate::domain::text::printable(h.trim())),
+        }
+    }
+    let missing: Vec<String> = fields
+        .iter()
+        .zip(&columns)
+        .filter(|(f, c)| f.required && c.is_empty())
+        .map(|(f, _)| format!("{} (accepted headers: {})", f.name, f.aliases.join(", ")))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Problem::new(display, Some(1), format!("no column for {}", missing.join("; "))));
+    }
+    let display = display.to_string();
+    let mut record = csv::ByteRecord::new();
+    let rows = std::iter::from_fn(move || loop {
+        match csv.read_byte_record(&mut record) {
+            Ok(false) => return None,
+            // An IO error (bad bytes) ends the file; a CSV shape error skips the record.
+            Err(e) => return Some(Err(csv_problem(&display, &e))),
+            Ok(true) => {
+                let line = record.position().map_or(0, |p| p.line());
+                if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+                    continue; // blank line
+                }
+                let mut values = vec![String::new(); columns.len()];
+                for (f, cols) in columns.iter().enumerate() {
+                    for &c in cols {
+                        let Some(raw) = record.get(c) else { continue };
+                        let text = match std::str::from_utf8(raw) {
+                            Ok(t) => t,
+                            Err(_) => {
+                                return Some(Err(Problem::new(
+                                    &display,
+                                    Some(line),
+                                    "not valid UTF-8 (the file mixes text encodings)",
+                                )))
+                            }
+                        };
+                        let v = clean_value(text);
+                        if !v.is_empty() {
+                            values[f] = v;
+                            break;
+                        }
+                    }
+                }
+                return Some(Ok(Row { line, item: None, values }));
+            }
+        }
+    });
+    Ok(Table { encoding, format: Format::Csv(delimiter), ignored, rows: Box::new(rows.fuse_after_io()) })
+}
+
+/// After an IO error (bad bytes) a CSV reader cannot go on meaningfully: stop there.
+trait FuseAfterIo: Iterator<Item = Result<Row, Problem>> + Sized {
+    fn fuse_after_io(self) -> Box<dyn Iterator<Item = Result<Row, Problem>> + Send>
+    where
+        Self: Send + 'static,
+    {
+        let mut done = false;
+        let mut inner = self;
+        Box::new(std::iter::from_fn(move || {
+            if done {
+                return None;
+            }
+            let next = inner.next();
+            if let Some(Err(p)) = &next {
+                if p.fatal {
+                    done = true;
+                }
+            }
+            next
+        }))
+    }
+}
+
+impl<I: Iterator<Item = Result<Row, Problem>>> FuseAfterIo for I {}
+
+fn csv_problem(display: &str, e: &csv::Error) -> Problem {
+    let line = e.position().map(|p| p.line());
+    match e.kind() {
+        csv::ErrorKind::Io(io) => {
+            let mut p = Problem::new(display, line, format!("cannot read the file: {io}"));
+            p.fatal = true;
+            p
+        }
+        csv::ErrorKind::Utf8 { .. } => {
+            Problem::new(display, line, "not valid UTF-8 (the file mixes text encodings)")
+        }
+        _ => Problem::new(display, line, format!("malformed CSV: {e}")),
+    }
+}
+
+/// JSON: an array of objects, or one object per line (JSON Lines). An object with a `lines`
+/// array is a return with its lines; each line becomes a row carrying the return's fields.
+fn json_table(
+    reader: Box<dyn Read + Send>,
+    encoding: TextEncoding,
+    display: &str,
+    fields: &'static [FieldSpec],
+) -> Result<Table, Problem> {
+    let text = decode::read_all(reader)
+        .map_err(|e| Problem::new(display, None, format!("cannot read the file: {e}")))?;
+    let values = json_values(&text).map_err(|(line, msg)| Problem::new(display, Some(line), msg))?;
+    let aliases = Aliases::new(fields);
+    let mut ignored: Vec<String> = Vec::new();
+    let mut rows = Vec::new();
+    for (line, value) in values {
+        let Value::Object(obj) = value else {
+            rows.push(Err(Problem::new(display, Some(line), "expected an object {...}")));
+            continue;
+        };
+        let mut base = vec![String::new(); fields.len()];
+        let mut nested: Option<Vec<Value>> = None;
+        let mut bad = None;
+        for (k, v) in obj {
+            if matches!(header_key(&k).as_str(), "lines" | "items" | "商品" | "明细") {
+                match v {
+                    Value::Array(items) => nested = Some(items),
+                    _ => bad = Some(format!("\"{k}\" must be an array of lines")),
+                }
+                continue;
+            }
+            put(&aliases, &mut base, &mut ignored, &k, &v, &mut bad);
+        }
+        if let Some(msg) = bad {
+            rows.push(Err(Problem::new(display, Some(line), msg)));
+            continue;
+        }
+        match nested {
+            None => rows.push(Ok(Row { line, item: None, values: base })),
+            Some(items) if items.is_empty() => {
+                rows.push(Err(Problem::new(display, Some(line), "the return has an empty \"lines\" array")))
+            }
+            Some(items) => {
+                for (i, item) in items.into_iter().enumerate() {
+                    let Value::Object(lo) = item else {
+                        rows.push(Err(Problem::new(
+                            display,
+                            Some(line),
+                            format!("item {}: expected an object", i + 1),
+                        )));
+                        continue;
+                    };
+                    let mut values = base.clone();
+                    let mut bad = None;
+                    for (k, v) in lo {
+                        put(&aliases, &mut values, &mut ignored, &k, &v, &mut bad);
+                    }
+                    rows.push(match bad {
+                        Some(msg) => Err(Problem::new(display, Some(line), format!("item {}: {msg}", i + 1))),
+                        None => Ok(Row { line, item: Some(i + 1), values }),
+                    });
+                }
+            }
+        }
+    }
+    Ok(Table { encoding, format: Format::Json, ignored, rows: Box::new(rows.into_iter()) })
+}
+
+fn put(
+    aliases: &Aliases,
+    values: &mut [String],
+    ignored: &mut Vec<String>,
+    key: &str,
+    v: &Value,
+    bad: &mut Option<String>,
+) {
+    let Some(f) = aliases.field(key) else {
+        let shown = crate::domain::text::printable(key);
+        if !ignored.contains(&shown) {
+            ignored.push(shown);
+        }
+        return;
+    };
+    let text = match v {
+        Value::Null => String::new(),
+        Value::String(s) => clean_value(s),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => clean_value(s),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(";"),
+        Value::Object(_) => {
+            *bad = Some(format!("\"{}\" must not be an object", crate::domain::text::printable(key)));
+            return;
+        }
+    };
+    if values[f].is_empty() {
+        values[f] = text;
+    }
+}
+
+/// Splits JSON text into its top-level values with the line each starts on: the elements of
+/// one array, or a stream of values (JSON Lines).
+fn json_values(text: &str) -> Result<Vec<(u64, Value)>, (u64, String)> {
+    let bytes = text.as_bytes();
+    let mut line = 1u64;
+    let mut pos = 0usize;
+    let skip_ws = |pos: &mut usize, line: &mut u64| {
+        while *pos < bytes.len() && bytes[*pos].is_ascii_whitespace() {
+            if bytes[*pos] == b'\n' {
+                *line += 1;
+            }
+            *pos += 1;
+        }
+    };
+    skip_ws(&mut pos, &mut line);
+    let in_array = bytes.get(pos) == Some(&b'[');
+    if in_array {
+        pos += 1;
+    }
+    let mut out = Vec::new();
+    loop {
+        skip_ws(&mut pos, &mut line);
+        if pos >= bytes.len() {
+            if in_array {
+                return Err((line, "the JSON array is not closed with ]".into()));
+            }
+            return Ok(out);
+        }
+        if in_array && bytes[pos] == b']' {
+            pos += 1;
+            skip_ws(&mut pos, &mut line);
+            return if pos < bytes.len() { Err((line, "text after the closing ]".into())) } else { Ok(out) };
+        }
+        let start_line = line;
+        let mut stream = serde_json::Deserializer::from_str(&text[pos..]).into_iter::<Value>();
+        match stream.next() {
+            Some(Ok(v)) => {
+                let end = pos + stream.byte_offset();
+                line += bytes[pos..end].iter().filter(|&&b| b == b'\n').count() as u64;
+                pos = end;
+                out.push((start_line, v));
+            }
+            Some(Err(e)) => return Err((start_line + e.line() as u64 - 1, format!("invalid JSON: {e}"))),
+            None => return Ok(out),
+        }
+        if in_array {
+            skip_ws(&mut pos, &mut line);
+            match bytes.get(pos) {
+                Some(b',') => pos += 1,
+                Some(b']') => {}
+                _ => return Err((line, "expected , or ] between array elements".into())),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_fold() {
+        assert_eq!(header_key(" Amazon RMA ID "), "amazon_rma_id");
+        assert_eq!(header_key("amazon-order-id"), "amazon_order_id");
+        assert_eq!(header_key("Tracking/ID"), "tracking_id");
+        assert_eq!(header_key("\u{feff}ＳＫＵ"), "sku");
+        assert_eq!(header_key("退款编号 "), "退款编号");
+    }
+
+    #[test]
+    fn excel_guards_come_off() {
+        assert_eq!(clean_value("'12345678901234567890"), "12345678901234567890");
+        assert_eq!(clean_value("\t12345678901234567890"), "12345678901234567890");
+        assert_eq!(clean_value("=\"000123\""), "000123");
+        assert_eq!(clean_value("  plain "), "plain");
+    }
+
+    #[test]
+    fn json_values_know_their_lines() {
+        let v = json_values("[\n {\"a\":1},\n\n {\"a\":2}\n]").unwrap();
+        assert_eq!(v.iter().map(|(l, _)| *l).collect::<Vec<_>>(), vec![2, 4]);
+        let v = json_values("{\"a\":1}\n{\"a\":2}\n").unwrap();
+        assert_eq!(v.iter().map(|(l, _)| *l).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(json_values("[\n{\"a\":1}\n{\"a\":2}]").unwrap_err().0, 3);
+        assert_eq!(json_values("{\"a\":1}\n{\"a\":}\n").unwrap_err().0, 2);
+    }
+}

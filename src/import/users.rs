@@ -1,0 +1,166 @@
+//! Importing operators and supervisors, and adding one from the command line. A PIN is stored
+//! only as a salted argon2id hash.
+
+use super::check;
+use super::fields::{users as f, USERS};
+use super::source::Source;
+use super::{FileReport, ImportOptions, ImportReport, Problem};
+use crate::domain::codes::{Coded, Role};
+use crate::domain::text::printable;
+use crate::store::users::{pin_hash, write_user};
+use crate::store::{Store, StoreError, UserWrite, UserWritten};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rusqlite::Connection;
+use std::collections::HashMap;
+
+pub fn import(
+    store: &mut Store,
+    sources: &[Source],
+    opts: &ImportOptions,
+) -> Result<ImportReport, StoreError> {
+    super::run_import(store, sources, opts, "users", |conn, source, _import_id, opts, report| {
+        let display = source.display();
+        let mut file = FileReport { file: display.clone(), ..FileReport::default() };
+        let table = match source.open(USERS, &opts.progress) {
+            Ok(t) => t,
+            Err(p) => {
+                report.errors.push(p);
+                return Ok(file);
+            }
+        };
+        file.encoding = table.encoding.to_string();
+        file.format = table.format.to_string();
+        file.ignored_headers = table.ignored.clone();
+        let mut seen: HashMap<String, u64> = HashMap::new();
+        for row in table.rows {
+            file.rows += 1;
+            let result = row.map_err(|p| (p.line, vec![p.message])).and_then(|row| {
+                let line = row.line;
+                let u = from_row(conn, &row).map_err(|m| (Some(line), m))?;
+                if let Some(first) = seen.insert(u.id.to_lowercase(), line) {
+                    return Err((
+                        Some(line),
+                        vec![format!("user {} is listed twice (first on line {first})", printable(&u.id))],
+                    ));
+                }
+                Ok(u)
+            });
+            match result {
+                Ok(u) => match write_user(conn, &u, opts.now)? {
+                    UserWritten::Created => file.created += 1,
+                    UserWritten::Updated => file.updated += 1,
+                    UserWritten::Unchanged => file.unchanged += 1,
+                },
+                Err((line, msgs)) => {
+                    file.refused += 1;
+                    file.refused_rows += 1;
+                    for m in msgs {
+                        report.errors.push(Problem::new(&display, line, m));
+                    }
+                }
+            }
+        }
+        Ok(file)
+    })
+}
+
+/// A user as given on the command line (`users add`), checked like a row of a file.
+pub fn add(
+    store: &mut Store,
+    id: &str,
+    name: &str,
+    role: &str,
+    pin: Option<&str>,
+    opts: &ImportOptions,
+) -> Result<Result<UserWritten, Vec<String>>, StoreError> {
+    let db = store.path().display().to_string();
+    let e = |err| crate::store::classify(&db, err);
+    let tx =
+        store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(e)?;
+    let mut values = vec![String::new(); USERS.len()];
+    values[f::ID] = id.to_string();
+    values[f::NAME] = name.to_string();
+    values[f::ROLE] = role.to_string();
+    values[f::PIN] = pin.unwrap_or("").to_string();
+    let row = super::table::Row { line: 0, item: None, values };
+    let u = match from_row(&tx, &row) {
+        Ok(u) => u,
+        Err(m) => return Ok(Err(m)),
+    };
+    let written = write_user(&tx, &u, opts.now).map_err(e)?;
+    if !opts.dry_run {
+        crate::store::audit(&tx, opts.now, None, None, "user", Some(&u.id), Some(u.role.code()))
+            .map_err(e)?;
+        tx.commit().map_err(e)?;
+    }
+    Ok(Ok(written))
+}
+
+fn from_row(conn: &Connection, row: &super::table::Row) -> Result<UserWrite, Vec<String>> {
+    let mut errors = Vec::new();
+    let id = check::required_identifier("id", row.get(f::ID)).map_err(|e| errors.push(e)).ok();
+    if let Some(id) = &id {
+        if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
+            errors.push(format!(
+                "id \"{}\" must be letters, digits, - _ or . (it is printed on a badge)",
+                printable(id)
+            ));
+        }
+    }
+    let name = check::text("name", row.get(f::NAME))
+        .and_then(|n| n.ok_or_else(|| "name is missing".to_string()))
+        .map_err(|e| errors.push(e))
+        .ok();
+    let role = match row.get(f::ROLE) {
+        "" => Some(Role::Operator),
+        r => Role::parse(r).or_else(|| {
+            errors.push(format!("role \"{}\" is not operator or supervisor", printable(r)));
+            None
+        }),
+    };
+    let active = check::yes_no("active", row.get(f::ACTIVE))
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten()
+        .unwrap_or(true);
+    let pin = row.get(f::PIN);
+    let given_hash = row.get(f::PIN_HASH);
+    if !pin.is_empty() && !(4..=12).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        errors.push("pin must be 4 to 12 digits".into());
+    }
+    if !given_hash.is_empty() && PasswordHash::new(given_hash).is_err() {
+        errors.push("pin_hash is not an argon2 hash string".into());
+    }
+    let (Some(id), Some(name), Some(role)) = (id, name, role) else { return Err(errors) };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let stored = pin_hash(conn, &id).map_err(|e| vec![e.to_string()])?;
+    let pin_hash = if !pin.is_empty() {
+        // The same PIN again keeps the stored hash, so a re-import changes nothing.
+        if stored.as_deref().is_some_and(|h| verify_pin(h, pin)) {
+            None
+        } else {
+            Some(hash_pin(pin))
+        }
+    } else if !given_hash.is_empty() {
+        Some(given_hash.to_string())
+    } else {
+        None
+    };
+    if role == Role::Supervisor && pin_hash.is_none() && stored.is_none() {
+        return Err(vec![format!("supervisor {} needs a pin (4 to 12 digits)", printable(&id))]);
+    }
+    Ok(UserWrite { id, name, role, pin_hash, active })
+}
+
+/// An argon2id hash with a random salt, as a PHC string.
+pub fn hash_pin(pin: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default().hash_password(pin.as_bytes(), &salt).map(|h| h.to_string()).unwrap_or_default()
+}
+
+pub fn verify_pin(hash: &str, pin: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(pin.as_bytes(), &h).is_ok())
+}

@@ -1,0 +1,15 @@
+//! returns-dock: the returns dock of an e-commerce warehouse.
+//!
+//! Data flows one way:
+//! - [`domain`]: pure types and rules (scan grammar, check digits, money, codes). No IO.
+//! - [`store`]: the only module that speaks SQL: opening, migrations, queries.
+//! - [`import`]: files in (CSV/TSV/JSON/JSON Lines, encodings, header aliases, validation).
+//! - [`gen`]: deterministic synthetic data for demos and benchmarks.
+//! - [`cli`]: the command line, which calls into the modules above.
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod gen;
+pub mod import;
+pub mod store;

@@ -1,0 +1,81 @@
+//! Products and their barcodes.
+
+use super::timestamp;
+use chrono::{DateTime, FixedOffset};
+use rusqlite::{params, Connection, OptionalExtension};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductWrite {
+    pub sku: String,
+    pub name: String,
+    /// Normalised codes: 14-digit GTINs, or other codes in upper case.
+    pub barcodes: Vec<String>,
+    pub serialised: bool,
+    pub supplier: Option<String>,
+    pub unit_value_cents: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProductWritten {
+    Created,
+    Updated,
+    Unchanged,
+    /// A barcode already identifies another product; nothing was written.
+    BarcodeTaken {
+        code: String,
+        other_sku: String,
+    },
+}
+
+pub fn write_product(
+    conn: &Connection,
+    p: &ProductWrite,
+    now: DateTime<FixedOffset>,
+) -> rusqlite::Result<ProductWritten> {
+    for code in &p.barcodes {
+        let owner: Option<String> = conn
+            .prepare_cached("SELECT sku FROM product_barcodes WHERE code = ?1")?
+            .query_row([code], |r| r.get(0))
+            .optional()?;
+        if let Some(other) = owner.filter(|o| o != &p.sku) {
+            return Ok(ProductWritten::BarcodeTaken { code: code.clone(), other_sku: other });
+        }
+    }
+    type Row = (String, bool, Option<String>, Option<i64>);
+    let existing: Option<Row> = conn
+        .prepare_cached("SELECT name, serialised, supplier, unit_value_cents FROM products WHERE sku = ?1")?
+        .query_row([&p.sku], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    let mut codes: Vec<String> = conn
+        .prepare_cached("SELECT code FROM product_barcodes WHERE sku = ?1 ORDER BY code")?
+        .query_map([&p.sku], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut wanted = p.barcodes.clone();
+    wanted.sort();
+    wanted.dedup();
+    codes.sort();
+    let same_fields = existing.as_ref().is_some_and(|(name, serialised, supplier, value)| {
+        name == &p.name
+            && *serialised == p.serialised
+            && supplier == &p.supplier
+            && value == &p.unit_value_cents
+    });
+    if same_fields && codes == wanted {
+        return Ok(ProductWritten::Unchanged);
+    }
+    let now = timestamp(now);
+    conn.prepare_cached(
+        "INSERT INTO products (sku, name, serialised, supplier, unit_value_cents, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (sku) DO UPDATE SET name = excluded.name, serialised = excluded.serialised,
+            supplier = excluded.supplier, unit_value_cents = excluded.unit_value_cents,
+            updated_at = excluded.updated_at",
+    )?
+    .execute(params![p.sku, p.name, p.serialised, p.supplier, p.unit_value_cents, now])?;
+    // A barcode dropped from the file is kept: old stock with the old label still comes back.
+    for code in wanted.iter().filter(|c| !codes.contains(c)) {
+        conn.prepare_cached("INSERT INTO product_barcodes (code, sku) VALUES (?1, ?2)")?
+            .execute(params![code, p.sku])?;
+    }
+    Ok(if existing.is_some() { ProductWritten::Updated } else { ProductWritten::Created })
+}

@@ -1,0 +1,254 @@
+//! The only module that speaks SQL. Opens the database file with the pragmas the dock relies on,
+//! migrates it forward, and refuses files it must not touch (not SQLite, damaged, newer).
+
+pub mod catalog;
+pub mod returns;
+pub mod users;
+
+pub use catalog::{ProductWrite, ProductWritten};
+pub use returns::{LineWrite, ReturnWrite, ReturnWritten};
+pub use users::{UserWrite, UserWritten};
+
+use chrono::{DateTime, FixedOffset};
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The migrations, in order. Index + 1 is the `user_version` a database has after it.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_init.sql")];
+
+/// The schema version this program writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// How long a writer waits for another station's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: not a returns-dock database (not an SQLite file); it was left untouched")]
+    NotSqlite { path: String },
+    #[error(
+        "{path}: the database file is damaged ({detail}); it was left untouched: restore it from a backup"
+    )]
+    Damaged { path: String, detail: String },
+    #[error("{path}: made by a newer returns-dock (schema version {found}; this program knows up to {known}); use the newer program")]
+    TooNew { path: String, found: u32, known: u32 },
+    #[error("{path}: the database is read-only ({detail})")]
+    ReadOnly { path: String, detail: String },
+    #[error("{path}: the database is locked by another program and stayed locked for {seconds} s")]
+    Busy { path: String, seconds: u64 },
+    #[error("{path}: the disk is full; nothing more can be recorded until space is freed")]
+    Full { path: String },
+    #[error("{path}: cannot open the database: {detail}")]
+    CannotOpen { path: String, detail: String },
+    #[error("{path}: database error: {source}")]
+    Sql { path: String, source: rusqlite::Error },
+}
+
+/// An open database. One per process (or per thread); SQLite and WAL let several stations
+/// share the file.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let shown = path.display().to_string();
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.is_dir() {
+                return Err(StoreError::CannotOpen { path: shown, detail: "it is a directory".into() });
+            }
+            if meta.len() > 0 {
+                let mut head = [0u8; 16];
+                let n = std::fs::File::open(path)
+                    .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+                    .map_err(|e| StoreError::CannotOpen { path: shown.clone(), detail: e.to_string() })?;
+                if n < 16 || &head != SQLITE_MAGIC {
+                    return Err(StoreError::NotSqlite { path: shown });
+                }
+            }
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(&shown, e))?;
+        let mut store = Store { conn, path: path.to_path_buf() };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// A private database in memory, for tests and benchmarks.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|e| classify(":memory:", e))?;
+        let mut store = Store { conn, path: PathBuf::from(":memory:") };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn configure(&self) -> Result<(), StoreError> {
+        self.conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| self.err(e))?;
+        // WAL lets stations read while one writes; FULL makes every commit durable before the
+        // screen confirms it.
+        let mode: String =
+            self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| self.err(e))?;
+        if mode != "wal" && mode != "memory" {
+            return Err(StoreError::CannotOpen {
+                path: self.shown(),
+                detail: format!("write-ahead logging could not be enabled (journal mode {mode})"),
+            });
+        }
+        self.conn
+            .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(|e| self.err(e))
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let found = self.schema_version()?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew { path: self.shown(), found, known: SCHEMA_VERSION });
+        }
+        if found == SCHEMA_VERSION {
+            return Ok(());
+        }
+        self.migrate_to(SCHEMA_VERSION)
+    }
+
+    /// Applies the migrations up to `target`, all in one transaction. Another process may be
+    /// migrating at the same moment: the version is read again once the write lock is held.
+    pub fn migrate_to(&mut self, target: u32) -> Result<(), StoreError> {
+        let shown = self.shown();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| classify(&shown, e))?;
+        let found: u32 =
+            tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| classify(&shown, e))?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew { path: shown, found, known: SCHEMA_VERSION });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().take(target as usize).skip(found as usize) {
+            tx.execute_batch(sql).map_err(|e| classify(&shown, e))?;
+            tx.pragma_update(None, "user_version", i as u32 + 1).map_err(|e| classify(&shown, e))?;
+        }
+        tx.commit().map_err(|e| classify(&shown, e))
+    }
+
+    /// `PRAGMA user_version`: 0 for a new file.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.err(e))
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn shown(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// Turns an SQLite error into what the user needs to hear about this file.
+    pub fn err(&self, e: rusqlite::Error) -> StoreError {
+        classify(&self.shown(), e)
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+}
+
+/// Appends to the audit log; returns the entry's id, which orders events.
+pub fn audit(
+    conn: &Connection,
+    at: DateTime<FixedOffset>,
+    station: Option<&str>,
+    actor: Option<&str>,
+    action: &str,
+    subject: Option<&str>,
+    detail: Option<&str>,
+) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO audit_log (at, station, actor, action, subject, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![timestamp(at), station, actor, action, subject, detail])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// How every time is written: RFC 3339 with milliseconds and the offset.
+pub fn timestamp(at: DateTime<FixedOffset>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+}
+
+pub fn classify(path: &str, e: rusqlite::Error) -> StoreError {
+    let path = path.to_string();
+    let detail = e.to_string();
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => StoreError::NotSqlite { path },
+        Some(ErrorCode::DatabaseCorrupt) => StoreError::Damaged { path, detail },
+        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path, detail },
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+            StoreError::Busy { path, seconds: BUSY_TIMEOUT.as_secs() }
+        }
+        Some(ErrorCode::DiskFull) => StoreError::Full { path },
+        Some(ErrorCode::CannotOpen) | Some(ErrorCode::PermissionDenied) => {
+            StoreError::CannotOpen { path, detail }
+        }
+        _ => StoreError::Sql { path, source: e },
+    }
+}
+
+/// FNV-1a, 64 bits: a content fingerprint that is stable across builds and platforms (the
+/// standard library's hasher is not), so re-importing an unchanged file finds it unchanged.
+#[derive(Clone, Copy)]
+pub struct Fingerprint(u64);
+
+impl Default for Fingerprint {
+    fn default() -> Self {
+        Fingerprint(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fingerprint {
+    pub fn add(&mut self, s: &str) {
+        for b in s.bytes().chain(std::iter::once(0x1f)) {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    pub fn add_opt(&mut self, s: Option<&str>) {
+        self.add(s.unwrap_or("\u{0}"));
+    }
+
+    pub fn value(self) -> i64 {
+        self.0 as i64
+    }
+}

@@ -1,0 +1,66 @@
+//! Operators and supervisors.
+
+use super::timestamp;
+use crate::domain::codes::{Coded, Role};
+use chrono::{DateTime, FixedOffset};
+use rusqlite::{params, Connection, OptionalExtension};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserWrite {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    /// The argon2 PHC string to store, or None to keep the stored one.
+    pub pin_hash: Option<String>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserWritten {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// The stored PIN hash of a user, to check a PIN against before hashing it anew.
+pub fn pin_hash(conn: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT pin_hash FROM users WHERE id = ?1")?
+        .query_row([id], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
+pub fn write_user(
+    conn: &Connection,
+    u: &UserWrite,
+    now: DateTime<FixedOffset>,
+) -> rusqlite::Result<UserWritten> {
+    let existing: Option<(String, String, Option<String>, bool)> = conn
+        .prepare_cached("SELECT name, role, pin_hash, active FROM users WHERE id = ?1")?
+        .query_row([&u.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    let now = timestamp(now);
+    match existing {
+        None => {
+            conn.prepare_cached(
+                "INSERT INTO users (id, name, role, pin_hash, active, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+            )?
+            .execute(params![u.id, u.name, u.role.code(), u.pin_hash, u.active, now])?;
+            Ok(UserWritten::Created)
+        }
+        Some((name, role, hash, active)) => {
+            let new_hash = u.pin_hash.clone().or(hash.clone());
+            if name == u.name && role == u.role.code() && hash == new_hash && active == u.active {
+                return Ok(UserWritten::Unchanged);
+            }
+            conn.prepare_cached(
+                "UPDATE users SET name = ?2, role = ?3, pin_hash = ?4, active = ?5, updated_at = ?6
+                 WHERE id = ?1",
+            )?
+            .execute(params![u.id, u.name, u.role.code(), new_hash, u.active, now])?;
+            Ok(UserWritten::Updated)
+        }
+    }
+}
