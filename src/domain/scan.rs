@@ -370,3 +370,105 @@ mod tests {
         assert_eq!(kind("退款123"), ScanKind::NotAscii);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::domain::gtin::gs1_check_digit;
+    use proptest::prelude::*;
+
+    fn with_check(body: &str) -> String {
+        format!("{body}{}", gs1_check_digit(body.as_bytes()))
+    }
+
+    /// A body of 7, 11, 12 or 13 digits: with its check digit, an EAN-8, UPC-A, EAN-13, GTIN-14.
+    fn gtin_body() -> impl Strategy<Value = String> {
+        prop_oneof!["[0-9]{7}".prop_map(String::from), "[0-9]{11}", "[0-9]{12}", "[0-9]{13}"]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn no_input_panics(raw in any::<String>()) {
+            let _ = parse(&raw);
+        }
+
+        #[test]
+        fn no_scanner_like_input_panics(raw in "(\\]C1|\\]E0|<GS>|\u{1d}|[0-9A-Za-z()\\-\r\n\t ]){0,60}") {
+            let _ = parse(&raw);
+        }
+
+        #[test]
+        fn normalising_twice_changes_nothing(raw in any::<String>()) {
+            let once = normalise(&raw);
+            prop_assert_eq!(normalise(&once), once);
+        }
+
+        #[test]
+        fn normalising_scanner_text_twice_changes_nothing(raw in "(\\]C1|\\]d2|<gs>|<GS>|\u{1d}|\u{1b}|[0-9A-Z\r\n ]){0,40}") {
+            let once = normalise(&raw);
+            prop_assert_eq!(normalise(&once), once);
+        }
+
+        #[test]
+        fn a_valid_gtin_is_read_as_one(body in gtin_body()) {
+            let code = with_check(&body);
+            prop_assert!(Gtin::parse(&code).is_ok());
+            if code.len() != 8 {
+                let is_gtin = matches!(parse(&code).kind, ScanKind::Gtin { .. });
+                prop_assert!(is_gtin, "{}", code);
+            }
+        }
+
+        #[test]
+        fn a_valid_gtin_with_one_digit_changed_is_refused(body in gtin_body(), pos in any::<prop::sample::Index>(), delta in 1u8..10) {
+            let code = with_check(&body);
+            let i = pos.index(code.len());
+            let mut bytes = code.into_bytes();
+            bytes[i] = b'0' + (bytes[i] - b'0' + delta) % 10;
+            let changed = String::from_utf8(bytes).unwrap();
+            let refused = matches!(Gtin::parse(&changed), Err(GtinError::CheckDigit { .. }));
+            prop_assert!(refused, "{}", changed);
+            if changed.len() > 8 {
+                let bad = matches!(parse(&changed).kind, ScanKind::BadGtin { .. });
+                prop_assert!(bad, "{}", changed);
+            }
+        }
+
+        #[test]
+        fn gs1_strings_round_trip(gtin_body in "[0-9]{13}", lot in "[A-Z0-9]{1,20}", serial in "[A-Z0-9]{1,20}", y in 20u32..40, m in 1u32..13, d in 1u32..29) {
+            let gtin = with_check(&gtin_body);
+            let date = format!("{y:02}{m:02}{d:02}");
+            let raw = format!("]C101{gtin}10{lot}\u{1d}17{date}21{serial}");
+            match parse(&raw).kind {
+                ScanKind::Gs1(e) => {
+                    prop_assert_eq!(e.gtin().map(|g| g.as_str().to_string()), Some(gtin));
+                    prop_assert_eq!(e.lot(), Some(lot.as_str()));
+                    prop_assert_eq!(e.serial(), Some(serial.as_str()));
+                    prop_assert_eq!(e.expiry(), chrono::NaiveDate::from_ymd_opt(2000 + y as i32, m, d));
+                }
+                other => prop_assert!(false, "{:?}", other),
+            }
+        }
+
+        #[test]
+        fn s10_with_one_digit_changed_is_refused(digits in "[0-9]{8}", pos in 0usize..8, delta in 1u8..10) {
+            const W: [u32; 8] = [8, 6, 4, 2, 3, 5, 9, 7];
+            let sum_of = |d: &[u8]| d.iter().zip(W).map(|(b, w)| u32::from(b - b'0') * w).sum::<u32>() % 11;
+            let sum = sum_of(digits.as_bytes());
+            let check = match 11 - sum { 10 => 0, 11 => 5, c => c };
+            let valid = format!("EA{digits}{check}CN");
+            prop_assert_eq!(parse(&valid).kind, ScanKind::Tracking(Carrier::Post(*b"CN")));
+            let mut b = valid.into_bytes();
+            b[2 + pos] = b'0' + (b[2 + pos] - b'0' + delta) % 10;
+            let changed_sum = sum_of(&b[2..10]);
+            let changed = String::from_utf8(b).unwrap();
+            let bad = matches!(parse(&changed).kind, ScanKind::BadS10 { .. });
+            // S10 maps both remainder 0 and remainder 6 to check digit 5: that one swap is the
+            // only single-digit change the standard itself cannot see.
+            let blind_spot = [sum, changed_sum] == [0, 6] || [sum, changed_sum] == [6, 0];
+            prop_assert!(bad || blind_spot, "{}", changed);
+        }
+    }
+}

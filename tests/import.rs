@@ -1,0 +1,544 @@
+//! The database and the imports, through the library: what lands in the tables, what is
+//! refused and with which message, and what never changes.
+
+use chrono::{DateTime, FixedOffset};
+use encoding_rs::GB18030;
+use returns_dock::import::fields::RETURNS;
+use returns_dock::import::{self, ImportOptions, ImportReport, Source};
+use returns_dock::store::{Store, StoreError, SCHEMA_VERSION};
+use rusqlite::params;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+fn now() -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339("2026-11-22T10:00:00+08:00").unwrap()
+}
+
+struct Dock {
+    dir: TempDir,
+    store: Store,
+}
+
+impl Dock {
+    fn new() -> Dock {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("dock.db")).unwrap();
+        Dock { dir, store }
+    }
+
+    fn file(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    fn returns(&mut self, paths: &[&Path]) -> ImportReport {
+        self.returns_with(paths, ImportOptions::new(now()))
+    }
+
+    fn returns_with(&mut self, paths: &[&Path], opts: ImportOptions) -> ImportReport {
+        let sources: Vec<Source> = paths.iter().map(|p| Source::File(p.to_path_buf())).collect();
+        import::returns::import(&mut self.store, &sources, &opts).unwrap()
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        self.store.conn().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    fn text(&self, sql: &str) -> String {
+        self.store.conn().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// The messages as a user who ran the import from the folder would see them.
+    fn messages(&self, report: &ImportReport) -> Vec<String> {
+        let prefix = format!("{}/", self.dir.path().display());
+        report.errors.iter().chain(&report.warnings).map(|p| p.to_string().replace(&prefix, "")).collect()
+    }
+}
+
+const CANONICAL: &str = "rma_no,order_no,tracking_no,carrier,customer,phone,reason,resolution,created_at,sku,barcode,title,qty,serials,unit_value\n\
+R-1,O-1,SF1234567890123,顺丰速运,张三,13812345678,质量问题,refund,2026-11-20 14:30:00,SKU-A,4006381333931,蓝牙耳机,1,SN-1,199.00\n\
+R-1,O-1,SF1234567890123,顺丰速运,张三,13812345678,质量问题,refund,2026-11-20 14:30:00,SKU-B,,数据线,2,,29.9\n\
+R-2,O-2,SF1234567890123,顺丰速运,张三,13812345678,不想要了,exchange,2026-11-20T06:30:00+00:00,SKU-C,,T恤,1,,79\n";
+
+fn assert_canonical_loaded(d: &Dock) {
+    assert_eq!(d.count("SELECT count(*) FROM returns"), 2);
+    assert_eq!(d.count("SELECT count(*) FROM return_lines"), 3);
+    assert_eq!(d.count("SELECT sum(qty) FROM return_lines"), 4);
+    assert_eq!(d.count("SELECT unit_value_cents FROM return_lines WHERE sku = 'SKU-B'"), 2990);
+    assert_eq!(d.text("SELECT barcode FROM return_lines WHERE sku = 'SKU-A'"), "04006381333931");
+    assert_eq!(d.text("SELECT serials FROM return_lines WHERE sku = 'SKU-A'"), "SN-1");
+    assert_eq!(d.text("SELECT customer FROM returns WHERE rma_no = 'R-1'"), "张三");
+    assert_eq!(d.text("SELECT requested_at FROM returns WHERE rma_no = 'R-1'"), "2026-11-20T14:30:00+08:00");
+    assert_eq!(d.text("SELECT requested_at FROM returns WHERE rma_no = 'R-2'"), "2026-11-20T06:30:00+00:00");
+    assert_eq!(d.text("SELECT resolution FROM returns WHERE rma_no = 'R-2'"), "exchange");
+    // Two RMAs in one box: one tracking number.
+    assert_eq!(d.count("SELECT count(*) FROM returns WHERE tracking_key = 'SF1234567890123'"), 2);
+}
+
+#[test]
+fn migrates_a_new_file_and_refuses_a_newer_one() {
+    let d = Dock::new();
+    assert_eq!(d.store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(d.text("PRAGMA journal_mode"), "wal");
+    assert_eq!(d.count("PRAGMA foreign_keys"), 1);
+    assert_eq!(d.count("PRAGMA synchronous"), 2, "FULL");
+    let path = d.dir.path().join("dock.db");
+    d.store.conn().pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+    drop(d.store);
+    let err = Store::open(&path).err().unwrap();
+    assert!(matches!(err, StoreError::TooNew { found, .. } if found == SCHEMA_VERSION + 1), "{err}");
+    assert!(err.to_string().contains("newer returns-dock"));
+}
+
+#[test]
+fn a_database_at_the_first_schema_migrates_and_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(include_str!("../migrations/0001_init.sql")).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO users (id, name, role, created_at, updated_at) VALUES ('U1', 'Old', 'operator', 'x', 'x')",
+            [],
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let name: String =
+        store.conn().query_row("SELECT name FROM users WHERE id = 'u1'", [], |r| r.get(0)).unwrap();
+    assert_eq!(name, "Old", "ids are case-insensitive, data kept");
+}
+
+#[test]
+fn a_file_that_is_not_sqlite_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.db");
+    std::fs::write(&path, "shopping list\n").unwrap();
+    let err = Store::open(&path).err().unwrap();
+    assert!(matches!(err, StoreError::NotSqlite { .. }), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "shopping list\n");
+    assert!(!dir.path().join("notes.db-wal").exists());
+}
+
+#[test]
+fn a_damaged_database_is_reported_not_recreated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dock.db");
+    drop(Store::open(&path).unwrap());
+    let mut bytes = std::fs::read(&path).unwrap();
+    for b in bytes.iter_mut().skip(100).take(4000) {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let err = Store::open(&path).err().expect("damaged file must not open cleanly");
+    assert!(matches!(err, StoreError::Damaged { .. } | StoreError::NotSqlite { .. }), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "the evidence is untouched");
+}
+
+#[test]
+fn the_audit_log_refuses_update_and_delete() {
+    let d = Dock::new();
+    returns_dock::store::audit(d.store.conn(), now(), Some("ST01"), Some("U1"), "sign", Some("P1"), None)
+        .unwrap();
+    let upd = d.store.conn().execute("UPDATE audit_log SET action = 'nothing'", []);
+    assert!(upd.unwrap_err().to_string().contains("append-only"));
+    let del = d.store.conn().execute("DELETE FROM audit_log", []);
+    assert!(del.unwrap_err().to_string().contains("append-only"));
+    assert_eq!(d.count("SELECT count(*) FROM audit_log WHERE action = 'sign'"), 1);
+}
+
+#[test]
+fn csv_utf8_loads_every_field() {
+    let mut d = Dock::new();
+    let f = d.file("r.csv", CANONICAL);
+    let r = d.returns(&[&f]);
+    assert!(r.errors.is_empty(), "{:?}", d.messages(&r));
+    assert!(r.committed);
+    assert_eq!((r.files[0].created, r.files[0].rows), (2, 3));
+    assert_canonical_loaded(&d);
+}
+
+#[test]
+fn the_same_data_in_every_format_and_encoding_loads_the_same() {
+    let tsv = CANONICAL.replace(',', "\t");
+    let mut bom = vec![0xEF, 0xBB, 0xBF];
+    bom.extend_from_slice(CANONICAL.as_bytes());
+    let gb = GB18030.encode(CANONICAL).0.into_owned();
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(tsv.encode_utf16().flat_map(|u| u.to_le_bytes()));
+    let nested = r#"[
+  {"rma_no": "R-1", "order_no": "O-1", "tracking_no": "SF1234567890123", "carrier": "顺丰速运",
+   "customer": "张三", "phone": "13812345678", "reason": "质量问题", "resolution": "refund",
+   "created_at": "2026-11-20 14:30:00",
+   "lines": [
+     {"sku": "SKU-A", "barcode": "4006381333931", "title": "蓝牙耳机", "qty": 1, "serials": ["SN-1"], "unit_value": 199.00},
+     {"sku": "SKU-B", "title": "数据线", "qty": 2, "unit_value": "29.9"}
+   ]},
+  {"rma_no": "R-2", "order_no": "O-2", "tracking_no": "SF1234567890123", "carrier": "顺丰速运",
+   "customer": "张三", "phone": "13812345678", "reason": "不想要了", "resolution": "exchange",
+   "created_at": "2026-11-20T06:30:00+00:00",
+   "lines": [{"sku": "SKU-C", "title": "T恤", "qty": 1, "unit_value": 79}]}
+]"#;
+    let mut rdr = csv::Reader::from_reader(CANONICAL.as_bytes());
+    let headers = rdr.headers().unwrap().clone();
+    let jsonl: String = rdr
+        .records()
+        .map(|rec| {
+            let obj: serde_json::Map<String, serde_json::Value> = headers
+                .iter()
+                .zip(rec.unwrap().iter())
+                .map(|(h, v)| (h.to_string(), serde_json::Value::String(v.to_string())))
+                .collect();
+            serde_json::to_string(&obj).unwrap() + "\n"
+        })
+        .collect();
+    let cases: Vec<(&str, Vec<u8>, &str, &str)> = vec![
+        ("r.tsv", tsv.clone().into_bytes(), "TSV", "UTF-8"),
+        ("r.csv", bom, "CSV", "UTF-8 with BOM"),
+        ("r.csv", gb, "CSV", "GB18030"),
+        ("r.txt", utf16, "TSV", "UTF-16LE"),
+        ("r.json", nested.as_bytes().to_vec(), "JSON", "UTF-8"),
+        ("r.jsonl", jsonl.into_bytes(), "JSON", "UTF-8"),
+    ];
+    for (name, bytes, format, encoding) in cases {
+        let mut d = Dock::new();
+        let f = d.file(name, &bytes);
+        let r = d.returns(&[&f]);
+        assert!(r.errors.is_empty(), "{format} {encoding}: {:?}", d.messages(&r));
+        assert_eq!((r.files[0].format.as_str(), r.files[0].encoding.as_str()), (format, encoding));
+        assert_canonical_loaded(&d);
+    }
+}
+
+#[test]
+fn every_alias_of_every_field_is_understood() {
+    let samples = [
+        "R-9",
+        "O-9",
+        "YT1234567890123",
+        "圆通",
+        "王五",
+        "13900000000",
+        "质量问题",
+        "维修",
+        "2026-11-01 08:00:00",
+        "SKU-Z",
+        "96385074",
+        "保温杯",
+        "3",
+        "S1;S2",
+        "12.50",
+    ];
+    let check = |d: &Dock| {
+        assert_eq!(d.text("SELECT rma_no FROM returns"), "R-9");
+        assert_eq!(d.text("SELECT order_no FROM returns"), "O-9");
+        assert_eq!(d.text("SELECT tracking_no FROM returns"), "YT1234567890123");
+        assert_eq!(d.text("SELECT carrier FROM returns"), "圆通");
+        assert_eq!(d.text("SELECT customer FROM returns"), "王五");
+        assert_eq!(d.text("SELECT phone FROM returns"), "13900000000");
+        assert_eq!(d.text("SELECT reason FROM returns"), "质量问题");
+        assert_eq!(d.text("SELECT resolution FROM returns"), "repair");
+        assert_eq!(d.text("SELECT requested_at FROM returns"), "2026-11-01T08:00:00+08:00");
+        assert_eq!(d.text("SELECT sku FROM return_lines"), "SKU-Z");
+        assert_eq!(d.text("SELECT barcode FROM return_lines"), "00000096385074");
+        assert_eq!(d.text("SELECT title FROM return_lines"), "保温杯");
+        assert_eq!(d.count("SELECT qty FROM return_lines"), 3);
+        assert_eq!(d.text("SELECT serials FROM return_lines"), "S1;S2");
+        assert_eq!(d.count("SELECT unit_value_cents FROM return_lines"), 1250);
+    };
+    for (field_index, field) in RETURNS.iter().enumerate() {
+        for alias in std::iter::once(&field.name).chain(field.aliases.iter()) {
+            let headers: Vec<String> = RETURNS
+                .iter()
+                .enumerate()
+                .map(|(i, f)| if i == field_index { alias.to_string() } else { f.name.to_string() })
+                .collect();
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(&headers).unwrap();
+            w.write_record(samples).unwrap();
+            let mut d = Dock::new();
+            let f = d.file("a.csv", w.into_inner().unwrap());
+            let r = d.returns(&[&f]);
+            assert!(r.errors.is_empty(), "alias {alias} of {}: {:?}", field.name, d.messages(&r));
+            assert!(r.files[0].ignored_headers.is_empty(), "alias {alias} ignored");
+            check(&d);
+        }
+    }
+}
+
+#[test]
+fn the_taobao_and_amazon_samples_load_with_their_quirks() {
+    let mut d = Dock::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tb = root.join("data/returns-taobao.csv");
+    let am = root.join("data/returns-amazon.tsv");
+    let r = d.returns(&[&tb, &am]);
+    assert!(r.errors.is_empty(), "{:?}", d.messages(&r));
+    assert_eq!(r.files[0].encoding, "GB18030");
+    assert_eq!(r.files[1].format, "TSV");
+    assert!(r.files[0].ignored_headers.contains(&"支付宝交易号".to_string()));
+    // Excel's guards are gone: no leading quote or tab on the long numbers.
+    assert_eq!(d.count("SELECT count(*) FROM returns WHERE rma_no LIKE '''%' OR order_no LIKE '\t%'"), 0);
+    assert_eq!(
+        d.text("SELECT order_no FROM returns WHERE rma_no = '268800000000000'"),
+        "4012345678901230000"
+    );
+    assert_eq!(d.text("SELECT tracking_no FROM returns WHERE rma_no = '268800000000000'"), "SF1400000000101");
+    // Amazon: the RMA ID column, StandardRefund/Replacement, one RMA with two items.
+    assert_eq!(d.text("SELECT resolution FROM returns WHERE rma_no = 'DcW2nV8kRMA'"), "exchange");
+    assert_eq!(
+        d.count("SELECT count(*) FROM return_lines l JOIN returns r ON r.id = l.return_id WHERE r.rma_no = 'DmP2cK5tRMA'"),
+        2
+    );
+}
+
+fn refused(d: &mut Dock, body: &str) -> Vec<String> {
+    let f = d.file("bad.csv", body);
+    let r = d.returns(&[&f]);
+    assert!(!r.committed, "a refused row loads nothing");
+    assert_eq!(d.count("SELECT count(*) FROM returns"), 0);
+    d.messages(&r)
+}
+
+#[test]
+fn each_refusal_names_file_line_and_reason() {
+    let mut d = Dock::new();
+    let h = "rma_no,order_no,sku,qty,unit_value,created_at\n";
+    let cases = [
+        ("R1,,S1,1,,\n", "bad.csv:2: order_no is missing"),
+        ("R1,O1,,1,,\n", "bad.csv:2: sku is missing"),
+        ("R1,O1,S1,1.5,,\n", "bad.csv:2: quantity \"1.5\" is not a whole number"),
+        ("R1,O1,S1,-2,,\n", "bad.csv:2: quantity -2 must be at least 1"),
+        ("R1,O1,S1,two,,\n", "bad.csv:2: quantity \"two\" is not a positive whole number"),
+        ("R1,O1,S1,1,12.345,\n", "bad.csv:2: unit_value \"12.345\" has more than two decimals"),
+        ("R1,O1,S1,1,abc,\n", "bad.csv:2: unit_value \"abc\" is not an amount"),
+        ("R1,O1,S1,1,,2026-02-30\n", "bad.csv:2: date \"2026-02-30\" is not a date"),
+        ("R1,O1,S1,1,,\nR1,O1,S1,2,,\n", "bad.csv:3: duplicate line: RMA R1 already lists SKU S1 on line 2"),
+        ("R1,O1,S1,1,,\nR1,O2,S2,1,,\n", "bad.csv:3: RMA R1 has order_no O1 on line 2 but O2 here"),
+    ];
+    for (rows, expected) in cases {
+        let msgs = refused(&mut d, &format!("{h}{rows}"));
+        assert!(msgs.iter().any(|m| m.starts_with(expected)), "expected {expected:?} in {msgs:?}");
+    }
+    let msgs = refused(&mut d, "order_no,sku\nO1,S1\n");
+    assert!(msgs[0].starts_with("bad.csv:1: no column for rma_no"), "{msgs:?}");
+    let msgs = refused(&mut d, "");
+    assert_eq!(msgs, vec!["bad.csv:1: the file is empty"]);
+}
+
+#[test]
+fn every_error_is_listed_not_just_the_first() {
+    let mut d = Dock::new();
+    let msgs = refused(&mut d, "rma_no,order_no,sku,qty\nR1,O1,S1,0\nR2,O2,,1\nR3,O3,S3,x\n");
+    assert_eq!(msgs.len(), 3, "{msgs:?}");
+    assert!(
+        msgs[0].starts_with("bad.csv:2:")
+            && msgs[1].starts_with("bad.csv:3:")
+            && msgs[2].starts_with("bad.csv:4:")
+    );
+}
+
+#[test]
+fn an_unknown_encoding_is_refused_with_its_line() {
+    let mut d = Dock::new();
+    let mut bytes = b"rma_no,order_no,sku\nR1,O1,S1\n".to_vec();
+    bytes.extend_from_slice(&[b'R', b'2', b',', 0x81, 0x20, 0xFF, b'\n']);
+    let f = d.file("weird.csv", &bytes);
+    let r = d.returns(&[&f]);
+    assert!(!r.committed);
+    let msgs = d.messages(&r);
+    assert!(msgs[0].starts_with("weird.csv:3: unknown text encoding"), "{msgs:?}");
+}
+
+#[test]
+fn reimporting_the_same_file_changes_nothing() {
+    let mut d = Dock::new();
+    let f = d.file("r.csv", CANONICAL);
+    d.returns(&[&f]);
+    let before: String = d.text("SELECT group_concat(updated_at || content_hash) FROM returns");
+    let r = d.returns(&[&f]);
+    assert_eq!((r.files[0].created, r.files[0].updated, r.files[0].unchanged), (0, 0, 2));
+    assert_eq!(d.text("SELECT group_concat(updated_at || content_hash) FROM returns"), before);
+    assert_eq!(d.count("SELECT count(*) FROM return_lines"), 3);
+}
+
+#[test]
+fn a_changed_return_is_updated_until_its_parcel_is_received() {
+    let mut d = Dock::new();
+    let f = d.file("r.csv", CANONICAL);
+    d.returns(&[&f]);
+    let changed = CANONICAL.replace("SKU-B,,数据线,2", "SKU-B,,数据线,3");
+    let f2 = d.file("r2.csv", &changed);
+    let r = d.returns(&[&f2]);
+    assert_eq!((r.files[0].updated, r.files[0].unchanged), (1, 1));
+    assert_eq!(d.count("SELECT qty FROM return_lines WHERE sku = 'SKU-B'"), 3);
+
+    // The parcel carrying R-1 arrives; then after-sales sends the return again, changed.
+    let conn = d.store.conn();
+    conn.execute(
+        "INSERT INTO users (id, name, role, created_at, updated_at) VALUES ('OP1', 'Op', 'operator', 'x', 'x')",
+        [],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO parcels (scan, station, operator, received_at) VALUES ('SF1234567890123', 'ST01', 'OP1', '2026-11-22T09:00:00+08:00')",
+        [],
+    )
+    .unwrap();
+    let parcel = conn.last_insert_rowid();
+    conn.execute(
+        "INSERT INTO parcel_returns (parcel_id, return_id, linked_at, linked_by)
+         SELECT ?1, id, 'x', 'OP1' FROM returns WHERE rma_no = 'R-1'",
+        params![parcel],
+    )
+    .unwrap();
+    let again = CANONICAL.replace("SKU-B,,数据线,2", "SKU-B,,数据线,5").replace("SKU-A", "SKU-Q");
+    let f3 = d.file("r3.csv", &again);
+    let r = d.returns(&[&f3]);
+    assert!(r.committed);
+    assert_eq!(r.files[0].conflicts, 1);
+    assert!(r.warnings[0].to_string().contains("RMA R-1 changed, but its parcel"), "{:?}", r.warnings);
+    assert_eq!(d.count("SELECT qty FROM return_lines WHERE sku = 'SKU-B'"), 3, "what was received is kept");
+    assert_eq!(d.count("SELECT count(*) FROM return_lines WHERE sku = 'SKU-A'"), 1);
+}
+
+#[test]
+fn rows_of_one_rma_apart_in_the_file_load_as_one_return() {
+    let mut d = Dock::new();
+    let body = "rma_no,order_no,sku,qty\nR1,O1,A,1\nR2,O2,B,1\nR1,O1,C,2\nR3,O3,D,1\nR2,O2,E,1\n";
+    let f = d.file("sorted-by-excel.csv", body);
+    let r = d.returns(&[&f]);
+    assert!(r.errors.is_empty(), "{:?}", d.messages(&r));
+    assert_eq!(r.files[0].created, 3);
+    assert_eq!(d.count("SELECT count(*) FROM returns"), 3);
+    assert_eq!(
+        d.text("SELECT group_concat(sku || qty, ' ') FROM (SELECT l.sku, l.qty FROM return_lines l JOIN returns r ON r.id = l.return_id WHERE r.rma_no = 'R1' ORDER BY l.line_no)"),
+        "A1 C2"
+    );
+    let r = d.returns(&[&f]);
+    assert_eq!(r.files[0].unchanged, 3, "and a re-import of the scattered file changes nothing");
+}
+
+#[test]
+fn skip_invalid_loads_the_rest_and_writes_the_refused_rows() {
+    let mut d = Dock::new();
+    let body = "rma_no,order_no,sku,qty\nR1,O1,A,1\nR2,O2,B,0\nR2,O2,C,1\nR3,O3,D,1\n";
+    let f = d.file("mixed.csv", body);
+    let mut opts = ImportOptions::new(now());
+    opts.skip_invalid = true;
+    let r = d.returns_with(&[&f], opts);
+    assert!(r.committed);
+    assert_eq!((r.files[0].created, r.files[0].refused, r.files[0].refused_rows), (2, 1, 2));
+    assert_eq!(
+        d.count("SELECT count(*) FROM returns WHERE rma_no = 'R2'"),
+        0,
+        "a return loads whole or not at all"
+    );
+    let rejected = std::fs::read_to_string(d.dir.path().join("mixed.csv.rejected.csv")).unwrap();
+    let lines: Vec<&str> = rejected.lines().collect();
+    assert_eq!(lines.len(), 3, "{rejected}");
+    assert!(lines[0].ends_with("source_line,refused_because"));
+    assert!(lines[1].contains(",3,quantity 0 must be at least 1"), "{}", lines[1]);
+    assert!(lines[2].contains(",4,another line of this RMA was refused (line 3)"), "{}", lines[2]);
+    // The rejected file, once corrected, imports as it is.
+    let fixed = d.file("fixed.csv", rejected.replace(",0,,,3,", ",1,,,3,"));
+    let r = d.returns(&[&fixed]);
+    assert!(r.errors.is_empty(), "{:?}", d.messages(&r));
+    assert_eq!(
+        d.count(
+            "SELECT count(*) FROM return_lines l JOIN returns r ON r.id = l.return_id WHERE r.rma_no = 'R2'"
+        ),
+        2
+    );
+}
+
+#[test]
+fn dry_run_reports_and_writes_nothing() {
+    let mut d = Dock::new();
+    let f = d.file("r.csv", CANONICAL);
+    let mut opts = ImportOptions::new(now());
+    opts.dry_run = true;
+    let r = d.returns_with(&[&f], opts);
+    assert!(!r.committed);
+    assert_eq!(r.files[0].created, 2);
+    assert!(r.summary().starts_with("dry run, nothing written: 2 returns"), "{}", r.summary());
+    assert_eq!(d.count("SELECT count(*) FROM returns"), 0);
+    assert_eq!(d.count("SELECT count(*) FROM imports"), 0);
+}
+
+#[test]
+fn catalog_and_users_load_with_hashed_pins() {
+    let mut d = Dock::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let opts = ImportOptions::new(now());
+    let r =
+        import::catalog::import(&mut d.store, &[Source::File(root.join("data/catalog.csv"))], &opts).unwrap();
+    assert!(r.errors.is_empty() && r.files[0].created == 20, "{:?}", r.errors);
+    assert_eq!(
+        d.text("SELECT sku FROM product_barcodes WHERE code = '00036000291452'"),
+        "SKU-1014",
+        "UPC-A as GTIN-14"
+    );
+    let r = import::users::import(&mut d.store, &[Source::File(root.join("data/users.csv"))], &opts).unwrap();
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    let hash = d.text("SELECT pin_hash FROM users WHERE id = 'SUP1'");
+    assert!(hash.starts_with("$argon2id$") && !hash.contains("2468"));
+    assert!(import::users::verify_pin(&hash, "2468"));
+    assert!(!import::users::verify_pin(&hash, "1357"));
+    let r = import::users::import(&mut d.store, &[Source::File(root.join("data/users.csv"))], &opts).unwrap();
+    assert_eq!(r.files[0].unchanged, 5, "the same PIN again changes nothing");
+    assert_eq!(d.text("SELECT pin_hash FROM users WHERE id = 'SUP1'"), hash);
+
+    let bad =
+        d.file("users.csv", "id,name,role,pin\nBOSS,Boss,supervisor,\nX 1,Space,operator,\nY,Why,chef,\n");
+    let r = import::users::import(&mut d.store, &[Source::File(bad)], &opts).unwrap();
+    let msgs = d.messages(&r);
+    assert!(
+        msgs.iter().any(|m| m == "users.csv:2: supervisor BOSS needs a pin (4 to 12 digits)"),
+        "{msgs:?}"
+    );
+    assert!(msgs.iter().any(|m| m.starts_with("users.csv:3: id \"X 1\" must be letters")), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m == "users.csv:4: role \"chef\" is not operator or supervisor"), "{msgs:?}");
+
+    let bad = d.file("cat.csv", "sku,name,barcodes\nS1,One,4006381333932\nS2,Two,6901234500011\n");
+    let r = import::catalog::import(&mut d.store, &[Source::File(bad)], &opts).unwrap();
+    let msgs = d.messages(&r);
+    assert!(
+        msgs.contains(
+            &"cat.csv:2: barcode 4006381333932 is not a valid GTIN (its check digit should be 1)".into()
+        ),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.contains(&"cat.csv:3: barcode 06901234500011 already belongs to SKU SKU-1001".into()),
+        "{msgs:?}"
+    );
+}
+
+#[test]
+fn gen_output_imports_cleanly() {
+    let mut d = Dock::new();
+    let (mut out, mut cat) = (Vec::new(), Vec::new());
+    let opts = returns_dock::gen::GenOptions { returns: 2000, seed: 42, max_lines: None };
+    let s = returns_dock::gen::generate(&opts, &mut out, &mut cat).unwrap();
+    let rf = d.file("g.csv", out);
+    let cf = d.file("g.catalog.csv", cat);
+    let io = ImportOptions::new(now());
+    let r = import::catalog::import(&mut d.store, &[Source::File(cf)], &io).unwrap();
+    assert!(r.errors.is_empty(), "{:?}", r.errors.first());
+    let r = d.returns(&[&rf]);
+    assert!(r.errors.is_empty(), "{:?}", r.errors.first());
+    assert_eq!(d.count("SELECT count(*) FROM returns") as u64, s.returns);
+    assert_eq!(d.count("SELECT count(*) FROM return_lines") as u64, s.lines);
+    assert!(
+        d.count("SELECT count(*) FROM (SELECT tracking_key FROM returns GROUP BY 1 HAVING count(*) > 1)") > 0
+    );
+    // Every line's barcode is in the catalog.
+    assert_eq!(
+        d.count("SELECT count(*) FROM return_lines WHERE barcode NOT IN (SELECT code FROM product_barcodes)"),
+        0
+    );
+}
