@@ -48,14 +48,15 @@ CREATE TABLE imports (
     conflicts   INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
--- Expected returns (RMAs) as after-sales authorised them. The *_key columns are the
--- lookup forms of the numbers (upper case, letters and digits only).
+-- Expected returns (RMAs) as after-sales authorised them. A number is looked up as given
+-- and under its key (upper case, letters and digits only); the *_key columns hold the key
+-- only where it differs from the number, so the usual numbers cost one index, not two.
 CREATE TABLE returns (
     id           INTEGER PRIMARY KEY,
     rma_no       TEXT NOT NULL UNIQUE,
-    rma_key      TEXT NOT NULL,
+    rma_key      TEXT,
     order_no     TEXT NOT NULL,
-    order_key    TEXT NOT NULL,
+    order_key    TEXT,
     tracking_no  TEXT,
     tracking_key TEXT,
     carrier      TEXT,
@@ -65,16 +66,18 @@ CREATE TABLE returns (
     resolution   TEXT NOT NULL DEFAULT 'refund' CHECK (resolution IN ('refund', 'exchange', 'repair')),
     requested_at TEXT,
     content_hash INTEGER NOT NULL,
-    import_id    INTEGER REFERENCES imports (id),
+    import_id    INTEGER REFERENCES imports (id),   -- the last import that contained it
     created_at   TEXT NOT NULL,
     updated_at   TEXT NOT NULL
 ) STRICT;
-CREATE INDEX returns_rma_key ON returns (rma_key);
-CREATE INDEX returns_order_key ON returns (order_key);
+CREATE INDEX returns_rma_key ON returns (rma_key) WHERE rma_key IS NOT NULL;
+CREATE INDEX returns_order_no ON returns (order_no);
+CREATE INDEX returns_order_key ON returns (order_key) WHERE order_key IS NOT NULL;
+CREATE INDEX returns_tracking_no ON returns (tracking_no) WHERE tracking_no IS NOT NULL;
 CREATE INDEX returns_tracking_key ON returns (tracking_key) WHERE tracking_key IS NOT NULL;
 
+-- A line is named by its return and its number.
 CREATE TABLE return_lines (
-    id               INTEGER PRIMARY KEY,
     return_id        INTEGER NOT NULL REFERENCES returns (id) ON DELETE CASCADE,
     line_no          INTEGER NOT NULL,
     sku              TEXT NOT NULL,
@@ -83,8 +86,8 @@ CREATE TABLE return_lines (
     qty              INTEGER NOT NULL CHECK (qty > 0),
     serials          TEXT,          -- expected serial numbers, separated by ';'
     unit_value_cents INTEGER CHECK (unit_value_cents >= 0),
-    UNIQUE (return_id, line_no)
-) STRICT;
+    PRIMARY KEY (return_id, line_no)
+) STRICT, WITHOUT ROWID;
 
 -- The append-only record of everything that matters: signatures, reviews, imports, undo.
 -- Its id orders events, which is how exports know what is new since the last batch.
@@ -153,7 +156,8 @@ CREATE TABLE units (
     id               INTEGER PRIMARY KEY,
     parcel_id        INTEGER NOT NULL REFERENCES parcels (id),
     seq              INTEGER NOT NULL,
-    return_line_id   INTEGER REFERENCES return_lines (id),
+    return_id        INTEGER REFERENCES returns (id),   -- with line_no: the expected line it matched
+    line_no          INTEGER,
     scan             TEXT NOT NULL,
     sku              TEXT,
     gtin             TEXT,
@@ -171,20 +175,23 @@ CREATE TABLE units (
     operator         TEXT NOT NULL REFERENCES users (id),
     scanned_at       TEXT NOT NULL,
     inspected_at     TEXT,
-    UNIQUE (parcel_id, seq)
+    UNIQUE (parcel_id, seq),
+    FOREIGN KEY (return_id, line_no) REFERENCES return_lines (return_id, line_no)
 ) STRICT;
-CREATE INDEX units_return_line ON units (return_line_id) WHERE return_line_id IS NOT NULL;
+CREATE INDEX units_return_line ON units (return_id, line_no) WHERE return_id IS NOT NULL;
 
 -- Discrepancies as they stood when the parcel was signed or refused, with who acknowledged.
 CREATE TABLE discrepancies (
     id              INTEGER PRIMARY KEY,
     parcel_id       INTEGER NOT NULL REFERENCES parcels (id),
     kind            TEXT NOT NULL CHECK (kind IN ('missing', 'wrong_item', 'unexpected', 'qty_over', 'serial_mismatch', 'uninspected')),
-    return_line_id  INTEGER REFERENCES return_lines (id),
+    return_id       INTEGER REFERENCES returns (id),
+    line_no         INTEGER,
     unit_id         INTEGER REFERENCES units (id),
     qty             INTEGER NOT NULL DEFAULT 1 CHECK (qty > 0),
     acknowledged_by TEXT REFERENCES users (id),
-    acknowledged_at TEXT
+    acknowledged_at TEXT,
+    FOREIGN KEY (return_id, line_no) REFERENCES return_lines (return_id, line_no)
 ) STRICT;
 CREATE INDEX discrepancies_parcel ON discrepancies (parcel_id);
 

@@ -73,7 +73,7 @@ fn assert_canonical_loaded(d: &Dock) {
     assert_eq!(d.text("SELECT requested_at FROM returns WHERE rma_no = 'R-2'"), "2026-11-20T06:30:00+00:00");
     assert_eq!(d.text("SELECT resolution FROM returns WHERE rma_no = 'R-2'"), "exchange");
     // Two RMAs in one box: one tracking number.
-    assert_eq!(d.count("SELECT count(*) FROM returns WHERE tracking_key = 'SF1234567890123'"), 2);
+    assert_eq!(d.count("SELECT count(*) FROM returns WHERE tracking_no = 'SF1234567890123'"), 2);
 }
 
 #[test]

@@ -15,14 +15,14 @@ pub fn import(
     sources: &[Source],
     opts: &ImportOptions,
 ) -> Result<ImportReport, StoreError> {
-    super::run_import(store, sources, opts, "catalog", |conn, source, _import_id, opts, report| {
+    super::run_import(store, sources, opts, "catalog", |conn, source, _import_id, _staging, opts, report| {
         let display = source.display();
         let mut file = FileReport { file: display.clone(), ..FileReport::default() };
         let table = match source.open(CATALOG, &opts.progress) {
             Ok(t) => t,
             Err(p) => {
                 report.errors.push(p);
-                return Ok(file);
+                return Ok(super::Loaded::File(file));
             }
         };
         file.encoding = table.encoding.to_string();
@@ -94,7 +94,7 @@ pub fn import(
         if let Some(r) = rejected.filter(|r| r.rows > 0) {
             file.rejected_file = r.finish().ok().map(|p| p.display().to_string());
         }
-        Ok(file)
+        Ok(super::Loaded::File(file))
     })
 }
 

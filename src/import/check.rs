@@ -15,7 +15,9 @@ pub const MAX_TEXT_LEN: usize = 2000;
 pub const MAX_QTY: i64 = 100_000;
 
 pub fn identifier(field: &str, v: &str) -> Result<String, String> {
-    let v: String = v.nfkc().collect::<String>().trim().to_string();
+    // ASCII is its own NFKC form: the usual case skips the Unicode tables.
+    let v: String =
+        if v.is_ascii() { v.trim().to_string() } else { v.nfkc().collect::<String>().trim().to_string() };
     if v.chars().any(char::is_control) {
         return Err(format!("{field} contains control characters"));
     }
@@ -76,6 +78,9 @@ pub fn datetime(v: &str, local: FixedOffset) -> Result<Option<String>, String> {
         return Ok(None);
     }
     let out = |d: DateTime<FixedOffset>| Some(d.to_rfc3339_opts(chrono::SecondsFormat::Secs, false));
+    if let Some(n) = plain_datetime(v) {
+        return local.from_local_datetime(&n).single().map(out).ok_or_else(|| bad_date(v));
+    }
     if let Ok(d) = DateTime::parse_from_rfc3339(v) {
         return Ok(out(d));
     }
@@ -105,6 +110,22 @@ pub fn datetime(v: &str, local: FixedOffset) -> Result<Option<String>, String> {
         }
     }
     Err(bad_date(v))
+}
+
+/// `YYYY-MM-DD HH:MM:SS`, the commonest form, read without a format string.
+fn plain_datetime(v: &str) -> Option<NaiveDateTime> {
+    let b = v.as_bytes();
+    if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?.and_hms_opt(
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    )
 }
 
 fn bad_date(v: &str) -> String {

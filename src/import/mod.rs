@@ -226,10 +226,66 @@ pub(crate) fn run_import<F>(
     mut load: F,
 ) -> Result<ImportReport, StoreError>
 where
-    F: FnMut(&Connection, &Source, i64, &ImportOptions, &mut ImportReport) -> rusqlite::Result<FileReport>,
+    F: FnMut(
+        &Connection,
+        &Source,
+        i64,
+        Staging,
+        &ImportOptions,
+        &mut ImportReport,
+    ) -> rusqlite::Result<Loaded>,
 {
     let db = store.path().display().to_string();
     let e = |err| st::classify(&db, err);
+    // A large page cache for the length of the import: SQLite then keeps the pages it is
+    // building in memory instead of spilling them mid-transaction.
+    let cache: i64 = store.conn().query_row("PRAGMA cache_size", [], |r| r.get(0)).map_err(e)?;
+    store.conn().execute_batch("PRAGMA cache_size = -131072").map_err(e)?;
+    let mut staged = vec![Staging::Streamed; sources.len()];
+    let result = loop {
+        match import_once(store, sources, opts, kind, &staged, &mut load) {
+            Ok(Ok(report)) => break Ok(report),
+            Ok(Err(scattered)) => staged[scattered] = Staging::Sorted,
+            Err(err) => break Err(e(err)),
+        }
+    };
+    store.conn().pragma_update(None, "cache_size", cache).map_err(e)?;
+    result
+}
+
+/// Whether a file is read as it comes or through a temporary table sorted by record key.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Staging {
+    Streamed,
+    Sorted,
+}
+
+/// What loading one file gave: its report, or the news that its records are scattered and
+/// it must be read again sorted.
+pub enum Loaded {
+    File(FileReport),
+    Scattered,
+}
+
+/// One attempt: `Ok(Err(i))` when source `i` turned out scattered (everything was rolled back).
+fn import_once<F>(
+    store: &mut Store,
+    sources: &[Source],
+    opts: &ImportOptions,
+    kind: &'static str,
+    staged: &[Staging],
+    load: &mut F,
+) -> rusqlite::Result<Result<ImportReport, usize>>
+where
+    F: FnMut(
+        &Connection,
+        &Source,
+        i64,
+        Staging,
+        &ImportOptions,
+        &mut ImportReport,
+    ) -> rusqlite::Result<Loaded>,
+{
     let mut report = ImportReport {
         what: match kind {
             "catalog" => "products",
@@ -239,28 +295,30 @@ where
         ..ImportReport::default()
     };
     let now = st::timestamp(opts.now);
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate).map_err(e)?;
-    for source in sources {
+    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for (i, source) in sources.iter().enumerate() {
         tx.execute(
             "INSERT INTO imports (kind, file, started_at) VALUES (?1, ?2, ?3)",
             params![kind, source.display(), now],
-        )
-        .map_err(e)?;
+        )?;
         let import_id = tx.last_insert_rowid();
-        tx.execute_batch("SAVEPOINT file_import").map_err(e)?;
-        let file = load(&tx, source, import_id, opts, &mut report).map_err(e)?;
-        tx.execute_batch("RELEASE file_import").map_err(e)?;
+        let file = match load(&tx, source, import_id, staged[i], opts, &mut report)? {
+            Loaded::File(f) => f,
+            Loaded::Scattered => {
+                tx.rollback()?;
+                return Ok(Err(i));
+            }
+        };
         tx.execute(
             "UPDATE imports SET finished_at = ?2, created = ?3, updated = ?4, unchanged = ?5,
                  refused = ?6, conflicts = ?7 WHERE id = ?1",
             params![import_id, now, file.created, file.updated, file.unchanged, file.refused, file.conflicts],
-        )
-        .map_err(e)?;
+        )?;
         report.files.push(file);
     }
     let refused = !report.errors.is_empty();
     if opts.dry_run || (refused && !opts.skip_invalid) {
-        tx.rollback().map_err(e)?;
+        tx.rollback()?;
         // Refused rows were only written out for a load that goes ahead.
         for f in &mut report.files {
             if let Some(r) = f.rejected_file.take() {
@@ -270,8 +328,8 @@ where
         report.committed = false;
     } else {
         report.committed = true;
-        st::audit(&tx, opts.now, None, None, "import", Some(kind), Some(&report.summary())).map_err(e)?;
-        tx.commit().map_err(e)?;
+        st::audit(&tx, opts.now, None, None, "import", Some(kind), Some(&report.summary()))?;
+        tx.commit()?;
     }
-    Ok(report)
+    Ok(Ok(report))
 }

@@ -10,10 +10,10 @@ use super::fields::{returns as f, RETURNS};
 use super::rejected::Rejected;
 use super::source::Source;
 use super::table::Row;
-use super::{FileReport, ImportOptions, ImportReport, Problem};
+use super::{FileReport, ImportOptions, ImportReport, Loaded, Problem, Staging};
 use crate::domain::codes::Resolution;
 use crate::domain::text::printable;
-use crate::store::returns::write_return;
+use crate::store::returns::ReturnWriter;
 use crate::store::{LineWrite, ReturnWrite, ReturnWritten, Store, StoreError};
 use chrono::FixedOffset;
 use rusqlite::{params, Connection};
@@ -27,30 +27,18 @@ pub fn import(
     sources: &[Source],
     opts: &ImportOptions,
 ) -> Result<ImportReport, StoreError> {
-    super::run_import(store, sources, opts, "returns", |conn, source, import_id, opts, report| {
-        let mut outcome = load_file(conn, source, import_id, opts, Mode::Streamed)?;
-        if matches!(outcome, FileOutcome::Scattered) {
-            conn.execute_batch("ROLLBACK TO file_import; SAVEPOINT file_import;")?;
-            outcome = load_file(conn, source, import_id, opts, Mode::Staged)?;
-        }
-        match outcome {
+    super::run_import(store, sources, opts, "returns", |conn, source, import_id, staging, opts, report| {
+        match load_file(conn, source, import_id, opts, staging)? {
             FileOutcome::Done(done) => {
                 let (file, errors, warnings) = *done;
-                {
-                    report.errors.extend(errors);
-                    report.warnings.extend(warnings);
-                    Ok(file)
-                }
+                report.errors.extend(errors);
+                report.warnings.extend(warnings);
+                Ok(Loaded::File(file))
             }
-            FileOutcome::Scattered => unreachable!("a staged read gives each RMA one group"),
+            FileOutcome::Scattered if staging == Staging::Streamed => Ok(Loaded::Scattered),
+            FileOutcome::Scattered => unreachable!("a sorted read gives each RMA one group"),
         }
     })
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Mode {
-    Streamed,
-    Staged,
 }
 
 enum FileOutcome {
@@ -58,30 +46,74 @@ enum FileOutcome {
     Scattered,
 }
 
-struct FileLoad<'a> {
-    conn: &'a Connection,
-    display: String,
-    import_id: i64,
-    opts: &'a ImportOptions,
-    report: FileReport,
-    errors: Vec<Problem>,
-    warnings: Vec<Problem>,
-    rejected: Option<Rejected>,
+/// What the reading side hands the writing side: a return ready to write, a refused one, or a
+/// row that could not be read at all.
+enum Item {
+    Return { first_line: u64, rows: u64, write: ReturnWrite },
+    Refused { rows: Vec<Row>, problems: Vec<(usize, String)> },
+    Unreadable(Problem),
 }
+
+/// Groups consecutive rows of one RMA and validates each group.
+struct Groups<I> {
+    rows: I,
+    /// The row (or unreadable row) read ahead that starts the next group.
+    pending: Option<Result<Row, Problem>>,
+    local: FixedOffset,
+}
+
+impl<I> Groups<I> {
+    fn new(rows: I, local: FixedOffset) -> Self {
+        Groups { rows, pending: None, local }
+    }
+}
+
+impl<I: Iterator<Item = Result<Row, Problem>>> Iterator for Groups<I> {
+    type Item = Item;
+
+    fn next(&mut self) -> Option<Item> {
+        let first = match self.pending.take().or_else(|| self.rows.next())? {
+            Err(p) => return Some(Item::Unreadable(p)),
+            Ok(row) => row,
+        };
+        let mut group = vec![first];
+        loop {
+            match self.rows.next() {
+                Some(Ok(row)) if row.get(f::RMA_NO) == group[0].get(f::RMA_NO) => group.push(row),
+                Some(other) => {
+                    self.pending = Some(other);
+                    break;
+                }
+                None => break,
+            }
+        }
+        Some(self.finish(group))
+    }
+}
+
+impl<I> Groups<I> {
+    fn finish(&self, rows: Vec<Row>) -> Item {
+        match validate(&rows, self.local) {
+            Ok(write) => Item::Return { first_line: rows[0].line, rows: rows.len() as u64, write },
+            Err(problems) => Item::Refused { rows, problems },
+        }
+    }
+}
+
+/// Returns handed from the reading thread to the writing one at a time.
+const BATCH: usize = 256;
 
 fn load_file(
     conn: &Connection,
     source: &Source,
     import_id: i64,
     opts: &ImportOptions,
-    mode: Mode,
+    mode: Staging,
 ) -> rusqlite::Result<FileOutcome> {
     let display = source.display();
     let mut load = FileLoad {
-        conn,
+        writer: ReturnWriter::new(conn, import_id, opts.now)?,
         display: display.clone(),
-        import_id,
-        opts,
         report: FileReport { file: display.clone(), ..FileReport::default() },
         errors: Vec::new(),
         warnings: Vec::new(),
@@ -102,30 +134,36 @@ fn load_file(
             load.rejected = Rejected::create(path, RETURNS).ok();
         }
     }
-    let mut group: Vec<Row> = Vec::new();
-    let rows: Box<dyn Iterator<Item = Result<Row, Problem>>> = match mode {
-        Mode::Streamed => table.rows,
-        Mode::Staged => stage(conn, table.rows)?,
+    let local = *opts.now.offset();
+    let end = match mode {
+        // Reading and checking on one core, writing on the other.
+        Staging::Streamed => std::thread::scope(|scope| {
+            // Batches, so the threads hand over rarely; a few in flight bound the memory.
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(4);
+            let rows = table.rows;
+            let reader =
+                std::thread::Builder::new().name("import-reader".into()).spawn_scoped(scope, move || {
+                    let mut batch = Vec::with_capacity(BATCH);
+                    for item in Groups::new(rows, local) {
+                        batch.push(item);
+                        if batch.len() == BATCH
+                            && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err()
+                        {
+                            return; // the writer stopped early
+                        }
+                    }
+                    let _ = tx.send(batch);
+                });
+            let end = load.consume(rx.iter().flatten());
+            drop(rx);
+            if let Ok(reader) = reader {
+                let _ = reader.join();
+            }
+            end
+        })?,
+        Staging::Sorted => load.consume(Groups::new(stage(conn, table.rows)?, local))?,
     };
-    for row in rows {
-        let row = match row {
-            Ok(r) => r,
-            Err(p) => {
-                load.report.rows += 1;
-                load.refuse_unreadable(p);
-                continue;
-            }
-        };
-        load.report.rows += 1;
-        if !group.is_empty() && group[0].get(f::RMA_NO) != row.get(f::RMA_NO) {
-            if load.finish_group(&group)? == GroupEnd::Scattered {
-                return Ok(FileOutcome::Scattered);
-            }
-            group.clear();
-        }
-        group.push(row);
-    }
-    if !group.is_empty() && load.finish_group(&group)? == GroupEnd::Scattered {
+    if end == GroupEnd::Scattered {
         return Ok(FileOutcome::Scattered);
     }
     opts.progress.finish();
@@ -233,7 +271,38 @@ enum GroupEnd {
     Scattered,
 }
 
+struct FileLoad<'c> {
+    writer: ReturnWriter<'c>,
+    display: String,
+    report: FileReport,
+    errors: Vec<Problem>,
+    warnings: Vec<Problem>,
+    rejected: Option<Rejected>,
+}
+
 impl FileLoad<'_> {
+    fn consume(&mut self, items: impl Iterator<Item = Item>) -> rusqlite::Result<GroupEnd> {
+        for item in items {
+            match item {
+                Item::Unreadable(p) => {
+                    self.report.rows += 1;
+                    self.refuse_unreadable(p);
+                }
+                Item::Refused { rows, problems } => {
+                    self.report.rows += rows.len() as u64;
+                    self.refuse_group(&rows, problems);
+                }
+                Item::Return { first_line, rows, write } => {
+                    self.report.rows += rows;
+                    if self.write(first_line, &write)? == GroupEnd::Scattered {
+                        return Ok(GroupEnd::Scattered);
+                    }
+                }
+            }
+        }
+        Ok(GroupEnd::Written)
+    }
+
     fn refuse_unreadable(&mut self, p: Problem) {
         self.report.refused += 1;
         self.report.refused_rows += 1;
@@ -243,16 +312,8 @@ impl FileLoad<'_> {
         self.errors.push(p);
     }
 
-    fn finish_group(&mut self, rows: &[Row]) -> rusqlite::Result<GroupEnd> {
-        let local = *self.opts.now.offset();
-        let write = match validate(rows, local) {
-            Ok(w) => w,
-            Err(problems) => {
-                self.refuse_group(rows, problems);
-                return Ok(GroupEnd::Written);
-            }
-        };
-        match write_return(self.conn, &write, self.import_id, self.opts.now)? {
+    fn write(&mut self, first_line: u64, write: &ReturnWrite) -> rusqlite::Result<GroupEnd> {
+        match self.writer.write(write)? {
             ReturnWritten::Created => self.report.created += 1,
             ReturnWritten::Updated => self.report.updated += 1,
             ReturnWritten::Unchanged => self.report.unchanged += 1,
@@ -261,7 +322,7 @@ impl FileLoad<'_> {
                 self.report.unchanged += 1;
                 self.warnings.push(Problem::new(
                     &self.display,
-                    Some(rows[0].line),
+                    Some(first_line),
                     format!(
                         "RMA {} changed, but its parcel P{parcel_id} was received at {received_at}: what was received is kept and the change was not applied",
                         printable(&write.rma_no)

@@ -19,14 +19,14 @@ pub fn import(
     sources: &[Source],
     opts: &ImportOptions,
 ) -> Result<ImportReport, StoreError> {
-    super::run_import(store, sources, opts, "users", |conn, source, _import_id, opts, report| {
+    super::run_import(store, sources, opts, "users", |conn, source, _import_id, _staging, opts, report| {
         let display = source.display();
         let mut file = FileReport { file: display.clone(), ..FileReport::default() };
         let table = match source.open(USERS, &opts.progress) {
             Ok(t) => t,
             Err(p) => {
                 report.errors.push(p);
-                return Ok(file);
+                return Ok(super::Loaded::File(file));
             }
         };
         file.encoding = table.encoding.to_string();
@@ -61,7 +61,7 @@ pub fn import(
                 }
             }
         }
-        Ok(file)
+        Ok(super::Loaded::File(file))
     })
 }
 

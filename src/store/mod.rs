@@ -244,6 +244,13 @@ impl Fingerprint {
         }
     }
 
+    pub fn add_i64(&mut self, v: i64) {
+        for b in v.to_le_bytes() {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
     pub fn add_opt(&mut self, s: Option<&str>) {
         self.add(s.unwrap_or("\u{0}"));
     }

@@ -4,7 +4,7 @@ use super::{timestamp, Fingerprint};
 use crate::domain::codes::{Coded, Resolution};
 use crate::domain::tracking::tracking_key;
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, Statement};
 
 /// One expected return as validated from a file.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,133 +64,147 @@ impl ReturnWrite {
             f.add(&l.sku);
             f.add_opt(l.barcode.as_deref());
             f.add_opt(l.title.as_deref());
-            f.add(&l.qty.to_string());
-            f.add(&l.serials.join(";"));
-            f.add(&l.unit_value_cents.map(|c| c.to_string()).unwrap_or_default());
+            f.add_i64(l.qty);
+            for s in &l.serials {
+                f.add(s);
+            }
+            f.add("\u{1e}");
+            f.add_i64(l.unit_value_cents.unwrap_or(-1));
         }
         f.value()
     }
 }
 
-/// Creates, updates or leaves the return, inside the caller's transaction.
-pub fn write_return(
-    conn: &Connection,
-    r: &ReturnWrite,
-    import_id: i64,
-    now: DateTime<FixedOffset>,
-) -> rusqlite::Result<ReturnWritten> {
-    let hash = r.fingerprint();
-    let existing: Option<(i64, i64, Option<i64>)> = conn
-        .prepare_cached("SELECT id, content_hash, import_id FROM returns WHERE rma_no = ?1")?
-        .query_row([&r.rma_no], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-        .optional()?;
-    let now = timestamp(now);
-    let Some((id, old_hash, last_import)) = existing else {
-        insert_return(conn, r, hash, import_id, &now)?;
-        return Ok(ReturnWritten::Created);
-    };
-    if last_import == Some(import_id) {
-        return Ok(ReturnWritten::SeenEarlierInThisImport);
+/// The lookup key of a number, or None when the number is its own key (the usual case), so
+/// that only unusual numbers cost a second index entry.
+pub fn key_if_different(number: &str) -> Option<String> {
+    if number.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+        return None;
     }
-    let touch = |conn: &Connection| {
-        conn.prepare_cached("UPDATE returns SET import_id = ?2 WHERE id = ?1")?
-            .execute(params![id, import_id])
-    };
-    if old_hash == hash {
-        touch(conn)?;
-        return Ok(ReturnWritten::Unchanged);
-    }
-    let received: Option<(i64, String)> = conn
-        .prepare_cached(
-            "SELECT p.id, p.received_at FROM parcel_returns pr JOIN parcels p ON p.id = pr.parcel_id
-             WHERE pr.return_id = ?1 ORDER BY p.received_at LIMIT 1",
-        )?
-        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
-        .optional()?;
-    if let Some((parcel_id, received_at)) = received {
-        touch(conn)?;
-        return Ok(ReturnWritten::Conflict { parcel_id, received_at });
-    }
-    conn.prepare_cached(
-        "UPDATE returns SET order_no = ?2, order_key = ?3, tracking_no = ?4, tracking_key = ?5,
-            carrier = ?6, customer = ?7, phone = ?8, reason = ?9, resolution = ?10,
-            requested_at = ?11, content_hash = ?12, import_id = ?13, updated_at = ?14,
-            rma_key = ?15
-         WHERE id = ?1",
-    )?
-    .execute(params![
-        id,
-        r.order_no,
-        tracking_key(&r.order_no),
-        r.tracking_no,
-        r.tracking_no.as_deref().map(tracking_key),
-        r.carrier,
-        r.customer,
-        r.phone,
-        r.reason,
-        r.resolution.code(),
-        r.requested_at,
-        hash,
-        import_id,
-        now,
-        tracking_key(&r.rma_no),
-    ])?;
-    conn.prepare_cached("DELETE FROM return_lines WHERE return_id = ?1")?.execute([id])?;
-    insert_lines(conn, id, &r.lines)?;
-    Ok(ReturnWritten::Updated)
+    Some(tracking_key(number))
 }
 
-fn insert_return(
-    conn: &Connection,
-    r: &ReturnWrite,
-    hash: i64,
+/// Writes returns for one import, with its statements prepared once.
+pub struct ReturnWriter<'c> {
+    conn: &'c Connection,
     import_id: i64,
-    now: &str,
-) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO returns (rma_no, rma_key, order_no, order_key, tracking_no, tracking_key,
-            carrier, customer, phone, reason, resolution, requested_at, content_hash, import_id,
-            created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
-    )?
-    .execute(params![
-        r.rma_no,
-        tracking_key(&r.rma_no),
-        r.order_no,
-        tracking_key(&r.order_no),
-        r.tracking_no,
-        r.tracking_no.as_deref().map(tracking_key),
-        r.carrier,
-        r.customer,
-        r.phone,
-        r.reason,
-        r.resolution.code(),
-        r.requested_at,
-        hash,
-        import_id,
-        now,
-    ])?;
-    let id = conn.last_insert_rowid();
-    insert_lines(conn, id, &r.lines)
+    now: String,
+    insert: Statement<'c>,
+    insert_line: Statement<'c>,
+    existing: Statement<'c>,
+    touch: Statement<'c>,
 }
 
-fn insert_lines(conn: &Connection, return_id: i64, lines: &[LineWrite]) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO return_lines (return_id, line_no, sku, barcode, title, qty, serials, unit_value_cents)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
-    for (i, l) in lines.iter().enumerate() {
-        let serials = (!l.serials.is_empty()).then(|| l.serials.join(";"));
-        stmt.execute(params![
-            return_id,
-            i as i64 + 1,
-            l.sku,
-            l.barcode,
-            l.title,
-            l.qty,
-            serials,
-            l.unit_value_cents
+impl<'c> ReturnWriter<'c> {
+    pub fn new(conn: &'c Connection, import_id: i64, now: DateTime<FixedOffset>) -> rusqlite::Result<Self> {
+        Ok(ReturnWriter {
+            conn,
+            import_id,
+            now: timestamp(now),
+            insert: conn.prepare(
+                "INSERT INTO returns (rma_no, rma_key, order_no, order_key, tracking_no, tracking_key,
+                    carrier, customer, phone, reason, resolution, requested_at, content_hash, import_id,
+                    created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
+                 ON CONFLICT (rma_no) DO NOTHING",
+            )?,
+            insert_line: conn.prepare(
+                "INSERT INTO return_lines (return_id, line_no, sku, barcode, title, qty, serials, unit_value_cents)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?,
+            existing: conn.prepare("SELECT id, content_hash, import_id FROM returns WHERE rma_no = ?1")?,
+            touch: conn.prepare("UPDATE returns SET import_id = ?2 WHERE id = ?1")?,
+        })
+    }
+
+    /// Creates, updates or leaves the return, inside the caller's transaction.
+    pub fn write(&mut self, r: &ReturnWrite) -> rusqlite::Result<ReturnWritten> {
+        let hash = r.fingerprint();
+        let inserted = self.insert.execute(params![
+            r.rma_no,
+            key_if_different(&r.rma_no),
+            r.order_no,
+            key_if_different(&r.order_no),
+            r.tracking_no,
+            r.tracking_no.as_deref().and_then(key_if_different),
+            r.carrier,
+            r.customer,
+            r.phone,
+            r.reason,
+            r.resolution.code(),
+            r.requested_at,
+            hash,
+            self.import_id,
+            self.now,
         ])?;
+        if inserted == 1 {
+            let id = self.conn.last_insert_rowid();
+            self.insert_lines(id, &r.lines)?;
+            return Ok(ReturnWritten::Created);
+        }
+        let (id, old_hash, last_import): (i64, i64, Option<i64>) =
+            self.existing.query_row([&r.rma_no], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        if last_import == Some(self.import_id) {
+            return Ok(ReturnWritten::SeenEarlierInThisImport);
+        }
+        if old_hash == hash {
+            self.touch.execute(params![id, self.import_id])?;
+            return Ok(ReturnWritten::Unchanged);
+        }
+        let received: Option<(i64, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT p.id, p.received_at FROM parcel_returns pr JOIN parcels p ON p.id = pr.parcel_id
+                 WHERE pr.return_id = ?1 ORDER BY p.received_at LIMIT 1",
+            )?
+            .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        if let Some((parcel_id, received_at)) = received {
+            self.touch.execute(params![id, self.import_id])?;
+            return Ok(ReturnWritten::Conflict { parcel_id, received_at });
+        }
+        self.conn
+            .prepare_cached(
+                "UPDATE returns SET order_no = ?2, order_key = ?3, tracking_no = ?4, tracking_key = ?5,
+                    carrier = ?6, customer = ?7, phone = ?8, reason = ?9, resolution = ?10,
+                    requested_at = ?11, content_hash = ?12, import_id = ?13, updated_at = ?14
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                r.order_no,
+                key_if_different(&r.order_no),
+                r.tracking_no,
+                r.tracking_no.as_deref().and_then(key_if_different),
+                r.carrier,
+                r.customer,
+                r.phone,
+                r.reason,
+                r.resolution.code(),
+                r.requested_at,
+                hash,
+                self.import_id,
+                self.now,
+            ])?;
+        self.conn.prepare_cached("DELETE FROM return_lines WHERE return_id = ?1")?.execute([id])?;
+        self.insert_lines(id, &r.lines)?;
+        Ok(ReturnWritten::Updated)
     }
-    Ok(())
+
+    fn insert_lines(&mut self, return_id: i64, lines: &[LineWrite]) -> rusqlite::Result<()> {
+        for (i, l) in lines.iter().enumerate() {
+            let serials = (!l.serials.is_empty()).then(|| l.serials.join(";"));
+            self.insert_line.execute(params![
+                return_id,
+                i as i64 + 1,
+                l.sku,
+                l.barcode,
+                l.title,
+                l.qty,
+                serials,
+                l.unit_value_cents
+            ])?;
+        }
+        Ok(())
+    }
 }
