@@ -237,20 +237,14 @@ where
 {
     let db = store.path().display().to_string();
     let e = |err| st::classify(&db, err);
-    // A large page cache for the length of the import: SQLite then keeps the pages it is
-    // building in memory instead of spilling them mid-transaction.
-    let cache: i64 = store.conn().query_row("PRAGMA cache_size", [], |r| r.get(0)).map_err(e)?;
-    store.conn().execute_batch("PRAGMA cache_size = -131072").map_err(e)?;
     let mut staged = vec![Staging::Streamed; sources.len()];
-    let result = loop {
+    loop {
         match import_once(store, sources, opts, kind, &staged, &mut load) {
-            Ok(Ok(report)) => break Ok(report),
+            Ok(Ok(report)) => return Ok(report),
             Ok(Err(scattered)) => staged[scattered] = Staging::Sorted,
-            Err(err) => break Err(e(err)),
+            Err(err) => return Err(e(err)),
         }
-    };
-    store.conn().pragma_update(None, "cache_size", cache).map_err(e)?;
-    result
+    }
 }
 
 /// Whether a file is read as it comes or through a temporary table sorted by record key.
