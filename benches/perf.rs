@@ -67,17 +67,41 @@ fn import_bench(dir: &Path, lines: u64) {
         t.elapsed().as_secs_f64()
     );
 
+    let opts = ImportOptions::new(chrono::Local::now().fixed_offset());
+    // Peak memory of a tenth of the file, for comparison: an import should stay flat.
+    let tenth = dir.join("tenth.csv");
+    {
+        use std::io::BufRead;
+        let input = std::io::BufReader::new(std::fs::File::open(&returns_csv).unwrap());
+        let mut out = BufWriter::new(std::fs::File::create(&tenth).unwrap());
+        for line in input.lines().take((summary.lines / 10) as usize + 1) {
+            writeln!(out, "{}", line.unwrap()).unwrap();
+        }
+    }
+    let small_db = dir.join("tenth.db");
+    let mut store = Store::open(&small_db).unwrap();
+    reset_peak_memory();
+    import::returns::import(&mut store, &[Source::File(tenth)], &opts).unwrap();
+    let small_peak = peak_memory_mb();
+    drop(store);
+
     let db = dir.join("bench.db");
     let mut store = Store::open(&db).unwrap();
-    let opts = ImportOptions::new(chrono::Local::now().fixed_offset());
+    reset_peak_memory();
     let t = Instant::now();
     let report = import::returns::import(&mut store, &[Source::File(returns_csv.clone())], &opts).unwrap();
     let secs = t.elapsed().as_secs_f64();
+    let peak = peak_memory_mb();
     assert!(report.errors.is_empty(), "gen output must import cleanly: {:?}", report.errors.first());
     drop(store);
     let rate = summary.lines as f64 / secs;
     let db_mb = file_mb(&db) + file_mb(&dir.join("bench.db-wal"));
     println!("import returns: {} lines in {secs:.2} s = {rate:.0} lines/s (goal: >= 200000)", summary.lines);
+    println!(
+        "import peak memory: {peak:.0} MB for {} lines, {small_peak:.0} MB for a tenth of them ({:.1}x; goal: <= 2x)",
+        summary.lines,
+        peak / small_peak
+    );
     println!(
         "database size: {db_mb:.1} MB for {} returns ({:.0} bytes a line)",
         summary.returns,
@@ -101,6 +125,20 @@ fn import_bench(dir: &Path, lines: u64) {
         ),
         None => println!("sqlite3 .import: skipped (no sqlite3 on PATH)"),
     }
+}
+
+/// Resets the kernel's record of this process's peak resident memory (Linux).
+fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Peak resident memory since the last reset, in MB (VmHWM).
+fn peak_memory_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_string()))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn file_mb(p: &Path) -> f64 {
