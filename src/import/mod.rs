@@ -192,8 +192,10 @@ impl Progress {
             return;
         }
         s.2 = Instant::now();
-        let pct = (done * 100).checked_div(s.1).unwrap_or(0);
-        let _ = write!(std::io::stderr(), "\r{}: {pct:>3}% read ", s.0);
+        let pct = (done * 100).checked_div(s.1).unwrap_or(0).min(100);
+        let filled = (pct / 4) as usize;
+        let bar = format!("{}{}", "#".repeat(filled), "-".repeat(25 - filled));
+        let _ = write!(std::io::stderr(), "\r{}: [{bar}] {pct:>3}% ", s.0);
     }
 
     pub fn finish(&self) {
