@@ -24,11 +24,11 @@ fn demo_creates_a_database_and_can_be_run_again() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("imported 20 products"), "{stdout}");
-    assert!(stdout.contains("imported 35 returns from 3 files"), "{stdout}");
+    assert!(stdout.contains("imported 40 returns from 3 files"), "{stdout}");
     assert!(dir.path().join("returns-dock-demo.db").exists());
     let again = dock(dir.path(), &["demo"]);
     assert!(again.status.success(), "a demo database is replaced: {}", text(&again.stderr));
-    assert!(text(&again.stdout).contains("35 created"));
+    assert!(text(&again.stdout).contains("40 created"));
 }
 
 #[test]
