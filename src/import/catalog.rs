@@ -4,7 +4,7 @@ use super::check;
 use super::fields::{catalog as f, CATALOG};
 use super::rejected::Rejected;
 use super::source::Source;
-use super::{FileReport, ImportOptions, ImportReport, Problem};
+use super::{ImportOptions, ImportReport, Problem};
 use crate::domain::text::printable;
 use crate::store::catalog::write_product;
 use crate::store::{ProductWrite, ProductWritten, Store, StoreError};
@@ -15,23 +15,12 @@ pub fn import(
     sources: &[Source],
     opts: &ImportOptions,
 ) -> Result<ImportReport, StoreError> {
-    super::run_import(store, sources, opts, "catalog", |conn, source, _import_id, _staging, opts, report| {
+    super::run_import(store, sources, opts, "catalog", |job, report| {
+        let (conn, source, opts) = (job.conn, job.source, job.opts);
         let display = source.display();
-        let mut file = FileReport { file: display.clone(), ..FileReport::default() };
-        let table = match source.open(CATALOG, &opts.progress) {
-            Ok(t) => t,
-            Err(p) => {
-                report.errors.push(p);
-                return Ok(super::Loaded::File(file));
-            }
-        };
-        file.encoding = table.encoding.to_string();
-        file.format = table.format.to_string();
-        file.ignored_headers = table.ignored.clone();
-        let mut rejected = match (opts.skip_invalid && !opts.dry_run, source.path()) {
-            (true, Some(p)) => Rejected::create(p, CATALOG).ok(),
-            _ => None,
-        };
+        let (table, mut file) = super::open_table(source, CATALOG, opts, &mut report.errors);
+        let Some(table) = table else { return Ok(super::Loaded::File(file)) };
+        let mut rejected = Rejected::for_source(source, CATALOG, opts);
         let mut seen_sku: HashMap<String, u64> = HashMap::new();
         let mut seen_code: HashMap<String, (String, u64)> = HashMap::new();
         for row in table.rows {

@@ -218,33 +218,34 @@ pub use source::Source;
 use crate::store::{self as st, Store, StoreError};
 use rusqlite::{params, Connection, TransactionBehavior};
 
-/// Runs one import command: one transaction over all its files, a savepoint per file, and at
-/// the end commit (or, for a dry run or a refused row without `skip_invalid`, roll back).
-pub(crate) fn run_import<F>(
+/// What a loader is given for one file.
+pub(crate) struct FileJob<'a> {
+    pub conn: &'a Connection,
+    pub source: &'a Source,
+    pub import_id: i64,
+    pub staging: Staging,
+    pub opts: &'a ImportOptions,
+}
+
+type Loader<'l> = dyn FnMut(FileJob<'_>, &mut ImportReport) -> rusqlite::Result<Loaded> + 'l;
+
+/// Runs one import command: one transaction over all its files, and at the end commit (or,
+/// for a dry run or a refused row without `skip_invalid`, roll back). A file whose records
+/// turn out scattered is read again, sorted, in a fresh attempt.
+pub(crate) fn run_import(
     store: &mut Store,
     sources: &[Source],
     opts: &ImportOptions,
     kind: &'static str,
-    mut load: F,
-) -> Result<ImportReport, StoreError>
-where
-    F: FnMut(
-        &Connection,
-        &Source,
-        i64,
-        Staging,
-        &ImportOptions,
-        &mut ImportReport,
-    ) -> rusqlite::Result<Loaded>,
-{
+    mut load: impl FnMut(FileJob<'_>, &mut ImportReport) -> rusqlite::Result<Loaded>,
+) -> Result<ImportReport, StoreError> {
     let db = store.path().display().to_string();
-    let e = |err| st::classify(&db, err);
     let mut staged = vec![Staging::Streamed; sources.len()];
     loop {
         match import_once(store, sources, opts, kind, &staged, &mut load) {
             Ok(Ok(report)) => return Ok(report),
             Ok(Err(scattered)) => staged[scattered] = Staging::Sorted,
-            Err(err) => return Err(e(err)),
+            Err(err) => return Err(st::classify(&db, err)),
         }
     }
 }
@@ -264,24 +265,14 @@ pub enum Loaded {
 }
 
 /// One attempt: `Ok(Err(i))` when source `i` turned out scattered (everything was rolled back).
-fn import_once<F>(
+fn import_once(
     store: &mut Store,
     sources: &[Source],
     opts: &ImportOptions,
     kind: &'static str,
     staged: &[Staging],
-    load: &mut F,
-) -> rusqlite::Result<Result<ImportReport, usize>>
-where
-    F: FnMut(
-        &Connection,
-        &Source,
-        i64,
-        Staging,
-        &ImportOptions,
-        &mut ImportReport,
-    ) -> rusqlite::Result<Loaded>,
-{
+    load: &mut Loader<'_>,
+) -> rusqlite::Result<Result<ImportReport, usize>> {
     let mut report = ImportReport {
         what: match kind {
             "catalog" => "products",
@@ -298,7 +289,8 @@ where
             params![kind, source.display(), now],
         )?;
         let import_id = tx.last_insert_rowid();
-        let file = match load(&tx, source, import_id, staged[i], opts, &mut report)? {
+        let job = FileJob { conn: &tx, source, import_id, staging: staged[i], opts };
+        let file = match load(job, &mut report)? {
             Loaded::File(f) => f,
             Loaded::Scattered => {
                 tx.rollback()?;
@@ -328,4 +320,27 @@ where
         tx.commit()?;
     }
     Ok(Ok(report))
+}
+
+/// Opens a source for a loader: its table (None when it cannot be opened, the problem then
+/// going to `errors`) and a report that already names its encoding, format and ignored headers.
+pub(crate) fn open_table(
+    source: &Source,
+    fields: &'static [table::FieldSpec],
+    opts: &ImportOptions,
+    errors: &mut Vec<Problem>,
+) -> (Option<table::Table>, FileReport) {
+    let mut file = FileReport { file: source.display(), ..FileReport::default() };
+    match source.open(fields, &opts.progress) {
+        Ok(t) => {
+            file.encoding = t.encoding.to_string();
+            file.format = t.format.to_string();
+            file.ignored_headers = t.ignored.clone();
+            (Some(t), file)
+        }
+        Err(p) => {
+            errors.push(p);
+            (None, file)
+        }
+    }
 }

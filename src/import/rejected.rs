@@ -12,6 +12,17 @@ pub struct Rejected {
 }
 
 impl Rejected {
+    /// The rejected file for `source`, when the options ask for one (`--skip-invalid`, not a
+    /// dry run) and the source is a file.
+    pub fn for_source(
+        source: &super::Source,
+        fields: &[FieldSpec],
+        opts: &super::ImportOptions,
+    ) -> Option<Rejected> {
+        let path = source.path().filter(|_| opts.skip_invalid && !opts.dry_run)?;
+        Rejected::create(path, fields).ok()
+    }
+
     pub fn create(source: &Path, fields: &[FieldSpec]) -> std::io::Result<Rejected> {
         let mut name = source.as_os_str().to_owned();
         name.push(".rejected.csv");

@@ -27,8 +27,9 @@ pub fn import(
     sources: &[Source],
     opts: &ImportOptions,
 ) -> Result<ImportReport, StoreError> {
-    super::run_import(store, sources, opts, "returns", |conn, source, import_id, staging, opts, report| {
-        match load_file(conn, source, import_id, opts, staging)? {
+    super::run_import(store, sources, opts, "returns", |job, report| {
+        let staging = job.staging;
+        match load_file(job.conn, job.source, job.import_id, job.opts, staging)? {
             FileOutcome::Done(done) => {
                 let (file, errors, warnings) = *done;
                 report.errors.extend(errors);
@@ -110,30 +111,17 @@ fn load_file(
     opts: &ImportOptions,
     mode: Staging,
 ) -> rusqlite::Result<FileOutcome> {
-    let display = source.display();
+    let mut errors = Vec::new();
+    let (table, report) = super::open_table(source, RETURNS, opts, &mut errors);
+    let Some(table) = table else { return Ok(FileOutcome::Done(Box::new((report, errors, Vec::new())))) };
     let mut load = FileLoad {
         writer: ReturnWriter::new(conn, import_id, opts.now)?,
-        display: display.clone(),
-        report: FileReport { file: display.clone(), ..FileReport::default() },
-        errors: Vec::new(),
+        display: source.display(),
+        report,
+        errors,
         warnings: Vec::new(),
-        rejected: None,
+        rejected: Rejected::for_source(source, RETURNS, opts),
     };
-    let table = match source.open(RETURNS, &opts.progress) {
-        Ok(t) => t,
-        Err(p) => {
-            load.errors.push(p);
-            return Ok(FileOutcome::Done(Box::new((load.report, load.errors, load.warnings))));
-        }
-    };
-    load.report.encoding = table.encoding.to_string();
-    load.report.format = table.format.to_string();
-    load.report.ignored_headers = table.ignored.clone();
-    if opts.skip_invalid && !opts.dry_run {
-        if let Some(path) = source.path() {
-            load.rejected = Rejected::create(path, RETURNS).ok();
-        }
-    }
     let local = *opts.now.offset();
     let end = match mode {
         // Reading and checking on one core, writing on the other.

@@ -4,7 +4,7 @@
 use super::check;
 use super::fields::{users as f, USERS};
 use super::source::Source;
-use super::{FileReport, ImportOptions, ImportReport, Problem};
+use super::{ImportOptions, ImportReport, Problem};
 use crate::domain::codes::{Coded, Role};
 use crate::domain::text::printable;
 use crate::store::users::{pin_hash, write_user};
@@ -19,19 +19,11 @@ pub fn import(
     sources: &[Source],
     opts: &ImportOptions,
 ) -> Result<ImportReport, StoreError> {
-    super::run_import(store, sources, opts, "users", |conn, source, _import_id, _staging, opts, report| {
+    super::run_import(store, sources, opts, "users", |job, report| {
+        let (conn, source, opts) = (job.conn, job.source, job.opts);
         let display = source.display();
-        let mut file = FileReport { file: display.clone(), ..FileReport::default() };
-        let table = match source.open(USERS, &opts.progress) {
-            Ok(t) => t,
-            Err(p) => {
-                report.errors.push(p);
-                return Ok(super::Loaded::File(file));
-            }
-        };
-        file.encoding = table.encoding.to_string();
-        file.format = table.format.to_string();
-        file.ignored_headers = table.ignored.clone();
+        let (table, mut file) = super::open_table(source, USERS, opts, &mut report.errors);
+        let Some(table) = table else { return Ok(super::Loaded::File(file)) };
         let mut seen: HashMap<String, u64> = HashMap::new();
         for row in table.rows {
             file.rows += 1;

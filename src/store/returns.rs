@@ -4,7 +4,7 @@ use super::{timestamp, Fingerprint};
 use crate::domain::codes::{Coded, Resolution};
 use crate::domain::tracking::tracking_key;
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{params, Connection, OptionalExtension, Statement};
+use rusqlite::{params, Connection, OptionalExtension, Statement, ToSql};
 
 /// One expected return as validated from a file.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,23 +120,8 @@ impl<'c> ReturnWriter<'c> {
     /// Creates, updates or leaves the return, inside the caller's transaction.
     pub fn write(&mut self, r: &ReturnWrite) -> rusqlite::Result<ReturnWritten> {
         let hash = r.fingerprint();
-        let inserted = self.insert.execute(params![
-            r.rma_no,
-            key_if_different(&r.rma_no),
-            r.order_no,
-            key_if_different(&r.order_no),
-            r.tracking_no,
-            r.tracking_no.as_deref().and_then(key_if_different),
-            r.carrier,
-            r.customer,
-            r.phone,
-            r.reason,
-            r.resolution.code(),
-            r.requested_at,
-            hash,
-            self.import_id,
-            self.now,
-        ])?;
+        let keys = Keys::of(r);
+        let inserted = self.insert.execute(&header(r, &keys, &hash, &self.import_id, &self.now)[..])?;
         if inserted == 1 {
             let id = self.conn.last_insert_rowid();
             self.insert_lines(id, &r.lines)?;
@@ -163,29 +148,16 @@ impl<'c> ReturnWriter<'c> {
             self.touch.execute(params![id, self.import_id])?;
             return Ok(ReturnWritten::Conflict { parcel_id, received_at });
         }
+        // The same parameters as the insert: ?1 is the RMA, ?2 its key.
         self.conn
             .prepare_cached(
-                "UPDATE returns SET order_no = ?2, order_key = ?3, tracking_no = ?4, tracking_key = ?5,
-                    carrier = ?6, customer = ?7, phone = ?8, reason = ?9, resolution = ?10,
-                    requested_at = ?11, content_hash = ?12, import_id = ?13, updated_at = ?14
-                 WHERE id = ?1",
+                "UPDATE returns SET rma_key = ?2, order_no = ?3, order_key = ?4, tracking_no = ?5,
+                    tracking_key = ?6, carrier = ?7, customer = ?8, phone = ?9, reason = ?10,
+                    resolution = ?11, requested_at = ?12, content_hash = ?13, import_id = ?14,
+                    updated_at = ?15
+                 WHERE rma_no = ?1",
             )?
-            .execute(params![
-                id,
-                r.order_no,
-                key_if_different(&r.order_no),
-                r.tracking_no,
-                r.tracking_no.as_deref().and_then(key_if_different),
-                r.carrier,
-                r.customer,
-                r.phone,
-                r.reason,
-                r.resolution.code(),
-                r.requested_at,
-                hash,
-                self.import_id,
-                self.now,
-            ])?;
+            .execute(&header(r, &keys, &hash, &self.import_id, &self.now)[..])?;
         self.conn.prepare_cached("DELETE FROM return_lines WHERE return_id = ?1")?.execute([id])?;
         self.insert_lines(id, &r.lines)?;
         Ok(ReturnWritten::Updated)
@@ -207,4 +179,53 @@ impl<'c> ReturnWriter<'c> {
         }
         Ok(())
     }
+}
+
+/// The values stored in another form than the return holds them: the lookup keys of its
+/// numbers (where they differ from the numbers) and the resolution's code.
+struct Keys {
+    rma: Option<String>,
+    order: Option<String>,
+    tracking: Option<String>,
+    resolution: &'static str,
+}
+
+impl Keys {
+    fn of(r: &ReturnWrite) -> Keys {
+        Keys {
+            rma: key_if_different(&r.rma_no),
+            order: key_if_different(&r.order_no),
+            tracking: r.tracking_no.as_deref().and_then(key_if_different),
+            resolution: r.resolution.code(),
+        }
+    }
+}
+
+/// The return's own values: ?1 to ?15 of both the insert and the update.
+// `&String`, not `&str`: a `str` is unsized and cannot stand behind `&dyn ToSql`.
+#[allow(clippy::ptr_arg)]
+fn header<'a>(
+    r: &'a ReturnWrite,
+    keys: &'a Keys,
+    hash: &'a i64,
+    import_id: &'a i64,
+    now: &'a String,
+) -> [&'a dyn ToSql; 15] {
+    [
+        &r.rma_no,
+        &keys.rma,
+        &r.order_no,
+        &keys.order,
+        &r.tracking_no,
+        &keys.tracking,
+        &r.carrier,
+        &r.customer,
+        &r.phone,
+        &r.reason,
+        &keys.resolution,
+        &r.requested_at,
+        hash,
+        import_id,
+        now,
+    ]
 }
