@@ -66,7 +66,7 @@ CREATE TABLE returns (
     resolution   TEXT NOT NULL DEFAULT 'refund' CHECK (resolution IN ('refund', 'exchange', 'repair')),
     requested_at TEXT,
     content_hash INTEGER NOT NULL,
-    import_id    INTEGER REFERENCES imports (id),   -- the last import that contained it
+    import_id    INTEGER,   -- the last import that contained it (imports.id)
     created_at   TEXT NOT NULL,
     updated_at   TEXT NOT NULL
 ) STRICT;

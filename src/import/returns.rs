@@ -50,7 +50,7 @@ enum FileOutcome {
 /// What the reading side hands the writing side: a return ready to write, a refused one, or a
 /// row that could not be read at all.
 enum Item {
-    Return { first_line: u64, rows: u64, write: ReturnWrite },
+    Return { first_line: u64, rows: u64, write: ReturnWrite, hash: i64 },
     Refused { rows: Vec<Row>, problems: Vec<(usize, String)> },
     Unreadable(Problem),
 }
@@ -95,7 +95,12 @@ impl<I: Iterator<Item = Result<Row, Problem>>> Iterator for Groups<I> {
 impl<I> Groups<I> {
     fn finish(&self, rows: Vec<Row>) -> Item {
         match validate(&rows, self.local) {
-            Ok(write) => Item::Return { first_line: rows[0].line, rows: rows.len() as u64, write },
+            Ok(write) => Item::Return {
+                first_line: rows[0].line,
+                rows: rows.len() as u64,
+                hash: write.fingerprint(),
+                write,
+            },
             Err(problems) => Item::Refused { rows, problems },
         }
     }
@@ -280,9 +285,9 @@ impl FileLoad<'_> {
                     self.report.rows += rows.len() as u64;
                     self.refuse_group(&rows, problems);
                 }
-                Item::Return { first_line, rows, write } => {
+                Item::Return { first_line, rows, write, hash } => {
                     self.report.rows += rows;
-                    if self.write(first_line, &write)? == GroupEnd::Scattered {
+                    if self.write(first_line, &write, hash)? == GroupEnd::Scattered {
                         return Ok(GroupEnd::Scattered);
                     }
                 }
@@ -300,8 +305,8 @@ impl FileLoad<'_> {
         self.errors.push(p);
     }
 
-    fn write(&mut self, first_line: u64, write: &ReturnWrite) -> rusqlite::Result<GroupEnd> {
-        match self.writer.write(write)? {
+    fn write(&mut self, first_line: u64, write: &ReturnWrite, hash: i64) -> rusqlite::Result<GroupEnd> {
+        match self.writer.write(write, hash)? {
             ReturnWritten::Created => self.report.created += 1,
             ReturnWritten::Updated => self.report.updated += 1,
             ReturnWritten::Unchanged => self.report.unchanged += 1,

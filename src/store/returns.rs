@@ -49,7 +49,8 @@ pub enum ReturnWritten {
 }
 
 impl ReturnWrite {
-    fn fingerprint(&self) -> i64 {
+    /// What identifies the return's content: equal fingerprints mean an unchanged return.
+    pub fn fingerprint(&self) -> i64 {
         let mut f = Fingerprint::default();
         for s in [&self.rma_no, &self.order_no] {
             f.add(s);
@@ -117,9 +118,9 @@ impl<'c> ReturnWriter<'c> {
         })
     }
 
-    /// Creates, updates or leaves the return, inside the caller's transaction.
-    pub fn write(&mut self, r: &ReturnWrite) -> rusqlite::Result<ReturnWritten> {
-        let hash = r.fingerprint();
+    /// Creates, updates or leaves the return, inside the caller's transaction. `hash` is
+    /// `r.fingerprint()`, computed by the caller (an import computes it on its reading thread).
+    pub fn write(&mut self, r: &ReturnWrite, hash: i64) -> rusqlite::Result<ReturnWritten> {
         let keys = Keys::of(r);
         let inserted = self.insert.execute(&header(r, &keys, &hash, &self.import_id, &self.now)[..])?;
         if inserted == 1 {
