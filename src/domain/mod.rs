@@ -5,6 +5,7 @@ pub mod codes;
 pub mod gs1;
 pub mod gtin;
 pub mod money;
+pub mod parcel;
 pub mod scan;
 pub mod text;
 pub mod tracking;
