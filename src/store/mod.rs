@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod returns;
+pub mod station;
 pub mod users;
 
 pub use catalog::{ProductWrite, ProductWritten};
