@@ -166,17 +166,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     let (config, _) = Config::load(cli.config.as_deref()).map_err(Failure::Unusable)?;
     let command = cli.command.as_ref();
     match command {
-        None | Some(Command::Station { .. }) => {
-            let store = Store::open(&db_path(&cli))?;
-            drop(store);
-            println!(
-                "station {}: the scanning screen is not part of this version yet; the database {} is ready",
-                config.station,
-                db_path(&cli).display()
-            );
-            Ok(())
+        None => station(&config, &db_path(&cli), None, None),
+        Some(Command::Station { station: id, lang }) => {
+            station(&config, &db_path(&cli), id.as_deref(), *lang)
         }
-        Some(Command::Demo { .. }) => demo(&cli),
+        Some(Command::Demo { lang }) => demo(&cli, &config, *lang),
         Some(Command::Import { what }) => {
             let (args, kind) = match what {
                 ImportWhat::Returns(a) => (a, Kind::Returns),
@@ -337,19 +331,34 @@ pub fn seed_demo(path: &Path) -> Result<Vec<ImportReport>, Failure> {
     Ok(reports)
 }
 
-fn demo(cli: &Cli) -> Result<(), Failure> {
+fn demo(cli: &Cli, config: &Config, lang: Option<Lang>) -> Result<(), Failure> {
     let path = cli.db.clone().unwrap_or_else(|| PathBuf::from("returns-dock-demo.db"));
     let reports = seed_demo(&path)?;
     for r in &reports {
         println!("{}", r.summary());
     }
-    println!(
-        "demo database ready: {} (sign in with badge OP-DEMO, supervisor OP-SUP1 PIN 2468)",
-        path.display()
-    );
-    println!(
-        "the scanning screen is not part of this version yet; try: returns-dock --db {} import returns FILE",
-        path.display()
-    );
-    Ok(())
+    println!("demo database ready: {} (badges: OP-DEMO, supervisor OP-SUP1 with PIN 2468)", path.display());
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        println!(
+            "not a terminal: the station does not start; run it with: returns-dock --db {} station",
+            path.display()
+        );
+        return Ok(());
+    }
+    station(config, &path, None, lang)
+}
+
+/// The scanning station on `db`, until the operator quits.
+fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> Result<(), Failure> {
+    use crate::station::{app::App, exec::Executor, text};
+    let id = id.unwrap_or(&config.station).to_string();
+    let lang = match lang {
+        Some(Lang::Zh) => text::Lang::Zh,
+        Some(Lang::En) => text::Lang::En,
+        None => text::Lang::parse(&config.language),
+    };
+    let store = Store::open(db)?;
+    let mut app = App::new(&id, lang, config.scanner.bell, config.scanner.auto_accept_matched);
+    let mut exec = Executor::new(store, &id, Box::new(now));
+    crate::station::run(&mut app, &mut exec).map_err(|e| Failure::Unusable(format!("terminal: {e}")))
 }

@@ -12,4 +12,5 @@ pub mod config;
 pub mod domain;
 pub mod gen;
 pub mod import;
+pub mod station;
 pub mod store;

@@ -1,0 +1,719 @@
+//! The station's state and its one entry point, [`App::update`]: a message in (a scan, a key,
+//! or the result of a database step), the state changed, and the effects the loop must carry
+//! out returned. No IO and no clock here; the loop does those and answers with messages.
+
+use super::keys::Action;
+use super::text::{flag_words, say, t, Lang, T};
+use crate::domain::codes::{Cause, Coded, Grade, Outcome, Reason, Role};
+use crate::domain::parcel::{default_cause, signable, Discrepancy, Placement, Signable};
+use crate::domain::scan::{self, Command, ScanKind, MAX_SCAN_LEN};
+use crate::domain::text::printable;
+use crate::store::station::{
+    Inspection, NewUnit, ParcelLookup, ParcelView, Product, Refusal, Undone, UnitRecord, User,
+};
+
+/// The feedback band after every scan: a symbol, a word and a colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Ok,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    pub tone: Tone,
+    pub text: String,
+}
+
+/// The dock screen's figures.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DockInfo {
+    pub parcels: i64,
+    pub units: i64,
+    pub refused: i64,
+    pub review: i64,
+    pub unidentified: i64,
+    /// The latest parcels of this station: (id, what identifies it, state, time).
+    pub last: Vec<(i64, String, String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Screen {
+    SignIn,
+    /// Between parcels. `unknown`: the last parcel scan matched nothing.
+    Dock {
+        unknown: Option<String>,
+    },
+    Parcel(Box<ParcelScreen>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParcelScreen {
+    pub view: ParcelView,
+    pub prompt: Prompt,
+    /// The unit the next outcome applies to: the last one scanned.
+    pub current: Option<i64>,
+}
+
+impl ParcelScreen {
+    fn current_unit(&self) -> Option<&UnitRecord> {
+        self.current.and_then(|id| self.view.units.iter().find(|u| u.id == id))
+    }
+}
+
+/// What the parcel screen waits for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prompt {
+    Unit,
+    Serial { product: Product, unit: NewUnit },
+    Reason { unit_id: i64, outcome: Outcome, grade: Grade },
+    Note { unit_id: i64, inspection: Inspection },
+    Cause { unit_id: i64 },
+    Sign { found: Vec<Discrepancy> },
+    RefuseParcel,
+}
+
+/// What happened: input, or the answer to an effect.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    /// A whole scan (or a typed code ended with Enter).
+    Scan(String),
+    Action(Action),
+    Char(char),
+    Backspace,
+    SignedIn {
+        id: String,
+        user: Option<User>,
+        resume: Option<ParcelView>,
+        dock: DockInfo,
+    },
+    Dock(DockInfo),
+    Looked {
+        scan: String,
+        found: ParcelLookup,
+    },
+    Opened {
+        view: ParcelView,
+        resumed: bool,
+    },
+    OpenRefused(Refusal),
+    ProductFound {
+        code: String,
+        expected_check: Option<u8>,
+        unit: NewUnit,
+        product: Option<Product>,
+    },
+    UnitRecorded {
+        result: Result<(i64, Placement), Refusal>,
+        view: ParcelView,
+        serial: Option<String>,
+    },
+    Inspected {
+        result: Result<(), Refusal>,
+        unit_id: i64,
+        view: ParcelView,
+    },
+    Undone {
+        result: Result<Undone, Refusal>,
+        view: ParcelView,
+    },
+    Signed {
+        result: Result<Vec<Discrepancy>, Refusal>,
+        parcel: i64,
+        dock: DockInfo,
+    },
+    ParcelRefused {
+        result: Result<(), Refusal>,
+        parcel: i64,
+        dock: DockInfo,
+    },
+    /// A database step failed; nothing of it was saved.
+    Storage(String),
+}
+
+/// What the loop must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    SignIn(String),
+    LookupParcel(String),
+    OpenParcel { scan: String, returns: Vec<i64> },
+    ResumeParcel(i64),
+    FindProduct { code: String, expected_check: Option<u8>, unit: NewUnit },
+    RecordUnit { parcel: i64, unit: NewUnit },
+    Inspect { parcel: i64, unit_id: i64, inspection: Inspection },
+    Undo(i64),
+    Sign { parcel: i64, confirmed: bool },
+    RefuseParcel { parcel: i64, reason: Reason },
+    Bell,
+    Quit,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    pub lang: Lang,
+    pub station: String,
+    pub bell: bool,
+    pub auto_accept: bool,
+    pub user: Option<User>,
+    pub screen: Screen,
+    pub band: Option<Band>,
+    pub help: bool,
+    /// What is being typed (a scanner types too, then ends with Enter).
+    pub input: String,
+    pub dock: DockInfo,
+}
+
+impl App {
+    pub fn new(station: &str, lang: Lang, bell: bool, auto_accept: bool) -> App {
+        App {
+            lang,
+            station: station.to_string(),
+            bell,
+            auto_accept,
+            user: None,
+            screen: Screen::SignIn,
+            band: None,
+            help: false,
+            input: String::new(),
+            dock: DockInfo::default(),
+        }
+    }
+
+    fn ok(&mut self, text: String) -> Vec<Effect> {
+        self.band = Some(Band { tone: Tone::Ok, text });
+        vec![]
+    }
+
+    fn warn(&mut self, text: String) -> Vec<Effect> {
+        self.band = Some(Band { tone: Tone::Warn, text });
+        if self.bell {
+            vec![Effect::Bell]
+        } else {
+            vec![]
+        }
+    }
+
+    fn error(&mut self, text: String) -> Vec<Effect> {
+        self.band = Some(Band { tone: Tone::Error, text });
+        if self.bell {
+            vec![Effect::Bell]
+        } else {
+            vec![]
+        }
+    }
+
+    fn parcel(&self) -> Option<&ParcelScreen> {
+        match &self.screen {
+            Screen::Parcel(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    fn parcel_mut(&mut self) -> Option<&mut ParcelScreen> {
+        match &mut self.screen {
+            Screen::Parcel(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        if self.help && matches!(msg, Msg::Action(_) | Msg::Char(_) | Msg::Scan(_) | Msg::Backspace) {
+            self.help = false;
+            if !matches!(msg, Msg::Scan(_)) {
+                return vec![];
+            }
+        }
+        match msg {
+            Msg::Char(c) => {
+                if self.input.chars().count() < MAX_SCAN_LEN * 2 {
+                    self.input.push(c);
+                }
+                vec![]
+            }
+            Msg::Backspace => {
+                self.input.pop();
+                vec![]
+            }
+            Msg::Scan(raw) => {
+                self.input.clear();
+                self.on_scan(&raw)
+            }
+            Msg::Action(a) => self.on_action(a),
+            other => self.on_result(other),
+        }
+    }
+
+    fn on_action(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Help => {
+                self.help = true;
+                vec![]
+            }
+            Action::Quit => vec![Effect::Quit],
+            Action::Command(c) => self.on_command(c),
+            Action::Cause => match self
+                .parcel()
+                .and_then(|p| p.current_unit().filter(|u| u.outcome.is_some()).map(|u| u.id))
+            {
+                Some(unit_id) => {
+                    if let Some(p) = self.parcel_mut() {
+                        p.prompt = Prompt::Cause { unit_id };
+                    }
+                    vec![]
+                }
+                None => self.error(say::no_unit(self.lang)),
+            },
+            Action::Note => {
+                let found = self
+                    .parcel()
+                    .and_then(|p| p.current_unit())
+                    .and_then(|u| inspection_of(u).map(|i| (u.id, i)));
+                match found {
+                    Some((unit_id, inspection)) => {
+                        if let Some(p) = self.parcel_mut() {
+                            p.prompt = Prompt::Note { unit_id, inspection };
+                        }
+                        vec![]
+                    }
+                    None => self.error(say::no_unit(self.lang)),
+                }
+            }
+        }
+    }
+
+    fn on_scan(&mut self, raw: &str) -> Vec<Effect> {
+        // A note is free text, typed: taken as it is (printable), never read as a code.
+        if let Some(ParcelScreen { prompt: Prompt::Note { unit_id, inspection }, view, .. }) = self.parcel() {
+            let note = printable(raw).trim().to_string();
+            let cmd = scan::parse(raw);
+            if let ScanKind::Command(c) = cmd.kind {
+                return self.on_command(c);
+            }
+            if note.is_empty() {
+                return self.error(say::note_required(self.lang));
+            }
+            let mut inspection = inspection.clone();
+            inspection.note = Some(note);
+            let (parcel, unit_id) = (view.id, *unit_id);
+            return vec![Effect::Inspect { parcel, unit_id, inspection }];
+        }
+        let s = scan::parse(raw);
+        if s.text.chars().count() > MAX_SCAN_LEN {
+            return self.error(say::unknown_product(
+                self.lang,
+                &format!("{}...", s.text.chars().take(20).collect::<String>()),
+            ));
+        }
+        let shown = printable(&s.text);
+        match &s.kind {
+            ScanKind::Empty => return vec![],
+            ScanKind::Badge(id) => return vec![Effect::SignIn(id.clone())],
+            ScanKind::Command(c) => return self.on_command(*c),
+            ScanKind::UnknownCommand(c) => return self.error(say::unknown_command(self.lang, &printable(c))),
+            ScanKind::NotAscii => return self.error(say::not_ascii(self.lang)),
+            _ => {}
+        }
+        if self.user.is_none() {
+            // At the sign-in screen a typed id signs in.
+            return vec![Effect::SignIn(s.text.clone())];
+        }
+        match &self.screen {
+            Screen::SignIn => vec![Effect::SignIn(s.text.clone())],
+            Screen::Dock { .. } => {
+                self.band = None;
+                vec![Effect::LookupParcel(s.text.clone())]
+            }
+            Screen::Parcel(p) => {
+                let parcel = p.view.id;
+                match p.prompt.clone() {
+                    Prompt::Unit => self.product_scan(&s, &shown),
+                    Prompt::Serial { mut unit, .. } => {
+                        unit.serial = Some(s.text.clone());
+                        vec![Effect::RecordUnit { parcel, unit }]
+                    }
+                    Prompt::Reason { unit_id, outcome, grade } => match numbered(&s.text, Reason::ALL) {
+                        Some(r) => self.reason_given(unit_id, outcome, grade, r),
+                        None => self.error(t(self.lang, T::ReasonPrompt).to_string()),
+                    },
+                    Prompt::RefuseParcel => match numbered(&s.text, Reason::ALL) {
+                        Some(reason) => vec![Effect::RefuseParcel { parcel, reason }],
+                        None => self.error(t(self.lang, T::RefuseParcelPrompt).to_string()),
+                    },
+                    Prompt::Cause { unit_id } => match numbered(&s.text, Cause::ALL) {
+                        Some(cause) => {
+                            let unit = p.view.units.iter().find(|u| u.id == unit_id).and_then(inspection_of);
+                            match unit {
+                                Some(mut inspection) => {
+                                    inspection.cause = cause;
+                                    vec![Effect::Inspect { parcel, unit_id, inspection }]
+                                }
+                                None => self.error(say::no_unit(self.lang)),
+                            }
+                        }
+                        None => self.error(t(self.lang, T::CausePrompt).to_string()),
+                    },
+                    Prompt::Sign { .. } => self.error(t(self.lang, T::SignPrompt).to_string()),
+                    Prompt::Note { .. } => unreachable!("handled above"),
+                }
+            }
+        }
+    }
+
+    /// A product scan on the parcel screen: what to look up.
+    fn product_scan(&mut self, s: &scan::Scan, shown: &str) -> Vec<Effect> {
+        let mut unit = NewUnit { scan: s.text.clone(), ..NewUnit::default() };
+        let (code, expected_check) = match &s.kind {
+            ScanKind::Gtin { gtin, .. } => {
+                unit.gtin = Some(gtin.as_str().to_string());
+                (gtin.as_str().to_string(), None)
+            }
+            ScanKind::Gs1(e) => {
+                let Some(gtin) = e.gtin() else { return self.error(say::unknown_product(self.lang, shown)) };
+                unit.gtin = Some(gtin.as_str().to_string());
+                unit.serial = e.serial().map(String::from);
+                unit.lot = e.lot().map(String::from);
+                unit.expiry = e.best_before().map(|d| d.to_string());
+                (gtin.as_str().to_string(), None)
+            }
+            ScanKind::BadGs1(err) => return self.error(format!("{shown}: {err}")),
+            ScanKind::BadGtin { expected_check } => (s.text.clone(), Some(*expected_check)),
+            ScanKind::Tracking(_) | ScanKind::BadS10 { .. } => {
+                return self.error(say::parcel_open_first(self.lang))
+            }
+            _ => (s.text.clone(), None),
+        };
+        vec![Effect::FindProduct { code, expected_check, unit }]
+    }
+
+    fn reason_given(&mut self, unit_id: i64, outcome: Outcome, grade: Grade, reason: Reason) -> Vec<Effect> {
+        let Some(p) = self.parcel() else { return vec![] };
+        let unit = p.view.units.iter().find(|u| u.id == unit_id);
+        let cause = default_cause(customer_reason(&p.view, unit), unit.and_then(|u| u.flag), Some(reason));
+        let inspection = Inspection { outcome, grade, reason: Some(reason), cause, note: None };
+        let parcel = p.view.id;
+        if reason == Reason::Other {
+            if let Some(p) = self.parcel_mut() {
+                p.prompt = Prompt::Note { unit_id, inspection };
+            }
+            return vec![];
+        }
+        vec![Effect::Inspect { parcel, unit_id, inspection }]
+    }
+
+    fn on_command(&mut self, c: Command) -> Vec<Effect> {
+        let lang = self.lang;
+        let name = super::keys::binding(Action::Command(c)).map_or("", |b| b.words(lang));
+        if self.user.is_none() {
+            return self.error(say::sign_in_first(lang));
+        }
+        if let Screen::Dock { unknown } = &self.screen {
+            return match (c, unknown.clone()) {
+                (Command::Unidentified, Some(scan)) => vec![Effect::OpenParcel { scan, returns: vec![] }],
+                (Command::Cancel, _) => {
+                    self.screen = Screen::Dock { unknown: None };
+                    self.band = None;
+                    vec![]
+                }
+                _ => self.error(say::not_now(lang, name)),
+            };
+        }
+        let Some(p) = self.parcel() else { return self.error(say::not_now(lang, name)) };
+        let parcel = p.view.id;
+        match c {
+            Command::Accept
+            | Command::SecondHand(_)
+            | Command::Scrap
+            | Command::ReturnToSupplier
+            | Command::Refuse => {
+                let Some(unit) = p.current_unit().cloned() else { return self.error(say::no_unit(lang)) };
+                if !matches!(p.prompt, Prompt::Unit | Prompt::Reason { .. }) {
+                    return self.error(say::not_now(lang, name));
+                }
+                let (outcome, grade) = match c {
+                    Command::Accept => (Outcome::Accept, Grade::A),
+                    Command::SecondHand(g) => (Outcome::SecondHand, g),
+                    Command::Scrap => (Outcome::Scrap, Grade::C),
+                    Command::ReturnToSupplier => (Outcome::ReturnToSupplier, Grade::C),
+                    _ => (Outcome::Refuse, Grade::C),
+                };
+                if outcome == Outcome::Accept {
+                    let cause = default_cause(customer_reason(&p.view, Some(&unit)), unit.flag, None);
+                    let inspection = Inspection { outcome, grade, reason: None, cause, note: None };
+                    return vec![Effect::Inspect { parcel, unit_id: unit.id, inspection }];
+                }
+                if let Some(p) = self.parcel_mut() {
+                    p.prompt = Prompt::Reason { unit_id: unit.id, outcome, grade };
+                }
+                self.band = None;
+                vec![]
+            }
+            Command::Reason(r) => match p.prompt.clone() {
+                Prompt::Reason { unit_id, outcome, grade } => self.reason_given(unit_id, outcome, grade, r),
+                Prompt::RefuseParcel => vec![Effect::RefuseParcel { parcel, reason: r }],
+                _ => self.error(say::not_now(lang, name)),
+            },
+            Command::Undo => vec![Effect::Undo(parcel)],
+            Command::Sign => {
+                if !matches!(p.prompt, Prompt::Unit) {
+                    return self.error(say::not_now(lang, name));
+                }
+                let found = p.view.discrepancies();
+                match signable(&found) {
+                    Signable::Blocked => {
+                        let n = found.iter().filter(|d| matches!(d, Discrepancy::Uninspected { .. })).count();
+                        self.error(say::cannot_sign(lang, n))
+                    }
+                    Signable::Clean => vec![Effect::Sign { parcel, confirmed: false }],
+                    Signable::NeedsConfirmation => {
+                        if let Some(p) = self.parcel_mut() {
+                            p.prompt = Prompt::Sign { found };
+                        }
+                        self.warn(t(lang, T::SignPrompt).to_string())
+                    }
+                }
+            }
+            Command::Confirm => match p.prompt {
+                Prompt::Sign { .. } => vec![Effect::Sign { parcel, confirmed: true }],
+                _ => self.error(say::not_now(lang, name)),
+            },
+            Command::RefuseParcel => {
+                if let Some(p) = self.parcel_mut() {
+                    p.prompt = Prompt::RefuseParcel;
+                }
+                self.band = None;
+                vec![]
+            }
+            Command::Cancel => {
+                if let Some(p) = self.parcel_mut() {
+                    p.prompt = Prompt::Unit;
+                }
+                self.band = None;
+                vec![]
+            }
+            Command::Unidentified => self.error(say::parcel_open_first(lang)),
+        }
+    }
+
+    fn on_result(&mut self, msg: Msg) -> Vec<Effect> {
+        let lang = self.lang;
+        match msg {
+            Msg::SignedIn { id, user, resume, dock } => {
+                let Some(user) = user.filter(|u| u.active) else {
+                    return self.error(say::unknown_user(lang, &printable(&id)));
+                };
+                let text = say::signed_in(lang, &printable(&user.name), user.role == Role::Supervisor);
+                self.user = Some(user);
+                self.dock = dock;
+                match resume {
+                    Some(view) => self.open(view, true),
+                    None => {
+                        if !matches!(self.screen, Screen::Parcel(_)) {
+                            self.screen = Screen::Dock { unknown: None };
+                        }
+                        self.ok(text)
+                    }
+                }
+            }
+            Msg::Dock(dock) => {
+                self.dock = dock;
+                vec![]
+            }
+            Msg::Looked { scan, found } => match found {
+                ParcelLookup::Expected(rs) => {
+                    vec![Effect::OpenParcel { scan, returns: rs.iter().map(|r| r.id).collect() }]
+                }
+                ParcelLookup::Resume(id) => vec![Effect::ResumeParcel(id)],
+                ParcelLookup::OpenElsewhere(p) => {
+                    self.error(say::open_elsewhere(lang, &p.station, &p.operator))
+                }
+                ParcelLookup::Duplicate(p) => {
+                    let at = p.closed_at.as_deref().unwrap_or(&p.received_at);
+                    self.error(say::duplicate(lang, &p.state, &short_time(at), &p.station, &p.operator))
+                }
+                ParcelLookup::NotFound => {
+                    self.screen = Screen::Dock { unknown: Some(scan.clone()) };
+                    self.error(say::parcel_not_found(lang, &printable(&scan)))
+                }
+            },
+            Msg::Opened { view, resumed } => self.open(view, resumed),
+            Msg::OpenRefused(r) => self.refusal(r),
+            Msg::ProductFound { code, expected_check, unit, product } => {
+                let Some(product) = product else {
+                    return match expected_check {
+                        Some(e) => self.error(say::bad_check_digit(lang, &printable(&code), e)),
+                        None => self.error(say::unknown_product(lang, &printable(&code))),
+                    };
+                };
+                let mut unit = unit;
+                unit.sku = Some(product.sku.clone());
+                let Some(p) = self.parcel_mut() else { return vec![] };
+                if product.serialised && unit.serial.is_none() {
+                    p.prompt = Prompt::Serial { product, unit };
+                    self.band = None;
+                    return vec![];
+                }
+                vec![Effect::RecordUnit { parcel: p.view.id, unit }]
+            }
+            Msg::UnitRecorded { result, view, serial } => {
+                let parcel = view.id;
+                let Some(p) = self.parcel_mut() else { return vec![] };
+                p.view = view;
+                p.prompt = Prompt::Unit;
+                match result {
+                    Ok((id, Placement::Place { line, flag })) => {
+                        p.current = Some(id);
+                        let unit = p.view.units.iter().find(|u| u.id == id).cloned();
+                        let (seq, sku) = unit.map(|u| (u.seq, u.sku.unwrap_or_default())).unwrap_or_default();
+                        let rma = line
+                            .and_then(|l| p.view.lines.iter().find(|x| x.line == l))
+                            .map(|l| l.rma_no.clone())
+                            .unwrap_or_default();
+                        match flag {
+                            Some(f) => {
+                                self.warn(say::unit_flagged(lang, seq, &printable(&sku), flag_words(lang, f)))
+                            }
+                            None if self.auto_accept => {
+                                let inspection = Inspection {
+                                    outcome: Outcome::Accept,
+                                    grade: Grade::A,
+                                    reason: None,
+                                    cause: Cause::ChangedMind,
+                                    note: None,
+                                };
+                                vec![Effect::Inspect { parcel, unit_id: id, inspection }]
+                            }
+                            None => self.ok(say::unit_ok(lang, seq, &printable(&sku), &printable(&rma))),
+                        }
+                    }
+                    Ok((_, Placement::SerialAlreadyScanned { seq })) => {
+                        self.error(say::serial_twice(lang, &printable(serial.as_deref().unwrap_or("")), seq))
+                    }
+                    Err(r) => self.refusal(r),
+                }
+            }
+            Msg::Inspected { result, unit_id, view } => {
+                let Some(p) = self.parcel_mut() else { return vec![] };
+                p.view = view;
+                p.prompt = Prompt::Unit;
+                match result {
+                    Ok(()) => {
+                        let u = p.view.units.iter().find(|u| u.id == unit_id).cloned();
+                        let text = match u {
+                            Some(u) => {
+                                let outcome = u.outcome.map(|o| lang.code(o)).unwrap_or("");
+                                let mut words = say::inspected(lang, u.seq, outcome);
+                                if let Some(r) = u.reason {
+                                    words.push_str(&format!(" · {}", lang.code(r)));
+                                }
+                                if let Some(c) = u.cause {
+                                    words.push_str(&format!(" · {}", lang.code(c)));
+                                }
+                                words
+                            }
+                            None => t(lang, T::Saved).to_string(),
+                        };
+                        self.ok(text)
+                    }
+                    Err(r) => self.refusal(r),
+                }
+            }
+            Msg::Undone { result, view } => {
+                let Some(p) = self.parcel_mut() else { return vec![] };
+                p.view = view;
+                p.prompt = Prompt::Unit;
+                p.current = p.view.units.last().map(|u| u.id);
+                match result {
+                    Ok(Undone::Unit { seq }) => self.ok(say::undone(lang, &format!("#{seq}"))),
+                    Ok(Undone::Inspection { seq }) => {
+                        self.ok(say::undone(lang, &format!("#{seq} ({})", t(lang, T::Inspected))))
+                    }
+                    Err(r) => self.refusal(r),
+                }
+            }
+            Msg::Signed { result, parcel, dock } => match result {
+                Ok(found) => {
+                    self.dock = dock;
+                    self.screen = Screen::Dock { unknown: None };
+                    if found.is_empty() {
+                        self.ok(say::signed(lang, parcel, 0))
+                    } else {
+                        self.warn(say::signed(lang, parcel, found.len()))
+                    }
+                }
+                Err(r) => self.refusal(r),
+            },
+            Msg::ParcelRefused { result, parcel, dock } => match result {
+                Ok(()) => {
+                    self.dock = dock;
+                    self.screen = Screen::Dock { unknown: None };
+                    self.warn(say::refused_parcel(lang, parcel))
+                }
+                Err(r) => self.refusal(r),
+            },
+            Msg::Storage(m) => self.error(say::storage(lang, &printable(&m))),
+            Msg::Scan(_) | Msg::Action(_) | Msg::Char(_) | Msg::Backspace => vec![],
+        }
+    }
+
+    fn open(&mut self, view: ParcelView, resumed: bool) -> Vec<Effect> {
+        let lang = self.lang;
+        let id = view.id;
+        let rmas: Vec<String> = view.returns.iter().map(|r| printable(&r.rma_no)).collect();
+        let unidentified = view.unidentified && view.units.is_empty() && !resumed;
+        let current = view.units.last().map(|u| u.id);
+        self.screen = Screen::Parcel(Box::new(ParcelScreen { view, prompt: Prompt::Unit, current }));
+        if resumed {
+            self.ok(say::parcel_resumed(lang, id))
+        } else if unidentified {
+            self.warn(say::unidentified_booked(lang, id))
+        } else {
+            self.ok(say::parcel_opened(lang, &rmas.join(" + ")))
+        }
+    }
+
+    fn refusal(&mut self, r: Refusal) -> Vec<Effect> {
+        let lang = self.lang;
+        match r {
+            Refusal::TakenBy(p) => self.error(say::taken(lang, &p.station)),
+            Refusal::Closed => {
+                self.screen = Screen::Dock { unknown: None };
+                self.error(say::closed(lang))
+            }
+            Refusal::Uninspected(n) => self.error(say::cannot_sign(lang, n)),
+            Refusal::NotConfirmed => self.warn(t(lang, T::SignPrompt).to_string()),
+            Refusal::NothingToUndo => self.error(say::not_now(lang, t(lang, T::NothingYet))),
+        }
+    }
+}
+
+/// The customer's stated reason for the unit's return.
+fn customer_reason<'a>(view: &'a ParcelView, unit: Option<&UnitRecord>) -> Option<&'a str> {
+    let rid = unit.and_then(|u| u.line).map(|l| l.0);
+    view.returns.iter().find(|r| Some(r.id) == rid).or(view.returns.first()).and_then(|r| r.reason.as_deref())
+}
+
+/// The inspection a unit has, to change one part of it.
+fn inspection_of(u: &UnitRecord) -> Option<Inspection> {
+    Some(Inspection {
+        outcome: u.outcome?,
+        grade: u.grade.unwrap_or(Grade::A),
+        reason: u.reason,
+        cause: u.cause.unwrap_or(Cause::ChangedMind),
+        note: u.note.clone(),
+    })
+}
+
+/// Item `n` (1-based) of a list, from a typed number.
+fn numbered<C: Copy>(text: &str, list: &[C]) -> Option<C> {
+    let n: usize = text.trim().parse().ok()?;
+    list.get(n.checked_sub(1)?).copied()
+}
+
+/// `2026-11-22T09:15:02.123+08:00` -> `11-22 09:15`.
+pub fn short_time(ts: &str) -> String {
+    match (ts.get(5..10), ts.get(11..16)) {
+        (Some(d), Some(t)) => format!("{d} {t}"),
+        _ => ts.to_string(),
+    }
+}

@@ -1,0 +1,154 @@
+//! Carries out the state machine's effects against the database and answers with messages.
+//! Every write is committed before its answer comes back, so the band the operator then sees
+//! confirms something that is on disk.
+
+use super::app::{DockInfo, Effect, Msg};
+use crate::store::station::{self as st, Actor, ParcelView};
+use crate::store::{timestamp, Store};
+use chrono::{DateTime, FixedOffset};
+use rusqlite::Connection;
+
+/// The clock, replaceable in tests.
+pub type Clock = Box<dyn FnMut() -> DateTime<FixedOffset>>;
+
+pub struct Executor {
+    pub store: Store,
+    pub station: String,
+    pub clock: Clock,
+}
+
+/// What the loop should do after an effect.
+pub enum After {
+    Answer(Box<Msg>),
+    Bell,
+    Quit,
+    Nothing,
+}
+
+impl Executor {
+    pub fn new(store: Store, station: &str, clock: Clock) -> Executor {
+        Executor { store, station: station.to_string(), clock }
+    }
+
+    fn actor(&mut self, user: &str) -> Actor {
+        Actor { station: self.station.clone(), user: user.to_string(), now: (self.clock)() }
+    }
+
+    /// Runs one effect for the signed-in `user` (None before sign-in).
+    pub fn run(&mut self, user: Option<&str>, effect: Effect) -> After {
+        match self.try_run(user, effect) {
+            Ok(after) => after,
+            Err(e) => After::Answer(Box::new(Msg::Storage(self.store.err(e).to_string()))),
+        }
+    }
+
+    fn try_run(&mut self, user: Option<&str>, effect: Effect) -> rusqlite::Result<After> {
+        let user = user.unwrap_or("").to_string();
+        let msg = match effect {
+            Effect::Bell => return Ok(After::Bell),
+            Effect::Quit => return Ok(After::Quit),
+            Effect::SignIn(id) => {
+                let found = st::find_user(self.store.conn(), &id)?;
+                let mut resume = None;
+                if let Some(u) = found.as_ref().filter(|u| u.active) {
+                    let a = self.actor(&u.id);
+                    st::start_shift(self.store.conn_mut(), &a)?;
+                    if let Some(p) = st::open_parcel_at(self.store.conn(), &self.station)? {
+                        resume = Some(st::load_parcel(self.store.conn(), p)?);
+                    }
+                }
+                let dock = dock_info(self.store.conn(), &self.station, &(self.clock)())?;
+                Msg::SignedIn { id, user: found, resume, dock }
+            }
+            Effect::LookupParcel(scan) => {
+                let found = st::lookup_parcel(self.store.conn(), &self.station, &scan)?;
+                Msg::Looked { scan, found }
+            }
+            Effect::OpenParcel { scan, returns } => {
+                let a = self.actor(&user);
+                match st::open_parcel(self.store.conn_mut(), &a, &scan, &returns)? {
+                    Ok(id) => Msg::Opened { view: self.view(id)?, resumed: false },
+                    Err(r) => Msg::OpenRefused(r),
+                }
+            }
+            Effect::ResumeParcel(id) => Msg::Opened { view: self.view(id)?, resumed: true },
+            Effect::FindProduct { code, expected_check, unit } => {
+                let product = st::find_product(self.store.conn(), &code)?;
+                Msg::ProductFound { code, expected_check, unit, product }
+            }
+            Effect::RecordUnit { parcel, unit } => {
+                let a = self.actor(&user);
+                let result = st::record_unit(self.store.conn_mut(), &a, parcel, &unit)?;
+                Msg::UnitRecorded { result, view: self.view(parcel)?, serial: unit.serial }
+            }
+            Effect::Inspect { parcel, unit_id, inspection } => {
+                let a = self.actor(&user);
+                let result = st::inspect_unit(self.store.conn_mut(), &a, unit_id, &inspection)?;
+                Msg::Inspected { result, unit_id, view: self.view(parcel)? }
+            }
+            Effect::Undo(parcel) => {
+                let a = self.actor(&user);
+                let result = st::undo_last(self.store.conn_mut(), &a, parcel)?;
+                Msg::Undone { result, view: self.view(parcel)? }
+            }
+            Effect::Sign { parcel, confirmed } => {
+                let a = self.actor(&user);
+                let result = st::sign_parcel(self.store.conn_mut(), &a, parcel, confirmed)?;
+                Msg::Signed { result, parcel, dock: dock_info(self.store.conn(), &self.station, &a.now)? }
+            }
+            Effect::RefuseParcel { parcel, reason } => {
+                let a = self.actor(&user);
+                let result = st::refuse_parcel(self.store.conn_mut(), &a, parcel, reason, None)?;
+                Msg::ParcelRefused {
+                    result,
+                    parcel,
+                    dock: dock_info(self.store.conn(), &self.station, &a.now)?,
+                }
+            }
+        };
+        Ok(After::Answer(Box::new(msg)))
+    }
+
+    fn view(&self, parcel: i64) -> rusqlite::Result<ParcelView> {
+        st::load_parcel(self.store.conn(), parcel)
+    }
+}
+
+/// The dock screen's figures for this station's current shift.
+pub fn dock_info(
+    conn: &Connection,
+    station: &str,
+    now: &DateTime<FixedOffset>,
+) -> rusqlite::Result<DockInfo> {
+    let since: String = conn
+        .query_row(
+            "SELECT started_at FROM shifts WHERE station = ?1 AND ended_at IS NULL ORDER BY id DESC LIMIT 1",
+            [station],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|_| timestamp(*now));
+    let count = |sql: &str| -> rusqlite::Result<i64> {
+        conn.query_row(sql, rusqlite::params![station, since], |r| r.get(0))
+    };
+    let parcels = count("SELECT count(*) FROM parcels WHERE station = ?1 AND closed_at >= ?2")?;
+    let units = count("SELECT count(*) FROM units WHERE station = ?1 AND inspected_at >= ?2")?;
+    let refused =
+        count("SELECT count(*) FROM units WHERE station = ?1 AND inspected_at >= ?2 AND outcome = 'refuse'")?;
+    let review: i64 =
+        conn.query_row("SELECT count(*) FROM reviews WHERE decision IS NULL", [], |r| r.get(0))?;
+    let unidentified: i64 = conn.query_row(
+        "SELECT count(*) FROM parcels p WHERE unidentified = 1 AND NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.parcel_id = p.id)",
+        [],
+        |r| r.get(0),
+    )?;
+    let last = conn
+        .prepare_cached(
+            "SELECT p.id, coalesce((SELECT group_concat(r.rma_no, ' + ') FROM parcel_returns pr JOIN returns r ON r.id = pr.return_id
+                                    WHERE pr.parcel_id = p.id), p.scan),
+                    p.state, coalesce(p.closed_at, p.received_at)
+             FROM parcels p WHERE p.station = ?1 ORDER BY p.id DESC LIMIT 5",
+        )?
+        .query_map([station], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(DockInfo { parcels, units, refused, review, unidentified, last })
+}

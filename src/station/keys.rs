@@ -1,0 +1,84 @@
+//! The keyboard: one table of keys, read by the input (what a key does), the footer and the
+//! help overlay (what they say a key does), so a hint cannot lie. Function keys carry the
+//! commands because letters and digits belong to typed codes.
+
+use super::text::Lang;
+use crate::domain::codes::Grade;
+use crate::domain::scan::Command;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// What a key (or a command barcode) asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Command(Command),
+    Help,
+    /// Change the cause of the last inspected unit.
+    Cause,
+    /// Add a note to the last inspected unit.
+    Note,
+    Quit,
+}
+
+pub struct Binding {
+    pub code: KeyCode,
+    pub ctrl: bool,
+    pub label: &'static str,
+    pub action: Action,
+    pub en: &'static str,
+    pub zh: &'static str,
+}
+
+impl Binding {
+    pub fn words(&self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => self.en,
+            Lang::Zh => self.zh,
+        }
+    }
+}
+
+const fn key(
+    code: KeyCode,
+    label: &'static str,
+    action: Action,
+    en: &'static str,
+    zh: &'static str,
+) -> Binding {
+    Binding { code, ctrl: false, label, action, en, zh }
+}
+
+const fn ctrl(c: char, label: &'static str, action: Action, en: &'static str, zh: &'static str) -> Binding {
+    Binding { code: KeyCode::Char(c), ctrl: true, label, action, en, zh }
+}
+
+use Action::Command as C;
+
+pub const BINDINGS: &[Binding] = &[
+    key(KeyCode::F(1), "F1", Action::Help, "help", "帮助"),
+    key(KeyCode::F(2), "F2", C(Command::Accept), "accept", "良品"),
+    key(KeyCode::F(3), "F3", C(Command::SecondHand(Grade::B)), "second-hand B", "二手B"),
+    key(KeyCode::F(4), "F4", C(Command::SecondHand(Grade::C)), "second-hand C", "二手C"),
+    key(KeyCode::F(5), "F5", C(Command::Scrap), "scrap", "报废"),
+    key(KeyCode::F(6), "F6", C(Command::ReturnToSupplier), "to supplier", "退供应商"),
+    key(KeyCode::F(7), "F7", C(Command::Refuse), "refuse unit", "拒收商品"),
+    key(KeyCode::F(8), "F8", C(Command::Sign), "sign", "签收"),
+    key(KeyCode::F(9), "F9", C(Command::Undo), "undo", "撤销"),
+    key(KeyCode::F(10), "F10", C(Command::RefuseParcel), "refuse parcel", "拒收包裹"),
+    key(KeyCode::F(11), "F11", C(Command::Unidentified), "unidentified", "无主件"),
+    key(KeyCode::F(12), "F12", C(Command::Confirm), "confirm", "确认"),
+    key(KeyCode::Esc, "Esc", C(Command::Cancel), "cancel", "取消"),
+    ctrl('k', "^K", Action::Cause, "cause", "原因归属"),
+    ctrl('n', "^N", Action::Note, "note", "备注"),
+    ctrl('q', "^Q", Action::Quit, "quit", "退出"),
+];
+
+/// The action of a key, if it has one.
+pub fn action_for(ev: &KeyEvent) -> Option<Action> {
+    let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+    BINDINGS.iter().find(|b| b.code == ev.code && b.ctrl == ctrl).map(|b| b.action)
+}
+
+/// The binding of an action, for hints.
+pub fn binding(action: Action) -> Option<&'static Binding> {
+    BINDINGS.iter().find(|b| b.action == action)
+}

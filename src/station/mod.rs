@@ -1,0 +1,91 @@
+//! The scanning station: the terminal screen an operator works at all day.
+//!
+//! - [`input`]: terminal events into messages (scans, typed characters, commands);
+//! - [`app`]: the state machine, `update(msg) -> effects`, pure;
+//! - [`exec`]: effects carried out against the database, answered with messages;
+//! - [`view`]: the screen drawn from the state;
+//! - [`keys`] and [`text`]: the key table and every word, in English and Chinese.
+//!
+//! The loop is generic over the terminal backend, so tests type into the real loop.
+
+pub mod app;
+pub mod exec;
+pub mod input;
+pub mod keys;
+pub mod text;
+pub mod view;
+
+use app::{App, Msg};
+use exec::{After, Executor};
+use ratatui::backend::Backend;
+use ratatui::crossterm::event::{self, Event};
+use ratatui::Terminal;
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::time::Duration;
+
+/// Runs messages through the state machine and their effects through the executor until
+/// nothing is left to do. Returns true when the station should stop.
+pub fn dispatch(app: &mut App, exec: &mut Executor, msg: Msg, bell: &mut dyn FnMut()) -> bool {
+    let mut queue = VecDeque::from([msg]);
+    while let Some(m) = queue.pop_front() {
+        for effect in app.update(m) {
+            let user = app.user.as_ref().map(|u| u.id.clone());
+            match exec.run(user.as_deref(), effect) {
+                After::Answer(answer) => queue.push_back(*answer),
+                After::Bell => bell(),
+                After::Quit => return true,
+                After::Nothing => {}
+            }
+        }
+    }
+    false
+}
+
+/// The loop: draw, take a batch of events, handle them, draw again. `next_events` gives
+/// the events that arrived together (a scan usually comes in one read), or None to stop.
+pub fn run_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    exec: &mut Executor,
+    next_events: &mut dyn FnMut() -> io::Result<Option<Vec<Event>>>,
+    bell: &mut dyn FnMut(),
+) -> io::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    terminal.draw(|f| view::render(app, f)).map_err(io::Error::other)?;
+    while let Some(events) = next_events()? {
+        for ev in &events {
+            for msg in input::translate(app, ev) {
+                if dispatch(app, exec, msg, bell) {
+                    return Ok(());
+                }
+            }
+        }
+        terminal.draw(|f| view::render(app, f)).map_err(io::Error::other)?;
+    }
+    Ok(())
+}
+
+/// Everything that has arrived: the first event waits, the rest are taken while they are there.
+fn read_batch() -> io::Result<Option<Vec<Event>>> {
+    let mut batch = vec![event::read()?];
+    while batch.len() < 4096 && event::poll(Duration::ZERO)? {
+        batch.push(event::read()?);
+    }
+    Ok(Some(batch))
+}
+
+/// Runs the station on the real terminal. The terminal is restored on exit and on panic.
+pub fn run(app: &mut App, exec: &mut Executor) -> io::Result<()> {
+    let mut terminal = ratatui::init();
+    let mut bell = || {
+        let mut out = io::stdout();
+        let _ = out.write_all(b"\x07");
+        let _ = out.flush();
+    };
+    let result = run_loop(&mut terminal, app, exec, &mut read_batch, &mut bell);
+    ratatui::restore();
+    result
+}

@@ -1,0 +1,370 @@
+//! Every word the station shows, in English and Chinese, in one place. Screens ask for a
+//! [`T`] entry or call one of the functions below; nothing else holds display text.
+
+use crate::domain::codes::Coded;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Lang {
+        if s.eq_ignore_ascii_case("zh") {
+            Lang::Zh
+        } else {
+            Lang::En
+        }
+    }
+
+    /// A code's words (outcome, reason, cause ...) in this language.
+    pub fn code<C: Coded>(self, c: C) -> &'static str {
+        match self {
+            Lang::En => c.en(),
+            Lang::Zh => c.zh(),
+        }
+    }
+}
+
+/// Fixed texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum T {
+    Title,
+    SignInPrompt,
+    SignInHint,
+    DockPrompt,
+    DockHint,
+    UnitPrompt,
+    UnitHint,
+    SerialPrompt,
+    ReasonPrompt,
+    NotePrompt,
+    CausePrompt,
+    SignPrompt,
+    SignClean,
+    RefuseParcelPrompt,
+    UnknownParcelHint,
+    Expected,
+    Scanned,
+    Inspected,
+    Units,
+    Discrepancies,
+    ShiftCounts,
+    LastParcels,
+    Queues,
+    Help,
+    HelpClose,
+    Ok,
+    Warning,
+    Error,
+    Saved,
+    NothingYet,
+    Typing,
+    Missing,
+    Uninspected,
+}
+
+pub fn t(lang: Lang, key: T) -> &'static str {
+    use T::*;
+    let (en, zh) = match key {
+        Title => ("RETURNS DOCK", "退货验收台"),
+        SignInPrompt => ("Scan your badge to sign in", "请扫描工牌登录"),
+        SignInHint => ("or type your user id and press Enter", "或输入工号后按回车"),
+        DockPrompt => ("Scan a parcel", "请扫描包裹"),
+        DockHint => ("tracking number, RMA label or order number", "物流单号、退货标签或订单号"),
+        UnitPrompt => {
+            ("Scan a unit, or an outcome for the last unit", "请扫描商品，或为上一件商品扫描处理结果")
+        }
+        UnitHint => (
+            "when the box is empty: sign (F8) or refuse the parcel (F10)",
+            "箱内商品全部扫描后：签收 (F8) 或拒收包裹 (F10)",
+        ),
+        SerialPrompt => ("Scan the serial number of this unit", "请扫描该商品的序列号"),
+        ReasonPrompt => {
+            ("Scan a reason (or type its number and Enter)", "请扫描原因条码（或输入编号后按回车）")
+        }
+        NotePrompt => ("Type a note and press Enter", "请输入备注后按回车"),
+        CausePrompt => ("Why did it come back? Type the number and Enter", "退货原因归属？输入编号后按回车"),
+        SignPrompt => (
+            "Check before signing: scan CONFIRM (F12) to sign with these, CANCEL (Esc) to go back",
+            "签收前请核对：扫描“确认”(F12) 带差异签收，“取消”(Esc) 返回",
+        ),
+        SignClean => ("Nothing missing or wrong: scan CONFIRM (F12) to sign", "无差异：扫描“确认”(F12) 签收"),
+        RefuseParcelPrompt => ("Refuse the whole parcel: scan the reason", "拒收整个包裹：请扫描原因"),
+        UnknownParcelHint => (
+            "scan UNIDENTIFIED (F11) to book it in anyway, or scan another parcel",
+            "扫描“无主件”(F11) 仍然收货，或扫描其他包裹",
+        ),
+        Expected => ("expected", "应收"),
+        Scanned => ("scanned", "已扫"),
+        Inspected => ("inspected", "已验"),
+        Units => ("Units in this parcel", "本包裹商品"),
+        Discrepancies => ("Discrepancies", "差异"),
+        ShiftCounts => ("This shift", "本班次"),
+        LastParcels => ("Last parcels", "最近包裹"),
+        Queues => ("Waiting", "待处理"),
+        Help => ("Keys and commands", "按键与指令"),
+        HelpClose => ("any key closes this help", "按任意键关闭帮助"),
+        Ok => ("OK", "成功"),
+        Warning => ("CHECK", "注意"),
+        Error => ("ERROR", "错误"),
+        Saved => ("saved", "已保存"),
+        NothingYet => ("nothing yet", "暂无"),
+        Typing => ("typed", "输入"),
+        Missing => ("missing", "缺少"),
+        Uninspected => ("not inspected", "未验货"),
+    };
+    match lang {
+        Lang::En => en,
+        Lang::Zh => zh,
+    }
+}
+
+/// Texts with values in them.
+pub mod say {
+    use super::Lang;
+
+    fn pick(lang: Lang, en: String, zh: String) -> String {
+        match lang {
+            Lang::En => en,
+            Lang::Zh => zh,
+        }
+    }
+
+    pub fn signed_in(lang: Lang, name: &str, supervisor: bool) -> String {
+        let en =
+            if supervisor { format!("Signed in: {name} (supervisor)") } else { format!("Signed in: {name}") };
+        let zh = if supervisor {
+            format!("已登录：{name}（主管）")
+        } else {
+            format!("已登录：{name}")
+        };
+        pick(lang, en, zh)
+    }
+
+    pub fn unknown_user(lang: Lang, id: &str) -> String {
+        pick(
+            lang,
+            format!("No user {id}: check the badge or the id"),
+            format!("无此用户 {id}：请检查工牌或工号"),
+        )
+    }
+
+    pub fn parcel_opened(lang: Lang, rmas: &str) -> String {
+        pick(lang, format!("Parcel received for {rmas}"), format!("已收包裹：{rmas}"))
+    }
+
+    pub fn parcel_resumed(lang: Lang, id: i64) -> String {
+        pick(lang, format!("Parcel P{id} resumed where it was"), format!("继续处理包裹 P{id}"))
+    }
+
+    pub fn duplicate(lang: Lang, state: &str, at: &str, station: &str, operator: &str) -> String {
+        pick(
+            lang,
+            format!("DUPLICATE: already received and {state} at {at}, station {station}, by {operator}"),
+            format!("重复扫描：该包裹已于 {at} 在 {station} 由 {operator} 收货（{state}）"),
+        )
+    }
+
+    pub fn open_elsewhere(lang: Lang, station: &str, operator: &str) -> String {
+        pick(
+            lang,
+            format!("This parcel is open at station {station} ({operator}); a supervisor can take it over"),
+            format!("该包裹正在 {station} 处理（{operator}），主管可接管"),
+        )
+    }
+
+    pub fn parcel_not_found(lang: Lang, scan: &str) -> String {
+        pick(
+            lang,
+            format!("NO MATCH for {scan}: no expected return has this number"),
+            format!("未匹配：{scan} 无对应售后单"),
+        )
+    }
+
+    pub fn unidentified_booked(lang: Lang, id: i64) -> String {
+        pick(
+            lang,
+            format!("Booked in as unidentified parcel P{id}: scan its units"),
+            format!("已登记为无主件 P{id}：请扫描箱内商品"),
+        )
+    }
+
+    pub fn unit_ok(lang: Lang, seq: i64, sku: &str, rma: &str) -> String {
+        pick(
+            lang,
+            format!("Unit {seq}: {sku} on {rma}; now scan its outcome"),
+            format!("商品 {seq}：{sku}（{rma}）；请扫描处理结果"),
+        )
+    }
+
+    pub fn unit_flagged(lang: Lang, seq: i64, sku: &str, flag: &str) -> String {
+        pick(
+            lang,
+            format!("Unit {seq}: {sku} is {flag}; recorded and flagged, now scan its outcome"),
+            format!("商品 {seq}：{sku} {flag}，已记录并标记；请扫描处理结果"),
+        )
+    }
+
+    pub fn serial_twice(lang: Lang, serial: &str, seq: i64) -> String {
+        pick(
+            lang,
+            format!("Serial {serial} was already scanned as unit {seq}: nothing recorded"),
+            format!("序列号 {serial} 已作为商品 {seq} 扫描过：未重复记录"),
+        )
+    }
+
+    pub fn unknown_product(lang: Lang, code: &str) -> String {
+        pick(
+            lang,
+            format!(
+                "Unknown product code {code}: nothing recorded (type the SKU if the label is unreadable)"
+            ),
+            format!("未知商品条码 {code}：未记录（条码无法识别时请输入商家编码）"),
+        )
+    }
+
+    pub fn bad_check_digit(lang: Lang, code: &str, expected: u8) -> String {
+        pick(
+            lang,
+            format!("Bad check digit in {code} (the last digit should be {expected}): rescan"),
+            format!("{code} 校验位错误（末位应为 {expected}）：请重新扫描"),
+        )
+    }
+
+    pub fn not_ascii(lang: Lang) -> String {
+        pick(
+            lang,
+            "The scan has non-ASCII characters: switch off the Chinese input method".into(),
+            "扫描内容含非英文字符：请关闭中文输入法".into(),
+        )
+    }
+
+    pub fn unknown_command(lang: Lang, code: &str) -> String {
+        pick(lang, format!("Unknown command {code}"), format!("未知指令 {code}"))
+    }
+
+    pub fn not_now(lang: Lang, what: &str) -> String {
+        pick(lang, format!("{what} cannot be used here"), format!("此处不能使用“{what}”"))
+    }
+
+    pub fn no_unit(lang: Lang) -> String {
+        pick(lang, "Scan a unit first, then its outcome".into(), "请先扫描商品，再扫描处理结果".into())
+    }
+
+    pub fn inspected(lang: Lang, seq: i64, outcome: &str) -> String {
+        pick(lang, format!("Unit {seq}: {outcome}"), format!("商品 {seq}：{outcome}"))
+    }
+
+    pub fn undone(lang: Lang, what: &str) -> String {
+        pick(lang, format!("Undone: {what}"), format!("已撤销：{what}"))
+    }
+
+    pub fn signed(lang: Lang, id: i64, n: usize) -> String {
+        if n == 0 {
+            pick(lang, format!("Parcel P{id} signed"), format!("包裹 P{id} 已签收"))
+        } else {
+            pick(
+                lang,
+                format!("Parcel P{id} signed with {n} discrepancies: sent to the supervisor"),
+                format!("包裹 P{id} 已带 {n} 项差异签收：已转主管复核"),
+            )
+        }
+    }
+
+    pub fn cannot_sign(lang: Lang, n: usize) -> String {
+        pick(
+            lang,
+            format!("Cannot sign: {n} units not inspected yet"),
+            format!("无法签收：尚有 {n} 件商品未验货"),
+        )
+    }
+
+    pub fn refused_parcel(lang: Lang, id: i64) -> String {
+        pick(
+            lang,
+            format!("Parcel P{id} refused: sent to the supervisor"),
+            format!("包裹 P{id} 已拒收：已转主管复核"),
+        )
+    }
+
+    pub fn taken(lang: Lang, station: &str) -> String {
+        pick(
+            lang,
+            format!("Station {station} received this parcel a moment ago: nothing recorded here"),
+            format!("{station} 刚刚已收此包裹：本台未记录"),
+        )
+    }
+
+    pub fn closed(lang: Lang) -> String {
+        pick(lang, "This parcel is closed already".into(), "该包裹已关闭".into())
+    }
+
+    pub fn storage(lang: Lang, msg: &str) -> String {
+        pick(lang, format!("NOT SAVED: {msg}"), format!("未保存：{msg}"))
+    }
+
+    pub fn parcel_open_first(lang: Lang) -> String {
+        pick(
+            lang,
+            "A parcel is open: sign it (F8) or refuse it (F10) first".into(),
+            "当前包裹未完成：请先签收 (F8) 或拒收 (F10)".into(),
+        )
+    }
+
+    pub fn sign_in_first(lang: Lang) -> String {
+        pick(lang, "Sign in first: scan your badge".into(), "请先扫描工牌登录".into())
+    }
+
+    pub fn note_required(lang: Lang) -> String {
+        pick(lang, "Reason OTHER needs a note".into(), "原因“其他”需要填写备注".into())
+    }
+
+    pub fn cause_set(lang: Lang, seq: i64, cause: &str) -> String {
+        pick(lang, format!("Unit {seq}: cause {cause}"), format!("商品 {seq}：原因归属 {cause}"))
+    }
+
+    pub fn shift_counts(lang: Lang, parcels: i64, units: i64, refused: i64) -> String {
+        pick(
+            lang,
+            format!("{parcels} parcels, {units} units, {refused} refused"),
+            format!("{parcels} 个包裹，{units} 件商品，{refused} 件拒收"),
+        )
+    }
+
+    pub fn queues(lang: Lang, review: i64, unidentified: i64) -> String {
+        pick(
+            lang,
+            format!("{review} for review, {unidentified} unidentified"),
+            format!("{review} 项待复核，{unidentified} 个无主件"),
+        )
+    }
+
+    pub fn missing_line(lang: Lang, qty: i64, sku: &str, rma: &str) -> String {
+        pick(lang, format!("MISSING {qty} x {sku} ({rma})"), format!("缺少 {qty} 件 {sku}（{rma}）"))
+    }
+
+    pub fn flagged_unit(lang: Lang, seq: i64, sku: &str, flag: &str) -> String {
+        pick(lang, format!("Unit {seq} {sku}: {flag}"), format!("商品 {seq} {sku}：{flag}"))
+    }
+
+    pub fn uninspected_unit(lang: Lang, seq: i64, sku: &str) -> String {
+        pick(lang, format!("Unit {seq} {sku}: not inspected"), format!("商品 {seq} {sku}：未验货"))
+    }
+}
+
+/// The words of a unit flag.
+pub fn flag_words(lang: Lang, flag: crate::domain::parcel::UnitFlag) -> &'static str {
+    use crate::domain::parcel::UnitFlag::*;
+    match (lang, flag) {
+        (Lang::En, WrongItem) => "WRONG ITEM (not on the RMA)",
+        (Lang::En, Unexpected) => "UNEXPECTED (on no RMA)",
+        (Lang::En, QtyOver) => "ONE TOO MANY",
+        (Lang::En, SerialMismatch) => "SERIAL MISMATCH",
+        (Lang::Zh, WrongItem) => "错发商品（非售后单商品）",
+        (Lang::Zh, Unexpected) => "多出商品（无对应售后单）",
+        (Lang::Zh, QtyOver) => "数量超出",
+        (Lang::Zh, SerialMismatch) => "序列号不符",
+    }
+}

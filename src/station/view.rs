@@ -1,0 +1,432 @@
+//! Drawing the station from its state alone: `render(&App, frame)` decides nothing.
+//!
+//! Top to bottom: a header (station, user, parcel), the feedback band (symbol, word, colour,
+//! full width), the screen's body, the prompt with what is being typed, and a footer of keys
+//! taken from the key table. Words are never told apart by colour alone.
+
+use super::app::{App, Band, ParcelScreen, Prompt, Screen, Tone};
+use super::keys::{binding, Action, BINDINGS};
+use super::text::{flag_words, say, t, Lang, T};
+use crate::domain::codes::{Cause, Coded, Reason};
+use crate::domain::parcel::Discrepancy;
+use crate::domain::scan::Command;
+use crate::domain::text::{mask_name, printable};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::Frame;
+
+pub fn render(app: &App, f: &mut Frame) {
+    let area = f.area();
+    let [header, band, body, prompt, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(2),
+        Constraint::Min(3),
+        Constraint::Length(2),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(app, f, header);
+    draw_band(app, f, band);
+    match &app.screen {
+        Screen::SignIn => draw_centered(f, body, t(app.lang, T::SignInPrompt), t(app.lang, T::SignInHint)),
+        Screen::Dock { unknown } => draw_dock(app, f, body, unknown.is_some()),
+        Screen::Parcel(p) => draw_parcel(app, p, f, body),
+    }
+    draw_prompt(app, f, prompt);
+    draw_footer(app, f, footer);
+    if app.help {
+        draw_help(app, f, area);
+    }
+}
+
+fn draw_header(app: &App, f: &mut Frame, area: Rect) {
+    let user = app.user.as_ref().map(|u| printable(&u.name)).unwrap_or_else(|| "-".into());
+    let parcel = match &app.screen {
+        Screen::Parcel(p) => format!(" · P{}", p.view.id),
+        _ => String::new(),
+    };
+    let lang = match app.lang {
+        Lang::En => "EN",
+        Lang::Zh => "中文",
+    };
+    let text = format!(" {} · {} · {}{} · {}", t(app.lang, T::Title), app.station, user, parcel, lang);
+    f.render_widget(Paragraph::new(text).style(Style::new().add_modifier(Modifier::REVERSED)), area);
+}
+
+fn draw_band(app: &App, f: &mut Frame, area: Rect) {
+    let Some(Band { tone, text }) = &app.band else { return };
+    let (symbol, word, style) = match tone {
+        Tone::Ok => ("✔", t(app.lang, T::Ok), Style::new().bg(Color::Green).fg(Color::Black)),
+        Tone::Warn => ("⚠", t(app.lang, T::Warning), Style::new().bg(Color::Yellow).fg(Color::Black)),
+        Tone::Error => ("✖", t(app.lang, T::Error), Style::new().bg(Color::Red).fg(Color::White)),
+    };
+    let line = Line::from(vec![
+        Span::styled(format!(" {symbol} {word} "), style.add_modifier(Modifier::BOLD)),
+        Span::styled(format!(" {text}"), style),
+    ]);
+    let p = Paragraph::new(vec![line]).style(style).wrap(Wrap { trim: true });
+    f.render_widget(p, area);
+}
+
+fn draw_centered(f: &mut Frame, area: Rect, big: &str, small: &str) {
+    let lines = vec![
+        Line::default(),
+        Line::styled(big.to_string(), Style::new().add_modifier(Modifier::BOLD)).centered(),
+        Line::from(small.to_string()).centered(),
+    ];
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+fn draw_dock(app: &App, f: &mut Frame, area: Rect, unknown: bool) {
+    let lang = app.lang;
+    let [top, rest] = Layout::vertical([Constraint::Length(3), Constraint::Min(0)]).areas(area);
+    let hint = if unknown { t(lang, T::UnknownParcelHint) } else { t(lang, T::DockHint) };
+    draw_centered(f, top, t(lang, T::DockPrompt), hint);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(rest);
+    let d = &app.dock;
+    let counts = vec![
+        Line::from(say::shift_counts(lang, d.parcels, d.units, d.refused)),
+        Line::default(),
+        Line::styled(t(lang, T::Queues).to_string(), Style::new().add_modifier(Modifier::BOLD)),
+        Line::from(say::queues(lang, d.review, d.unidentified)),
+    ];
+    f.render_widget(
+        Paragraph::new(counts).block(Block::new().borders(Borders::TOP).title(t(lang, T::ShiftCounts))),
+        left,
+    );
+    let last: Vec<Line> = if d.last.is_empty() {
+        vec![Line::from(t(lang, T::NothingYet))]
+    } else {
+        d.last
+            .iter()
+            .map(|(id, what, state, at)| {
+                Line::from(format!(
+                    "P{id} {} {} {}",
+                    super::app::short_time(at),
+                    state_word(lang, state),
+                    printable(what)
+                ))
+            })
+            .collect()
+    };
+    f.render_widget(
+        Paragraph::new(last).block(Block::new().borders(Borders::TOP).title(t(lang, T::LastParcels))),
+        right,
+    );
+}
+
+fn state_word(lang: Lang, state: &str) -> &'static str {
+    match (lang, state) {
+        (Lang::En, "signed") => "✔ signed",
+        (Lang::En, "refused") => "✖ refused",
+        (Lang::En, _) => "○ open",
+        (Lang::Zh, "signed") => "✔ 已签收",
+        (Lang::Zh, "refused") => "✖ 已拒收",
+        (Lang::Zh, _) => "○ 处理中",
+    }
+}
+
+fn draw_parcel(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
+    let lang = app.lang;
+    let v = &p.view;
+    // The returns in the box, one line each; names masked, phones never shown.
+    let mut head: Vec<Line> = v
+        .returns
+        .iter()
+        .map(|r| {
+            Line::from(format!(
+                "{} · {} · {} · {} · {}",
+                printable(&r.rma_no),
+                printable(&r.order_no),
+                mask_name(r.customer.as_deref().unwrap_or("")),
+                printable(r.reason.as_deref().unwrap_or("")),
+                r.resolution
+            ))
+        })
+        .collect();
+    if v.unidentified && v.returns.is_empty() {
+        head.push(Line::styled(format!("⚠ {}", printable(&v.scan)), Style::new().fg(Color::Yellow)));
+    }
+    let head_height = (head.len() as u16).min(3);
+    let side = !matches!(p.prompt, Prompt::Unit | Prompt::Serial { .. });
+    let [top, middle] = Layout::vertical([Constraint::Length(head_height), Constraint::Min(0)]).areas(area);
+    f.render_widget(Paragraph::new(head), top);
+    let (main, panel) = if side {
+        let [a, b] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(middle);
+        (a, Some(b))
+    } else {
+        (middle, None)
+    };
+    let [lines_area, units_area] =
+        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(main);
+    draw_lines(app, p, f, lines_area);
+    draw_units(app, p, f, units_area);
+    if let Some(panel) = panel {
+        draw_panel(lang, p, f, panel);
+    }
+}
+
+fn draw_lines(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
+    let lang = app.lang;
+    let v = &p.view;
+    let rows: Vec<Row> = v
+        .lines
+        .iter()
+        .map(|l| {
+            let on_line: Vec<_> = v.units.iter().filter(|u| u.line == Some(l.line)).collect();
+            let scanned = on_line.len() as i64;
+            let inspected = on_line.iter().filter(|u| u.outcome.is_some()).count() as i64;
+            let (mark, style) = if scanned == l.qty && inspected == scanned {
+                ("✔", Style::new().fg(Color::Green))
+            } else if scanned > l.qty {
+                ("⚠", Style::new().fg(Color::Yellow))
+            } else {
+                ("○", Style::new())
+            };
+            Row::new(vec![
+                Cell::from(mark),
+                Cell::from(printable(&l.sku)),
+                Cell::from(printable(l.title.as_deref().unwrap_or(""))),
+                Cell::from(format!("{}/{}/{}", l.qty, scanned, inspected)),
+            ])
+            .style(style)
+        })
+        .collect();
+    let title = format!("{} / {} / {}", t(lang, T::Expected), t(lang, T::Scanned), t(lang, T::Inspected));
+    let table = Table::new(
+        rows,
+        [Constraint::Length(1), Constraint::Length(10), Constraint::Min(10), Constraint::Length(8)],
+    )
+    .block(Block::new().borders(Borders::TOP).title(title));
+    f.render_widget(table, area);
+}
+
+fn draw_units(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
+    let lang = app.lang;
+    let rows: Vec<Row> = p
+        .view
+        .units
+        .iter()
+        .rev()
+        .map(|u| {
+            let current = p.current == Some(u.id);
+            let mark = if current { "▶" } else { " " };
+            let status = match (u.outcome, u.flag) {
+                (Some(o), _) => format!("{} {}", outcome_symbol(o), lang.code(o)),
+                (None, Some(fl)) => format!("⚠ {}", flag_words(lang, fl)),
+                (None, None) => format!("○ {}", t(lang, T::Uninspected)),
+            };
+            let flag = u
+                .flag
+                .filter(|_| u.outcome.is_some())
+                .map(|fl| format!(" ⚠ {}", flag_words(lang, fl)))
+                .unwrap_or_default();
+            let style = if current { Style::new().add_modifier(Modifier::BOLD) } else { Style::new() };
+            Row::new(vec![
+                Cell::from(format!("{mark}{}", u.seq)),
+                Cell::from(printable(u.sku.as_deref().unwrap_or("?"))),
+                Cell::from(printable(u.serial.as_deref().unwrap_or(""))),
+                Cell::from(format!("{status}{flag}")),
+            ])
+            .style(style)
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [Constraint::Length(4), Constraint::Length(10), Constraint::Length(14), Constraint::Min(10)],
+    )
+    .block(Block::new().borders(Borders::TOP).title(t(lang, T::Units)));
+    f.render_widget(table, area);
+}
+
+/// A symbol per outcome, so that the list reads without colour.
+fn outcome_symbol(o: crate::domain::codes::Outcome) -> &'static str {
+    use crate::domain::codes::Outcome::*;
+    match o {
+        Accept => "✔",
+        SecondHand => "◐",
+        Scrap => "✖",
+        ReturnToSupplier => "↩",
+        Refuse => "⛔",
+    }
+}
+
+/// The side panel of a prompt that needs a choice: reasons, causes, or the discrepancies.
+fn draw_panel(lang: Lang, p: &ParcelScreen, f: &mut Frame, area: Rect) {
+    let numbered = |items: Vec<String>| -> Vec<Line> {
+        items.into_iter().enumerate().map(|(i, s)| Line::from(format!("{:>2} {s}", i + 1))).collect()
+    };
+    let (title, lines): (String, Vec<Line>) = match &p.prompt {
+        Prompt::Reason { .. } | Prompt::RefuseParcel => (
+            t(lang, T::ReasonPrompt).into(),
+            numbered(Reason::ALL.iter().map(|r| lang.code(*r).to_string()).collect()),
+        ),
+        Prompt::Cause { .. } => (
+            t(lang, T::CausePrompt).into(),
+            numbered(Cause::ALL.iter().map(|c| lang.code(*c).to_string()).collect()),
+        ),
+        Prompt::Note { .. } => (t(lang, T::NotePrompt).into(), vec![]),
+        Prompt::Sign { found } => (t(lang, T::Discrepancies).into(), discrepancy_lines(lang, p, found)),
+        Prompt::Unit | Prompt::Serial { .. } => return,
+    };
+    f.render_widget(Clear, area);
+    f.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(title)).wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+fn discrepancy_lines(lang: Lang, p: &ParcelScreen, found: &[Discrepancy]) -> Vec<Line<'static>> {
+    if found.is_empty() {
+        return vec![Line::from(t(lang, T::SignClean))];
+    }
+    found
+        .iter()
+        .map(|d| match d {
+            Discrepancy::Missing { line, qty } => {
+                let l = p.view.lines.iter().find(|x| x.line == *line);
+                let (sku, rma) = l.map(|l| (printable(&l.sku), printable(&l.rma_no))).unwrap_or_default();
+                Line::styled(
+                    format!("✖ {}", say::missing_line(lang, *qty, &sku, &rma)),
+                    Style::new().fg(Color::Red),
+                )
+            }
+            Discrepancy::Unit { seq, flag } => {
+                let sku = p
+                    .view
+                    .units
+                    .iter()
+                    .find(|u| u.seq == *seq)
+                    .and_then(|u| u.sku.clone())
+                    .unwrap_or_default();
+                Line::styled(
+                    format!("⚠ {}", say::flagged_unit(lang, *seq, &printable(&sku), flag_words(lang, *flag))),
+                    Style::new().fg(Color::Yellow),
+                )
+            }
+            Discrepancy::Uninspected { seq } => {
+                let sku = p
+                    .view
+                    .units
+                    .iter()
+                    .find(|u| u.seq == *seq)
+                    .and_then(|u| u.sku.clone())
+                    .unwrap_or_default();
+                Line::from(format!("○ {}", say::uninspected_unit(lang, *seq, &printable(&sku))))
+            }
+        })
+        .collect()
+}
+
+fn draw_prompt(app: &App, f: &mut Frame, area: Rect) {
+    let lang = app.lang;
+    let what = match &app.screen {
+        Screen::SignIn => t(lang, T::SignInPrompt).to_string(),
+        Screen::Dock { .. } => t(lang, T::DockPrompt).to_string(),
+        Screen::Parcel(p) => match &p.prompt {
+            Prompt::Unit => t(lang, T::UnitPrompt).to_string(),
+            Prompt::Serial { product, .. } => {
+                format!("{}: {}", t(lang, T::SerialPrompt), printable(&product.name))
+            }
+            Prompt::Reason { outcome, .. } => {
+                format!("{} → {}", lang.code(*outcome), t(lang, T::ReasonPrompt))
+            }
+            Prompt::Note { .. } => t(lang, T::NotePrompt).to_string(),
+            Prompt::Cause { .. } => t(lang, T::CausePrompt).to_string(),
+            Prompt::Sign { found } if found.is_empty() => t(lang, T::SignClean).to_string(),
+            Prompt::Sign { .. } => t(lang, T::SignPrompt).to_string(),
+            Prompt::RefuseParcel => t(lang, T::RefuseParcelPrompt).to_string(),
+        },
+    };
+    let typed = Line::from(vec![
+        Span::raw("> "),
+        Span::styled(printable(&app.input), Style::new().add_modifier(Modifier::BOLD)),
+        Span::raw("▏"),
+    ]);
+    f.render_widget(
+        Paragraph::new(vec![
+            Line::styled(format!("▶ {what}"), Style::new().add_modifier(Modifier::BOLD)),
+            typed,
+        ]),
+        area,
+    );
+}
+
+/// The keys that mean something on the current screen, from the key table.
+fn footer_actions(app: &App) -> Vec<Action> {
+    use Command as C;
+    let cmd = Action::Command;
+    match &app.screen {
+        Screen::SignIn => vec![Action::Help, Action::Quit],
+        Screen::Dock { unknown: Some(_) } => {
+            vec![Action::Help, cmd(C::Unidentified), cmd(C::Cancel), Action::Quit]
+        }
+        Screen::Dock { .. } => vec![Action::Help, Action::Quit],
+        Screen::Parcel(p) => match p.prompt {
+            // Most used first: what does not fit is still in the help (F1).
+            Prompt::Unit => vec![
+                Action::Help,
+                cmd(C::Accept),
+                cmd(C::Refuse),
+                cmd(C::Sign),
+                cmd(C::Undo),
+                cmd(C::RefuseParcel),
+                cmd(C::SecondHand(crate::domain::codes::Grade::B)),
+                cmd(C::Scrap),
+            ],
+            Prompt::Sign { .. } => vec![Action::Help, cmd(C::Confirm), cmd(C::Cancel)],
+            _ => vec![Action::Help, cmd(C::Cancel)],
+        },
+    }
+}
+
+/// As many key hints as fit the width, in the table's order.
+fn draw_footer(app: &App, f: &mut Frame, area: Rect) {
+    let mut spans = Vec::new();
+    let mut used = 0usize;
+    for a in footer_actions(app) {
+        let Some(b) = binding(a) else { continue };
+        let words = format!(" {}  ", b.words(app.lang));
+        let width = b.label.len() + ratatui::text::Span::raw(words.as_str()).width();
+        if used + width > area.width as usize {
+            break;
+        }
+        used += width;
+        spans.push(Span::styled(b.label, Style::new().add_modifier(Modifier::REVERSED)));
+        spans.push(Span::raw(words));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_help(app: &App, f: &mut Frame, area: Rect) {
+    let w = area.width.saturating_sub(4).min(76);
+    let h = area.height.saturating_sub(2).min(BINDINGS.len() as u16 + 5);
+    let popup = Rect { x: area.x + (area.width - w) / 2, y: area.y + 1, width: w, height: h };
+    let mut lines: Vec<Line> = BINDINGS
+        .iter()
+        .map(|b| {
+            let scan = match b.action {
+                Action::Command(c) => c.barcode(),
+                _ => String::new(),
+            };
+            Line::from(format!("{:>4}  {:<16} {}", b.label, b.words(app.lang), scan))
+        })
+        .collect();
+    lines.push(Line::from(format!(
+        "      CMD-REASON-<CODE>  ({})",
+        Reason::ALL.iter().map(|r| r.code()).collect::<Vec<_>>().join(" ")
+    )));
+    lines.push(Line::styled(
+        t(app.lang, T::HelpClose).to_string(),
+        Style::new().add_modifier(Modifier::ITALIC),
+    ));
+    f.render_widget(Clear, popup);
+    f.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(t(app.lang, T::Help))).wrap(Wrap { trim: false }),
+        popup,
+    );
+}
