@@ -143,7 +143,8 @@ fn draw_parcel(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
                 printable(&r.order_no),
                 mask_name(r.customer.as_deref().unwrap_or("")),
                 printable(r.reason.as_deref().unwrap_or("")),
-                r.resolution
+                crate::domain::codes::Resolution::from_code(&r.resolution)
+                    .map_or(r.resolution.as_str(), |c| lang.code(c))
             ))
         })
         .collect();

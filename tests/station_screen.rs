@@ -1,0 +1,372 @@
+//! The station driven as a person drives it: keys typed into the real loop (input, state
+//! machine, database, drawing) on a test terminal, then the screen and the database read back.
+
+use chrono::{DateTime, Duration, FixedOffset};
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use returns_dock::station::app::App;
+use returns_dock::station::exec::Executor;
+use returns_dock::station::text::Lang;
+use returns_dock::store::Store;
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+struct Station {
+    app: App,
+    exec: Executor,
+    terminal: Terminal<TestBackend>,
+    bells: Rc<Cell<u32>>,
+}
+
+fn fixed_clock(start: &str) -> Box<dyn FnMut() -> DateTime<FixedOffset>> {
+    let mut t = DateTime::parse_from_rfc3339(start).unwrap();
+    Box::new(move || {
+        t += Duration::seconds(1);
+        t
+    })
+}
+
+impl Station {
+    fn open(db: &Path, station: &str, lang: Lang) -> Station {
+        let store = Store::open(db).unwrap();
+        let mut s = Station {
+            app: App::new(station, lang, true, false),
+            exec: Executor::new(store, station, fixed_clock("2026-11-22T09:00:00+08:00")),
+            terminal: Terminal::new(TestBackend::new(80, 24)).unwrap(),
+            bells: Rc::new(Cell::new(0)),
+        };
+        s.events(vec![]); // the first frame, as the program draws it at start
+        s
+    }
+
+    /// Feeds events through the real loop, in one batch as a scanner's burst arrives.
+    fn events(&mut self, events: Vec<Event>) {
+        let mut pending = Some(events);
+        let bells = self.bells.clone();
+        let mut bell = move || bells.set(bells.get() + 1);
+        returns_dock::station::run_loop(
+            &mut self.terminal,
+            &mut self.app,
+            &mut self.exec,
+            &mut || Ok(pending.take()),
+            &mut bell,
+        )
+        .unwrap();
+    }
+
+    /// A scan: its characters, then Enter (CR).
+    fn scan(&mut self, code: &str) {
+        let mut ev: Vec<Event> = code.chars().map(|c| key(KeyCode::Char(c))).collect();
+        ev.push(key(KeyCode::Enter));
+        self.events(ev);
+    }
+
+    /// A scan ended with CR+LF, as some scanners send it.
+    fn scan_crlf(&mut self, code: &str) {
+        let mut ev: Vec<Event> = code.chars().map(|c| key(KeyCode::Char(c))).collect();
+        ev.push(key(KeyCode::Enter));
+        ev.push(Event::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL)));
+        self.events(ev);
+    }
+
+    fn press(&mut self, code: KeyCode) {
+        self.events(vec![key(code)]);
+    }
+
+    fn screen(&self) -> String {
+        let buf = self.terminal.backend().buffer();
+        let mut out = String::new();
+        for y in 0..buf.area.height {
+            let mut line = String::new();
+            let mut x = 0;
+            while x < buf.area.width {
+                let sym = buf[(x, y)].symbol();
+                line.push_str(sym);
+                x += unicode_width(sym).max(1) as u16;
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        self.exec.store.conn().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+}
+
+fn unicode_width(s: &str) -> usize {
+    ratatui::text::Span::raw(s).width()
+}
+
+fn key(code: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn demo_db() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dock.db");
+    returns_dock::cli::seed_demo(&path).unwrap_or_else(|_| panic!("demo data loads"));
+    (dir, path)
+}
+
+#[test]
+fn a_clean_parcel_from_badge_to_signature() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    assert!(s.screen().contains("Scan your badge to sign in"));
+    s.scan("OP-DEMO");
+    assert!(s.screen().contains("✔ OK  Signed in: Demo Operator"), "{}", s.screen());
+    s.scan("RMA-2026-0009");
+    assert!(s.screen().contains("Parcel received for RMA-2026-0009"));
+    s.scan("6901234500059");
+    assert!(s.screen().contains("Unit 1: SKU-1005 on RMA-2026-0009"), "{}", s.screen());
+    s.press(KeyCode::F(2));
+    assert!(s.screen().contains("✔ OK  Unit 1: Accept"));
+    s.press(KeyCode::F(8));
+    let screen = s.screen();
+    assert!(screen.contains("Parcel P1 signed"), "{screen}");
+    assert!(screen.contains("1 parcels, 1 units, 0 refused"), "{screen}");
+    assert_eq!(s.count("SELECT count(*) FROM parcels WHERE state = 'signed' AND has_discrepancy = 0"), 1);
+    assert_eq!(
+        s.count(
+            "SELECT count(*) FROM units WHERE outcome = 'accept' AND operator = 'DEMO' AND station = 'ST01'"
+        ),
+        1
+    );
+    assert_eq!(s.bells.get(), 0, "no error, no bell");
+}
+
+#[test]
+fn a_missing_unit_is_shown_before_signing_and_needs_confirmation() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0008"); // two lines: building blocks and a yoga mat
+    s.scan("6901234500196");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    let screen = s.screen();
+    assert!(screen.contains("MISSING 1 x SKU-1020"), "{screen}");
+    assert!(screen.contains("Check before signing"));
+    assert_eq!(
+        s.count("SELECT count(*) FROM parcels WHERE state = 'open'"),
+        1,
+        "not signed without confirmation"
+    );
+    s.press(KeyCode::Esc);
+    assert_eq!(s.count("SELECT count(*) FROM parcels WHERE state = 'open'"), 1);
+    s.press(KeyCode::F(8));
+    s.scan("CMD-CONFIRM");
+    assert!(s.screen().contains("signed with 1 discrepancies"), "{}", s.screen());
+    assert_eq!(
+        s.count("SELECT count(*) FROM discrepancies WHERE kind = 'missing' AND acknowledged_by = 'DEMO'"),
+        1
+    );
+}
+
+#[test]
+fn a_wrong_item_refused_with_a_typed_reason_number() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0009"); // expects a white T-shirt
+    s.scan("6901234500172"); // face masks instead
+    assert!(s.screen().contains("⚠ CHECK  Unit 1: SKU-1017 is WRONG ITEM"), "{}", s.screen());
+    assert_eq!(s.bells.get(), 1, "a warning rings");
+    s.scan("CMD-REFUSE");
+    assert!(s.screen().contains("Refuse → Scan a reason"), "{}", s.screen());
+    s.scan("1"); // WRONG-ITEM, by its number
+    assert!(s.screen().contains("Unit 1: Refuse · Not the item of this order · Fraud"), "{}", s.screen());
+    assert_eq!(
+        s.count("SELECT count(*) FROM units WHERE discrepancy = 'wrong_item' AND reason = 'WRONG-ITEM'"),
+        1
+    );
+}
+
+#[test]
+fn a_gs1_string_carries_the_serial_and_a_stranger_is_a_mismatch() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0005"); // a Kindle, serial G000PW1234567890
+                             // GS1 with AI 21 serial: no serial prompt, and the serial is not the one on the RMA.
+    s.events(
+        "]C10100841760001230"
+            .chars()
+            .chain("21G000PW0000000001".chars())
+            .map(|c| key(KeyCode::Char(c)))
+            .chain([key(KeyCode::Enter)])
+            .collect(),
+    );
+    assert!(s.screen().contains("SERIAL MISMATCH"), "{}", s.screen());
+    assert_eq!(s.count("SELECT count(*) FROM units WHERE serial = 'G000PW0000000001' AND discrepancy = 'serial_mismatch'"), 1);
+}
+
+#[test]
+fn a_serialised_product_asks_for_its_serial() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0001");
+    s.scan("6901234500165");
+    assert!(s.screen().contains("Scan the serial number of this unit"), "{}", s.screen());
+    assert_eq!(s.count("SELECT count(*) FROM units"), 0, "nothing recorded until the serial");
+    s.scan("HWGT5-A1B2C3D4");
+    assert!(s.screen().contains("Unit 1: SKU-1016 on RMA-2026-0001"), "{}", s.screen());
+}
+
+#[test]
+fn cr_lf_makes_one_scan() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan_crlf("OP-DEMO");
+    s.scan_crlf("RMA-2026-0009");
+    s.scan_crlf("6901234500059");
+    s.scan_crlf("CMD-ACCEPT");
+    assert_eq!(s.count("SELECT count(*) FROM units"), 1);
+    assert!(!s.screen().contains("ERROR"), "{}", s.screen());
+}
+
+#[test]
+fn bad_scans_change_nothing_and_say_why() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-NOBODY");
+    assert!(s.screen().contains("✖ ERROR  No user NOBODY"), "{}", s.screen());
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0009");
+    s.scan("6901234500058"); // one digit off
+    assert!(
+        s.screen().contains("Bad check digit in 6901234500058 (the last digit should be 9)"),
+        "{}",
+        s.screen()
+    );
+    s.scan("NOT-A-PRODUCT");
+    assert!(s.screen().contains("Unknown product code NOT-A-PRODUCT"), "{}", s.screen());
+    s.scan("退款");
+    assert!(s.screen().contains("switch off the Chinese input method"), "{}", s.screen());
+    assert_eq!(s.count("SELECT count(*) FROM units"), 0);
+    assert!(s.bells.get() >= 4);
+}
+
+#[test]
+fn duplicates_unidentified_and_refused_parcels() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0009");
+    s.press(KeyCode::F(10));
+    s.scan("CMD-REASON-OUTSIDE-POLICY");
+    assert!(s.screen().contains("Parcel P1 refused: sent to the supervisor"), "{}", s.screen());
+    s.scan("SF1400000000209"); // the same parcel by its tracking number
+    assert!(s.screen().contains("DUPLICATE: already received and refused"), "{}", s.screen());
+    s.scan("ZZ0000000001");
+    assert!(s.screen().contains("NO MATCH for ZZ0000000001"));
+    s.press(KeyCode::F(11));
+    assert!(s.screen().contains("Booked in as unidentified parcel P2"), "{}", s.screen());
+    assert_eq!(s.count("SELECT count(*) FROM parcels WHERE unidentified = 1"), 1);
+    assert_eq!(s.count("SELECT count(*) FROM reviews WHERE kind = 'refused_parcel'"), 1);
+}
+
+#[test]
+fn undo_takes_back_the_last_step() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0008");
+    s.scan("6901234500196");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(9));
+    assert_eq!(s.count("SELECT count(*) FROM units WHERE outcome IS NULL"), 1);
+    s.scan("CMD-UNDO");
+    assert_eq!(s.count("SELECT count(*) FROM units"), 0);
+}
+
+#[test]
+fn a_restarted_station_resumes_the_open_parcel() {
+    let (_dir, db) = demo_db();
+    {
+        let mut s = Station::open(&db, "ST01", Lang::En);
+        s.scan("OP-DEMO");
+        s.scan("RMA-2026-0012");
+        s.scan("6901234500103");
+        s.press(KeyCode::F(2));
+        s.scan("6901234500059");
+        // The process dies here: nothing is closed or flushed by hand.
+    }
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-LI02");
+    let screen = s.screen();
+    assert!(screen.contains("Parcel P1 resumed where it was"), "{screen}");
+    assert!(screen.contains("1/1/1"), "{screen}");
+    assert!(screen.contains("2/1/0"), "{screen}");
+}
+
+#[test]
+fn two_stations_race_for_one_parcel() {
+    let (_dir, db) = demo_db();
+    let mut a = Station::open(&db, "ST01", Lang::En);
+    let mut b = Station::open(&db, "ST02", Lang::En);
+    a.scan("OP-DEMO");
+    b.scan("OP-LI02");
+    a.scan("RMA-2026-0009");
+    b.scan("RMA-2026-0009");
+    assert!(b.screen().contains("open at station ST01"), "{}", b.screen());
+    assert_eq!(a.count("SELECT count(*) FROM parcels"), 1);
+}
+
+fn snapshot_screens(lang: Lang) -> Vec<(&'static str, String)> {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", lang);
+    let mut shots = vec![("sign_in", s.screen())];
+    s.scan("OP-DEMO");
+    shots.push(("dock", s.screen()));
+    s.scan("RMA-2026-0002");
+    s.scan("6901234500011");
+    s.scan("RB5-0000123");
+    s.press(KeyCode::F(2));
+    s.scan("6901234500011");
+    s.scan("RB5-FAKE999");
+    shots.push(("parcel", s.screen()));
+    s.press(KeyCode::F(7));
+    shots.push(("reason", s.screen()));
+    s.scan("CMD-REASON-SERIAL-MISMATCH");
+    s.press(KeyCode::F(8));
+    shots.push(("sign", s.screen()));
+    s.press(KeyCode::F(1));
+    shots.push(("help", s.screen()));
+    shots
+}
+
+#[test]
+fn screens_in_english_at_80x24() {
+    for (name, screen) in snapshot_screens(Lang::En) {
+        insta::assert_snapshot!(format!("en_{name}"), screen);
+    }
+}
+
+#[test]
+fn screens_in_chinese_at_80x24() {
+    for (name, screen) in snapshot_screens(Lang::Zh) {
+        insta::assert_snapshot!(format!("zh_{name}"), screen);
+    }
+}
+
+#[test]
+fn the_band_is_red_with_a_cross_on_error_and_green_with_a_tick_on_success() {
+    use ratatui::style::Color;
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-NOBODY");
+    let cell = |s: &Station, x: u16| s.terminal.backend().buffer()[(x, 1)].clone();
+    assert_eq!((cell(&s, 0).symbol(), cell(&s, 0).bg), ("✖", Color::Red));
+    assert_eq!(cell(&s, 79).bg, Color::Red, "the band spans the full width");
+    s.scan("OP-DEMO");
+    assert_eq!((cell(&s, 0).symbol(), cell(&s, 0).bg), ("✔", Color::Green));
+    s.scan("RMA-2026-0009");
+    s.scan("6901234500172");
+    assert_eq!((cell(&s, 0).symbol(), cell(&s, 0).bg), ("⚠", Color::Yellow));
+}
