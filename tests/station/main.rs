@@ -1,0 +1,5 @@
+//! The scanning station: its records in the database (`records`), and the screen driven by
+//! keys through the real loop (`screen`).
+
+mod records;
+mod screen;
