@@ -97,6 +97,8 @@ pub struct ImportReport {
     /// Whether anything was written (false for a dry run, or when errors stopped the load).
     pub committed: bool,
     pub dry_run: bool,
+    /// Unidentified parcels linked to the returns just loaded.
+    pub linked: u64,
 }
 
 impl ImportReport {
@@ -128,6 +130,9 @@ impl ImportReport {
         let conflicts = self.total(|f| f.conflicts);
         if conflicts > 0 {
             s.push_str(&format!(", {conflicts} conflicts with received parcels (kept as received)"));
+        }
+        if self.linked > 0 {
+            s.push_str(&format!(", {} unidentified parcels linked", self.linked));
         }
         s
     }
@@ -303,6 +308,9 @@ fn import_once(
             params![import_id, now, file.created, file.updated, file.unchanged, file.refused, file.conflicts],
         )?;
         report.files.push(file);
+    }
+    if kind == "returns" {
+        report.linked = crate::store::station::link_unidentified(&tx, opts.now)?.len() as u64;
     }
     let refused = !report.errors.is_empty();
     if opts.dry_run || (refused && !opts.skip_invalid) {

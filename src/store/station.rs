@@ -329,6 +329,11 @@ pub struct ParcelView {
 }
 
 impl ParcelView {
+    /// Booked in unidentified and not linked to any return since: every unit is unexpected.
+    pub fn expects_nothing(&self) -> bool {
+        self.unidentified && self.returns.is_empty()
+    }
+
     pub fn received_units(&self) -> Vec<ReceivedUnit> {
         self.units.iter().map(UnitRecord::received).collect()
     }
@@ -470,7 +475,7 @@ pub fn record_unit(
         &view.received_units(),
         unit.sku.as_deref(),
         unit.serial.as_deref(),
-        view.unidentified,
+        view.expects_nothing(),
     );
     let Placement::Place { line, flag } = placement.clone() else {
         return Ok(Ok((0, placement)));
@@ -737,4 +742,66 @@ pub fn refuse_parcel(
     )?;
     tx.commit()?;
     Ok(Ok(()))
+}
+
+/// Links parcels booked in as unidentified to the expected returns that now carry their
+/// tracking number (run by an import, inside its transaction). The units of a parcel still
+/// open are placed again on the lines it now expects. Returns the parcels linked.
+pub fn link_unidentified(conn: &Connection, now: DateTime<FixedOffset>) -> rusqlite::Result<Vec<i64>> {
+    let waiting: Vec<(i64, String, String)> = conn
+        .prepare(
+            "SELECT p.id, p.tracking_key, p.state FROM parcels p
+             WHERE p.unidentified = 1 AND p.tracking_key IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.parcel_id = p.id)",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let at = timestamp(now);
+    let mut linked = Vec::new();
+    for (parcel_id, key, state) in waiting {
+        let returns: Vec<i64> = conn
+            .prepare_cached(
+                "SELECT id FROM returns r WHERE (r.tracking_no = ?1 OR r.tracking_key = ?1)
+                   AND NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.return_id = r.id)",
+            )?
+            .query_map([&key], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if returns.is_empty() {
+            continue;
+        }
+        for rid in &returns {
+            conn.execute(
+                "INSERT INTO parcel_returns (parcel_id, return_id, linked_at, linked_by) VALUES (?1, ?2, ?3, 'import')",
+                params![parcel_id, rid, at],
+            )?;
+        }
+        if state == "open" {
+            let view = load_parcel(conn, parcel_id)?;
+            let mut placed: Vec<ReceivedUnit> = Vec::new();
+            for u in &view.units {
+                let p =
+                    parcel::place_unit(&view.lines, &placed, u.sku.as_deref(), u.serial.as_deref(), false);
+                let (line, flag) = match p {
+                    Placement::Place { line, flag } => (line, flag),
+                    Placement::SerialAlreadyScanned { .. } => (None, Some(UnitFlag::Unexpected)),
+                };
+                conn.execute(
+                    "UPDATE units SET return_id = ?2, line_no = ?3, discrepancy = ?4 WHERE id = ?1",
+                    params![u.id, line.map(|l| l.0), line.map(|l| l.1), flag.map(UnitFlag::code)],
+                )?;
+                placed.push(ReceivedUnit { line, flag, ..u.received() });
+            }
+        }
+        audit(
+            conn,
+            now,
+            None,
+            Some("import"),
+            "link_unidentified",
+            Some(&format!("P{parcel_id}")),
+            Some(&key),
+        )?;
+        linked.push(parcel_id);
+    }
+    Ok(linked)
 }

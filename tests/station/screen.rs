@@ -370,3 +370,35 @@ fn the_band_is_red_with_a_cross_on_error_and_green_with_a_tick_on_success() {
     s.scan("6901234500172");
     assert_eq!((cell(&s, 0).symbol(), cell(&s, 0).bg), ("⚠", Color::Yellow));
 }
+
+#[test]
+fn an_unidentified_parcel_is_linked_by_a_later_import() {
+    let (dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("YT5555555555555");
+    s.press(KeyCode::F(11));
+    s.scan("6901234500059");
+    assert!(s.screen().contains("UNEXPECTED"), "{}", s.screen());
+    // After-sales registers the return late; the next import links the parcel.
+    let file = dir.path().join("late.csv");
+    std::fs::write(
+        &file,
+        "rma_no,order_no,tracking_no,sku,qty\nRMA-LATE-1,WEB-1,YT5555555555555,SKU-1005,1\n",
+    )
+    .unwrap();
+    let mut store = Store::open(&db).unwrap();
+    let opts = returns_dock::import::ImportOptions::new(
+        DateTime::parse_from_rfc3339("2026-11-22T10:00:00+08:00").unwrap(),
+    );
+    let report =
+        returns_dock::import::returns::import(&mut store, &[returns_dock::import::Source::File(file)], &opts)
+            .unwrap();
+    assert_eq!(report.linked, 1, "{}", report.summary());
+    assert!(report.summary().ends_with("1 unidentified parcels linked"));
+    // The open parcel now expects the line, and the unit sits on it unflagged.
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    assert!(s.screen().contains("Parcel P1 signed"), "{}", s.screen());
+    assert_eq!(s.count("SELECT count(*) FROM units WHERE discrepancy IS NULL AND line_no = 1"), 1);
+}
