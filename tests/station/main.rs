@@ -1,5 +1,6 @@
 //! The scanning station: its records in the database (`records`), and the screen driven by
 //! keys through the real loop (`screen`).
 
+mod pty;
 mod records;
 mod screen;
