@@ -359,6 +359,7 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     };
     let store = Store::open(db)?;
     let mut app = App::new(&id, lang, config.scanner.bell, config.scanner.auto_accept_matched);
-    let mut exec = Executor::new(store, &id, Box::new(now));
+    let log = db.with_file_name("returns-dock.log");
+    let mut exec = Executor::new(store, &id, Box::new(now)).with_log(log);
     crate::station::run(&mut app, &mut exec).map_err(|e| Failure::Unusable(format!("terminal: {e}")))
 }

@@ -41,9 +41,9 @@ pub struct DockInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Screen {
     SignIn,
-    /// Between parcels. `unknown`: the last parcel scan matched nothing.
+    /// Between parcels, with what the last parcel scan offers to do, if anything.
     Dock {
-        unknown: Option<String>,
+        offer: Option<Offer>,
     },
     Parcel(Box<ParcelScreen>),
 }
@@ -60,6 +60,15 @@ impl ParcelScreen {
     fn current_unit(&self) -> Option<&UnitRecord> {
         self.current.and_then(|id| self.view.units.iter().find(|u| u.id == id))
     }
+}
+
+/// What a parcel scan that could not simply open a parcel offers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Offer {
+    /// It matched nothing: book it in as unidentified (CMD-UNIDENTIFIED).
+    Unidentified(String),
+    /// It is open at another station: a supervisor may take it over (CMD-CONFIRM).
+    TakeOver { parcel: i64 },
 }
 
 /// What the parcel screen waits for.
@@ -137,14 +146,36 @@ pub enum Msg {
 pub enum Effect {
     SignIn(String),
     LookupParcel(String),
-    OpenParcel { scan: String, returns: Vec<i64> },
+    OpenParcel {
+        scan: String,
+        returns: Vec<i64>,
+    },
     ResumeParcel(i64),
-    FindProduct { code: String, expected_check: Option<u8>, unit: NewUnit },
-    RecordUnit { parcel: i64, unit: NewUnit },
-    Inspect { parcel: i64, unit_id: i64, inspection: Inspection },
+    /// A supervisor takes over a parcel open at another station.
+    TakeOver(i64),
+    FindProduct {
+        code: String,
+        expected_check: Option<u8>,
+        unit: NewUnit,
+    },
+    RecordUnit {
+        parcel: i64,
+        unit: NewUnit,
+    },
+    Inspect {
+        parcel: i64,
+        unit_id: i64,
+        inspection: Inspection,
+    },
     Undo(i64),
-    Sign { parcel: i64, confirmed: bool },
-    RefuseParcel { parcel: i64, reason: Reason },
+    Sign {
+        parcel: i64,
+        confirmed: bool,
+    },
+    RefuseParcel {
+        parcel: i64,
+        reason: Reason,
+    },
     Bell,
     Quit,
 }
@@ -407,11 +438,14 @@ impl App {
         if self.user.is_none() {
             return self.error(say::sign_in_first(lang));
         }
-        if let Screen::Dock { unknown } = &self.screen {
-            return match (c, unknown.clone()) {
-                (Command::Unidentified, Some(scan)) => vec![Effect::OpenParcel { scan, returns: vec![] }],
+        if let Screen::Dock { offer } = &self.screen {
+            return match (c, offer.clone()) {
+                (Command::Unidentified, Some(Offer::Unidentified(scan))) => {
+                    vec![Effect::OpenParcel { scan, returns: vec![] }]
+                }
+                (Command::Confirm, Some(Offer::TakeOver { parcel })) => vec![Effect::TakeOver(parcel)],
                 (Command::Cancel, _) => {
-                    self.screen = Screen::Dock { unknown: None };
+                    self.screen = Screen::Dock { offer: None };
                     self.band = None;
                     vec![]
                 }
@@ -509,7 +543,7 @@ impl App {
                     Some(view) => self.open(view, true),
                     None => {
                         if !matches!(self.screen, Screen::Parcel(_)) {
-                            self.screen = Screen::Dock { unknown: None };
+                            self.screen = Screen::Dock { offer: None };
                         }
                         self.ok(text)
                     }
@@ -525,14 +559,19 @@ impl App {
                 }
                 ParcelLookup::Resume(id) => vec![Effect::ResumeParcel(id)],
                 ParcelLookup::OpenElsewhere(p) => {
-                    self.error(say::open_elsewhere(lang, &p.station, &p.operator))
+                    if self.user.as_ref().is_some_and(|u| u.role == Role::Supervisor) {
+                        self.screen = Screen::Dock { offer: Some(Offer::TakeOver { parcel: p.parcel_id }) };
+                        self.warn(say::take_over_offer(lang, &p.station, &p.operator))
+                    } else {
+                        self.error(say::open_elsewhere(lang, &p.station, &p.operator))
+                    }
                 }
                 ParcelLookup::Duplicate(p) => {
                     let at = p.closed_at.as_deref().unwrap_or(&p.received_at);
                     self.error(say::duplicate(lang, &p.state, &short_time(at), &p.station, &p.operator))
                 }
                 ParcelLookup::NotFound => {
-                    self.screen = Screen::Dock { unknown: Some(scan.clone()) };
+                    self.screen = Screen::Dock { offer: Some(Offer::Unidentified(scan.clone())) };
                     self.error(say::parcel_not_found(lang, &printable(&scan)))
                 }
             },
@@ -634,7 +673,7 @@ impl App {
             Msg::Signed { result, parcel, dock } => match result {
                 Ok(found) => {
                     self.dock = dock;
-                    self.screen = Screen::Dock { unknown: None };
+                    self.screen = Screen::Dock { offer: None };
                     if found.is_empty() {
                         self.ok(say::signed(lang, parcel, 0))
                     } else {
@@ -646,7 +685,7 @@ impl App {
             Msg::ParcelRefused { result, parcel, dock } => match result {
                 Ok(()) => {
                     self.dock = dock;
-                    self.screen = Screen::Dock { unknown: None };
+                    self.screen = Screen::Dock { offer: None };
                     self.warn(say::refused_parcel(lang, parcel))
                 }
                 Err(r) => self.refusal(r),
@@ -675,9 +714,14 @@ impl App {
     fn refusal(&mut self, r: Refusal) -> Vec<Effect> {
         let lang = self.lang;
         match r {
+            Refusal::TakenBy(p) if matches!(self.screen, Screen::Parcel(_)) => {
+                // A supervisor moved the parcel away while it was on this screen.
+                self.screen = Screen::Dock { offer: None };
+                self.error(say::taken_over(lang, &p.station))
+            }
             Refusal::TakenBy(p) => self.error(say::taken(lang, &p.station)),
             Refusal::Closed => {
-                self.screen = Screen::Dock { unknown: None };
+                self.screen = Screen::Dock { offer: None };
                 self.error(say::closed(lang))
             }
             Refusal::Uninspected(n) => self.error(say::cannot_sign(lang, n)),

@@ -7,6 +7,7 @@ use crate::store::station::{self as st, Actor, ParcelView};
 use crate::store::{timestamp, Store};
 use chrono::{DateTime, FixedOffset};
 use rusqlite::Connection;
+use std::path::PathBuf;
 
 /// The clock, replaceable in tests.
 pub type Clock = Box<dyn FnMut() -> DateTime<FixedOffset>>;
@@ -15,6 +16,8 @@ pub struct Executor {
     pub store: Store,
     pub station: String,
     pub clock: Clock,
+    /// Where failures are written (never to the screen, which belongs to the operator).
+    pub log: Option<PathBuf>,
 }
 
 /// What the loop should do after an effect.
@@ -27,7 +30,22 @@ pub enum After {
 
 impl Executor {
     pub fn new(store: Store, station: &str, clock: Clock) -> Executor {
-        Executor { store, station: station.to_string(), clock }
+        Executor { store, station: station.to_string(), clock, log: None }
+    }
+
+    /// Appends failures to `path`.
+    pub fn with_log(mut self, path: PathBuf) -> Executor {
+        self.log = Some(path);
+        self
+    }
+
+    fn log_line(&mut self, user: Option<&str>, text: &str) {
+        let Some(path) = &self.log else { return };
+        let line =
+            format!("{} {} {} {}\n", timestamp((self.clock)()), self.station, user.unwrap_or("-"), text);
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = std::io::Write::write_all(&mut f, line.as_bytes());
+        }
     }
 
     fn actor(&mut self, user: &str) -> Actor {
@@ -38,7 +56,11 @@ impl Executor {
     pub fn run(&mut self, user: Option<&str>, effect: Effect) -> After {
         match self.try_run(user, effect) {
             Ok(after) => after,
-            Err(e) => After::Answer(Box::new(Msg::Storage(self.store.err(e).to_string()))),
+            Err(e) => {
+                let text = self.store.err(e).to_string();
+                self.log_line(user, &text);
+                After::Answer(Box::new(Msg::Storage(text)))
+            }
         }
     }
 
@@ -72,6 +94,13 @@ impl Executor {
                 }
             }
             Effect::ResumeParcel(id) => Msg::Opened { view: self.view(id)?, resumed: true },
+            Effect::TakeOver(id) => {
+                let a = self.actor(&user);
+                match st::take_over(self.store.conn_mut(), &a, id)? {
+                    Ok(()) => Msg::Opened { view: self.view(id)?, resumed: true },
+                    Err(r) => Msg::OpenRefused(r),
+                }
+            }
             Effect::FindProduct { code, expected_check, unit } => {
                 let product = st::find_product(self.store.conn(), &code)?;
                 Msg::ProductFound { code, expected_check, unit, product }

@@ -45,6 +45,7 @@ pub enum T {
     SignClean,
     RefuseParcelPrompt,
     UnknownParcelHint,
+    TakeOverHint,
     Expected,
     Scanned,
     Inspected,
@@ -95,6 +96,10 @@ pub fn t(lang: Lang, key: T) -> &'static str {
         UnknownParcelHint => (
             "scan UNIDENTIFIED (F11) to book it in anyway, or scan another parcel",
             "扫描“无主件”(F11) 仍然收货，或扫描其他包裹",
+        ),
+        TakeOverHint => (
+            "scan CONFIRM (F12) to take the parcel over, CANCEL (Esc) to leave it",
+            "扫描“确认”(F12) 接管包裹，“取消”(Esc) 放弃",
         ),
         Expected => ("expected", "应收"),
         Scanned => ("scanned", "已扫"),
@@ -294,6 +299,22 @@ pub mod say {
             lang,
             format!("Station {station} received this parcel a moment ago: nothing recorded here"),
             format!("{station} 刚刚已收此包裹：本台未记录"),
+        )
+    }
+
+    pub fn take_over_offer(lang: Lang, station: &str, operator: &str) -> String {
+        pick(
+            lang,
+            format!("This parcel is open at station {station} ({operator}): scan CONFIRM (F12) to take it over here"),
+            format!("该包裹正在 {station} 处理（{operator}）：扫描“确认”(F12) 接管到本台"),
+        )
+    }
+
+    pub fn taken_over(lang: Lang, station: &str) -> String {
+        pick(
+            lang,
+            format!("A supervisor moved this parcel to station {station}: nothing recorded here"),
+            format!("主管已将该包裹转到 {station}：本台未记录"),
         )
     }
 

@@ -4,7 +4,7 @@
 //! full width), the screen's body, the prompt with what is being typed, and a footer of keys
 //! taken from the key table. Words are never told apart by colour alone.
 
-use super::app::{App, Band, ParcelScreen, Prompt, Screen, Tone};
+use super::app::{App, Band, Offer, ParcelScreen, Prompt, Screen, Tone};
 use super::keys::{binding, Action, BINDINGS};
 use super::text::{flag_words, say, t, Lang, T};
 use crate::domain::codes::{Cause, Coded, Reason};
@@ -31,7 +31,7 @@ pub fn render(app: &App, f: &mut Frame) {
     draw_band(app, f, band);
     match &app.screen {
         Screen::SignIn => draw_centered(f, body, t(app.lang, T::SignInPrompt), t(app.lang, T::SignInHint)),
-        Screen::Dock { unknown } => draw_dock(app, f, body, unknown.is_some()),
+        Screen::Dock { offer } => draw_dock(app, f, body, offer.as_ref()),
         Screen::Parcel(p) => draw_parcel(app, p, f, body),
     }
     draw_prompt(app, f, prompt);
@@ -79,10 +79,14 @@ fn draw_centered(f: &mut Frame, area: Rect, big: &str, small: &str) {
     f.render_widget(Paragraph::new(lines), area);
 }
 
-fn draw_dock(app: &App, f: &mut Frame, area: Rect, unknown: bool) {
+fn draw_dock(app: &App, f: &mut Frame, area: Rect, offer: Option<&Offer>) {
     let lang = app.lang;
     let [top, rest] = Layout::vertical([Constraint::Length(3), Constraint::Min(0)]).areas(area);
-    let hint = if unknown { t(lang, T::UnknownParcelHint) } else { t(lang, T::DockHint) };
+    let hint = match offer {
+        Some(Offer::Unidentified(_)) => t(lang, T::UnknownParcelHint),
+        Some(Offer::TakeOver { .. }) => t(lang, T::TakeOverHint),
+        None => t(lang, T::DockHint),
+    };
     draw_centered(f, top, t(lang, T::DockPrompt), hint);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(rest);
@@ -363,8 +367,11 @@ fn footer_actions(app: &App) -> Vec<Action> {
     let cmd = Action::Command;
     match &app.screen {
         Screen::SignIn => vec![Action::Help, Action::Quit],
-        Screen::Dock { unknown: Some(_) } => {
+        Screen::Dock { offer: Some(Offer::Unidentified(_)) } => {
             vec![Action::Help, cmd(C::Unidentified), cmd(C::Cancel), Action::Quit]
+        }
+        Screen::Dock { offer: Some(Offer::TakeOver { .. }) } => {
+            vec![Action::Help, cmd(C::Confirm), cmd(C::Cancel), Action::Quit]
         }
         Screen::Dock { .. } => vec![Action::Help, Action::Quit],
         Screen::Parcel(p) => match p.prompt {

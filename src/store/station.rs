@@ -139,6 +139,12 @@ pub fn lookup_parcel(conn: &Connection, station: &str, scanned: &str) -> rusqlit
     if found.is_empty() {
         found = by("order_no", "order_key")?;
     }
+    // A courier's package suffix (JD prints `JDVA00012345678-1-1-`): the number without it.
+    if found.is_empty() {
+        if let Some(base) = without_package_suffix(scanned) {
+            return lookup_parcel(conn, station, base);
+        }
+    }
     // A parcel booked in before: unidentified ones are found by what was scanned then.
     let seen_unidentified = conn
         .prepare_cached(
@@ -179,6 +185,15 @@ pub fn lookup_parcel(conn: &Connection, station: &str, scanned: &str) -> rusqlit
     Ok(ParcelLookup::Expected(open))
 }
 
+/// `JDVA00012345678-1-1-` -> `JDVA00012345678`: a trailing `-n-n` (and a last `-`).
+fn without_package_suffix(s: &str) -> Option<&str> {
+    let t = s.strip_suffix('-').unwrap_or(s);
+    let (rest, b) = t.rsplit_once('-')?;
+    let (base, a) = rest.rsplit_once('-')?;
+    let digits = |x: &str| !x.is_empty() && x.len() <= 3 && x.bytes().all(|c| c.is_ascii_digit());
+    (digits(a) && digits(b) && base.len() >= 8).then_some(base)
+}
+
 fn parcel_seen(r: &rusqlite::Row) -> rusqlite::Result<ParcelSeen> {
     Ok(ParcelSeen {
         parcel_id: r.get(0)?,
@@ -211,6 +226,55 @@ pub enum Refusal {
     NotConfirmed,
     /// Nothing to undo.
     NothingToUndo,
+}
+
+/// A write to a parcel is allowed while it is open at the writing station: after a supervisor
+/// took it over elsewhere, the old station is told so instead.
+fn check_open_here(
+    conn: &Connection,
+    parcel_id: i64,
+    station: &str,
+) -> rusqlite::Result<Result<(), Refusal>> {
+    let seen = conn
+        .prepare_cached(
+            "SELECT id, state, station, operator, received_at, closed_at FROM parcels WHERE id = ?1",
+        )?
+        .query_row([parcel_id], parcel_seen)?;
+    Ok(if seen.state != "open" {
+        Err(Refusal::Closed)
+    } else if seen.station != station {
+        Err(Refusal::TakenBy(seen))
+    } else {
+        Ok(())
+    })
+}
+
+/// A supervisor takes over a parcel left open at another station: it moves here, logged.
+pub fn take_over(
+    conn: &mut Connection,
+    actor: &Actor,
+    parcel_id: i64,
+) -> rusqlite::Result<Result<(), Refusal>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (state, from): (String, String) =
+        tx.query_row("SELECT state, station FROM parcels WHERE id = ?1", [parcel_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    if state != "open" {
+        return Ok(Err(Refusal::Closed));
+    }
+    tx.execute("UPDATE parcels SET station = ?2 WHERE id = ?1", params![parcel_id, actor.station])?;
+    audit(
+        &tx,
+        actor.now,
+        Some(&actor.station),
+        Some(&actor.user),
+        "take_over",
+        Some(&format!("P{parcel_id}")),
+        Some(&from),
+    )?;
+    tx.commit()?;
+    Ok(Ok(()))
 }
 
 /// Opens a parcel for `returns` (a scan's expected returns). Checked again under the write
@@ -466,10 +530,10 @@ pub fn record_unit(
     unit: &NewUnit,
 ) -> rusqlite::Result<Result<(i64, Placement), Refusal>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let view = load_parcel(&tx, parcel_id)?;
-    if view.state != "open" {
-        return Ok(Err(Refusal::Closed));
+    if let Err(r) = check_open_here(&tx, parcel_id, &actor.station)? {
+        return Ok(Err(r));
     }
+    let view = load_parcel(&tx, parcel_id)?;
     let placement = parcel::place_unit(
         &view.lines,
         &view.received_units(),
@@ -534,13 +598,10 @@ pub fn inspect_unit(
     i: &Inspection,
 ) -> rusqlite::Result<Result<(), Refusal>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let state: String = tx.query_row(
-        "SELECT p.state FROM units u JOIN parcels p ON p.id = u.parcel_id WHERE u.id = ?1",
-        [unit_id],
-        |r| r.get(0),
-    )?;
-    if state != "open" {
-        return Ok(Err(Refusal::Closed));
+    let parcel_id: i64 =
+        tx.query_row("SELECT parcel_id FROM units WHERE id = ?1", [unit_id], |r| r.get(0))?;
+    if let Err(r) = check_open_here(&tx, parcel_id, &actor.station)? {
+        return Ok(Err(r));
     }
     tx.execute(
         "UPDATE units SET outcome = ?2, grade = ?3, reason = ?4, cause = ?5, note = ?6, inspected_at = ?7,
@@ -578,9 +639,8 @@ pub fn undo_last(
     parcel_id: i64,
 ) -> rusqlite::Result<Result<Undone, Refusal>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let state: String = tx.query_row("SELECT state FROM parcels WHERE id = ?1", [parcel_id], |r| r.get(0))?;
-    if state != "open" {
-        return Ok(Err(Refusal::Closed));
+    if let Err(r) = check_open_here(&tx, parcel_id, &actor.station)? {
+        return Ok(Err(r));
     }
     // The latest step: an inspection time or a scan time, whichever is later (ties: inspection).
     let last: Option<(i64, i64, bool)> = tx
@@ -629,10 +689,10 @@ pub fn sign_parcel(
     confirmed: bool,
 ) -> rusqlite::Result<Result<Vec<Discrepancy>, Refusal>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let view = load_parcel(&tx, parcel_id)?;
-    if view.state != "open" {
-        return Ok(Err(Refusal::Closed));
+    if let Err(r) = check_open_here(&tx, parcel_id, &actor.station)? {
+        return Ok(Err(r));
     }
+    let view = load_parcel(&tx, parcel_id)?;
     let found = view.discrepancies();
     match parcel::signable(&found) {
         Signable::Blocked => {
@@ -717,9 +777,8 @@ pub fn refuse_parcel(
     note: Option<&str>,
 ) -> rusqlite::Result<Result<(), Refusal>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let state: String = tx.query_row("SELECT state FROM parcels WHERE id = ?1", [parcel_id], |r| r.get(0))?;
-    if state != "open" {
-        return Ok(Err(Refusal::Closed));
+    if let Err(r) = check_open_here(&tx, parcel_id, &actor.station)? {
+        return Ok(Err(r));
     }
     let now = timestamp(actor.now);
     let audit_id = audit(

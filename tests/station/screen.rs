@@ -402,3 +402,80 @@ fn an_unidentified_parcel_is_linked_by_a_later_import() {
     assert!(s.screen().contains("Parcel P1 signed"), "{}", s.screen());
     assert_eq!(s.count("SELECT count(*) FROM units WHERE discrepancy IS NULL AND line_no = 1"), 1);
 }
+
+#[test]
+fn a_supervisor_takes_over_a_parcel_left_open_at_another_station() {
+    let (_dir, db) = demo_db();
+    let mut a = Station::open(&db, "ST01", Lang::En);
+    let mut b = Station::open(&db, "ST02", Lang::En);
+    a.scan("OP-DEMO");
+    a.scan("RMA-2026-0008");
+    a.scan("6901234500196");
+    b.scan("OP-SUP1");
+    b.scan("RMA-2026-0008");
+    assert!(b.screen().contains("open at station ST01 (DEMO): scan CONFIRM (F12)"), "{}", b.screen());
+    b.press(KeyCode::F(12));
+    assert!(b.screen().contains("resumed where it was"), "{}", b.screen());
+    assert!(b.screen().contains("1/1/0"), "the unit scanned at ST01 came along: {}", b.screen());
+    // The first station learns it at its next step, and records nothing.
+    a.press(KeyCode::F(2));
+    assert!(a.screen().contains("A supervisor moved this parcel to station ST02"), "{}", a.screen());
+    assert_eq!(a.count("SELECT count(*) FROM units WHERE outcome IS NOT NULL"), 0);
+    assert_eq!(a.count("SELECT count(*) FROM audit_log WHERE action = 'take_over' AND actor = 'SUP1' AND detail = 'ST01'"), 1);
+    // An operator is not offered the take-over.
+    let mut c = Station::open(&db, "ST03", Lang::En);
+    c.scan("OP-LI02");
+    c.scan("RMA-2026-0008");
+    assert!(c.screen().contains("open at station ST02"), "{}", c.screen());
+    c.press(KeyCode::F(12));
+    assert_eq!(c.count("SELECT count(*) FROM parcels WHERE id = 1 AND station = 'ST02'"), 1, "still at ST02");
+}
+
+#[test]
+fn a_package_suffix_on_the_tracking_number_still_finds_the_parcel() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("JDVA20000000208-1-1-");
+    assert!(s.screen().contains("Parcel received for RMA-2026-0008"), "{}", s.screen());
+}
+
+#[test]
+fn the_cause_and_a_note_can_be_changed_and_other_needs_a_note() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0009");
+    s.scan("6901234500059");
+    s.scan("CMD-SCRAP");
+    s.scan("CMD-REASON-OTHER");
+    assert!(s.screen().contains("Type a note and press Enter"), "{}", s.screen());
+    assert_eq!(
+        s.count("SELECT count(*) FROM units WHERE outcome IS NOT NULL"),
+        0,
+        "not recorded without its note"
+    );
+    s.scan("box crushed, 水渍");
+    assert_eq!(s.count("SELECT count(*) FROM units WHERE outcome = 'scrap' AND reason = 'OTHER' AND note = 'box crushed, 水渍'"), 1);
+    s.events(vec![Event::Key(KeyEvent::new(KeyCode::Char('k'), KeyModifiers::CONTROL))]);
+    assert!(s.screen().contains("Why did it come back?"), "{}", s.screen());
+    s.scan("2"); // TRANSIT-DAMAGE
+    assert_eq!(
+        s.count("SELECT count(*) FROM units WHERE cause = 'TRANSIT-DAMAGE' AND note = 'box crushed, 水渍'"),
+        1
+    );
+    assert!(s.screen().contains("Damaged in transit"), "{}", s.screen());
+}
+
+#[test]
+fn auto_accept_records_matched_units_as_accepted() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.app.auto_accept = true;
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0009");
+    s.scan("6901234500059");
+    assert_eq!(s.count("SELECT count(*) FROM units WHERE outcome = 'accept'"), 1);
+    s.scan("6901234500172"); // not on the RMA: never accepted without a look
+    assert_eq!(s.count("SELECT count(*) FROM units WHERE outcome IS NULL"), 1);
+}
