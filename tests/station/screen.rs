@@ -324,8 +324,12 @@ fn snapshot_screens(lang: Lang) -> Vec<(&'static str, String)> {
     let mut shots = vec![("sign_in", s.screen())];
     s.scan("OP-DEMO");
     shots.push(("dock", s.screen()));
+    s.scan("ZZ0000000001");
+    shots.push(("dock_no_match", s.screen()));
+    s.press(KeyCode::Esc);
     s.scan("RMA-2026-0002");
     s.scan("6901234500011");
+    shots.push(("serial", s.screen()));
     s.scan("RB5-0000123");
     s.press(KeyCode::F(2));
     s.scan("6901234500011");
