@@ -53,6 +53,23 @@ pub enum Command {
         #[command(subcommand)]
         action: UsersAction,
     },
+    /// The results for after-sales: what changed since the last export (or --all, or a batch again)
+    Export {
+        /// Where to write [default: returns-export-<date>-<time>.csv|json here]
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// Every closed parcel, not only what changed since the last export
+        #[arg(long, conflicts_with = "batch")]
+        all: bool,
+        /// Start the file with a BOM, so Excel shows Chinese correctly
+        #[arg(long)]
+        excel: bool,
+        /// Produce an earlier batch again (its rows as they stand now)
+        #[arg(long, value_name = "ID")]
+        batch: Option<i64>,
+    },
     /// Deterministic synthetic expected returns and a matching catalog (FILE and FILE's
     /// stem + .catalog.csv)
     Gen {
@@ -101,6 +118,12 @@ pub enum UsersAction {
         #[arg(long)]
         pin: Option<String>,
     },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Json,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -205,6 +228,41 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Some(Command::Gen { returns, seed, out }) => gen_files(*returns, *seed, out),
+        Some(Command::Export { out, format, all, excel, batch }) => {
+            use crate::export::{Format, Span};
+            let format = match format {
+                ExportFormat::Csv => Format::Csv,
+                ExportFormat::Json => Format::Json,
+            };
+            let at = now();
+            let out = out.clone().unwrap_or_else(|| {
+                PathBuf::from(format!("returns-export-{}.{}", at.format("%Y%m%d-%H%M%S"), format.code()))
+            });
+            let span = match (batch, all) {
+                (Some(b), _) => Span::Batch(*b),
+                (None, true) => Span::All,
+                (None, false) => Span::SinceLast,
+            };
+            let mut store = Store::open(&db_path(&cli))?;
+            let db = db_path(&cli).display().to_string();
+            let opts = crate::export::ExportOptions { format, span, excel: *excel, now: at, by: None };
+            match crate::export::export(store.conn_mut(), &db, &out, &opts) {
+                Ok(done) => {
+                    println!(
+                        "exported {} rows from {} parcels as batch {} to {}",
+                        done.rows,
+                        done.parcels,
+                        done.batch,
+                        done.path.display()
+                    );
+                    Ok(())
+                }
+                Err(crate::export::ExportError::NoSuchBatch(b)) => {
+                    Err(Failure::Usage(format!("no export batch {b}")))
+                }
+                Err(e) => Err(Failure::Unusable(e.to_string())),
+            }
+        }
     }
 }
 

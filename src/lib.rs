@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod export;
 pub mod gen;
 pub mod import;
 pub mod station;

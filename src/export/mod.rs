@@ -1,0 +1,484 @@
+//! Files out to after-sales (CONTRACT section 5): one row per unit received, per expected
+//! unit that never arrived, per unit on no RMA. An export takes what changed since the last
+//! one (parcels signed or refused, reviews decided), recorded as a batch over a span of the
+//! audit log, so a lost file can be produced again with `--batch`.
+
+use crate::domain::codes::{Coded, Outcome};
+use crate::domain::money::format_cents;
+use crate::store::{audit, timestamp, StoreError};
+use chrono::{DateTime, FixedOffset};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The columns, in the contract's order.
+pub const COLUMNS: [&str; 25] = [
+    "rma_no",
+    "order_no",
+    "tracking_no",
+    "parcel_id",
+    "unit_id",
+    "station",
+    "operator",
+    "received_at",
+    "signed_at",
+    "sku",
+    "barcode",
+    "serial",
+    "title",
+    "outcome",
+    "grade",
+    "reason",
+    "cause",
+    "discrepancy",
+    "note",
+    "unit_value",
+    "resolution",
+    "review",
+    "reviewed_by",
+    "reviewed_at",
+    "review_comment",
+];
+
+/// One row of the export. Every field is text as written: amounts with two decimals, times
+/// RFC 3339 with their offset, empty where there is nothing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ExportRow {
+    pub rma_no: String,
+    pub order_no: String,
+    pub tracking_no: String,
+    pub parcel_id: String,
+    pub unit_id: String,
+    pub station: String,
+    pub operator: String,
+    pub received_at: String,
+    pub signed_at: String,
+    pub sku: String,
+    pub barcode: String,
+    pub serial: String,
+    pub title: String,
+    pub outcome: String,
+    pub grade: String,
+    pub reason: String,
+    pub cause: String,
+    pub discrepancy: String,
+    pub note: String,
+    pub unit_value: String,
+    pub resolution: String,
+    pub review: String,
+    pub reviewed_by: String,
+    pub reviewed_at: String,
+    pub review_comment: String,
+}
+
+impl ExportRow {
+    fn cells(&self) -> [&str; 25] {
+        [
+            &self.rma_no,
+            &self.order_no,
+            &self.tracking_no,
+            &self.parcel_id,
+            &self.unit_id,
+            &self.station,
+            &self.operator,
+            &self.received_at,
+            &self.signed_at,
+            &self.sku,
+            &self.barcode,
+            &self.serial,
+            &self.title,
+            &self.outcome,
+            &self.grade,
+            &self.reason,
+            &self.cause,
+            &self.discrepancy,
+            &self.note,
+            &self.unit_value,
+            &self.resolution,
+            &self.review,
+            &self.reviewed_by,
+            &self.reviewed_at,
+            &self.review_comment,
+        ]
+    }
+}
+
+/// The id printed on a unit's label.
+pub fn unit_label(id: i64) -> String {
+    format!("U{id:08}")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+impl Format {
+    pub fn code(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+        }
+    }
+}
+
+/// Which rows an export takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    /// What changed since the last incremental export.
+    SinceLast,
+    /// Everything, from the first parcel (recorded, but the next incremental export is not moved).
+    All,
+    /// A batch again, by id: its span, with the rows as they stand now.
+    Batch(i64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportOptions {
+    pub format: Format,
+    pub span: Span,
+    /// A UTF-8 BOM in front, so Excel shows Chinese correctly.
+    pub excel: bool,
+    pub now: DateTime<FixedOffset>,
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportDone {
+    pub batch: i64,
+    pub rows: usize,
+    pub parcels: usize,
+    pub path: PathBuf,
+}
+
+/// Writes the export to `out` (atomically: a temporary file renamed into place) and records
+/// the batch. A crash before the rename leaves no file and no batch; the next export takes the
+/// same rows again.
+pub fn export(
+    conn: &mut Connection,
+    db: &str,
+    out: &Path,
+    opts: &ExportOptions,
+) -> Result<ExportDone, ExportError> {
+    let e = |err| ExportError::Store(crate::store::classify(db, err));
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(e)?;
+    let (from, to) = match opts.span {
+        Span::SinceLast => {
+            let last: i64 = tx
+                .query_row(
+                    "SELECT coalesce(max(to_audit_id), 0) FROM export_batches WHERE all_rows = 0",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(e)?;
+            (last, max_audit(&tx).map_err(e)?)
+        }
+        Span::All => (0, max_audit(&tx).map_err(e)?),
+        Span::Batch(id) => tx
+            .query_row("SELECT from_audit_id, to_audit_id FROM export_batches WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(e)?
+            .ok_or(ExportError::NoSuchBatch(id))?,
+    };
+    let parcels = parcels_in(&tx, from, to, opts.span == Span::All).map_err(e)?;
+    let mut rows = Vec::new();
+    for p in &parcels {
+        rows.extend(parcel_rows(&tx, *p).map_err(e)?);
+    }
+    write_atomically(out, opts, &rows)?;
+    let batch = match opts.span {
+        Span::Batch(id) => id,
+        _ => {
+            tx.execute(
+                "INSERT INTO export_batches (created_at, created_by, format, path, all_rows, from_audit_id, to_audit_id, rows)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![timestamp(opts.now), opts.by, opts.format.code(), out.display().to_string(), opts.span == Span::All, from, to, rows.len() as i64],
+            )
+            .map_err(e)?;
+            tx.last_insert_rowid()
+        }
+    };
+    audit(
+        &tx,
+        opts.now,
+        None,
+        opts.by.as_deref(),
+        "export",
+        Some(&format!("B{batch}")),
+        Some(&format!("{} rows", rows.len())),
+    )
+    .map_err(e)?;
+    tx.commit().map_err(e)?;
+    Ok(ExportDone { batch, rows: rows.len(), parcels: parcels.len(), path: out.to_path_buf() })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{0}")]
+    Store(StoreError),
+    #[error("{path}: cannot write the export: {source}")]
+    Write { path: String, source: std::io::Error },
+    #[error("no export batch {0}")]
+    NoSuchBatch(i64),
+}
+
+fn max_audit(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT coalesce(max(id), 0) FROM audit_log", [], |r| r.get(0))
+}
+
+/// The parcels closed, or with a review decided, within the span (all closed ones for `all`).
+fn parcels_in(conn: &Connection, from: i64, to: i64, all: bool) -> rusqlite::Result<Vec<i64>> {
+    let sql = if all {
+        "SELECT id FROM parcels WHERE state <> 'open' ORDER BY id"
+    } else {
+        "SELECT id FROM parcels WHERE closed_audit_id > ?1 AND closed_audit_id <= ?2
+         UNION SELECT parcel_id FROM reviews WHERE decided_audit_id > ?1 AND decided_audit_id <= ?2
+         ORDER BY 1"
+    };
+    let mut stmt = conn.prepare(sql)?;
+    let get = |r: &rusqlite::Row| r.get::<_, i64>(0);
+    if all {
+        stmt.query_map([], get)?.collect()
+    } else {
+        stmt.query_map(params![from, to], get)?.collect()
+    }
+}
+
+/// A review as the export shows it.
+#[derive(Default, Clone)]
+struct ReviewState {
+    review: String,
+    by: String,
+    at: String,
+    comment: String,
+    new_outcome: Option<String>,
+    new_grade: Option<String>,
+}
+
+fn review_of(conn: &Connection, parcel: i64, unit: Option<i64>) -> rusqlite::Result<ReviewState> {
+    let sql = match unit {
+        Some(_) => "SELECT decision, decided_by, decided_at, comment, new_outcome, new_grade FROM reviews WHERE parcel_id = ?1 AND unit_id = ?2 ORDER BY id DESC LIMIT 1",
+        None => "SELECT decision, decided_by, decided_at, comment, new_outcome, new_grade FROM reviews WHERE parcel_id = ?1 AND unit_id IS NULL AND ?2 IS NULL ORDER BY id DESC LIMIT 1",
+    };
+    let found = conn
+        .prepare_cached(sql)?
+        .query_row(params![parcel, unit], |r| {
+            let decision: Option<String> = r.get(0)?;
+            Ok(ReviewState {
+                review: decision.unwrap_or_else(|| "pending".into()),
+                by: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                at: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                comment: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                new_outcome: r.get(4)?,
+                new_grade: r.get(5)?,
+            })
+        })
+        .optional()?;
+    Ok(found.unwrap_or_default())
+}
+
+/// Every row of one closed parcel: its units, then the expected units that never came.
+pub fn parcel_rows(conn: &Connection, parcel: i64) -> rusqlite::Result<Vec<ExportRow>> {
+    let view = crate::store::station::load_parcel(conn, parcel)?;
+    let (closed_at, refuse_reason): (Option<String>, Option<String>) =
+        conn.query_row("SELECT closed_at, refuse_reason FROM parcels WHERE id = ?1", [parcel], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let parcel_review = review_of(conn, parcel, None)?;
+    let returns: std::collections::HashMap<i64, (String, String, Option<String>, String)> = conn
+        .prepare_cached(
+            "SELECT r.id, r.rma_no, r.order_no, r.tracking_no, r.resolution FROM parcel_returns pr
+             JOIN returns r ON r.id = pr.return_id WHERE pr.parcel_id = ?1",
+        )?
+        .query_map([parcel], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))))?
+        .collect::<Result<_, _>>()?;
+    let base = |rid: Option<i64>| {
+        let mut row = ExportRow {
+            parcel_id: format!("P{parcel}"),
+            station: view.station.clone(),
+            operator: view.operator.clone(),
+            received_at: view.received_at.clone(),
+            signed_at: closed_at.clone().unwrap_or_default(),
+            tracking_no: view.scan.clone(),
+            ..ExportRow::default()
+        };
+        if let Some((rma, order, tracking, resolution)) = rid.and_then(|id| returns.get(&id)) {
+            row.rma_no = rma.clone();
+            row.order_no = order.clone();
+            row.tracking_no = tracking.clone().unwrap_or_else(|| view.scan.clone());
+            row.resolution = resolution.clone();
+        } else if returns.len() == 1 {
+            // A unit on no line of a parcel with one RMA is still that RMA's business.
+            let (rma, order, tracking, resolution) = returns.values().next().cloned().unwrap_or_default();
+            row.rma_no = rma;
+            row.order_no = order;
+            row.tracking_no = tracking.unwrap_or_else(|| view.scan.clone());
+            row.resolution = resolution;
+        }
+        row
+    };
+    let mut rows = Vec::new();
+    let refused_parcel = view.state == "refused";
+    for u in &view.units {
+        let mut row = base(u.line.map(|l| l.0));
+        let (barcode, value): (Option<String>, Option<i64>) =
+            conn.query_row("SELECT gtin, unit_value_cents FROM units WHERE id = ?1", [u.id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        row.unit_id = unit_label(u.id);
+        row.sku = u.sku.clone().unwrap_or_default();
+        row.barcode = barcode.unwrap_or_else(|| u.scan.clone());
+        row.serial = u.serial.clone().unwrap_or_default();
+        row.title = u
+            .line
+            .and_then(|l| view.lines.iter().find(|x| x.line == l))
+            .and_then(|l| l.title.clone())
+            .unwrap_or_default();
+        let review = match review_of(conn, parcel, Some(u.id))? {
+            r if !r.review.is_empty() => r,
+            _ => parcel_review.clone(),
+        };
+        let outcome = match (&review.new_outcome, u.outcome, refused_parcel) {
+            (Some(o), _, _) if review.review == "overturned" => o.clone(),
+            (_, Some(o), _) => o.code().to_string(),
+            (_, None, true) => Outcome::Refuse.code().to_string(),
+            _ => String::new(),
+        };
+        row.outcome = outcome;
+        row.grade = review
+            .new_grade
+            .clone()
+            .filter(|_| review.review == "overturned")
+            .or(u.grade.map(|g| g.code().to_string()))
+            .unwrap_or_default();
+        row.reason = u
+            .reason
+            .map(|r| r.code().to_string())
+            .or_else(|| refuse_reason.clone().filter(|_| refused_parcel))
+            .unwrap_or_default();
+        row.cause = u.cause.map(|c| c.code().to_string()).unwrap_or_default();
+        row.discrepancy = u.flag.map(|f| f.code().to_string()).unwrap_or_default();
+        row.note = u.note.clone().unwrap_or_default();
+        row.unit_value = value.map(format_cents).unwrap_or_default();
+        set_review(&mut row, &review);
+        rows.push(row);
+    }
+    for d in view.discrepancies() {
+        let crate::domain::parcel::Discrepancy::Missing { line, qty } = d else { continue };
+        let Some(l) = view.lines.iter().find(|x| x.line == line) else { continue };
+        let value: Option<i64> = conn.query_row(
+            "SELECT unit_value_cents FROM return_lines WHERE return_id = ?1 AND line_no = ?2",
+            params![line.0, line.1],
+            |r| r.get(0),
+        )?;
+        let barcode: Option<String> = conn.query_row(
+            "SELECT barcode FROM return_lines WHERE return_id = ?1 AND line_no = ?2",
+            params![line.0, line.1],
+            |r| r.get(0),
+        )?;
+        for _ in 0..qty {
+            let mut row = base(Some(line.0));
+            row.sku = l.sku.clone();
+            row.barcode = barcode.clone().unwrap_or_default();
+            row.title = l.title.clone().unwrap_or_default();
+            if refused_parcel {
+                row.outcome = Outcome::Refuse.code().into();
+                row.reason = refuse_reason.clone().unwrap_or_default();
+            } else {
+                row.outcome = "missing".into();
+                row.discrepancy = "missing".into();
+            }
+            row.unit_value = value.map(format_cents).unwrap_or_default();
+            set_review(&mut row, &parcel_review);
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+fn set_review(row: &mut ExportRow, r: &ReviewState) {
+    row.review = r.review.clone();
+    row.reviewed_by = r.by.clone();
+    row.reviewed_at = r.at.clone();
+    row.review_comment = r.comment.clone();
+}
+
+/// A cell Excel would run as a formula gets a leading `'`.
+pub fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+fn write_atomically(out: &Path, opts: &ExportOptions, rows: &[ExportRow]) -> Result<(), ExportError> {
+    let werr = |source| ExportError::Write { path: out.display().to_string(), source };
+    let mut tmp_name = out.as_os_str().to_owned();
+    tmp_name.push(".partial");
+    let tmp = PathBuf::from(tmp_name);
+    let result = (|| -> std::io::Result<()> {
+        let file = std::fs::File::create(&tmp)?;
+        let mut w = std::io::BufWriter::new(file);
+        if opts.excel {
+            w.write_all(b"\xEF\xBB\xBF")?;
+        }
+        match opts.format {
+            Format::Csv => {
+                let mut csv = csv::Writer::from_writer(&mut w);
+                csv.write_record(COLUMNS)?;
+                for r in rows {
+                    csv.write_record(r.cells().iter().map(|c| guard(c).into_owned()))?;
+                }
+                csv.flush()?;
+            }
+            Format::Json => {
+                serde_json::to_writer_pretty(&mut w, rows).map_err(std::io::Error::other)?;
+                w.write_all(b"\n")?;
+            }
+        }
+        w.flush()?;
+        w.get_ref().sync_all()?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(werr(e));
+    }
+    std::fs::rename(&tmp, out).map_err(werr)
+}
+
+/// Whether a cell is a whole amount with two decimals (for tests and checks).
+pub fn is_amount(s: &str) -> bool {
+    s.split_once('.').is_some_and(|(w, f)| {
+        !w.is_empty()
+            && w.bytes().all(|b| b.is_ascii_digit())
+            && f.len() == 2
+            && f.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(guard("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(guard("+86 138"), "'+86 138");
+        assert_eq!(guard("@SUM"), "'@SUM");
+        assert_eq!(guard("-1"), "'-1");
+        assert_eq!(guard("\tx"), "'\tx");
+        assert_eq!(guard("plain"), "plain");
+    }
+
+    #[test]
+    fn labels_and_amounts() {
+        assert_eq!(unit_label(42), "U00000042");
+        assert!(is_amount("12.90") && !is_amount("12.9") && !is_amount("x.00"));
+    }
+}

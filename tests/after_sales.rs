@@ -1,0 +1,269 @@
+//! What leaves the dock for after-sales: the export, its batches, and what it must never carry.
+
+use chrono::{DateTime, Duration, FixedOffset};
+use returns_dock::domain::codes::{Cause, Grade, Outcome, Reason};
+use returns_dock::export::{self, ExportOptions, Format, Span, COLUMNS};
+use returns_dock::store::station::{self as st, Actor, Inspection, NewUnit, ParcelLookup};
+use returns_dock::store::Store;
+use std::path::{Path, PathBuf};
+
+struct Dock {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+    store: Store,
+    tick: i64,
+}
+
+impl Dock {
+    fn new() -> Dock {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("dock.db");
+        returns_dock::cli::seed_demo(&db).unwrap_or_else(|_| panic!("demo data loads"));
+        let store = Store::open(&db).unwrap();
+        Dock { dir, db, store, tick: 0 }
+    }
+
+    fn now(&mut self) -> DateTime<FixedOffset> {
+        self.tick += 1;
+        DateTime::parse_from_rfc3339("2026-11-22T09:00:00+08:00").unwrap() + Duration::seconds(self.tick)
+    }
+
+    fn actor(&mut self) -> Actor {
+        Actor { station: "ST01".into(), user: "DEMO".into(), now: self.now() }
+    }
+
+    fn open(&mut self, scan: &str) -> i64 {
+        let ids = match st::lookup_parcel(self.store.conn(), "ST01", scan).unwrap() {
+            ParcelLookup::Expected(rs) => rs.iter().map(|r| r.id).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        let a = self.actor();
+        st::open_parcel(self.store.conn_mut(), &a, scan, &ids).unwrap().unwrap()
+    }
+
+    /// Scans a unit and records its inspection.
+    fn unit(
+        &mut self,
+        parcel: i64,
+        code: &str,
+        serial: Option<&str>,
+        outcome: Outcome,
+        reason: Option<Reason>,
+        note: Option<&str>,
+    ) -> i64 {
+        let sku = st::find_product(self.store.conn(), code).unwrap().map(|p| p.sku);
+        let a = self.actor();
+        let u = NewUnit { scan: code.into(), sku, serial: serial.map(String::from), ..NewUnit::default() };
+        let (id, _) = st::record_unit(self.store.conn_mut(), &a, parcel, &u).unwrap().unwrap();
+        let a = self.actor();
+        let i = Inspection {
+            outcome,
+            grade: Grade::A,
+            reason,
+            cause: Cause::ChangedMind,
+            note: note.map(String::from),
+        };
+        st::inspect_unit(self.store.conn_mut(), &a, id, &i).unwrap().unwrap();
+        id
+    }
+
+    fn sign(&mut self, parcel: i64) {
+        let a = self.actor();
+        st::sign_parcel(self.store.conn_mut(), &a, parcel, true).unwrap().unwrap();
+    }
+
+    fn export(
+        &mut self,
+        name: &str,
+        format: Format,
+        span: Span,
+        excel: bool,
+    ) -> (export::ExportDone, PathBuf) {
+        let out = self.dir.path().join(name);
+        let opts = ExportOptions { format, span, excel, now: self.now(), by: None };
+        let db = self.db.display().to_string();
+        let done = export::export(self.store.conn_mut(), &db, &out, &opts).unwrap();
+        (done, out)
+    }
+}
+
+fn read_csv(path: &Path) -> Vec<csv::StringRecord> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), COLUMNS.to_vec());
+    r.records().map(Result::unwrap).collect()
+}
+
+fn col(name: &str) -> usize {
+    COLUMNS.iter().position(|c| *c == name).unwrap()
+}
+
+/// A parcel with everything that can go wrong: one unit fine, one with a stranger's serial,
+/// one that is not on the RMA, and one expected unit missing.
+fn troubled_parcel(d: &mut Dock) -> i64 {
+    let p = d.open("RMA-2026-0002"); // 2 x SKU-1001 (serialised), 1 x SKU-1003
+    d.unit(p, "6901234500011", Some("RB5-0000123"), Outcome::Accept, None, None);
+    d.unit(
+        p,
+        "6901234500011",
+        Some("RB5-FAKE999"),
+        Outcome::Refuse,
+        Some(Reason::SerialMismatch),
+        Some("=HYPERLINK(\"http://x\")"),
+    );
+    d.unit(p, "6901234500172", None, Outcome::Refuse, Some(Reason::WrongItem), None);
+    d.sign(p);
+    p
+}
+
+#[test]
+fn rows_of_a_troubled_parcel_match_a_hand_count() {
+    let mut d = Dock::new();
+    troubled_parcel(&mut d);
+    let (done, path) = d.export("x.csv", Format::Csv, Span::SinceLast, false);
+    assert_eq!((done.rows, done.parcels), (4, 1));
+    let rows = read_csv(&path);
+    let summary: Vec<(String, String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r[col("sku")].to_string(),
+                r[col("outcome")].to_string(),
+                r[col("discrepancy")].to_string(),
+                r[col("unit_value")].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("SKU-1001".into(), "accept".into(), "".into(), "199.00".into()),
+            ("SKU-1001".into(), "refuse".into(), "serial_mismatch".into(), "199.00".into()),
+            ("SKU-1017".into(), "refuse".into(), "wrong_item".into(), "".into()),
+            ("SKU-1003".into(), "missing".into(), "missing".into(), "29.00".into()),
+        ]
+    );
+    for r in &rows {
+        assert_eq!(&r[col("rma_no")], "RMA-2026-0002");
+        assert_eq!(&r[col("review")], "pending", "refusals and the flagged parcel await the supervisor");
+        assert!(r[col("signed_at")].ends_with("+08:00"), "times carry their offset");
+    }
+    assert_eq!(&rows[3][col("unit_id")], "", "a missing unit has no label");
+    assert!(rows[0][col("unit_id")].starts_with('U'));
+    assert_eq!(&rows[1][col("serial")], "RB5-FAKE999");
+    // The note that looks like a formula is neutralised; no phone number, no customer name.
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("'=HYPERLINK"), "{text}");
+    assert!(!text.contains("13912345678") && !text.contains("陈志强"), "{text}");
+    assert!(!d.dir.path().join("x.csv.partial").exists());
+}
+
+#[test]
+fn batches_never_repeat_or_skip_and_a_later_decision_comes_in_the_next() {
+    let mut d = Dock::new();
+    let a = d.open("RMA-2026-0009");
+    d.unit(a, "6901234500059", None, Outcome::Accept, None, None);
+    d.sign(a);
+    let (b1, p1) = d.export("b1.csv", Format::Csv, Span::SinceLast, false);
+    let b = troubled_parcel(&mut d);
+    let (b2, p2) = d.export("b2.csv", Format::Csv, Span::SinceLast, false);
+    let (b3, _) = d.export("b3.csv", Format::Csv, Span::SinceLast, false);
+    let c = d.open("RMA-2026-0011");
+    d.unit(c, "0194000001232", None, Outcome::Accept, None, None);
+    d.sign(c);
+    let (b4, p4) = d.export("b4.csv", Format::Csv, Span::SinceLast, false);
+    assert_eq!((b1.rows, b2.rows, b3.rows, b4.rows), (1, 4, 0, 1));
+    let ids = |p: &Path| read_csv(p).iter().map(|r| r[col("parcel_id")].to_string()).collect::<Vec<_>>();
+    assert_eq!(ids(&p1), vec![format!("P{a}")]);
+    assert!(ids(&p2).iter().all(|x| x == &format!("P{b}")));
+    assert_eq!(ids(&p4), vec![format!("P{c}")]);
+
+    // The supervisor confirms the refusal of the swapped unit after it was exported: the
+    // next export carries the parcel again, with the decision.
+    let now = d.now();
+    let conn = d.store.conn();
+    let audit = returns_dock::store::audit(conn, now, None, Some("SUP1"), "review", None, None).unwrap();
+    conn.execute(
+        "UPDATE reviews SET decision = 'confirmed', decided_by = 'SUP1', decided_at = ?1, comment = 'swap confirmed',
+            decided_audit_id = ?2 WHERE kind = 'refused_unit' AND parcel_id = ?3
+            AND unit_id = (SELECT id FROM units WHERE serial = 'RB5-FAKE999')",
+        rusqlite::params![returns_dock::store::timestamp(now), audit, b],
+    )
+    .unwrap();
+    let (b5, p5) = d.export("b5.csv", Format::Csv, Span::SinceLast, false);
+    assert_eq!(b5.parcels, 1);
+    let rows = read_csv(&p5);
+    let decided = rows.iter().find(|r| &r[col("serial")] == "RB5-FAKE999").unwrap();
+    assert_eq!(
+        (&decided[col("review")], &decided[col("reviewed_by")], &decided[col("review_comment")]),
+        ("confirmed", "SUP1", "swap confirmed")
+    );
+
+    // A lost file comes back: batch 2 again, the same rows.
+    let (again, p2b) = d.export("b2-again.csv", Format::Csv, Span::Batch(b2.batch), false);
+    assert_eq!((again.batch, again.rows), (b2.batch, 4));
+    assert_eq!(ids(&p2b), ids(&p2));
+    // --all takes everything and does not move the incremental window.
+    let (all, _) = d.export("all.csv", Format::Csv, Span::All, false);
+    assert_eq!(all.rows, 6);
+    let (next, _) = d.export("b6.csv", Format::Csv, Span::SinceLast, false);
+    assert_eq!(next.rows, 0);
+}
+
+#[test]
+fn json_and_excel_forms() {
+    let mut d = Dock::new();
+    troubled_parcel(&mut d);
+    let (_, path) = d.export("x.json", Format::Json, Span::All, false);
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[0]["unit_value"], "199.00", "amounts as text with two decimals");
+    assert_eq!(rows[3]["outcome"], "missing");
+    assert_eq!(rows[0].as_object().unwrap().keys().cloned().collect::<Vec<_>>(), COLUMNS.to_vec());
+    let (_, path) = d.export("x-excel.csv", Format::Csv, Span::All, true);
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBFrma_no,order_no"), "BOM, then the header");
+    assert!(String::from_utf8_lossy(&bytes).contains("小米 Redmi Buds 5"), "Chinese intact");
+}
+
+#[test]
+fn a_failed_write_leaves_no_file_and_no_batch() {
+    let mut d = Dock::new();
+    troubled_parcel(&mut d);
+    let out = d.dir.path().join("no-such-dir").join("x.csv");
+    let opts =
+        ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now: d.now(), by: None };
+    let db = d.db.display().to_string();
+    let err = export::export(d.store.conn_mut(), &db, &out, &opts).unwrap_err();
+    assert!(err.to_string().contains("cannot write the export"), "{err}");
+    let batches: i64 =
+        d.store.conn().query_row("SELECT count(*) FROM export_batches", [], |r| r.get(0)).unwrap();
+    assert_eq!(batches, 0);
+    let (done, _) = d.export("x.csv", Format::Csv, Span::SinceLast, false);
+    assert_eq!(done.rows, 4, "the rows come in the next export");
+}
+
+#[test]
+fn the_command_line_export() {
+    let mut d = Dock::new();
+    troubled_parcel(&mut d);
+    drop(d.store);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+        .current_dir(d.dir.path())
+        .args(["--db", "dock.db", "export", "--excel", "--out", "after-sales.csv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("exported 4 rows from 1 parcels as batch 1 to after-sales.csv")
+    );
+    assert!(std::fs::read(d.dir.path().join("after-sales.csv")).unwrap().starts_with(b"\xEF\xBB\xBF"));
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+        .current_dir(d.dir.path())
+        .args(["--db", "dock.db", "export", "--batch", "7"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no export batch 7"));
+}
