@@ -70,6 +70,11 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         batch: Option<i64>,
     },
+    /// The supervisor's queue: list it, decide an entry, link an unidentified parcel
+    Review {
+        #[command(subcommand)]
+        action: ReviewAction,
+    },
     /// Deterministic synthetic expected returns and a matching catalog (FILE and FILE's
     /// stem + .catalog.csv)
     Gen {
@@ -118,6 +123,54 @@ pub enum UsersAction {
         #[arg(long)]
         pin: Option<String>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReviewAction {
+    /// Every undecided entry, oldest first
+    List {
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+    /// Confirm or overturn an entry (overturning needs a comment)
+    Decide {
+        id: i64,
+        #[arg(value_enum)]
+        decision: DecisionArg,
+        /// The supervisor's user id
+        #[arg(long)]
+        by: String,
+        #[arg(long, env = "RETURNS_DOCK_PIN", hide_env_values = true)]
+        pin: String,
+        #[arg(long)]
+        comment: Option<String>,
+        /// The unit's outcome when overturned
+        #[arg(long, default_value = "accept")]
+        outcome: String,
+        #[arg(long, default_value = "A")]
+        grade: String,
+    },
+    /// Link an unidentified parcel's entry to the expected return it belongs to
+    Link {
+        id: i64,
+        rma: String,
+        #[arg(long)]
+        by: String,
+        #[arg(long, env = "RETURNS_DOCK_PIN", hide_env_values = true)]
+        pin: String,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecisionArg {
+    Confirm,
+    Overturn,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -228,6 +281,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Some(Command::Gen { returns, seed, out }) => gen_files(*returns, *seed, out),
+        Some(Command::Review { action }) => review(&db_path(&cli), action),
         Some(Command::Export { out, format, all, excel, batch }) => {
             use crate::export::{Format, Span};
             let format = match format {
@@ -420,4 +474,93 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     let log = db.with_file_name("returns-dock.log");
     let mut exec = Executor::new(store, &id, Box::new(now)).with_log(log);
     crate::station::run(&mut app, &mut exec).map_err(|e| Failure::Unusable(format!("terminal: {e}")))
+}
+
+fn review(db: &Path, action: &ReviewAction) -> Result<(), Failure> {
+    use crate::domain::codes::{Coded, Grade, Outcome};
+    use crate::store::review::{self as rv, Decision, Supervisor};
+    let mut store = Store::open(db)?;
+    let e = |err| Failure::from(store_err(db, err));
+    let done = |r: Result<(), rv::ReviewRefusal>, ok: String| match r {
+        Ok(()) => {
+            println!("{ok}");
+            Ok(())
+        }
+        Err(refusal) => {
+            eprintln!("review: {refusal}");
+            Err(Failure::Refused)
+        }
+    };
+    match action {
+        ReviewAction::List { format } => {
+            let items = rv::open_reviews(store.conn()).map_err(e)?;
+            match format {
+                ListFormat::Json => println!("{}", serde_json::to_string_pretty(&items).unwrap_or_default()),
+                ListFormat::Text => {
+                    for i in &items {
+                        println!("{}", review_line(i));
+                    }
+                    println!("{} reviews waiting", items.len());
+                }
+            }
+            Ok(())
+        }
+        ReviewAction::Decide { id, decision, by, pin, comment, outcome, grade } => {
+            let decision = match decision {
+                DecisionArg::Confirm => Decision::Confirm,
+                DecisionArg::Overturn => Decision::Overturn {
+                    outcome: Outcome::from_code(outcome)
+                        .ok_or_else(|| Failure::Usage(format!("unknown outcome {outcome}")))?,
+                    grade: Grade::from_code(grade)
+                        .ok_or_else(|| Failure::Usage(format!("unknown grade {grade}")))?,
+                },
+            };
+            let sup = Supervisor { id: by, pin, station: None };
+            let r =
+                rv::decide(store.conn_mut(), sup, *id, &decision, comment.as_deref(), now()).map_err(e)?;
+            let word = if decision == Decision::Confirm { "confirmed" } else { "overturned" };
+            done(r, format!("review {id} {word} by {by}"))
+        }
+        ReviewAction::Link { id, rma, by, pin } => {
+            let sup = Supervisor { id: by, pin, station: None };
+            let r = rv::link(store.conn_mut(), sup, *id, rma, now()).map_err(e)?;
+            done(r, format!("review {id}: parcel linked to {rma} by {by}"))
+        }
+    }
+}
+
+fn store_err(db: &Path, e: rusqlite::Error) -> StoreError {
+    crate::store::classify(&db.display().to_string(), e)
+}
+
+/// One queue entry on one line, as a supervisor reads it in a terminal.
+fn review_line(i: &crate::store::review::ReviewItem) -> String {
+    use crate::domain::text::printable;
+    let mut s = format!(
+        "R{} {}{} {} P{} {} [{} {}]",
+        i.id,
+        i.kind,
+        if i.mandatory { " (mandatory)" } else { "" },
+        crate::station::app::short_time(&i.created_at),
+        i.parcel_id,
+        printable(if i.rmas.is_empty() { &i.scan } else { &i.rmas }),
+        i.station,
+        i.operator
+    );
+    if let Some(u) = &i.unit {
+        s.push_str(&format!(" {u} {}", printable(i.sku.as_deref().unwrap_or("?"))));
+        for part in [&i.serial, &i.outcome, &i.reason, &i.discrepancy].into_iter().flatten() {
+            s.push_str(&format!(" {}", printable(part)));
+        }
+        if let Some(n) = &i.note {
+            s.push_str(&format!(" \"{}\"", printable(n)));
+        }
+    }
+    if let Some(r) = &i.parcel_refuse_reason {
+        s.push_str(&format!(" refused: {r}"));
+    }
+    if let Some(r) = &i.customer_reason {
+        s.push_str(&format!(" · customer: {}", printable(r)));
+    }
+    s
 }

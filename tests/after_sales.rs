@@ -267,3 +267,139 @@ fn the_command_line_export() {
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("no export batch 7"));
 }
+
+mod review {
+    use super::*;
+    use returns_dock::store::review::{self as rv, Decision, ReviewRefusal, Supervisor};
+
+    const SUP: Supervisor<'static> = Supervisor { id: "SUP1", pin: "2468", station: Some("ST01") };
+
+    fn kinds(d: &Dock) -> Vec<String> {
+        rv::open_reviews(d.store.conn()).unwrap().iter().map(|i| i.kind.clone()).collect()
+    }
+
+    #[test]
+    fn every_kind_enters_the_queue_and_leaves_it_when_decided() {
+        let mut d = Dock::new();
+        troubled_parcel(&mut d); // two refused units, signed with discrepancies
+        let p = d.open("RMA-2026-0009");
+        let a = d.actor();
+        st::refuse_parcel(d.store.conn_mut(), &a, p, Reason::OutsidePolicy, None).unwrap().unwrap();
+        let a = d.actor();
+        let u = st::open_parcel(d.store.conn_mut(), &a, "YT0000000000001", &[]).unwrap().unwrap();
+        d.unit(u, "6901234500059", None, Outcome::Accept, None, None);
+        d.sign(u);
+        assert_eq!(
+            kinds(&d),
+            vec!["refused_unit", "refused_unit", "discrepancy", "refused_parcel", "unidentified"]
+        );
+        let items = rv::open_reviews(d.store.conn()).unwrap();
+        let swapped = items.iter().find(|i| i.serial.as_deref() == Some("RB5-FAKE999")).unwrap();
+        assert_eq!(
+            (swapped.reason.as_deref(), swapped.discrepancy.as_deref()),
+            (Some("SERIAL-MISMATCH"), Some("serial_mismatch"))
+        );
+        assert_eq!(swapped.customer_reason.as_deref(), Some("七天无理由退换货"));
+        let now = d.now();
+        for i in &items {
+            let r = if i.kind == "unidentified" {
+                rv::link(d.store.conn_mut(), SUP, i.id, "RMA-2026-0009", now).unwrap()
+            } else {
+                rv::decide(d.store.conn_mut(), SUP, i.id, &Decision::Confirm, None, now).unwrap()
+            };
+            assert_eq!(r, Ok(()), "{i:?}");
+        }
+        assert!(kinds(&d).is_empty());
+        let decided: i64 = d
+            .store
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM audit_log WHERE action IN ('review', 'link_parcel') AND actor = 'SUP1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(decided, 5);
+    }
+
+    #[test]
+    fn only_a_supervisor_with_the_right_pin_decides_and_overturning_needs_a_comment() {
+        let mut d = Dock::new();
+        troubled_parcel(&mut d);
+        let id = rv::open_reviews(d.store.conn()).unwrap()[0].id;
+        let now = d.now();
+        let op = Supervisor { id: "DEMO", pin: "2468", station: None };
+        assert_eq!(
+            rv::decide(d.store.conn_mut(), op, id, &Decision::Confirm, None, now).unwrap(),
+            Err(ReviewRefusal::NotSupervisor("DEMO".into()))
+        );
+        let wrong = Supervisor { pin: "1111", ..SUP };
+        assert_eq!(
+            rv::decide(d.store.conn_mut(), wrong, id, &Decision::Confirm, None, now).unwrap(),
+            Err(ReviewRefusal::WrongPin("SUP1".into()))
+        );
+        let overturn = Decision::Overturn { outcome: Outcome::Accept, grade: Grade::A };
+        assert_eq!(
+            rv::decide(d.store.conn_mut(), SUP, id, &overturn, Some("  "), now).unwrap(),
+            Err(ReviewRefusal::CommentRequired)
+        );
+        assert_eq!(kinds(&d).len(), 3, "nothing decided");
+        assert_eq!(
+            rv::decide(d.store.conn_mut(), SUP, id, &overturn, Some("serial was on the box"), now).unwrap(),
+            Ok(())
+        );
+        assert_eq!(
+            rv::decide(d.store.conn_mut(), SUP, id, &Decision::Confirm, None, now).unwrap(),
+            Err(ReviewRefusal::AlreadyDecided(id))
+        );
+        // The export shows the unit with its new outcome.
+        let (_, path) = d.export("x.csv", Format::Csv, Span::All, false);
+        let rows = read_csv(&path);
+        let row = rows.iter().find(|r| &r[col("review")] == "overturned").unwrap();
+        assert_eq!(
+            (&row[col("outcome")], &row[col("review_comment")], &row[col("reviewed_by")]),
+            ("accept", "serial was on the box", "SUP1")
+        );
+    }
+
+    #[test]
+    fn the_command_line_queue() {
+        let mut d = Dock::new();
+        troubled_parcel(&mut d);
+        drop(d.store);
+        let run = |args: &[&str]| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+                .current_dir(d.dir.path())
+                .env_remove("RETURNS_DOCK_PIN")
+                .args(["--db", "dock.db"])
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        let list = run(&["review", "list"]);
+        let text = String::from_utf8_lossy(&list.stdout);
+        assert!(
+            text.contains("refused_unit")
+                && text.contains("RB5-FAKE999")
+                && text.ends_with("3 reviews waiting\n"),
+            "{text}"
+        );
+        let id = text
+            .lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .trim_start_matches('R')
+            .to_string();
+        let no = run(&["review", "decide", &id, "overturn", "--by", "SUP1", "--pin", "2468"]);
+        assert_eq!(no.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&no.stderr).contains("overturning needs a comment"));
+        let ok =
+            run(&["review", "decide", &id, "confirm", "--by", "SUP1", "--pin", "2468", "--comment", "ok"]);
+        assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+        let text = String::from_utf8_lossy(&run(&["review", "list"]).stdout).to_string();
+        assert!(text.ends_with("2 reviews waiting\n"), "{text}");
+    }
+}

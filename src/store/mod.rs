@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod returns;
+pub mod review;
 pub mod station;
 pub mod users;
 

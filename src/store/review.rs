@@ -1,0 +1,228 @@
+//! The supervisor's queue: refused units, refused parcels, parcels signed with discrepancies,
+//! unidentified parcels. Deciding needs a supervisor and their PIN; every decision is written
+//! to the audit log, whose id places it in the next export.
+
+use super::{audit, timestamp};
+use crate::domain::codes::{Coded, Grade, Outcome, Role};
+use crate::domain::tracking::tracking_key;
+use chrono::{DateTime, FixedOffset};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+
+/// One entry of the queue, with what the operator saw and recorded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewItem {
+    pub id: i64,
+    pub kind: String,
+    pub mandatory: bool,
+    pub created_at: String,
+    pub parcel_id: i64,
+    pub parcel_state: String,
+    pub scan: String,
+    pub station: String,
+    pub operator: String,
+    pub received_at: String,
+    pub closed_at: Option<String>,
+    pub rmas: String,
+    pub customer_reason: Option<String>,
+    pub parcel_refuse_reason: Option<String>,
+    pub unit: Option<String>,
+    pub sku: Option<String>,
+    pub serial: Option<String>,
+    pub outcome: Option<String>,
+    pub reason: Option<String>,
+    pub discrepancy: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Every undecided entry, oldest first.
+pub fn open_reviews(conn: &Connection) -> rusqlite::Result<Vec<ReviewItem>> {
+    conn.prepare(
+        "SELECT v.id, v.kind, v.mandatory, v.created_at, p.id, p.state, p.scan, p.station, p.operator, p.received_at,
+                p.closed_at,
+                (SELECT group_concat(r.rma_no, ' + ') FROM parcel_returns pr JOIN returns r ON r.id = pr.return_id
+                 WHERE pr.parcel_id = p.id),
+                (SELECT r.reason FROM parcel_returns pr JOIN returns r ON r.id = pr.return_id
+                 WHERE pr.parcel_id = p.id LIMIT 1),
+                p.refuse_reason, u.id, u.sku, u.serial, u.outcome, u.reason, u.discrepancy, u.note
+         FROM reviews v JOIN parcels p ON p.id = v.parcel_id LEFT JOIN units u ON u.id = v.unit_id
+         WHERE v.decision IS NULL ORDER BY v.created_at, v.id",
+    )?
+    .query_map([], |r| {
+        let unit: Option<i64> = r.get(14)?;
+        Ok(ReviewItem {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            mandatory: r.get(2)?,
+            created_at: r.get(3)?,
+            parcel_id: r.get(4)?,
+            parcel_state: r.get(5)?,
+            scan: r.get(6)?,
+            station: r.get(7)?,
+            operator: r.get(8)?,
+            received_at: r.get(9)?,
+            closed_at: r.get(10)?,
+            rmas: r.get::<_, Option<String>>(11)?.unwrap_or_default(),
+            customer_reason: r.get(12)?,
+            parcel_refuse_reason: r.get(13)?,
+            unit: unit.map(crate::export::unit_label),
+            sku: r.get(15)?,
+            serial: r.get(16)?,
+            outcome: r.get(17)?,
+            reason: r.get(18)?,
+            discrepancy: r.get(19)?,
+            note: r.get(20)?,
+        })
+    })?
+    .collect()
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    Confirm,
+    /// The operator's call is reversed: the unit gets this outcome and grade instead.
+    Overturn {
+        outcome: Outcome,
+        grade: Grade,
+    },
+}
+
+/// Why a decision was not recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReviewRefusal {
+    #[error("{0} is not a supervisor")]
+    NotSupervisor(String),
+    #[error("wrong PIN for {0}")]
+    WrongPin(String),
+    #[error("no review {0}")]
+    NoSuchReview(i64),
+    #[error("review {0} was decided already")]
+    AlreadyDecided(i64),
+    #[error("overturning needs a comment saying why")]
+    CommentRequired,
+    #[error("no expected return {0}")]
+    NoSuchReturn(String),
+    #[error("review {0} is not about an unidentified parcel")]
+    NotUnidentified(i64),
+}
+
+/// Checks that `user` is an active supervisor and `pin` is theirs.
+fn check_supervisor(
+    conn: &Connection,
+    user: &str,
+    pin: &str,
+) -> rusqlite::Result<Result<String, ReviewRefusal>> {
+    let found: Option<(String, String, bool, Option<String>)> = conn
+        .query_row("SELECT id, role, active, pin_hash FROM users WHERE id = ?1", [user], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let Some((id, _, _, hash)) = found.filter(|f| f.2 && Role::parse(&f.1) == Some(Role::Supervisor)) else {
+        return Ok(Err(ReviewRefusal::NotSupervisor(user.to_string())));
+    };
+    if !hash.is_some_and(|h| crate::import::users::verify_pin(&h, pin)) {
+        return Ok(Err(ReviewRefusal::WrongPin(id)));
+    }
+    Ok(Ok(id))
+}
+
+/// A supervisor proving who they are, and where.
+#[derive(Debug, Clone, Copy)]
+pub struct Supervisor<'a> {
+    pub id: &'a str,
+    pub pin: &'a str,
+    pub station: Option<&'a str>,
+}
+
+/// Records a supervisor's decision on review `id`.
+pub fn decide(
+    conn: &mut Connection,
+    sup: Supervisor<'_>,
+    id: i64,
+    decision: &Decision,
+    comment: Option<&str>,
+    now: DateTime<FixedOffset>,
+) -> rusqlite::Result<Result<(), ReviewRefusal>> {
+    let (station, supervisor, pin) = (sup.station, sup.id, sup.pin);
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let who = match check_supervisor(&tx, supervisor, pin)? {
+        Ok(w) => w,
+        Err(r) => return Ok(Err(r)),
+    };
+    let state: Option<Option<String>> =
+        tx.query_row("SELECT decision FROM reviews WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+    match state {
+        None => return Ok(Err(ReviewRefusal::NoSuchReview(id))),
+        Some(Some(_)) => return Ok(Err(ReviewRefusal::AlreadyDecided(id))),
+        Some(None) => {}
+    }
+    let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+    let (word, outcome, grade) = match decision {
+        Decision::Confirm => ("confirmed", None, None),
+        Decision::Overturn { outcome, grade } => {
+            if comment.is_none() {
+                return Ok(Err(ReviewRefusal::CommentRequired));
+            }
+            ("overturned", Some(outcome.code()), Some(grade.code()))
+        }
+    };
+    let detail = format!("{word}{}", comment.map(|c| format!(": {c}")).unwrap_or_default());
+    let audit_id = audit(&tx, now, station, Some(&who), "review", Some(&format!("R{id}")), Some(&detail))?;
+    tx.execute(
+        "UPDATE reviews SET decision = ?2, decided_by = ?3, decided_at = ?4, decided_audit_id = ?5, comment = ?6,
+            new_outcome = ?7, new_grade = ?8 WHERE id = ?1",
+        params![id, word, who, timestamp(now), audit_id, comment, outcome, grade],
+    )?;
+    tx.commit()?;
+    Ok(Ok(()))
+}
+
+/// Links the unidentified parcel of review `id` to the expected return `rma_no`, and closes the
+/// review as confirmed with a comment saying so.
+pub fn link(
+    conn: &mut Connection,
+    sup: Supervisor<'_>,
+    id: i64,
+    rma_no: &str,
+    now: DateTime<FixedOffset>,
+) -> rusqlite::Result<Result<(), ReviewRefusal>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let who = match check_supervisor(&tx, sup.id, sup.pin)? {
+        Ok(w) => w,
+        Err(r) => return Ok(Err(r)),
+    };
+    let review: Option<(i64, String, Option<String>)> = tx
+        .query_row("SELECT parcel_id, kind, decision FROM reviews WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let Some((parcel, kind, decision)) = review else { return Ok(Err(ReviewRefusal::NoSuchReview(id))) };
+    if decision.is_some() {
+        return Ok(Err(ReviewRefusal::AlreadyDecided(id)));
+    }
+    if kind != "unidentified" {
+        return Ok(Err(ReviewRefusal::NotUnidentified(id)));
+    }
+    let ret: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM returns WHERE rma_no = ?1 OR rma_key = ?2",
+            params![rma_no, tracking_key(rma_no)],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(return_id) = ret else { return Ok(Err(ReviewRefusal::NoSuchReturn(rma_no.to_string()))) };
+    let at = timestamp(now);
+    tx.execute(
+        "INSERT OR IGNORE INTO parcel_returns (parcel_id, return_id, linked_at, linked_by) VALUES (?1, ?2, ?3, ?4)",
+        params![parcel, return_id, at, who],
+    )?;
+    let audit_id =
+        audit(&tx, now, sup.station, Some(&who), "link_parcel", Some(&format!("P{parcel}")), Some(rma_no))?;
+    tx.execute(
+        "UPDATE reviews SET decision = 'confirmed', decided_by = ?2, decided_at = ?3, decided_audit_id = ?4, comment = ?5
+         WHERE id = ?1",
+        params![id, who, at, audit_id, format!("linked to {rma_no}")],
+    )?;
+    tx.commit()?;
+    Ok(Ok(()))
+}
