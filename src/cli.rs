@@ -75,6 +75,11 @@ pub enum Command {
         #[command(subcommand)]
         action: ReviewAction,
     },
+    /// Reports: `report feedback`, the weekly sheet of why goods come back
+    Report {
+        #[command(subcommand)]
+        what: ReportWhat,
+    },
     /// Deterministic synthetic expected returns and a matching catalog (FILE and FILE's
     /// stem + .catalog.csv)
     Gen {
@@ -159,6 +164,28 @@ pub enum ReviewAction {
         #[arg(long, env = "RETURNS_DOCK_PIN", hide_env_values = true)]
         pin: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportWhat {
+    /// Causes by department, top product-defect SKUs, turnaround, parcels waiting
+    Feedback {
+        /// First day [default: six days before --to]
+        #[arg(long, value_name = "DATE")]
+        from: Option<chrono::NaiveDate>,
+        /// Last day [default: today]
+        #[arg(long, value_name = "DATE")]
+        to: Option<chrono::NaiveDate>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: SheetFormat,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SheetFormat {
+    Text,
+    Csv,
+    Json,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -282,6 +309,24 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Gen { returns, seed, out }) => gen_files(*returns, *seed, out),
         Some(Command::Review { action }) => review(&db_path(&cli), action),
+        Some(Command::Report { what: ReportWhat::Feedback { from, to, format } }) => {
+            use crate::export::feedback;
+            let at = now();
+            let to = to.unwrap_or_else(|| at.date_naive());
+            let from = from.unwrap_or_else(|| to - chrono::Duration::days(6));
+            if from > to {
+                return Err(Failure::Usage(format!("--from {from} is after --to {to}")));
+            }
+            let store = Store::open(&db_path(&cli))?;
+            let sheet = feedback::feedback(store.conn(), from, to, config.policy.late_after_days, at)
+                .map_err(|e| Failure::from(store_err(&db_path(&cli), e)))?;
+            match format {
+                SheetFormat::Text => print!("{}", feedback::text(&sheet)),
+                SheetFormat::Csv => print!("{}", feedback::csv(&sheet)),
+                SheetFormat::Json => println!("{}", serde_json::to_string_pretty(&sheet).unwrap_or_default()),
+            }
+            Ok(())
+        }
         Some(Command::Export { out, format, all, excel, batch }) => {
             use crate::export::{Format, Span};
             let format = match format {

@@ -403,3 +403,116 @@ mod review {
         assert!(text.ends_with("2 reviews waiting\n"), "{text}");
     }
 }
+
+mod feedback_sheet {
+    use super::*;
+    use returns_dock::export::feedback;
+
+    fn at(s: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    /// Receives `scan`, inspects one unit of `code` with `cause`, signs at `signed`.
+    fn parcel(d: &mut Dock, scan: &str, code: &str, cause: Cause, received: &str, signed: &str) {
+        let ids = match st::lookup_parcel(d.store.conn(), "ST01", scan).unwrap() {
+            ParcelLookup::Expected(rs) => rs.iter().map(|r| r.id).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        let a = Actor { station: "ST01".into(), user: "DEMO".into(), now: at(received) };
+        let p = st::open_parcel(d.store.conn_mut(), &a, scan, &ids).unwrap().unwrap();
+        let sku = st::find_product(d.store.conn(), code).unwrap().map(|p| p.sku);
+        let u = NewUnit { scan: code.into(), sku, ..NewUnit::default() };
+        let (id, _) = st::record_unit(d.store.conn_mut(), &a, p, &u).unwrap().unwrap();
+        let i = Inspection {
+            outcome: Outcome::ReturnToSupplier,
+            grade: Grade::C,
+            reason: Some(Reason::Defective),
+            cause,
+            note: None,
+        };
+        st::inspect_unit(d.store.conn_mut(), &a, id, &i).unwrap().unwrap();
+        let s = Actor { now: at(signed), ..a };
+        st::sign_parcel(d.store.conn_mut(), &s, p, true).unwrap().unwrap();
+    }
+
+    #[test]
+    fn figures_on_a_fixed_week_equal_the_hand_count() {
+        let mut d = Dock::new();
+        parcel(
+            &mut d,
+            "RMA-2026-0001",
+            "6901234500165",
+            Cause::ProductDefect,
+            "2026-11-16T09:00:00+08:00",
+            "2026-11-16T11:00:00+08:00",
+        );
+        parcel(
+            &mut d,
+            "RMA-2026-0005",
+            "0841760001230",
+            Cause::ProductDefect,
+            "2026-11-17T09:00:00+08:00",
+            "2026-11-17T13:00:00+08:00",
+        );
+        parcel(
+            &mut d,
+            "RMA-2026-0007",
+            "6901234500080",
+            Cause::TransitDamage,
+            "2026-11-18T10:00:00+08:00",
+            "2026-11-18T20:00:00+08:00",
+        );
+        parcel(
+            &mut d,
+            "RMA-2026-0009",
+            "6901234500059",
+            Cause::ChangedMind,
+            "2026-11-19T01:00:00+00:00",
+            "2026-11-19T02:00:00+00:00",
+        );
+        // Outside the week: not counted.
+        parcel(
+            &mut d,
+            "RMA-2026-0010",
+            "5099200001235",
+            Cause::ProductDefect,
+            "2026-11-10T09:00:00+08:00",
+            "2026-11-10T10:00:00+08:00",
+        );
+        // Received on the 15th and still open on the 22nd: waiting.
+        let a = Actor { station: "ST02".into(), user: "DEMO".into(), now: at("2026-11-15T08:00:00+08:00") };
+        st::open_parcel(d.store.conn_mut(), &a, "YT0000000000009", &[]).unwrap().unwrap();
+        let from = day(2026, 11, 16);
+        let to = day(2026, 11, 22);
+        let f = feedback::feedback(d.store.conn(), from, to, 3, at("2026-11-22T18:00:00+08:00")).unwrap();
+        assert_eq!((f.units, f.parcels_signed), (4, 4));
+        let dept =
+            |code: &str| f.by_department.iter().find(|c| c.code == code).map(|c| (c.count, c.share)).unwrap();
+        assert_eq!(dept("product"), (2, 0.5));
+        assert_eq!(dept("warehouse"), (1, 0.25));
+        assert_eq!(dept("customer"), (1, 0.25));
+        assert_eq!(dept("product_page"), (0, 0.0));
+        assert_eq!(f.by_department[0].code, "product", "largest first");
+        assert_eq!(
+            f.top_product_skus.iter().map(|k| (k.sku.as_str(), k.count)).collect::<Vec<_>>(),
+            vec![("SKU-1016", 1), ("SKU-1018", 1)]
+        );
+        // Turnarounds 2 h, 4 h, 10 h and 1 h: median (nearest rank) 2 h, 90th percentile 10 h.
+        assert_eq!(f.turnaround_median_hours.map(|h| (h * 100.0).round() / 100.0), Some(2.0));
+        assert_eq!(f.turnaround_p90_hours.map(|h| (h * 100.0).round() / 100.0), Some(10.0));
+        assert_eq!(f.waiting.iter().map(|w| (w.parcel_id, w.days)).collect::<Vec<_>>(), vec![(6, 7)]);
+        let text = feedback::text(&f);
+        assert!(
+            text.contains("Product / supply chain        2   50.0%  ███████████████···············"),
+            "{text}"
+        );
+        assert!(text.contains("median 2.0 h, 90th percentile 10.0 h"), "{text}");
+        let csv = feedback::csv(&f);
+        assert!(csv.contains("department,product,Product / supply chain,2,0.5000"), "{csv}");
+        assert!(csv.contains("turnaround_hours,p90,,10.00,"), "{csv}");
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+}

@@ -3,6 +3,8 @@
 //! one (parcels signed or refused, reviews decided), recorded as a batch over a span of the
 //! audit log, so a lost file can be produced again with `--batch`.
 
+pub mod feedback;
+
 use crate::domain::codes::{Coded, Outcome};
 use crate::domain::money::format_cents;
 use crate::store::{audit, timestamp, StoreError};

@@ -1,0 +1,225 @@
+//! The weekly feedback sheet (CONTRACT section 6): why goods came back, grouped by the
+//! department that must act, the SKUs with the most product-caused returns, how long parcels
+//! took from arrival to signature, and which ones are still waiting.
+
+use crate::domain::codes::{Cause, Coded, Department};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use rusqlite::{params, Connection};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Count {
+    pub code: String,
+    pub label: String,
+    pub count: i64,
+    /// Share of all units inspected in the period, 0 to 1.
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SkuCount {
+    pub sku: String,
+    pub name: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Waiting {
+    pub parcel_id: i64,
+    pub scan: String,
+    pub station: String,
+    pub received_at: String,
+    pub days: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Feedback {
+    pub from: String,
+    pub to: String,
+    pub units: i64,
+    pub parcels_signed: i64,
+    pub by_department: Vec<Count>,
+    pub by_cause: Vec<Count>,
+    pub top_product_skus: Vec<SkuCount>,
+    /// Hours from arrival to signature, over the parcels closed in the period.
+    pub turnaround_median_hours: Option<f64>,
+    pub turnaround_p90_hours: Option<f64>,
+    pub late_after_days: u32,
+    pub waiting: Vec<Waiting>,
+}
+
+/// The sheet for the days `from` to `to` (both included), in the offset of `now`.
+pub fn feedback(
+    conn: &Connection,
+    from: NaiveDate,
+    to: NaiveDate,
+    late_after_days: u32,
+    now: DateTime<FixedOffset>,
+) -> rusqlite::Result<Feedback> {
+    let offset = now.offset().to_string();
+    // Period bounds as instants: SQLite's julianday() reads the offsets and compares in UTC.
+    let start = format!("{}T00:00:00{offset}", from);
+    let end = format!("{}T00:00:00{offset}", to.succ_opt().unwrap_or(to));
+    let in_period =
+        "julianday(u.inspected_at) >= julianday(?1) AND julianday(u.inspected_at) < julianday(?2)";
+    let causes: Vec<(String, i64)> = conn
+        .prepare(&format!("SELECT u.cause, count(*) FROM units u WHERE u.cause IS NOT NULL AND {in_period} GROUP BY u.cause"))?
+        .query_map(params![start, end], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let units: i64 = causes.iter().map(|c| c.1).sum();
+    let share = |n: i64| if units > 0 { n as f64 / units as f64 } else { 0.0 };
+    let mut by_cause: Vec<Count> = Cause::ALL
+        .iter()
+        .map(|c| {
+            let n = causes.iter().find(|x| x.0 == c.code()).map_or(0, |x| x.1);
+            Count { code: c.code().into(), label: c.en().into(), count: n, share: share(n) }
+        })
+        .collect();
+    by_cause.sort_by_key(|c| std::cmp::Reverse(c.count));
+    let mut by_department: Vec<Count> = Department::ALL
+        .iter()
+        .map(|d| {
+            let n: i64 = Cause::ALL
+                .iter()
+                .filter(|c| c.department() == *d)
+                .map(|c| causes.iter().find(|x| x.0 == c.code()).map_or(0, |x| x.1))
+                .sum();
+            Count { code: d.code().into(), label: d.en().into(), count: n, share: share(n) }
+        })
+        .collect();
+    by_department.sort_by_key(|c| std::cmp::Reverse(c.count));
+    let top_product_skus = conn
+        .prepare(&format!(
+            "SELECT u.sku, coalesce(p.name, ''), count(*) AS n FROM units u LEFT JOIN products p ON p.sku = u.sku
+             WHERE u.cause = 'PRODUCT-DEFECT' AND u.sku IS NOT NULL AND {in_period}
+             GROUP BY u.sku ORDER BY n DESC, u.sku LIMIT 10"
+        ))?
+        .query_map(params![start, end], |r| Ok(SkuCount { sku: r.get(0)?, name: r.get(1)?, count: r.get(2)? }))?
+        .collect::<Result<_, _>>()?;
+    let mut hours: Vec<f64> = conn
+        .prepare(
+            "SELECT (julianday(closed_at) - julianday(received_at)) * 24 FROM parcels
+             WHERE state = 'signed' AND julianday(closed_at) >= julianday(?1) AND julianday(closed_at) < julianday(?2)",
+        )?
+        .query_map(params![start, end], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    hours.sort_by(|a, b| a.total_cmp(b));
+    let quantile = |q: f64| -> Option<f64> {
+        if hours.is_empty() {
+            return None;
+        }
+        // Nearest rank: the smallest value with at least q of the values at or below it.
+        let rank = ((q * hours.len() as f64).ceil() as usize).clamp(1, hours.len());
+        Some(hours[rank - 1])
+    };
+    let waiting = conn
+        .prepare(
+            "SELECT id, scan, station, received_at, CAST(julianday(?1) - julianday(received_at) AS INTEGER) FROM parcels
+             WHERE state = 'open' AND julianday(?1) - julianday(received_at) > ?2 ORDER BY received_at",
+        )?
+        .query_map(params![end, late_after_days], |r| {
+            Ok(Waiting { parcel_id: r.get(0)?, scan: r.get(1)?, station: r.get(2)?, received_at: r.get(3)?, days: r.get(4)? })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(Feedback {
+        from: from.to_string(),
+        to: to.to_string(),
+        units,
+        parcels_signed: hours.len() as i64,
+        by_department,
+        by_cause,
+        top_product_skus,
+        turnaround_median_hours: quantile(0.5),
+        turnaround_p90_hours: quantile(0.9),
+        late_after_days,
+        waiting,
+    })
+}
+
+fn bar(share: f64, width: usize) -> String {
+    let n = (share * width as f64).round() as usize;
+    format!("{}{}", "█".repeat(n), "·".repeat(width - n.min(width)))
+}
+
+/// The sheet for a terminal, with bars.
+pub fn text(f: &Feedback) -> String {
+    let mut s = format!(
+        "Feedback {} to {}: {} units inspected, {} parcels signed\n\nBy department that must act\n",
+        f.from, f.to, f.units, f.parcels_signed
+    );
+    for c in &f.by_department {
+        s.push_str(&format!(
+            "  {:<24} {:>6} {:>6.1}%  {}\n",
+            c.label,
+            c.count,
+            c.share * 100.0,
+            bar(c.share, 30)
+        ));
+    }
+    s.push_str("\nBy cause\n");
+    for c in &f.by_cause {
+        s.push_str(&format!(
+            "  {:<24} {:>6} {:>6.1}%  {}\n",
+            c.label,
+            c.count,
+            c.share * 100.0,
+            bar(c.share, 30)
+        ));
+    }
+    s.push_str("\nSKUs with the most product defects\n");
+    if f.top_product_skus.is_empty() {
+        s.push_str("  none\n");
+    }
+    for k in &f.top_product_skus {
+        s.push_str(&format!("  {:<14} {:>6}  {}\n", k.sku, k.count, crate::domain::text::printable(&k.name)));
+    }
+    let h = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.1} h"));
+    s.push_str(&format!(
+        "\nTurnaround, arrival to signature: median {}, 90th percentile {}\n",
+        h(f.turnaround_median_hours),
+        h(f.turnaround_p90_hours)
+    ));
+    s.push_str(&format!("Parcels waiting more than {} days: {}\n", f.late_after_days, f.waiting.len()));
+    for w in &f.waiting {
+        s.push_str(&format!(
+            "  P{} {} received {} at {} ({} days)\n",
+            w.parcel_id,
+            crate::domain::text::printable(&w.scan),
+            w.received_at,
+            w.station,
+            w.days
+        ));
+    }
+    s
+}
+
+/// The sheet as CSV: one row per figure, `section,code,label,count,share`.
+pub fn csv(f: &Feedback) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["section", "code", "label", "count", "share"]);
+    for (section, list) in [("department", &f.by_department), ("cause", &f.by_cause)] {
+        for c in list {
+            let _ = w.write_record([
+                section,
+                &c.code,
+                &c.label,
+                &c.count.to_string(),
+                &format!("{:.4}", c.share),
+            ]);
+        }
+    }
+    for k in &f.top_product_skus {
+        let _ = w.write_record(["product_sku", &k.sku, &super::guard(&k.name), &k.count.to_string(), ""]);
+    }
+    let h = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.2}"));
+    let _ = w.write_record(["turnaround_hours", "median", "", &h(f.turnaround_median_hours), ""]);
+    let _ = w.write_record(["turnaround_hours", "p90", "", &h(f.turnaround_p90_hours), ""]);
+    let _ = w.write_record([
+        "waiting",
+        &format!("over_{}_days", f.late_after_days),
+        "",
+        &f.waiting.len().to_string(),
+        "",
+    ]);
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
