@@ -25,6 +25,10 @@ fn main() {
         let lines = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
         import_bench(dir.path(), lines);
     }
+    if matches!(which, "all" | "export") {
+        let units = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(100_000);
+        export_bench(dir.path(), units);
+    }
     if matches!(which, "all" | "scan") {
         let returns = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
         scan_bench(dir.path(), returns);
@@ -290,4 +294,71 @@ fn sqlite3_import(dir: &Path, csv: &Path) -> Option<f64> {
     child.stdin.take()?.write_all(script.as_bytes()).ok()?;
     let status = child.wait().ok()?;
     status.success().then(|| t.elapsed().as_secs_f64())
+}
+
+/// The export and the feedback sheet over `units` inspected units: each return of a `gen`
+/// data set received as its own signed parcel, one accepted unit per expected line (lines of
+/// two or more leave the rest missing, so the export writes those rows too).
+fn export_bench(dir: &Path, units: u64) {
+    use returns_dock::export::{self, feedback, ExportOptions, Format, Span};
+    let db = dir.join("export.db");
+    let csv_path = dir.join("export-returns.csv");
+    let cat_path = dir.join("export-returns.catalog.csv");
+    {
+        let mut out = BufWriter::new(std::fs::File::create(&csv_path).unwrap());
+        let mut cat = BufWriter::new(std::fs::File::create(&cat_path).unwrap());
+        gen::generate(&GenOptions { returns: units, seed: 11, max_lines: Some(units) }, &mut out, &mut cat)
+            .unwrap();
+        out.flush().unwrap();
+        cat.flush().unwrap();
+    }
+    let now = chrono::Local::now().fixed_offset();
+    let mut store = Store::open(&db).unwrap();
+    let opts = ImportOptions::new(now);
+    import::catalog::import(&mut store, &[Source::File(cat_path)], &opts).unwrap();
+    import::returns::import(&mut store, &[Source::File(csv_path)], &opts).unwrap();
+    let ts = returns_dock::store::timestamp(now);
+    store
+        .conn()
+        .execute_batch(&format!(
+            "BEGIN;
+             INSERT INTO users (id, name, role, created_at, updated_at) VALUES ('BENCH', 'Bench', 'operator', '{ts}', '{ts}');
+             INSERT INTO audit_log (at, action) VALUES ('{ts}', 'bench');
+             INSERT INTO parcels (id, scan, tracking_no, tracking_key, state, station, operator, received_at, closed_at,
+                                  closed_by, closed_audit_id)
+               SELECT id, rma_no, tracking_no, coalesce(tracking_key, tracking_no), 'signed', 'BENCH', 'BENCH', '{ts}',
+                      '{ts}', 'BENCH', (SELECT max(id) FROM audit_log) FROM returns;
+             INSERT INTO parcel_returns (parcel_id, return_id, linked_at, linked_by) SELECT id, id, '{ts}', 'BENCH' FROM returns;
+             INSERT INTO units (parcel_id, seq, return_id, line_no, scan, sku, gtin, outcome, grade, cause, station, operator,
+                                scanned_at, inspected_at, unit_value_cents)
+               SELECT return_id, line_no, return_id, line_no, coalesce(barcode, sku), sku, barcode, 'accept', 'A',
+                      'PRODUCT-DEFECT', 'BENCH', 'BENCH', '{ts}', '{ts}', unit_value_cents FROM return_lines;
+             COMMIT;"
+        ))
+        .unwrap();
+    let n: i64 = store.conn().query_row("SELECT count(*) FROM units", [], |r| r.get(0)).unwrap();
+    let out = dir.join("export.csv");
+    let t = Instant::now();
+    let done = export::export(
+        store.conn_mut(),
+        "export.db",
+        &out,
+        &ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: true, now, by: None },
+    )
+    .unwrap();
+    println!(
+        "export: {} rows ({} units inspected, {} parcels) in {:.2} s (goal: < 2 s for 100,000 units)",
+        done.rows,
+        n,
+        done.parcels,
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let today = now.date_naive();
+    let sheet = feedback::feedback(store.conn(), today - chrono::Duration::days(6), today, 3, now).unwrap();
+    println!(
+        "feedback sheet: {} units in {:.2} s (goal: < 2 s for 100,000 units)",
+        sheet.units,
+        t.elapsed().as_secs_f64()
+    );
 }
