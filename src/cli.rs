@@ -515,9 +515,15 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
         None => text::Lang::parse(&config.language),
     };
     let store = Store::open(db)?;
+    let policy = crate::store::station::Policy {
+        refusal_above_cents: (config.policy.review_refusal_above * 100.0).round() as i64,
+        refusals_per_parcel: config.policy.review_refusals_per_parcel as usize,
+    };
     let mut app = App::new(&id, lang, config.scanner.bell, config.scanner.auto_accept_matched);
+    app.policy = policy;
     let log = db.with_file_name("returns-dock.log");
     let mut exec = Executor::new(store, &id, Box::new(now)).with_log(log);
+    exec.policy = policy;
     crate::station::run(&mut app, &mut exec).map_err(|e| Failure::Unusable(format!("terminal: {e}")))
 }
 

@@ -193,6 +193,8 @@ pub struct App {
     /// What is being typed (a scanner types too, then ends with Enter).
     pub input: String,
     pub dock: DockInfo,
+    /// When a refusal must go to a supervisor (the station says so when it happens).
+    pub policy: crate::store::station::Policy,
 }
 
 impl App {
@@ -208,6 +210,7 @@ impl App {
             help: false,
             input: String::new(),
             dock: DockInfo::default(),
+            policy: crate::store::station::Policy::default(),
         }
     }
 
@@ -632,12 +635,14 @@ impl App {
                 }
             }
             Msg::Inspected { result, unit_id, view } => {
+                let policy = self.policy;
                 let Some(p) = self.parcel_mut() else { return vec![] };
                 p.view = view;
                 p.prompt = Prompt::Unit;
                 match result {
                     Ok(()) => {
                         let u = p.view.units.iter().find(|u| u.id == unit_id).cloned();
+                        let mandatory = u.as_ref().and_then(|u| policy.mandatory(&p.view, u));
                         let text = match u {
                             Some(u) => {
                                 let outcome = u.outcome.map(|o| lang.code(o)).unwrap_or("");
@@ -652,7 +657,10 @@ impl App {
                             }
                             None => t(lang, T::Saved).to_string(),
                         };
-                        self.ok(text)
+                        match mandatory {
+                            Some(m) => self.warn(format!("{text} · {}", say::mandatory_review(lang, m))),
+                            None => self.ok(text),
+                        }
                     }
                     Err(r) => self.refusal(r),
                 }

@@ -18,6 +18,7 @@ pub struct Executor {
     pub clock: Clock,
     /// Where failures are written (never to the screen, which belongs to the operator).
     pub log: Option<PathBuf>,
+    pub policy: st::Policy,
 }
 
 /// What the loop should do after an effect.
@@ -30,7 +31,7 @@ pub enum After {
 
 impl Executor {
     pub fn new(store: Store, station: &str, clock: Clock) -> Executor {
-        Executor { store, station: station.to_string(), clock, log: None }
+        Executor { store, station: station.to_string(), clock, log: None, policy: st::Policy::default() }
     }
 
     /// Appends failures to `path`.
@@ -122,7 +123,8 @@ impl Executor {
             }
             Effect::Sign { parcel, confirmed } => {
                 let a = self.actor(&user);
-                let result = st::sign_parcel(self.store.conn_mut(), &a, parcel, confirmed)?;
+                let result =
+                    st::sign_parcel_with(self.store.conn_mut(), &a, parcel, confirmed, &self.policy)?;
                 Msg::Signed { result, parcel, dock: dock_info(self.store.conn(), &self.station, &a.now)? }
             }
             Effect::RefuseParcel { parcel, reason } => {

@@ -318,6 +318,25 @@ pub mod say {
         )
     }
 
+    pub fn mandatory_review(lang: Lang, why: crate::store::station::Mandatory) -> String {
+        use crate::store::station::Mandatory;
+        match why {
+            Mandatory::Value(c) => {
+                let v = crate::domain::money::format_cents(c);
+                pick(
+                    lang,
+                    format!("worth over {v}: a supervisor must review this refusal"),
+                    format!("金额超过 {v}：此拒收须主管复核"),
+                )
+            }
+            Mandatory::Count(n) => pick(
+                lang,
+                format!("more than {n} refusals in this parcel: a supervisor must review"),
+                format!("本包裹拒收超过 {n} 件：须主管复核"),
+            ),
+        }
+    }
+
     pub fn closed(lang: Lang) -> String {
         pick(lang, "This parcel is closed already".into(), "该包裹已关闭".into())
     }

@@ -362,6 +362,7 @@ pub struct UnitRecord {
     pub reason: Option<Reason>,
     pub cause: Option<Cause>,
     pub note: Option<String>,
+    pub unit_value_cents: Option<i64>,
 }
 
 impl UnitRecord {
@@ -448,7 +449,8 @@ pub fn load_parcel(conn: &Connection, parcel_id: i64) -> rusqlite::Result<Parcel
         .collect::<Result<_, _>>()?;
     let units: Vec<UnitRecord> = conn
         .prepare_cached(
-            "SELECT id, seq, scan, sku, serial, return_id, line_no, discrepancy, outcome, grade, reason, cause, note
+            "SELECT id, seq, scan, sku, serial, return_id, line_no, discrepancy, outcome, grade, reason, cause, note,
+                    unit_value_cents
              FROM units WHERE parcel_id = ?1 ORDER BY seq",
         )?
         .query_map([parcel_id], |r| {
@@ -468,6 +470,7 @@ pub fn load_parcel(conn: &Connection, parcel_id: i64) -> rusqlite::Result<Parcel
                 reason: text(10)?.as_deref().and_then(Reason::from_code),
                 cause: text(11)?.as_deref().and_then(Cause::from_code),
                 note: text(12)?,
+                unit_value_cents: r.get(13)?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -678,6 +681,41 @@ pub fn undo_last(
     Ok(Ok(undone))
 }
 
+/// When a refusal must be reviewed: a unit worth more than `refusal_above_cents`, or more
+/// than `refusals_per_parcel` refused units in one parcel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    pub refusal_above_cents: i64,
+    pub refusals_per_parcel: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy { refusal_above_cents: 50_000, refusals_per_parcel: 2 }
+    }
+}
+
+impl Policy {
+    /// Why the refusal of `unit` in this parcel needs a supervisor, if it does.
+    pub fn mandatory(&self, view: &ParcelView, unit: &UnitRecord) -> Option<Mandatory> {
+        if unit.outcome != Some(Outcome::Refuse) {
+            return None;
+        }
+        if unit.unit_value_cents.is_some_and(|v| v > self.refusal_above_cents) {
+            return Some(Mandatory::Value(self.refusal_above_cents));
+        }
+        let refused = view.units.iter().filter(|u| u.outcome == Some(Outcome::Refuse)).count();
+        (refused > self.refusals_per_parcel).then_some(Mandatory::Count(self.refusals_per_parcel))
+    }
+}
+
+/// Why a refusal must be reviewed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mandatory {
+    Value(i64),
+    Count(usize),
+}
+
 /// Signs for the parcel. With discrepancies, `confirmed` must be true (the operator saw them
 /// and acknowledged); uninspected units always refuse. The discrepancies are stored with who
 /// acknowledged them; refused units and a parcel signed with discrepancies (or unidentified)
@@ -687,6 +725,17 @@ pub fn sign_parcel(
     actor: &Actor,
     parcel_id: i64,
     confirmed: bool,
+) -> rusqlite::Result<Result<Vec<Discrepancy>, Refusal>> {
+    sign_parcel_with(conn, actor, parcel_id, confirmed, &Policy::default())
+}
+
+/// [`sign_parcel`] under the station's review policy.
+pub fn sign_parcel_with(
+    conn: &mut Connection,
+    actor: &Actor,
+    parcel_id: i64,
+    confirmed: bool,
+    policy: &Policy,
 ) -> rusqlite::Result<Result<Vec<Discrepancy>, Refusal>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if let Err(r) = check_open_here(&tx, parcel_id, &actor.station)? {
@@ -720,8 +769,8 @@ pub fn sign_parcel(
     )?;
     for u in view.units.iter().filter(|u| u.outcome == Some(Outcome::Refuse)) {
         tx.execute(
-            "INSERT INTO reviews (parcel_id, unit_id, kind, created_at) VALUES (?1, ?2, 'refused_unit', ?3)",
-            params![parcel_id, u.id, now],
+            "INSERT INTO reviews (parcel_id, unit_id, kind, mandatory, created_at) VALUES (?1, ?2, 'refused_unit', ?3, ?4)",
+            params![parcel_id, u.id, policy.mandatory(&view, u).is_some(), now],
         )?;
     }
     let kind = if view.unidentified {

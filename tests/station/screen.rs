@@ -483,3 +483,19 @@ fn auto_accept_records_matched_units_as_accepted() {
     s.scan("6901234500172"); // not on the RMA: never accepted without a look
     assert_eq!(s.count("SELECT count(*) FROM units WHERE outcome IS NULL"), 1);
 }
+
+#[test]
+fn a_refusal_over_the_policy_value_is_marked_for_review_at_once() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0001"); // a watch worth 1488.00; the policy's limit is 500.00
+    s.scan("6901234500165");
+    s.scan("HWGT5-A1B2C3D4");
+    s.scan("CMD-REFUSE");
+    s.scan("CMD-REASON-CUSTOMER-DAMAGE");
+    assert!(s.screen().contains("worth over 500.00: a supervisor must review"), "{}", s.screen());
+    s.press(KeyCode::F(8));
+    s.press(KeyCode::F(12));
+    assert_eq!(s.count("SELECT count(*) FROM reviews WHERE kind = 'refused_unit' AND mandatory = 1"), 1);
+}
