@@ -8,6 +8,8 @@ use crate::domain::codes::{Cause, Coded, Grade, Outcome, Reason, Role};
 use crate::domain::parcel::{default_cause, signable, Discrepancy, Placement, Signable};
 use crate::domain::scan::{self, Command, ScanKind, MAX_SCAN_LEN};
 use crate::domain::text::printable;
+use crate::export::feedback::Feedback;
+use crate::store::review::{Decision, ReviewItem, ReviewRefusal};
 use crate::store::station::{
     Inspection, NewUnit, ParcelLookup, ParcelView, Product, Refusal, Undone, UnitRecord, User,
 };
@@ -46,6 +48,26 @@ pub enum Screen {
         offer: Option<Offer>,
     },
     Parcel(Box<ParcelScreen>),
+    /// The supervisor's queue.
+    Review(Box<ReviewScreen>),
+    /// The supervisor's figures: today and the last seven days.
+    Dashboard(Box<DashboardScreen>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewScreen {
+    pub items: Vec<ReviewItem>,
+    pub selected: usize,
+    /// The supervisor's PIN, once checked; decisions are checked with it again.
+    pub pin: Option<String>,
+    /// An overturn chosen, waiting for its comment.
+    pub overturn: Option<(Outcome, Grade)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DashboardScreen {
+    pub today: Feedback,
+    pub week: Feedback,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -139,6 +161,20 @@ pub enum Msg {
     },
     /// A database step failed; nothing of it was saved.
     Storage(String),
+    Reviews(Vec<ReviewItem>),
+    PinChecked {
+        pin: String,
+        ok: bool,
+    },
+    Decided {
+        id: i64,
+        result: Result<(), ReviewRefusal>,
+        items: Vec<ReviewItem>,
+    },
+    DashboardLoaded {
+        today: Box<Feedback>,
+        week: Box<Feedback>,
+    },
 }
 
 /// What the loop must do.
@@ -176,6 +212,15 @@ pub enum Effect {
         parcel: i64,
         reason: Reason,
     },
+    LoadReviews,
+    CheckPin(String),
+    Decide {
+        id: i64,
+        decision: Decision,
+        comment: Option<String>,
+        pin: String,
+    },
+    LoadDashboard,
     Bell,
     Quit,
 }
@@ -285,6 +330,40 @@ impl App {
                 vec![]
             }
             Action::Quit => vec![Effect::Quit],
+            Action::Review | Action::Dashboard => {
+                let supervisor = self.user.as_ref().is_some_and(|u| u.role == Role::Supervisor);
+                if !supervisor {
+                    return self.error(say::supervisors_only(self.lang));
+                }
+                if matches!(self.screen, Screen::Parcel(_)) {
+                    return self.error(say::parcel_open_first(self.lang));
+                }
+                self.band = None;
+                if action == Action::Review {
+                    self.screen = Screen::Review(Box::new(ReviewScreen {
+                        items: vec![],
+                        selected: 0,
+                        pin: None,
+                        overturn: None,
+                    }));
+                    vec![Effect::LoadReviews]
+                } else {
+                    vec![Effect::LoadDashboard]
+                }
+            }
+            Action::Up | Action::Down => {
+                if let Screen::Review(r) = &mut self.screen {
+                    let n = r.items.len();
+                    if n > 0 {
+                        r.selected = if action == Action::Up {
+                            (r.selected + n - 1) % n
+                        } else {
+                            (r.selected + 1) % n
+                        };
+                    }
+                }
+                vec![]
+            }
             Action::Command(c) => self.on_command(c),
             Action::Cause => match self
                 .parcel()
@@ -332,6 +411,23 @@ impl App {
             let (parcel, unit_id) = (view.id, *unit_id);
             return vec![Effect::Inspect { parcel, unit_id, inspection }];
         }
+        if let Screen::Review(r) = &self.screen {
+            let cmd = scan::parse(raw);
+            if let ScanKind::Command(c) = cmd.kind {
+                return self.on_command(c);
+            }
+            let typed = raw.trim().to_string();
+            return match (&r.pin, r.overturn, r.items.get(r.selected)) {
+                (None, _, _) => vec![Effect::CheckPin(typed)],
+                (Some(pin), Some((outcome, grade)), Some(item)) => vec![Effect::Decide {
+                    id: item.id,
+                    decision: Decision::Overturn { outcome, grade },
+                    comment: Some(printable(&typed)),
+                    pin: pin.clone(),
+                }],
+                _ => self.error(t(self.lang, T::ReviewHint).to_string()),
+            };
+        }
         let s = scan::parse(raw);
         if s.text.chars().count() > MAX_SCAN_LEN {
             return self.error(say::unknown_product(
@@ -354,6 +450,13 @@ impl App {
         }
         match &self.screen {
             Screen::SignIn => vec![Effect::SignIn(s.text.clone())],
+            Screen::Review(_) => vec![],
+            Screen::Dashboard(_) => {
+                // A parcel scan leaves the figures for the dock.
+                self.screen = Screen::Dock { offer: None };
+                self.band = None;
+                vec![Effect::LookupParcel(s.text.clone())]
+            }
             Screen::Dock { .. } => {
                 self.band = None;
                 vec![Effect::LookupParcel(s.text.clone())]
@@ -440,6 +543,54 @@ impl App {
         let name = super::keys::binding(Action::Command(c)).map_or("", |b| b.words(lang));
         if self.user.is_none() {
             return self.error(say::sign_in_first(lang));
+        }
+        if let Screen::Dashboard(_) = &self.screen {
+            if c == Command::Cancel {
+                self.screen = Screen::Dock { offer: None };
+            }
+            return vec![];
+        }
+        if let Screen::Review(r) = &self.screen {
+            let Some(pin) = r.pin.clone() else {
+                return match c {
+                    Command::Cancel => {
+                        self.screen = Screen::Dock { offer: None };
+                        vec![]
+                    }
+                    _ => self.error(t(lang, T::PinPrompt).to_string()),
+                };
+            };
+            let item = r.items.get(r.selected).map(|i| i.id);
+            let overturn_to = match c {
+                Command::Accept => Some((Outcome::Accept, Grade::A)),
+                Command::SecondHand(g) => Some((Outcome::SecondHand, g)),
+                Command::Scrap => Some((Outcome::Scrap, Grade::C)),
+                Command::ReturnToSupplier => Some((Outcome::ReturnToSupplier, Grade::C)),
+                Command::Refuse => Some((Outcome::Refuse, Grade::C)),
+                _ => None,
+            };
+            return match (c, item) {
+                (Command::Cancel, _) => {
+                    if let Screen::Review(r) = &mut self.screen {
+                        if r.overturn.take().is_none() {
+                            self.screen = Screen::Dock { offer: None };
+                        }
+                    }
+                    self.band = None;
+                    vec![]
+                }
+                (Command::Confirm, Some(id)) => {
+                    vec![Effect::Decide { id, decision: Decision::Confirm, comment: None, pin }]
+                }
+                (_, Some(_)) if overturn_to.is_some() => {
+                    if let Screen::Review(r) = &mut self.screen {
+                        r.overturn = overturn_to;
+                    }
+                    self.band = None;
+                    vec![]
+                }
+                _ => self.error(say::not_now(lang, name)),
+            };
         }
         if let Screen::Dock { offer } = &self.screen {
             return match (c, offer.clone()) {
@@ -699,6 +850,41 @@ impl App {
                 Err(r) => self.refusal(r),
             },
             Msg::Storage(m) => self.error(say::storage(lang, &printable(&m))),
+            Msg::Reviews(items) => {
+                if let Screen::Review(r) = &mut self.screen {
+                    r.selected = r.selected.min(items.len().saturating_sub(1));
+                    r.items = items;
+                }
+                vec![]
+            }
+            Msg::PinChecked { pin, ok } => {
+                if !ok {
+                    return self.error(say::wrong_pin(lang));
+                }
+                if let Screen::Review(r) = &mut self.screen {
+                    r.pin = Some(pin);
+                }
+                let n = match &self.screen {
+                    Screen::Review(r) => r.items.len(),
+                    _ => 0,
+                };
+                self.ok(say::reviews_waiting(lang, n))
+            }
+            Msg::Decided { id, result, items } => {
+                if let Screen::Review(r) = &mut self.screen {
+                    r.overturn = None;
+                    r.selected = r.selected.min(items.len().saturating_sub(1));
+                    r.items = items;
+                }
+                match result {
+                    Ok(()) => self.ok(say::decided(lang, id)),
+                    Err(e) => self.error(e.to_string()),
+                }
+            }
+            Msg::DashboardLoaded { today, week } => {
+                self.screen = Screen::Dashboard(Box::new(DashboardScreen { today: *today, week: *week }));
+                vec![]
+            }
             Msg::Scan(_) | Msg::Action(_) | Msg::Char(_) | Msg::Backspace => vec![],
         }
     }

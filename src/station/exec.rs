@@ -19,6 +19,8 @@ pub struct Executor {
     /// Where failures are written (never to the screen, which belongs to the operator).
     pub log: Option<PathBuf>,
     pub policy: st::Policy,
+    /// A parcel open longer than this many days is late (the dashboard lists them).
+    pub late_after_days: u32,
 }
 
 /// What the loop should do after an effect.
@@ -31,7 +33,14 @@ pub enum After {
 
 impl Executor {
     pub fn new(store: Store, station: &str, clock: Clock) -> Executor {
-        Executor { store, station: station.to_string(), clock, log: None, policy: st::Policy::default() }
+        Executor {
+            store,
+            station: station.to_string(),
+            clock,
+            log: None,
+            policy: st::Policy::default(),
+            late_after_days: 3,
+        }
     }
 
     /// Appends failures to `path`.
@@ -68,6 +77,42 @@ impl Executor {
     fn try_run(&mut self, user: Option<&str>, effect: Effect) -> rusqlite::Result<After> {
         let user = user.unwrap_or("").to_string();
         let msg = match effect {
+            Effect::LoadReviews => Msg::Reviews(crate::store::review::open_reviews(self.store.conn())?),
+            Effect::CheckPin(pin) => {
+                let ok = crate::store::review::verify_supervisor(self.store.conn(), &user, &pin)?.is_ok();
+                Msg::PinChecked { pin, ok }
+            }
+            Effect::Decide { id, decision, comment, pin } => {
+                let now = (self.clock)();
+                let sup =
+                    crate::store::review::Supervisor { id: &user, pin: &pin, station: Some(&self.station) };
+                let result = crate::store::review::decide(
+                    self.store.conn_mut(),
+                    sup,
+                    id,
+                    &decision,
+                    comment.as_deref(),
+                    now,
+                )?;
+                Msg::Decided { id, result, items: crate::store::review::open_reviews(self.store.conn())? }
+            }
+            Effect::LoadDashboard => {
+                let now = (self.clock)();
+                let today = now.date_naive();
+                let f = |from| {
+                    crate::export::feedback::feedback(
+                        self.store.conn(),
+                        from,
+                        today,
+                        self.late_after_days,
+                        now,
+                    )
+                };
+                Msg::DashboardLoaded {
+                    today: Box::new(f(today)?),
+                    week: Box::new(f(today - chrono::Duration::days(6))?),
+                }
+            }
             Effect::Bell => return Ok(After::Bell),
             Effect::Quit => return Ok(After::Quit),
             Effect::SignIn(id) => {

@@ -16,6 +16,13 @@ pub enum Action {
     Cause,
     /// Add a note to the last inspected unit.
     Note,
+    /// The supervisor's review queue.
+    Review,
+    /// The supervisor's dashboard: why goods came back, today and this week.
+    Dashboard,
+    /// Select the previous or next entry of a list.
+    Up,
+    Down,
     Quit,
 }
 
@@ -69,6 +76,10 @@ pub const BINDINGS: &[Binding] = &[
     key(KeyCode::Esc, "Esc", C(Command::Cancel), "cancel", "取消"),
     ctrl('k', "^K", Action::Cause, "cause", "原因归属"),
     ctrl('n', "^N", Action::Note, "note", "备注"),
+    ctrl('r', "^R", Action::Review, "review queue", "复核队列"),
+    ctrl('d', "^D", Action::Dashboard, "dashboard", "看板"),
+    key(KeyCode::Up, "↑", Action::Up, "previous", "上一条"),
+    key(KeyCode::Down, "↓", Action::Down, "next", "下一条"),
     ctrl('q', "^Q", Action::Quit, "quit", "退出"),
 ];
 

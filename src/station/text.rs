@@ -45,6 +45,13 @@ pub enum T {
     SignClean,
     RefuseParcelPrompt,
     UnknownParcelHint,
+    PinPrompt,
+    ReviewHint,
+    ReviewEmpty,
+    Today,
+    Week,
+    Turnaround,
+    Late,
     TakeOverHint,
     Expected,
     Scanned,
@@ -101,6 +108,16 @@ pub fn t(lang: Lang, key: T) -> &'static str {
             "scan CONFIRM (F12) to take the parcel over, CANCEL (Esc) to leave it",
             "扫描“确认”(F12) 接管包裹，“取消”(Esc) 放弃",
         ),
+        PinPrompt => ("Supervisor: type your PIN and press Enter", "主管：请输入 PIN 后按回车"),
+        ReviewHint => (
+            "↑↓ choose · CONFIRM (F12) confirms · an outcome key overturns to it, then type why",
+            "↑↓ 选择 · “确认”(F12) 维持 · 按处理结果键改判，再输入原因",
+        ),
+        ReviewEmpty => ("Nothing waits for review", "暂无待复核"),
+        Today => ("Today", "今日"),
+        Turnaround => ("Arrival to signature, last 7 days", "近 7 天到货至签收"),
+        Late => ("Waiting over", "超时未签收，超过"),
+        Week => ("Last 7 days", "近 7 天"),
         Expected => ("expected", "应收"),
         Scanned => ("scanned", "已扫"),
         Inspected => ("inspected", "已验"),
@@ -335,6 +352,34 @@ pub mod say {
                 format!("本包裹拒收超过 {n} 件：须主管复核"),
             ),
         }
+    }
+
+    pub fn supervisors_only(lang: Lang) -> String {
+        pick(
+            lang,
+            "For supervisors: scan a supervisor badge first".into(),
+            "仅限主管：请先扫描主管工牌".into(),
+        )
+    }
+
+    pub fn wrong_pin(lang: Lang) -> String {
+        pick(lang, "Wrong PIN".into(), "PIN 错误".into())
+    }
+
+    pub fn reviews_waiting(lang: Lang, n: usize) -> String {
+        pick(lang, format!("{n} entries wait for review"), format!("{n} 项待复核"))
+    }
+
+    pub fn decided(lang: Lang, id: i64) -> String {
+        pick(lang, format!("R{id} decided and logged"), format!("R{id} 已处理并记录"))
+    }
+
+    pub fn overturn_comment(lang: Lang, outcome: &str) -> String {
+        pick(
+            lang,
+            format!("Overturn to {outcome}: type why and press Enter (Esc cancels)"),
+            format!("改判为 {outcome}：请输入原因后回车（Esc 取消）"),
+        )
     }
 
     pub fn closed(lang: Lang) -> String {

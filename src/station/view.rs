@@ -4,7 +4,7 @@
 //! full width), the screen's body, the prompt with what is being typed, and a footer of keys
 //! taken from the key table. Words are never told apart by colour alone.
 
-use super::app::{App, Band, Offer, ParcelScreen, Prompt, Screen, Tone};
+use super::app::{App, Band, DashboardScreen, Offer, ParcelScreen, Prompt, ReviewScreen, Screen, Tone};
 use super::keys::{binding, Action, BINDINGS};
 use super::text::{flag_words, say, t, Lang, T};
 use crate::domain::codes::{Cause, Coded, Reason};
@@ -33,6 +33,8 @@ pub fn render(app: &App, f: &mut Frame) {
         Screen::SignIn => draw_centered(f, body, t(app.lang, T::SignInPrompt), t(app.lang, T::SignInHint)),
         Screen::Dock { offer } => draw_dock(app, f, body, offer.as_ref()),
         Screen::Parcel(p) => draw_parcel(app, p, f, body),
+        Screen::Review(r) => draw_review(app, r, f, body),
+        Screen::Dashboard(d) => draw_dashboard(app, d, f, body),
     }
     draw_prompt(app, f, prompt);
     draw_footer(app, f, footer);
@@ -332,6 +334,12 @@ fn draw_prompt(app: &App, f: &mut Frame, area: Rect) {
     let what = match &app.screen {
         Screen::SignIn => t(lang, T::SignInPrompt).to_string(),
         Screen::Dock { .. } => t(lang, T::DockPrompt).to_string(),
+        Screen::Review(r) if r.pin.is_none() => t(lang, T::PinPrompt).to_string(),
+        Screen::Review(r) => match r.overturn {
+            Some((o, _)) => say::overturn_comment(lang, lang.code(o)),
+            None => t(lang, T::ReviewHint).to_string(),
+        },
+        Screen::Dashboard(_) => t(lang, T::DockPrompt).to_string(),
         Screen::Parcel(p) => match &p.prompt {
             Prompt::Unit => t(lang, T::UnitPrompt).to_string(),
             Prompt::Serial { product, .. } => {
@@ -347,9 +355,14 @@ fn draw_prompt(app: &App, f: &mut Frame, area: Rect) {
             Prompt::RefuseParcel => t(lang, T::RefuseParcelPrompt).to_string(),
         },
     };
+    // A PIN being typed shows as stars.
+    let typed_text = match &app.screen {
+        Screen::Review(r) if r.pin.is_none() => "*".repeat(app.input.chars().count()),
+        _ => printable(&app.input),
+    };
     let typed = Line::from(vec![
         Span::raw("> "),
-        Span::styled(printable(&app.input), Style::new().add_modifier(Modifier::BOLD)),
+        Span::styled(typed_text, Style::new().add_modifier(Modifier::BOLD)),
         Span::raw("▏"),
     ]);
     f.render_widget(
@@ -373,7 +386,16 @@ fn footer_actions(app: &App) -> Vec<Action> {
         Screen::Dock { offer: Some(Offer::TakeOver { .. }) } => {
             vec![Action::Help, cmd(C::Confirm), cmd(C::Cancel), Action::Quit]
         }
+        Screen::Dock { .. }
+            if app.user.as_ref().is_some_and(|u| u.role == crate::domain::codes::Role::Supervisor) =>
+        {
+            vec![Action::Help, Action::Review, Action::Dashboard, Action::Quit]
+        }
         Screen::Dock { .. } => vec![Action::Help, Action::Quit],
+        Screen::Review(_) => {
+            vec![Action::Help, Action::Up, Action::Down, cmd(C::Confirm), cmd(C::Accept), cmd(C::Cancel)]
+        }
+        Screen::Dashboard(_) => vec![Action::Help, cmd(C::Cancel), Action::Quit],
         Screen::Parcel(p) => match p.prompt {
             // Most used first: what does not fit is still in the help (F1).
             Prompt::Unit => vec![
@@ -411,30 +433,167 @@ fn draw_footer(app: &App, f: &mut Frame, area: Rect) {
 }
 
 fn draw_help(app: &App, f: &mut Frame, area: Rect) {
-    let w = area.width.saturating_sub(4).min(76);
-    let h = area.height.saturating_sub(2).min(BINDINGS.len() as u16 + 5);
-    let popup = Rect { x: area.x + (area.width - w) / 2, y: area.y + 1, width: w, height: h };
-    let mut lines: Vec<Line> = BINDINGS
-        .iter()
-        .map(|b| {
-            let scan = match b.action {
-                Action::Command(c) => c.barcode(),
-                _ => String::new(),
-            };
-            Line::from(format!("{:>4}  {:<16} {}", b.label, b.words(app.lang), scan))
-        })
-        .collect();
+    let lang = app.lang;
+    let w = area.width.saturating_sub(2).min(78);
+    let half = (w.saturating_sub(2) / 2) as usize;
+    // Two keys a line: the key, its words, and its command barcode without the `CMD-` prefix.
+    let entry = |b: &super::keys::Binding| {
+        let scan = match b.action {
+            Action::Command(c) => c.barcode().trim_start_matches("CMD-").to_string(),
+            _ => String::new(),
+        };
+        let words = b.words(lang);
+        let pad = 13usize.saturating_sub(Span::raw(words).width());
+        let cell = format!("{:>4} {words}{} {scan}", b.label, " ".repeat(pad));
+        let width = Span::raw(cell.as_str()).width();
+        format!("{cell}{}", " ".repeat(half.saturating_sub(width)))
+    };
+    let mut lines: Vec<Line> = vec![Line::styled(
+        match lang {
+            Lang::En => "key  words         barcode (each is CMD-<word> on the command sheet)",
+            Lang::Zh => "按键 说明           指令条码（指令单上为 CMD-<指令>）",
+        },
+        Style::new().add_modifier(Modifier::ITALIC),
+    )];
+    for pair in BINDINGS.chunks(2) {
+        let left = entry(&pair[0]);
+        let right = pair.get(1).map(entry).unwrap_or_default();
+        lines.push(Line::from(format!("{left}{right}")));
+    }
     lines.push(Line::from(format!(
-        "      CMD-REASON-<CODE>  ({})",
+        "REASON-<CODE>: {}",
         Reason::ALL.iter().map(|r| r.code()).collect::<Vec<_>>().join(" ")
     )));
-    lines.push(Line::styled(
-        t(app.lang, T::HelpClose).to_string(),
-        Style::new().add_modifier(Modifier::ITALIC),
-    ));
+    lines.push(Line::styled(t(lang, T::HelpClose).to_string(), Style::new().add_modifier(Modifier::ITALIC)));
+    let h = (lines.len() as u16 + 4).min(area.height.saturating_sub(2));
+    let popup = Rect { x: area.x + (area.width - w) / 2, y: area.y + 1, width: w, height: h };
     f.render_widget(Clear, popup);
     f.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(t(app.lang, T::Help))).wrap(Wrap { trim: false }),
+        Paragraph::new(lines).block(Block::bordered().title(t(lang, T::Help))).wrap(Wrap { trim: false }),
         popup,
     );
+}
+
+fn draw_review(app: &App, r: &ReviewScreen, f: &mut Frame, area: Rect) {
+    let lang = app.lang;
+    if r.items.is_empty() {
+        f.render_widget(
+            Paragraph::new(t(lang, T::ReviewEmpty)).block(Block::new().borders(Borders::TOP)),
+            area,
+        );
+        return;
+    }
+    let [list, detail] = Layout::vertical([Constraint::Min(3), Constraint::Length(5)]).areas(area);
+    let rows: Vec<Row> = r
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| {
+            let mark = if i == r.selected { "▶" } else { " " };
+            let must = if it.mandatory { "!" } else { " " };
+            let what = it.unit.as_ref().map_or_else(
+                || printable(&it.rmas),
+                |u| {
+                    format!(
+                        "{u} {} {}",
+                        printable(it.sku.as_deref().unwrap_or("")),
+                        it.outcome.as_deref().unwrap_or("")
+                    )
+                },
+            );
+            let style =
+                if i == r.selected { Style::new().add_modifier(Modifier::REVERSED) } else { Style::new() };
+            Row::new(vec![
+                Cell::from(format!("{mark}{must}R{}", it.id)),
+                Cell::from(it.kind.clone()),
+                Cell::from(super::app::short_time(&it.created_at)),
+                Cell::from(format!("P{}", it.parcel_id)),
+                Cell::from(what),
+            ])
+            .style(style)
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(7),
+            Constraint::Length(14),
+            Constraint::Length(11),
+            Constraint::Length(5),
+            Constraint::Min(10),
+        ],
+    )
+    .block(Block::new().borders(Borders::TOP).title(t(lang, T::Queues)));
+    f.render_widget(table, list);
+    if let Some(it) = r.items.get(r.selected) {
+        let lines = vec![
+            Line::from(format!(
+                "{} · {} · {} {}",
+                printable(&it.rmas),
+                printable(&it.scan),
+                it.station,
+                it.operator
+            )),
+            Line::from(format!(
+                "{} {} {} {}",
+                printable(it.serial.as_deref().unwrap_or("")),
+                it.reason.as_deref().or(it.parcel_refuse_reason.as_deref()).unwrap_or(""),
+                it.discrepancy.as_deref().unwrap_or(""),
+                printable(it.note.as_deref().unwrap_or(""))
+            )),
+            Line::from(format!("“{}”", printable(it.customer_reason.as_deref().unwrap_or("")))),
+        ];
+        f.render_widget(
+            Paragraph::new(lines).block(Block::new().borders(Borders::TOP)).wrap(Wrap { trim: true }),
+            detail,
+        );
+    }
+}
+
+fn draw_dashboard(app: &App, d: &DashboardScreen, f: &mut Frame, area: Rect) {
+    use ratatui::widgets::{Bar, BarChart, BarGroup};
+    let lang = app.lang;
+    let [charts, facts] = Layout::vertical([Constraint::Min(6), Constraint::Length(4)]).areas(area);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(charts);
+    for (sheet, title, place) in [(&d.today, T::Today, left), (&d.week, T::Week, right)] {
+        let bars: Vec<Bar> = sheet
+            .by_department
+            .iter()
+            .map(|c| {
+                let dept = crate::domain::codes::Department::from_code(&c.code);
+                let label = dept.map_or(c.label.clone(), |x| lang.code(x).to_string());
+                Bar::default().value(c.count as u64).label(Line::from(label)).text_value(format!(
+                    "{} {:.0}%",
+                    c.count,
+                    c.share * 100.0
+                ))
+            })
+            .collect();
+        let chart = BarChart::default()
+            .block(Block::new().borders(Borders::TOP).title(format!("{} · {}", t(lang, title), sheet.units)))
+            .direction(ratatui::layout::Direction::Horizontal)
+            .bar_width(1)
+            .bar_gap(0)
+            .data(BarGroup::default().bars(&bars));
+        f.render_widget(chart, place);
+    }
+    let h = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.1} h"));
+    let w = &d.week;
+    let lines = vec![
+        Line::from(format!(
+            "{}: median {} · p90 {}",
+            t(lang, T::Turnaround),
+            h(w.turnaround_median_hours),
+            h(w.turnaround_p90_hours)
+        )),
+        Line::from(format!(
+            "{} {} d: {} {}",
+            t(lang, T::Late),
+            w.late_after_days,
+            w.waiting.len(),
+            w.waiting.iter().map(|x| format!("P{}", x.parcel_id)).collect::<Vec<_>>().join(" ")
+        )),
+    ];
+    f.render_widget(Paragraph::new(lines).block(Block::new().borders(Borders::TOP)), facts);
 }

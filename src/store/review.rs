@@ -106,7 +106,16 @@ pub enum ReviewRefusal {
     NotUnidentified(i64),
 }
 
-/// Checks that `user` is an active supervisor and `pin` is theirs.
+/// Checks that `user` is an active supervisor and `pin` is theirs (the station asks once
+/// before showing the queue).
+pub fn verify_supervisor(
+    conn: &Connection,
+    user: &str,
+    pin: &str,
+) -> rusqlite::Result<Result<String, ReviewRefusal>> {
+    check_supervisor(conn, user, pin)
+}
+
 fn check_supervisor(
     conn: &Connection,
     user: &str,

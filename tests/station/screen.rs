@@ -42,7 +42,12 @@ impl Station {
     }
 
     /// Feeds events through the real loop, in one batch as a scanner's burst arrives.
+    ///
+    /// The test terminal is cleared first: unlike a real terminal, it does not erase the
+    /// second half of a wide (Chinese) character that a narrow one overwrites, so stale halves
+    /// would show in the snapshots.
     fn events(&mut self, events: Vec<Event>) {
+        self.terminal.clear().unwrap();
         let mut pending = Some(events);
         let bells = self.bells.clone();
         let mut bell = move || bells.set(bells.get() + 1);
@@ -498,4 +503,63 @@ fn a_refusal_over_the_policy_value_is_marked_for_review_at_once() {
     s.press(KeyCode::F(8));
     s.press(KeyCode::F(12));
     assert_eq!(s.count("SELECT count(*) FROM reviews WHERE kind = 'refused_unit' AND mandatory = 1"), 1);
+}
+
+#[test]
+fn a_supervisor_reviews_on_the_station_with_a_pin() {
+    let (_dir, db) = demo_db();
+    let mut op = Station::open(&db, "ST01", Lang::En);
+    op.scan("OP-DEMO");
+    op.scan("RMA-2026-0009");
+    op.scan("6901234500172"); // a wrong item
+    op.scan("CMD-REFUSE");
+    op.scan("1");
+    op.press(KeyCode::F(8));
+    op.press(KeyCode::F(12));
+    op.events(vec![Event::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL))]);
+    assert!(op.screen().contains("For supervisors"), "an operator has no queue: {}", op.screen());
+
+    let mut sup = Station::open(&db, "ST02", Lang::En);
+    sup.scan("OP-SUP1");
+    sup.events(vec![Event::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL))]);
+    sup.events("2468".chars().map(|c| key(KeyCode::Char(c))).collect());
+    assert!(sup.screen().contains("> ****"), "the PIN is not shown: {}", sup.screen());
+    sup.events(vec![key(KeyCode::Enter)]);
+    assert!(sup.screen().contains("2 entries wait for review"), "{}", sup.screen());
+    // Overturn the refusal to accept: F2, then the reason typed.
+    sup.press(KeyCode::F(2));
+    assert!(sup.screen().contains("Overturn to Accept: type why"), "{}", sup.screen());
+    sup.scan("customer sent the right item after all");
+    assert!(sup.screen().contains("decided and logged"), "{}", sup.screen());
+    assert_eq!(sup.count("SELECT count(*) FROM reviews WHERE decision = 'overturned' AND new_outcome = 'accept' AND decided_by = 'SUP1'"), 1);
+    sup.press(KeyCode::F(12));
+    assert!(sup.screen().contains("Nothing waits for review"), "{}", sup.screen());
+    sup.press(KeyCode::Esc);
+    sup.events(vec![Event::Key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL))]);
+    assert!(sup.screen().contains("Today · 1"), "{}", sup.screen());
+}
+
+#[test]
+fn supervisor_screens_in_both_languages() {
+    for lang in [Lang::En, Lang::Zh] {
+        let (_dir, db) = demo_db();
+        let mut op = Station::open(&db, "ST01", lang);
+        op.scan("OP-DEMO");
+        op.scan("RMA-2026-0002");
+        op.scan("6901234500011");
+        op.scan("RB5-FAKE999");
+        op.scan("CMD-REFUSE");
+        op.scan("CMD-REASON-SERIAL-MISMATCH");
+        op.press(KeyCode::F(8));
+        op.press(KeyCode::F(12));
+        let mut sup = Station::open(&db, "ST02", lang);
+        sup.scan("OP-SUP1");
+        sup.events(vec![Event::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL))]);
+        sup.scan("2468");
+        let tag = if lang == Lang::En { "en" } else { "zh" };
+        insta::assert_snapshot!(format!("{tag}_review"), sup.screen());
+        sup.press(KeyCode::Esc);
+        sup.events(vec![Event::Key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL))]);
+        insta::assert_snapshot!(format!("{tag}_dashboard"), sup.screen());
+    }
 }
