@@ -175,6 +175,8 @@ pub enum Msg {
         today: Box<Feedback>,
         week: Box<Feedback>,
     },
+    /// The background export finished (or failed).
+    Exported(Result<(usize, String), String>),
 }
 
 /// What the loop must do.
@@ -221,6 +223,7 @@ pub enum Effect {
         pin: String,
     },
     LoadDashboard,
+    StartExport,
     Bell,
     Quit,
 }
@@ -330,6 +333,13 @@ impl App {
                 vec![]
             }
             Action::Quit => vec![Effect::Quit],
+            Action::Export => {
+                if !self.user.as_ref().is_some_and(|u| u.role == Role::Supervisor) {
+                    return self.error(say::supervisors_only(self.lang));
+                }
+                self.band = Some(Band { tone: Tone::Ok, text: say::export_started(self.lang) });
+                vec![Effect::StartExport]
+            }
             Action::Review | Action::Dashboard => {
                 let supervisor = self.user.as_ref().is_some_and(|u| u.role == Role::Supervisor);
                 if !supervisor {
@@ -881,6 +891,8 @@ impl App {
                     Err(e) => self.error(e.to_string()),
                 }
             }
+            Msg::Exported(Ok((rows, path))) => self.ok(say::exported(lang, rows, &printable(&path))),
+            Msg::Exported(Err(e)) => self.error(say::storage(lang, &printable(&e))),
             Msg::DashboardLoaded { today, week } => {
                 self.screen = Screen::Dashboard(Box::new(DashboardScreen { today: *today, week: *week }));
                 vec![]

@@ -21,6 +21,8 @@ pub struct Executor {
     pub policy: st::Policy,
     /// A parcel open longer than this many days is late (the dashboard lists them).
     pub late_after_days: u32,
+    /// Answers from work done on other threads (exports), collected by the loop.
+    workers: (std::sync::mpsc::Sender<Msg>, std::sync::mpsc::Receiver<Msg>),
 }
 
 /// What the loop should do after an effect.
@@ -40,7 +42,13 @@ impl Executor {
             log: None,
             policy: st::Policy::default(),
             late_after_days: 3,
+            workers: std::sync::mpsc::channel(),
         }
+    }
+
+    /// What background work has finished since the last call.
+    pub fn finished(&mut self) -> Vec<Msg> {
+        self.workers.1.try_iter().collect()
     }
 
     /// Appends failures to `path`.
@@ -112,6 +120,30 @@ impl Executor {
                     today: Box::new(f(today)?),
                     week: Box::new(f(today - chrono::Duration::days(6))?),
                 }
+            }
+            Effect::StartExport => {
+                // On its own thread and connection: the screen keeps taking scans meanwhile.
+                let db = self.store.path().to_path_buf();
+                let now = (self.clock)();
+                let out = db.with_file_name(format!("returns-export-{}.csv", now.format("%Y%m%d-%H%M%S")));
+                let tx = self.workers.0.clone();
+                let by = user.clone();
+                std::thread::spawn(move || {
+                    let result = Store::open(&db).map_err(|e| e.to_string()).and_then(|mut store| {
+                        let opts = crate::export::ExportOptions {
+                            format: crate::export::Format::Csv,
+                            span: crate::export::Span::SinceLast,
+                            excel: true,
+                            now,
+                            by: Some(by),
+                        };
+                        crate::export::export(store.conn_mut(), &db.display().to_string(), &out, &opts)
+                            .map(|d| (d.rows, d.path.display().to_string()))
+                            .map_err(|e| e.to_string())
+                    });
+                    let _ = tx.send(Msg::Exported(result));
+                });
+                return Ok(After::Nothing);
             }
             Effect::Bell => return Ok(After::Bell),
             Effect::Quit => return Ok(After::Quit),

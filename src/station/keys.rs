@@ -20,6 +20,8 @@ pub enum Action {
     Review,
     /// The supervisor's dashboard: why goods came back, today and this week.
     Dashboard,
+    /// Export to after-sales what changed since the last export, in the background.
+    Export,
     /// Select the previous or next entry of a list.
     Up,
     Down,
@@ -78,6 +80,7 @@ pub const BINDINGS: &[Binding] = &[
     ctrl('n', "^N", Action::Note, "note", "备注"),
     ctrl('r', "^R", Action::Review, "review queue", "复核队列"),
     ctrl('d', "^D", Action::Dashboard, "dashboard", "看板"),
+    ctrl('e', "^E", Action::Export, "export", "导出"),
     key(KeyCode::Up, "↑", Action::Up, "previous", "上一条"),
     key(KeyCode::Down, "↓", Action::Down, "next", "下一条"),
     ctrl('q', "^Q", Action::Quit, "quit", "退出"),

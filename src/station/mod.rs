@@ -56,6 +56,11 @@ where
 {
     terminal.draw(|f| view::render(app, f)).map_err(io::Error::other)?;
     while let Some(events) = next_events()? {
+        for msg in exec.finished() {
+            if dispatch(app, exec, msg, bell) {
+                return Ok(());
+            }
+        }
         for ev in &events {
             for msg in input::translate(app, ev) {
                 if dispatch(app, exec, msg, bell) {
@@ -68,8 +73,12 @@ where
     Ok(())
 }
 
-/// Everything that has arrived: the first event waits, the rest are taken while they are there.
+/// Everything that has arrived: the first event waits (at most a moment, so that background
+/// work is collected even when nobody types), the rest are taken while they are there.
 fn read_batch() -> io::Result<Option<Vec<Event>>> {
+    if !event::poll(Duration::from_millis(200))? {
+        return Ok(Some(vec![]));
+    }
     let mut batch = vec![event::read()?];
     while batch.len() < 4096 && event::poll(Duration::ZERO)? {
         batch.push(event::read()?);

@@ -382,6 +382,14 @@ pub mod say {
         )
     }
 
+    pub fn export_started(lang: Lang) -> String {
+        pick(lang, "Export started; keep scanning".into(), "导出已开始；可继续扫描".into())
+    }
+
+    pub fn exported(lang: Lang, rows: usize, path: &str) -> String {
+        pick(lang, format!("Export done: {rows} rows in {path}"), format!("导出完成：{rows} 行，文件 {path}"))
+    }
+
     pub fn closed(lang: Lang) -> String {
         pick(lang, "This parcel is closed already".into(), "该包裹已关闭".into())
     }

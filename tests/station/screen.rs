@@ -563,3 +563,33 @@ fn supervisor_screens_in_both_languages() {
         insta::assert_snapshot!(format!("{tag}_dashboard"), sup.screen());
     }
 }
+
+#[test]
+fn a_supervisor_starts_an_export_and_the_station_keeps_working() {
+    let (dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-SUP1");
+    s.scan("RMA-2026-0009");
+    s.scan("6901234500059");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    s.events(vec![Event::Key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::CONTROL))]);
+    assert!(s.screen().contains("Export started; keep scanning"), "{}", s.screen());
+    // The station takes the next parcel while the export runs.
+    s.scan("RMA-2026-0011");
+    assert!(s.screen().contains("RMA-2026-0011"), "{}", s.screen());
+    // The export is recorded as a batch when it is done (its band may already have given way
+    // to the next scan's).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while s.count("SELECT count(*) FROM export_batches") == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        s.events(vec![]);
+    }
+    assert_eq!(s.count("SELECT rows FROM export_batches WHERE created_by = 'SUP1'"), 1);
+    let file = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("returns-export-"))
+        .expect("the export file beside the database");
+    assert!(std::fs::read(file).unwrap().starts_with(b"\xEF\xBB\xBFrma_no"));
+}
