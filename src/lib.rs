@@ -13,5 +13,6 @@ pub mod domain;
 pub mod export;
 pub mod gen;
 pub mod import;
+pub mod labels;
 pub mod station;
 pub mod store;
