@@ -41,3 +41,58 @@ fn badges_unit_ids_and_long_ids_decode() {
         assert_eq!(decode_png(&png).as_deref(), Some(text), "{text}");
     }
 }
+
+mod zpl {
+    use returns_dock::labels::printer::Printer;
+    use returns_dock::labels::zpl::{unit_label, LabelSize, UnitLabel};
+    use std::io::Read;
+
+    fn label() -> UnitLabel {
+        UnitLabel {
+            unit_id: "U00000042".into(),
+            outcome: "second_hand".into(),
+            grade: "B".into(),
+            sku: "SKU_1001^X~".into(),
+            rma: "RMA-2026-0002".into(),
+            date: "2026-11-22".into(),
+        }
+    }
+
+    #[test]
+    fn the_unit_label_matches_its_golden_file() {
+        let z = unit_label(&label(), LabelSize::default());
+        let golden = include_str!("golden/unit_label_60x40_203dpi.zpl");
+        assert_eq!(z, golden);
+        assert!(z.starts_with("^XA\n^CI28\n^PW480\n^LL320\n"));
+        assert!(z.contains("^FDSKU SKU_5F1001_5EX_7E^FS"), "text escaped");
+    }
+
+    #[test]
+    fn a_label_reaches_a_raw_tcp_printer_byte_for_byte() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let got = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = Vec::new();
+            s.read_to_end(&mut buf).unwrap();
+            buf
+        });
+        let z = unit_label(&label(), LabelSize::default());
+        Printer::Tcp(addr).send(z.as_bytes()).unwrap();
+        assert_eq!(got.join().unwrap(), z.as_bytes());
+    }
+
+    #[test]
+    fn a_command_printer_and_failing_printers() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("printed.zpl");
+        Printer::Command(format!("cat > '{}'", out.display())).send(b"^XA^XZ").unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), b"^XA^XZ");
+        let err = Printer::Command("exit 3".into()).send(b"x").unwrap_err();
+        assert!(err.contains("printer command exit 3"), "{err}");
+        // A port nobody listens on: refused at once, said plainly.
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+        let err = Printer::Tcp(free.clone()).send(b"x").unwrap_err();
+        assert!(err.starts_with(&format!("printer {free}:")), "{err}");
+    }
+}

@@ -4,6 +4,9 @@
 //! so both are done here: ten modules of white on each side (ISO/IEC 15417 asks for ten), and
 //! whole pixels a module, so a 203 dpi printer's dots and a screen's pixels stay sharp.
 
+pub mod printer;
+pub mod zpl;
+
 use barcoders::sym::code128::Code128;
 use std::fmt;
 
