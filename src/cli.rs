@@ -80,6 +80,11 @@ pub enum Command {
         #[command(subcommand)]
         what: ReportWhat,
     },
+    /// Labels: the command sheet, badges, unit labels
+    Labels {
+        #[command(subcommand)]
+        what: LabelsWhat,
+    },
     /// Deterministic synthetic expected returns and a matching catalog (FILE and FILE's
     /// stem + .catalog.csv)
     Gen {
@@ -179,6 +184,39 @@ pub enum ReportWhat {
         #[arg(long, value_enum, default_value = "text")]
         format: SheetFormat,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LabelsWhat {
+    /// Every command and reason barcode on one A4 page (SVG)
+    Commands {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// A user's badge with the OP-<id> barcode (SVG)
+    Badge {
+        user: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// A unit's label (ZPL for label printers, SVG for screens)
+    Unit {
+        /// The id on the label, e.g. U00000042
+        unit_id: String,
+        #[arg(long, value_enum, default_value = "zpl")]
+        format: LabelFormat,
+        #[arg(long, value_name = "FILE", conflicts_with = "print")]
+        out: Option<PathBuf>,
+        /// Send to the printer of the configuration
+        #[arg(long)]
+        print: bool,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabelFormat {
+    Zpl,
+    Svg,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -309,6 +347,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Gen { returns, seed, out }) => gen_files(*returns, *seed, out),
         Some(Command::Review { action }) => review(&db_path(&cli), action),
+        Some(Command::Labels { what }) => labels(&db_path(&cli), &config, what),
         Some(Command::Report { what: ReportWhat::Feedback { from, to, format } }) => {
             use crate::export::feedback;
             let at = now();
@@ -615,4 +654,99 @@ fn review_line(i: &crate::store::review::ReviewItem) -> String {
         s.push_str(&format!(" · customer: {}", printable(r)));
     }
     s
+}
+
+fn svg_only(out: &Path) -> Result<(), Failure> {
+    match out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("svg") => Ok(()),
+        _ => Err(Failure::Usage(format!(
+            "{}: only .svg in this version (PNG sheets with text are not built yet)",
+            out.display()
+        ))),
+    }
+}
+
+fn write_file(out: &Path, text: &str) -> Result<(), Failure> {
+    std::fs::write(out, text).map_err(|e| Failure::Unusable(format!("{}: cannot write: {e}", out.display())))
+}
+
+fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> {
+    use crate::domain::codes::{Coded, Role};
+    use crate::labels::{svg, zpl};
+    let barcode_err = |e: crate::labels::BarcodeError| Failure::Refused.log(e.to_string());
+    match what {
+        LabelsWhat::Commands { out } => {
+            svg_only(out)?;
+            write_file(out, &svg::command_sheet().map_err(barcode_err)?)?;
+            println!("command sheet written to {}", out.display());
+            Ok(())
+        }
+        LabelsWhat::Badge { user, out } => {
+            svg_only(out)?;
+            let store = Store::open(db)?;
+            let found = crate::store::station::find_user(store.conn(), user)
+                .map_err(|e| Failure::from(store_err(db, e)))?;
+            let Some(u) = found else { return Err(Failure::Refused.log(format!("no user {user}"))) };
+            let role = if u.role == Role::Supervisor { Role::Supervisor } else { Role::Operator };
+            write_file(out, &svg::badge(&u.id, &u.name, role.en(), role.zh()).map_err(barcode_err)?)?;
+            println!("badge of {} written to {}", u.id, out.display());
+            Ok(())
+        }
+        LabelsWhat::Unit { unit_id, format, out, print } => {
+            let id: i64 = unit_id
+                .trim_start_matches(['U', 'u'])
+                .parse()
+                .map_err(|_| Failure::Usage(format!("{unit_id} is not a unit id (U and digits)")))?;
+            let store = Store::open(db)?;
+            let facts = crate::store::station::unit_facts(store.conn(), id)
+                .map_err(|e| Failure::from(store_err(db, e)))?;
+            let Some(f) = facts else {
+                return Err(Failure::Refused.log(format!("no unit {unit_id}")));
+            };
+            let label = zpl::UnitLabel {
+                unit_id: crate::export::unit_label(id),
+                outcome: f.outcome.map_or("not inspected".into(), |o| o.en().to_string()),
+                grade: f.grade.unwrap_or_default(),
+                sku: f.sku.unwrap_or_default(),
+                rma: f.rma.unwrap_or_default(),
+                date: f.at.chars().take(10).collect(),
+            };
+            let size = zpl::LabelSize {
+                width_mm: config.label.width_mm,
+                height_mm: config.label.height_mm,
+                dpi: config.label.dpi,
+            };
+            let text = match format {
+                LabelFormat::Zpl => zpl::unit_label(&label, size),
+                LabelFormat::Svg => {
+                    svg::unit_label(&label, f64::from(size.width_mm), f64::from(size.height_mm))
+                        .map_err(barcode_err)?
+                }
+            };
+            if *print {
+                let printer =
+                    crate::labels::printer::Printer::from_config(&config.printer).ok_or_else(|| {
+                        Failure::Unusable(
+                            "no printer in the configuration ([printer] address or command)".into(),
+                        )
+                    })?;
+                printer.send(text.as_bytes()).map_err(Failure::Unusable)?;
+                println!("label {} sent to the printer", label.unit_id);
+            } else if let Some(out) = out {
+                write_file(out, &text)?;
+                println!("label {} written to {}", label.unit_id, out.display());
+            } else {
+                print!("{text}");
+            }
+            Ok(())
+        }
+    }
+}
+
+impl Failure {
+    /// Prints `message` as the one error line, then stands for "input refused".
+    fn log(self, message: String) -> Failure {
+        eprintln!("{message}");
+        self
+    }
 }

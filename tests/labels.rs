@@ -96,3 +96,70 @@ mod zpl {
         assert!(err.starts_with(&format!("printer {free}:")), "{err}");
     }
 }
+
+mod svg {
+    use returns_dock::domain::codes::{Coded, Reason};
+    use returns_dock::domain::scan::Command;
+    use returns_dock::labels::{svg, Barcode};
+
+    #[test]
+    fn the_command_sheet_carries_every_command_in_both_languages_without_crowding() {
+        let sheet = svg::command_sheet().unwrap();
+        assert!(
+            sheet.starts_with("<svg") && sheet.contains("width=\"210mm\" height=\"297mm\""),
+            "one A4 page"
+        );
+        for c in Command::all() {
+            assert!(sheet.contains(&format!(">{}</text>", c.barcode())), "{}", c.barcode());
+            // Neighbours never share a quiet zone: every barcode fits its column.
+            let col = if matches!(c, Command::Reason(_)) { 95.0 } else { 190.0 / 3.0 };
+            let width = Barcode::code128(&c.barcode()).unwrap().width_modules() as f64 * 0.2;
+            assert!(width < col, "{} is {width} mm in a {col} mm column", c.barcode());
+        }
+        for r in Reason::ALL {
+            assert!(sheet.contains(r.zh()), "{}", r.zh());
+        }
+    }
+
+    #[test]
+    fn svg_bars_are_the_barcode_modules() {
+        let b = Barcode::code128("U00000042").unwrap();
+        let bars = b.svg_bars(0.0, 0.0, 1.0, 10.0);
+        let dark: f64 = bars
+            .split("width=\"")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap().parse::<f64>().unwrap())
+            .sum();
+        assert_eq!(dark as usize, b.modules.iter().filter(|m| **m == 1).count());
+        assert!(bars.starts_with("<rect x=\"10.000\""), "the first bar after ten quiet modules: {bars}");
+    }
+}
+
+#[test]
+fn the_labels_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["demo"]).status.success());
+    let ok = run(&["labels", "commands", "--out", "sheet.svg"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(std::fs::read_to_string(dir.path().join("sheet.svg")).unwrap().contains("CMD-REASON-OTHER"));
+    let png = run(&["labels", "commands", "--out", "sheet.png"]);
+    assert_eq!(png.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&png.stderr).contains("only .svg in this version"));
+    let badge = run(&["--db", "returns-dock-demo.db", "labels", "badge", "SUP1", "--out", "b.svg"]);
+    assert!(badge.status.success(), "{}", String::from_utf8_lossy(&badge.stderr));
+    let text = std::fs::read_to_string(dir.path().join("b.svg")).unwrap();
+    assert!(
+        text.contains("王主管") && text.contains("OP-SUP1") && text.contains("Supervisor · 主管"),
+        "{text}"
+    );
+    let none = run(&["--db", "returns-dock-demo.db", "labels", "unit", "U00000099"]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no unit U00000099"));
+}

@@ -5,6 +5,7 @@
 //! whole pixels a module, so a 203 dpi printer's dots and a screen's pixels stay sharp.
 
 pub mod printer;
+pub mod svg;
 pub mod zpl;
 
 use barcoders::sym::code128::Code128;

@@ -913,3 +913,33 @@ pub fn link_unidentified(conn: &Connection, now: DateTime<FixedOffset>) -> rusql
     }
     Ok(linked)
 }
+
+/// What a unit's label shows, as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitFacts {
+    pub outcome: Option<Outcome>,
+    pub grade: Option<String>,
+    pub sku: Option<String>,
+    pub rma: Option<String>,
+    /// When it was inspected, else when it was scanned.
+    pub at: String,
+}
+
+pub fn unit_facts(conn: &Connection, unit_id: i64) -> rusqlite::Result<Option<UnitFacts>> {
+    conn.query_row(
+        "SELECT u.outcome, u.grade, u.sku, r.rma_no, coalesce(u.inspected_at, u.scanned_at) FROM units u
+         LEFT JOIN returns r ON r.id = u.return_id WHERE u.id = ?1",
+        [unit_id],
+        |r| {
+            let outcome: Option<String> = r.get(0)?;
+            Ok(UnitFacts {
+                outcome: outcome.as_deref().and_then(Outcome::from_code),
+                grade: r.get(1)?,
+                sku: r.get(2)?,
+                rma: r.get(3)?,
+                at: r.get(4)?,
+            })
+        },
+    )
+    .optional()
+}
