@@ -147,25 +147,20 @@ pub fn text(f: &Feedback) -> String {
         "Feedback {} to {}: {} units inspected, {} parcels signed\n\nBy department that must act\n",
         f.from, f.to, f.units, f.parcels_signed
     );
-    for c in &f.by_department {
-        s.push_str(&format!(
-            "  {:<24} {:>6} {:>6.1}%  {}\n",
-            c.label,
-            c.count,
-            c.share * 100.0,
-            bar(c.share, 30)
-        ));
-    }
+    let bars = |s: &mut String, list: &[Count]| {
+        for c in list {
+            s.push_str(&format!(
+                "  {:<24} {:>6} {:>6.1}%  {}\n",
+                c.label,
+                c.count,
+                c.share * 100.0,
+                bar(c.share, 30)
+            ));
+        }
+    };
+    bars(&mut s, &f.by_department);
     s.push_str("\nBy cause\n");
-    for c in &f.by_cause {
-        s.push_str(&format!(
-            "  {:<24} {:>6} {:>6.1}%  {}\n",
-            c.label,
-            c.count,
-            c.share * 100.0,
-            bar(c.share, 30)
-        ));
-    }
+    bars(&mut s, &f.by_cause);
     s.push_str("\nSKUs with the most product defects\n");
     if f.top_product_skus.is_empty() {
         s.push_str("  none\n");

@@ -287,6 +287,11 @@ fn draw_panel(lang: Lang, p: &ParcelScreen, f: &mut Frame, area: Rect) {
     );
 }
 
+/// The SKU of unit `seq` of the parcel on screen.
+fn sku_of(p: &ParcelScreen, seq: i64) -> String {
+    p.view.units.iter().find(|u| u.seq == seq).and_then(|u| u.sku.clone()).unwrap_or_default()
+}
+
 fn discrepancy_lines(lang: Lang, p: &ParcelScreen, found: &[Discrepancy]) -> Vec<Line<'static>> {
     if found.is_empty() {
         return vec![Line::from(t(lang, T::SignClean))];
@@ -303,26 +308,14 @@ fn discrepancy_lines(lang: Lang, p: &ParcelScreen, found: &[Discrepancy]) -> Vec
                 )
             }
             Discrepancy::Unit { seq, flag } => {
-                let sku = p
-                    .view
-                    .units
-                    .iter()
-                    .find(|u| u.seq == *seq)
-                    .and_then(|u| u.sku.clone())
-                    .unwrap_or_default();
+                let sku = sku_of(p, *seq);
                 Line::styled(
                     format!("⚠ {}", say::flagged_unit(lang, *seq, &printable(&sku), flag_words(lang, *flag))),
                     Style::new().fg(Color::Yellow),
                 )
             }
             Discrepancy::Uninspected { seq } => {
-                let sku = p
-                    .view
-                    .units
-                    .iter()
-                    .find(|u| u.seq == *seq)
-                    .and_then(|u| u.sku.clone())
-                    .unwrap_or_default();
+                let sku = sku_of(p, *seq);
                 Line::from(format!("○ {}", say::uninspected_unit(lang, *seq, &printable(&sku))))
             }
         })

@@ -55,7 +55,7 @@ pub fn start_shift(conn: &mut Connection, actor: &Actor) -> rusqlite::Result<i64
         params![actor.station, actor.user, now],
     )?;
     let id = tx.last_insert_rowid();
-    audit(&tx, actor.now, Some(&actor.station), Some(&actor.user), "sign_in", None, None)?;
+    audit_by(&tx, actor, "sign_in", None, None)?;
     tx.commit()?;
     Ok(id)
 }
@@ -228,6 +228,17 @@ pub enum Refusal {
     NothingToUndo,
 }
 
+/// An audit entry made by `actor` at their station.
+fn audit_by(
+    conn: &Connection,
+    actor: &Actor,
+    action: &str,
+    subject: Option<&str>,
+    detail: Option<&str>,
+) -> rusqlite::Result<i64> {
+    audit(conn, actor.now, Some(&actor.station), Some(&actor.user), action, subject, detail)
+}
+
 /// A write to a parcel is allowed while it is open at the writing station: after a supervisor
 /// took it over elsewhere, the old station is told so instead.
 fn check_open_here(
@@ -264,15 +275,7 @@ pub fn take_over(
         return Ok(Err(Refusal::Closed));
     }
     tx.execute("UPDATE parcels SET station = ?2 WHERE id = ?1", params![parcel_id, actor.station])?;
-    audit(
-        &tx,
-        actor.now,
-        Some(&actor.station),
-        Some(&actor.user),
-        "take_over",
-        Some(&format!("P{parcel_id}")),
-        Some(&from),
-    )?;
+    audit_by(&tx, actor, "take_over", Some(&format!("P{parcel_id}")), Some(&from))?;
     tx.commit()?;
     Ok(Ok(()))
 }
@@ -325,15 +328,7 @@ pub fn open_parcel(
         )?;
     }
     let action = if returns.is_empty() { "book_unidentified" } else { "open_parcel" };
-    audit(
-        &tx,
-        actor.now,
-        Some(&actor.station),
-        Some(&actor.user),
-        action,
-        Some(&format!("P{parcel_id}")),
-        Some(scanned),
-    )?;
+    audit_by(&tx, actor, action, Some(&format!("P{parcel_id}")), Some(scanned))?;
     tx.commit()?;
     Ok(Ok(parcel_id))
 }
@@ -668,15 +663,7 @@ pub fn undo_last(
         tx.execute("DELETE FROM units WHERE id = ?1", [unit_id])?;
         Undone::Unit { seq }
     };
-    audit(
-        &tx,
-        actor.now,
-        Some(&actor.station),
-        Some(&actor.user),
-        "undo",
-        Some(&format!("P{parcel_id}")),
-        Some(&format!("{undone:?}")),
-    )?;
+    audit_by(&tx, actor, "undo", Some(&format!("P{parcel_id}")), Some(&format!("{undone:?}")))?;
     tx.commit()?;
     Ok(Ok(undone))
 }
@@ -752,11 +739,9 @@ pub fn sign_parcel_with(
         _ => {}
     }
     let now = timestamp(actor.now);
-    let audit_id = audit(
+    let audit_id = audit_by(
         &tx,
-        actor.now,
-        Some(&actor.station),
-        Some(&actor.user),
+        actor,
         "sign",
         Some(&format!("P{parcel_id}")),
         Some(&format!("{} discrepancies", found.len())),
@@ -830,15 +815,8 @@ pub fn refuse_parcel(
         return Ok(Err(r));
     }
     let now = timestamp(actor.now);
-    let audit_id = audit(
-        &tx,
-        actor.now,
-        Some(&actor.station),
-        Some(&actor.user),
-        "refuse_parcel",
-        Some(&format!("P{parcel_id}")),
-        Some(reason.code()),
-    )?;
+    let audit_id =
+        audit_by(&tx, actor, "refuse_parcel", Some(&format!("P{parcel_id}")), Some(reason.code()))?;
     tx.execute(
         "UPDATE parcels SET state = 'refused', closed_at = ?2, closed_by = ?3, closed_audit_id = ?4, refuse_reason = ?5, note = ?6
          WHERE id = ?1",
