@@ -26,22 +26,30 @@ pub enum Command {
 }
 
 impl Command {
-    /// Every command without a payload, then one per reason code: the command sheet's order.
+    /// The outcomes a unit can get.
+    pub const OUTCOMES: [Command; 6] = [
+        Command::Accept,
+        Command::SecondHand(Grade::B),
+        Command::SecondHand(Grade::C),
+        Command::Scrap,
+        Command::ReturnToSupplier,
+        Command::Refuse,
+    ];
+
+    /// What is done to the parcel as a whole, in the command sheet's order.
+    pub const PARCEL: [Command; 6] = [
+        Command::Sign,
+        Command::Confirm,
+        Command::RefuseParcel,
+        Command::Unidentified,
+        Command::Undo,
+        Command::Cancel,
+    ];
+
+    /// Every command: the outcomes, the parcel's, then one per reason code.
     pub fn all() -> Vec<Command> {
-        let mut v = vec![
-            Command::Accept,
-            Command::SecondHand(Grade::B),
-            Command::SecondHand(Grade::C),
-            Command::Scrap,
-            Command::ReturnToSupplier,
-            Command::Refuse,
-            Command::Undo,
-            Command::Unidentified,
-            Command::Sign,
-            Command::Confirm,
-            Command::RefuseParcel,
-            Command::Cancel,
-        ];
+        let mut v = Command::OUTCOMES.to_vec();
+        v.extend(Command::PARCEL);
         v.extend(Reason::ALL.iter().map(|r| Command::Reason(*r)));
         v
     }

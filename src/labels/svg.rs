@@ -3,7 +3,7 @@
 //! shows wherever a CJK font is installed.
 
 use super::{xml, Barcode, BarcodeError, QUIET_MODULES};
-use crate::domain::codes::{Coded, Grade, Reason};
+use crate::domain::codes::{Coded, Reason};
 use crate::domain::scan::Command;
 
 fn doc(width_mm: f64, height_mm: f64, body: &str) -> String {
@@ -47,28 +47,12 @@ fn capitalise(s: &str) -> String {
 
 /// Every command and reason code on one A4 page, grouped as an operator uses them.
 pub fn command_sheet() -> Result<String, BarcodeError> {
-    let outcomes = [
-        Command::Accept,
-        Command::SecondHand(Grade::B),
-        Command::SecondHand(Grade::C),
-        Command::Scrap,
-        Command::ReturnToSupplier,
-        Command::Refuse,
-    ];
-    let parcel = [
-        Command::Sign,
-        Command::Confirm,
-        Command::RefuseParcel,
-        Command::Unidentified,
-        Command::Undo,
-        Command::Cancel,
-    ];
     let reasons: Vec<Command> = Reason::ALL.iter().map(|r| Command::Reason(*r)).collect();
     // Columns per group: reason codes are long, and neighbouring barcodes must not share
     // their quiet zones, so they get two wide columns.
     let groups: [(&str, Vec<Command>, usize); 3] = [
-        ("Outcome of the unit · 处理结果", outcomes.to_vec(), 3),
-        ("The parcel · 包裹", parcel.to_vec(), 3),
+        ("Outcome of the unit · 处理结果", Command::OUTCOMES.to_vec(), 3),
+        ("The parcel · 包裹", Command::PARCEL.to_vec(), 3),
         ("Reason · 原因", reasons, 2),
     ];
     let (module, bar_h, row_h) = (0.2, 9.0, 19.0);
