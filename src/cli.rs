@@ -188,18 +188,18 @@ pub enum ReportWhat {
 
 #[derive(Subcommand, Debug)]
 pub enum LabelsWhat {
-    /// Every command and reason barcode on one A4 page (SVG)
+    /// Every command and reason barcode on one A4 page (SVG or PNG, by the extension)
     Commands {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
-    /// A user's badge with the OP-<id> barcode (SVG)
+    /// A user's badge with the OP-<id> barcode (SVG or PNG, by the extension)
     Badge {
         user: String,
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
-    /// A unit's label (ZPL for label printers, SVG for screens)
+    /// A unit's label (ZPL for label printers, SVG or PNG for screens and office printers)
     Unit {
         /// The id on the label, e.g. U00000042
         unit_id: String,
@@ -217,6 +217,7 @@ pub enum LabelsWhat {
 pub enum LabelFormat {
     Zpl,
     Svg,
+    Png,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -656,39 +657,44 @@ fn review_line(i: &crate::store::review::ReviewItem) -> String {
     s
 }
 
-fn svg_only(out: &Path) -> Result<(), Failure> {
+/// SVG or PNG, by the file's extension.
+fn page_format(out: &Path) -> Result<LabelFormat, Failure> {
     match out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-        Some("svg") => Ok(()),
-        _ => Err(Failure::Usage(format!(
-            "{}: only .svg in this version (PNG sheets with text are not built yet)",
-            out.display()
-        ))),
+        Some("svg") => Ok(LabelFormat::Svg),
+        Some("png") => Ok(LabelFormat::Png),
+        _ => Err(Failure::Usage(format!("{}: the file must end in .svg or .png", out.display()))),
     }
 }
 
-fn write_file(out: &Path, text: &str) -> Result<(), Failure> {
-    std::fs::write(out, text).map_err(|e| Failure::Unusable(format!("{}: cannot write: {e}", out.display())))
+fn write_file(out: &Path, bytes: impl AsRef<[u8]>) -> Result<(), Failure> {
+    std::fs::write(out, bytes).map_err(|e| Failure::Unusable(format!("{}: cannot write: {e}", out.display())))
 }
 
 fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> {
     use crate::domain::codes::{Coded, Role};
-    use crate::labels::{svg, zpl};
+    use crate::labels::{layout, raster, svg, zpl};
     let barcode_err = |e: crate::labels::BarcodeError| Failure::Refused.log(e.to_string());
+    let draw = |page: layout::Page, format: LabelFormat, ppm: f64| match format {
+        LabelFormat::Png => raster::png(&page, ppm),
+        _ => svg::render(&page).into_bytes(),
+    };
     match what {
         LabelsWhat::Commands { out } => {
-            svg_only(out)?;
-            write_file(out, &svg::command_sheet().map_err(barcode_err)?)?;
+            let format = page_format(out)?;
+            let page = layout::command_sheet().map_err(barcode_err)?;
+            write_file(out, draw(page, format, raster::SHEET_PX_PER_MM))?;
             println!("command sheet written to {}", out.display());
             Ok(())
         }
         LabelsWhat::Badge { user, out } => {
-            svg_only(out)?;
+            let format = page_format(out)?;
             let store = Store::open(db)?;
             let found = crate::store::station::find_user(store.conn(), user)
                 .map_err(|e| Failure::from(store_err(db, e)))?;
             let Some(u) = found else { return Err(Failure::Refused.log(format!("no user {user}"))) };
             let role = if u.role == Role::Supervisor { Role::Supervisor } else { Role::Operator };
-            write_file(out, &svg::badge(&u.id, &u.name, role.en(), role.zh()).map_err(barcode_err)?)?;
+            let page = layout::badge(&u.id, &u.name, role.en(), role.zh()).map_err(barcode_err)?;
+            write_file(out, draw(page, format, raster::SHEET_PX_PER_MM))?;
             println!("badge of {} written to {}", u.id, out.display());
             Ok(())
         }
@@ -703,24 +709,15 @@ fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> 
             let Some(f) = facts else {
                 return Err(Failure::Refused.log(format!("no unit {unit_id}")));
             };
-            let label = zpl::UnitLabel {
-                unit_id: crate::export::unit_label(id),
-                outcome: f.outcome.map_or("not inspected".into(), |o| o.en().to_string()),
-                grade: f.grade.unwrap_or_default(),
-                sku: f.sku.unwrap_or_default(),
-                rma: f.rma.unwrap_or_default(),
-                date: f.at.chars().take(10).collect(),
-            };
-            let size = zpl::LabelSize {
-                width_mm: config.label.width_mm,
-                height_mm: config.label.height_mm,
-                dpi: config.label.dpi,
-            };
-            let text = match format {
-                LabelFormat::Zpl => zpl::unit_label(&label, size),
-                LabelFormat::Svg => {
-                    svg::unit_label(&label, f64::from(size.width_mm), f64::from(size.height_mm))
-                        .map_err(barcode_err)?
+            let label = zpl::UnitLabel::of(id, f);
+            let size = config.label.size();
+            let bytes = match format {
+                LabelFormat::Zpl => zpl::unit_label(&label, size).into_bytes(),
+                LabelFormat::Svg | LabelFormat::Png => {
+                    let page =
+                        layout::unit_label(&label, f64::from(size.width_mm), f64::from(size.height_mm))
+                            .map_err(barcode_err)?;
+                    draw(page, *format, f64::from(size.dpi) / 25.4)
                 }
             };
             if *print {
@@ -730,13 +727,16 @@ fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> 
                             "no printer in the configuration ([printer] address or command)".into(),
                         )
                     })?;
-                printer.send(text.as_bytes()).map_err(Failure::Unusable)?;
+                printer.send(&bytes).map_err(Failure::Unusable)?;
                 println!("label {} sent to the printer", label.unit_id);
             } else if let Some(out) = out {
-                write_file(out, &text)?;
+                write_file(out, &bytes)?;
                 println!("label {} written to {}", label.unit_id, out.display());
+            } else if *format == LabelFormat::Png {
+                return Err(Failure::Usage("a PNG label needs --out FILE".into()));
             } else {
-                print!("{text}");
+                use std::io::Write;
+                let _ = std::io::stdout().write_all(&bytes);
             }
             Ok(())
         }

@@ -46,6 +46,12 @@ pub struct LabelConfig {
     pub dpi: u32,
 }
 
+impl LabelConfig {
+    pub fn size(&self) -> crate::labels::zpl::LabelSize {
+        crate::labels::zpl::LabelSize { width_mm: self.width_mm, height_mm: self.height_mm, dpi: self.dpi }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PolicyConfig {

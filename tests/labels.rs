@@ -97,6 +97,109 @@ mod zpl {
     }
 }
 
+mod pages {
+    use returns_dock::domain::scan::Command;
+    use returns_dock::labels::zpl::{LabelSize, UnitLabel};
+    use returns_dock::labels::{layout, raster, QUIET_MODULES};
+    use rxing::multi::{GenericMultipleBarcodeReader, MultipleBarcodeReader};
+
+    /// Every barcode a scanner finds on a whole page, as written (no margins added), sorted.
+    pub fn decode_all(png_bytes: &[u8]) -> Vec<String> {
+        let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        buf.truncate(info.buffer_size());
+        assert_eq!(info.color_type, png::ColorType::Grayscale);
+        let source = rxing::Luma8LuminanceSource::new(buf, info.width, info.height).unwrap();
+        let mut image = rxing::BinaryBitmap::new(rxing::common::HybridBinarizer::new(source));
+        let hints = rxing::DecodeHints {
+            TryHarder: Some(true),
+            PossibleFormats: Some([rxing::BarcodeFormat::CODE_128].into()),
+            ..Default::default()
+        };
+        let mut reader = GenericMultipleBarcodeReader::new(rxing::MultiFormatReader::default());
+        let mut found: Vec<String> = reader
+            .decode_multiple_with_hints(&mut image, &hints)
+            .map(|v| v.iter().map(|r| r.getText().to_string()).collect())
+            .unwrap_or_default();
+        found.sort();
+        found.dedup();
+        found
+    }
+
+    /// Each barcode of a page cut out exactly where the program says it put it, quiet zones
+    /// and all: the quiet zones must be clean of any ink, and the cut-out must read back.
+    fn each_barcode_reads_back(page: &layout::Page, ppm: f64) -> usize {
+        let c = raster::render(page, ppm);
+        let placed = raster::barcodes(page, ppm);
+        for (text, p) in &placed {
+            assert!(p.x + p.width <= c.width && p.y + p.height <= c.height, "{text} is on the page");
+            let mut cut = Vec::with_capacity(p.width * p.height);
+            for row in p.y..p.y + p.height {
+                cut.extend_from_slice(&c.pixels[row * c.width + p.x..row * c.width + p.x + p.width]);
+            }
+            let quiet = QUIET_MODULES * p.module;
+            for row in cut.chunks(p.width) {
+                assert!(
+                    row[..quiet].iter().chain(&row[p.width - quiet..]).all(|v| *v == 255),
+                    "{text}: quiet zone"
+                );
+            }
+            let got = rxing::helpers::detect_in_luma(
+                cut,
+                p.width as u32,
+                p.height as u32,
+                Some(rxing::BarcodeFormat::CODE_128),
+            )
+            .map(|r| r.getText().to_string());
+            assert_eq!(got.ok().as_deref(), Some(text.as_str()), "{text}");
+        }
+        placed.len()
+    }
+
+    #[test]
+    fn the_command_sheet_png_reads_back_every_command_and_reason() {
+        let page = layout::command_sheet().unwrap();
+        assert_eq!(each_barcode_reads_back(&page, raster::SHEET_PX_PER_MM), Command::all().len());
+        // And from the whole page as written, with no cutting: a scanner finds most of them.
+        let found = decode_all(&raster::command_sheet().unwrap());
+        assert!(found.len() * 10 >= Command::all().len() * 8, "{found:?}");
+    }
+
+    #[test]
+    fn badges_read_back_including_long_ids_and_chinese_names() {
+        for (id, name) in [("DEMO", "演示"), ("ZHANG01", "张伟"), ("SUPERVISOR-NIGHT-02", "Night supervisor")]
+        {
+            let found = decode_all(&raster::badge(id, name, "Operator", "操作员").unwrap());
+            assert_eq!(found, [format!("OP-{id}")], "{id}");
+            let page = layout::badge(id, name, "Operator", "操作员").unwrap();
+            assert_eq!(each_barcode_reads_back(&page, raster::SHEET_PX_PER_MM), 1);
+        }
+    }
+
+    #[test]
+    fn unit_labels_read_back_at_203_and_300_dpi() {
+        for (unit_id, dpi) in [("U00000042", 203), ("U00000042", 300), ("U00123456789", 203)] {
+            let label = UnitLabel {
+                unit_id: unit_id.into(),
+                outcome: "return to supplier".into(),
+                grade: String::new(),
+                sku: "SKU-1001".into(),
+                rma: "RMA-2026-0002".into(),
+                date: "2026-11-22".into(),
+            };
+            let size = LabelSize { width_mm: 60, height_mm: 40, dpi };
+            let bytes = raster::unit_label(&label, size).unwrap();
+            assert_eq!(decode_all(&bytes), [unit_id], "{unit_id} at {dpi} dpi");
+            let page = layout::unit_label(&label, 60.0, 40.0).unwrap();
+            assert_eq!(each_barcode_reads_back(&page, f64::from(dpi) / 25.4), 1);
+            let info = png::Decoder::new(std::io::Cursor::new(&bytes)).read_info().unwrap().info().clone();
+            assert_eq!((info.width, info.height), (size.dots(60), size.dots(40)), "the label's dots");
+        }
+    }
+}
+
 mod svg {
     use returns_dock::domain::codes::{Coded, Reason};
     use returns_dock::domain::scan::Command;
@@ -150,8 +253,16 @@ fn the_labels_commands() {
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     assert!(std::fs::read_to_string(dir.path().join("sheet.svg")).unwrap().contains("CMD-REASON-OTHER"));
     let png = run(&["labels", "commands", "--out", "sheet.png"]);
-    assert_eq!(png.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&png.stderr).contains("only .svg in this version"));
+    assert!(png.status.success(), "{}", String::from_utf8_lossy(&png.stderr));
+    let found = pages::decode_all(&std::fs::read(dir.path().join("sheet.png")).unwrap());
+    assert!(found.contains(&"CMD-REASON-OTHER".to_string()), "the sheet written by the command: {found:?}");
+    let pdf = run(&["labels", "commands", "--out", "sheet.pdf"]);
+    assert_eq!(pdf.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&pdf.stderr).contains("sheet.pdf: the file must end in .svg or .png"));
+    let badge = run(&["--db", "returns-dock-demo.db", "labels", "badge", "ZHANG01", "--out", "z.png"]);
+    assert!(badge.status.success(), "{}", String::from_utf8_lossy(&badge.stderr));
+    let found = pages::decode_all(&std::fs::read(dir.path().join("z.png")).unwrap());
+    assert_eq!(found, ["OP-ZHANG01"]);
     let badge = run(&["--db", "returns-dock-demo.db", "labels", "badge", "SUP1", "--out", "b.svg"]);
     assert!(badge.status.success(), "{}", String::from_utf8_lossy(&badge.stderr));
     let text = std::fs::read_to_string(dir.path().join("b.svg")).unwrap();

@@ -4,7 +4,9 @@
 //! so both are done here: ten modules of white on each side (ISO/IEC 15417 asks for ten), and
 //! whole pixels a module, so a 203 dpi printer's dots and a screen's pixels stay sharp.
 
+pub mod layout;
 pub mod printer;
+pub mod raster;
 pub mod svg;
 pub mod zpl;
 
@@ -27,6 +29,8 @@ pub enum BarcodeError {
     NotAscii(String),
     Empty,
     Encoder(String),
+    /// The barcode, quiet zones and all, does not fit where it must go.
+    TooWide(String),
 }
 
 impl fmt::Display for BarcodeError {
@@ -35,6 +39,7 @@ impl fmt::Display for BarcodeError {
             BarcodeError::NotAscii(t) => write!(f, "{t}: a barcode carries ASCII characters only"),
             BarcodeError::Empty => write!(f, "nothing to put in a barcode"),
             BarcodeError::Encoder(e) => write!(f, "barcode: {e}"),
+            BarcodeError::TooWide(t) => write!(f, "{t}: does not fit on the page"),
         }
     }
 }

@@ -13,6 +13,21 @@ pub struct UnitLabel {
     pub date: String,
 }
 
+impl UnitLabel {
+    /// The label of unit `id` as recorded.
+    pub fn of(id: i64, f: crate::store::station::UnitFacts) -> UnitLabel {
+        use crate::domain::codes::Coded;
+        UnitLabel {
+            unit_id: crate::export::unit_label(id),
+            outcome: f.outcome.map_or("not inspected".into(), |o| o.en().to_string()),
+            grade: f.grade.unwrap_or_default(),
+            sku: f.sku.unwrap_or_default(),
+            rma: f.rma.unwrap_or_default(),
+            date: f.at.chars().take(10).collect(),
+        }
+    }
+}
+
 /// A label's size and the printer's resolution.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LabelSize {

@@ -1,0 +1,195 @@
+//! What is on a page, in millimetres, once: the command sheet, badges and unit labels are laid
+//! out here and then drawn as SVG ([`super::svg`]) or PNG ([`super::raster`]), so the two
+//! formats cannot drift apart.
+
+use super::zpl::UnitLabel;
+use super::{Barcode, BarcodeError};
+use crate::domain::codes::{Coded, Reason};
+use crate::domain::scan::Command;
+
+/// One thing drawn on a page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// Text with its baseline at `y`; `size` is the em in mm; `centre` puts `x` in its middle.
+    Text { x: f64, y: f64, size: f64, bold: bool, mono: bool, centre: bool, text: String },
+    /// A barcode whose quiet zone starts at `x`; `module` mm a module.
+    Bars { x: f64, y: f64, module: f64, height: f64, code: Barcode },
+}
+
+/// A page: its size in millimetres and what is on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub width_mm: f64,
+    pub height_mm: f64,
+    pub items: Vec<Item>,
+}
+
+impl Page {
+    fn new(width_mm: f64, height_mm: f64) -> Page {
+        Page { width_mm, height_mm, items: Vec::new() }
+    }
+
+    fn text(&mut self, x: f64, y: f64, size: f64, bold: bool, text: &str) {
+        let text = crate::domain::text::printable(text);
+        self.items.push(Item::Text { x, y, size, bold, mono: false, centre: false, text });
+    }
+
+    /// A barcode with its quiet zone from `x`, and its text centred under it.
+    fn barcode(&mut self, text: &str, x: f64, y: f64, module: f64, height: f64) -> Result<(), BarcodeError> {
+        let code = Barcode::code128(text)?;
+        let width = code.width_modules() as f64 * module;
+        if x + width > self.width_mm + 1e-9 {
+            return Err(BarcodeError::TooWide(text.to_string()));
+        }
+        self.items.push(Item::Bars { x, y, module, height, code });
+        self.items.push(Item::Text {
+            x: x + width / 2.0,
+            y: y + height + 3.2,
+            size: 2.6,
+            bold: false,
+            mono: true,
+            centre: true,
+            text: text.to_string(),
+        });
+        Ok(())
+    }
+}
+
+/// Ems across `text` in a proportional bold face, erring wide: a CJK character is one em,
+/// anything else is taken at 0.62.
+pub fn ems(text: &str) -> f64 {
+    text.chars().map(|c| if wide(c) { 1.0 } else { 0.62 }).sum()
+}
+
+/// Whether a character takes a full cell (CJK and the like).
+pub fn wide(c: char) -> bool {
+    matches!(c as u32, 0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6)
+}
+
+/// The largest size up to `max` at which `text` fits in `width` mm.
+fn fit(text: &str, max: f64, width: f64) -> f64 {
+    let e = ems(text);
+    if e == 0.0 {
+        max
+    } else {
+        max.min(width / e)
+    }
+}
+
+/// The words of a command on the sheet: English / Chinese.
+fn words(c: Command) -> (String, String) {
+    match c {
+        Command::Reason(r) => (r.en().to_string(), r.zh().to_string()),
+        Command::SecondHand(g) => (format!("Second-hand {}", g.code()), format!("二手品 {}", g.code())),
+        _ => {
+            let b = crate::station::keys::binding(crate::station::keys::Action::Command(c));
+            let en = b.map_or("", |b| b.en);
+            let zh = b.map_or("", |b| b.zh);
+            (capitalise(en), zh.to_string())
+        }
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+/// Every command and reason code on one A4 page, grouped as an operator uses them.
+pub fn command_sheet() -> Result<Page, BarcodeError> {
+    let reasons: Vec<Command> = Reason::ALL.iter().map(|r| Command::Reason(*r)).collect();
+    // Columns per group: reason codes are long, and neighbouring barcodes must not share
+    // their quiet zones, so they get two wide columns.
+    let groups: [(&str, Vec<Command>, usize); 3] = [
+        ("Outcome of the unit · 处理结果", Command::OUTCOMES.to_vec(), 3),
+        ("The parcel · 包裹", Command::PARCEL.to_vec(), 3),
+        ("Reason · 原因", reasons, 2),
+    ];
+    let (module, bar_h, row_h) = (0.2, 9.0, 19.0);
+    let mut page = Page::new(210.0, 297.0);
+    page.text(10.0, 12.0, 5.0, true, "returns-dock · command sheet · 指令条码");
+    let mut y = 18.0;
+    for (title, cmds, cols) in groups {
+        let col_w = 190.0 / cols as f64;
+        page.text(10.0, y + 3.5, 3.6, true, title);
+        y += 5.5;
+        for row in cmds.chunks(cols) {
+            for (i, c) in row.iter().enumerate() {
+                let x = 10.0 + i as f64 * col_w;
+                let (en, zh) = words(*c);
+                page.text(
+                    x + super::QUIET_MODULES as f64 * module,
+                    y + 3.0,
+                    2.8,
+                    false,
+                    &format!("{en} · {zh}"),
+                );
+                page.barcode(&c.barcode(), x, y + 4.5, module, bar_h)?;
+            }
+            y += row_h;
+        }
+        y += 2.0;
+    }
+    if y > page.height_mm {
+        return Err(BarcodeError::TooWide("the command sheet is longer than one A4 page".into()));
+    }
+    Ok(page)
+}
+
+/// A badge (credit-card size): name, role, and the `OP-<id>` barcode that signs in.
+pub fn badge(id: &str, name: &str, role_en: &str, role_zh: &str) -> Result<Page, BarcodeError> {
+    let code = format!("OP-{id}");
+    let b = Barcode::code128(&code)?;
+    let mut page = Page::new(85.6, 54.0);
+    // 0.3 mm a module where it fits (3 dots at 254 dpi), else narrower for long ids.
+    let module = [0.3, 0.25, 0.2]
+        .into_iter()
+        .find(|m| b.width_modules() as f64 * m <= page.width_mm - 2.0)
+        .ok_or_else(|| BarcodeError::TooWide(code.clone()))?;
+    let x = (page.width_mm - b.width_modules() as f64 * module) / 2.0;
+    page.text(6.0, 12.0, fit(name, 7.0, page.width_mm - 12.0), true, name);
+    page.text(6.0, 19.0, 4.0, false, &format!("{role_en} · {role_zh}"));
+    page.barcode(&code, x, 26.0, module, 16.0)?;
+    Ok(page)
+}
+
+/// A unit label: outcome and grade large, the unit id as a barcode, SKU, RMA and date.
+pub fn unit_label(l: &UnitLabel, width_mm: f64, height_mm: f64) -> Result<Page, BarcodeError> {
+    let mut page = Page::new(width_mm, height_mm);
+    let headline = format!("{} {}", l.outcome.to_uppercase(), l.grade);
+    let h = height_mm;
+    page.text(3.0, h * 0.22, fit(&headline, h * 0.18, width_mm - 6.0), true, headline.trim());
+    page.barcode(&l.unit_id, 0.5, h * 0.28, 0.25, h * 0.28)?;
+    let sku = format!("SKU {}", l.sku);
+    page.text(3.0, h * 0.74, fit(&sku, h * 0.08, width_mm - 6.0), false, &sku);
+    let rma = format!("RMA {}  {}", l.rma, l.date);
+    page.text(3.0, h * 0.86, fit(&rma, h * 0.08, width_mm - 6.0), false, &rma);
+    Ok(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_headlines_shrink_to_the_label() {
+        let l = UnitLabel {
+            unit_id: "U00000001".into(),
+            outcome: "return to supplier".into(),
+            grade: String::new(),
+            sku: "SKU-1".into(),
+            rma: "RMA-1".into(),
+            date: "2026-11-22".into(),
+        };
+        let page = unit_label(&l, 60.0, 40.0).unwrap();
+        let Item::Text { size, text, .. } = &page.items[0] else { panic!("headline first") };
+        assert_eq!(text, "RETURN TO SUPPLIER");
+        assert!(*size < 40.0 * 0.18 && ems(text) * size <= 54.0 + 1e-9, "fits 54 mm: {size}");
+    }
+
+    #[test]
+    fn a_barcode_wider_than_its_page_is_refused() {
+        let long = "X".repeat(40);
+        assert!(matches!(badge(&long, "n", "operator", "操作员"), Err(BarcodeError::TooWide(_))));
+    }
+}
