@@ -565,6 +565,9 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     let mut exec = Executor::new(store, &id, Box::new(now)).with_log(log);
     exec.policy = policy;
     exec.late_after_days = config.policy.late_after_days;
+    if let Some(printer) = crate::labels::printer::Printer::from_config(&config.printer) {
+        exec = exec.with_printer(printer, config.label.size(), std::time::Duration::from_secs(10));
+    }
     crate::station::run(&mut app, &mut exec).map_err(|e| Failure::Unusable(format!("terminal: {e}")))
 }
 

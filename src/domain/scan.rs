@@ -23,6 +23,8 @@ pub enum Command {
     Confirm,
     RefuseParcel,
     Cancel,
+    /// Print the last inspected unit's label again.
+    Reprint,
 }
 
 impl Command {
@@ -37,13 +39,14 @@ impl Command {
     ];
 
     /// What is done to the parcel as a whole, in the command sheet's order.
-    pub const PARCEL: [Command; 6] = [
+    pub const PARCEL: [Command; 7] = [
         Command::Sign,
         Command::Confirm,
         Command::RefuseParcel,
         Command::Unidentified,
         Command::Undo,
         Command::Cancel,
+        Command::Reprint,
     ];
 
     /// Every command: the outcomes, the parcel's, then one per reason code.
@@ -71,6 +74,7 @@ impl Command {
             Command::Confirm => "CONFIRM",
             Command::RefuseParcel => "REFUSE-PARCEL",
             Command::Cancel => "CANCEL",
+            Command::Reprint => "REPRINT",
         };
         format!("CMD-{name}")
     }
@@ -93,6 +97,7 @@ impl Command {
             "CONFIRM" => Command::Confirm,
             "REFUSE-PARCEL" => Command::RefuseParcel,
             "CANCEL" => Command::Cancel,
+            "REPRINT" => Command::Reprint,
             _ => return None,
         })
     }

@@ -6,6 +6,7 @@
 
 pub mod layout;
 pub mod printer;
+pub mod queue;
 pub mod raster;
 pub mod svg;
 pub mod zpl;

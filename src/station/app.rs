@@ -177,6 +177,11 @@ pub enum Msg {
     },
     /// The background export finished (or failed).
     Exported(Result<(usize, String), String>),
+    /// The print queue tried a label.
+    Printed(crate::labels::queue::PrintNews),
+    /// A label was queued again.
+    Reprinting(String),
+    NoPrinter,
 }
 
 /// What the loop must do.
@@ -224,6 +229,8 @@ pub enum Effect {
     },
     LoadDashboard,
     StartExport,
+    /// Print this unit's label again.
+    Reprint(i64),
     Bell,
     Quit,
 }
@@ -243,6 +250,10 @@ pub struct App {
     pub dock: DockInfo,
     /// When a refusal must go to a supervisor (the station says so when it happens).
     pub policy: crate::store::station::Policy,
+    /// The last unit given an outcome here: what a reprint prints when no unit is current.
+    pub last_inspected: Option<i64>,
+    /// The printer's trouble, while there is some: why, and how many labels wait.
+    pub printer_trouble: Option<(String, usize)>,
 }
 
 impl App {
@@ -259,6 +270,18 @@ impl App {
             input: String::new(),
             dock: DockInfo::default(),
             policy: crate::store::station::Policy::default(),
+            last_inspected: None,
+            printer_trouble: None,
+        }
+    }
+
+    /// The label to print again: the current unit's if it has an outcome, else the last one.
+    fn reprint(&mut self) -> Vec<Effect> {
+        let current =
+            self.parcel().and_then(|p| p.current_unit()).filter(|u| u.outcome.is_some()).map(|u| u.id);
+        match current.or(self.last_inspected) {
+            Some(id) => vec![Effect::Reprint(id)],
+            None => self.error(say::nothing_to_reprint(self.lang)),
         }
     }
 
@@ -554,6 +577,9 @@ impl App {
         if self.user.is_none() {
             return self.error(say::sign_in_first(lang));
         }
+        if c == Command::Reprint {
+            return self.reprint();
+        }
         if let Screen::Dashboard(_) = &self.screen {
             if c == Command::Cancel {
                 self.screen = Screen::Dock { offer: None };
@@ -690,6 +716,7 @@ impl App {
                 vec![]
             }
             Command::Unidentified => self.error(say::parcel_open_first(lang)),
+            Command::Reprint => self.reprint(),
         }
     }
 
@@ -802,6 +829,8 @@ impl App {
                 p.prompt = Prompt::Unit;
                 match result {
                     Ok(()) => {
+                        self.last_inspected = Some(unit_id);
+                        let Some(p) = self.parcel_mut() else { return vec![] };
                         let u = p.view.units.iter().find(|u| u.id == unit_id).cloned();
                         let mandatory = u.as_ref().and_then(|u| policy.mandatory(&p.view, u));
                         let text = match u {
@@ -893,6 +922,19 @@ impl App {
             }
             Msg::Exported(Ok((rows, path))) => self.ok(say::exported(lang, rows, &printable(&path))),
             Msg::Exported(Err(e)) => self.error(say::storage(lang, &printable(&e))),
+            Msg::Printed(news) => {
+                // The band belongs to the last scan; the printer's state shows in the header,
+                // with one bell when trouble starts.
+                let started = self.printer_trouble.is_none();
+                self.printer_trouble = news.error.map(|e| (printable(&e), news.waiting));
+                if started && self.printer_trouble.is_some() && self.bell {
+                    vec![Effect::Bell]
+                } else {
+                    vec![]
+                }
+            }
+            Msg::Reprinting(label) => self.ok(say::reprinting(lang, &label)),
+            Msg::NoPrinter => self.warn(say::no_printer(lang)),
             Msg::DashboardLoaded { today, week } => {
                 self.screen = Screen::Dashboard(Box::new(DashboardScreen { today: *today, week: *week }));
                 vec![]

@@ -3,6 +3,9 @@
 //! confirms something that is on disk.
 
 use super::app::{DockInfo, Effect, Msg};
+use crate::labels::printer::Printer;
+use crate::labels::queue::{Job, PrintNews, PrintQueue};
+use crate::labels::zpl::{LabelSize, UnitLabel};
 use crate::store::station::{self as st, Actor, ParcelView};
 use crate::store::{timestamp, Store};
 use chrono::{DateTime, FixedOffset};
@@ -21,8 +24,10 @@ pub struct Executor {
     pub policy: st::Policy,
     /// A parcel open longer than this many days is late (the dashboard lists them).
     pub late_after_days: u32,
-    /// Answers from work done on other threads (exports), collected by the loop.
+    /// Answers from work done on other threads (exports, printing), collected by the loop.
     workers: (std::sync::mpsc::Sender<Msg>, std::sync::mpsc::Receiver<Msg>),
+    /// The label printer's queue and label size, when a printer is configured.
+    printer: Option<(PrintQueue, LabelSize)>,
 }
 
 /// What the loop should do after an effect.
@@ -43,12 +48,40 @@ impl Executor {
             policy: st::Policy::default(),
             late_after_days: 3,
             workers: std::sync::mpsc::channel(),
+            printer: None,
         }
     }
 
-    /// What background work has finished since the last call.
+    /// Prints every unit's label once its outcome is recorded, through a queue on its own
+    /// thread that retries every `retry` while the printer refuses.
+    pub fn with_printer(mut self, printer: Printer, size: LabelSize, retry: std::time::Duration) -> Executor {
+        let tx = self.workers.0.clone();
+        let queue = PrintQueue::start(printer, retry, move |news| {
+            let _ = tx.send(Msg::Printed(news));
+        });
+        self.printer = Some((queue, size));
+        self
+    }
+
+    /// Queues unit `id`'s label and says which; None when there is no printer.
+    fn print_label(&self, id: i64) -> rusqlite::Result<Option<String>> {
+        let Some((queue, size)) = &self.printer else { return Ok(None) };
+        let Some(facts) = st::unit_facts(self.store.conn(), id)? else { return Ok(None) };
+        let label = UnitLabel::of(id, facts);
+        let bytes = crate::labels::zpl::unit_label(&label, *size).into_bytes();
+        queue.print(Job { label: label.unit_id.clone(), bytes });
+        Ok(Some(label.unit_id))
+    }
+
+    /// What background work has finished since the last call; failed prints are logged.
     pub fn finished(&mut self) -> Vec<Msg> {
-        self.workers.1.try_iter().collect()
+        let done: Vec<Msg> = self.workers.1.try_iter().collect();
+        for m in &done {
+            if let Msg::Printed(PrintNews { label, error: Some(e), waiting }) = m {
+                self.log_line(None, &format!("label {label} not printed ({waiting} waiting): {e}"));
+            }
+        }
+        done
     }
 
     /// Appends failures to `path`.
@@ -145,6 +178,10 @@ impl Executor {
                 });
                 return Ok(After::Nothing);
             }
+            Effect::Reprint(id) => match self.print_label(id)? {
+                Some(label) => Msg::Reprinting(label),
+                None => Msg::NoPrinter,
+            },
             Effect::Bell => return Ok(After::Bell),
             Effect::Quit => return Ok(After::Quit),
             Effect::SignIn(id) => {
@@ -191,6 +228,9 @@ impl Executor {
             Effect::Inspect { parcel, unit_id, inspection } => {
                 let a = self.actor(&user);
                 let result = st::inspect_unit(self.store.conn_mut(), &a, unit_id, &inspection)?;
+                if result.is_ok() {
+                    self.print_label(unit_id)?;
+                }
                 Msg::Inspected { result, unit_id, view: self.view(parcel)? }
             }
             Effect::Undo(parcel) => {

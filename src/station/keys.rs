@@ -81,6 +81,7 @@ pub const BINDINGS: &[Binding] = &[
     ctrl('r', "^R", Action::Review, "review queue", "复核队列"),
     ctrl('d', "^D", Action::Dashboard, "dashboard", "看板"),
     ctrl('e', "^E", Action::Export, "export", "导出"),
+    ctrl('p', "^P", C(Command::Reprint), "reprint label", "补打标签"),
     key(KeyCode::Up, "↑", Action::Up, "previous", "上一条"),
     key(KeyCode::Down, "↓", Action::Down, "next", "下一条"),
     ctrl('q', "^Q", Action::Quit, "quit", "退出"),

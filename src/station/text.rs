@@ -390,6 +390,35 @@ pub mod say {
         pick(lang, format!("Export done: {rows} rows in {path}"), format!("导出完成：{rows} 行，文件 {path}"))
     }
 
+    pub fn reprinting(lang: Lang, label: &str) -> String {
+        pick(
+            lang,
+            format!("Label {label} sent to the printer again"),
+            format!("标签 {label} 已重新发送到打印机"),
+        )
+    }
+
+    pub fn no_printer(lang: Lang) -> String {
+        pick(
+            lang,
+            "No printer is configured ([printer] in the configuration)".into(),
+            "未配置打印机(配置文件 [printer])".into(),
+        )
+    }
+
+    pub fn nothing_to_reprint(lang: Lang) -> String {
+        pick(lang, "No inspected unit to print a label for yet".into(), "还没有已检验的商品可补打标签".into())
+    }
+
+    /// The header's printer warning: why, and how many labels wait.
+    pub fn printer_trouble(lang: Lang, error: &str, waiting: usize) -> String {
+        pick(
+            lang,
+            format!("⚠ printer: {waiting} waiting · {error}"),
+            format!("⚠ 打印机：{waiting} 张待打 · {error}"),
+        )
+    }
+
     pub fn closed(lang: Lang) -> String {
         pick(lang, "This parcel is closed already".into(), "该包裹已关闭".into())
     }

@@ -54,7 +54,18 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect) {
         Lang::Zh => "中文",
     };
     let text = format!(" {} · {} · {}{} · {}", t(app.lang, T::Title), app.station, user, parcel, lang);
-    f.render_widget(Paragraph::new(text).style(Style::new().add_modifier(Modifier::REVERSED)), area);
+    let reversed = Style::new().add_modifier(Modifier::REVERSED);
+    let Some((error, waiting)) = &app.printer_trouble else {
+        f.render_widget(Paragraph::new(text).style(reversed), area);
+        return;
+    };
+    // The printer's trouble takes the right of the header, and most of it on a narrow screen.
+    let warning = format!(" {} ", say::printer_trouble(app.lang, error, *waiting));
+    let width = (Span::raw(&warning).width() as u16).min(area.width.saturating_sub(20));
+    let [left, right] = Layout::horizontal([Constraint::Min(0), Constraint::Length(width)]).areas(area);
+    f.render_widget(Paragraph::new(text).style(reversed), left);
+    let style = Style::new().bg(Color::Yellow).fg(Color::Black).add_modifier(Modifier::BOLD);
+    f.render_widget(Paragraph::new(warning).style(style), right);
 }
 
 fn draw_band(app: &App, f: &mut Frame, area: Rect) {

@@ -593,3 +593,83 @@ fn a_supervisor_starts_an_export_and_the_station_keeps_working() {
         .expect("the export file beside the database");
     assert!(std::fs::read(file).unwrap().starts_with(b"\xEF\xBB\xBFrma_no"));
 }
+
+impl Station {
+    /// Lets background work report until the screen shows `text` (at most 20 s).
+    fn wait_for(&mut self, text: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !self.screen().contains(text) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            self.events(vec![]);
+        }
+        assert!(self.screen().contains(text), "waited for {text:?}:\n{}", self.screen());
+    }
+
+    fn ctrl(&mut self, c: char) {
+        self.events(vec![Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))]);
+    }
+}
+
+/// One label as a raw TCP printer receives it.
+fn receive_label(listener: &std::net::TcpListener) -> String {
+    use std::io::Read;
+    let (mut s, _) = listener.accept().unwrap();
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).unwrap();
+    buf
+}
+
+#[test]
+fn a_label_prints_after_the_outcome_and_waits_out_a_dead_printer() {
+    use returns_dock::labels::{printer::Printer, zpl::LabelSize};
+    let (_dir, db) = demo_db();
+    // A printer address nobody answers yet: the station must not care.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.exec = Executor::new(Store::open(&db).unwrap(), "ST01", fixed_clock("2026-11-22T09:00:00+08:00"))
+        .with_printer(
+            Printer::Tcp(addr.to_string()),
+            LabelSize::default(),
+            std::time::Duration::from_millis(100),
+        );
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0009");
+    s.scan("6901234500059");
+    s.press(KeyCode::F(2));
+    assert!(s.screen().contains("✔ OK  Unit 1: Accept"), "{}", s.screen());
+    s.wait_for("⚠ printer: 1 waiting · printer 127.0.0.1:");
+    assert!(s.screen().contains("✔ OK  Unit 1: Accept"), "the scan's band stays: {}", s.screen());
+    assert!(s.bells.get() >= 1, "one bell when the printer fails");
+    // Scanning goes on, and the record is on disk, printed or not.
+    s.press(KeyCode::F(8));
+    assert!(s.screen().contains("Parcel P1 signed"), "{}", s.screen());
+    assert_eq!(s.count("SELECT count(*) FROM units WHERE outcome = 'accept'"), 1);
+    // The printer comes back: the queued label prints, and the warning goes.
+    let printer = std::net::TcpListener::bind(addr).unwrap();
+    let label = receive_label(&printer);
+    assert!(label.starts_with("^XA\n^CI28\n") && label.contains("^FDU00000001^FS"), "{label}");
+    assert!(label.contains("^FDACCEPT A^FS") && label.contains("RMA RMA-2026-0009"), "{label}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while s.screen().contains("printer:") && std::time::Instant::now() < deadline {
+        s.events(vec![]);
+    }
+    assert!(!s.screen().contains("printer:"), "{}", s.screen());
+    // ^P prints the last unit's label again, after the parcel is closed too.
+    s.ctrl('p');
+    assert!(s.screen().contains("Label U00000001 sent to the printer again"), "{}", s.screen());
+    assert_eq!(receive_label(&printer), label);
+}
+
+#[test]
+fn without_a_printer_a_reprint_says_so() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.ctrl('p');
+    assert!(s.screen().contains("No inspected unit to print a label for yet"), "{}", s.screen());
+    s.scan("RMA-2026-0009");
+    s.scan("6901234500059");
+    s.scan("CMD-ACCEPT");
+    s.scan("CMD-REPRINT");
+    assert!(s.screen().contains("⚠ CHECK  No printer is configured"), "{}", s.screen());
+}
