@@ -33,6 +33,46 @@ fn main() {
         let returns = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
         scan_bench(dir.path(), returns);
     }
+    if matches!(which, "all" | "labels") {
+        let labels = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1_000);
+        labels_bench(labels);
+    }
+}
+
+/// Unit labels a second, as ZPL and as PNG (60x40 mm at 203 dpi), each with its own id; and
+/// the A4 command sheet as PNG.
+fn labels_bench(n: u64) {
+    use returns_dock::labels::{raster, zpl};
+    let label = |i: u64| zpl::UnitLabel {
+        unit_id: format!("U{i:08}"),
+        outcome: "second-hand".into(),
+        grade: "B".into(),
+        sku: format!("SKU-{}", 1000 + i % 50),
+        rma: format!("RMA-2026-{i:06}"),
+        date: "2026-11-22".into(),
+    };
+    let size = zpl::LabelSize::default();
+    let t = Instant::now();
+    let mut bytes = 0;
+    for i in 0..n {
+        bytes += zpl::unit_label(&label(i), size).len();
+    }
+    let zpl_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for i in 0..n {
+        bytes += raster::unit_label(&label(i), size).expect("a label").len();
+    }
+    let png_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let sheet = raster::command_sheet().expect("the sheet").len();
+    let sheet_s = t.elapsed().as_secs_f64();
+    println!(
+        "labels: {n} ZPL in {zpl_s:.3} s = {:.0}/s (goal: 1,000 in under 1 s); {n} PNG in {png_s:.2} s = {:.0}/s; \
+         command sheet PNG (A4, 254 dpi, {} KB) in {sheet_s:.2} s  [{bytes} bytes of labels]",
+        n as f64 / zpl_s,
+        n as f64 / png_s,
+        sheet / 1024
+    );
 }
 
 /// From a scan's Enter to the next frame, through the real loop (input, state machine,

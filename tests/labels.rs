@@ -58,13 +58,26 @@ mod zpl {
         }
     }
 
+    /// Compares with `tests/golden/NAME`; `GOLDEN_WRITE=1` writes it instead (then review the diff).
+    fn golden(name: &str, got: &str) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+        if std::env::var_os("GOLDEN_WRITE").is_some() {
+            std::fs::write(&path, got).unwrap();
+        }
+        assert_eq!(got, std::fs::read_to_string(&path).unwrap(), "{name}");
+    }
+
     #[test]
-    fn the_unit_label_matches_its_golden_file() {
+    fn unit_labels_match_their_golden_files() {
         let z = unit_label(&label(), LabelSize::default());
-        let golden = include_str!("golden/unit_label_60x40_203dpi.zpl");
-        assert_eq!(z, golden);
+        golden("unit_label_60x40_203dpi.zpl", &z);
         assert!(z.starts_with("^XA\n^CI28\n^PW480\n^LL320\n"));
         assert!(z.contains("^FDSKU SKU_5F1001_5EX_7E^FS"), "text escaped");
+        let big = LabelSize { width_mm: 100, height_mm: 150, dpi: 300 };
+        let chinese = UnitLabel { outcome: "退供应商".into(), grade: String::new(), ..label() };
+        let z = unit_label(&chinese, big);
+        golden("unit_label_100x150_300dpi.zpl", &z);
+        assert!(z.contains("^PW1181\n^LL1772\n") && z.contains("^BY3^BC"), "dots at 300 dpi, 3-dot modules");
     }
 
     #[test]

@@ -69,13 +69,24 @@ pub fn unit_label(l: &UnitLabel, size: LabelSize) -> String {
     // One module is 2 dots at 203 dpi (0.25 mm), 3 at 300 dpi: sharp on both.
     let module = if size.dpi >= 300 { 3 } else { 2 };
     let quiet = super::QUIET_MODULES as u32 * module;
+    // Font 0 is proportional: each line at its size, or smaller where it would run off.
+    let fit = |text: &str, size: u32| {
+        let ems = super::layout::ems(text);
+        if ems == 0.0 {
+            size
+        } else {
+            size.min((f64::from(w.saturating_sub(2 * quiet)) / ems) as u32).max(10)
+        }
+    };
+    let headline = format!("{} {}", l.outcome.to_uppercase(), l.grade);
     let big = h / 5;
     let small = h / 12;
     let line = |y: u32, font: u32, text: &str| {
+        let font = fit(text, font);
         format!("^FO{quiet},{y}^A0N,{font},{font}^FH^FD{}^FS\n", escape(text))
     };
     let mut z = format!("^XA\n^CI28\n^PW{w}\n^LL{h}\n^LH0,0\n");
-    z.push_str(&line(h / 20, big, &format!("{} {}", l.outcome.to_uppercase(), l.grade)));
+    z.push_str(&line(h / 20, big, headline.trim()));
     z.push_str(&format!(
         "^FO{quiet},{}^BY{module}^BCN,{},Y,N,N^FH^FD{}^FS\n",
         h / 20 + big + h / 40,
@@ -97,6 +108,21 @@ mod tests {
     fn escapes_what_zpl_would_run() {
         assert_eq!(escape("A^B~C_D"), "A_5EB_7EC_5FD");
         assert_eq!(escape("退款\u{1b}[2J"), "退款[2J");
+    }
+
+    #[test]
+    fn a_long_outcome_shrinks_to_the_label() {
+        let l = UnitLabel {
+            unit_id: "U00000001".into(),
+            outcome: "return to supplier".into(),
+            grade: String::new(),
+            sku: "S".into(),
+            rma: "R".into(),
+            date: "2026-11-22".into(),
+        };
+        let z = unit_label(&l, LabelSize::default());
+        // 440 dots between the quiet margins, 18 characters at 0.62 of the height at most.
+        assert!(z.contains("^A0N,39,39^FH^FDRETURN TO SUPPLIER^FS"), "{z}");
     }
 
     #[test]

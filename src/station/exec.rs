@@ -28,6 +28,8 @@ pub struct Executor {
     workers: (std::sync::mpsc::Sender<Msg>, std::sync::mpsc::Receiver<Msg>),
     /// The label printer's queue and label size, when a printer is configured.
     printer: Option<(PrintQueue, LabelSize)>,
+    /// The printer's last failure, so that a retry failing alike is not logged again.
+    print_error: Option<String>,
 }
 
 /// What the loop should do after an effect.
@@ -49,6 +51,7 @@ impl Executor {
             late_after_days: 3,
             workers: std::sync::mpsc::channel(),
             printer: None,
+            print_error: None,
         }
     }
 
@@ -73,12 +76,17 @@ impl Executor {
         Ok(Some(label.unit_id))
     }
 
-    /// What background work has finished since the last call; failed prints are logged.
+    /// What background work has finished since the last call. The printer's failures are
+    /// logged when they start or change, not at every retry.
     pub fn finished(&mut self) -> Vec<Msg> {
         let done: Vec<Msg> = self.workers.1.try_iter().collect();
         for m in &done {
-            if let Msg::Printed(PrintNews { label, error: Some(e), waiting }) = m {
-                self.log_line(None, &format!("label {label} not printed ({waiting} waiting): {e}"));
+            if let Msg::Printed(PrintNews { label, error, waiting }) = m {
+                if error.is_some() && *error != self.print_error {
+                    let e = error.as_deref().unwrap_or_default();
+                    self.log_line(None, &format!("label {label} not printed ({waiting} waiting): {e}"));
+                }
+                self.print_error = error.clone();
             }
         }
         done
