@@ -1,6 +1,7 @@
 //! The scanning station: its records in the database (`records`), and the screen driven by
 //! keys through the real loop (`screen`).
 
+mod load;
 mod pty;
 mod records;
 mod screen;

@@ -7,14 +7,14 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-struct Pty {
+pub struct Pty {
     writer: Box<dyn Write + Send>,
     screen: Arc<Mutex<vt100::Parser>>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
 }
 
 impl Pty {
-    fn start(db: &Path, station: &str) -> Pty {
+    pub fn start(db: &Path, station: &str) -> Pty {
         let pty = native_pty_system()
             .openpty(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 })
             .unwrap();
@@ -42,11 +42,11 @@ impl Pty {
         Pty { writer, screen, child }
     }
 
-    fn contents(&self) -> String {
+    pub fn contents(&self) -> String {
         self.screen.lock().unwrap().screen().contents()
     }
 
-    fn wait_for(&self, text: &str, within: Duration) -> bool {
+    pub fn wait_for(&self, text: &str, within: Duration) -> bool {
         let start = Instant::now();
         while start.elapsed() < within {
             if self.contents().contains(text) {
@@ -65,6 +65,72 @@ impl Pty {
             std::thread::sleep(Duration::from_millis(2));
         }
     }
+}
+
+impl Pty {
+    /// The feedback band (the line under the header).
+    pub fn band(&self) -> String {
+        self.screen.lock().unwrap().screen().rows(0, 80).nth(1).unwrap_or_default().trim_end().to_string()
+    }
+
+    /// The header line.
+    pub fn header(&self) -> String {
+        self.screen.lock().unwrap().screen().rows(0, 80).next().unwrap_or_default()
+    }
+
+    /// Writes bytes at once, as a fast scanner's burst arrives.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// A scan and its CR, then the band it brought (the band must change; at most 20 s).
+    pub fn step(&mut self, code: &str) -> String {
+        let before = self.band();
+        self.send(format!("{code}\r").as_bytes());
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            let band = self.band();
+            if band != before {
+                return band;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        panic!("no answer to {code}; the band stayed {before:?}\n{}", self.contents());
+    }
+
+    /// SIGKILL: no chance to clean up, as with a power cut.
+    pub fn kill_hard(mut self) {
+        let pid = self.child.process_id().expect("a running station");
+        let status = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
+        assert!(status.success());
+        let _ = self.child.wait();
+    }
+}
+
+/// A database of `returns` generated returns, their catalog and the DEMO operator, imported
+/// by the real binary, in a fresh directory.
+pub fn generated_dock(returns: u64) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&["gen", "--returns", &returns.to_string(), "--seed", "5", "--out", "g.csv"]);
+    std::fs::write(
+        dir.path().join("users.csv"),
+        "id,name\nDEMO,Demo Operator\nOP2,Second Operator\nOP3,Third Operator\n",
+    )
+    .unwrap();
+    for (what, file) in [("users", "users.csv"), ("catalog", "g.catalog.csv"), ("returns", "g.csv")] {
+        run(&["--db", "dock.db", "import", what, file]);
+    }
+    let db = dir.path().join("dock.db");
+    (dir, db)
 }
 
 impl Drop for Pty {
@@ -123,25 +189,7 @@ fn shift(conn: &rusqlite::Connection, at_least: usize) -> (Vec<String>, i64, i64
 }
 
 fn run_shift(suffix: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("dock.db");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
-        .current_dir(dir.path())
-        .args(["gen", "--returns", "400", "--seed", "5", "--out", "g.csv"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    for (what, file) in [("users", "users.csv"), ("catalog", "g.catalog.csv"), ("returns", "g.csv")] {
-        if what == "users" {
-            std::fs::write(dir.path().join(file), "id,name\nDEMO,Demo Operator\n").unwrap();
-        }
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
-            .current_dir(dir.path())
-            .args(["--db", "dock.db", "import", what, file])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    }
+    let (_dir, db) = generated_dock(400);
     let conn = rusqlite::Connection::open(&db).unwrap();
     let (scans, units, parcels) = shift(&conn, 300);
     assert!(scans.len() >= 300, "a 300-scan shift: {}", scans.len());

@@ -1,0 +1,273 @@
+//! The dock's worst day: several real station processes on one database at once, racing for
+//! parcels; and a station killed (SIGKILL) at random moments of its shift, again and again.
+//! What the screens confirmed must be on disk, every time.
+
+use super::pty::{generated_dock, Pty};
+use rusqlite::{Connection, OptionalExtension};
+use std::path::Path;
+use std::time::Duration;
+
+/// An expected return alone in its box, whose products carry no serial numbers, and the
+/// barcode of each unit it should hold.
+#[derive(Debug, Clone)]
+struct Plan {
+    rma: String,
+    return_id: i64,
+    units: Vec<String>,
+}
+
+fn plans(conn: &Connection, n: usize) -> Vec<Plan> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT r.id, r.rma_no FROM returns r WHERE r.tracking_no IS NOT NULL
+               AND (SELECT count(*) FROM returns x WHERE x.tracking_no = r.tracking_no) = 1
+               AND NOT EXISTS (SELECT 1 FROM return_lines l JOIN products p ON p.sku = l.sku
+                               WHERE l.return_id = r.id AND p.serialised = 1)
+             ORDER BY r.id LIMIT ?1",
+        )
+        .unwrap();
+    let returns: Vec<(i64, String)> =
+        stmt.query_map([n as i64], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+    returns
+        .into_iter()
+        .map(|(return_id, rma)| {
+            let mut units = Vec::new();
+            let mut lines = conn
+                .prepare(
+                    "SELECT (SELECT min(b.code) FROM product_barcodes b WHERE b.sku = l.sku), l.qty
+                     FROM return_lines l WHERE l.return_id = ?1 ORDER BY l.line_no",
+                )
+                .unwrap();
+            for row in
+                lines.query_map([return_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).unwrap()
+            {
+                let (code, qty) = row.unwrap();
+                units.extend(std::iter::repeat_n(code, qty as usize));
+            }
+            Plan { rma, return_id, units }
+        })
+        .collect()
+}
+
+/// The next scan of `plan` at `station`, from what the database says is done: the RMA, a
+/// unit, an accept or the signature; None when the parcel is closed or open elsewhere.
+fn next_scan(conn: &Connection, station: &str, plan: &Plan) -> Option<String> {
+    let parcel: Option<(i64, String, String)> = conn
+        .query_row(
+            "SELECT p.id, p.state, p.station FROM parcels p JOIN parcel_returns pr ON pr.parcel_id = p.id
+             WHERE pr.return_id = ?1",
+            [plan.return_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .unwrap();
+    let Some((id, state, at)) = parcel else { return Some(plan.rma.clone()) };
+    if state != "open" || at != station {
+        return None;
+    }
+    let (units, uninspected): (i64, i64) = conn
+        .query_row(
+            "SELECT count(*), count(*) FILTER (WHERE outcome IS NULL) FROM units WHERE parcel_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    Some(if uninspected > 0 {
+        "CMD-ACCEPT".into()
+    } else if (units as usize) < plan.units.len() {
+        plan.units[units as usize].clone()
+    } else {
+        "CMD-SIGN".into()
+    })
+}
+
+/// What a loser of a race is told: another station has it, or had it.
+fn lost_race(band: &str) -> bool {
+    band.contains("is open at station") || band.contains("DUPLICATE") || band.contains("a moment ago")
+}
+
+fn count(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// One station working through its parcels; returns (parcels it won, races it lost).
+fn work(db: &Path, station: &str, user: &str, parcels: &[Plan]) -> (usize, usize) {
+    let conn = Connection::open(db).unwrap();
+    let mut pty = Pty::start(db, station);
+    assert!(pty.wait_for("Scan your badge", Duration::from_secs(30)), "{}", pty.contents());
+    assert!(pty.step(&format!("OP-{user}")).contains("Signed in"), "{}", pty.contents());
+    let (mut won, mut lost) = (0, 0);
+    for plan in parcels {
+        // The RMA is scanned whatever the others did; the rest follows the database.
+        let band = pty.step(&plan.rma);
+        if lost_race(&band) {
+            lost += 1;
+            // Clear the band, so that the next answer shows as a change even if it reads the same.
+            pty.step("CMD-CANCEL");
+            continue;
+        }
+        assert!(band.contains("✔ OK"), "{station} {}: {band}\n{}", plan.rma, pty.contents());
+        while let Some(scan) = next_scan(&conn, station, plan) {
+            let band = pty.step(&scan);
+            assert!(band.contains("✔ OK"), "{station} {scan}: {band}\n{}", pty.contents());
+            if scan == "CMD-SIGN" {
+                won += 1;
+            }
+        }
+    }
+    (won, lost)
+}
+
+#[test]
+fn three_stations_at_once_through_200_parcels_each_racing_for_some() {
+    let (_dir, db) = generated_dock(1800);
+    let conn = Connection::open(&db).unwrap();
+    let all = plans(&conn, 580);
+    assert_eq!(all.len(), 580, "enough lone returns");
+    // 190 parcels of its own for each station, and 10 that all three scan at the same point
+    // of their shifts.
+    let races: Vec<Plan> = all[570..580].to_vec();
+    let shifts: Vec<Vec<Plan>> = (0..3)
+        .map(|k| {
+            let mut mine = all[k * 190..(k + 1) * 190].to_vec();
+            for (i, r) in races.iter().enumerate() {
+                mine.insert(i * 20 + 5, r.clone());
+            }
+            mine
+        })
+        .collect();
+    let results: Vec<(usize, usize)> = std::thread::scope(|s| {
+        let handles: Vec<_> = [("ST01", "DEMO"), ("ST02", "OP2"), ("ST03", "OP3")]
+            .iter()
+            .zip(&shifts)
+            .map(|((station, user), parcels)| {
+                let db = db.clone();
+                s.spawn(move || work(&db, station, user, parcels))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let won: usize = results.iter().map(|r| r.0).sum();
+    let lost: usize = results.iter().map(|r| r.1).sum();
+    assert_eq!(won, 580, "every parcel signed by exactly one station: {results:?}");
+    assert_eq!(lost, 20, "each race had one winner and two told so: {results:?}");
+    let expected_units: usize = all.iter().map(|p| p.units.len()).sum();
+    assert_eq!(count(&conn, "SELECT count(*) FROM parcels"), 580, "no parcel received twice");
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM parcels WHERE state = 'signed' AND has_discrepancy = 0"),
+        580
+    );
+    assert_eq!(count(&conn, "SELECT count(*) FROM units WHERE outcome = 'accept'") as usize, expected_units);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM units") as usize,
+        expected_units,
+        "no unit lost or doubled"
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM units u JOIN parcels p ON p.id = u.parcel_id WHERE u.station <> p.station"
+        ),
+        0,
+        "every unit recorded at the station that had its parcel"
+    );
+}
+
+/// What the screen has confirmed so far: units recorded, units inspected, parcels signed.
+fn on_disk(conn: &Connection) -> (i64, i64, i64) {
+    (
+        count(conn, "SELECT count(*) FROM units"),
+        count(conn, "SELECT count(*) FROM units WHERE outcome IS NOT NULL"),
+        count(conn, "SELECT count(*) FROM parcels WHERE state = 'signed'"),
+    )
+}
+
+#[test]
+fn a_station_killed_at_random_moments_loses_nothing_it_confirmed() {
+    let (_dir, db) = generated_dock(300);
+    let conn = Connection::open(&db).unwrap();
+    let parcels = plans(&conn, 40);
+    // A fixed seed: the same moments every run, and a failure can be replayed.
+    let mut seed: u64 = 0x5EED_D0C5;
+    let mut random = move |n: u64| {
+        seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = seed;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % n
+    };
+    let mut kills = 0;
+    let mut next = 0; // the parcel being worked on
+    while next < parcels.len() {
+        let open_before: Option<i64> = conn
+            .query_row("SELECT id FROM parcels WHERE state = 'open' AND station = 'ST01'", [], |r| r.get(0))
+            .optional()
+            .unwrap();
+        let mut pty = Pty::start(&db, "ST01");
+        assert!(pty.wait_for("Scan your badge", Duration::from_secs(30)), "{}", pty.contents());
+        let band = pty.step("OP-DEMO");
+        if let Some(id) = open_before {
+            assert!(
+                band.contains(&format!("Parcel P{id} resumed")),
+                "after kill {kills}: {band}\n{}",
+                pty.contents()
+            );
+            assert!(pty.header().contains(&format!("· P{id} ·")), "{}", pty.contents());
+        }
+        // Some steps, each confirmed on screen, then the kill: idle, in the middle of a
+        // scan's handling, or halfway through a scan's characters.
+        let steps = 1 + random(12);
+        let mut confirmed = on_disk(&conn);
+        let mut done = 0;
+        while done < steps && next < parcels.len() {
+            let Some(scan) = next_scan(&conn, "ST01", &parcels[next]) else {
+                next += 1;
+                continue;
+            };
+            let band = pty.step(&scan);
+            assert!(band.contains("✔ OK"), "{scan}: {band}\n{}", pty.contents());
+            confirmed = on_disk(&conn);
+            done += 1;
+        }
+        if next >= parcels.len() {
+            break;
+        }
+        match random(3) {
+            0 => {}
+            1 => {
+                if let Some(scan) = next_scan(&conn, "ST01", &parcels[next]) {
+                    pty.send(format!("{scan}\r").as_bytes());
+                }
+            }
+            _ => {
+                if let Some(scan) = next_scan(&conn, "ST01", &parcels[next]) {
+                    pty.send(&scan.as_bytes()[..scan.len() / 2]);
+                }
+            }
+        }
+        pty.kill_hard();
+        kills += 1;
+        let after = on_disk(&conn);
+        // Everything confirmed is there; at most the one step in flight was added.
+        assert!(
+            after.0 >= confirmed.0 && after.1 >= confirmed.1 && after.2 >= confirmed.2,
+            "kill {kills}: {after:?} < {confirmed:?}"
+        );
+        assert!(
+            (after.0 - confirmed.0) + (after.1 - confirmed.1) + (after.2 - confirmed.2) <= 1,
+            "kill {kills}: {after:?} vs {confirmed:?}"
+        );
+    }
+    assert!(kills >= 20, "killed {kills} times");
+    let units: usize = parcels.iter().map(|p| p.units.len()).sum();
+    assert_eq!(
+        on_disk(&conn),
+        (units as i64, units as i64, parcels.len() as i64),
+        "the whole shift, once each"
+    );
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM parcels"),
+        parcels.len() as i64,
+        "no parcel received twice"
+    );
+}
