@@ -167,3 +167,134 @@ fn gen_is_deterministic_and_its_output_imports() {
     assert!(ret.status.success(), "{}", text(&ret.stderr));
     assert!(text(&ret.stdout).contains("imported 300 returns"));
 }
+
+/// Databases the program cannot use: each gives its one-line message and exit 3, and the
+/// file is left as it was.
+mod unusable {
+    use super::{dock, text, users_file};
+    use std::path::Path;
+    use std::process::Command;
+
+    const BIN: &str = env!("CARGO_BIN_EXE_returns-dock");
+
+    fn bytes(p: &Path) -> Vec<u8> {
+        std::fs::read(p).unwrap()
+    }
+
+    /// A database with the demo users, in a fresh directory.
+    fn seeded() -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let users = users_file(dir.path());
+        let out = dock(dir.path(), &["--db", "dock.db", "import", "users", &users]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        (dir, std::path::PathBuf::from("dock.db"))
+    }
+
+    #[test]
+    fn a_read_only_database_is_said_so_and_left_alone() {
+        // Root writes anything, so the program runs as `nobody` on a file it may only read.
+        let (dir, db) = seeded();
+        let path = dir.path().join(&db);
+        std::fs::write(dir.path().join("more.csv"), "id,name\nNEW1,New Operator\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        for (p, mode) in
+            [(dir.path(), 0o755), (path.as_path(), 0o644), (dir.path().join("more.csv").as_path(), 0o644)]
+        {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let before = bytes(&path);
+        let out = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", BIN, "--db"])
+            .arg(&path)
+            .args(["import", "users"])
+            .arg(dir.path().join("more.csv"))
+            .output()
+            .expect("setpriv (util-linux) runs");
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert!(
+            err.ends_with("dock.db: the database is read-only (attempt to write a readonly database)\n"),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert_eq!(bytes(&path), before, "untouched");
+    }
+
+    #[test]
+    fn a_locked_database_waits_its_timeout_then_says_so() {
+        let (dir, db) = seeded();
+        let path = dir.path().join(&db);
+        let holder = rusqlite::Connection::open(&path).unwrap();
+        holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        std::fs::write(dir.path().join("more.csv"), "id,name\nNEW1,New Operator\n").unwrap();
+        let started = std::time::Instant::now();
+        let out = dock(dir.path(), &["--db", "dock.db", "import", "users", "more.csv"]);
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stderr).trim_end(),
+            "dock.db: the database is locked by another program and stayed locked for 10 s"
+        );
+        assert!(started.elapsed() >= std::time::Duration::from_secs(9), "it waited for the lock first");
+        holder.execute_batch("ROLLBACK").unwrap();
+        let n: i64 =
+            holder.query_row("SELECT count(*) FROM users WHERE id = 'NEW1'", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 0, "nothing half-written");
+    }
+
+    #[test]
+    fn a_newer_database_is_refused_untouched() {
+        let (dir, db) = seeded();
+        let path = dir.path().join(&db);
+        rusqlite::Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        let before = bytes(&path);
+        let out = dock(dir.path(), &["--db", "dock.db", "review", "list"]);
+        assert_eq!(out.status.code(), Some(3));
+        assert!(
+            text(&out.stderr).starts_with("dock.db: made by a newer returns-dock (schema version 99;"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert_eq!(bytes(&path), before);
+    }
+
+    #[test]
+    fn a_full_disk_stops_the_import_and_keeps_the_database_whole() {
+        // A 1 MB tmpfs in a private mount namespace (no privileges needed beyond user
+        // namespaces): the import runs out of space part-way.
+        let (dir, db) = seeded();
+        let out = dock(dir.path(), &["gen", "--returns", "20000", "--seed", "1", "--out", "g.csv"]);
+        assert!(out.status.success());
+        std::fs::create_dir(dir.path().join("small")).unwrap();
+        let script = format!(
+            "set -e; mount -t tmpfs -o size=1m tmpfs small; cp {db} small/dock.db; \
+             set +e; {BIN} --db small/dock.db import returns g.csv 2> import.err; echo $? > import.code; \
+             {BIN} --db small/dock.db review list > after.out 2>&1; echo $? > after.code; \
+             cp small/dock.db after.db; if [ -e small/dock.db-wal ]; then cp small/dock.db-wal after.db-wal; fi",
+            db = db.display()
+        );
+        let out = Command::new("unshare")
+            .args(["-rm", "sh", "-c", &script])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "unshare: {}", text(&out.stderr));
+        let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
+        assert_eq!(read("import.code").trim(), "3");
+        assert_eq!(
+            read("import.err").lines().last().unwrap(),
+            "small/dock.db: the disk is full; nothing more can be recorded until space is freed"
+        );
+        // The same database still opens and answers afterwards, on the same full disk.
+        assert_eq!(read("after.code").trim(), "0", "{}", read("after.out"));
+        assert_eq!(read("after.out").trim(), "0 reviews waiting");
+        let after = rusqlite::Connection::open(dir.path().join("after.db")).unwrap();
+        let check: String = after.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(check, "ok");
+        let (returns, users): (i64, i64) = after
+            .query_row("SELECT (SELECT count(*) FROM returns), (SELECT count(*) FROM users)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((returns, users), (0, 2), "the import is all or nothing; what was there stays");
+    }
+}
