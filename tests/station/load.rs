@@ -173,12 +173,14 @@ fn three_stations_at_once_through_200_parcels_each_racing_for_some() {
     );
 }
 
-/// What the screen has confirmed so far: units recorded, units inspected, parcels signed.
-fn on_disk(conn: &Connection) -> (i64, i64, i64) {
+/// What the screen has confirmed so far: units recorded, units inspected, parcels signed,
+/// parcels received.
+fn on_disk(conn: &Connection) -> (i64, i64, i64, i64) {
     (
         count(conn, "SELECT count(*) FROM units"),
         count(conn, "SELECT count(*) FROM units WHERE outcome IS NOT NULL"),
         count(conn, "SELECT count(*) FROM parcels WHERE state = 'signed'"),
+        count(conn, "SELECT count(*) FROM parcels"),
     )
 }
 
@@ -250,24 +252,97 @@ fn a_station_killed_at_random_moments_loses_nothing_it_confirmed() {
         let after = on_disk(&conn);
         // Everything confirmed is there; at most the one step in flight was added.
         assert!(
-            after.0 >= confirmed.0 && after.1 >= confirmed.1 && after.2 >= confirmed.2,
+            after.0 >= confirmed.0
+                && after.1 >= confirmed.1
+                && after.2 >= confirmed.2
+                && after.3 >= confirmed.3,
             "kill {kills}: {after:?} < {confirmed:?}"
         );
         assert!(
-            (after.0 - confirmed.0) + (after.1 - confirmed.1) + (after.2 - confirmed.2) <= 1,
+            (after.0 - confirmed.0)
+                + (after.1 - confirmed.1)
+                + (after.2 - confirmed.2)
+                + (after.3 - confirmed.3)
+                <= 1,
             "kill {kills}: {after:?} vs {confirmed:?}"
         );
     }
     assert!(kills >= 20, "killed {kills} times");
     let units: usize = parcels.iter().map(|p| p.units.len()).sum();
+    let n = parcels.len() as i64;
     assert_eq!(
         on_disk(&conn),
-        (units as i64, units as i64, parcels.len() as i64),
-        "the whole shift, once each"
+        (units as i64, units as i64, n, n),
+        "the whole shift, once each; no parcel twice"
     );
-    assert_eq!(
-        count(&conn, "SELECT count(*) FROM parcels"),
-        parcels.len() as i64,
-        "no parcel received twice"
+}
+
+#[test]
+fn a_full_disk_at_the_station_is_said_and_nothing_confirmed_is_lost() {
+    // The station's database on a 1 MB tmpfs in a private mount namespace, nearly filled.
+    let (dir, db) = generated_dock(300);
+    let conn = Connection::open(&db).unwrap();
+    let parcels = plans(&conn, 30);
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+    let size = std::fs::metadata(&db).unwrap().len();
+    assert!(size < 700_000, "the seeded database fits: {size}");
+    std::fs::create_dir(dir.path().join("small")).unwrap();
+    let mut cmd = portable_pty::CommandBuilder::new("unshare");
+    let script = format!(
+        "set -e; mount -t tmpfs -o size={}k tmpfs small; cp dock.db small/dock.db; \
+         head -c {}k /dev/zero > small/fill; exec {} --db small/dock.db station --station ST01",
+        1024,
+        1024 - size / 1024 - 64,
+        env!("CARGO_BIN_EXE_returns-dock")
     );
+    cmd.args(["-rm", "sh", "-c", &script]);
+    cmd.cwd(dir.path());
+    let mut pty = Pty::spawn(cmd);
+    assert!(pty.wait_for("Scan your badge", Duration::from_secs(30)), "{}", pty.contents());
+    // The station's files are in its own mount namespace: copied out with nsenter to be read.
+    let pid = pty.pid().to_string();
+    let small = dir.path().join("small");
+    let inside = |script: &str| {
+        let out = std::process::Command::new("nsenter")
+            .args(["-t", &pid, "-U", "-m", "--preserve-credentials", "sh", "-c", script])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let mut copies = 0;
+    let mut open_inside = || {
+        copies += 1;
+        let copy = dir.path().join(format!("copy{copies}.db"));
+        inside(&format!(
+            "cp {s}/dock.db {c}; if [ -e {s}/dock.db-wal ]; then cp {s}/dock.db-wal {c}-wal; fi",
+            s = small.display(),
+            c = copy.display()
+        ));
+        Connection::open(copy).unwrap()
+    };
+    pty.step("OP-DEMO");
+    let mut confirmed = (0, 0, 0, 0);
+    let mut full = None;
+    'shift: for plan in &parcels {
+        loop {
+            let here = open_inside();
+            let Some(scan) = next_scan(&here, "ST01", plan) else { break };
+            let band = pty.step(&scan);
+            if band.contains("the disk is full") {
+                full = Some(scan);
+                break 'shift;
+            }
+            assert!(band.contains("✔ OK"), "{scan}: {band}\n{}", pty.contents());
+            confirmed = on_disk(&open_inside());
+        }
+    }
+    let failed = full.expect("the disk filled up during the shift");
+    assert!(pty.contents().contains("✖ ERROR"), "said as an error: {}", pty.contents());
+    assert_eq!(on_disk(&open_inside()), confirmed, "all confirmed, nothing of the failed scan");
+    // Space is freed: the same scan goes through, and the shift goes on without a restart.
+    inside(&format!("rm {}/fill", small.display()));
+    let band = pty.step(&failed);
+    assert!(band.contains("✔ OK"), "{failed} after space was freed: {band}\n{}", pty.contents());
+    assert!(on_disk(&open_inside()) > confirmed);
 }

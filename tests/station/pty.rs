@@ -15,13 +15,18 @@ pub struct Pty {
 
 impl Pty {
     pub fn start(db: &Path, station: &str) -> Pty {
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_returns-dock"));
+        cmd.args(["--db", db.to_str().unwrap(), "station", "--station", station]);
+        cmd.cwd(db.parent().unwrap());
+        Pty::spawn(cmd)
+    }
+
+    /// Any command in the pseudo-terminal (80x24).
+    pub fn spawn(mut cmd: CommandBuilder) -> Pty {
         let pty = native_pty_system()
             .openpty(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 })
             .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_returns-dock"));
-        cmd.args(["--db", db.to_str().unwrap(), "station", "--station", station]);
         cmd.env("TERM", "xterm-256color");
-        cmd.cwd(db.parent().unwrap());
         let child = pty.slave.spawn_command(cmd).unwrap();
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().unwrap();
@@ -97,6 +102,10 @@ impl Pty {
             std::thread::sleep(Duration::from_millis(2));
         }
         panic!("no answer to {code}; the band stayed {before:?}\n{}", self.contents());
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.process_id().expect("a running station")
     }
 
     /// SIGKILL: no chance to clean up, as with a power cut.
