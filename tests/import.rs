@@ -542,3 +542,188 @@ fn gen_output_imports_cleanly() {
         0
     );
 }
+
+/// Files by name and content.
+type Files = Vec<(&'static str, Vec<u8>)>;
+
+/// What a hostile or odd input must come to.
+enum Expect {
+    /// Refused with these messages (each the start of one), and the database as it was.
+    Refused(&'static [&'static str]),
+    /// Loaded; then each query gives its text.
+    Loaded { warning: Option<&'static str>, checks: &'static [(&'static str, &'static str)] },
+}
+
+/// The catalogue of bad input: one row per case, each file written as given, imported on top
+/// of a database that already holds two returns.
+#[test]
+fn the_bad_input_catalogue() {
+    const H: &str = "rma_no,order_no,sku,qty,title,customer,reason,created_at\n";
+    let long_title = format!("{H}R9,O9,S1,1,{},c,r,\n", "x".repeat(10_000));
+    let long_rma = format!("{H}{},O9,S1,1,t,c,r,\n", "R".repeat(10_000));
+    let mut mixed = format!("{H}R9,O9,S1,1,蓝牙耳机,张三,r,\n").into_bytes();
+    mixed.extend(GB18030.encode("R10,O10,S1,1,蓝牙耳机,李四,r,\n").0.iter());
+    let mut binary = H.as_bytes().to_vec();
+    binary.extend(std::iter::repeat_n(0u8, 400));
+    let dates = format!(
+        "{H}D1,O1,S1,1,t,c,r,2026-11-20\nD2,O2,S1,1,t,c,r,2026-11-20 14:30:00\n\
+         D3,O3,S1,1,t,c,r,2026/11/20 14:30\nD4,O4,S1,1,t,c,r,2026-11-20T14:30:00+01:00\n"
+    );
+    let cases: Vec<(&str, Files, Expect)> = vec![
+        ("empty file", vec![("x.csv", vec![])], Expect::Refused(&["x.csv:1: the file is empty"])),
+        (
+            "header only",
+            vec![("x.csv", H.into())],
+            Expect::Loaded { warning: Some("x.csv:1: only a header, no rows"), checks: &[] },
+        ),
+        (
+            "10,000-character title",
+            vec![("x.csv", long_title.into())],
+            Expect::Refused(&["x.csv:2: title is 10000 characters long (at most 2000)"]),
+        ),
+        (
+            "10,000-character RMA number",
+            vec![("x.csv", long_rma.into())],
+            Expect::Refused(&["x.csv:2: rma_no is 10000 characters long (at most 100)"]),
+        ),
+        (
+            "a NUL byte in an identifier",
+            vec![("x.csv", format!("{H}R9,O9,S\u{0}1,1,t,c,r,\n").into())],
+            Expect::Refused(&["x.csv:2: sku contains control characters"]),
+        ),
+        (
+            "a NUL byte in a text",
+            vec![("x.csv", format!("{H}R9,O9,S1,1,t\u{0}t,c,r,\n").into())],
+            Expect::Refused(&["x.csv:2: title contains a NUL byte"]),
+        ),
+        ("a binary file", vec![("x.csv", binary)], Expect::Refused(&["x.csv:2: not a text file"])),
+        (
+            "invalid UTF-8 that is no GB18030 either",
+            vec![("x.csv", [H.as_bytes(), b"R9,O9,S1,1,\x81\x20\xff,c,r,\n"].concat())],
+            Expect::Refused(&["x.csv:2: unknown text encoding"]),
+        ),
+        (
+            "UTF-8 and GB18030 rows in one file",
+            vec![("x.csv", mixed)],
+            Expect::Refused(&["x.csv:2: mixed text encodings: this line is UTF-8 but line 3 is GB18030"]),
+        ),
+        (
+            "a quote left open swallows the rows after it",
+            vec![("x.csv", format!("{H}R9,O9,S1,1,\"open,c,r,\nR10,O10,S2,1,t,c,r,\n").into())],
+            Expect::Refused(&["x.csv:2: title runs over several lines that look like further rows"]),
+        ),
+        (
+            "terminal escape sequences in names and reasons are kept, never shown raw",
+            vec![("x.csv", format!("{H}R9,O9,S1,1,\u{1b}[2J\u{1b}]0;pwn\u{7},\u{1b}[31m王五,\u{9b}31m坏了,\n").into())],
+            Expect::Loaded {
+                warning: None,
+                checks: &[
+                    ("SELECT customer FROM returns WHERE rma_no = 'R9'", "\u{1b}[31m王五"),
+                    ("SELECT instr(title, char(27)) > 0 FROM return_lines WHERE sku = 'S1'", "1"),
+                ],
+            },
+        ),
+        (
+            "a formula in every text field is kept as text",
+            vec![("x.csv", format!("{H}R9,O9,=cmd|' /c calc'!A0,1,=1+1,+SUM(A1),-2+3,\n").into())],
+            Expect::Loaded {
+                warning: None,
+                checks: &[
+                    ("SELECT customer || ' ' || reason FROM returns WHERE rma_no = 'R9'", "+SUM(A1) -2+3"),
+                    ("SELECT title FROM return_lines WHERE return_id = (SELECT id FROM returns WHERE rma_no = 'R9')", "=1+1"),
+                ],
+            },
+        ),
+        (
+            "one RMA in two files with different lines",
+            vec![("a.csv", format!("{H}R9,O9,S1,1,t,c,r,\n").into()), ("b.csv", format!("{H}R9,O9,S2,1,t,c,r,\n").into())],
+            Expect::Refused(&["b.csv:2: RMA R9 is also in a.csv, with other content"]),
+        ),
+        (
+            "one RMA in two files alike (overlapping exports)",
+            vec![("a.csv", format!("{H}R9,O9,S1,1,t,c,r,\n").into()), ("b.csv", format!("{H}R9,O9,S1,1,t,c,r,\n").into())],
+            Expect::Loaded { warning: None, checks: &[("SELECT count(*) FROM returns WHERE rma_no = 'R9'", "1")] },
+        ),
+        (
+            "negative and fractional quantities",
+            vec![("x.csv", format!("{H}R9,O9,S1,-2,t,c,r,\nR10,O10,S1,1.5,t,c,r,\nR11,O11,S1,0.0,t,c,r,\n").into())],
+            Expect::Refused(&[
+                "x.csv:2: quantity -2 must be at least 1",
+                "x.csv:3: quantity \"1.5\" is not a whole number",
+                "x.csv:4: quantity 0 must be at least 1",
+            ]),
+        ),
+        (
+            "dates in four forms",
+            vec![("x.csv", dates.into())],
+            Expect::Loaded {
+                warning: None,
+                checks: &[(
+                    "SELECT group_concat(requested_at, ' ') FROM (SELECT requested_at FROM returns WHERE rma_no LIKE 'D%' ORDER BY rma_no)",
+                    "2026-11-20T00:00:00+08:00 2026-11-20T14:30:00+08:00 2026-11-20T14:30:00+08:00 2026-11-20T14:30:00+01:00",
+                )],
+            },
+        ),
+        (
+            "a day-first date is ambiguous",
+            vec![("x.csv", format!("{H}R9,O9,S1,1,t,c,r,03/04/2026\n").into())],
+            Expect::Refused(&["x.csv:2: date \"03/04/2026\" is not a date"]),
+        ),
+        (
+            "JSON cut off in the middle",
+            vec![("x.json", b"[{\"rma_no\":\"R9\",\"order_no\":\"O9\",\"lines\":[{\"sku\":\"S1\"".to_vec())],
+            Expect::Refused(&["x.json:1: invalid JSON: EOF while parsing"]),
+        ),
+        (
+            "JSON with a number where a record should be",
+            vec![("x.json", b"[{\"rma_no\":\"R9\",\"order_no\":\"O9\",\"lines\":[{\"sku\":\"S1\"}]}, 5]".to_vec())],
+            Expect::Refused(&["x.json:1: expected an object {...}"]),
+        ),
+    ];
+    for (name, files, expect) in cases {
+        let mut d = Dock::new();
+        let base = d.file("base.csv", CANONICAL);
+        assert!(d.returns(&[&base]).committed);
+        let snapshot = |d: &Dock| {
+            d.text(
+                "SELECT (SELECT count(*) FROM returns) || '/' || (SELECT total(content_hash) FROM returns) || '/' ||
+                        (SELECT count(*) FROM return_lines) || '/' || (SELECT count(*) FROM imports WHERE finished_at IS NOT NULL)",
+            )
+        };
+        let before = snapshot(&d);
+        let paths: Vec<PathBuf> = files.iter().map(|(n, bytes)| d.file(n, bytes)).collect();
+        let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+        let report = d.returns(&refs);
+        let msgs = d.messages(&report);
+        match expect {
+            Expect::Refused(wanted) => {
+                assert!(!report.committed, "{name}: refused");
+                assert_eq!(snapshot(&d), before, "{name}: the database as it was");
+                for w in wanted {
+                    assert!(msgs.iter().any(|m| m.starts_with(w)), "{name}: expected {w:?} in {msgs:?}");
+                }
+                assert_eq!(msgs.len(), wanted.len(), "{name}: one message a problem: {msgs:?}");
+            }
+            Expect::Loaded { warning, checks } => {
+                assert!(report.committed && report.errors.is_empty(), "{name}: loaded: {msgs:?}");
+                match warning {
+                    Some(w) => assert!(msgs.iter().any(|m| m.starts_with(w)), "{name}: {w:?} in {msgs:?}"),
+                    None => assert!(msgs.is_empty(), "{name}: {msgs:?}"),
+                }
+                for (sql, want) in checks {
+                    let got: String = d
+                        .store
+                        .conn()
+                        .query_row(sql, [], |r| r.get::<_, rusqlite::types::Value>(0))
+                        .map(|v| match v {
+                            rusqlite::types::Value::Text(t) => t,
+                            rusqlite::types::Value::Integer(i) => i.to_string(),
+                            other => format!("{other:?}"),
+                        })
+                        .unwrap();
+                    assert_eq!(&got, want, "{name}: {sql}");
+                }
+            }
+        }
+    }
+}

@@ -43,6 +43,15 @@ pub fn text(field: &str, v: &str) -> Result<Option<String>, String> {
     if n > MAX_TEXT_LEN {
         return Err(format!("{field} is {n} characters long (at most {MAX_TEXT_LEN})"));
     }
+    // A quoted field may hold line breaks, but one whose later lines read like rows of the
+    // table swallowed them: a quote left open.
+    let looks_like_rows =
+        v.lines().skip(1).any(|l| [',', '\t', ';'].iter().any(|d| l.matches(*d).count() >= 2));
+    if looks_like_rows {
+        return Err(format!(
+            "{field} runs over several lines that look like further rows: is a quote left open on this line?"
+        ));
+    }
     Ok((!v.is_empty()).then(|| v.to_string()))
 }
 

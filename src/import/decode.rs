@@ -45,6 +45,11 @@ pub enum DecodeError {
     Binary {
         line: u64,
     },
+    /// Lines in UTF-8 and lines in GB18030 in one file (rows pasted from two exports).
+    Mixed {
+        line: u64,
+        gb_line: u64,
+    },
 }
 
 impl fmt::Display for DecodeError {
@@ -59,6 +64,10 @@ impl fmt::Display for DecodeError {
                 f,
                 "not a text file (it contains NUL bytes: binary, or UTF-16 without a BOM); save it as \"CSV UTF-8\""
             ),
+            DecodeError::Mixed { gb_line, .. } => write!(
+                f,
+                "mixed text encodings: this line is UTF-8 but line {gb_line} is GB18030; save the whole file again as \"CSV UTF-8\""
+            ),
         }
     }
 }
@@ -67,7 +76,9 @@ impl DecodeError {
     pub fn line(&self) -> Option<u64> {
         match self {
             DecodeError::Io(_) => None,
-            DecodeError::Unknown { line } | DecodeError::Binary { line } => Some(*line),
+            DecodeError::Unknown { line }
+            | DecodeError::Binary { line }
+            | DecodeError::Mixed { line, .. } => Some(*line),
         }
     }
 }
@@ -126,13 +137,36 @@ fn detect(head: &[u8], at_end: bool) -> Result<(TextEncoding, usize), DecodeErro
     let mut out = String::with_capacity(head.len() * 2);
     let (result, read) = decoder.decode_to_string_without_replacement(head, &mut out, at_end);
     match result {
-        DecoderResult::InputEmpty => Ok((TextEncoding::Gb18030, 0)),
+        DecoderResult::InputEmpty => match mixed(head) {
+            Some((line, gb_line)) => Err(DecodeError::Mixed { line, gb_line }),
+            None => Ok((TextEncoding::Gb18030, 0)),
+        },
         DecoderResult::Malformed(bad, _) => {
             let pos = read.saturating_sub(bad as usize);
             Err(DecodeError::Unknown { line: line_at(pos) })
         }
         DecoderResult::OutputFull => unreachable!("the output string grows as needed"),
     }
+}
+
+/// In a sample that is not UTF-8 as a whole: the first line that is plainly UTF-8 Chinese (at
+/// least two three-byte characters, which GB18030 text almost never forms by chance) and the
+/// first line that is not UTF-8 at all.
+fn mixed(head: &[u8]) -> Option<(u64, u64)> {
+    let (mut utf8, mut other) = (None, None);
+    for (i, line) in head.split(|&b| b == b'\n').enumerate() {
+        match std::str::from_utf8(line) {
+            Ok(text) if utf8.is_none() && text.chars().filter(|c| c.len_utf8() == 3).count() >= 2 => {
+                utf8 = Some(i as u64 + 1)
+            }
+            Err(_) if other.is_none() => other = Some(i as u64 + 1),
+            _ => {}
+        }
+        if let (Some(u), Some(o)) = (utf8, other) {
+            return Some((u, o));
+        }
+    }
+    None
 }
 
 /// A reader that turns another encoding into UTF-8 as it goes, and fails (rather than putting

@@ -228,6 +228,8 @@ pub(crate) struct FileJob<'a> {
     pub conn: &'a Connection,
     pub source: &'a Source,
     pub import_id: i64,
+    /// The first file's import id in this run: an id from here on is this run's.
+    pub run_from: i64,
     pub staging: Staging,
     pub opts: &'a ImportOptions,
 }
@@ -288,13 +290,16 @@ fn import_once(
     };
     let now = st::timestamp(opts.now);
     let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut run_from = None;
     for (i, source) in sources.iter().enumerate() {
         tx.execute(
             "INSERT INTO imports (kind, file, started_at) VALUES (?1, ?2, ?3)",
             params![kind, source.display(), now],
         )?;
         let import_id = tx.last_insert_rowid();
-        let job = FileJob { conn: &tx, source, import_id, staging: staged[i], opts };
+        let run_from = *run_from.get_or_insert(import_id);
+        let job = FileJob { conn: &tx, source, import_id, run_from, staging: staged[i], opts };
+        let errors_before = report.errors.len();
         let file = match load(job, &mut report)? {
             Loaded::File(f) => f,
             Loaded::Scattered => {
@@ -302,6 +307,10 @@ fn import_once(
                 return Ok(Err(i));
             }
         };
+        if file.rows == 0 && report.errors.len() == errors_before {
+            let message = "only a header, no rows: nothing to import from this file".to_string();
+            report.warnings.push(Problem::new(&source.display(), Some(1), message));
+        }
         tx.execute(
             "UPDATE imports SET finished_at = ?2, created = ?3, updated = ?4, unchanged = ?5,
                  refused = ?6, conflicts = ?7 WHERE id = ?1",

@@ -29,7 +29,7 @@ pub fn import(
 ) -> Result<ImportReport, StoreError> {
     super::run_import(store, sources, opts, "returns", |job, report| {
         let staging = job.staging;
-        match load_file(job.conn, job.source, job.import_id, job.opts, staging)? {
+        match load_file(job.conn, job.source, (job.import_id, job.run_from), job.opts, staging)? {
             FileOutcome::Done(done) => {
                 let (file, errors, warnings) = *done;
                 report.errors.extend(errors);
@@ -112,7 +112,7 @@ const BATCH: usize = 256;
 fn load_file(
     conn: &Connection,
     source: &Source,
-    import_id: i64,
+    (import_id, run_from): (i64, i64),
     opts: &ImportOptions,
     mode: Staging,
 ) -> rusqlite::Result<FileOutcome> {
@@ -120,7 +120,8 @@ fn load_file(
     let (table, report) = super::open_table(source, RETURNS, opts, &mut errors);
     let Some(table) = table else { return Ok(FileOutcome::Done(Box::new((report, errors, Vec::new())))) };
     let mut load = FileLoad {
-        writer: ReturnWriter::new(conn, import_id, opts.now)?,
+        writer: ReturnWriter::new(conn, import_id, opts.now)?.in_run_from(run_from),
+        conn,
         display: source.display(),
         report,
         errors,
@@ -266,6 +267,7 @@ enum GroupEnd {
 
 struct FileLoad<'c> {
     writer: ReturnWriter<'c>,
+    conn: &'c Connection,
     display: String,
     report: FileReport,
     errors: Vec<Problem>,
@@ -323,6 +325,21 @@ impl FileLoad<'_> {
                 ));
             }
             ReturnWritten::SeenEarlierInThisImport => return Ok(GroupEnd::Scattered),
+            ReturnWritten::InEarlierFile { import_id } => {
+                let other: String =
+                    self.conn
+                        .query_row("SELECT file FROM imports WHERE id = ?1", [import_id], |r| r.get(0))?;
+                let p = Problem::new(
+                    &self.display,
+                    Some(first_line),
+                    format!(
+                        "RMA {} is also in {}, with other content: one RMA must come from one file",
+                        printable(&write.rma_no),
+                        printable(&other)
+                    ),
+                );
+                self.refuse_unreadable(p);
+            }
         }
         Ok(GroupEnd::Written)
     }

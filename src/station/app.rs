@@ -254,6 +254,8 @@ pub struct App {
     pub last_inspected: Option<i64>,
     /// The printer's trouble, while there is some: why, and how many labels wait.
     pub printer_trouble: Option<(String, usize)>,
+    /// Characters typed past the input's limit, so an over-long scan is told as such.
+    pub dropped: usize,
 }
 
 impl App {
@@ -272,6 +274,7 @@ impl App {
             policy: crate::store::station::Policy::default(),
             last_inspected: None,
             printer_trouble: None,
+            dropped: 0,
         }
     }
 
@@ -333,6 +336,8 @@ impl App {
             Msg::Char(c) => {
                 if self.input.chars().count() < MAX_SCAN_LEN * 2 {
                     self.input.push(c);
+                } else {
+                    self.dropped += 1;
                 }
                 vec![]
             }
@@ -342,6 +347,12 @@ impl App {
             }
             Msg::Scan(raw) => {
                 self.input.clear();
+                let dropped = std::mem::take(&mut self.dropped);
+                let n = raw.chars().count() + dropped;
+                if n > MAX_SCAN_LEN {
+                    // A scanner stuck on repeat, or a paste: no code is that long.
+                    return self.error(say::scan_too_long(self.lang, n, MAX_SCAN_LEN));
+                }
                 self.on_scan(&raw)
             }
             Msg::Action(a) => self.on_action(a),
@@ -462,12 +473,6 @@ impl App {
             };
         }
         let s = scan::parse(raw);
-        if s.text.chars().count() > MAX_SCAN_LEN {
-            return self.error(say::unknown_product(
-                self.lang,
-                &format!("{}...", s.text.chars().take(20).collect::<String>()),
-            ));
-        }
         let shown = printable(&s.text);
         match &s.kind {
             ScanKind::Empty => return vec![],

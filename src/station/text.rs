@@ -390,6 +390,14 @@ pub mod say {
         pick(lang, format!("Export done: {rows} rows in {path}"), format!("导出完成：{rows} 行，文件 {path}"))
     }
 
+    pub fn scan_too_long(lang: Lang, n: usize, max: usize) -> String {
+        pick(
+            lang,
+            format!("Scan too long ({n} characters; no code has more than {max}): a stuck scanner or a paste? nothing recorded"),
+            format!("扫描内容过长({n} 个字符，条码最多 {max} 个)：扫描枪卡键或误粘贴？未记录"),
+        )
+    }
+
     pub fn reprinting(lang: Lang, label: &str) -> String {
         pick(
             lang,

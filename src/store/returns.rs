@@ -46,6 +46,10 @@ pub enum ReturnWritten {
     /// The same RMA already came earlier in this very import: the file's rows of one return
     /// are not together. Nothing was written.
     SeenEarlierInThisImport,
+    /// An earlier file of the same run had this RMA with other content. Nothing was written.
+    InEarlierFile {
+        import_id: i64,
+    },
 }
 
 impl ReturnWrite {
@@ -89,6 +93,8 @@ pub fn key_if_different(number: &str) -> Option<String> {
 pub struct ReturnWriter<'c> {
     conn: &'c Connection,
     import_id: i64,
+    /// The first import id of this run (several files): see [`ReturnWriter::in_run_from`].
+    run_from: i64,
     now: String,
     insert: Statement<'c>,
     insert_line: Statement<'c>,
@@ -101,6 +107,7 @@ impl<'c> ReturnWriter<'c> {
         Ok(ReturnWriter {
             conn,
             import_id,
+            run_from: import_id,
             now: timestamp(now),
             insert: conn.prepare(
                 "INSERT INTO returns (rma_no, rma_key, order_no, order_key, tracking_no, tracking_key,
@@ -120,6 +127,13 @@ impl<'c> ReturnWriter<'c> {
 
     /// Creates, updates or leaves the return, inside the caller's transaction. `hash` is
     /// `r.fingerprint()`, computed by the caller (an import computes it on its reading thread).
+    /// Files of one run: an RMA written by an earlier file of the run (import id `first` or
+    /// later) with other content is refused, not silently replaced.
+    pub fn in_run_from(mut self, first: i64) -> Self {
+        self.run_from = first;
+        self
+    }
+
     pub fn write(&mut self, r: &ReturnWrite, hash: i64) -> rusqlite::Result<ReturnWritten> {
         let keys = Keys::of(r);
         let inserted = self.insert.execute(&header(r, &keys, &hash, &self.import_id, &self.now)[..])?;
@@ -136,6 +150,9 @@ impl<'c> ReturnWriter<'c> {
         if old_hash == hash {
             self.touch.execute(params![id, self.import_id])?;
             return Ok(ReturnWritten::Unchanged);
+        }
+        if let Some(earlier) = last_import.filter(|i| *i >= self.run_from) {
+            return Ok(ReturnWritten::InEarlierFile { import_id: earlier });
         }
         let received: Option<(i64, String)> = self
             .conn

@@ -673,3 +673,36 @@ fn without_a_printer_a_reprint_says_so() {
     s.scan("CMD-REPRINT");
     assert!(s.screen().contains("⚠ CHECK  No printer is configured"), "{}", s.screen());
 }
+
+/// Hostile and odd scans at a station with a parcel open: each gets its clear band, nothing
+/// is recorded, and the station takes the next good scan.
+#[test]
+fn the_bad_scan_catalogue() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0009");
+    let long = "7".repeat(10_000);
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("a 10,000-character scan", long, "too long"),
+        ("a EAN-13 with a wrong check digit", "6901234500058".into(), "check digit"),
+        ("a product nobody knows", "SKU-DOES-NOT-EXIST".into(), "SKU-DOES-NOT-EXIST"),
+        ("an escape sequence", "\u{1b}[2J\u{1b}]0;pwn\u{7}ABC".into(), "[2J]0;pwnABC"),
+        ("a formula", "=HYPERLINK(\"x\")".into(), "=HYPERLINK"),
+        ("a command nobody has", "CMD-EXPLODE".into(), "CMD-EXPLODE"),
+        ("a badge of nobody", "OP-NOBODY".into(), "No user NOBODY"),
+    ];
+    for (name, scan, said) in cases {
+        s.scan(&scan);
+        let screen = s.screen();
+        let band = screen.lines().nth(1).unwrap_or_default().to_string();
+        assert!(band.contains("✖ ERROR") || band.contains("⚠"), "{name}: {band}");
+        assert!(screen.contains(said), "{name}: {said:?} on\n{screen}");
+        assert!(!screen.contains('\u{1b}'), "{name}: no raw escape on the screen");
+        assert_eq!(s.count("SELECT count(*) FROM units"), 0, "{name}: nothing recorded");
+    }
+    // A NUL from a misconfigured scanner is dropped; the code around it reads.
+    s.scan("6901234500\u{0}059");
+    assert!(s.screen().contains("Unit 1: SKU-1005 on RMA-2026-0009"), "{}", s.screen());
+    assert_eq!(s.count("SELECT count(*) FROM units"), 1);
+}
