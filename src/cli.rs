@@ -510,7 +510,10 @@ pub fn seed_demo(path: &Path) -> Result<Vec<ImportReport>, Failure> {
     let mut store = Store::open(path)?;
     store.set_meta("demo", "1")?;
     let opts = ImportOptions::new(now());
-    let embedded = |(name, bytes): (&'static str, &'static [u8])| Source::Embedded { name, bytes };
+    let embedded = |(name, bytes): (&'static str, &'static [u8])| Source::Bytes {
+        name: name.to_string(),
+        bytes: std::borrow::Cow::Borrowed(bytes),
+    };
     let mut reports = vec![
         import::catalog::import(&mut store, &[embedded(DEMO_CATALOG)], &opts)?,
         import::users::import(&mut store, &[embedded(DEMO_USERS)], &opts)?,

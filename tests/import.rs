@@ -727,3 +727,139 @@ fn the_bad_input_catalogue() {
         }
     }
 }
+
+/// Imports of anything: random bytes, and tables built from real headers and hostile values.
+/// Whatever comes in, the import either loads it whole (no errors) or refuses it with each
+/// message naming the file, and leaves nothing behind; it never panics.
+mod property {
+    use proptest::prelude::*;
+    use returns_dock::import::{self, ImportOptions, Source};
+    use returns_dock::store::Store;
+
+    fn import_bytes(name: &str, bytes: Vec<u8>) -> Result<(), TestCaseError> {
+        let mut store = Store::open_in_memory().unwrap();
+        let source = Source::Bytes { name: name.to_string(), bytes: bytes.into() };
+        let report =
+            import::returns::import(&mut store, &[source], &ImportOptions::new(super::now())).unwrap();
+        let returns: i64 = store.conn().query_row("SELECT count(*) FROM returns", [], |r| r.get(0)).unwrap();
+        let lines: i64 =
+            store.conn().query_row("SELECT count(*) FROM return_lines", [], |r| r.get(0)).unwrap();
+        prop_assert_eq!(report.committed, report.errors.is_empty());
+        for e in report.errors.iter().chain(&report.warnings) {
+            let text = e.to_string();
+            prop_assert!(text.starts_with(&format!("{name}:")), "{}", text);
+            prop_assert!(!text.contains('\u{1b}'), "no terminal control in a message: {:?}", text);
+        }
+        if report.committed {
+            let created: u64 = report.files.iter().map(|f| f.created).sum();
+            prop_assert_eq!(returns as u64, created);
+            prop_assert!(returns == 0 || lines >= returns, "every return has a line");
+        } else {
+            prop_assert_eq!((returns, lines), (0, 0), "a refused import leaves nothing");
+        }
+        Ok(())
+    }
+
+    const HEADERS: &[&str] = &[
+        "rma_no",
+        "退款编号",
+        "order_no",
+        "订单编号",
+        "sku",
+        "商家编码",
+        "qty",
+        "数量",
+        "title",
+        "customer",
+        "reason",
+        "created_at",
+        "unit_value",
+        "serials",
+        "tracking_no",
+        "resolution",
+        "barcode",
+        "rma_no",
+    ];
+    const VALUES: &[&str] = &[
+        "",
+        "R1",
+        "R2",
+        "O1",
+        "S1",
+        "1",
+        "2",
+        "-1",
+        "1.5",
+        "0",
+        "99999999999",
+        "2026-11-20",
+        "20/11/2026",
+        "=1+1",
+        "\u{1b}[2J",
+        "张三",
+        "\"",
+        "\"\"",
+        "a,b",
+        "'R1",
+        "=\"R1\"",
+        "\t",
+        "\u{0}",
+        "NaN",
+        "1e9",
+        "12.345",
+        "refund",
+        "换货",
+        "SN-1;SN-2",
+        "4006381333931",
+        " R1 ",
+        "ＲＭＡ１",
+        "\r",
+        "\n",
+    ];
+
+    prop_compose! {
+        fn table()(
+            sep in prop::sample::select(vec![",", "\t", ";"]),
+            header in prop::collection::vec(prop::sample::select(HEADERS), 0..8),
+            rows in prop::collection::vec(prop::collection::vec(prop::sample::select(VALUES), 0..9), 0..12),
+            crlf in any::<bool>(),
+            bom in any::<bool>(),
+        ) -> Vec<u8> {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let mut text = header.join(sep) + end;
+            for r in rows {
+                text.push_str(&r.join(sep));
+                text.push_str(end);
+            }
+            let mut bytes = if bom { vec![0xEF, 0xBB, 0xBF] } else { vec![] };
+            bytes.extend(text.into_bytes());
+            bytes
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn random_bytes(bytes in prop::collection::vec(any::<u8>(), 0..1500),
+                        name in prop::sample::select(vec!["x.csv", "x.tsv", "x.json", "x.jsonl", "x.txt"])) {
+            import_bytes(name, bytes)?;
+        }
+
+        #[test]
+        fn tables_of_real_headers_and_hostile_values(bytes in table()) {
+            import_bytes("x.csv", bytes)?;
+        }
+
+        #[test]
+        fn json_of_hostile_values(rma in prop::sample::select(VALUES), qty in prop::sample::select(VALUES),
+                                  sku in prop::sample::select(VALUES), nested in any::<bool>()) {
+            let rec = if nested {
+                serde_json::json!([{ "rma_no": rma, "order_no": "O1", "lines": [{ "sku": sku, "qty": qty }] }])
+            } else {
+                serde_json::json!([{ "rma_no": rma, "order_no": "O1", "sku": sku, "qty": qty }])
+            };
+            import_bytes("x.json", rec.to_string().into_bytes())?;
+        }
+    }
+}

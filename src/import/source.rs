@@ -1,4 +1,5 @@
-//! Where an import reads from: a file, or bytes built into the program (the demo's data).
+//! Where an import reads from: a file, or bytes in memory (the demo's data built into the
+//! program, or a test's input).
 
 use super::table::{self, FieldSpec, Table};
 use super::{Problem, Progress};
@@ -7,7 +8,11 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone)]
 pub enum Source {
     File(PathBuf),
-    Embedded { name: &'static str, bytes: &'static [u8] },
+    /// Bytes named as a file would be (the extension tells the format).
+    Bytes {
+        name: String,
+        bytes: std::borrow::Cow<'static, [u8]>,
+    },
 }
 
 impl Source {
@@ -15,14 +20,14 @@ impl Source {
     pub fn display(&self) -> String {
         match self {
             Source::File(p) => p.display().to_string(),
-            Source::Embedded { name, .. } => name.to_string(),
+            Source::Bytes { name, .. } => name.clone(),
         }
     }
 
     pub fn open(&self, fields: &'static [FieldSpec], progress: &Progress) -> Result<Table, Problem> {
         match self {
             Source::File(p) => table::open(p, &self.display(), fields, progress),
-            Source::Embedded { name, bytes } => table::from_bytes(bytes, name, name, fields),
+            Source::Bytes { name, bytes } => table::from_bytes(bytes.clone(), name, name, fields),
         }
     }
 
@@ -30,7 +35,7 @@ impl Source {
     pub fn path(&self) -> Option<&Path> {
         match self {
             Source::File(p) => Some(p),
-            Source::Embedded { .. } => None,
+            Source::Bytes { .. } => None,
         }
     }
 }

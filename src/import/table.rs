@@ -151,7 +151,7 @@ impl<R: Read> Read for Counted<R> {
 
 /// The same for text already decoded elsewhere (the demo's embedded files, tests).
 pub fn from_bytes(
-    bytes: &'static [u8],
+    bytes: std::borrow::Cow<'static, [u8]>,
     name_hint: &str,
     display: &str,
     fields: &'static [FieldSpec],
