@@ -196,6 +196,42 @@ fn scan_bench(dir: &Path, returns: u64) {
         times[times.len() - 1]
     );
     println!("station peak memory: {:.0} MB (goal: < 100 MB)", peak_memory_mb());
+    startup_bench(&db);
+}
+
+/// From starting the real binary (this build) in a pseudo-terminal to its first frame on the
+/// screen, on the scan database: five starts, the median and the slowest.
+fn startup_bench(db: &Path) {
+    use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+    use std::io::Read;
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let pty = native_pty_system()
+            .openpty(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_returns-dock"));
+        cmd.args(["--db", db.to_str().unwrap(), "station", "--station", "BENCH2"]);
+        cmd.env("TERM", "xterm-256color");
+        cmd.cwd(db.parent().unwrap());
+        let t = Instant::now();
+        let mut child = pty.slave.spawn_command(cmd).unwrap();
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let mut parser = vt100::Parser::new(24, 80, 0);
+        let mut buf = [0u8; 8192];
+        while !parser.screen().contents().contains("Scan your badge") {
+            let n = reader.read(&mut buf).unwrap();
+            assert!(n > 0, "the station ended before its first frame");
+            parser.process(&buf[..n]);
+        }
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        child.kill().ok();
+        child.wait().ok();
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "startup to first frame: median {:.0} ms, slowest {:.0} ms of 5 starts (goal: < 1 s)",
+        times[2], times[4]
+    );
 }
 
 fn cores() -> usize {

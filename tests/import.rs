@@ -341,6 +341,19 @@ fn every_error_is_listed_not_just_the_first() {
     );
 }
 
+/// Found by fuzzing: a file of one byte that could start a GB18030 character panicked (the
+/// decoder was given too little room). Now it is refused like any other broken text.
+#[test]
+fn a_lone_gb18030_lead_byte_is_refused_not_a_crash() {
+    let mut d = Dock::new();
+    for bytes in [&b"\x8f"[..], b"\x80\x80\x80\x80", b"rma_no\n\x81"] {
+        let f = d.file("odd.csv", bytes);
+        let r = d.returns(&[&f]);
+        assert!(!r.committed, "{bytes:?}");
+        assert!(d.messages(&r).iter().all(|m| m.starts_with("odd.csv:")), "{:?}", d.messages(&r));
+    }
+}
+
 #[test]
 fn an_unknown_encoding_is_refused_with_its_line() {
     let mut d = Dock::new();

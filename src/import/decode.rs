@@ -134,7 +134,10 @@ fn detect(head: &[u8], at_end: bool) -> Result<(TextEncoding, usize), DecodeErro
         return Ok((TextEncoding::Utf8, 0));
     }
     let mut decoder = GB18030.new_decoder_without_bom_handling();
-    let mut out = String::with_capacity(head.len() * 2);
+    // The decoder writes only into the capacity it is given, and asks for its worst case
+    // (a single byte can become three in UTF-8).
+    let room = decoder.max_utf8_buffer_length_without_replacement(head.len()).unwrap_or(head.len() * 4 + 16);
+    let mut out = String::with_capacity(room);
     let (result, read) = decoder.decode_to_string_without_replacement(head, &mut out, at_end);
     match result {
         DecoderResult::InputEmpty => match mixed(head) {
@@ -145,7 +148,7 @@ fn detect(head: &[u8], at_end: bool) -> Result<(TextEncoding, usize), DecodeErro
             let pos = read.saturating_sub(bad as usize);
             Err(DecodeError::Unknown { line: line_at(pos) })
         }
-        DecoderResult::OutputFull => unreachable!("the output string grows as needed"),
+        DecoderResult::OutputFull => unreachable!("the string was given the decoder's worst case"),
     }
 }
 
