@@ -324,8 +324,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let opts = ImportOptions {
                 dry_run: args.dry_run,
                 skip_invalid: args.skip_invalid,
+                now: now(),
                 progress: Progress::on_terminal(),
-                ..ImportOptions::new(now())
             };
             let report = kind.import(&mut store, &sources, &opts)?;
             print_report(&report)

@@ -341,37 +341,6 @@ fn every_error_is_listed_not_just_the_first() {
     );
 }
 
-/// A large import builds the returns' indexes once at the end: they are all there after it,
-/// and after a refused one, and lookups find what was loaded.
-#[test]
-fn a_bulk_import_ends_with_every_index() {
-    let mut d = Dock::new();
-    let indexes = |d: &Dock| {
-        d.text("SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'returns' ORDER BY name)")
-    };
-    let before = indexes(&d);
-    assert!(before.contains("returns_tracking_no") && before.contains("returns_order_no"), "{before}");
-    let mut bulk = ImportOptions::new(now());
-    bulk.bulk_bytes = 0;
-    let f = d.file("c.csv", CANONICAL);
-    assert!(d.returns_with(&[&f], bulk.clone()).committed);
-    assert_canonical_loaded(&d);
-    assert_eq!(indexes(&d), before);
-    let plan: String = d
-        .store
-        .conn()
-        .query_row(
-            "EXPLAIN QUERY PLAN SELECT id FROM returns WHERE tracking_no = 'SF1234567890123'",
-            [],
-            |r| r.get(3),
-        )
-        .unwrap();
-    assert!(plan.contains("returns_tracking_no"), "{plan}");
-    let bad = d.file("bad.csv", "rma_no,order_no,sku,qty\nR9,O9,S1,-1\n");
-    assert!(!d.returns_with(&[&bad], bulk).committed);
-    assert_eq!(indexes(&d), before, "a refused import rolls the indexes back too");
-}
-
 /// Found by fuzzing: a file of one byte that could start a GB18030 character panicked (the
 /// decoder was given too little room). Now it is refused like any other broken text.
 #[test]

@@ -58,19 +58,11 @@ pub struct ImportOptions {
     /// When the import runs, and the offset given to times written without one.
     pub now: DateTime<FixedOffset>,
     pub progress: Progress,
-    /// From this many bytes of input, the returns' secondary indexes are built once at the end.
-    pub bulk_bytes: u64,
 }
 
 impl ImportOptions {
     pub fn new(now: DateTime<FixedOffset>) -> Self {
-        ImportOptions {
-            dry_run: false,
-            skip_invalid: false,
-            now,
-            progress: Progress::hidden(),
-            bulk_bytes: BULK_BYTES,
-        }
+        ImportOptions { dry_run: false, skip_invalid: false, now, progress: Progress::hidden() }
     }
 }
 
@@ -265,24 +257,6 @@ pub(crate) fn run_import(
     }
 }
 
-/// From this many bytes of input, an import builds the secondary indexes once at the end.
-const BULK_BYTES: u64 = 32 << 20;
-
-/// Drops `table`'s secondary indexes (not those behind its UNIQUE constraints) and gives the
-/// statements that make them again.
-fn defer_indexes(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
-    let indexes: Vec<(String, String)> = conn
-        .prepare(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL",
-        )?
-        .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    for (name, _) in &indexes {
-        conn.execute_batch(&format!("DROP INDEX \"{name}\""))?;
-    }
-    Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
-}
-
 /// Whether a file is read as it comes or through a temporary table sorted by record key.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Staging {
@@ -316,14 +290,6 @@ fn import_once(
     };
     let now = st::timestamp(opts.now);
     let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    // A large load of returns is faster with the returns' secondary indexes built once at the
-    // end (from sorted keys) than kept up row by row. Inside the transaction, so a refused
-    // or failed import gets them back by rolling back.
-    let deferred = if kind == "returns" && sources.iter().map(Source::size).sum::<u64>() >= opts.bulk_bytes {
-        defer_indexes(&tx, "returns")?
-    } else {
-        Vec::new()
-    };
     let mut run_from = None;
     for (i, source) in sources.iter().enumerate() {
         tx.execute(
@@ -351,9 +317,6 @@ fn import_once(
             params![import_id, now, file.created, file.updated, file.unchanged, file.refused, file.conflicts],
         )?;
         report.files.push(file);
-    }
-    for sql in &deferred {
-        tx.execute_batch(sql)?;
     }
     if kind == "returns" {
         report.linked = crate::store::station::link_unidentified(&tx, opts.now)?.len() as u64;

@@ -31,14 +31,6 @@ impl Source {
         }
     }
 
-    /// Bytes to read (0 when the file cannot be looked at; opening it will say why).
-    pub fn size(&self) -> u64 {
-        match self {
-            Source::File(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
-            Source::Bytes { bytes, .. } => bytes.len() as u64,
-        }
-    }
-
     /// The file beside which `.rejected.csv` goes.
     pub fn path(&self) -> Option<&Path> {
         match self {
