@@ -576,6 +576,13 @@ fn the_bad_input_catalogue() {
     let long_rma = format!("{H}{},O9,S1,1,t,c,r,\n", "R".repeat(10_000));
     let mut mixed = format!("{H}R9,O9,S1,1,蓝牙耳机,张三,r,\n").into_bytes();
     mixed.extend(GB18030.encode("R10,O10,S1,1,蓝牙耳机,李四,r,\n").0.iter());
+    // 8,000 GB18030 rows (past the 256 KB that decide the encoding), then one in UTF-8.
+    let mut mixed_far = GB18030.encode(H).0.into_owned();
+    for i in 0..8000 {
+        mixed_far
+            .extend(GB18030.encode(&format!("G{i},O{i},S1,1,蓝牙耳机 黑色,张三丰,质量问题,\n")).0.iter());
+    }
+    mixed_far.extend("U1,O1,S1,1,蓝牙耳机,李四,r,\n".as_bytes());
     let mut binary = H.as_bytes().to_vec();
     binary.extend(std::iter::repeat_n(0u8, 400));
     let dates = format!(
@@ -619,6 +626,11 @@ fn the_bad_input_catalogue() {
             "UTF-8 and GB18030 rows in one file",
             vec![("x.csv", mixed)],
             Expect::Refused(&["x.csv:2: mixed text encodings: this line is UTF-8 but line 3 is GB18030"]),
+        ),
+        (
+            "a UTF-8 row far down a GB18030 file",
+            vec![("x.csv", mixed_far)],
+            Expect::Refused(&["x.csv:8002: mixed text encodings: this line is UTF-8 but the file is GB18030"]),
         ),
         (
             "a quote left open swallows the rows after it",

@@ -158,18 +158,80 @@ fn detect(head: &[u8], at_end: bool) -> Result<(TextEncoding, usize), DecodeErro
 fn mixed(head: &[u8]) -> Option<(u64, u64)> {
     let (mut utf8, mut other) = (None, None);
     for (i, line) in head.split(|&b| b == b'\n').enumerate() {
-        match std::str::from_utf8(line) {
-            Ok(text) if utf8.is_none() && text.chars().filter(|c| c.len_utf8() == 3).count() >= 2 => {
-                utf8 = Some(i as u64 + 1)
-            }
-            Err(_) if other.is_none() => other = Some(i as u64 + 1),
-            _ => {}
+        if utf8.is_none() && utf8_chinese(line) {
+            utf8 = Some(i as u64 + 1);
+        } else if other.is_none() && std::str::from_utf8(line).is_err() {
+            other = Some(i as u64 + 1);
         }
         if let (Some(u), Some(o)) = (utf8, other) {
             return Some((u, o));
         }
     }
     None
+}
+
+/// A line that is valid UTF-8 with at least two three-byte characters (Chinese, as UTF-8
+/// writes it).
+fn utf8_chinese(line: &[u8]) -> bool {
+    line.iter().any(|b| *b >= 0xE0)
+        && std::str::from_utf8(line).is_ok_and(|t| t.chars().filter(|c| c.len_utf8() == 3).count() >= 2)
+}
+
+/// A UTF-8 line found in a GB18030 file past the sample that decided the encoding.
+#[derive(Debug)]
+pub struct MixedLine {
+    pub line: u64,
+}
+
+impl fmt::Display for MixedLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "mixed text encodings: this line is UTF-8 but the file is GB18030; save the whole file again as \"CSV UTF-8\""
+        )
+    }
+}
+
+impl std::error::Error for MixedLine {}
+
+/// Watches the raw lines of a GB18030 stream for UTF-8 ones.
+#[derive(Default)]
+struct LineWatch {
+    /// Lines ended so far.
+    lines: u64,
+    /// The current line's bytes so far (up to a limit: a longer line is not judged).
+    carry: Vec<u8>,
+    too_long: bool,
+}
+
+impl LineWatch {
+    const MAX_LINE: usize = 64 * 1024;
+
+    /// The number of the first UTF-8 line in `chunk`, if any.
+    fn feed(&mut self, chunk: &[u8]) -> Option<u64> {
+        let mut rest = chunk;
+        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+            self.add(&rest[..end]);
+            let found = !self.too_long && utf8_chinese(&self.carry);
+            self.lines += 1;
+            self.carry.clear();
+            self.too_long = false;
+            if found {
+                return Some(self.lines);
+            }
+            rest = &rest[end + 1..];
+        }
+        self.add(rest);
+        None
+    }
+
+    fn add(&mut self, bytes: &[u8]) {
+        if self.carry.len() + bytes.len() > Self::MAX_LINE {
+            self.too_long = true;
+        } else {
+            self.carry.extend_from_slice(bytes);
+        }
+    }
 }
 
 /// A reader that turns another encoding into UTF-8 as it goes, and fails (rather than putting
@@ -185,11 +247,14 @@ struct Transcoder<R> {
     out_end: usize,
     eof: bool,
     consumed: u64,
+    /// For GB18030: UTF-8 lines further down than the sample that decided the encoding.
+    watch: Option<LineWatch>,
 }
 
 impl<R: Read> Transcoder<R> {
     fn new(inner: R, encoding: &'static Encoding) -> Self {
         Transcoder {
+            watch: (encoding == GB18030).then(LineWatch::default),
             inner,
             decoder: encoding.new_decoder_without_bom_handling(),
             input: vec![0; 64 * 1024],
@@ -218,6 +283,9 @@ impl<R: Read> Read for Transcoder<R> {
             }
             if self.in_start == self.in_end && !self.eof {
                 let n = self.inner.read(&mut self.input)?;
+                if let Some(line) = self.watch.as_mut().and_then(|w| w.feed(&self.input[..n])) {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, MixedLine { line }));
+                }
                 self.in_start = 0;
                 self.in_end = n;
                 self.eof = n == 0;

@@ -324,6 +324,11 @@ fn csv_problem(display: &str, e: &csv::Error) -> Problem {
     let line = e.position().map(|p| p.line());
     match e.kind() {
         csv::ErrorKind::Io(io) => {
+            if let Some(m) = io.get_ref().and_then(|e| e.downcast_ref::<super::decode::MixedLine>()) {
+                let mut p = Problem::new(display, Some(m.line), m.to_string());
+                p.fatal = true;
+                return p;
+            }
             let mut p = Problem::new(display, line, format!("cannot read the file: {io}"));
             p.fatal = true;
             p
