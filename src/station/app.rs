@@ -171,6 +171,12 @@ pub enum Msg {
         result: Result<(), ReviewRefusal>,
         items: Vec<ReviewItem>,
     },
+    Linked {
+        id: i64,
+        rma: String,
+        result: Result<(), ReviewRefusal>,
+        items: Vec<ReviewItem>,
+    },
     DashboardLoaded {
         today: Box<Feedback>,
         week: Box<Feedback>,
@@ -227,6 +233,12 @@ pub enum Effect {
         comment: Option<String>,
         pin: String,
     },
+    /// Links the unidentified parcel of review `id` to the return `rma`.
+    Link {
+        id: i64,
+        rma: String,
+        pin: String,
+    },
     LoadDashboard,
     StartExport,
     /// Print this unit's label again.
@@ -275,6 +287,15 @@ impl App {
             last_inspected: None,
             printer_trouble: None,
             dropped: 0,
+        }
+    }
+
+    /// The review queue as it now stands, after a decision.
+    fn review_items(&mut self, items: Vec<ReviewItem>) {
+        if let Screen::Review(r) = &mut self.screen {
+            r.overturn = None;
+            r.selected = r.selected.min(items.len().saturating_sub(1));
+            r.items = items;
         }
     }
 
@@ -463,6 +484,10 @@ impl App {
             let typed = raw.trim().to_string();
             return match (&r.pin, r.overturn, r.items.get(r.selected)) {
                 (None, _, _) => vec![Effect::CheckPin(typed)],
+                // An unidentified parcel: the code scanned or typed is the RMA it belongs to.
+                (Some(pin), None, Some(item)) if item.kind == "unidentified" => {
+                    vec![Effect::Link { id: item.id, rma: scan::parse(raw).text, pin: pin.clone() }]
+                }
                 (Some(pin), Some((outcome, grade)), Some(item)) => vec![Effect::Decide {
                     id: item.id,
                     decision: Decision::Overturn { outcome, grade },
@@ -914,12 +939,15 @@ impl App {
                 };
                 self.ok(say::reviews_waiting(lang, n))
             }
-            Msg::Decided { id, result, items } => {
-                if let Screen::Review(r) = &mut self.screen {
-                    r.overturn = None;
-                    r.selected = r.selected.min(items.len().saturating_sub(1));
-                    r.items = items;
+            Msg::Linked { id, rma, result, items } => {
+                self.review_items(items);
+                match result {
+                    Ok(()) => self.ok(say::linked(lang, id, &printable(&rma))),
+                    Err(e) => self.error(printable(&e.to_string())),
                 }
+            }
+            Msg::Decided { id, result, items } => {
+                self.review_items(items);
                 match result {
                     Ok(()) => self.ok(say::decided(lang, id)),
                     Err(e) => self.error(e.to_string()),

@@ -145,6 +145,13 @@ impl Executor {
                 )?;
                 Msg::Decided { id, result, items: crate::store::review::open_reviews(self.store.conn())? }
             }
+            Effect::Link { id, rma, pin } => {
+                let now = (self.clock)();
+                let sup =
+                    crate::store::review::Supervisor { id: &user, pin: &pin, station: Some(&self.station) };
+                let result = crate::store::review::link(self.store.conn_mut(), sup, id, &rma, now)?;
+                Msg::Linked { id, rma, result, items: crate::store::review::open_reviews(self.store.conn())? }
+            }
             Effect::LoadDashboard => {
                 let now = (self.clock)();
                 let today = now.date_naive();

@@ -47,6 +47,7 @@ pub enum T {
     UnknownParcelHint,
     PinPrompt,
     ReviewHint,
+    ReviewLinkHint,
     ReviewEmpty,
     Today,
     Week,
@@ -112,6 +113,10 @@ pub fn t(lang: Lang, key: T) -> &'static str {
         ReviewHint => (
             "↑↓ choose · CONFIRM (F12) confirms · an outcome key overturns to it, then type why",
             "↑↓ 选择 · “确认”(F12) 维持 · 按处理结果键改判，再输入原因",
+        ),
+        ReviewLinkHint => (
+            "Scan or type the RMA this parcel belongs to, to link it · CONFIRM (F12) keeps it unlinked",
+            "扫描或输入该包裹所属的退货单号以关联 · “确认”(F12) 保持无主",
         ),
         ReviewEmpty => ("Nothing waits for review", "暂无待复核"),
         Today => ("Today", "今日"),
@@ -396,6 +401,10 @@ pub mod say {
             format!("Scan too long ({n} characters; no code has more than {max}): a stuck scanner or a paste? nothing recorded"),
             format!("扫描内容过长({n} 个字符，条码最多 {max} 个)：扫描枪卡键或误粘贴？未记录"),
         )
+    }
+
+    pub fn linked(lang: Lang, id: i64, rma: &str) -> String {
+        pick(lang, format!("R{id}: the parcel is linked to {rma}"), format!("R{id}：包裹已关联到 {rma}"))
     }
 
     pub fn reprinting(lang: Lang, label: &str) -> String {

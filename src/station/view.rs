@@ -341,6 +341,9 @@ fn draw_prompt(app: &App, f: &mut Frame, area: Rect) {
         Screen::Review(r) if r.pin.is_none() => t(lang, T::PinPrompt).to_string(),
         Screen::Review(r) => match r.overturn {
             Some((o, _)) => say::overturn_comment(lang, lang.code(o)),
+            None if r.items.get(r.selected).is_some_and(|i| i.kind == "unidentified") => {
+                t(lang, T::ReviewLinkHint).to_string()
+            }
             None => t(lang, T::ReviewHint).to_string(),
         },
         Screen::Dashboard(_) => t(lang, T::DockPrompt).to_string(),

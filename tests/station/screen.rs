@@ -706,3 +706,53 @@ fn the_bad_scan_catalogue() {
     assert!(s.screen().contains("Unit 1: SKU-1005 on RMA-2026-0009"), "{}", s.screen());
     assert_eq!(s.count("SELECT count(*) FROM units"), 1);
 }
+
+#[test]
+fn a_supervisor_links_an_unidentified_parcel_from_the_review_screen() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("YT5555555555555");
+    s.press(KeyCode::F(11));
+    s.scan("6901234500059");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    s.press(KeyCode::F(12));
+    assert!(s.screen().contains("signed"), "{}", s.screen());
+    let review = s.count("SELECT id FROM reviews WHERE kind = 'unidentified'");
+    let mut sup = Station::open(&db, "ST02", Lang::En);
+    sup.scan("OP-SUP1");
+    sup.ctrl('r');
+    sup.scan("2468");
+    // Down to the unidentified parcel's entry.
+    for _ in 0..10 {
+        if sup.app_selected_kind().as_deref() == Some("unidentified") {
+            break;
+        }
+        sup.press(KeyCode::Down);
+    }
+    assert!(sup.screen().contains("Scan or type the RMA this parcel belongs to"), "{}", sup.screen());
+    sup.scan("NO-SUCH-RMA");
+    assert!(sup.screen().contains("✖ ERROR"), "an unknown RMA is refused: {}", sup.screen());
+    assert_eq!(sup.count("SELECT count(*) FROM parcel_returns"), 0);
+    sup.scan("RMA-2026-0010");
+    assert!(
+        sup.screen().contains(&format!("R{review}: the parcel is linked to RMA-2026-0010")),
+        "{}",
+        sup.screen()
+    );
+    assert_eq!(
+        sup.count("SELECT count(*) FROM parcel_returns pr JOIN returns r ON r.id = pr.return_id WHERE r.rma_no = 'RMA-2026-0010'"),
+        1
+    );
+    assert_eq!(sup.count(&format!("SELECT count(*) FROM reviews WHERE id = {review} AND decision = 'confirmed' AND decided_by = 'SUP1'")), 1);
+}
+
+impl Station {
+    fn app_selected_kind(&self) -> Option<String> {
+        match &self.app.screen {
+            returns_dock::station::app::Screen::Review(r) => r.items.get(r.selected).map(|i| i.kind.clone()),
+            _ => None,
+        }
+    }
+}
