@@ -320,13 +320,49 @@ fn import_bench(dir: &Path, lines: u64) {
     );
 
     let mut store = Store::open(&db).unwrap();
+    // Meanwhile a station writes (one small durable transaction every 100 ms, as a scan does):
+    // how long does it wait for the import's lock?
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let station = {
+        let (db, done) = (db.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut s = Store::open(&db).unwrap();
+            let mut waits = Vec::new();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = Instant::now();
+                let tx = s.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate);
+                let ok = tx.and_then(|tx| {
+                    returns_dock::store::audit(
+                        &tx,
+                        chrono::Local::now().fixed_offset(),
+                        Some("BENCH"),
+                        None,
+                        "probe",
+                        None,
+                        None,
+                    )?;
+                    tx.commit()
+                });
+                waits.push((t.elapsed().as_secs_f64(), ok.is_ok()));
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            waits
+        })
+    };
     let t = Instant::now();
     let again = import::returns::import(&mut store, &[Source::File(returns_csv.clone())], &opts).unwrap();
+    let reimport_s = t.elapsed().as_secs_f64();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let waits = station.join().unwrap();
     println!(
-        "re-import, unchanged: {} lines in {:.2} s ({} unchanged)",
-        summary.lines,
-        t.elapsed().as_secs_f64(),
-        again.files[0].unchanged
+        "re-import, unchanged: {} lines in {reimport_s:.2} s ({} unchanged)",
+        summary.lines, again.files[0].unchanged
+    );
+    let longest = waits.iter().map(|w| w.0).fold(0.0, f64::max);
+    println!(
+        "a station's write during that import: {} writes, the longest waited {longest:.2} s, {} failed (busy timeout 10 s)",
+        waits.len(),
+        waits.iter().filter(|w| !w.1).count()
     );
 
     match sqlite3_import(dir, &returns_csv) {
