@@ -110,6 +110,11 @@ fn a_database_at_the_first_schema_migrates_and_keeps_its_data() {
     let name: String =
         store.conn().query_row("SELECT name FROM users WHERE id = 'u1'", [], |r| r.get(0)).unwrap();
     assert_eq!(name, "Old", "ids are case-insensitive, data kept");
+    let plan: String = store
+        .conn()
+        .query_row("EXPLAIN QUERY PLAN SELECT id FROM reviews WHERE parcel_id = 1", [], |r| r.get(3))
+        .unwrap();
+    assert!(plan.contains("reviews_parcel"), "the second migration's index is used: {plan}");
 }
 
 #[test]

@@ -7,9 +7,10 @@ pub mod feedback;
 
 use crate::domain::codes::{Coded, Outcome};
 use crate::domain::money::format_cents;
-use crate::store::{audit, timestamp, StoreError};
+use crate::store::export::{self as sx, ParcelFacts, ReviewState};
+use crate::store::{audit, StoreError};
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -167,42 +168,32 @@ pub fn export(
     let e = |err| ExportError::Store(crate::store::classify(db, err));
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(e)?;
     let (from, to) = match opts.span {
-        Span::SinceLast => {
-            let last: i64 = tx
-                .query_row(
-                    "SELECT coalesce(max(to_audit_id), 0) FROM export_batches WHERE all_rows = 0",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(e)?;
-            (last, max_audit(&tx).map_err(e)?)
-        }
-        Span::All => (0, max_audit(&tx).map_err(e)?),
-        Span::Batch(id) => tx
-            .query_row("SELECT from_audit_id, to_audit_id FROM export_batches WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()
-            .map_err(e)?
-            .ok_or(ExportError::NoSuchBatch(id))?,
+        Span::SinceLast => (sx::last_incremental_end(&tx).map_err(e)?, sx::max_audit(&tx).map_err(e)?),
+        Span::All => (0, sx::max_audit(&tx).map_err(e)?),
+        Span::Batch(id) => sx::batch_span(&tx, id).map_err(e)?.ok_or(ExportError::NoSuchBatch(id))?,
     };
-    let parcels = parcels_in(&tx, from, to, opts.span == Span::All).map_err(e)?;
+    let parcels = sx::parcels_in(&tx, from, to, opts.span == Span::All).map_err(e)?;
     let mut rows = Vec::new();
     for p in &parcels {
-        rows.extend(parcel_rows(&tx, *p).map_err(e)?);
+        rows.extend(parcel_rows(&sx::parcel_facts(&tx, *p).map_err(e)?));
     }
     write_atomically(out, opts, &rows)?;
     let batch = match opts.span {
         Span::Batch(id) => id,
-        _ => {
-            tx.execute(
-                "INSERT INTO export_batches (created_at, created_by, format, path, all_rows, from_audit_id, to_audit_id, rows)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![timestamp(opts.now), opts.by, opts.format.code(), out.display().to_string(), opts.span == Span::All, from, to, rows.len() as i64],
-            )
-            .map_err(e)?;
-            tx.last_insert_rowid()
-        }
+        _ => sx::record_batch(
+            &tx,
+            &sx::NewBatch {
+                now: opts.now,
+                by: opts.by.as_deref(),
+                format: opts.format.code(),
+                path: &out.display().to_string(),
+                all_rows: opts.span == Span::All,
+                from,
+                to,
+                rows: rows.len(),
+            },
+        )
+        .map_err(e)?,
     };
     audit(
         &tx,
@@ -228,122 +219,48 @@ pub enum ExportError {
     NoSuchBatch(i64),
 }
 
-fn max_audit(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT coalesce(max(id), 0) FROM audit_log", [], |r| r.get(0))
-}
-
-/// The parcels closed, or with a review decided, within the span (all closed ones for `all`).
-fn parcels_in(conn: &Connection, from: i64, to: i64, all: bool) -> rusqlite::Result<Vec<i64>> {
-    let sql = if all {
-        "SELECT id FROM parcels WHERE state <> 'open' ORDER BY id"
-    } else {
-        "SELECT id FROM parcels WHERE closed_audit_id > ?1 AND closed_audit_id <= ?2
-         UNION SELECT parcel_id FROM reviews WHERE decided_audit_id > ?1 AND decided_audit_id <= ?2
-         ORDER BY 1"
-    };
-    let mut stmt = conn.prepare(sql)?;
-    let get = |r: &rusqlite::Row| r.get::<_, i64>(0);
-    if all {
-        stmt.query_map([], get)?.collect()
-    } else {
-        stmt.query_map(params![from, to], get)?.collect()
-    }
-}
-
-/// A review as the export shows it.
-#[derive(Default, Clone)]
-struct ReviewState {
-    review: String,
-    by: String,
-    at: String,
-    comment: String,
-    new_outcome: Option<String>,
-    new_grade: Option<String>,
-}
-
-fn review_of(conn: &Connection, parcel: i64, unit: Option<i64>) -> rusqlite::Result<ReviewState> {
-    let sql = match unit {
-        Some(_) => "SELECT decision, decided_by, decided_at, comment, new_outcome, new_grade FROM reviews WHERE parcel_id = ?1 AND unit_id = ?2 ORDER BY id DESC LIMIT 1",
-        None => "SELECT decision, decided_by, decided_at, comment, new_outcome, new_grade FROM reviews WHERE parcel_id = ?1 AND unit_id IS NULL AND ?2 IS NULL ORDER BY id DESC LIMIT 1",
-    };
-    let found = conn
-        .prepare_cached(sql)?
-        .query_row(params![parcel, unit], |r| {
-            let decision: Option<String> = r.get(0)?;
-            Ok(ReviewState {
-                review: decision.unwrap_or_else(|| "pending".into()),
-                by: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-                at: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
-                comment: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-                new_outcome: r.get(4)?,
-                new_grade: r.get(5)?,
-            })
-        })
-        .optional()?;
-    Ok(found.unwrap_or_default())
-}
-
 /// Every row of one closed parcel: its units, then the expected units that never came.
-pub fn parcel_rows(conn: &Connection, parcel: i64) -> rusqlite::Result<Vec<ExportRow>> {
-    let view = crate::store::station::load_parcel(conn, parcel)?;
-    let (closed_at, refuse_reason): (Option<String>, Option<String>) =
-        conn.query_row("SELECT closed_at, refuse_reason FROM parcels WHERE id = ?1", [parcel], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-    let parcel_review = review_of(conn, parcel, None)?;
-    let returns: std::collections::HashMap<i64, (String, String, Option<String>, String)> = conn
-        .prepare_cached(
-            "SELECT r.id, r.rma_no, r.order_no, r.tracking_no, r.resolution FROM parcel_returns pr
-             JOIN returns r ON r.id = pr.return_id WHERE pr.parcel_id = ?1",
-        )?
-        .query_map([parcel], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))))?
-        .collect::<Result<_, _>>()?;
+pub fn parcel_rows(f: &ParcelFacts) -> Vec<ExportRow> {
+    let view = &f.view;
     let base = |rid: Option<i64>| {
         let mut row = ExportRow {
-            parcel_id: format!("P{parcel}"),
+            parcel_id: format!("P{}", view.id),
             station: view.station.clone(),
             operator: view.operator.clone(),
             received_at: view.received_at.clone(),
-            signed_at: closed_at.clone().unwrap_or_default(),
+            signed_at: f.closed_at.clone().unwrap_or_default(),
             tracking_no: view.scan.clone(),
             ..ExportRow::default()
         };
-        if let Some((rma, order, tracking, resolution)) = rid.and_then(|id| returns.get(&id)) {
-            row.rma_no = rma.clone();
-            row.order_no = order.clone();
-            row.tracking_no = tracking.clone().unwrap_or_else(|| view.scan.clone());
-            row.resolution = resolution.clone();
-        } else if returns.len() == 1 {
-            // A unit on no line of a parcel with one RMA is still that RMA's business.
-            let (rma, order, tracking, resolution) = returns.values().next().cloned().unwrap_or_default();
-            row.rma_no = rma;
-            row.order_no = order;
-            row.tracking_no = tracking.unwrap_or_else(|| view.scan.clone());
-            row.resolution = resolution;
+        // A unit on no line of a parcel with one RMA is still that RMA's business.
+        let ret = rid.and_then(|id| f.returns.get(&id)).or_else(|| match f.returns.len() {
+            1 => f.returns.values().next(),
+            _ => None,
+        });
+        if let Some(r) = ret {
+            row.rma_no = r.rma_no.clone();
+            row.order_no = r.order_no.clone();
+            row.tracking_no = r.tracking_no.clone().unwrap_or_else(|| view.scan.clone());
+            row.resolution = r.resolution.clone();
         }
         row
     };
     let mut rows = Vec::new();
     let refused_parcel = view.state == "refused";
+    let none = (None, None, ReviewState::default());
     for u in &view.units {
         let mut row = base(u.line.map(|l| l.0));
-        let (barcode, value): (Option<String>, Option<i64>) =
-            conn.query_row("SELECT gtin, unit_value_cents FROM units WHERE id = ?1", [u.id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
+        let (barcode, value, own_review) = f.units.get(&u.id).unwrap_or(&none);
         row.unit_id = unit_label(u.id);
         row.sku = u.sku.clone().unwrap_or_default();
-        row.barcode = barcode.unwrap_or_else(|| u.scan.clone());
+        row.barcode = barcode.clone().unwrap_or_else(|| u.scan.clone());
         row.serial = u.serial.clone().unwrap_or_default();
         row.title = u
             .line
             .and_then(|l| view.lines.iter().find(|x| x.line == l))
             .and_then(|l| l.title.clone())
             .unwrap_or_default();
-        let review = match review_of(conn, parcel, Some(u.id))? {
-            r if !r.review.is_empty() => r,
-            _ => parcel_review.clone(),
-        };
+        let review = if own_review.review.is_empty() { &f.review } else { own_review };
         let outcome = match (&review.new_outcome, u.outcome, refused_parcel) {
             (Some(o), _, _) if review.review == "overturned" => o.clone(),
             (_, Some(o), _) => o.code().to_string(),
@@ -360,28 +277,19 @@ pub fn parcel_rows(conn: &Connection, parcel: i64) -> rusqlite::Result<Vec<Expor
         row.reason = u
             .reason
             .map(|r| r.code().to_string())
-            .or_else(|| refuse_reason.clone().filter(|_| refused_parcel))
+            .or_else(|| f.refuse_reason.clone().filter(|_| refused_parcel))
             .unwrap_or_default();
         row.cause = u.cause.map(|c| c.code().to_string()).unwrap_or_default();
         row.discrepancy = u.flag.map(|f| f.code().to_string()).unwrap_or_default();
         row.note = u.note.clone().unwrap_or_default();
         row.unit_value = value.map(format_cents).unwrap_or_default();
-        set_review(&mut row, &review);
+        set_review(&mut row, review);
         rows.push(row);
     }
     for d in view.discrepancies() {
         let crate::domain::parcel::Discrepancy::Missing { line, qty } = d else { continue };
         let Some(l) = view.lines.iter().find(|x| x.line == line) else { continue };
-        let value: Option<i64> = conn.query_row(
-            "SELECT unit_value_cents FROM return_lines WHERE return_id = ?1 AND line_no = ?2",
-            params![line.0, line.1],
-            |r| r.get(0),
-        )?;
-        let barcode: Option<String> = conn.query_row(
-            "SELECT barcode FROM return_lines WHERE return_id = ?1 AND line_no = ?2",
-            params![line.0, line.1],
-            |r| r.get(0),
-        )?;
+        let (barcode, value) = f.lines.get(&line).cloned().unwrap_or_default();
         for _ in 0..qty {
             let mut row = base(Some(line.0));
             row.sku = l.sku.clone();
@@ -389,17 +297,17 @@ pub fn parcel_rows(conn: &Connection, parcel: i64) -> rusqlite::Result<Vec<Expor
             row.title = l.title.clone().unwrap_or_default();
             if refused_parcel {
                 row.outcome = Outcome::Refuse.code().into();
-                row.reason = refuse_reason.clone().unwrap_or_default();
+                row.reason = f.refuse_reason.clone().unwrap_or_default();
             } else {
                 row.outcome = "missing".into();
                 row.discrepancy = "missing".into();
             }
             row.unit_value = value.map(format_cents).unwrap_or_default();
-            set_review(&mut row, &parcel_review);
+            set_review(&mut row, &f.review);
             rows.push(row);
         }
     }
-    Ok(rows)
+    rows
 }
 
 fn set_review(row: &mut ExportRow, r: &ReviewState) {

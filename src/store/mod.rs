@@ -2,6 +2,7 @@
 //! migrates it forward, and refuses files it must not touch (not SQLite, damaged, newer).
 
 pub mod catalog;
+pub mod export;
 pub mod returns;
 pub mod review;
 pub mod station;
@@ -17,7 +18,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The migrations, in order. Index + 1 is the `user_version` a database has after it.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_init.sql"),
+    include_str!("../../migrations/0002_review_lookups.sql"),
+];
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -1,0 +1,169 @@
+//! What an export to after-sales reads and records: the span of the audit log it covers, the
+//! parcels in that span, each parcel's facts (units, lines, returns, reviews), and the batch.
+//! The rows themselves are built from these facts in `crate::export`.
+
+use super::station::{load_parcel, ParcelView};
+use super::timestamp;
+use chrono::{DateTime, FixedOffset};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashMap;
+
+/// The last audit entry: an export covers the log up to here.
+pub fn max_audit(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT coalesce(max(id), 0) FROM audit_log", [], |r| r.get(0))
+}
+
+/// Where the next incremental export starts: the end of the last one.
+pub fn last_incremental_end(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT coalesce(max(to_audit_id), 0) FROM export_batches WHERE all_rows = 0", [], |r| {
+        r.get(0)
+    })
+}
+
+/// The audit span of batch `id`, if there is such a batch.
+pub fn batch_span(conn: &Connection, id: i64) -> rusqlite::Result<Option<(i64, i64)>> {
+    conn.query_row("SELECT from_audit_id, to_audit_id FROM export_batches WHERE id = ?1", [id], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
+    .optional()
+}
+
+/// The parcels closed, or with a review decided, within the span (all closed ones for `all`).
+pub fn parcels_in(conn: &Connection, from: i64, to: i64, all: bool) -> rusqlite::Result<Vec<i64>> {
+    let sql = if all {
+        "SELECT id FROM parcels WHERE state <> 'open' ORDER BY id"
+    } else {
+        "SELECT id FROM parcels WHERE closed_audit_id > ?1 AND closed_audit_id <= ?2
+         UNION SELECT parcel_id FROM reviews WHERE decided_audit_id > ?1 AND decided_audit_id <= ?2
+         ORDER BY 1"
+    };
+    let mut stmt = conn.prepare(sql)?;
+    let get = |r: &rusqlite::Row| r.get::<_, i64>(0);
+    if all {
+        stmt.query_map([], get)?.collect()
+    } else {
+        stmt.query_map(params![from, to], get)?.collect()
+    }
+}
+
+/// What a batch records.
+pub struct NewBatch<'a> {
+    pub now: DateTime<FixedOffset>,
+    pub by: Option<&'a str>,
+    pub format: &'a str,
+    pub path: &'a str,
+    pub all_rows: bool,
+    pub from: i64,
+    pub to: i64,
+    pub rows: usize,
+}
+
+/// Records an export batch; its id.
+pub fn record_batch(conn: &Connection, b: &NewBatch<'_>) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO export_batches (created_at, created_by, format, path, all_rows, from_audit_id, to_audit_id, rows)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![timestamp(b.now), b.by, b.format, b.path, b.all_rows, b.from, b.to, b.rows as i64],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The latest review of a parcel (or of one of its units), as the export shows it.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ReviewState {
+    /// `pending`, `confirmed`, `overturned`, or empty when there was no review.
+    pub review: String,
+    pub by: String,
+    pub at: String,
+    pub comment: String,
+    pub new_outcome: Option<String>,
+    pub new_grade: Option<String>,
+}
+
+/// An expected return of a parcel: RMA, order, tracking number, resolution.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ReturnFacts {
+    pub rma_no: String,
+    pub order_no: String,
+    pub tracking_no: Option<String>,
+    pub resolution: String,
+}
+
+/// Everything the export says of one closed parcel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParcelFacts {
+    pub view: ParcelView,
+    pub closed_at: Option<String>,
+    pub refuse_reason: Option<String>,
+    /// The parcel's own review (refused parcel, discrepancy, unidentified).
+    pub review: ReviewState,
+    pub returns: HashMap<i64, ReturnFacts>,
+    /// By unit id: the GTIN it was scanned as, its value in cents, its own review.
+    pub units: HashMap<i64, (Option<String>, Option<i64>, ReviewState)>,
+    /// By expected line (return id, line number): its barcode and value in cents.
+    pub lines: HashMap<(i64, i64), (Option<String>, Option<i64>)>,
+}
+
+pub fn parcel_facts(conn: &Connection, parcel: i64) -> rusqlite::Result<ParcelFacts> {
+    let view = load_parcel(conn, parcel)?;
+    let (closed_at, refuse_reason) =
+        conn.query_row("SELECT closed_at, refuse_reason FROM parcels WHERE id = ?1", [parcel], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let returns = conn
+        .prepare_cached(
+            "SELECT r.id, r.rma_no, r.order_no, r.tracking_no, r.resolution FROM parcel_returns pr
+             JOIN returns r ON r.id = pr.return_id WHERE pr.parcel_id = ?1",
+        )?
+        .query_map([parcel], |r| {
+            Ok((
+                r.get(0)?,
+                ReturnFacts {
+                    rma_no: r.get(1)?,
+                    order_no: r.get(2)?,
+                    tracking_no: r.get(3)?,
+                    resolution: r.get(4)?,
+                },
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    // One query each for the reviews, the units and the lines of the parcel.
+    let mut reviews: HashMap<Option<i64>, ReviewState> = HashMap::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT unit_id, decision, decided_by, decided_at, comment, new_outcome, new_grade FROM reviews
+         WHERE parcel_id = ?1 ORDER BY id",
+    )?;
+    let mut found = stmt.query([parcel])?;
+    while let Some(r) = found.next()? {
+        // The latest review of each unit (and of the parcel itself) wins.
+        let decision: Option<String> = r.get(1)?;
+        reviews.insert(
+            r.get(0)?,
+            ReviewState {
+                review: decision.unwrap_or_else(|| "pending".into()),
+                by: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                at: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                comment: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                new_outcome: r.get(5)?,
+                new_grade: r.get(6)?,
+            },
+        );
+    }
+    drop(found);
+    let units = conn
+        .prepare_cached("SELECT id, gtin, unit_value_cents FROM units WHERE parcel_id = ?1")?
+        .query_map([parcel], |r| {
+            let id: i64 = r.get(0)?;
+            Ok((id, (r.get(1)?, r.get(2)?, reviews.get(&Some(id)).cloned().unwrap_or_default())))
+        })?
+        .collect::<Result<_, _>>()?;
+    let lines = conn
+        .prepare_cached(
+            "SELECT l.return_id, l.line_no, l.barcode, l.unit_value_cents FROM parcel_returns pr
+             JOIN return_lines l ON l.return_id = pr.return_id WHERE pr.parcel_id = ?1",
+        )?
+        .query_map([parcel], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))?
+        .collect::<Result<_, _>>()?;
+    let review = reviews.remove(&None).unwrap_or_default();
+    Ok(ParcelFacts { review, view, closed_at, refuse_reason, returns, units, lines })
+}
