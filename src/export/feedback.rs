@@ -3,8 +3,9 @@
 //! took from arrival to signature, and which ones are still waiting.
 
 use crate::domain::codes::{Cause, Coded, Department};
+use crate::store::feedback as sf;
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -23,14 +24,8 @@ pub struct SkuCount {
     pub count: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Waiting {
-    pub parcel_id: i64,
-    pub scan: String,
-    pub station: String,
-    pub received_at: String,
-    pub days: i64,
-}
+/// A parcel waiting longer than it should.
+pub use crate::store::feedback::OpenParcel as Waiting;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Feedback {
@@ -60,12 +55,7 @@ pub fn feedback(
     // Period bounds as instants: SQLite's julianday() reads the offsets and compares in UTC.
     let start = format!("{}T00:00:00{offset}", from);
     let end = format!("{}T00:00:00{offset}", to.succ_opt().unwrap_or(to));
-    let in_period =
-        "julianday(u.inspected_at) >= julianday(?1) AND julianday(u.inspected_at) < julianday(?2)";
-    let causes: Vec<(String, i64)> = conn
-        .prepare(&format!("SELECT u.cause, count(*) FROM units u WHERE u.cause IS NOT NULL AND {in_period} GROUP BY u.cause"))?
-        .query_map(params![start, end], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
+    let causes = sf::cause_counts(conn, &start, &end)?;
     let units: i64 = causes.iter().map(|c| c.1).sum();
     let share = |n: i64| if units > 0 { n as f64 / units as f64 } else { 0.0 };
     let mut by_cause: Vec<Count> = Cause::ALL
@@ -88,21 +78,11 @@ pub fn feedback(
         })
         .collect();
     by_department.sort_by_key(|c| std::cmp::Reverse(c.count));
-    let top_product_skus = conn
-        .prepare(&format!(
-            "SELECT u.sku, coalesce(p.name, ''), count(*) AS n FROM units u LEFT JOIN products p ON p.sku = u.sku
-             WHERE u.cause = 'PRODUCT-DEFECT' AND u.sku IS NOT NULL AND {in_period}
-             GROUP BY u.sku ORDER BY n DESC, u.sku LIMIT 10"
-        ))?
-        .query_map(params![start, end], |r| Ok(SkuCount { sku: r.get(0)?, name: r.get(1)?, count: r.get(2)? }))?
-        .collect::<Result<_, _>>()?;
-    let mut hours: Vec<f64> = conn
-        .prepare(
-            "SELECT (julianday(closed_at) - julianday(received_at)) * 24 FROM parcels
-             WHERE state = 'signed' AND julianday(closed_at) >= julianday(?1) AND julianday(closed_at) < julianday(?2)",
-        )?
-        .query_map(params![start, end], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+    let top_product_skus = sf::top_product_skus(conn, &start, &end)?
+        .into_iter()
+        .map(|(sku, name, count)| SkuCount { sku, name, count })
+        .collect();
+    let mut hours = sf::turnaround_hours(conn, &start, &end)?;
     hours.sort_by(|a, b| a.total_cmp(b));
     let quantile = |q: f64| -> Option<f64> {
         if hours.is_empty() {
@@ -112,15 +92,7 @@ pub fn feedback(
         let rank = ((q * hours.len() as f64).ceil() as usize).clamp(1, hours.len());
         Some(hours[rank - 1])
     };
-    let waiting = conn
-        .prepare(
-            "SELECT id, scan, station, received_at, CAST(julianday(?1) - julianday(received_at) AS INTEGER) FROM parcels
-             WHERE state = 'open' AND julianday(?1) - julianday(received_at) > ?2 ORDER BY received_at",
-        )?
-        .query_map(params![end, late_after_days], |r| {
-            Ok(Waiting { parcel_id: r.get(0)?, scan: r.get(1)?, station: r.get(2)?, received_at: r.get(3)?, days: r.get(4)? })
-        })?
-        .collect::<Result<_, _>>()?;
+    let waiting = sf::open_longer_than(conn, &end, late_after_days)?;
     Ok(Feedback {
         from: from.to_string(),
         to: to.to_string(),

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod export;
+pub mod feedback;
 pub mod returns;
 pub mod review;
 pub mod station;

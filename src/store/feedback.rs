@@ -1,0 +1,71 @@
+//! What the feedback sheet reads, for a period given as two instants (RFC 3339 with their
+//! offsets; SQLite's julianday() reads the offsets and compares in UTC). The sheet itself is
+//! put together in `crate::export::feedback`.
+
+use rusqlite::{params, Connection};
+
+const IN_PERIOD: &str =
+    "julianday(u.inspected_at) >= julianday(?1) AND julianday(u.inspected_at) < julianday(?2)";
+
+/// Units inspected in the period, by cause code.
+pub fn cause_counts(conn: &Connection, start: &str, end: &str) -> rusqlite::Result<Vec<(String, i64)>> {
+    conn.prepare_cached(&format!(
+        "SELECT u.cause, count(*) FROM units u WHERE u.cause IS NOT NULL AND {IN_PERIOD} GROUP BY u.cause"
+    ))?
+    .query_map(params![start, end], |r| Ok((r.get(0)?, r.get(1)?)))?
+    .collect()
+}
+
+/// The ten SKUs with the most product-caused returns in the period: SKU, name, units.
+pub fn top_product_skus(
+    conn: &Connection,
+    start: &str,
+    end: &str,
+) -> rusqlite::Result<Vec<(String, String, i64)>> {
+    conn.prepare_cached(&format!(
+        "SELECT u.sku, coalesce(p.name, ''), count(*) AS n FROM units u LEFT JOIN products p ON p.sku = u.sku
+         WHERE u.cause = 'PRODUCT-DEFECT' AND u.sku IS NOT NULL AND {IN_PERIOD}
+         GROUP BY u.sku ORDER BY n DESC, u.sku LIMIT 10"
+    ))?
+    .query_map(params![start, end], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+    .collect()
+}
+
+/// Hours from arrival to signature of each parcel signed in the period.
+pub fn turnaround_hours(conn: &Connection, start: &str, end: &str) -> rusqlite::Result<Vec<f64>> {
+    conn.prepare_cached(
+        "SELECT (julianday(closed_at) - julianday(received_at)) * 24 FROM parcels
+         WHERE state = 'signed' AND julianday(closed_at) >= julianday(?1) AND julianday(closed_at) < julianday(?2)",
+    )?
+    .query_map(params![start, end], |r| r.get(0))?
+    .collect()
+}
+
+/// A parcel still open.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OpenParcel {
+    pub parcel_id: i64,
+    pub scan: String,
+    pub station: String,
+    pub received_at: String,
+    /// Whole days open at `at`.
+    pub days: i64,
+}
+
+/// The parcels open for more than `days` days at the instant `at`, oldest first.
+pub fn open_longer_than(conn: &Connection, at: &str, days: u32) -> rusqlite::Result<Vec<OpenParcel>> {
+    conn.prepare_cached(
+        "SELECT id, scan, station, received_at, CAST(julianday(?1) - julianday(received_at) AS INTEGER) FROM parcels
+         WHERE state = 'open' AND julianday(?1) - julianday(received_at) > ?2 ORDER BY received_at",
+    )?
+    .query_map(params![at, days], |r| {
+        Ok(OpenParcel {
+            parcel_id: r.get(0)?,
+            scan: r.get(1)?,
+            station: r.get(2)?,
+            received_at: r.get(3)?,
+            days: r.get(4)?,
+        })
+    })?
+    .collect()
+}
