@@ -342,7 +342,10 @@ fn write_atomically(out: &Path, opts: &ExportOptions, rows: &[ExportRow]) -> Res
                 let mut csv = csv::Writer::from_writer(&mut w);
                 csv.write_record(COLUMNS)?;
                 for r in rows {
-                    csv.write_record(r.cells().iter().map(|c| guard(c).into_owned()))?;
+                    for cell in r.cells() {
+                        csv.write_field(guard(cell).as_bytes())?;
+                    }
+                    csv.write_record(None::<&[u8]>)?;
                 }
                 csv.flush()?;
             }

@@ -110,23 +110,19 @@ pub fn parcel_facts(conn: &Connection, parcel: i64) -> rusqlite::Result<ParcelFa
         conn.query_row("SELECT closed_at, refuse_reason FROM parcels WHERE id = ?1", [parcel], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })?;
-    let returns = conn
-        .prepare_cached(
-            "SELECT r.id, r.rma_no, r.order_no, r.tracking_no, r.resolution FROM parcel_returns pr
-             JOIN returns r ON r.id = pr.return_id WHERE pr.parcel_id = ?1",
-        )?
-        .query_map([parcel], |r| {
-            Ok((
-                r.get(0)?,
-                ReturnFacts {
-                    rma_no: r.get(1)?,
-                    order_no: r.get(2)?,
-                    tracking_no: r.get(3)?,
-                    resolution: r.get(4)?,
-                },
-            ))
-        })?
-        .collect::<Result<_, _>>()?;
+    let returns = view
+        .returns
+        .iter()
+        .map(|r| {
+            let facts = ReturnFacts {
+                rma_no: r.rma_no.clone(),
+                order_no: r.order_no.clone(),
+                tracking_no: r.tracking_no.clone(),
+                resolution: r.resolution.clone(),
+            };
+            (r.id, facts)
+        })
+        .collect();
     // One query each for the reviews, the units and the lines of the parcel.
     let mut reviews: HashMap<Option<i64>, ReviewState> = HashMap::new();
     let mut stmt = conn.prepare_cached(
