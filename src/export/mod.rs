@@ -173,11 +173,17 @@ pub fn export(
         Span::Batch(id) => sx::batch_span(&tx, id).map_err(e)?.ok_or(ExportError::NoSuchBatch(id))?,
     };
     let parcels = sx::parcels_in(&tx, from, to, opts.span == Span::All).map_err(e)?;
-    let mut rows = Vec::new();
-    for p in &parcels {
-        rows.extend(parcel_rows(&sx::parcel_facts(&tx, *p).map_err(e)?));
-    }
-    write_atomically(out, opts, &rows)?;
+    // Each parcel's rows go to the file as they are made (CSV); nothing holds them all.
+    let mut written = 0;
+    write_atomically(out, opts, |sink| {
+        for p in &parcels {
+            let rows = parcel_rows(&sx::parcel_facts(&tx, *p).map_err(e)?);
+            written += rows.len();
+            sink.write(&rows)
+                .map_err(|source| ExportError::Write { path: out.display().to_string(), source })?;
+        }
+        Ok(())
+    })?;
     let batch = match opts.span {
         Span::Batch(id) => id,
         _ => sx::record_batch(
@@ -190,7 +196,7 @@ pub fn export(
                 all_rows: opts.span == Span::All,
                 from,
                 to,
-                rows: rows.len(),
+                rows: written,
             },
         )
         .map_err(e)?,
@@ -202,11 +208,11 @@ pub fn export(
         opts.by.as_deref(),
         "export",
         Some(&format!("B{batch}")),
-        Some(&format!("{} rows", rows.len())),
+        Some(&format!("{written} rows")),
     )
     .map_err(e)?;
     tx.commit().map_err(e)?;
-    Ok(ExportDone { batch, rows: rows.len(), parcels: parcels.len(), path: out.to_path_buf() })
+    Ok(ExportDone { batch, rows: written, parcels: parcels.len(), path: out.to_path_buf() })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -326,41 +332,77 @@ pub fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn write_atomically(out: &Path, opts: &ExportOptions, rows: &[ExportRow]) -> Result<(), ExportError> {
-    let werr = |source| ExportError::Write { path: out.display().to_string(), source };
-    let mut tmp_name = out.as_os_str().to_owned();
-    tmp_name.push(".partial");
-    let tmp = PathBuf::from(tmp_name);
-    let result = (|| -> std::io::Result<()> {
-        let file = std::fs::File::create(&tmp)?;
-        let mut w = std::io::BufWriter::new(file);
-        if opts.excel {
-            w.write_all(b"\xEF\xBB\xBF")?;
-        }
-        match opts.format {
-            Format::Csv => {
-                let mut csv = csv::Writer::from_writer(&mut w);
-                csv.write_record(COLUMNS)?;
+/// Where rows go: CSV straight to the file; JSON (one pretty array) gathered first.
+enum Sink<W: Write> {
+    Csv(Box<csv::Writer<W>>),
+    Json(Vec<ExportRow>),
+}
+
+impl<W: Write> Sink<W> {
+    fn write(&mut self, rows: &[ExportRow]) -> std::io::Result<()> {
+        match self {
+            Sink::Csv(csv) => {
                 for r in rows {
                     for cell in r.cells() {
                         csv.write_field(guard(cell).as_bytes())?;
                     }
                     csv.write_record(None::<&[u8]>)?;
                 }
-                csv.flush()?;
+            }
+            Sink::Json(all) => all.extend_from_slice(rows),
+        }
+        Ok(())
+    }
+}
+
+/// Writes the file through `fill` into `out.partial`, synced, then renamed into place; on any
+/// error the partial file is removed.
+fn write_atomically(
+    out: &Path,
+    opts: &ExportOptions,
+    fill: impl FnOnce(&mut Sink<&mut std::io::BufWriter<std::fs::File>>) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
+    let werr = |source| ExportError::Write { path: out.display().to_string(), source };
+    let mut tmp_name = out.as_os_str().to_owned();
+    tmp_name.push(".partial");
+    let tmp = PathBuf::from(tmp_name);
+    let result = (|| -> Result<(), ExportError> {
+        let file = std::fs::File::create(&tmp).map_err(werr)?;
+        let mut w = std::io::BufWriter::new(file);
+        if opts.excel {
+            w.write_all(b"\xEF\xBB\xBF").map_err(werr)?;
+        }
+        let json = match opts.format {
+            Format::Csv => {
+                let mut csv = csv::Writer::from_writer(&mut w);
+                csv.write_record(COLUMNS).map_err(|e| werr(e.into()))?;
+                let mut sink = Sink::Csv(Box::new(csv));
+                fill(&mut sink)?;
+                if let Sink::Csv(mut csv) = sink {
+                    csv.flush().map_err(werr)?;
+                }
+                None
             }
             Format::Json => {
-                serde_json::to_writer_pretty(&mut w, rows).map_err(std::io::Error::other)?;
-                w.write_all(b"\n")?;
+                let mut sink = Sink::Json(Vec::new());
+                fill(&mut sink)?;
+                match sink {
+                    Sink::Json(rows) => Some(rows),
+                    Sink::Csv(_) => None,
+                }
             }
+        };
+        if let Some(rows) = json {
+            serde_json::to_writer_pretty(&mut w, &rows).map_err(|e| werr(std::io::Error::other(e)))?;
+            w.write_all(b"\n").map_err(werr)?;
         }
-        w.flush()?;
-        w.get_ref().sync_all()?;
+        w.flush().map_err(werr)?;
+        w.get_ref().sync_all().map_err(werr)?;
         Ok(())
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
-        return Err(werr(e));
+        return Err(e);
     }
     std::fs::rename(&tmp, out).map_err(werr)
 }
