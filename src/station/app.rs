@@ -943,6 +943,9 @@ impl App {
                 self.review_items(items);
                 match result {
                     Ok(()) => self.ok(say::linked(lang, id, &printable(&rma))),
+                    Err(ReviewRefusal::NoSuchReturn(r)) => {
+                        self.error(say::no_such_return(lang, &printable(&r)))
+                    }
                     Err(e) => self.error(printable(&e.to_string())),
                 }
             }

@@ -115,8 +115,8 @@ pub fn t(lang: Lang, key: T) -> &'static str {
             "↑↓ 选择 · “确认”(F12) 维持 · 按处理结果键改判，再输入原因",
         ),
         ReviewLinkHint => (
-            "Scan or type the RMA this parcel belongs to, to link it · CONFIRM (F12) keeps it unlinked",
-            "扫描或输入该包裹所属的退货单号以关联 · “确认”(F12) 保持无主",
+            "Scan or type this parcel's RMA to link it · F12 leaves it unlinked",
+            "扫描或输入该包裹的退货单号以关联 · F12 保持无主",
         ),
         ReviewEmpty => ("Nothing waits for review", "暂无待复核"),
         Today => ("Today", "今日"),
@@ -407,6 +407,14 @@ pub mod say {
         pick(lang, format!("R{id}: the parcel is linked to {rma}"), format!("R{id}：包裹已关联到 {rma}"))
     }
 
+    pub fn no_such_return(lang: Lang, rma: &str) -> String {
+        pick(
+            lang,
+            format!("No expected return {rma}: check the RMA number on the parcel or its papers"),
+            format!("没有退货单 {rma}：请核对包裹或随附单据上的退货单号"),
+        )
+    }
+
     pub fn reprinting(lang: Lang, label: &str) -> String {
         pick(
             lang,
@@ -418,8 +426,8 @@ pub mod say {
     pub fn no_printer(lang: Lang) -> String {
         pick(
             lang,
-            "No printer is configured ([printer] in the configuration)".into(),
-            "未配置打印机(配置文件 [printer])".into(),
+            "No label printer is set up: add a [printer] section to returns-dock.toml".into(),
+            "未设置标签打印机：请在 returns-dock.toml 中添加 [printer]".into(),
         )
     }
 

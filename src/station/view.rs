@@ -548,7 +548,9 @@ fn draw_review(app: &App, r: &ReviewScreen, f: &mut Frame, area: Rect) {
                 it.discrepancy.as_deref().unwrap_or(""),
                 printable(it.note.as_deref().unwrap_or(""))
             )),
-            Line::from(format!("“{}”", printable(it.customer_reason.as_deref().unwrap_or("")))),
+            Line::from(
+                it.customer_reason.as_deref().map(|r| format!("“{}”", printable(r))).unwrap_or_default(),
+            ),
         ];
         f.render_widget(
             Paragraph::new(lines).block(Block::new().borders(Borders::TOP)).wrap(Wrap { trim: true }),

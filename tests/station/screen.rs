@@ -671,7 +671,11 @@ fn without_a_printer_a_reprint_says_so() {
     s.scan("6901234500059");
     s.scan("CMD-ACCEPT");
     s.scan("CMD-REPRINT");
-    assert!(s.screen().contains("⚠ CHECK  No printer is configured"), "{}", s.screen());
+    assert!(
+        s.screen().contains("⚠ CHECK  No label printer is set up: add a [printer] section"),
+        "{}",
+        s.screen()
+    );
 }
 
 /// Hostile and odd scans at a station with a parcel open: each gets its clear band, nothing
@@ -731,9 +735,13 @@ fn a_supervisor_links_an_unidentified_parcel_from_the_review_screen() {
         }
         sup.press(KeyCode::Down);
     }
-    assert!(sup.screen().contains("Scan or type the RMA this parcel belongs to"), "{}", sup.screen());
+    assert!(sup.screen().contains("Scan or type this parcel's RMA to link it"), "{}", sup.screen());
     sup.scan("NO-SUCH-RMA");
-    assert!(sup.screen().contains("✖ ERROR"), "an unknown RMA is refused: {}", sup.screen());
+    assert!(
+        sup.screen().contains("✖ ERROR  No expected return NO-SUCH-RMA: check the RMA number"),
+        "an unknown RMA is refused: {}",
+        sup.screen()
+    );
     assert_eq!(sup.count("SELECT count(*) FROM parcel_returns"), 0);
     sup.scan("RMA-2026-0010");
     assert!(
