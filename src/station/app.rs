@@ -369,12 +369,7 @@ impl App {
             Msg::Scan(raw) => {
                 self.input.clear();
                 let dropped = std::mem::take(&mut self.dropped);
-                let n = raw.chars().count() + dropped;
-                if n > MAX_SCAN_LEN {
-                    // A scanner stuck on repeat, or a paste: no code is that long.
-                    return self.error(say::scan_too_long(self.lang, n, MAX_SCAN_LEN));
-                }
-                self.on_scan(&raw)
+                self.on_scan(&raw, dropped)
             }
             Msg::Action(a) => self.on_action(a),
             other => self.on_result(other),
@@ -460,7 +455,9 @@ impl App {
         }
     }
 
-    fn on_scan(&mut self, raw: &str) -> Vec<Effect> {
+    /// A scan, or a line typed and ended with Enter; `dropped` characters of it went past the
+    /// input's limit.
+    fn on_scan(&mut self, raw: &str, dropped: usize) -> Vec<Effect> {
         // A note is free text, typed: taken as it is (printable), never read as a code.
         if let Some(ParcelScreen { prompt: Prompt::Note { unit_id, inspection }, view, .. }) = self.parcel() {
             let note = printable(raw).trim().to_string();
@@ -496,6 +493,12 @@ impl App {
                 }],
                 _ => self.error(t(self.lang, T::ReviewHint).to_string()),
             };
+        }
+        // Notes and review comments are text; a code is never this long: a scanner stuck on
+        // repeat, or a paste.
+        let n = raw.chars().count() + dropped;
+        if n > MAX_SCAN_LEN {
+            return self.error(say::scan_too_long(self.lang, n, MAX_SCAN_LEN));
         }
         let s = scan::parse(raw);
         let shown = printable(&s.text);

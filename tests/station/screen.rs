@@ -474,6 +474,16 @@ fn the_cause_and_a_note_can_be_changed_and_other_needs_a_note() {
         1
     );
     assert!(s.screen().contains("Damaged in transit"), "{}", s.screen());
+    // A note may be longer than any code.
+    let long_note = "外箱压坏，".repeat(50);
+    s.events(vec![Event::Key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::CONTROL))]);
+    s.scan(&long_note);
+    assert_eq!(
+        s.count(&format!("SELECT count(*) FROM units WHERE note = '{long_note}'")),
+        1,
+        "{}",
+        s.screen()
+    );
 }
 
 #[test]
