@@ -705,6 +705,9 @@ fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> 
             Ok(())
         }
         LabelsWhat::Unit { unit_id, format, out, print } => {
+            if *format == LabelFormat::Png && out.is_none() && !*print {
+                return Err(Failure::Usage("a PNG label needs --out FILE".into()));
+            }
             let id: i64 = unit_id
                 .trim_start_matches(['U', 'u'])
                 .parse()
@@ -738,8 +741,6 @@ fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> 
             } else if let Some(out) = out {
                 write_file(out, &bytes)?;
                 println!("label {} written to {}", label.unit_id, out.display());
-            } else if *format == LabelFormat::Png {
-                return Err(Failure::Usage("a PNG label needs --out FILE".into()));
             } else {
                 use std::io::Write;
                 let _ = std::io::stdout().write_all(&bytes);

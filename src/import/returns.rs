@@ -121,7 +121,6 @@ fn load_file(
     let Some(table) = table else { return Ok(FileOutcome::Done(Box::new((report, errors, Vec::new())))) };
     let mut load = FileLoad {
         writer: ReturnWriter::new(conn, import_id, opts.now)?.in_run_from(run_from),
-        conn,
         display: source.display(),
         report,
         errors,
@@ -267,7 +266,6 @@ enum GroupEnd {
 
 struct FileLoad<'c> {
     writer: ReturnWriter<'c>,
-    conn: &'c Connection,
     display: String,
     report: FileReport,
     errors: Vec<Problem>,
@@ -325,10 +323,7 @@ impl FileLoad<'_> {
                 ));
             }
             ReturnWritten::SeenEarlierInThisImport => return Ok(GroupEnd::Scattered),
-            ReturnWritten::InEarlierFile { import_id } => {
-                let other: String =
-                    self.conn
-                        .query_row("SELECT file FROM imports WHERE id = ?1", [import_id], |r| r.get(0))?;
+            ReturnWritten::InEarlierFile { file: other } => {
                 let p = Problem::new(
                     &self.display,
                     Some(first_line),

@@ -66,8 +66,8 @@ pub fn wide(c: char) -> bool {
     matches!(c as u32, 0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6)
 }
 
-/// The largest size up to `max` at which `text` fits in `width` mm.
-fn fit(text: &str, max: f64, width: f64) -> f64 {
+/// The largest size up to `max` at which `text` fits in `width` (mm, dots: any unit).
+pub fn fit(text: &str, max: f64, width: f64) -> f64 {
     let e = ems(text);
     if e == 0.0 {
         max

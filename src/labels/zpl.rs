@@ -70,14 +70,8 @@ pub fn unit_label(l: &UnitLabel, size: LabelSize) -> String {
     let module = if size.dpi >= 300 { 3 } else { 2 };
     let quiet = super::QUIET_MODULES as u32 * module;
     // Font 0 is proportional: each line at its size, or smaller where it would run off.
-    let fit = |text: &str, size: u32| {
-        let ems = super::layout::ems(text);
-        if ems == 0.0 {
-            size
-        } else {
-            size.min((f64::from(w.saturating_sub(2 * quiet)) / ems) as u32).max(10)
-        }
-    };
+    let room = f64::from(w.saturating_sub(2 * quiet));
+    let fit = |text: &str, size: u32| (super::layout::fit(text, f64::from(size), room) as u32).max(10);
     let headline = format!("{} {}", l.outcome.to_uppercase(), l.grade);
     let big = h / 5;
     let small = h / 12;

@@ -46,9 +46,10 @@ pub enum ReturnWritten {
     /// The same RMA already came earlier in this very import: the file's rows of one return
     /// are not together. Nothing was written.
     SeenEarlierInThisImport,
-    /// An earlier file of the same run had this RMA with other content. Nothing was written.
+    /// An earlier file of the same run (named as it was given) had this RMA with other
+    /// content. Nothing was written.
     InEarlierFile {
-        import_id: i64,
+        file: String,
     },
 }
 
@@ -152,7 +153,9 @@ impl<'c> ReturnWriter<'c> {
             return Ok(ReturnWritten::Unchanged);
         }
         if let Some(earlier) = last_import.filter(|i| *i >= self.run_from) {
-            return Ok(ReturnWritten::InEarlierFile { import_id: earlier });
+            let file =
+                self.conn.query_row("SELECT file FROM imports WHERE id = ?1", [earlier], |r| r.get(0))?;
+            return Ok(ReturnWritten::InEarlierFile { file });
         }
         let received: Option<(i64, String)> = self
             .conn

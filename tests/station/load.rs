@@ -2,51 +2,14 @@
 //! parcels; and a station killed (SIGKILL) at random moments of its shift, again and again.
 //! What the screens confirmed must be on disk, every time.
 
-use super::pty::{generated_dock, Pty};
+use super::pty::{generated_dock, Plan, Pty};
 use rusqlite::{Connection, OptionalExtension};
 use std::path::Path;
 use std::time::Duration;
 
-/// An expected return alone in its box, whose products carry no serial numbers, and the
-/// barcode of each unit it should hold.
-#[derive(Debug, Clone)]
-struct Plan {
-    rma: String,
-    return_id: i64,
-    units: Vec<String>,
-}
-
+/// Returns alone in their boxes whose products carry no serial numbers.
 fn plans(conn: &Connection, n: usize) -> Vec<Plan> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT r.id, r.rma_no FROM returns r WHERE r.tracking_no IS NOT NULL
-               AND (SELECT count(*) FROM returns x WHERE x.tracking_no = r.tracking_no) = 1
-               AND NOT EXISTS (SELECT 1 FROM return_lines l JOIN products p ON p.sku = l.sku
-                               WHERE l.return_id = r.id AND p.serialised = 1)
-             ORDER BY r.id LIMIT ?1",
-        )
-        .unwrap();
-    let returns: Vec<(i64, String)> =
-        stmt.query_map([n as i64], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
-    returns
-        .into_iter()
-        .map(|(return_id, rma)| {
-            let mut units = Vec::new();
-            let mut lines = conn
-                .prepare(
-                    "SELECT (SELECT min(b.code) FROM product_barcodes b WHERE b.sku = l.sku), l.qty
-                     FROM return_lines l WHERE l.return_id = ?1 ORDER BY l.line_no",
-                )
-                .unwrap();
-            for row in
-                lines.query_map([return_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).unwrap()
-            {
-                let (code, qty) = row.unwrap();
-                units.extend(std::iter::repeat_n(code, qty as usize));
-            }
-            Plan { rma, return_id, units }
-        })
-        .collect()
+    super::pty::plans(conn, n, false)
 }
 
 /// The next scan of `plan` at `station`, from what the database says is done: the RMA, a
@@ -75,7 +38,7 @@ fn next_scan(conn: &Connection, station: &str, plan: &Plan) -> Option<String> {
     Some(if uninspected > 0 {
         "CMD-ACCEPT".into()
     } else if (units as usize) < plan.units.len() {
-        plan.units[units as usize].clone()
+        plan.units[units as usize].0.clone()
     } else {
         "CMD-SIGN".into()
     })

@@ -148,48 +148,82 @@ impl Drop for Pty {
     }
 }
 
-/// A shift's scans from the database itself: for each return alone in its box, its RMA, each
-/// unit (and its serial when the product has one), an accept for each, and the signature.
-fn shift(conn: &rusqlite::Connection, at_least: usize) -> (Vec<String>, i64, i64) {
-    let mut stmt = conn
+/// An expected return alone in its box, and each unit it should hold: its barcode, and
+/// whether the product carries a serial number (with the one the return lists, if any).
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub rma: String,
+    pub return_id: i64,
+    pub units: Vec<(String, Option<Option<String>>)>,
+}
+
+/// The first `n` returns alone in their boxes, by id; without serialised products when
+/// `serials` is false.
+pub fn plans(conn: &rusqlite::Connection, n: usize, serials: bool) -> Vec<Plan> {
+    let returns: Vec<(i64, String)> = conn
         .prepare(
             "SELECT r.id, r.rma_no FROM returns r WHERE r.tracking_no IS NOT NULL
                AND (SELECT count(*) FROM returns x WHERE x.tracking_no = r.tracking_no) = 1
-             ORDER BY r.id",
+               AND (?2 OR NOT EXISTS (SELECT 1 FROM return_lines l JOIN products p ON p.sku = l.sku
+                                     WHERE l.return_id = r.id AND p.serialised = 1))
+             ORDER BY r.id LIMIT ?1",
+        )
+        .unwrap()
+        .query_map(rusqlite::params![n as i64, serials], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut lines = conn
+        .prepare(
+            "SELECT (SELECT min(b.code) FROM product_barcodes b WHERE b.sku = l.sku), l.qty, l.serials, p.serialised
+             FROM return_lines l JOIN products p ON p.sku = l.sku WHERE l.return_id = ?1 ORDER BY l.line_no",
         )
         .unwrap();
-    let returns: Vec<(i64, String)> =
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+    returns
+        .into_iter()
+        .map(|(return_id, rma)| {
+            let mut units = Vec::new();
+            let rows = lines
+                .query_map([return_id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, bool>(3)?,
+                    ))
+                })
+                .unwrap();
+            for row in rows {
+                let (code, qty, listed, serialised) = row.unwrap();
+                let listed: Vec<String> =
+                    listed.map(|s| s.split(';').map(String::from).collect()).unwrap_or_default();
+                for i in 0..qty as usize {
+                    units.push((code.clone(), serialised.then(|| listed.get(i).cloned())));
+                }
+            }
+            Plan { rma, return_id, units }
+        })
+        .collect()
+}
+
+/// A shift's scans from the database itself: for each return alone in its box, its RMA, each
+/// unit (and its serial when the product has one), an accept for each, and the signature.
+fn shift(conn: &rusqlite::Connection, at_least: usize) -> (Vec<String>, i64, i64) {
     let (mut scans, mut units, mut parcels) = (vec!["OP-DEMO".to_string()], 0i64, 0i64);
     let mut serial_no = 0;
-    for (id, rma) in returns {
+    for plan in plans(conn, usize::MAX >> 1, true) {
         if scans.len() >= at_least {
             break;
         }
-        scans.push(rma);
-        let lines: Vec<(String, i64, Option<String>, bool)> = conn
-            .prepare(
-                "SELECT b.code, l.qty, l.serials, p.serialised FROM return_lines l
-                 JOIN products p ON p.sku = l.sku JOIN product_barcodes b ON b.sku = l.sku
-                 WHERE l.return_id = ?1 ORDER BY l.line_no",
-            )
-            .unwrap()
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        for (code, qty, serials, serialised) in lines {
-            let listed: Vec<String> =
-                serials.map(|s| s.split(';').map(String::from).collect()).unwrap_or_default();
-            for i in 0..qty as usize {
-                scans.push(code.clone());
-                if serialised {
-                    serial_no += 1;
-                    scans.push(listed.get(i).cloned().unwrap_or_else(|| format!("E2E-{serial_no:06}")));
-                }
-                scans.push("CMD-ACCEPT".into());
-                units += 1;
+        scans.push(plan.rma);
+        for (code, serial) in plan.units {
+            scans.push(code);
+            if let Some(listed) = serial {
+                serial_no += 1;
+                scans.push(listed.unwrap_or_else(|| format!("E2E-{serial_no:06}")));
             }
+            scans.push("CMD-ACCEPT".into());
+            units += 1;
         }
         scans.push("CMD-SIGN".into());
         parcels += 1;
