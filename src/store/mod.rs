@@ -59,34 +59,36 @@ pub struct Store {
     path: PathBuf,
 }
 
-const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
-
 impl Store {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let shown = path.display().to_string();
-        if let Ok(meta) = std::fs::metadata(path) {
-            if meta.is_dir() {
-                return Err(StoreError::CannotOpen { path: shown, detail: "it is a directory".into() });
-            }
-            if meta.len() > 0 {
-                let mut head = [0u8; 16];
-                let n = std::fs::File::open(path)
-                    .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
-                    .map_err(|e| StoreError::CannotOpen { path: shown.clone(), detail: e.to_string() })?;
-                if n < 16 || &head != SQLITE_MAGIC {
-                    return Err(StoreError::NotSqlite { path: shown });
-                }
-            }
+        // `metadata` is a stat, not an open: no descriptor on the file is opened or closed
+        // outside SQLite, so no lock this process holds on it can be dropped.
+        if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+            return Err(StoreError::CannotOpen { path: shown, detail: "it is a directory".into() });
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(&shown, e))?;
         let mut store = Store { conn, path: path.to_path_buf() };
+        store.check_header()?;
         store.configure()?;
         store.migrate()?;
         Ok(store)
+    }
+
+    /// SQLite reads the file's header at the first statement and answers "not a database" for
+    /// anything that is not one. This is asked before any pragma that could write. Reading the
+    /// header with `std::fs` instead would open and close a descriptor on the database file,
+    /// and closing any descriptor on it drops every POSIX lock this process holds there,
+    /// including a running connection's: another program then deletes the WAL still in use.
+    fn check_header(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0))
+            .map(|_| ())
+            .map_err(|e| self.err(e))
     }
 
     /// A private database in memory, for tests and benchmarks.
