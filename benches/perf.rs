@@ -160,7 +160,9 @@ fn scan_bench(dir: &Path, returns: u64) {
     for scan in &scans {
         // The characters arrive first (a scanner's burst), then the Enter is timed to the frame.
         let chars: Vec<Event> = scan.chars().map(|c| key(KeyCode::Char(c))).collect();
-        let mut batch = Some(chars);
+        // A person's scans, a second apart on the station's clock (not double reads).
+        let at = std::time::Duration::from_secs(times.len() as u64 + 1);
+        let mut batch = Some(returns_dock::station::Batch { events: chars, at });
         returns_dock::station::run_loop(
             &mut terminal,
             &mut app,
@@ -169,7 +171,7 @@ fn scan_bench(dir: &Path, returns: u64) {
             &mut || {},
         )
         .unwrap();
-        let mut enter = Some(vec![key(KeyCode::Enter)]);
+        let mut enter = Some(returns_dock::station::Batch { events: vec![key(KeyCode::Enter)], at });
         let t = Instant::now();
         returns_dock::station::run_loop(
             &mut terminal,

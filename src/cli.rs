@@ -157,8 +157,9 @@ pub enum ReviewAction {
         /// The unit's outcome when overturned
         #[arg(long, default_value = "accept")]
         outcome: String,
-        #[arg(long, default_value = "A")]
-        grade: String,
+        /// The grade, with accept (A) or second-hand (B, the default, or C); other outcomes have none
+        #[arg(long)]
+        grade: Option<String>,
     },
     /// Link an unidentified parcel's entry to the expected return it belongs to
     Link {
@@ -564,6 +565,7 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     };
     let mut app = App::new(&id, lang, config.scanner.bell, config.scanner.auto_accept_matched);
     app.policy = policy;
+    app.double_read = std::time::Duration::from_millis(config.scanner.double_read_ms.into());
     let log = db.with_file_name("returns-dock.log");
     let mut exec = Executor::new(store, &id, Box::new(now)).with_log(log);
     exec.policy = policy;
@@ -609,8 +611,13 @@ fn review(db: &Path, action: &ReviewAction) -> Result<(), Failure> {
                 DecisionArg::Overturn => Decision::Overturn {
                     outcome: Outcome::from_code(outcome)
                         .ok_or_else(|| Failure::Usage(format!("unknown outcome {outcome}")))?,
-                    grade: Grade::from_code(grade)
-                        .ok_or_else(|| Failure::Usage(format!("unknown grade {grade}")))?,
+                    grade: match grade {
+                        Some(g) => Some(
+                            Grade::from_code(g)
+                                .ok_or_else(|| Failure::Usage(format!("unknown grade {g}")))?,
+                        ),
+                        None => None,
+                    },
                 },
             };
             let sup = Supervisor { id: by, pin, station: None };
@@ -639,7 +646,7 @@ fn review_line(i: &crate::store::review::ReviewItem) -> String {
         i.id,
         i.kind,
         if i.mandatory { " (mandatory)" } else { "" },
-        crate::station::app::short_time(&i.created_at),
+        crate::station::app::short_time(&i.created_at, *chrono::Local::now().offset()),
         i.parcel_id,
         printable(if i.rmas.is_empty() { &i.scan } else { &i.rmas }),
         i.station,

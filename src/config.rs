@@ -25,6 +25,9 @@ pub struct ScannerConfig {
     pub bell: bool,
     /// Record matched units as accepted without a command (off by default).
     pub auto_accept_matched: bool,
+    /// The same code twice in a row within this many milliseconds is one read (a scanner
+    /// that re-reads); 0 turns the check off.
+    pub double_read_ms: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
@@ -78,7 +81,7 @@ impl Default for Config {
 
 impl Default for ScannerConfig {
     fn default() -> Self {
-        ScannerConfig { bell: true, auto_accept_matched: false }
+        ScannerConfig { bell: true, auto_accept_matched: false, double_read_ms: 100 }
     }
 }
 

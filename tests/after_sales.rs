@@ -58,7 +58,7 @@ impl Dock {
         let a = self.actor();
         let i = Inspection {
             outcome,
-            grade: Grade::A,
+            grade: Some(Grade::A),
             reason,
             cause: Cause::ChangedMind,
             note: note.map(String::from),
@@ -303,13 +303,27 @@ mod review {
         let now = d.now();
         for i in &items {
             let r = if i.kind == "unidentified" {
-                rv::link(d.store.conn_mut(), SUP, i.id, "RMA-2026-0009", now).unwrap()
+                // A return received in another parcel is not linked to this one.
+                let twice = rv::link(d.store.conn_mut(), SUP, i.id, "RMA-2026-0009", now).unwrap();
+                assert_eq!(twice, Err(rv::ReviewRefusal::ReturnReceived("RMA-2026-0009".into(), p)));
+                rv::link(d.store.conn_mut(), SUP, i.id, "268800000000031", now).unwrap()
             } else {
                 rv::decide(d.store.conn_mut(), SUP, i.id, &Decision::Confirm, None, now).unwrap()
             };
             assert_eq!(r, Ok(()), "{i:?}");
         }
         assert!(kinds(&d).is_empty());
+        // The linked parcel's unit sits on the return's line as if scanned in its parcel.
+        let (line, flag, value): (Option<i64>, Option<String>, Option<i64>) = d
+            .store
+            .conn()
+            .query_row(
+                "SELECT line_no, discrepancy, unit_value_cents FROM units WHERE parcel_id = ?1",
+                [u],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!((line, flag, value), (Some(1), None, Some(7900)));
         let decided: i64 = d
             .store
             .conn()
@@ -338,7 +352,7 @@ mod review {
             rv::decide(d.store.conn_mut(), wrong, id, &Decision::Confirm, None, now).unwrap(),
             Err(ReviewRefusal::WrongPin("SUP1".into()))
         );
-        let overturn = Decision::Overturn { outcome: Outcome::Accept, grade: Grade::A };
+        let overturn = Decision::Overturn { outcome: Outcome::Accept, grade: Some(Grade::A) };
         assert_eq!(
             rv::decide(d.store.conn_mut(), SUP, id, &overturn, Some("  "), now).unwrap(),
             Err(ReviewRefusal::CommentRequired)
@@ -425,7 +439,7 @@ mod feedback_sheet {
         let (id, _) = st::record_unit(d.store.conn_mut(), &a, p, &u).unwrap().unwrap();
         let i = Inspection {
             outcome: Outcome::ReturnToSupplier,
-            grade: Grade::C,
+            grade: None,
             reason: Some(Reason::Defective),
             cause,
             note: None,

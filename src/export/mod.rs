@@ -177,7 +177,8 @@ pub fn export(
     let mut written = 0;
     write_atomically(out, opts, |sink| {
         for p in &parcels {
-            let rows = parcel_rows(&sx::parcel_facts(&tx, *p).map_err(e)?);
+            let mut rows = parcel_rows(&sx::parcel_facts(&tx, *p).map_err(e)?);
+            rows.iter_mut().for_each(|r| r.show_times_in(*opts.now.offset()));
             written += rows.len();
             sink.write(&rows)
                 .map_err(|source| ExportError::Write { path: out.display().to_string(), source })?;
@@ -314,6 +315,18 @@ pub fn parcel_rows(f: &ParcelFacts) -> Vec<ExportRow> {
         }
     }
     rows
+}
+
+impl ExportRow {
+    /// Times are stored as UTC instants; after-sales reads them in the exporting machine's
+    /// zone, with its offset (`2026-11-22T09:15:02.123+08:00`).
+    pub fn show_times_in(&mut self, zone: chrono::FixedOffset) {
+        for t in [&mut self.received_at, &mut self.signed_at, &mut self.reviewed_at] {
+            if let Ok(at) = chrono::DateTime::parse_from_rfc3339(t) {
+                *t = at.with_timezone(&zone).to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
+            }
+        }
+    }
 }
 
 fn set_review(row: &mut ExportRow, r: &ReviewState) {

@@ -11,7 +11,7 @@ use crate::domain::text::printable;
 use crate::export::feedback::Feedback;
 use crate::store::review::{Decision, ReviewItem, ReviewRefusal};
 use crate::store::station::{
-    Inspection, NewUnit, ParcelLookup, ParcelView, Product, Refusal, Undone, UnitRecord, User,
+    Inspected, Inspection, NewUnit, ParcelLookup, ParcelView, Product, Refusal, Undone, UnitRecord, User,
 };
 
 /// The feedback band after every scan: a symbol, a word and a colour.
@@ -28,17 +28,7 @@ pub struct Band {
     pub text: String,
 }
 
-/// The dock screen's figures.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DockInfo {
-    pub parcels: i64,
-    pub units: i64,
-    pub refused: i64,
-    pub review: i64,
-    pub unidentified: i64,
-    /// The latest parcels of this station: (id, what identifies it, state, time).
-    pub last: Vec<(i64, String, String, String)>,
-}
+pub use crate::store::station::DockInfo;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Screen {
@@ -61,7 +51,7 @@ pub struct ReviewScreen {
     /// The supervisor's PIN, once checked; decisions are checked with it again.
     pub pin: Option<String>,
     /// An overturn chosen, waiting for its comment.
-    pub overturn: Option<(Outcome, Grade)>,
+    pub overturn: Option<(Outcome, Option<Grade>)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,13 +64,47 @@ pub struct DashboardScreen {
 pub struct ParcelScreen {
     pub view: ParcelView,
     pub prompt: Prompt,
-    /// The unit the next outcome applies to: the last one scanned.
+    /// The unit last scanned, given an outcome, or selected with ↑/↓.
     pub current: Option<i64>,
+    /// The operator chose `current` with ↑/↓: an outcome goes to it even if it has one (a
+    /// correction).
+    pub picked: bool,
 }
 
 impl ParcelScreen {
     fn current_unit(&self) -> Option<&UnitRecord> {
         self.current.and_then(|id| self.view.units.iter().find(|u| u.id == id))
+    }
+
+    /// The unit the next outcome goes to (marked ▶ on screen): the unit selected with ↑/↓;
+    /// else the current unit if it has no outcome; else the most recently scanned unit still
+    /// without one. None when every unit has an outcome: an outcome scan is then refused, never
+    /// silently recorded over an earlier one.
+    pub fn target(&self) -> Option<&UnitRecord> {
+        if let Some(u) = self.current_unit() {
+            if self.picked || u.outcome.is_none() {
+                return Some(u);
+            }
+        }
+        self.view.units.iter().rev().find(|u| u.outcome.is_none())
+    }
+
+    /// Moves the selection one unit up or down the list.
+    fn pick(&mut self, up: bool) {
+        let units = &self.view.units;
+        if units.is_empty() {
+            return;
+        }
+        let at = self.target().and_then(|t| units.iter().position(|u| u.id == t.id));
+        let n = units.len();
+        let next = match at {
+            Some(i) if up => (i + n - 1) % n,
+            Some(i) => (i + 1) % n,
+            None if up => n - 1,
+            None => 0,
+        };
+        self.current = Some(units[next].id);
+        self.picked = true;
     }
 }
 
@@ -98,7 +122,7 @@ pub enum Offer {
 pub enum Prompt {
     Unit,
     Serial { product: Product, unit: NewUnit },
-    Reason { unit_id: i64, outcome: Outcome, grade: Grade },
+    Reason { unit_id: i64, outcome: Outcome, grade: Option<Grade> },
     Note { unit_id: i64, inspection: Inspection },
     Cause { unit_id: i64 },
     Sign { found: Vec<Discrepancy> },
@@ -141,7 +165,7 @@ pub enum Msg {
         serial: Option<String>,
     },
     Inspected {
-        result: Result<(), Refusal>,
+        result: Result<Inspected, Refusal>,
         unit_id: i64,
         view: ParcelView,
     },
@@ -268,6 +292,15 @@ pub struct App {
     pub printer_trouble: Option<(String, usize)>,
     /// Characters typed past the input's limit, so an over-long scan is told as such.
     pub dropped: usize,
+    /// The same code twice in a row within this long is one read (a scanner that re-reads);
+    /// zero turns the check off.
+    pub double_read: std::time::Duration,
+    /// When the events now being handled arrived, on the station's monotonic clock.
+    pub arrived: std::time::Duration,
+    /// The last scan and when it arrived, for the double-read check.
+    last_scan: Option<(String, std::time::Duration)>,
+    /// The zone times are shown in (the station's).
+    pub zone: chrono::FixedOffset,
 }
 
 impl App {
@@ -287,7 +320,28 @@ impl App {
             last_inspected: None,
             printer_trouble: None,
             dropped: 0,
+            double_read: std::time::Duration::from_millis(100),
+            arrived: std::time::Duration::ZERO,
+            last_scan: None,
+            zone: *chrono::Local::now().offset(),
         }
+    }
+
+    /// Shows a stored time in the station's zone, `11-22 09:15`.
+    pub fn short_time(&self, ts: &str) -> String {
+        short_time(ts, self.zone)
+    }
+
+    /// True when `raw` is the same code as the scan just before it, within the double-read
+    /// window: one physical read that the scanner sent twice.
+    fn double_read(&mut self, raw: &str) -> bool {
+        let code = raw.trim().to_string();
+        let at = self.arrived;
+        let again = self.last_scan.as_ref().is_some_and(|(last, when)| {
+            !self.double_read.is_zero() && *last == code && at.saturating_sub(*when) < self.double_read
+        });
+        self.last_scan = Some((code, at));
+        again
     }
 
     /// The review queue as it now stands, after a decision.
@@ -347,9 +401,11 @@ impl App {
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        // Help closes at any key but its own, and that key is then handled in full: a scan
+        // typed while help is open keeps its first character.
         if self.help && matches!(msg, Msg::Action(_) | Msg::Char(_) | Msg::Scan(_) | Msg::Backspace) {
             self.help = false;
-            if !matches!(msg, Msg::Scan(_)) {
+            if matches!(msg, Msg::Action(Action::Help) | Msg::Action(Action::Command(Command::Cancel))) {
                 return vec![];
             }
         }
@@ -369,11 +425,33 @@ impl App {
             Msg::Scan(raw) => {
                 self.input.clear();
                 let dropped = std::mem::take(&mut self.dropped);
+                if self.double_read(&raw) && !self.typing_text() {
+                    return self.double_read_ignored(&raw);
+                }
                 self.on_scan(&raw, dropped)
             }
             Msg::Action(a) => self.on_action(a),
             other => self.on_result(other),
         }
+    }
+
+    /// Notes, review comments and PINs are typed, not scanned: never taken for a double read.
+    fn typing_text(&self) -> bool {
+        match &self.screen {
+            Screen::Parcel(p) => matches!(p.prompt, Prompt::Note { .. }),
+            Screen::Review(_) => true,
+            _ => false,
+        }
+    }
+
+    /// The band keeps what the first read did and says the second was ignored.
+    fn double_read_ignored(&mut self, raw: &str) -> Vec<Effect> {
+        let words = say::double_read(self.lang, &printable(raw.trim()), self.double_read.as_millis());
+        match &mut self.band {
+            Some(b) => b.text = format!("{} · {words}", b.text),
+            None => self.band = Some(Band { tone: Tone::Warn, text: words }),
+        }
+        vec![]
     }
 
     fn on_action(&mut self, action: Action) -> Vec<Effect> {
@@ -412,6 +490,12 @@ impl App {
                 }
             }
             Action::Up | Action::Down => {
+                if let Screen::Parcel(p) = &mut self.screen {
+                    if matches!(p.prompt, Prompt::Unit) {
+                        p.pick(action == Action::Up);
+                    }
+                    return vec![];
+                }
                 if let Screen::Review(r) = &mut self.screen {
                     let n = r.items.len();
                     if n > 0 {
@@ -589,11 +673,17 @@ impl App {
         vec![Effect::FindProduct { code, expected_check, unit }]
     }
 
-    fn reason_given(&mut self, unit_id: i64, outcome: Outcome, grade: Grade, reason: Reason) -> Vec<Effect> {
+    fn reason_given(
+        &mut self,
+        unit_id: i64,
+        outcome: Outcome,
+        grade: Option<Grade>,
+        reason: Reason,
+    ) -> Vec<Effect> {
         let Some(p) = self.parcel() else { return vec![] };
         let unit = p.view.units.iter().find(|u| u.id == unit_id);
         let cause = default_cause(customer_reason(&p.view, unit), unit.and_then(|u| u.flag), Some(reason));
-        let inspection = Inspection { outcome, grade, reason: Some(reason), cause, note: None };
+        let inspection = Inspection::new(outcome, grade, Some(reason), cause);
         let parcel = p.view.id;
         if reason == Reason::Other {
             if let Some(p) = self.parcel_mut() {
@@ -631,11 +721,11 @@ impl App {
             };
             let item = r.items.get(r.selected).map(|i| i.id);
             let overturn_to = match c {
-                Command::Accept => Some((Outcome::Accept, Grade::A)),
-                Command::SecondHand(g) => Some((Outcome::SecondHand, g)),
-                Command::Scrap => Some((Outcome::Scrap, Grade::C)),
-                Command::ReturnToSupplier => Some((Outcome::ReturnToSupplier, Grade::C)),
-                Command::Refuse => Some((Outcome::Refuse, Grade::C)),
+                Command::Accept => Some((Outcome::Accept, Some(Grade::A))),
+                Command::SecondHand(g) => Some((Outcome::SecondHand, Some(g))),
+                Command::Scrap => Some((Outcome::Scrap, None)),
+                Command::ReturnToSupplier => Some((Outcome::ReturnToSupplier, None)),
+                Command::Refuse => Some((Outcome::Refuse, None)),
                 _ => None,
             };
             return match (c, item) {
@@ -683,20 +773,32 @@ impl App {
             | Command::Scrap
             | Command::ReturnToSupplier
             | Command::Refuse => {
-                let Some(unit) = p.current_unit().cloned() else { return self.error(say::no_unit(lang)) };
                 if !matches!(p.prompt, Prompt::Unit | Prompt::Reason { .. }) {
                     return self.error(say::not_now(lang, name));
                 }
+                // While a reason is asked for, another outcome replaces the one chosen for the
+                // same unit.
+                let unit = match &p.prompt {
+                    Prompt::Reason { unit_id, .. } => p.view.units.iter().find(|u| u.id == *unit_id).cloned(),
+                    _ => p.target().cloned(),
+                };
+                let Some(unit) = unit else {
+                    return if p.view.units.is_empty() {
+                        self.error(say::no_unit(lang))
+                    } else {
+                        self.error(say::all_inspected(lang))
+                    };
+                };
                 let (outcome, grade) = match c {
-                    Command::Accept => (Outcome::Accept, Grade::A),
-                    Command::SecondHand(g) => (Outcome::SecondHand, g),
-                    Command::Scrap => (Outcome::Scrap, Grade::C),
-                    Command::ReturnToSupplier => (Outcome::ReturnToSupplier, Grade::C),
-                    _ => (Outcome::Refuse, Grade::C),
+                    Command::Accept => (Outcome::Accept, Some(Grade::A)),
+                    Command::SecondHand(g) => (Outcome::SecondHand, Some(g)),
+                    Command::Scrap => (Outcome::Scrap, None),
+                    Command::ReturnToSupplier => (Outcome::ReturnToSupplier, None),
+                    _ => (Outcome::Refuse, None),
                 };
                 if outcome == Outcome::Accept {
                     let cause = default_cause(customer_reason(&p.view, Some(&unit)), unit.flag, None);
-                    let inspection = Inspection { outcome, grade, reason: None, cause, note: None };
+                    let inspection = Inspection::new(outcome, grade, None, cause);
                     return vec![Effect::Inspect { parcel, unit_id: unit.id, inspection }];
                 }
                 if let Some(p) = self.parcel_mut() {
@@ -792,7 +894,7 @@ impl App {
                 }
                 ParcelLookup::Duplicate(p) => {
                     let at = p.closed_at.as_deref().unwrap_or(&p.received_at);
-                    self.error(say::duplicate(lang, &p.state, &short_time(at), &p.station, &p.operator))
+                    self.error(say::duplicate(lang, &p.state, &self.short_time(at), &p.station, &p.operator))
                 }
                 ParcelLookup::NotFound => {
                     self.screen = Screen::Dock { offer: Some(Offer::Unidentified(scan.clone())) };
@@ -826,6 +928,7 @@ impl App {
                 match result {
                     Ok((id, Placement::Place { line, flag })) => {
                         p.current = Some(id);
+                        p.picked = false;
                         let unit = p.view.units.iter().find(|u| u.id == id).cloned();
                         let (seq, sku) = unit.map(|u| (u.seq, u.sku.unwrap_or_default())).unwrap_or_default();
                         let rma = line
@@ -837,13 +940,8 @@ impl App {
                                 self.warn(say::unit_flagged(lang, seq, &printable(&sku), flag_words(lang, f)))
                             }
                             None if self.auto_accept => {
-                                let inspection = Inspection {
-                                    outcome: Outcome::Accept,
-                                    grade: Grade::A,
-                                    reason: None,
-                                    cause: Cause::ChangedMind,
-                                    note: None,
-                                };
+                                let inspection =
+                                    Inspection::new(Outcome::Accept, None, None, Cause::ChangedMind);
                                 vec![Effect::Inspect { parcel, unit_id: id, inspection }]
                             }
                             None => self.ok(say::unit_ok(lang, seq, &printable(&sku), &printable(&rma))),
@@ -861,15 +959,23 @@ impl App {
                 p.view = view;
                 p.prompt = Prompt::Unit;
                 match result {
-                    Ok(()) => {
+                    Ok(done) => {
                         self.last_inspected = Some(unit_id);
                         let Some(p) = self.parcel_mut() else { return vec![] };
+                        // The unit just given an outcome is current; the next outcome goes
+                        // to the latest unit still without one.
+                        p.current = Some(unit_id);
+                        p.picked = false;
                         let u = p.view.units.iter().find(|u| u.id == unit_id).cloned();
                         let mandatory = u.as_ref().and_then(|u| policy.mandatory(&p.view, u));
                         let text = match u {
                             Some(u) => {
-                                let outcome = u.outcome.map(|o| lang.code(o)).unwrap_or("");
-                                let mut words = say::inspected(lang, u.seq, outcome);
+                                let outcome =
+                                    u.outcome.map(|o| outcome_words(lang, o, u.grade)).unwrap_or_default();
+                                let mut words = match done.correction {
+                                    Some(was) => say::corrected(lang, u.seq, lang.code(was), &outcome),
+                                    None => say::inspected(lang, u.seq, &outcome),
+                                };
                                 if let Some(r) = u.reason {
                                     words.push_str(&format!(" · {}", lang.code(r)));
                                 }
@@ -893,10 +999,25 @@ impl App {
                 p.view = view;
                 p.prompt = Prompt::Unit;
                 p.current = p.view.units.last().map(|u| u.id);
+                p.picked = false;
                 match result {
-                    Ok(Undone::Unit { seq }) => self.ok(say::undone(lang, &format!("#{seq}"))),
-                    Ok(Undone::Inspection { seq }) => {
-                        self.ok(say::undone(lang, &format!("#{seq} ({})", t(lang, T::Inspected))))
+                    Ok(Undone::Unit { seq, sku }) => {
+                        self.ok(say::undone_unit(lang, seq, &printable(sku.as_deref().unwrap_or("?"))))
+                    }
+                    Ok(Undone::Inspection { seq, sku, taken, restored }) => {
+                        // The unit whose outcome was taken back is the one the next outcome goes to.
+                        if let Some(p) = self.parcel_mut() {
+                            p.current = p.view.units.iter().find(|u| u.seq == seq).map(|u| u.id);
+                        }
+                        let taken = taken.map(|o| lang.code(o)).unwrap_or("");
+                        let now = restored.map(|o| lang.code(o));
+                        self.ok(say::undone_outcome(
+                            lang,
+                            seq,
+                            &printable(sku.as_deref().unwrap_or("?")),
+                            taken,
+                            now,
+                        ))
                     }
                     Err(r) => self.refusal(r),
                 }
@@ -921,7 +1042,17 @@ impl App {
                 }
                 Err(r) => self.refusal(r),
             },
-            Msg::Storage(m) => self.error(say::storage(lang, &printable(&m))),
+            Msg::Storage(m) => {
+                // A step that was not saved changes nothing: a prompt it was part of (the
+                // serial of a unit, the reason of an outcome, a note, the sign confirmation)
+                // closes, so the next scan cannot land where this one was meant to.
+                if let Some(p) = self.parcel_mut() {
+                    p.prompt = Prompt::Unit;
+                }
+                // The same scan again at once is the operator trying again, not a double read.
+                self.last_scan = None;
+                self.error(say::not_saved(lang, &printable(&m)))
+            }
             Msg::Reviews(items) => {
                 if let Screen::Review(r) = &mut self.screen {
                     r.selected = r.selected.min(items.len().saturating_sub(1));
@@ -988,7 +1119,8 @@ impl App {
         let rmas: Vec<String> = view.returns.iter().map(|r| printable(&r.rma_no)).collect();
         let unidentified = view.unidentified && view.units.is_empty() && !resumed;
         let current = view.units.last().map(|u| u.id);
-        self.screen = Screen::Parcel(Box::new(ParcelScreen { view, prompt: Prompt::Unit, current }));
+        self.screen =
+            Screen::Parcel(Box::new(ParcelScreen { view, prompt: Prompt::Unit, current, picked: false }));
         if resumed {
             self.ok(say::parcel_resumed(lang, id))
         } else if unidentified {
@@ -1014,6 +1146,7 @@ impl App {
             Refusal::Uninspected(n) => self.error(say::cannot_sign(lang, n)),
             Refusal::NotConfirmed => self.warn(t(lang, T::SignPrompt).to_string()),
             Refusal::NothingToUndo => self.error(say::not_now(lang, t(lang, T::NothingYet))),
+            Refusal::NoSuchUnit => self.error(say::no_unit(lang)),
         }
     }
 }
@@ -1028,7 +1161,7 @@ fn customer_reason<'a>(view: &'a ParcelView, unit: Option<&UnitRecord>) -> Optio
 fn inspection_of(u: &UnitRecord) -> Option<Inspection> {
     Some(Inspection {
         outcome: u.outcome?,
-        grade: u.grade.unwrap_or(Grade::A),
+        grade: u.grade,
         reason: u.reason,
         cause: u.cause.unwrap_or(Cause::ChangedMind),
         note: u.note.clone(),
@@ -1041,10 +1174,19 @@ fn numbered<C: Copy>(text: &str, list: &[C]) -> Option<C> {
     list.get(n.checked_sub(1)?).copied()
 }
 
-/// `2026-11-22T09:15:02.123+08:00` -> `11-22 09:15`.
-pub fn short_time(ts: &str) -> String {
-    match (ts.get(5..10), ts.get(11..16)) {
-        (Some(d), Some(t)) => format!("{d} {t}"),
-        _ => ts.to_string(),
+/// A stored instant (`2026-11-22T01:15:02.123Z`) shown in `zone` as `11-22 09:15`; text that
+/// is not a time is shown as it is.
+pub fn short_time(ts: &str, zone: chrono::FixedOffset) -> String {
+    match chrono::DateTime::parse_from_rfc3339(ts) {
+        Ok(t) => t.with_timezone(&zone).format("%m-%d %H:%M").to_string(),
+        Err(_) => ts.to_string(),
+    }
+}
+
+/// An outcome as the operator reads it, with its grade where it has one: `Second-hand B`.
+pub fn outcome_words(lang: Lang, outcome: Outcome, grade: Option<Grade>) -> String {
+    match (outcome, grade) {
+        (Outcome::SecondHand, Some(g)) => format!("{} {}", lang.code(outcome), g.code()),
+        _ => lang.code(outcome).to_string(),
     }
 }

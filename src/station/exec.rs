@@ -2,14 +2,13 @@
 //! Every write is committed before its answer comes back, so the band the operator then sees
 //! confirms something that is on disk.
 
-use super::app::{DockInfo, Effect, Msg};
+use super::app::{Effect, Msg};
 use crate::labels::printer::Printer;
 use crate::labels::queue::{Job, PrintNews, PrintQueue};
 use crate::labels::zpl::{LabelSize, UnitLabel};
 use crate::store::station::{self as st, Actor, ParcelView};
 use crate::store::{timestamp, Store};
 use chrono::{DateTime, FixedOffset};
-use rusqlite::Connection;
 use std::path::PathBuf;
 
 /// The clock, replaceable in tests.
@@ -68,12 +67,21 @@ impl Executor {
 
     /// Queues unit `id`'s label and says which; None when there is no printer.
     fn print_label(&self, id: i64) -> rusqlite::Result<Option<String>> {
-        let Some((queue, size)) = &self.printer else { return Ok(None) };
+        if self.printer.is_none() {
+            return Ok(None);
+        }
         let Some(facts) = st::unit_facts(self.store.conn(), id)? else { return Ok(None) };
+        Ok(self.queue_label(id, facts))
+    }
+
+    /// Queues a label of what was just recorded (no database read: the facts come from the
+    /// write's own transaction).
+    fn queue_label(&self, id: i64, facts: st::UnitFacts) -> Option<String> {
+        let (queue, size) = self.printer.as_ref()?;
         let label = UnitLabel::of(id, facts);
         let bytes = crate::labels::zpl::unit_label(&label, *size).into_bytes();
         queue.print(Job { label: label.unit_id.clone(), bytes });
-        Ok(Some(label.unit_id))
+        Some(label.unit_id)
     }
 
     /// What background work has finished since the last call. The printer's failures are
@@ -201,15 +209,19 @@ impl Executor {
             Effect::Quit => return Ok(After::Quit),
             Effect::SignIn(id) => {
                 let found = st::find_user(self.store.conn(), &id)?;
-                let mut resume = None;
-                if let Some(u) = found.as_ref().filter(|u| u.active) {
-                    let a = self.actor(&u.id);
-                    st::start_shift(self.store.conn_mut(), &a)?;
-                    if let Some(p) = st::open_parcel_at(self.store.conn(), &self.station)? {
-                        resume = Some(st::load_parcel(self.store.conn(), p)?);
+                let (station, now) = (self.station.clone(), (self.clock)());
+                let a = self.actor(found.as_ref().map_or("", |u| u.id.as_str()));
+                let active = found.as_ref().is_some_and(|u| u.active);
+                let (resume, dock) = st::in_write(self.store.conn_mut(), |tx| {
+                    let mut resume = None;
+                    if active {
+                        st::start_shift_in(tx, &a)?;
+                        if let Some(p) = st::open_parcel_at(tx, &station)? {
+                            resume = Some(st::load_parcel(tx, p)?);
+                        }
                     }
-                }
-                let dock = dock_info(self.store.conn(), &self.station, &(self.clock)())?;
+                    Ok((resume, st::dock_info(tx, &station, &now)?))
+                })?;
                 Msg::SignedIn { id, user: found, resume, dock }
             }
             Effect::LookupParcel(scan) => {
@@ -218,18 +230,22 @@ impl Executor {
             }
             Effect::OpenParcel { scan, returns } => {
                 let a = self.actor(&user);
-                match st::open_parcel(self.store.conn_mut(), &a, &scan, &returns)? {
-                    Ok(id) => Msg::Opened { view: self.view(id)?, resumed: false },
-                    Err(r) => Msg::OpenRefused(r),
-                }
+                st::in_write(self.store.conn_mut(), |tx| {
+                    Ok(match st::open_parcel_in(tx, &a, &scan, &returns)? {
+                        Ok(id) => Msg::Opened { view: st::load_parcel(tx, id)?, resumed: false },
+                        Err(r) => Msg::OpenRefused(r),
+                    })
+                })?
             }
             Effect::ResumeParcel(id) => Msg::Opened { view: self.view(id)?, resumed: true },
             Effect::TakeOver(id) => {
                 let a = self.actor(&user);
-                match st::take_over(self.store.conn_mut(), &a, id)? {
-                    Ok(()) => Msg::Opened { view: self.view(id)?, resumed: true },
-                    Err(r) => Msg::OpenRefused(r),
-                }
+                st::in_write(self.store.conn_mut(), |tx| {
+                    Ok(match st::take_over_in(tx, &a, id)? {
+                        Ok(()) => Msg::Opened { view: st::load_parcel(tx, id)?, resumed: true },
+                        Err(r) => Msg::OpenRefused(r),
+                    })
+                })?
             }
             Effect::FindProduct { code, expected_check, unit } => {
                 let product = st::find_product(self.store.conn(), &code)?;
@@ -237,36 +253,45 @@ impl Executor {
             }
             Effect::RecordUnit { parcel, unit } => {
                 let a = self.actor(&user);
-                let result = st::record_unit(self.store.conn_mut(), &a, parcel, &unit)?;
-                Msg::UnitRecorded { result, view: self.view(parcel)?, serial: unit.serial }
+                st::in_write(self.store.conn_mut(), |tx| {
+                    let result = st::record_unit_in(tx, &a, parcel, &unit)?;
+                    Ok(Msg::UnitRecorded { result, view: st::load_parcel(tx, parcel)?, serial: unit.serial })
+                })?
             }
             Effect::Inspect { parcel, unit_id, inspection } => {
                 let a = self.actor(&user);
-                let result = st::inspect_unit(self.store.conn_mut(), &a, unit_id, &inspection)?;
-                if result.is_ok() {
-                    self.print_label(unit_id)?;
+                let msg = st::in_write(self.store.conn_mut(), |tx| {
+                    let result = st::inspect_unit_in(tx, &a, unit_id, &inspection)?;
+                    Ok(Msg::Inspected { result, unit_id, view: st::load_parcel(tx, parcel)? })
+                })?;
+                // Saved: now its label, which is printed from what the write itself recorded.
+                if let Msg::Inspected { result: Ok(done), .. } = &msg {
+                    self.queue_label(unit_id, done.facts.clone());
                 }
-                Msg::Inspected { result, unit_id, view: self.view(parcel)? }
+                msg
             }
             Effect::Undo(parcel) => {
                 let a = self.actor(&user);
-                let result = st::undo_last(self.store.conn_mut(), &a, parcel)?;
-                Msg::Undone { result, view: self.view(parcel)? }
+                st::in_write(self.store.conn_mut(), |tx| {
+                    let result = st::undo_last_in(tx, &a, parcel)?;
+                    Ok(Msg::Undone { result, view: st::load_parcel(tx, parcel)? })
+                })?
             }
             Effect::Sign { parcel, confirmed } => {
                 let a = self.actor(&user);
-                let result =
-                    st::sign_parcel_with(self.store.conn_mut(), &a, parcel, confirmed, &self.policy)?;
-                Msg::Signed { result, parcel, dock: dock_info(self.store.conn(), &self.station, &a.now)? }
+                let (station, policy) = (self.station.clone(), self.policy);
+                st::in_write(self.store.conn_mut(), |tx| {
+                    let result = st::sign_parcel_in(tx, &a, parcel, confirmed, &policy)?;
+                    Ok(Msg::Signed { result, parcel, dock: st::dock_info(tx, &station, &a.now)? })
+                })?
             }
             Effect::RefuseParcel { parcel, reason } => {
                 let a = self.actor(&user);
-                let result = st::refuse_parcel(self.store.conn_mut(), &a, parcel, reason, None)?;
-                Msg::ParcelRefused {
-                    result,
-                    parcel,
-                    dock: dock_info(self.store.conn(), &self.station, &a.now)?,
-                }
+                let station = self.station.clone();
+                st::in_write(self.store.conn_mut(), |tx| {
+                    let result = st::refuse_parcel_in(tx, &a, parcel, reason, None)?;
+                    Ok(Msg::ParcelRefused { result, parcel, dock: st::dock_info(tx, &station, &a.now)? })
+                })?
             }
         };
         Ok(After::Answer(Box::new(msg)))
@@ -275,43 +300,4 @@ impl Executor {
     fn view(&self, parcel: i64) -> rusqlite::Result<ParcelView> {
         st::load_parcel(self.store.conn(), parcel)
     }
-}
-
-/// The dock screen's figures for this station's current shift.
-pub fn dock_info(
-    conn: &Connection,
-    station: &str,
-    now: &DateTime<FixedOffset>,
-) -> rusqlite::Result<DockInfo> {
-    let since: String = conn
-        .query_row(
-            "SELECT started_at FROM shifts WHERE station = ?1 AND ended_at IS NULL ORDER BY id DESC LIMIT 1",
-            [station],
-            |r| r.get(0),
-        )
-        .unwrap_or_else(|_| timestamp(*now));
-    let count = |sql: &str| -> rusqlite::Result<i64> {
-        conn.query_row(sql, rusqlite::params![station, since], |r| r.get(0))
-    };
-    let parcels = count("SELECT count(*) FROM parcels WHERE station = ?1 AND closed_at >= ?2")?;
-    let units = count("SELECT count(*) FROM units WHERE station = ?1 AND inspected_at >= ?2")?;
-    let refused =
-        count("SELECT count(*) FROM units WHERE station = ?1 AND inspected_at >= ?2 AND outcome = 'refuse'")?;
-    let review: i64 =
-        conn.query_row("SELECT count(*) FROM reviews WHERE decision IS NULL", [], |r| r.get(0))?;
-    let unidentified: i64 = conn.query_row(
-        "SELECT count(*) FROM parcels p WHERE unidentified = 1 AND NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.parcel_id = p.id)",
-        [],
-        |r| r.get(0),
-    )?;
-    let last = conn
-        .prepare_cached(
-            "SELECT p.id, coalesce((SELECT group_concat(r.rma_no, ' + ') FROM parcel_returns pr JOIN returns r ON r.id = pr.return_id
-                                    WHERE pr.parcel_id = p.id), p.scan),
-                    p.state, coalesce(p.closed_at, p.received_at)
-             FROM parcels p WHERE p.station = ?1 ORDER BY p.id DESC LIMIT 5",
-        )?
-        .query_map([station], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-        .collect::<Result<_, _>>()?;
-    Ok(DockInfo { parcels, units, refused, review, unidentified, last })
 }

@@ -42,20 +42,28 @@ pub fn dispatch(app: &mut App, exec: &mut Executor, msg: Msg, bell: &mut dyn FnM
     false
 }
 
-/// The loop: draw, take a batch of events, handle them, draw again. `next_events` gives
-/// the events that arrived together (a scan usually comes in one read), or None to stop.
+/// Events that arrived together (a scan usually comes in one read) and when, on the
+/// station's monotonic clock (what the double-read check compares).
+pub struct Batch {
+    pub events: Vec<Event>,
+    pub at: Duration,
+}
+
+/// The loop: draw, take a batch of events, handle them, draw again. `next_events` gives the
+/// next batch, or None to stop.
 pub fn run_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     exec: &mut Executor,
-    next_events: &mut dyn FnMut() -> io::Result<Option<Vec<Event>>>,
+    next_events: &mut dyn FnMut() -> io::Result<Option<Batch>>,
     bell: &mut dyn FnMut(),
 ) -> io::Result<()>
 where
     B::Error: Send + Sync + 'static,
 {
     terminal.draw(|f| view::render(app, f)).map_err(io::Error::other)?;
-    while let Some(events) = next_events()? {
+    while let Some(Batch { events, at }) = next_events()? {
+        app.arrived = at;
         for msg in exec.finished() {
             if dispatch(app, exec, msg, bell) {
                 return Ok(());
@@ -75,15 +83,23 @@ where
 
 /// Everything that has arrived: the first event waits (at most a moment, so that background
 /// work is collected even when nobody types), the rest are taken while they are there.
-fn read_batch() -> io::Result<Option<Vec<Event>>> {
+///
+/// A batch scanner uploading its memory sends kilobytes in one write, and the terminal is
+/// read 1,024 bytes at a time. crossterm's default event source waits on an edge-triggered
+/// epoll, which does not wake again for bytes left unread after the first piece, so the rest
+/// of a burst stayed unread until another key arrived. The program builds crossterm with
+/// `use-dev-tty`, whose source polls level-triggered; that source reads nothing for a zero
+/// timeout, so the drain asks with a millisecond and stops at the first quiet millisecond.
+fn read_batch(start: std::time::Instant) -> io::Result<Option<Batch>> {
     if !event::poll(Duration::from_millis(200))? {
-        return Ok(Some(vec![]));
+        return Ok(Some(Batch { events: vec![], at: start.elapsed() }));
     }
-    let mut batch = vec![event::read()?];
-    while batch.len() < 4096 && event::poll(Duration::ZERO)? {
-        batch.push(event::read()?);
+    let at = start.elapsed();
+    let mut events = vec![event::read()?];
+    while events.len() < 4096 && event::poll(Duration::from_millis(1))? {
+        events.push(event::read()?);
     }
-    Ok(Some(batch))
+    Ok(Some(Batch { events, at }))
 }
 
 /// Runs the station on the real terminal. The terminal is restored on exit and on panic.
@@ -94,7 +110,8 @@ pub fn run(app: &mut App, exec: &mut Executor) -> io::Result<()> {
         let _ = out.write_all(b"\x07");
         let _ = out.flush();
     };
-    let result = run_loop(&mut terminal, app, exec, &mut read_batch, &mut bell);
+    let start = std::time::Instant::now();
+    let result = run_loop(&mut terminal, app, exec, &mut || read_batch(start), &mut bell);
     ratatui::restore();
     result
 }

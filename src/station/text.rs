@@ -288,6 +288,58 @@ pub mod say {
         pick(lang, format!("Undone: {what}"), format!("已撤销：{what}"))
     }
 
+    /// Undo took a unit's scan back.
+    pub fn undone_unit(lang: Lang, seq: i64, sku: &str) -> String {
+        pick(
+            lang,
+            format!("Undone: unit {seq} ({sku}) taken off the parcel"),
+            format!("已撤销：商品 {seq}（{sku}）已从包裹移除"),
+        )
+    }
+
+    /// Undo took a unit's outcome back; `now` is what the unit has again, if anything.
+    pub fn undone_outcome(lang: Lang, seq: i64, sku: &str, taken: &str, now: Option<&str>) -> String {
+        match now {
+            Some(n) => pick(
+                lang,
+                format!("Undone: unit {seq} ({sku}) {taken} taken back, {n} again"),
+                format!("已撤销：商品 {seq}（{sku}）的「{taken}」，恢复为「{n}」"),
+            ),
+            None => pick(
+                lang,
+                format!("Undone: unit {seq} ({sku}) {taken} taken back, no outcome now"),
+                format!("已撤销：商品 {seq}（{sku}）的「{taken}」，现无处理结果"),
+            ),
+        }
+    }
+
+    /// A correction: the unit had another outcome, which the history keeps.
+    pub fn corrected(lang: Lang, seq: i64, was: &str, now: &str) -> String {
+        pick(
+            lang,
+            format!("Unit {seq} corrected: {was} → {now} (the first is kept in its history)"),
+            format!("商品 {seq} 已更正：{was} → {now}（原结果保留在记录中）"),
+        )
+    }
+
+    /// Every unit of the parcel has an outcome: an outcome scan has nowhere to go.
+    pub fn all_inspected(lang: Lang) -> String {
+        pick(
+            lang,
+            "Every unit has an outcome: scan a unit, or SIGN (F8); ↑/↓ selects a unit to correct".into(),
+            "所有商品都已有处理结果：请扫描商品或签收 (F8)；↑/↓ 选择要更正的商品".into(),
+        )
+    }
+
+    /// The same code again within the double-read window: the scanner read it twice.
+    pub fn double_read(lang: Lang, code: &str, ms: u128) -> String {
+        pick(
+            lang,
+            format!("{code} read twice within {ms} ms: the second read ignored"),
+            format!("{code} 在 {ms} 毫秒内重复读取：已忽略第二次"),
+        )
+    }
+
     pub fn signed(lang: Lang, id: i64, n: usize) -> String {
         if n == 0 {
             pick(lang, format!("Parcel P{id} signed"), format!("包裹 P{id} 已签收"))
@@ -450,6 +502,15 @@ pub mod say {
 
     pub fn storage(lang: Lang, msg: &str) -> String {
         pick(lang, format!("NOT SAVED: {msg}"), format!("未保存：{msg}"))
+    }
+
+    /// A step that could not be saved: nothing of it was kept, on disk or on screen.
+    pub fn not_saved(lang: Lang, msg: &str) -> String {
+        pick(
+            lang,
+            format!("NOT SAVED, nothing recorded: {msg}. Scan it again"),
+            format!("未保存，未记录任何内容：{msg}。请重新扫描"),
+        )
     }
 
     pub fn parcel_open_first(lang: Lang) -> String {

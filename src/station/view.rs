@@ -122,7 +122,7 @@ fn draw_dock(app: &App, f: &mut Frame, area: Rect, offer: Option<&Offer>) {
             .map(|(id, what, state, at)| {
                 Line::from(format!(
                     "P{id} {} {} {}",
-                    super::app::short_time(at),
+                    app.short_time(at),
                     state_word(lang, state),
                     printable(what)
                 ))
@@ -513,7 +513,7 @@ fn draw_review(app: &App, r: &ReviewScreen, f: &mut Frame, area: Rect) {
             Row::new(vec![
                 Cell::from(format!("{mark}{must}R{}", it.id)),
                 Cell::from(it.kind.clone()),
-                Cell::from(super::app::short_time(&it.created_at)),
+                Cell::from(app.short_time(&it.created_at)),
                 Cell::from(format!("P{}", it.parcel_id)),
                 Cell::from(what),
             ])

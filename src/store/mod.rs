@@ -22,6 +22,7 @@ use std::time::Duration;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_init.sql"),
     include_str!("../../migrations/0002_review_lookups.sql"),
+    include_str!("../../migrations/0003_records.sql"),
 ];
 
 /// The schema version this program writes.
@@ -211,9 +212,11 @@ pub fn audit(
     Ok(conn.last_insert_rowid())
 }
 
-/// How every time is written: RFC 3339 with milliseconds and the offset.
+/// How every time is written: the instant in UTC, RFC 3339 with milliseconds and `Z`. One
+/// fixed form, so that text order is time order whatever the offset of the station that wrote
+/// it; times are shown in the reader's zone.
 pub fn timestamp(at: DateTime<FixedOffset>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+    at.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 pub fn classify(path: &str, e: rusqlite::Error) -> StoreError {

@@ -2,6 +2,7 @@
 //! unidentified parcels. Deciding needs a supervisor and their PIN; every decision is written
 //! to the audit log, whose id places it in the next export.
 
+use super::station::grade_of;
 use super::{audit, timestamp};
 use crate::domain::codes::{Coded, Grade, Outcome, Role};
 use crate::domain::tracking::tracking_key;
@@ -83,7 +84,8 @@ pub enum Decision {
     /// The operator's call is reversed: the unit gets this outcome and grade instead.
     Overturn {
         outcome: Outcome,
-        grade: Grade,
+        /// B or C for second-hand (B when none is given); A for accept; none otherwise.
+        grade: Option<Grade>,
     },
 }
 
@@ -104,6 +106,10 @@ pub enum ReviewRefusal {
     NoSuchReturn(String),
     #[error("review {0} is not about an unidentified parcel")]
     NotUnidentified(i64),
+    #[error("{0} was received already, in parcel P{1}: it cannot be linked to another parcel")]
+    ReturnReceived(String, i64),
+    #[error("a grade goes with accept (A) or second-hand (B, C) only")]
+    GradeNotAllowed,
 }
 
 /// Checks that `user` is an active supervisor and `pin` is theirs (the station asks once
@@ -158,13 +164,16 @@ pub fn decide(
         Ok(w) => w,
         Err(r) => return Ok(Err(r)),
     };
-    let state: Option<Option<String>> =
-        tx.query_row("SELECT decision FROM reviews WHERE id = ?1", [id], |r| r.get(0)).optional()?;
-    match state {
+    let state: Option<(Option<String>, Option<i64>)> = tx
+        .query_row("SELECT decision, unit_id FROM reviews WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let unit = match state {
         None => return Ok(Err(ReviewRefusal::NoSuchReview(id))),
-        Some(Some(_)) => return Ok(Err(ReviewRefusal::AlreadyDecided(id))),
-        Some(None) => {}
-    }
+        Some((Some(_), _)) => return Ok(Err(ReviewRefusal::AlreadyDecided(id))),
+        Some((None, unit)) => unit,
+    };
     let comment = comment.map(str::trim).filter(|c| !c.is_empty());
     let (word, outcome, grade) = match decision {
         Decision::Confirm => ("confirmed", None, None),
@@ -172,7 +181,11 @@ pub fn decide(
             if comment.is_none() {
                 return Ok(Err(ReviewRefusal::CommentRequired));
             }
-            ("overturned", Some(outcome.code()), Some(grade.code()))
+            let allowed = grade_of(*outcome, *grade);
+            if grade.is_some() && allowed != *grade {
+                return Ok(Err(ReviewRefusal::GradeNotAllowed));
+            }
+            ("overturned", Some(*outcome), allowed)
         }
     };
     let detail = format!("{word}{}", comment.map(|c| format!(": {c}")).unwrap_or_default());
@@ -180,8 +193,13 @@ pub fn decide(
     tx.execute(
         "UPDATE reviews SET decision = ?2, decided_by = ?3, decided_at = ?4, decided_audit_id = ?5, comment = ?6,
             new_outcome = ?7, new_grade = ?8 WHERE id = ?1",
-        params![id, word, who, timestamp(now), audit_id, comment, outcome, grade],
+        params![id, word, who, timestamp(now), audit_id, comment, outcome.map(Outcome::code), grade.map(Grade::code)],
     )?;
+    // The decided outcome is the unit's outcome from now on, everywhere (screen, label,
+    // export, feedback sheet, later reviews); the history keeps the operator's.
+    if let (Some(unit), Some(outcome)) = (unit, outcome) {
+        overturn_unit(&tx, unit, outcome, grade, id, &who, station, now)?;
+    }
     tx.commit()?;
     Ok(Ok(()))
 }
@@ -220,6 +238,16 @@ pub fn link(
         )
         .optional()?;
     let Some(return_id) = ret else { return Ok(Err(ReviewRefusal::NoSuchReturn(rma_no.to_string()))) };
+    let elsewhere: Option<i64> = tx
+        .query_row(
+            "SELECT parcel_id FROM parcel_returns WHERE return_id = ?1 AND parcel_id <> ?2 LIMIT 1",
+            params![return_id, parcel],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(p) = elsewhere {
+        return Ok(Err(ReviewRefusal::ReturnReceived(rma_no.to_string(), p)));
+    }
     let at = timestamp(now);
     tx.execute(
         "INSERT OR IGNORE INTO parcel_returns (parcel_id, return_id, linked_at, linked_by) VALUES (?1, ?2, ?3, ?4)",
@@ -227,6 +255,8 @@ pub fn link(
     )?;
     let audit_id =
         audit(&tx, now, sup.station, Some(&who), "link_parcel", Some(&format!("P{parcel}")), Some(rma_no))?;
+    // The parcel's units land on the return's lines as if scanned in a parcel of it.
+    crate::store::station::place_again(&tx, parcel, Some(&who), &at)?;
     tx.execute(
         "UPDATE reviews SET decision = 'confirmed', decided_by = ?2, decided_at = ?3, decided_audit_id = ?4, comment = ?5
          WHERE id = ?1",
@@ -234,4 +264,31 @@ pub fn link(
     )?;
     tx.commit()?;
     Ok(Ok(()))
+}
+
+/// Gives the unit of an overturned review its decided outcome, keeping the step in the unit's
+/// history. Accept carries no reason; any other outcome keeps the operator's reason.
+#[allow(clippy::too_many_arguments)]
+fn overturn_unit(
+    tx: &Connection,
+    unit: i64,
+    outcome: Outcome,
+    grade: Option<Grade>,
+    review: i64,
+    who: &str,
+    station: Option<&str>,
+    now: DateTime<FixedOffset>,
+) -> rusqlite::Result<()> {
+    let at = timestamp(now);
+    tx.execute(
+        "UPDATE units SET outcome = ?2, grade = ?3, reason = CASE WHEN ?2 = 'accept' THEN NULL ELSE reason END
+         WHERE id = ?1",
+        params![unit, outcome.code(), grade.map(Grade::code)],
+    )?;
+    tx.execute(
+        "INSERT INTO unit_steps (parcel_id, unit_id, seq, kind, outcome, grade, reason, cause, note, review_id, station, actor, at)
+         SELECT parcel_id, id, seq, 'overturn', outcome, grade, reason, cause, note, ?2, ?3, ?4, ?5 FROM units WHERE id = ?1",
+        params![unit, review, station, who, at],
+    )?;
+    Ok(())
 }

@@ -44,7 +44,11 @@ pub fn find_user(conn: &Connection, id: &str) -> rusqlite::Result<Option<User>> 
 
 /// Starts a shift for `actor.user` at `actor.station`, ending whatever shift was open there.
 pub fn start_shift(conn: &mut Connection, actor: &Actor) -> rusqlite::Result<i64> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    in_write(conn, |tx| start_shift_in(tx, actor))
+}
+
+/// [`start_shift`] inside the caller's write transaction.
+pub fn start_shift_in(tx: &Connection, actor: &Actor) -> rusqlite::Result<i64> {
     let now = timestamp(actor.now);
     tx.execute(
         "UPDATE shifts SET ended_at = ?2 WHERE station = ?1 AND ended_at IS NULL",
@@ -55,8 +59,7 @@ pub fn start_shift(conn: &mut Connection, actor: &Actor) -> rusqlite::Result<i64
         params![actor.station, actor.user, now],
     )?;
     let id = tx.last_insert_rowid();
-    audit_by(&tx, actor, "sign_in", None, None)?;
-    tx.commit()?;
+    audit_by(tx, actor, "sign_in", None, None)?;
     Ok(id)
 }
 
@@ -226,6 +229,8 @@ pub enum Refusal {
     NotConfirmed,
     /// Nothing to undo.
     NothingToUndo,
+    /// The unit is not (or no longer) recorded.
+    NoSuchUnit,
 }
 
 /// An audit entry made by `actor` at their station.
@@ -237,6 +242,57 @@ fn audit_by(
     detail: Option<&str>,
 ) -> rusqlite::Result<i64> {
     audit(conn, actor.now, Some(&actor.station), Some(&actor.user), action, subject, detail)
+}
+
+/// Runs `f` in one `BEGIN IMMEDIATE` transaction and commits. The station reads what it will
+/// show inside the same transaction (the parcel after the step, the shift's figures), so an
+/// answer can only come back once the step is on disk, and a read that fails after a commit
+/// can never turn a saved step into one the screen calls "not saved".
+pub fn in_write<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let out = f(&tx)?;
+    tx.commit()?;
+    Ok(out)
+}
+
+/// Appends one step of a unit's history (`unit_steps`).
+#[allow(clippy::too_many_arguments)]
+fn step(
+    conn: &Connection,
+    actor: &Actor,
+    parcel_id: i64,
+    unit_id: i64,
+    seq: i64,
+    kind: &str,
+    i: Option<&Inspection>,
+    undoes: Option<i64>,
+    review: Option<i64>,
+) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO unit_steps (parcel_id, unit_id, seq, kind, outcome, grade, reason, cause, note, undoes, review_id,
+            station, actor, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        parcel_id,
+        unit_id,
+        seq,
+        kind,
+        i.map(|i| i.outcome.code()),
+        i.and_then(|i| i.grade).map(Grade::code),
+        i.and_then(|i| i.reason).map(Reason::code),
+        i.map(|i| i.cause.code()),
+        i.and_then(|i| i.note.as_deref()),
+        undoes,
+        review,
+        Some(actor.station.as_str()).filter(|s| !s.is_empty()),
+        actor.user,
+        timestamp(actor.now)
+    ])?;
+    Ok(conn.last_insert_rowid())
 }
 
 /// A write to a parcel is allowed while it is open at the writing station: after a supervisor
@@ -266,7 +322,11 @@ pub fn take_over(
     actor: &Actor,
     parcel_id: i64,
 ) -> rusqlite::Result<Result<(), Refusal>> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    in_write(conn, |tx| take_over_in(tx, actor, parcel_id))
+}
+
+/// [`take_over`] inside the caller's write transaction.
+pub fn take_over_in(tx: &Connection, actor: &Actor, parcel_id: i64) -> rusqlite::Result<Result<(), Refusal>> {
     let (state, from): (String, String) =
         tx.query_row("SELECT state, station FROM parcels WHERE id = ?1", [parcel_id], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -275,8 +335,7 @@ pub fn take_over(
         return Ok(Err(Refusal::Closed));
     }
     tx.execute("UPDATE parcels SET station = ?2 WHERE id = ?1", params![parcel_id, actor.station])?;
-    audit_by(&tx, actor, "take_over", Some(&format!("P{parcel_id}")), Some(&from))?;
-    tx.commit()?;
+    audit_by(tx, actor, "take_over", Some(&format!("P{parcel_id}")), Some(&from))?;
     Ok(Ok(()))
 }
 
@@ -288,7 +347,16 @@ pub fn open_parcel(
     scanned: &str,
     returns: &[i64],
 ) -> rusqlite::Result<Result<i64, Refusal>> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    in_write(conn, |tx| open_parcel_in(tx, actor, scanned, returns))
+}
+
+/// [`open_parcel`] inside the caller's write transaction.
+pub fn open_parcel_in(
+    tx: &Connection,
+    actor: &Actor,
+    scanned: &str,
+    returns: &[i64],
+) -> rusqlite::Result<Result<i64, Refusal>> {
     for id in returns {
         let taken = tx
             .prepare_cached(
@@ -328,8 +396,7 @@ pub fn open_parcel(
         )?;
     }
     let action = if returns.is_empty() { "book_unidentified" } else { "open_parcel" };
-    audit_by(&tx, actor, action, Some(&format!("P{parcel_id}")), Some(scanned))?;
-    tx.commit()?;
+    audit_by(tx, actor, action, Some(&format!("P{parcel_id}")), Some(scanned))?;
     Ok(Ok(parcel_id))
 }
 
@@ -527,11 +594,20 @@ pub fn record_unit(
     parcel_id: i64,
     unit: &NewUnit,
 ) -> rusqlite::Result<Result<(i64, Placement), Refusal>> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if let Err(r) = check_open_here(&tx, parcel_id, &actor.station)? {
+    in_write(conn, |tx| record_unit_in(tx, actor, parcel_id, unit))
+}
+
+/// [`record_unit`] inside the caller's write transaction.
+pub fn record_unit_in(
+    tx: &Connection,
+    actor: &Actor,
+    parcel_id: i64,
+    unit: &NewUnit,
+) -> rusqlite::Result<Result<(i64, Placement), Refusal>> {
+    if let Err(r) = check_open_here(tx, parcel_id, &actor.station)? {
         return Ok(Err(r));
     }
-    let view = load_parcel(&tx, parcel_id)?;
+    let view = load_parcel(tx, parcel_id)?;
     let placement = parcel::place_unit(
         &view.lines,
         &view.received_units(),
@@ -574,7 +650,7 @@ pub fn record_unit(
         ],
     )?;
     let id = tx.last_insert_rowid();
-    tx.commit()?;
+    step(tx, actor, parcel_id, id, seq, "scan", None, None, None)?;
     Ok(Ok((id, placement)))
 }
 
@@ -582,32 +658,77 @@ pub fn record_unit(
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inspection {
     pub outcome: Outcome,
-    pub grade: Grade,
+    /// A for accept, B or C for second-hand; no other outcome has a grade.
+    pub grade: Option<Grade>,
     pub reason: Option<Reason>,
     pub cause: Cause,
     pub note: Option<String>,
 }
 
-/// Records the inspection of unit `unit_id` (replacing an earlier one).
+impl Inspection {
+    /// The outcome with the grade it carries: accept is A, second-hand B or C as given (B
+    /// when none is), every other outcome none.
+    pub fn new(outcome: Outcome, grade: Option<Grade>, reason: Option<Reason>, cause: Cause) -> Inspection {
+        Inspection { outcome, grade: grade_of(outcome, grade), reason, cause, note: None }
+    }
+}
+
+/// The grade an outcome carries.
+pub fn grade_of(outcome: Outcome, grade: Option<Grade>) -> Option<Grade> {
+    match outcome {
+        Outcome::Accept => Some(Grade::A),
+        Outcome::SecondHand => Some(match grade {
+            Some(Grade::C) => Grade::C,
+            _ => Grade::B,
+        }),
+        _ => None,
+    }
+}
+
+/// What an inspection did: a first outcome, or a correction of an earlier one (which the
+/// history keeps).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inspected {
+    pub correction: Option<Outcome>,
+    /// What the unit's label now shows.
+    pub facts: UnitFacts,
+}
+
+/// Records the inspection of unit `unit_id`. A unit that has an outcome already is corrected:
+/// the new outcome is current, and the history keeps the first.
 pub fn inspect_unit(
     conn: &mut Connection,
     actor: &Actor,
     unit_id: i64,
     i: &Inspection,
-) -> rusqlite::Result<Result<(), Refusal>> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let parcel_id: i64 =
-        tx.query_row("SELECT parcel_id FROM units WHERE id = ?1", [unit_id], |r| r.get(0))?;
-    if let Err(r) = check_open_here(&tx, parcel_id, &actor.station)? {
+) -> rusqlite::Result<Result<Inspected, Refusal>> {
+    in_write(conn, |tx| inspect_unit_in(tx, actor, unit_id, i))
+}
+
+/// [`inspect_unit`] inside the caller's write transaction.
+pub fn inspect_unit_in(
+    tx: &Connection,
+    actor: &Actor,
+    unit_id: i64,
+    i: &Inspection,
+) -> rusqlite::Result<Result<Inspected, Refusal>> {
+    let found: Option<(i64, i64, Option<String>)> = tx
+        .query_row("SELECT parcel_id, seq, outcome FROM units WHERE id = ?1", [unit_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let Some((parcel_id, seq, before)) = found else { return Ok(Err(Refusal::NoSuchUnit)) };
+    if let Err(r) = check_open_here(tx, parcel_id, &actor.station)? {
         return Ok(Err(r));
     }
+    let i = Inspection { grade: grade_of(i.outcome, i.grade), ..i.clone() };
     tx.execute(
         "UPDATE units SET outcome = ?2, grade = ?3, reason = ?4, cause = ?5, note = ?6, inspected_at = ?7,
             operator = ?8, station = ?9 WHERE id = ?1",
         params![
             unit_id,
             i.outcome.code(),
-            i.grade.code(),
+            i.grade.map(Grade::code),
             i.reason.map(Reason::code),
             i.cause.code(),
             i.note,
@@ -616,55 +737,113 @@ pub fn inspect_unit(
             actor.station
         ],
     )?;
-    tx.commit()?;
-    Ok(Ok(()))
+    let correction = before.as_deref().and_then(Outcome::from_code);
+    let kind = if correction.is_some() { "correct" } else { "inspect" };
+    step(tx, actor, parcel_id, unit_id, seq, kind, Some(&i), None, None)?;
+    let facts = unit_facts(tx, unit_id)?.expect("the unit just written");
+    Ok(Ok(Inspected { correction, facts }))
 }
 
 /// What undo took back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Undone {
-    /// The inspection of unit `seq` (the unit stays, uninspected).
-    Inspection { seq: i64 },
+    /// The outcome of unit `seq`; the unit is back to `restored` (None: no outcome).
+    Inspection { seq: i64, sku: Option<String>, taken: Option<Outcome>, restored: Option<Outcome> },
     /// Unit `seq` itself.
-    Unit { seq: i64 },
+    Unit { seq: i64, sku: Option<String> },
 }
 
-/// Takes back the last step of the parcel: the latest inspection if it came after the latest
-/// unit, else the latest unit. Logged in the audit log.
+/// Takes back the last step of the parcel that is not taken back yet: a unit's outcome (the
+/// unit returns to the outcome it had before, or none) or a unit's scan (the unit is removed).
+/// The history keeps both the step and its undoing; the audit log says so too.
 pub fn undo_last(
     conn: &mut Connection,
     actor: &Actor,
     parcel_id: i64,
 ) -> rusqlite::Result<Result<Undone, Refusal>> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if let Err(r) = check_open_here(&tx, parcel_id, &actor.station)? {
+    in_write(conn, |tx| undo_last_in(tx, actor, parcel_id))
+}
+
+/// [`undo_last`] inside the caller's write transaction.
+pub fn undo_last_in(
+    tx: &Connection,
+    actor: &Actor,
+    parcel_id: i64,
+) -> rusqlite::Result<Result<Undone, Refusal>> {
+    if let Err(r) = check_open_here(tx, parcel_id, &actor.station)? {
         return Ok(Err(r));
     }
-    // The latest step: an inspection time or a scan time, whichever is later (ties: inspection).
-    let last: Option<(i64, i64, bool)> = tx
-        .query_row(
-            "SELECT id, seq, inspected_at IS NOT NULL AND inspected_at >= scanned_at FROM units
-             WHERE parcel_id = ?1 ORDER BY max(scanned_at, coalesce(inspected_at, '')) DESC, seq DESC LIMIT 1",
-            [parcel_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+    let last: Option<(i64, i64, i64, String, Option<String>)> = tx
+        .prepare_cached(
+            "SELECT s.id, s.unit_id, s.seq, s.kind, s.outcome FROM unit_steps s
+             WHERE s.parcel_id = ?1 AND s.kind IN ('scan', 'inspect', 'correct')
+               AND NOT EXISTS (SELECT 1 FROM unit_steps u WHERE u.undoes = s.id)
+             ORDER BY s.id DESC LIMIT 1",
+        )?
+        .query_row([parcel_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
         .optional()?;
-    let Some((unit_id, seq, inspected)) = last else {
+    let Some((step_id, unit_id, seq, kind, taken)) = last else {
         return Ok(Err(Refusal::NothingToUndo));
     };
-    let undone = if inspected {
-        tx.execute(
-            "UPDATE units SET outcome = NULL, grade = NULL, reason = NULL, cause = NULL, note = NULL, inspected_at = NULL
-             WHERE id = ?1",
-            [unit_id],
-        )?;
-        Undone::Inspection { seq }
-    } else {
+    let sku: Option<String> =
+        tx.query_row("SELECT sku FROM units WHERE id = ?1", [unit_id], |r| r.get(0)).optional()?.flatten();
+    let undone = if kind == "scan" {
         tx.execute("DELETE FROM units WHERE id = ?1", [unit_id])?;
-        Undone::Unit { seq }
+        step(tx, actor, parcel_id, unit_id, seq, "undo", None, Some(step_id), None)?;
+        Undone::Unit { seq, sku }
+    } else {
+        // The outcome the unit had before this step, if one is still in force.
+        let before: Option<(Inspection, String)> = tx
+            .prepare_cached(
+                "SELECT s.outcome, s.grade, s.reason, s.cause, s.note, s.at FROM unit_steps s
+                 WHERE s.unit_id = ?1 AND s.id < ?2 AND s.kind IN ('inspect', 'correct', 'overturn')
+                   AND NOT EXISTS (SELECT 1 FROM unit_steps u WHERE u.undoes = s.id)
+                 ORDER BY s.id DESC LIMIT 1",
+            )?
+            .query_row(params![unit_id, step_id], |r| {
+                let text = |i: usize| r.get::<_, Option<String>>(i);
+                Ok((
+                    Inspection {
+                        outcome: text(0)?.as_deref().and_then(Outcome::from_code).unwrap_or(Outcome::Accept),
+                        grade: text(1)?.as_deref().and_then(Grade::from_code),
+                        reason: text(2)?.as_deref().and_then(Reason::from_code),
+                        cause: text(3)?.as_deref().and_then(Cause::from_code).unwrap_or(Cause::ChangedMind),
+                        note: text(4)?,
+                    },
+                    r.get(5)?,
+                ))
+            })
+            .optional()?;
+        match &before {
+            Some((i, at)) => tx.execute(
+                "UPDATE units SET outcome = ?2, grade = ?3, reason = ?4, cause = ?5, note = ?6, inspected_at = ?7
+                 WHERE id = ?1",
+                params![
+                    unit_id,
+                    i.outcome.code(),
+                    i.grade.map(Grade::code),
+                    i.reason.map(Reason::code),
+                    i.cause.code(),
+                    i.note,
+                    at
+                ],
+            )?,
+            None => tx.execute(
+                "UPDATE units SET outcome = NULL, grade = NULL, reason = NULL, cause = NULL, note = NULL,
+                    inspected_at = NULL WHERE id = ?1",
+                [unit_id],
+            )?,
+        };
+        let restored = before.as_ref().map(|(i, _)| i);
+        step(tx, actor, parcel_id, unit_id, seq, "undo", restored, Some(step_id), None)?;
+        Undone::Inspection {
+            seq,
+            sku,
+            taken: taken.as_deref().and_then(Outcome::from_code),
+            restored: restored.map(|i| i.outcome),
+        }
     };
-    audit_by(&tx, actor, "undo", Some(&format!("P{parcel_id}")), Some(&format!("{undone:?}")))?;
-    tx.commit()?;
+    audit_by(tx, actor, "undo", Some(&format!("P{parcel_id}")), Some(&format!("{undone:?}")))?;
     Ok(Ok(undone))
 }
 
@@ -724,11 +903,21 @@ pub fn sign_parcel_with(
     confirmed: bool,
     policy: &Policy,
 ) -> rusqlite::Result<Result<Vec<Discrepancy>, Refusal>> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if let Err(r) = check_open_here(&tx, parcel_id, &actor.station)? {
+    in_write(conn, |tx| sign_parcel_in(tx, actor, parcel_id, confirmed, policy))
+}
+
+/// [`sign_parcel_with`] inside the caller's write transaction.
+pub fn sign_parcel_in(
+    tx: &Connection,
+    actor: &Actor,
+    parcel_id: i64,
+    confirmed: bool,
+    policy: &Policy,
+) -> rusqlite::Result<Result<Vec<Discrepancy>, Refusal>> {
+    if let Err(r) = check_open_here(tx, parcel_id, &actor.station)? {
         return Ok(Err(r));
     }
-    let view = load_parcel(&tx, parcel_id)?;
+    let view = load_parcel(tx, parcel_id)?;
     let found = view.discrepancies();
     match parcel::signable(&found) {
         Signable::Blocked => {
@@ -740,13 +929,13 @@ pub fn sign_parcel_with(
     }
     let now = timestamp(actor.now);
     let audit_id = audit_by(
-        &tx,
+        tx,
         actor,
         "sign",
         Some(&format!("P{parcel_id}")),
         Some(&format!("{} discrepancies", found.len())),
     )?;
-    store_discrepancies(&tx, &view, &found, actor, &now)?;
+    store_discrepancies(tx, &view, &found, Some(&actor.user), &now)?;
     tx.execute(
         "UPDATE parcels SET state = 'signed', closed_at = ?2, closed_by = ?3, closed_audit_id = ?4, has_discrepancy = ?5
          WHERE id = ?1",
@@ -771,7 +960,6 @@ pub fn sign_parcel_with(
             params![parcel_id, kind, now],
         )?;
     }
-    tx.commit()?;
     Ok(Ok(found))
 }
 
@@ -779,7 +967,7 @@ fn store_discrepancies(
     tx: &Connection,
     view: &ParcelView,
     found: &[Discrepancy],
-    actor: &Actor,
+    by: Option<&str>,
     now: &str,
 ) -> rusqlite::Result<()> {
     for d in found {
@@ -796,7 +984,7 @@ fn store_discrepancies(
         tx.execute(
             "INSERT INTO discrepancies (parcel_id, kind, return_id, line_no, unit_id, qty, acknowledged_by, acknowledged_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![view.id, kind, line.map(|l| l.0), line.map(|l| l.1), unit, qty, actor.user, now],
+            params![view.id, kind, line.map(|l| l.0), line.map(|l| l.1), unit, qty, by, now],
         )?;
     }
     Ok(())
@@ -810,13 +998,22 @@ pub fn refuse_parcel(
     reason: Reason,
     note: Option<&str>,
 ) -> rusqlite::Result<Result<(), Refusal>> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if let Err(r) = check_open_here(&tx, parcel_id, &actor.station)? {
+    in_write(conn, |tx| refuse_parcel_in(tx, actor, parcel_id, reason, note))
+}
+
+/// [`refuse_parcel`] inside the caller's write transaction.
+pub fn refuse_parcel_in(
+    tx: &Connection,
+    actor: &Actor,
+    parcel_id: i64,
+    reason: Reason,
+    note: Option<&str>,
+) -> rusqlite::Result<Result<(), Refusal>> {
+    if let Err(r) = check_open_here(tx, parcel_id, &actor.station)? {
         return Ok(Err(r));
     }
     let now = timestamp(actor.now);
-    let audit_id =
-        audit_by(&tx, actor, "refuse_parcel", Some(&format!("P{parcel_id}")), Some(reason.code()))?;
+    let audit_id = audit_by(tx, actor, "refuse_parcel", Some(&format!("P{parcel_id}")), Some(reason.code()))?;
     tx.execute(
         "UPDATE parcels SET state = 'refused', closed_at = ?2, closed_by = ?3, closed_audit_id = ?4, refuse_reason = ?5, note = ?6
          WHERE id = ?1",
@@ -826,59 +1023,43 @@ pub fn refuse_parcel(
         "INSERT INTO reviews (parcel_id, kind, created_at) VALUES (?1, 'refused_parcel', ?2)",
         params![parcel_id, now],
     )?;
-    tx.commit()?;
     Ok(Ok(()))
 }
 
 /// Links parcels booked in as unidentified to the expected returns that now carry their
-/// tracking number (run by an import, inside its transaction). The units of a parcel still
-/// open are placed again on the lines it now expects. Returns the parcels linked.
+/// tracking number (run by an import, after its returns are written). Each parcel's units are
+/// placed on the lines exactly as if they had been scanned in a parcel of those returns, and
+/// the parcel's "unidentified" review is decided by the link. Returns the parcels linked.
 pub fn link_unidentified(conn: &Connection, now: DateTime<FixedOffset>) -> rusqlite::Result<Vec<i64>> {
-    let waiting: Vec<(i64, String, String)> = conn
+    let waiting: Vec<(i64, String)> = conn
         .prepare(
-            "SELECT p.id, p.tracking_key, p.state FROM parcels p
+            "SELECT p.id, p.tracking_key FROM parcels p
              WHERE p.unidentified = 1 AND p.tracking_key IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.parcel_id = p.id)",
         )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     let at = timestamp(now);
     let mut linked = Vec::new();
-    for (parcel_id, key, state) in waiting {
-        let returns: Vec<i64> = conn
+    for (parcel_id, key) in waiting {
+        let returns: Vec<(i64, String)> = conn
             .prepare_cached(
-                "SELECT id FROM returns r WHERE (r.tracking_no = ?1 OR r.tracking_key = ?1)
+                "SELECT id, rma_no FROM returns r WHERE (r.tracking_no = ?1 OR r.tracking_key = ?1)
                    AND NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.return_id = r.id)",
             )?
-            .query_map([&key], |r| r.get(0))?
+            .query_map([&key], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         if returns.is_empty() {
             continue;
         }
-        for rid in &returns {
+        for (rid, _) in &returns {
             conn.execute(
                 "INSERT INTO parcel_returns (parcel_id, return_id, linked_at, linked_by) VALUES (?1, ?2, ?3, 'import')",
                 params![parcel_id, rid, at],
             )?;
         }
-        if state == "open" {
-            let view = load_parcel(conn, parcel_id)?;
-            let mut placed: Vec<ReceivedUnit> = Vec::new();
-            for u in &view.units {
-                let p =
-                    parcel::place_unit(&view.lines, &placed, u.sku.as_deref(), u.serial.as_deref(), false);
-                let (line, flag) = match p {
-                    Placement::Place { line, flag } => (line, flag),
-                    Placement::SerialAlreadyScanned { .. } => (None, Some(UnitFlag::Unexpected)),
-                };
-                conn.execute(
-                    "UPDATE units SET return_id = ?2, line_no = ?3, discrepancy = ?4 WHERE id = ?1",
-                    params![u.id, line.map(|l| l.0), line.map(|l| l.1), flag.map(UnitFlag::code)],
-                )?;
-                placed.push(ReceivedUnit { line, flag, ..u.received() });
-            }
-        }
-        audit(
+        let rmas: Vec<&str> = returns.iter().map(|(_, n)| n.as_str()).collect();
+        let audit_id = audit(
             conn,
             now,
             None,
@@ -887,9 +1068,75 @@ pub fn link_unidentified(conn: &Connection, now: DateTime<FixedOffset>) -> rusql
             Some(&format!("P{parcel_id}")),
             Some(&key),
         )?;
+        place_again(conn, parcel_id, None, &at)?;
+        conn.execute(
+            "UPDATE reviews SET decision = 'confirmed', decided_at = ?2, decided_audit_id = ?3, comment = ?4
+             WHERE parcel_id = ?1 AND kind = 'unidentified' AND decision IS NULL",
+            params![parcel_id, at, audit_id, format!("linked to {} by an import", rmas.join(" + "))],
+        )?;
         linked.push(parcel_id);
     }
     Ok(linked)
+}
+
+/// Places a parcel's units again on the lines its returns now expect, in the order they were
+/// scanned, exactly as if they had been scanned in a parcel of those returns: line, value and
+/// flag. A parcel already signed has its discrepancies worked out again (acknowledged `by`
+/// whoever linked it) and, if there are any, a review of them, as signing would have made.
+pub fn place_again(conn: &Connection, parcel_id: i64, by: Option<&str>, at: &str) -> rusqlite::Result<()> {
+    let view = load_parcel(conn, parcel_id)?;
+    let mut placed: Vec<ReceivedUnit> = Vec::new();
+    for u in &view.units {
+        let p = parcel::place_unit(
+            &view.lines,
+            &placed,
+            u.sku.as_deref(),
+            u.serial.as_deref(),
+            view.expects_nothing(),
+        );
+        let (line, flag) = match p {
+            Placement::Place { line, flag } => (line, flag),
+            Placement::SerialAlreadyScanned { .. } => (None, Some(UnitFlag::Unexpected)),
+        };
+        let value: Option<i64> = match line {
+            Some((rid, no)) => conn.query_row(
+                "SELECT unit_value_cents FROM return_lines WHERE return_id = ?1 AND line_no = ?2",
+                params![rid, no],
+                |r| r.get(0),
+            )?,
+            None => None,
+        };
+        conn.execute(
+            "UPDATE units SET return_id = ?2, line_no = ?3, discrepancy = ?4, unit_value_cents = ?5 WHERE id = ?1",
+            params![u.id, line.map(|l| l.0), line.map(|l| l.1), flag.map(UnitFlag::code), value],
+        )?;
+        placed.push(ReceivedUnit { line, flag, ..u.received() });
+    }
+    if view.state != "signed" {
+        return Ok(());
+    }
+    let view = load_parcel(conn, parcel_id)?;
+    let found = view.discrepancies();
+    // The discrepancies stored at signing were those of a parcel that expected nothing; what
+    // stands now replaces them (the audit log keeps the link that changed them).
+    conn.execute("DELETE FROM discrepancies WHERE parcel_id = ?1", [parcel_id])?;
+    store_discrepancies(conn, &view, &found, by, at)?;
+    conn.execute(
+        "UPDATE parcels SET has_discrepancy = ?2 WHERE id = ?1",
+        params![parcel_id, !found.is_empty()],
+    )?;
+    let open: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM reviews WHERE parcel_id = ?1 AND kind = 'discrepancy' AND decision IS NULL)",
+        [parcel_id],
+        |r| r.get(0),
+    )?;
+    if !found.is_empty() && !open {
+        conn.execute(
+            "INSERT INTO reviews (parcel_id, kind, created_at) VALUES (?1, 'discrepancy', ?2)",
+            params![parcel_id, at],
+        )?;
+    }
+    Ok(())
 }
 
 /// What a unit's label shows, as recorded.
@@ -920,4 +1167,57 @@ pub fn unit_facts(conn: &Connection, unit_id: i64) -> rusqlite::Result<Option<Un
         },
     )
     .optional()
+}
+
+/// The dock screen's figures.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DockInfo {
+    pub parcels: i64,
+    pub units: i64,
+    pub refused: i64,
+    pub review: i64,
+    pub unidentified: i64,
+    /// The latest parcels of this station: (id, what identifies it, state, time).
+    pub last: Vec<(i64, String, String, String)>,
+}
+
+/// The dock screen's figures for this station's current shift.
+///
+/// Every count comes from an index over the shift's own rows (migration 3), so it costs the
+/// same after a year of history as on the first day.
+pub fn dock_info(
+    conn: &Connection,
+    station: &str,
+    now: &DateTime<FixedOffset>,
+) -> rusqlite::Result<DockInfo> {
+    let since: String = conn
+        .query_row(
+            "SELECT started_at FROM shifts WHERE station = ?1 AND ended_at IS NULL ORDER BY id DESC LIMIT 1",
+            [station],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|_| timestamp(*now));
+    let count =
+        |sql: &str| -> rusqlite::Result<i64> { conn.query_row(sql, params![station, since], |r| r.get(0)) };
+    let parcels = count("SELECT count(*) FROM parcels WHERE station = ?1 AND closed_at >= ?2")?;
+    let units = count("SELECT count(*) FROM units WHERE station = ?1 AND inspected_at >= ?2")?;
+    let refused =
+        count("SELECT count(*) FROM units WHERE station = ?1 AND inspected_at >= ?2 AND outcome = 'refuse'")?;
+    let review: i64 =
+        conn.query_row("SELECT count(*) FROM reviews WHERE decision IS NULL", [], |r| r.get(0))?;
+    let unidentified: i64 = conn.query_row(
+        "SELECT count(*) FROM parcels p INDEXED BY parcels_unidentified WHERE unidentified = 1 AND NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.parcel_id = p.id)",
+        [],
+        |r| r.get(0),
+    )?;
+    let last = conn
+        .prepare_cached(
+            "SELECT p.id, coalesce((SELECT group_concat(r.rma_no, ' + ') FROM parcel_returns pr JOIN returns r ON r.id = pr.return_id
+                                    WHERE pr.parcel_id = p.id), p.scan),
+                    p.state, coalesce(p.closed_at, p.received_at)
+             FROM parcels p WHERE p.station = ?1 ORDER BY p.id DESC LIMIT 5",
+        )?
+        .query_map([station], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(DockInfo { parcels, units, refused, review, unidentified, last })
 }

@@ -57,7 +57,7 @@ impl Dock {
 
     fn inspect(&mut self, unit: i64, outcome: Outcome, reason: Option<Reason>) {
         let a = self.at("ST01", "DEMO");
-        let i = Inspection { outcome, grade: Grade::A, reason, cause: Cause::ChangedMind, note: None };
+        let i = Inspection::new(outcome, Some(Grade::A), reason, Cause::ChangedMind);
         st::inspect_unit(self.conn(), &a, unit, &i).unwrap().unwrap();
     }
 
@@ -182,9 +182,20 @@ fn undo_takes_back_the_last_step_only() {
     d.inspect(u1, Outcome::Accept, None);
     let (_u2, _) = d.unit(p, "6901234500202", None);
     let a = d.at("ST01", "DEMO");
-    assert_eq!(st::undo_last(d.conn(), &a, p).unwrap(), Ok(Undone::Unit { seq: 2 }));
+    assert_eq!(
+        st::undo_last(d.conn(), &a, p).unwrap(),
+        Ok(Undone::Unit { seq: 2, sku: Some("SKU-1020".into()) })
+    );
     let a = d.at("ST01", "DEMO");
-    assert_eq!(st::undo_last(d.conn(), &a, p).unwrap(), Ok(Undone::Inspection { seq: 1 }));
+    assert_eq!(
+        st::undo_last(d.conn(), &a, p).unwrap(),
+        Ok(Undone::Inspection {
+            seq: 1,
+            sku: Some("SKU-1019".into()),
+            taken: Some(Outcome::Accept),
+            restored: None
+        })
+    );
     let view = st::load_parcel(d.store.conn(), p).unwrap();
     assert_eq!(view.units.len(), 1);
     assert_eq!(view.units[0].outcome, None);

@@ -18,6 +18,9 @@ struct Station {
     exec: Executor,
     terminal: Terminal<TestBackend>,
     bells: Rc<Cell<u32>>,
+    /// The station's monotonic clock: each batch of events arrives a second after the last,
+    /// as a person's scans do (two reads within 100 ms are one, see `double_read`).
+    clock: std::time::Duration,
 }
 
 fn fixed_clock(start: &str) -> Box<dyn FnMut() -> DateTime<FixedOffset>> {
@@ -36,7 +39,9 @@ impl Station {
             exec: Executor::new(store, station, fixed_clock("2026-11-22T09:00:00+08:00")),
             terminal: Terminal::new(TestBackend::new(80, 24)).unwrap(),
             bells: Rc::new(Cell::new(0)),
+            clock: std::time::Duration::ZERO,
         };
+        s.app.zone = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
         s.events(vec![]); // the first frame, as the program draws it at start
         s
     }
@@ -48,7 +53,8 @@ impl Station {
     /// would show in the snapshots.
     fn events(&mut self, events: Vec<Event>) {
         self.terminal.clear().unwrap();
-        let mut pending = Some(events);
+        self.clock += std::time::Duration::from_secs(1);
+        let mut pending = Some(returns_dock::station::Batch { events, at: self.clock });
         let bells = self.bells.clone();
         let mut bell = move || bells.set(bells.get() + 1);
         returns_dock::station::run_loop(
