@@ -89,19 +89,20 @@ impl ParcelScreen {
         self.view.units.iter().rev().find(|u| u.outcome.is_none())
     }
 
-    /// Moves the selection one unit up or down the list.
+    /// Moves the selection one unit up or down the list as the screen shows it (newest at the
+    /// top, so up is the next newer unit), from the marked unit, else the current one.
     fn pick(&mut self, up: bool) {
         let units = &self.view.units;
         if units.is_empty() {
             return;
         }
-        let at = self.target().and_then(|t| units.iter().position(|u| u.id == t.id));
+        let from = self.target().or(self.current_unit()).map(|t| t.id);
+        let at = from.and_then(|id| units.iter().position(|u| u.id == id));
         let n = units.len();
         let next = match at {
-            Some(i) if up => (i + n - 1) % n,
-            Some(i) => (i + 1) % n,
-            None if up => n - 1,
-            None => 0,
+            Some(i) if up => (i + 1) % n,
+            Some(i) => (i + n - 1) % n,
+            None => n - 1,
         };
         self.current = Some(units[next].id);
         self.picked = true;

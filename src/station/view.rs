@@ -4,7 +4,9 @@
 //! full width), the screen's body, the prompt with what is being typed, and a footer of keys
 //! taken from the key table. Words are never told apart by colour alone.
 
-use super::app::{App, Band, DashboardScreen, Offer, ParcelScreen, Prompt, ReviewScreen, Screen, Tone};
+use super::app::{
+    outcome_words, App, Band, DashboardScreen, Offer, ParcelScreen, Prompt, ReviewScreen, Screen, Tone,
+};
 use super::keys::{binding, Action, BINDINGS};
 use super::text::{flag_words, say, t, Lang, T};
 use crate::domain::codes::{Cause, Coded, Reason};
@@ -225,16 +227,18 @@ fn draw_lines(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
 
 fn draw_units(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
     let lang = app.lang;
+    // ▶ marks the unit the next outcome goes to, so the operator sees it before scanning.
+    let target = p.target().map(|u| u.id);
     let rows: Vec<Row> = p
         .view
         .units
         .iter()
         .rev()
         .map(|u| {
-            let current = p.current == Some(u.id);
-            let mark = if current { "▶" } else { " " };
+            let marked = target == Some(u.id);
+            let mark = if marked { "▶" } else { " " };
             let status = match (u.outcome, u.flag) {
-                (Some(o), _) => format!("{} {}", outcome_symbol(o), lang.code(o)),
+                (Some(o), _) => format!("{} {}", outcome_symbol(o), outcome_words(lang, o, u.grade)),
                 (None, Some(fl)) => format!("⚠ {}", flag_words(lang, fl)),
                 (None, None) => format!("○ {}", t(lang, T::Uninspected)),
             };
@@ -243,7 +247,7 @@ fn draw_units(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
                 .filter(|_| u.outcome.is_some())
                 .map(|fl| format!(" ⚠ {}", flag_words(lang, fl)))
                 .unwrap_or_default();
-            let style = if current { Style::new().add_modifier(Modifier::BOLD) } else { Style::new() };
+            let style = if marked { Style::new().add_modifier(Modifier::BOLD) } else { Style::new() };
             Row::new(vec![
                 Cell::from(format!("{mark}{}", u.seq)),
                 Cell::from(printable(u.sku.as_deref().unwrap_or("?"))),
@@ -258,7 +262,10 @@ fn draw_units(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
         [Constraint::Length(4), Constraint::Length(10), Constraint::Length(14), Constraint::Min(10)],
     )
     .block(Block::new().borders(Borders::TOP).title(t(lang, T::Units)));
-    f.render_widget(table, area);
+    // The marked unit stays in sight however long the list (the newest is at the top).
+    let at = target.and_then(|id| p.view.units.iter().rev().position(|u| u.id == id));
+    let mut state = ratatui::widgets::TableState::default().with_selected(at);
+    f.render_stateful_widget(table, area, &mut state);
 }
 
 /// A symbol per outcome, so that the list reads without colour.

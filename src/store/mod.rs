@@ -28,8 +28,17 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
-/// How long a writer waits for another station's transaction before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a writer waits for another station's transaction before giving up: 10 s, or
+/// `RETURNS_DOCK_BUSY_TIMEOUT_MS` (read once).
+pub fn busy_timeout() -> Duration {
+    static TIMEOUT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *TIMEOUT.get_or_init(|| {
+        std::env::var("RETURNS_DOCK_BUSY_TIMEOUT_MS")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map_or(Duration::from_secs(10), Duration::from_millis)
+    })
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -102,7 +111,7 @@ impl Store {
     }
 
     fn configure(&self) -> Result<(), StoreError> {
-        self.conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| self.err(e))?;
+        self.conn.busy_timeout(busy_timeout()).map_err(|e| self.err(e))?;
         // WAL lets stations read while one writes; FULL makes every commit durable before the
         // screen confirms it.
         let mode: String =
@@ -227,7 +236,7 @@ pub fn classify(path: &str, e: rusqlite::Error) -> StoreError {
         Some(ErrorCode::DatabaseCorrupt) => StoreError::Damaged { path, detail },
         Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path, detail },
         Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
-            StoreError::Busy { path, seconds: BUSY_TIMEOUT.as_secs() }
+            StoreError::Busy { path, seconds: busy_timeout().as_secs() }
         }
         Some(ErrorCode::DiskFull) => StoreError::Full { path },
         Some(ErrorCode::CannotOpen) | Some(ErrorCode::PermissionDenied) => {

@@ -5,3 +5,4 @@ mod load;
 mod pty;
 mod records;
 mod screen;
+mod truth;

@@ -15,9 +15,17 @@ pub struct Pty {
 
 impl Pty {
     pub fn start(db: &Path, station: &str) -> Pty {
+        Pty::start_with(db, station, &[])
+    }
+
+    /// A station with these environment variables (a zone, a short busy timeout).
+    pub fn start_with(db: &Path, station: &str, env: &[(&str, &str)]) -> Pty {
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_returns-dock"));
         cmd.args(["--db", db.to_str().unwrap(), "station", "--station", station]);
         cmd.cwd(db.parent().unwrap());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         Pty::spawn(cmd)
     }
 

@@ -1,0 +1,375 @@
+//! "Every step the screen confirms is on disk, and lands on the unit it was meant for": each
+//! way a dock was seen to break that promise, through the real binary in a pseudo-terminal.
+
+use super::pty::Pty;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_returns-dock");
+/// The supervisor of the demo data, and their PIN.
+const SUP: &str = "OP-SUP1";
+
+fn demo() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("dock.db");
+    returns_dock::cli::seed_demo(&db).unwrap_or_else(|_| panic!("the demo data loads"));
+    (dir, db)
+}
+
+fn cli(db: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(BIN)
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("RETURNS_DOCK_PIN", "2468")
+        .current_dir(db.parent().unwrap())
+        .output()
+        .unwrap()
+}
+
+/// `export --all` to a file, read back.
+fn export_all(db: &Path) -> String {
+    let out = db.with_file_name("all.csv");
+    let done = cli(db, &["export", "--all", "--out", out.to_str().unwrap()]);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    std::fs::read_to_string(out).unwrap()
+}
+
+fn count(db: &Path, sql: &str) -> i64 {
+    Connection::open(db).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+fn text(db: &Path, sql: &str) -> String {
+    Connection::open(db).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// Waits until `sql` counts `n` (at most 20 s), and says what it counted last.
+fn until(db: &Path, sql: &str, n: i64) -> i64 {
+    let start = Instant::now();
+    let mut last = -1;
+    while start.elapsed() < Duration::from_secs(20) {
+        last = count(db, sql);
+        if last == n {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    last
+}
+
+/// Longer than the double-read window: a person scanning the same code again.
+fn human_pause() {
+    std::thread::sleep(Duration::from_millis(150));
+}
+
+fn signed_in(db: &Path, badge: &str, env: &[(&str, &str)]) -> Pty {
+    let mut pty = Pty::start_with(db, "ST01", env);
+    assert!(pty.wait_for("Scan your badge", Duration::from_secs(30)), "{}", pty.contents());
+    let band = pty.step(badge);
+    assert!(band.contains("Signed in"), "{band}");
+    pty
+}
+
+/// Found: Ctrl+E (the export on its own thread and connection), any other command on the
+/// database, a signature, kill -9, and the signed parcel was not in the database: opening the
+/// export's connection read the file header with std::fs, and closing that descriptor dropped
+/// the station's POSIX locks, so the other command deleted the WAL in use.
+#[test]
+fn a_signature_after_the_stations_export_and_another_command_survives_a_kill() {
+    let (_dir, db) = demo();
+    let mut pty = signed_in(&db, SUP, &[]);
+    pty.send(b"\x05"); // Ctrl+E
+    assert!(pty.wait_for("rows", Duration::from_secs(20)), "the export finished: {}", pty.contents());
+    let out = cli(&db, &["report", "feedback"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    pty.step("RMA-2026-0009");
+    pty.step("6901234500059");
+    pty.step("CMD-ACCEPT");
+    let band = pty.step("CMD-SIGN");
+    assert!(band.contains("✔ OK") && band.contains("signed"), "{band}");
+    pty.kill_hard();
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM parcels WHERE state = 'signed'"),
+        1,
+        "the signed parcel is on disk after kill -9"
+    );
+}
+
+/// Found: unit 1 accepted, another program holds the write lock past the busy timeout, unit
+/// 2's scan fails; then CMD-SCRAP turned the accepted unit 1 into scrap. And a failed serial
+/// save left the serial prompt open, so the next parcel's RMA was stored as a serial.
+#[test]
+fn a_step_that_was_not_saved_changes_nothing_on_screen() {
+    let (_dir, db) = demo();
+    let env = [("RETURNS_DOCK_BUSY_TIMEOUT_MS", "300")];
+    let mut pty = signed_in(&db, "OP-DEMO", &env);
+    pty.step("RMA-2026-0008");
+    pty.step("6901234500196");
+    assert!(pty.step("CMD-ACCEPT").contains("Unit 1: Accept"));
+    let lock = Connection::open(&db).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let band = pty.step("6901234500202");
+    assert!(band.contains("NOT SAVED"), "{band}");
+    lock.execute_batch("ROLLBACK").unwrap();
+    let band = pty.step("CMD-SCRAP");
+    assert!(band.contains("Every unit has an outcome"), "refused, not given to unit 1: {band}");
+    assert_eq!(text(&db, "SELECT outcome FROM units WHERE seq = 1"), "accept");
+    assert_eq!(count(&db, "SELECT count(*) FROM units"), 1);
+
+    // A serialised product asks for its serial; that save fails; the prompt closes with it.
+    pty.step("CMD-UNDO");
+    pty.step("CMD-UNDO");
+    pty.step("CMD-REFUSE-PARCEL");
+    pty.step("CMD-REASON-OUTSIDE-POLICY");
+    pty.step("RMA-2026-0002");
+    pty.send(b"6901234500011\r");
+    assert!(pty.wait_for("serial", Duration::from_secs(10)), "{}", pty.contents());
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let band = pty.step("SN-BUDS-0001");
+    assert!(band.contains("NOT SAVED"), "{band}");
+    lock.execute_batch("ROLLBACK").unwrap();
+    let band = pty.step("RMA-2026-0009");
+    assert!(!band.contains("Unit"), "the next scan is not taken for the serial: {band}");
+    assert_eq!(count(&db, "SELECT count(*) FROM units WHERE serial = 'RMA-2026-0009'"), 0);
+    assert_eq!(count(&db, "SELECT count(*) FROM units WHERE parcel_id = 2"), 0);
+}
+
+/// Found: one write of 50 x `EAN\rCMD-ACCEPT\r` (a batch scanner uploading its memory)
+/// processed 39-41 units; the rest waited until another key arrived.
+#[test]
+fn a_batch_scanners_burst_is_processed_whole() {
+    let (_dir, db) = demo();
+    let mut pty = signed_in(&db, "OP-DEMO", &[]);
+    pty.step("RMA-2026-0009");
+    let burst = "6901234500059\rCMD-ACCEPT\r".repeat(50);
+    assert_eq!(burst.len(), 1250);
+    pty.send(burst.as_bytes());
+    let n = until(&db, "SELECT count(*) FROM units WHERE outcome = 'accept'", 50);
+    assert_eq!(n, 50, "every unit of the burst, with no further key\n{}", pty.contents());
+    assert_eq!(count(&db, "SELECT count(*) FROM units"), 50);
+}
+
+/// Found: the same barcode twice within 30 ms (a scanner that re-reads) counted two units.
+#[test]
+fn a_double_read_is_one_unit_and_different_codes_in_a_burst_are_all_taken() {
+    let (_dir, db) = demo();
+    let mut pty = signed_in(&db, "OP-DEMO", &[]);
+    pty.step("RMA-2026-0008");
+    pty.send(b"6901234500196\r6901234500196\r");
+    assert!(pty.wait_for("read twice", Duration::from_secs(10)), "{}", pty.contents());
+    assert_eq!(count(&db, "SELECT count(*) FROM units"), 1);
+    pty.send(b"CMD-ACCEPT\r6901234500202\rCMD-ACCEPT\r");
+    assert_eq!(until(&db, "SELECT count(*) FROM units WHERE outcome = 'accept'", 2), 2, "{}", pty.contents());
+    // Turned off, the same code twice is two reads.
+    let (_dir2, db2) = demo();
+    std::fs::write(db2.with_file_name("returns-dock.toml"), "[scanner]\ndouble_read_ms = 0\n").unwrap();
+    let mut pty = signed_in(&db2, "OP-DEMO", &[]);
+    pty.step("RMA-2026-0008");
+    pty.send(b"6901234500196\r6901234500196\r");
+    assert_eq!(until(&db2, "SELECT count(*) FROM units", 2), 2, "{}", pty.contents());
+}
+
+/// Found: with help open, a scan lost its first character (`SF14...` became `F14...`), and
+/// `?SNA2` at the serial prompt stored `NA2`.
+#[test]
+fn help_open_never_eats_a_scan() {
+    let (_dir, db) = demo();
+    let mut pty = signed_in(&db, "OP-DEMO", &[]);
+    pty.send(b"\x1bOP"); // F1
+    assert!(pty.wait_for("F12", Duration::from_secs(10)), "help is open: {}", pty.contents());
+    let band = pty.step("SF1400000000202");
+    assert!(band.contains("RMA-2026-0002"), "the parcel opened: {band}");
+    pty.send(b"6901234500011\r");
+    assert!(pty.wait_for("serial", Duration::from_secs(10)), "{}", pty.contents());
+    pty.send(b"?");
+    assert!(pty.wait_for("F12", Duration::from_secs(10)), "help is open: {}", pty.contents());
+    pty.step("SNA2");
+    assert_eq!(text(&db, "SELECT serial FROM units"), "SNA2");
+}
+
+/// Found: three units, then CMD-ACCEPT twice: the second re-recorded unit 3 and unit 1 could
+/// not be reached. Outcomes go to the units without one, latest first; ↑/↓ picks one to
+/// correct, and the correction keeps the first outcome in the unit's history.
+#[test]
+fn several_units_then_several_outcomes_land_on_each_unit_once() {
+    let (_dir, db) = demo();
+    let mut pty = signed_in(&db, "OP-DEMO", &[]);
+    pty.step("RMA-2026-0008");
+    pty.step("6901234500196");
+    pty.step("6901234500202");
+    pty.step("6901234500059");
+    assert!(pty.step("CMD-ACCEPT").contains("Unit 3"));
+    human_pause(); // the same code again at once would be a double read
+    assert!(pty.step("CMD-ACCEPT").contains("Unit 2"));
+    pty.step("CMD-SECOND-HAND-B");
+    let band = pty.step("CMD-REASON-OPENED");
+    assert!(band.contains("Unit 1") && band.contains("Second-hand B"), "{band}");
+    let band = pty.step("CMD-SCRAP");
+    assert!(band.contains("Every unit has an outcome"), "{band}");
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM units WHERE outcome IS NOT NULL"),
+        3,
+        "each unit got its own outcome"
+    );
+    // ↑ from unit 1 (the last given an outcome, at the bottom of the list) goes to unit 2:
+    // correct it to scrap.
+    pty.send(b"\x1b[A");
+    std::thread::sleep(Duration::from_millis(200));
+    pty.step("CMD-SCRAP");
+    let band = pty.step("CMD-REASON-DEFECTIVE");
+    assert!(band.contains("Unit 2 corrected"), "{band}");
+    assert_eq!(text(&db, "SELECT outcome FROM units WHERE seq = 2"), "scrap");
+    assert_eq!(
+        text(
+            &db,
+            "SELECT group_concat(kind || ':' || coalesce(outcome, ''), ' ') FROM unit_steps WHERE seq = 2"
+        ),
+        "scan: inspect:accept correct:scrap"
+    );
+    // Undo takes the correction back: the unit is accepted again.
+    let band = pty.step("CMD-UNDO");
+    assert!(band.contains("unit 2") && band.contains("Accept again"), "{band}");
+    assert_eq!(text(&db, "SELECT outcome FROM units WHERE seq = 2"), "accept");
+    assert!(
+        count(
+            &db,
+            "SELECT count(*) FROM units WHERE grade IS NOT NULL AND outcome NOT IN ('accept', 'second_hand')"
+        ) == 0
+    );
+}
+
+/// Found: an overturn changed the export but the label still printed REFUSE C; grades went
+/// with every outcome.
+#[test]
+fn an_overturn_is_the_units_outcome_on_its_label_and_in_the_export() {
+    let (_dir, db) = demo();
+    let mut pty = signed_in(&db, "OP-DEMO", &[]);
+    pty.step("RMA-2026-0009");
+    pty.step("6901234500059");
+    pty.step("CMD-REFUSE");
+    pty.step("CMD-REASON-USED");
+    assert!(pty.step("CMD-SIGN").contains("signed"));
+    drop(pty);
+    let label = cli(&db, &["labels", "unit", "1", "--format", "zpl"]);
+    let zpl = String::from_utf8_lossy(&label.stdout).to_string();
+    assert!(zpl.contains("REFUSE") && !zpl.contains("REFUSE C"), "no grade on a refusal: {zpl}");
+    let out = cli(
+        &db,
+        &[
+            "review",
+            "decide",
+            "1",
+            "overturn",
+            "--by",
+            "SUP1",
+            "--outcome",
+            "second_hand",
+            "--grade",
+            "B",
+            "--comment",
+            "resellable",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let zpl =
+        String::from_utf8_lossy(&cli(&db, &["labels", "unit", "1", "--format", "zpl"]).stdout).to_string();
+    assert!(zpl.contains("SECOND-HAND B"), "the label shows the decision: {zpl}");
+    assert_eq!(text(&db, "SELECT outcome || ' ' || grade FROM units WHERE id = 1"), "second_hand B");
+    let csv = export_all(&db);
+    let row = csv.lines().find(|l| l.contains("U00000001")).unwrap_or_default().to_string();
+    assert!(row.contains(",second_hand,B,USED,"), "{row}");
+    let steps = text(
+        &db,
+        "SELECT group_concat(kind || ':' || coalesce(outcome, ''), ' ') FROM unit_steps WHERE unit_id = 1",
+    );
+    assert_eq!(steps, "scan: inspect:refuse overturn:second_hand", "the operator's call is kept");
+    // A grade with an outcome that has none is refused.
+    let out = cli(
+        &db,
+        &[
+            "review",
+            "decide",
+            "2",
+            "overturn",
+            "--by",
+            "SUP1",
+            "--outcome",
+            "scrap",
+            "--grade",
+            "C",
+            "--comment",
+            "x",
+        ],
+    );
+    assert!(!out.status.success());
+}
+
+/// Found: linking an unidentified parcel to its RMA left its unit `unexpected` with no title
+/// or value, and the RMA's line `missing`: the item both received and missing.
+#[test]
+fn a_linked_parcel_is_as_if_scanned_for_its_return() {
+    let (_dir, db) = demo();
+    let mut pty = signed_in(&db, "OP-DEMO", &[]);
+    pty.step("YT0000000000777");
+    pty.step("CMD-UNIDENTIFIED");
+    pty.step("6901234500059");
+    pty.step("CMD-ACCEPT");
+    pty.step("CMD-SIGN");
+    assert!(pty.step("CMD-CONFIRM").contains("signed"), "{}", pty.contents());
+    drop(pty);
+    let out = cli(&db, &["review", "link", "1", "RMA-2026-0009", "--by", "SUP1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let csv = export_all(&db);
+    let rows: Vec<&str> = csv.lines().filter(|l| l.contains("RMA-2026-0009")).collect();
+    assert_eq!(rows.len(), 1, "one row: the unit, not a missing line too\n{csv}");
+    assert!(rows[0].contains(",accept,A,") && rows[0].contains("79.00"), "{}", rows[0]);
+    assert!(!rows[0].contains("unexpected"), "{}", rows[0]);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM reviews WHERE decision IS NULL"),
+        0,
+        "the link decided its review"
+    );
+}
+
+/// Found: a station run with TZ=Asia/Shanghai and later one with TZ=UTC: `review list`
+/// "oldest first" put the later entry first, and the shift's figures counted the other
+/// zone's parcels.
+#[test]
+fn times_are_instants_whatever_the_stations_zone() {
+    let (_dir, db) = demo();
+    let refuse_one = |tz: &str, rma: &str, code: &str| {
+        let mut pty = signed_in(&db, "OP-DEMO", &[("TZ", tz)]);
+        pty.step(rma);
+        pty.step(code);
+        pty.step("CMD-REFUSE");
+        pty.step("CMD-REASON-USED");
+        let mut band = pty.step("CMD-SIGN");
+        if band.contains("CONFIRM") {
+            band = pty.step("CMD-CONFIRM");
+        }
+        assert!(band.contains("signed"), "{band}");
+        assert!(pty.contents().contains("1 parcels"), "{}", pty.contents());
+    };
+    refuse_one("Asia/Shanghai", "RMA-2026-0009", "6901234500059");
+    std::thread::sleep(Duration::from_millis(20));
+    refuse_one("UTC", "RMA-2026-0008", "6901234500196");
+    let list = String::from_utf8_lossy(&cli(&db, &["review", "list"]).stdout).to_string();
+    let first = list.find("RMA-2026-0009").expect("listed");
+    let second = list.find("RMA-2026-0008").expect("listed");
+    assert!(first < second, "oldest first:\n{list}");
+    // A new shift under UTC counts nothing of the Shanghai shift before it.
+    let pty = signed_in(&db, "OP-DEMO", &[("TZ", "UTC")]);
+    assert!(pty.contents().contains("0 parcels, 0 units"), "{}", pty.contents());
+    // The duplicate band shows the time in this station's zone.
+    let shown = |tz: &str| {
+        let mut pty = signed_in(&db, "OP-DEMO", &[("TZ", tz)]);
+        pty.step("RMA-2026-0009")
+    };
+    let closed: String = text(&db, "SELECT closed_at FROM parcels WHERE id = 1");
+    let at = chrono::DateTime::parse_from_rfc3339(&closed).unwrap();
+    let cst = at.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).format("%H:%M").to_string();
+    let utc = at.with_timezone(&chrono::Utc).format("%H:%M").to_string();
+    assert!(shown("Asia/Shanghai").contains(&cst), "shown in Shanghai time {cst}");
+    assert!(shown("UTC").contains(&utc), "shown in UTC {utc}");
+}
