@@ -2,6 +2,7 @@
 //! keys through the real loop (`screen`).
 
 mod load;
+mod model;
 mod pty;
 mod records;
 mod screen;

@@ -1,0 +1,534 @@
+//! A model-based test of the station: a seeded random sequence of what a dock does (parcels,
+//! units, outcomes in any order, undo, signatures, refusals, unidentified parcels, bursts,
+//! double reads, help, ↑/↓ corrections) across two real station processes in
+//! pseudo-terminals, with command-line work on the same database (export, report, review
+//! list, imports, overturns), the station's own export, kill -9 at random moments and a write
+//! lock held by another program. After every step the database is compared with a model of
+//! what the screens confirmed: nothing confirmed is missing, nothing changed that no step
+//! aimed at, and every outcome is on the unit the model says it was meant for.
+//!
+//! CI runs a few seeds; `RETURNS_DOCK_MODEL_SEEDS=1-200 RETURNS_DOCK_MODEL_STEPS=400 cargo
+//! test --test station model -- --nocapture` is the longer run.
+
+use super::pty::{generated_dock, plans, Plan, Pty};
+use rusqlite::{Connection, OptionalExtension};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_returns-dock");
+const STATIONS: [&str; 2] = ["ST01", "ST02"];
+const BADGES: [&str; 2] = ["OP-DEMO", "OP-BOSS"];
+/// How long a station waits for a lock another program holds (the model holds it longer).
+const BUSY_MS: &str = "300";
+
+/// A small deterministic generator (xorshift), so that a seed is a reproducible shift.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Unit {
+    seq: i64,
+    sku: String,
+    outcome: Option<String>,
+}
+
+/// What one station's screen has confirmed of its open parcel.
+#[derive(Debug, Default)]
+struct Open {
+    parcel: i64,
+    units: Vec<Unit>,
+    /// The unit last scanned or given an outcome, and whether it was picked with ↑/↓.
+    current: Option<i64>,
+    picked: bool,
+}
+
+impl Open {
+    /// The model's statement of where an outcome goes (independent of the program's code).
+    fn target(&self) -> Option<i64> {
+        let cur = self.current.and_then(|c| self.units.iter().find(|u| u.seq == c));
+        if let Some(u) = cur {
+            if self.picked || u.outcome.is_none() {
+                return Some(u.seq);
+            }
+        }
+        self.units.iter().rev().find(|u| u.outcome.is_none()).map(|u| u.seq)
+    }
+}
+
+struct Model {
+    /// Every parcel confirmed: id -> (state, units).
+    parcels: BTreeMap<i64, (String, Vec<Unit>)>,
+    open: [Option<Open>; 2],
+    /// The plans not yet opened, and each plan's RMA by return id.
+    waiting: Vec<Plan>,
+}
+
+struct Station {
+    pty: Option<Pty>,
+    name: &'static str,
+    badge: &'static str,
+}
+
+fn start(db: &Path, s: &mut Station) {
+    let mut pty = Pty::start_with(db, s.name, &[("RETURNS_DOCK_BUSY_TIMEOUT_MS", BUSY_MS)]);
+    assert!(pty.wait_for("Scan your badge", Duration::from_secs(30)), "{}", pty.contents());
+    let band = pty.step(s.badge);
+    assert!(band.contains("Signed in") || band.contains("resumed"), "{band}");
+    s.pty = Some(pty);
+}
+
+/// The feedback band, both of its lines (a long answer wraps).
+fn band(pty: &Pty) -> String {
+    let screen = pty.contents();
+    screen.lines().skip(1).take(2).map(str::trim_end).collect::<Vec<_>>().join(" ")
+}
+
+/// Sends `bytes` and waits for the band to change (at most `within`); the band after.
+fn send(pty: &mut Pty, bytes: &[u8], within: Duration) -> String {
+    let before = band(pty);
+    pty.send(bytes);
+    let start = Instant::now();
+    while start.elapsed() < within {
+        if band(pty) != before {
+            // A band that is still being drawn settles within a moment.
+            std::thread::sleep(Duration::from_millis(5));
+            return band(pty);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    band(pty)
+}
+
+fn scan(pty: &mut Pty, code: &str) -> String {
+    send(pty, format!("{code}\r").as_bytes(), Duration::from_secs(5))
+}
+
+/// The unit a unit scan's band says was recorded; None when none was (an error, or the same
+/// code again within the double-read window).
+fn new_unit(band: &str) -> Option<i64> {
+    if band.contains("ERROR") || band.contains("read twice") {
+        return None;
+    }
+    unit_in(band)
+}
+
+/// The number after `Unit ` in a band: which unit the screen says it acted on.
+fn unit_in(band: &str) -> Option<i64> {
+    let rest = &band[band.find("Unit ")? + 5..];
+    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+fn db_parcels(conn: &Connection) -> BTreeMap<i64, (String, Vec<Unit>)> {
+    let mut out = BTreeMap::new();
+    let ids: Vec<(i64, String)> = conn
+        .prepare("SELECT id, state FROM parcels ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (id, state) in ids {
+        let units = conn
+            .prepare("SELECT seq, coalesce(sku, ''), outcome FROM units WHERE parcel_id = ?1 ORDER BY seq")
+            .unwrap()
+            .query_map([id], |r| Ok(Unit { seq: r.get(0)?, sku: r.get(1)?, outcome: r.get(2)? }))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        out.insert(id, (state, units));
+    }
+    out
+}
+
+/// The model's parcels with the open ones' units as the screens confirmed them.
+fn expected(m: &Model) -> BTreeMap<i64, (String, Vec<Unit>)> {
+    let mut out = m.parcels.clone();
+    for o in m.open.iter().flatten() {
+        out.insert(o.parcel, ("open".into(), o.units.clone()));
+    }
+    out
+}
+
+fn check(db: &Path, m: &Model, step: usize, what: &str, log: &[String]) {
+    let conn = Connection::open(db).unwrap();
+    let found = db_parcels(&conn);
+    let want = expected(m);
+    if found != want {
+        let diff: Vec<String> = want
+            .keys()
+            .chain(found.keys())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .filter(|k| want.get(k) != found.get(k))
+            .map(|k| format!("P{k}: model {:?}\n      db    {:?}", want.get(k), found.get(k)))
+            .collect();
+        panic!(
+            "after step {step} ({what}) the database differs from what the screens confirmed:\n{}\nlast steps:\n{}",
+            diff.join("\n"),
+            log.iter().rev().take(12).rev().cloned().collect::<Vec<_>>().join("\n")
+        );
+    }
+}
+
+fn parcel_of(conn: &Connection, return_id: i64) -> Option<i64> {
+    conn.query_row("SELECT parcel_id FROM parcel_returns WHERE return_id = ?1", [return_id], |r| r.get(0))
+        .optional()
+        .unwrap()
+}
+
+fn cli(db: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(BIN)
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("RETURNS_DOCK_PIN", "1357")
+        .current_dir(db.parent().unwrap())
+        .output()
+        .unwrap()
+}
+
+/// One seeded shift of `steps` steps.
+fn shift(seed: u64, steps: usize) {
+    let (_dir, db) = generated_dock(150);
+    let out = cli(
+        &db,
+        &["users", "add", "--id", "BOSS", "--name", "Boss", "--role", "supervisor", "--pin", "1357"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let conn = Connection::open(&db).unwrap();
+    let mut m = Model { parcels: BTreeMap::new(), open: [None, None], waiting: plans(&conn, 60, false) };
+    let all_codes: Vec<String> = m.waiting.iter().flat_map(|p| p.units.iter().map(|u| u.0.clone())).collect();
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut st = [
+        Station { pty: None, name: STATIONS[0], badge: BADGES[0] },
+        Station { pty: None, name: STATIONS[1], badge: BADGES[1] },
+    ];
+    for s in st.iter_mut() {
+        start(&db, s);
+    }
+    let mut log: Vec<String> = Vec::new();
+    let mut tally: BTreeMap<&str, usize> = BTreeMap::new();
+    for step in 0..steps {
+        let k = rng.below(2);
+        let roll = rng.below(100);
+        let what: &str;
+        let open = m.open[k].is_some();
+        let pty = st[k].pty.as_mut().unwrap();
+        let sku_of = |code: &str| -> String {
+            conn.query_row(
+                "SELECT sku FROM product_barcodes WHERE code = ?1 OR code = substr('00000000000000' || ?1, -14)",
+                [code],
+                |r| r.get(0),
+            )
+            .unwrap_or_default()
+        };
+        if roll < 5 {
+            // The command line reads and exports while the stations work.
+            what = "cli";
+            let args: &[&str] = match rng.below(3) {
+                0 => &["report", "feedback"],
+                1 => &["review", "list"],
+                _ => &["export", "--out", "x.csv"],
+            };
+            let out = cli(&db, args);
+            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        } else if roll < 8 && k == 1 {
+            // The supervisor's own export, on its worker thread.
+            what = "station export";
+            pty.send(b"\x05");
+            // Its answer comes later; wait for it, so that it is not taken for the next
+            // step's.
+            assert!(pty.wait_for("Export done", Duration::from_secs(20)), "{}", pty.contents());
+        } else if roll < 11 {
+            // A supervisor overturns a refusal from the command line.
+            what = "overturn";
+            let r: Option<(i64, i64, i64)> = conn
+                .query_row(
+                    "SELECT v.id, u.parcel_id, u.seq FROM reviews v JOIN units u ON u.id = v.unit_id
+                         WHERE v.decision IS NULL AND v.kind = 'refused_unit' ORDER BY v.id LIMIT 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .unwrap();
+            if let Some((id, parcel, seq)) = r {
+                let rid = id.to_string();
+                let out = cli(
+                    &db,
+                    &[
+                        "review",
+                        "decide",
+                        &rid,
+                        "overturn",
+                        "--by",
+                        "BOSS",
+                        "--outcome",
+                        "scrap",
+                        "--comment",
+                        "model",
+                    ],
+                );
+                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                let units = &mut m.parcels.get_mut(&parcel).expect("a closed parcel").1;
+                units.iter_mut().find(|u| u.seq == seq).unwrap().outcome = Some("scrap".into());
+            }
+        } else if !open {
+            if roll < 20 {
+                // A parcel nobody expects, booked in.
+                what = "unidentified";
+                let code = format!("YT9{:012}", seed * 100_000 + step as u64);
+                scan(pty, &code);
+                let band = scan(pty, "CMD-UNIDENTIFIED");
+                if band.contains("unidentified parcel P") {
+                    let id: i64 =
+                        band.split("parcel P").nth(1).unwrap().split(':').next().unwrap().parse().unwrap();
+                    m.open[k] = Some(Open { parcel: id, ..Open::default() });
+                }
+            } else {
+                what = "parcel";
+                if m.waiting.is_empty() {
+                    continue;
+                }
+                let i = rng.below(m.waiting.len().min(4));
+                let plan = m.waiting[i].clone();
+                let band = scan(pty, &plan.rma);
+                if band.contains("Parcel received") {
+                    m.waiting.remove(i);
+                    let id = parcel_of(&conn, plan.return_id).expect("the parcel the screen confirmed");
+                    m.open[k] = Some(Open { parcel: id, ..Open::default() });
+                } else if band.contains("open at station") || band.contains("DUPLICATE") {
+                    m.waiting.remove(i);
+                } else {
+                    panic!("step {step}: {} gave {band}", plan.rma);
+                }
+            }
+        } else {
+            let o = m.open[k].as_mut().unwrap();
+            let code = all_codes[rng.below(all_codes.len())].clone();
+            if roll < 30 {
+                what = "unit";
+                let band = scan(pty, &code);
+                if let Some(n) = new_unit(&band) {
+                    assert_eq!(n as usize, o.units.len() + 1, "step {step}: {band}");
+                    o.units.push(Unit { seq: n, sku: sku_of(&code), outcome: None });
+                    o.current = Some(n);
+                    o.picked = false;
+                }
+            } else if roll < 36 {
+                // A scanner that re-reads: the same code twice in one burst is one unit.
+                what = "double read";
+                let band = send(pty, format!("{code}\r{code}\r").as_bytes(), Duration::from_secs(5));
+                if let Some(n) = unit_in(&band).filter(|_| !band.contains("ERROR")) {
+                    assert!(band.contains("read twice"), "step {step}: {band}");
+                    o.units.push(Unit { seq: n, sku: sku_of(&code), outcome: None });
+                    o.current = Some(n);
+                    o.picked = false;
+                }
+            } else if roll < 41 {
+                // A batch scanner's upload: three units and their accepts in one write.
+                what = "burst";
+                let codes: Vec<String> =
+                    (0..3).map(|_| all_codes[rng.below(all_codes.len())].clone()).collect();
+                let burst: String = codes.iter().map(|c| format!("{c}\rCMD-ACCEPT\r")).collect();
+                // Its first code may be the one scanned last: not within the double-read window.
+                std::thread::sleep(Duration::from_millis(110));
+                pty.send(burst.as_bytes());
+                let n0 = o.units.len() as i64;
+                let want = n0 + 3;
+                let start = Instant::now();
+                while start.elapsed() < Duration::from_secs(10) {
+                    let c: i64 = conn
+                        .query_row(
+                            "SELECT count(*) FROM units WHERE parcel_id = ?1 AND seq > ?2 AND outcome = 'accept'",
+                            rusqlite::params![o.parcel, n0],
+                            |r| r.get(0),
+                        )
+                        .unwrap();
+                    if c == 3 {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                std::thread::sleep(Duration::from_millis(30));
+                for (j, c) in codes.iter().enumerate() {
+                    o.units.push(Unit {
+                        seq: n0 + 1 + j as i64,
+                        sku: sku_of(c),
+                        outcome: Some("accept".into()),
+                    });
+                }
+                o.current = Some(want);
+                o.picked = false;
+            } else if roll < 62 {
+                what = "outcome";
+                let (cmd, word, reason) = match rng.below(6) {
+                    0 | 1 => ("CMD-ACCEPT", "accept", None),
+                    2 => ("CMD-SECOND-HAND-B", "second_hand", Some("CMD-REASON-OPENED")),
+                    3 => ("CMD-SCRAP", "scrap", Some("CMD-REASON-DEFECTIVE")),
+                    4 => ("CMD-RETURN-TO-SUPPLIER", "return_to_supplier", Some("CMD-REASON-DEFECTIVE")),
+                    _ => ("CMD-REFUSE", "refuse", Some("CMD-REASON-USED")),
+                };
+                let target = o.target();
+                // The same command again at once would be a double read: a person is slower.
+                std::thread::sleep(Duration::from_millis(110));
+                let mut band = scan(pty, cmd);
+                if let Some(r) = reason.filter(|_| target.is_some()) {
+                    band = scan(pty, r);
+                }
+                match target {
+                    Some(t) => {
+                        assert_eq!(unit_in(&band), Some(t), "step {step}: {cmd} on unit {t}: {band}");
+                        o.units.iter_mut().find(|u| u.seq == t).unwrap().outcome = Some(word.into());
+                        o.current = Some(t);
+                        o.picked = false;
+                    }
+                    None if o.units.is_empty() => assert!(band.contains("Scan a unit first"), "{band}"),
+                    None => assert!(band.contains("Every unit has an outcome"), "step {step}: {band}"),
+                }
+            } else if roll < 67 && !o.units.is_empty() {
+                // ↑ picks a unit on the list; the next outcome corrects it.
+                what = "pick";
+                let from = o.target().or(o.current).unwrap_or(o.units.last().unwrap().seq);
+                let at = o.units.iter().position(|u| u.seq == from).unwrap_or(o.units.len() - 1);
+                let next = (at + 1) % o.units.len();
+                pty.send(b"\x1b[A");
+                std::thread::sleep(Duration::from_millis(60));
+                o.current = Some(o.units[next].seq);
+                o.picked = true;
+            } else if roll < 72 {
+                what = "undo";
+                std::thread::sleep(Duration::from_millis(110)); // not a double read of the last undo
+                let band = scan(pty, "CMD-UNDO");
+                // The model's last step: replayed from the history the screens confirmed is
+                // beyond a small model, so the database's answer is checked for its shape and
+                // then taken: the unit named, removed or its outcome taken back.
+                let fresh = db_parcels(&conn).remove(&o.parcel).unwrap().1;
+                if band.contains("taken off") {
+                    assert_eq!(fresh.len() + 1, o.units.len(), "step {step}: {band}");
+                } else if band.contains("taken back") {
+                    let n = unit_in(&band.replace("unit ", "Unit ")).unwrap();
+                    let before = o.units.iter().find(|u| u.seq == n).unwrap();
+                    assert!(before.outcome.is_some(), "step {step}: {band}");
+                } else {
+                    assert!(band.contains("Nothing") || band.contains("nothing"), "step {step}: {band}");
+                }
+                o.units = fresh;
+                o.current = o.units.last().map(|u| u.seq);
+                if let Some(n) =
+                    unit_in(&band.replace("unit ", "Unit ")).filter(|_| band.contains("taken back"))
+                {
+                    o.current = Some(n);
+                }
+                o.picked = false;
+            } else if roll < 76 {
+                // Help open, then a scan: its first character is not lost.
+                what = "help";
+                pty.send(b"\x1bOP");
+                std::thread::sleep(Duration::from_millis(40));
+                let band = scan(pty, &code);
+                if let Some(n) = new_unit(&band) {
+                    o.units.push(Unit { seq: n, sku: sku_of(&code), outcome: None });
+                    o.current = Some(n);
+                    o.picked = false;
+                }
+            } else if roll < 82 {
+                // Another program holds the write lock past the station's timeout.
+                what = "locked";
+                let lock = Connection::open(&db).unwrap();
+                lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+                let band = scan(pty, &code);
+                lock.execute_batch("ROLLBACK").unwrap();
+                if !band.contains("read twice") {
+                    assert!(band.contains("NOT SAVED"), "step {step}: {band}");
+                }
+            } else if roll < 85 {
+                what = "refuse parcel";
+                scan(pty, "CMD-REFUSE-PARCEL");
+                let band = scan(pty, "CMD-REASON-OUTSIDE-POLICY");
+                assert!(band.contains("refused"), "step {step}: {band}");
+                let o = m.open[k].take().unwrap();
+                m.parcels.insert(o.parcel, ("refused".into(), o.units));
+            } else if roll < 92 {
+                what = "sign";
+                let mut band = scan(pty, "CMD-SIGN");
+                if band.contains("CONFIRM") {
+                    band = scan(pty, "CMD-CONFIRM");
+                }
+                let all_done = o.units.iter().all(|u| u.outcome.is_some());
+                if all_done {
+                    assert!(band.contains("signed"), "step {step}: {band}");
+                    let o = m.open[k].take().unwrap();
+                    m.parcels.insert(o.parcel, ("signed".into(), o.units));
+                } else {
+                    assert!(band.contains("Cannot sign"), "step {step}: {band}");
+                    scan(pty, "CMD-CANCEL");
+                }
+            } else {
+                // Killed at a random moment: idle, or a scan sent and not yet answered.
+                what = "kill";
+                let in_flight = rng.chance(50);
+                if in_flight {
+                    pty.send(format!("{code}\r").as_bytes());
+                    std::thread::sleep(Duration::from_millis(rng.below(15) as u64));
+                }
+                st[k].pty.take().unwrap().kill_hard();
+                if in_flight {
+                    // At most the one step in flight is added: a unit with the next number.
+                    let fresh = db_parcels(&conn).remove(&o.parcel).unwrap().1;
+                    assert!(
+                        fresh.len() == o.units.len() || fresh.len() == o.units.len() + 1,
+                        "step {step}: {} units on disk, {} confirmed",
+                        fresh.len(),
+                        o.units.len()
+                    );
+                    assert_eq!(fresh[..o.units.len()], o.units[..], "step {step}: confirmed units kept");
+                    o.units = fresh;
+                }
+                start(&db, &mut st[k]);
+                o.current = o.units.last().map(|u| u.seq);
+                o.picked = false;
+            }
+        }
+        *tally.entry(what).or_default() += 1;
+        log.push(format!(
+            "{step:3} {} {what}: {}",
+            STATIONS[k],
+            st[k].pty.as_ref().map(band).unwrap_or_default()
+        ));
+        check(&db, &m, step, what, &log);
+    }
+    eprintln!("model seed {seed}: {steps} steps, {} parcels closed; {tally:?}", m.parcels.len());
+}
+
+fn seeds() -> Vec<u64> {
+    let spec = std::env::var("RETURNS_DOCK_MODEL_SEEDS").unwrap_or_else(|_| "1,2".into());
+    spec.split(',')
+        .flat_map(|part| match part.split_once('-') {
+            Some((a, b)) => (a.trim().parse().unwrap()..=b.trim().parse().unwrap()).collect::<Vec<u64>>(),
+            None => vec![part.trim().parse().unwrap()],
+        })
+        .collect()
+}
+
+#[test]
+fn random_shifts_match_what_the_screens_confirmed() {
+    let steps = std::env::var("RETURNS_DOCK_MODEL_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(120);
+    for seed in seeds() {
+        shift(seed, steps);
+    }
+}
