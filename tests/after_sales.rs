@@ -530,3 +530,155 @@ mod feedback_sheet {
         chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 }
+
+/// Exports and the write lock: an export reads one snapshot while stations keep writing, and
+/// records its batch afterwards without repeating or losing anything.
+mod locks {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Instant;
+
+    /// `returns` generated returns, each received as its own signed parcel with one accepted
+    /// unit per expected line (as the benchmark builds them).
+    fn signed_parcels(d: &mut Dock, returns: u64) {
+        let (mut out, mut cat) = (Vec::new(), Vec::new());
+        let gen = returns_dock::gen::GenOptions { returns, seed: 11, max_lines: None };
+        returns_dock::gen::generate(&gen, &mut out, &mut cat).unwrap();
+        let folder = d.dir.path().to_path_buf();
+        let name = |n: &str| folder.join(n);
+        std::fs::write(name("g.csv"), out).unwrap();
+        std::fs::write(name("g.catalog.csv"), cat).unwrap();
+        let opts = returns_dock::import::ImportOptions::new(d.now());
+        let src = |n: &str| vec![returns_dock::import::Source::File(name(n))];
+        returns_dock::import::catalog::import(&mut d.store, &src("g.catalog.csv"), &opts).unwrap();
+        returns_dock::import::returns::import(&mut d.store, &src("g.csv"), &opts).unwrap();
+        let ts = returns_dock::store::timestamp(d.now());
+        d.store
+            .conn()
+            .execute_batch(&format!(
+                "BEGIN;
+                 INSERT INTO audit_log (at, action) VALUES ('{ts}', 'test');
+                 INSERT INTO parcels (scan, tracking_no, tracking_key, state, station, operator, received_at, closed_at,
+                                      closed_by, closed_audit_id)
+                   SELECT rma_no, tracking_no, 'T' || id, 'signed', 'ST01', 'DEMO', '{ts}', '{ts}', 'DEMO',
+                          (SELECT max(id) FROM audit_log) FROM returns WHERE rma_no NOT LIKE 'RMA-%';
+                 INSERT INTO parcel_returns (parcel_id, return_id, linked_at, linked_by)
+                   SELECT p.id, r.id, '{ts}', 'DEMO' FROM parcels p JOIN returns r ON r.rma_no = p.scan;
+                 INSERT INTO units (parcel_id, seq, return_id, line_no, scan, sku, gtin, outcome, grade, cause, station,
+                                    operator, scanned_at, inspected_at, unit_value_cents)
+                   SELECT pr.parcel_id, l.line_no, l.return_id, l.line_no, coalesce(l.barcode, l.sku), l.sku, l.barcode,
+                          'accept', 'A', 'PRODUCT-DEFECT', 'ST01', 'DEMO', '{ts}', '{ts}', l.unit_value_cents
+                   FROM return_lines l JOIN parcel_returns pr ON pr.return_id = l.return_id;
+                 COMMIT;"
+            ))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_station_never_waits_long_while_everything_is_exported() {
+        let mut d = Dock::new();
+        signed_parcels(&mut d, 15_000);
+        let out = d.dir.path().join("all.csv");
+        let opts =
+            ExportOptions { format: Format::Csv, span: Span::All, excel: false, now: d.now(), by: None };
+        let done = AtomicBool::new(false);
+        let (db, store) = (d.db.clone(), &mut d.store);
+        let (exported, waits) = std::thread::scope(|s| {
+            let export = s.spawn(|| {
+                let r = export::export(store.conn_mut(), "dock.db", &out, &opts);
+                done.store(true, Ordering::Release);
+                r.unwrap()
+            });
+            // A station's scans meanwhile: one small write transaction every few milliseconds.
+            let station = Store::open(&db).unwrap();
+            let mut waits = Vec::new();
+            while !done.load(Ordering::Acquire) {
+                let t = Instant::now();
+                station.set_meta("probe", &waits.len().to_string()).unwrap();
+                waits.push(t.elapsed());
+                std::thread::sleep(std::time::Duration::from_millis(3));
+            }
+            (export.join().unwrap(), waits)
+        });
+        assert!(exported.parcels >= 15_000, "{}", exported.parcels);
+        assert!(waits.len() >= 50, "the export ran long enough to be measured: {} writes", waits.len());
+        let max = waits.iter().max().unwrap();
+        assert!(
+            *max < std::time::Duration::from_millis(200),
+            "a station's write waited {max:?} during the export"
+        );
+    }
+
+    #[test]
+    fn a_parcel_signed_while_an_export_writes_its_file_is_in_the_next_export() {
+        let mut d = Dock::new();
+        let first = d.open("RMA-2026-0009");
+        d.unit(first, "6901234500059", None, Outcome::Accept, None, None);
+        d.sign(first);
+        // Opened and inspected before; signed on a station while the export writes its file.
+        let late = d.open("RMA-2026-0011");
+        d.unit(late, "0194000001232", None, Outcome::Accept, None, None);
+        let mut station = Store::open(&d.db).unwrap();
+        let a = d.actor();
+        let out = d.dir.path().join("b1.csv");
+        let opts = ExportOptions {
+            format: Format::Csv,
+            span: Span::SinceLast,
+            excel: false,
+            now: d.now(),
+            by: None,
+        };
+        let db = d.db.display().to_string();
+        let b1 = export::export_with(d.store.conn_mut(), &db, &out, &opts, &mut || {
+            st::sign_parcel(station.conn_mut(), &a, late, true).unwrap().unwrap();
+        })
+        .unwrap();
+        let ids = |p: &Path| read_csv(p).iter().map(|r| r[col("parcel_id")].to_string()).collect::<Vec<_>>();
+        assert_eq!(ids(&out), vec![format!("P{first}")], "the snapshot was taken before the signature");
+        let (b2, p2) = d.export("b2.csv", Format::Csv, Span::SinceLast, false);
+        assert_eq!(ids(&p2), vec![format!("P{late}")], "not skipped: the next export has it");
+        assert_eq!(b2.batch, b1.batch + 1);
+    }
+
+    #[test]
+    fn two_racing_exports_neither_repeat_nor_lose() {
+        let mut d = Dock::new();
+        let p1 = d.open("RMA-2026-0009");
+        d.unit(p1, "6901234500059", None, Outcome::Accept, None, None);
+        d.sign(p1);
+        let p2 = d.open("RMA-2026-0011");
+        d.unit(p2, "0194000001232", None, Outcome::Accept, None, None);
+        // Another program's export runs and records its batch while this one writes: this one
+        // is made again from the other's end, so no row is in both, and none in neither.
+        let mut other = Store::open(&d.db).unwrap();
+        let a = d.actor();
+        let (now, db) = (d.now(), d.db.display().to_string());
+        let (theirs, mine) = (d.dir.path().join("theirs.csv"), d.dir.path().join("mine.csv"));
+        let opts = ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now, by: None };
+        let mut raced = false;
+        let mut their_batch = None;
+        let b = export::export_with(d.store.conn_mut(), &db, &mine, &opts, &mut || {
+            if !std::mem::replace(&mut raced, true) {
+                st::sign_parcel(other.conn_mut(), &a, p2, true).unwrap().unwrap();
+                their_batch = Some(export::export(other.conn_mut(), &db, &theirs, &opts).unwrap());
+            }
+        })
+        .unwrap();
+        let theirs_done = their_batch.unwrap();
+        let ids = |p: &Path| read_csv(p).iter().map(|r| r[col("parcel_id")].to_string()).collect::<Vec<_>>();
+        assert_eq!(ids(&theirs), vec![format!("P{p1}"), format!("P{p2}")]);
+        assert!(ids(&mine).is_empty(), "nothing the other export already took: {:?}", ids(&mine));
+        assert_eq!(b.batch, theirs_done.batch + 1);
+        let spans: Vec<(i64, i64)> = d
+            .store
+            .conn()
+            .prepare("SELECT from_audit_id, to_audit_id FROM export_batches ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(spans.len(), 2);
+        assert_eq!(spans[1].0, spans[0].1, "the second batch starts where the first ended");
+    }
+}

@@ -893,3 +893,172 @@ mod property {
         }
     }
 }
+
+/// Imports and the write lock: no import holds it for long, a dry run never takes it, and a
+/// refused import shows nothing to anyone at any moment.
+mod locks {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    /// `gen` output of `returns` returns (about twice as many lines) in the dock's folder.
+    fn generated(d: &Dock, returns: u64) -> PathBuf {
+        let (mut out, mut cat) = (Vec::new(), Vec::new());
+        let opts = returns_dock::gen::GenOptions { returns, seed: 5, max_lines: None };
+        returns_dock::gen::generate(&opts, &mut out, &mut cat).unwrap();
+        d.file("big.csv", out)
+    }
+
+    /// What a station does meanwhile: a small write transaction every few milliseconds on its
+    /// own connection (the program's, with its busy handler) until `done`; each one's wait for
+    /// the lock, and whether it went through. `look` runs between writes.
+    fn station_writes(db: &Path, done: &AtomicBool, mut look: impl FnMut()) -> Vec<(Duration, bool)> {
+        let store = Store::open(db).unwrap();
+        let mut waits = Vec::new();
+        let mut n = 0;
+        while !done.load(Ordering::Acquire) {
+            n += 1;
+            let t = Instant::now();
+            let ok = store
+                .conn()
+                .execute_batch(&format!(
+                    "BEGIN IMMEDIATE; INSERT INTO meta (key, value) VALUES ('probe', '{n}')
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value; COMMIT;"
+                ))
+                .is_ok();
+            waits.push((t.elapsed(), ok));
+            look();
+            std::thread::sleep(Duration::from_millis(3));
+        }
+        waits
+    }
+
+    fn longest(waits: &[(Duration, bool)]) -> Duration {
+        waits.iter().map(|w| w.0).max().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_station_never_waits_long_while_a_large_import_runs() {
+        let d = Dock::new();
+        let file = generated(&d, 40_000);
+        let db = d.dir.path().join("dock.db");
+        let done = AtomicBool::new(false);
+        let (report, waits) = std::thread::scope(|s| {
+            let import = s.spawn(|| {
+                let mut store = Store::open(&db).unwrap();
+                let r = import::returns::import(
+                    &mut store,
+                    &[Source::File(file.clone())],
+                    &ImportOptions::new(now()),
+                );
+                done.store(true, Ordering::Release);
+                r.unwrap()
+            });
+            let waits = station_writes(&db, &done, || {});
+            (import.join().unwrap(), waits)
+        });
+        assert!(report.committed && report.errors.is_empty(), "{:?}", report.errors.first());
+        assert_eq!(d.count("SELECT count(*) FROM returns"), 40_000);
+        assert!(waits.len() >= 50, "the import ran long enough to be measured: {} writes", waits.len());
+        assert!(waits.iter().all(|w| w.1), "no write failed");
+        let max = longest(&waits);
+        // Generous for a debug build on a busy machine; the import's chunks are 40 ms.
+        assert!(max < Duration::from_millis(200), "a station's write waited {max:?} during the import");
+    }
+
+    #[test]
+    fn a_dry_run_takes_no_lock_and_changes_nothing() {
+        let mut d = Dock::new();
+        let file = generated(&d, 5_000);
+        let db = d.dir.path().join("dock.db");
+        let watch = rusqlite::Connection::open(&db).unwrap();
+        let version = |c: &rusqlite::Connection| -> i64 {
+            c.query_row("PRAGMA data_version", [], |r| r.get(0)).unwrap()
+        };
+        let before = version(&watch);
+        // Another program holds the write lock for the whole dry run: the dry run never needs it.
+        let holder = rusqlite::Connection::open(&db).unwrap();
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let started = Instant::now();
+        let mut opts = ImportOptions::new(now());
+        opts.dry_run = true;
+        let r = d.returns_with(&[&file], opts);
+        let took = started.elapsed();
+        holder.execute_batch("ROLLBACK").unwrap();
+        assert!(r.errors.is_empty() && !r.committed, "{:?}", r.errors.first());
+        assert_eq!(r.files[0].created, 5_000);
+        assert!(took < Duration::from_secs(9), "it did not wait for the lock: {took:?}");
+        assert_eq!(version(&watch), before, "nothing was committed");
+        for table in ["returns", "imports", "running_work", "audit_log"] {
+            assert_eq!(d.count(&format!("SELECT count(*) FROM {table}")), 0, "{table}");
+        }
+    }
+
+    #[test]
+    fn a_large_import_refused_at_its_last_row_shows_nothing_at_any_moment() {
+        let d = Dock::new();
+        let file = generated(&d, 30_000);
+        // One bad row at the very end: quantity 0.
+        let header: Vec<String> = std::fs::read_to_string(&file)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .map(String::from)
+            .collect();
+        let bad: Vec<&str> = header
+            .iter()
+            .map(|h| match h.as_str() {
+                "rma_no" => "BAD-1",
+                "order_no" => "O-BAD",
+                "sku" => "SKU-BAD",
+                "qty" => "0",
+                _ => "",
+            })
+            .collect();
+        let mut bytes = std::fs::read(&file).unwrap();
+        bytes.extend_from_slice(format!("{}\n", bad.join(",")).as_bytes());
+        std::fs::write(&file, bytes).unwrap();
+        let db = d.dir.path().join("dock.db");
+        let done = AtomicBool::new(false);
+        let reader = rusqlite::Connection::open(&db).unwrap();
+        let mut seen = Vec::new();
+        let (report, waits) = std::thread::scope(|s| {
+            let import = s.spawn(|| {
+                let mut store = Store::open(&db).unwrap();
+                let r = import::returns::import(
+                    &mut store,
+                    &[Source::File(file.clone())],
+                    &ImportOptions::new(now()),
+                );
+                done.store(true, Ordering::Release);
+                r.unwrap()
+            });
+            let waits = station_writes(&db, &done, || {
+                seen.push(
+                    reader.query_row("SELECT count(*) FROM returns", [], |r| r.get::<_, i64>(0)).unwrap(),
+                );
+            });
+            (import.join().unwrap(), waits)
+        });
+        assert!(!report.committed);
+        assert_eq!(
+            d.messages(&report),
+            vec![
+                "big.csv:".to_string()
+                    + &report.errors[0].line.unwrap().to_string()
+                    + ": quantity 0 must be at least 1"
+            ]
+        );
+        assert!(seen.len() >= 20, "sampled while the import ran: {}", seen.len());
+        assert!(seen.iter().all(|n| *n == 0), "no return was ever visible");
+        assert_eq!(d.count("SELECT count(*) FROM returns"), 0);
+        assert_eq!(d.count("SELECT count(*) FROM imports"), 0);
+        assert!(
+            longest(&waits) < Duration::from_millis(200),
+            "checking takes no lock: {:?}",
+            longest(&waits)
+        );
+    }
+}

@@ -159,14 +159,87 @@ pub struct ExportDone {
 /// Writes the export to `out` (atomically: a temporary file renamed into place) and records
 /// the batch. A crash before the rename leaves no file and no batch; the next export takes the
 /// same rows again.
+///
+/// The rows are read from one snapshot (a read transaction: stations keep writing meanwhile),
+/// and the batch is recorded afterwards in a short write transaction. The span ends at the
+/// snapshot's last audit entry; anything committed after the snapshot has a later entry, so
+/// the next export takes it. Should another incremental export record its batch in between,
+/// this one's rows overlap it: the export is made again once, from the new end, and if that
+/// too is overtaken it stops with [`ExportError::Overtaken`] (its file removed).
 pub fn export(
     conn: &mut Connection,
     db: &str,
     out: &Path,
     opts: &ExportOptions,
 ) -> Result<ExportDone, ExportError> {
+    export_with(conn, db, out, opts, &mut || {})
+}
+
+/// As [`export`]; `meanwhile` runs once the file is in place, while the snapshot is still
+/// open and before the batch is recorded (tests write from another connection there).
+pub fn export_with(
+    conn: &mut Connection,
+    db: &str,
+    out: &Path,
+    opts: &ExportOptions,
+    meanwhile: &mut dyn FnMut(),
+) -> Result<ExportDone, ExportError> {
+    let mut tmp = out.as_os_str().to_owned();
+    tmp.push(".partial");
+    for p in [out, Path::new(&tmp)] {
+        if crate::store::is_database_file(p, Path::new(db)) {
+            return Err(ExportError::Store(StoreError::IsTheDatabase {
+                path: p.display().to_string(),
+                db: db.to_string(),
+            }));
+        }
+    }
+    let written = |e| ExportError::Store(crate::store::classify_on(conn, db, e));
+    let work = crate::store::work::start(conn, "export", Some(&out.display().to_string()), opts.now)
+        .map_err(written)?;
+    let result = (|| {
+        for attempt in 0..2 {
+            let snap = write_snapshot(conn, db, out, opts, meanwhile)?;
+            match record(conn, &snap, out, opts) {
+                Ok(Some(batch)) => {
+                    return Ok(ExportDone {
+                        batch,
+                        rows: snap.rows,
+                        parcels: snap.parcels,
+                        path: out.to_path_buf(),
+                    })
+                }
+                Ok(None) if attempt == 0 => continue,
+                Ok(None) => break,
+                Err(e) => return Err(ExportError::Store(crate::store::classify_on(conn, db, e))),
+            }
+        }
+        let _ = std::fs::remove_file(out);
+        Err(ExportError::Overtaken { path: out.display().to_string() })
+    })();
+    let _ = crate::store::work::finish(conn, work);
+    result
+}
+
+/// What an export read and wrote from its snapshot.
+struct Snapshot {
+    from: i64,
+    to: i64,
+    rows: usize,
+    parcels: usize,
+}
+
+/// Reads the span's rows from one snapshot and writes them to `out`.
+fn write_snapshot(
+    conn: &mut Connection,
+    db: &str,
+    out: &Path,
+    opts: &ExportOptions,
+    meanwhile: &mut dyn FnMut(),
+) -> Result<Snapshot, ExportError> {
+    // Reads only, so no lock is asked of anyone: WAL readers never block the writer.
     let e = |err| ExportError::Store(crate::store::classify(db, err));
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(e)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(e)?;
     let (from, to) = match opts.span {
         Span::SinceLast => (sx::last_incremental_end(&tx).map_err(e)?, sx::max_audit(&tx).map_err(e)?),
         Span::All => (0, sx::max_audit(&tx).map_err(e)?),
@@ -174,17 +247,34 @@ pub fn export(
     };
     let parcels = sx::parcels_in(&tx, from, to, opts.span == Span::All).map_err(e)?;
     // Each parcel's rows go to the file as they are made (CSV); nothing holds them all.
-    let mut written = 0;
+    let mut rows = 0;
     write_atomically(out, opts, |sink| {
         for p in &parcels {
-            let mut rows = parcel_rows(&sx::parcel_facts(&tx, *p).map_err(e)?);
-            rows.iter_mut().for_each(|r| r.show_times_in(*opts.now.offset()));
-            written += rows.len();
-            sink.write(&rows)
+            let mut made = parcel_rows(&sx::parcel_facts(&tx, *p).map_err(e)?);
+            made.iter_mut().for_each(|r| r.show_times_in(*opts.now.offset()));
+            rows += made.len();
+            sink.write(&made)
                 .map_err(|source| ExportError::Write { path: out.display().to_string(), source })?;
         }
         Ok(())
     })?;
+    meanwhile();
+    tx.commit().map_err(e)?;
+    Ok(Snapshot { from, to, rows, parcels: parcels.len() })
+}
+
+/// Records the batch in a short write transaction: its id, or None when another incremental
+/// export recorded a batch since the snapshot (this one's rows would overlap it).
+fn record(
+    conn: &mut Connection,
+    snap: &Snapshot,
+    out: &Path,
+    opts: &ExportOptions,
+) -> rusqlite::Result<Option<i64>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if opts.span == Span::SinceLast && sx::last_incremental_end(&tx)? != snap.from {
+        return Ok(None);
+    }
     let batch = match opts.span {
         Span::Batch(id) => id,
         _ => sx::record_batch(
@@ -195,25 +285,16 @@ pub fn export(
                 format: opts.format.code(),
                 path: &out.display().to_string(),
                 all_rows: opts.span == Span::All,
-                from,
-                to,
-                rows: written,
+                from: snap.from,
+                to: snap.to,
+                rows: snap.rows,
             },
-        )
-        .map_err(e)?,
+        )?,
     };
-    audit(
-        &tx,
-        opts.now,
-        None,
-        opts.by.as_deref(),
-        "export",
-        Some(&format!("B{batch}")),
-        Some(&format!("{written} rows")),
-    )
-    .map_err(e)?;
-    tx.commit().map_err(e)?;
-    Ok(ExportDone { batch, rows: written, parcels: parcels.len(), path: out.to_path_buf() })
+    let detail = format!("{} rows", snap.rows);
+    audit(&tx, opts.now, None, opts.by.as_deref(), "export", Some(&format!("B{batch}")), Some(&detail))?;
+    tx.commit()?;
+    Ok(Some(batch))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -224,6 +305,8 @@ pub enum ExportError {
     Write { path: String, source: std::io::Error },
     #[error("no export batch {0}")]
     NoSuchBatch(i64),
+    #[error("{path}: other exports recorded their batches while this one was writing, twice; the file was removed: run the export again")]
+    Overtaken { path: String },
 }
 
 /// Every row of one closed parcel: its units, then the expected units that never came.

@@ -4,9 +4,9 @@ use super::check;
 use super::fields::{catalog as f, CATALOG};
 use super::rejected::Rejected;
 use super::source::Source;
-use super::{ImportOptions, ImportReport, Problem};
+use super::{ImportOptions, ImportReport, Pass, Problem};
 use crate::domain::text::printable;
-use crate::store::catalog::write_product;
+use crate::store::catalog::{check_product, write_product};
 use crate::store::{ProductWrite, ProductWritten, Store, StoreError};
 use std::collections::HashMap;
 
@@ -15,12 +15,21 @@ pub fn import(
     sources: &[Source],
     opts: &ImportOptions,
 ) -> Result<ImportReport, StoreError> {
+    // Barcodes given by the earlier files of the run: the check pass writes nothing, so it
+    // finds a barcode taken by an earlier file here rather than in the database.
+    let mut run_codes: HashMap<String, String> = HashMap::new();
     super::run_import(store, sources, opts, "catalog", |job, report| {
         let (conn, source, opts) = (job.conn, job.source, job.opts);
+        if job.index == 0 {
+            run_codes.clear();
+        }
         let display = source.display();
         let (table, mut file) = super::open_table(source, CATALOG, opts, &mut report.errors);
-        let Some(table) = table else { return Ok(super::Loaded::File(file)) };
-        let mut rejected = Rejected::for_source(source, CATALOG, opts);
+        let Some(table) = table else { return Ok(file) };
+        let mut rejected = match job.pass {
+            Pass::Check => Rejected::for_source(source, CATALOG, opts),
+            Pass::Write(_) => None,
+        };
         let mut seen_sku: HashMap<String, u64> = HashMap::new();
         let mut seen_code: HashMap<String, (String, u64)> = HashMap::new();
         for row in table.rows {
@@ -55,13 +64,37 @@ pub fn import(
                 Ok(p)
             });
             let written = match result {
-                Ok(p) => match write_product(conn, &p, opts.now)? {
-                    ProductWritten::BarcodeTaken { code, other_sku } => Err((
-                        row.as_ref().map(|r| r.line),
-                        vec![format!("barcode {code} already belongs to SKU {}", printable(&other_sku))],
-                    )),
-                    w => Ok(w),
-                },
+                Ok(p) => {
+                    let w = match &job.pass {
+                        Pass::Check => {
+                            let earlier = p.barcodes.iter().find_map(|c| {
+                                run_codes.get(c).filter(|s| **s != p.sku).map(|s| (c.clone(), s.clone()))
+                            });
+                            match earlier {
+                                Some((code, other_sku)) => ProductWritten::BarcodeTaken { code, other_sku },
+                                None => check_product(conn, &p)?,
+                            }
+                        }
+                        Pass::Write(chunks) => {
+                            chunks.begin()?;
+                            let w = write_product(conn, &p, opts.now)?;
+                            chunks.tick()?;
+                            w
+                        }
+                    };
+                    match w {
+                        ProductWritten::BarcodeTaken { code, other_sku } => Err((
+                            row.as_ref().map(|r| r.line),
+                            vec![format!("barcode {code} already belongs to SKU {}", printable(&other_sku))],
+                        )),
+                        w => {
+                            for code in &p.barcodes {
+                                run_codes.entry(code.clone()).or_insert_with(|| p.sku.clone());
+                            }
+                            Ok(w)
+                        }
+                    }
+                }
                 Err(e) => Err(e),
             };
             match written {
@@ -83,7 +116,7 @@ pub fn import(
         if let Some(r) = rejected.filter(|r| r.rows > 0) {
             file.rejected_file = r.finish().ok().map(|p| p.display().to_string());
         }
-        Ok(super::Loaded::File(file))
+        Ok(file)
     })
 }
 

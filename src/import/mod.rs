@@ -99,6 +99,8 @@ pub struct ImportReport {
     pub dry_run: bool,
     /// Unidentified parcels linked to the returns just loaded.
     pub linked: u64,
+    /// Earlier imports of this kind that were interrupted, which this one completed.
+    pub resumed: Vec<crate::store::imports::Interrupted>,
 }
 
 impl ImportReport {
@@ -133,6 +135,13 @@ impl ImportReport {
         }
         if self.linked > 0 {
             s.push_str(&format!(", {} unidentified parcels linked", self.linked));
+        }
+        for r in &self.resumed {
+            s.push_str(&format!(
+                "; resumed an import of {} interrupted after it started at {}",
+                crate::domain::text::printable(&r.file),
+                r.started_at
+            ));
         }
         s
     }
@@ -217,126 +226,197 @@ impl fmt::Debug for Progress {
 }
 
 pub mod source;
+mod spool;
 
 pub use source::Source;
 
+use crate::store::imports::{self as bookkeeping, Chunks, FileCounts};
 use crate::store::{self as st, Store, StoreError};
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::Connection;
+
+/// Which pass a loader is in: every file of a run is checked before anything is written.
+pub(crate) enum Pass<'a, 'c> {
+    /// Read and check every record, and find what writing it would do, writing nothing: no
+    /// write lock is taken (a dry run stops here, as does a refused run).
+    Check,
+    /// Write the records, each whole, in the chunks' short transactions.
+    Write(&'a Chunks<'c>),
+}
 
 /// What a loader is given for one file.
-pub(crate) struct FileJob<'a> {
-    pub conn: &'a Connection,
+pub(crate) struct FileJob<'a, 'c> {
+    pub conn: &'c Connection,
     pub source: &'a Source,
-    pub import_id: i64,
-    /// The first file's import id in this run: an id from here on is this run's.
-    pub run_from: i64,
-    pub staging: Staging,
+    /// The file's place in the run (the first is 0).
+    pub index: usize,
+    pub pass: Pass<'a, 'c>,
     pub opts: &'a ImportOptions,
 }
 
-type Loader<'l> = dyn FnMut(FileJob<'_>, &mut ImportReport) -> rusqlite::Result<Loaded> + 'l;
-
-/// Runs one import command: one transaction over all its files, and at the end commit (or,
-/// for a dry run or a refused row without `skip_invalid`, roll back). A file whose records
-/// turn out scattered is read again, sorted, in a fresh attempt.
+/// Runs one import command in two passes. The first reads and checks every file (no write
+/// lock); then, unless it is a dry run or a row was refused without `skip_invalid`, the
+/// second reads the files again and writes in short transactions, and the run is recorded.
+/// The loader is called once per file and pass; it must find the same refusals both times.
 pub(crate) fn run_import(
     store: &mut Store,
     sources: &[Source],
     opts: &ImportOptions,
     kind: &'static str,
-    mut load: impl FnMut(FileJob<'_>, &mut ImportReport) -> rusqlite::Result<Loaded>,
+    mut load: impl FnMut(FileJob<'_, '_>, &mut ImportReport) -> rusqlite::Result<FileReport>,
 ) -> Result<ImportReport, StoreError> {
-    let db = store.path().display().to_string();
-    let mut staged = vec![Staging::Streamed; sources.len()];
-    loop {
-        match import_once(store, sources, opts, kind, &staged, &mut load) {
-            Ok(Ok(report)) => return Ok(report),
-            Ok(Err(scattered)) => staged[scattered] = Staging::Sorted,
-            Err(err) => return Err(st::classify(&db, err)),
+    refuse_the_database(store.path(), sources)?;
+    let work = register(store, kind, sources, opts)?;
+    let conn = store.conn();
+    let result = (|| {
+        let mut report = new_report(kind, opts);
+        for (index, source) in sources.iter().enumerate() {
+            let errors_before = report.errors.len();
+            let job = FileJob { conn, source, index, pass: Pass::Check, opts };
+            let file = load(job, &mut report)?;
+            warn_if_header_only(&file, &mut report, errors_before);
+            report.files.push(file);
         }
-    }
+        if !goes_ahead(&mut report, opts) {
+            return Ok(report);
+        }
+        let chunks = Chunks::new(conn)?;
+        let ids = start_run(&chunks, kind, sources, opts, &mut report)?;
+        for (index, source) in sources.iter().enumerate() {
+            // The same refusals again: they were reported by the first pass.
+            let mut again = ImportReport::default();
+            let job = FileJob { conn, source, index, pass: Pass::Write(&chunks), opts };
+            let mut file = load(job, &mut again)?;
+            file.rejected_file = report.files[index].rejected_file.take();
+            finish_file(&chunks, ids[index], &file, opts)?;
+            report.files[index] = file;
+        }
+        finish_run(chunks, kind, opts, &mut report)?;
+        Ok(report)
+    })();
+    // The error is read first: what holds the lock, and how long this waited for it.
+    let result = result.map_err(|e| store.err(e));
+    unregister(store, work);
+    result
 }
 
-/// Whether a file is read as it comes or through a temporary table sorted by record key.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Staging {
-    Streamed,
-    Sorted,
-}
-
-/// What loading one file gave: its report, or the news that its records are scattered and
-/// it must be read again sorted.
-pub enum Loaded {
-    File(FileReport),
-    Scattered,
-}
-
-/// One attempt: `Ok(Err(i))` when source `i` turned out scattered (everything was rolled back).
-fn import_once(
-    store: &mut Store,
-    sources: &[Source],
-    opts: &ImportOptions,
-    kind: &'static str,
-    staged: &[Staging],
-    load: &mut Loader<'_>,
-) -> rusqlite::Result<Result<ImportReport, usize>> {
-    let mut report = ImportReport {
+pub(crate) fn new_report(kind: &'static str, opts: &ImportOptions) -> ImportReport {
+    ImportReport {
         what: match kind {
             "catalog" => "products",
             other => other,
         },
         dry_run: opts.dry_run,
         ..ImportReport::default()
-    };
-    let now = st::timestamp(opts.now);
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut run_from = None;
-    for (i, source) in sources.iter().enumerate() {
-        tx.execute(
-            "INSERT INTO imports (kind, file, started_at) VALUES (?1, ?2, ?3)",
-            params![kind, source.display(), now],
-        )?;
-        let import_id = tx.last_insert_rowid();
-        let run_from = *run_from.get_or_insert(import_id);
-        let job = FileJob { conn: &tx, source, import_id, run_from, staging: staged[i], opts };
-        let errors_before = report.errors.len();
-        let file = match load(job, &mut report)? {
-            Loaded::File(f) => f,
-            Loaded::Scattered => {
-                tx.rollback()?;
-                return Ok(Err(i));
-            }
-        };
-        if file.rows == 0 && report.errors.len() == errors_before {
-            let message = "only a header, no rows: nothing to import from this file".to_string();
-            report.warnings.push(Problem::new(&source.display(), Some(1), message));
-        }
-        tx.execute(
-            "UPDATE imports SET finished_at = ?2, created = ?3, updated = ?4, unchanged = ?5,
-                 refused = ?6, conflicts = ?7 WHERE id = ?1",
-            params![import_id, now, file.created, file.updated, file.unchanged, file.refused, file.conflicts],
-        )?;
-        report.files.push(file);
     }
-    if kind == "returns" {
-        report.linked = crate::store::station::link_unidentified(&tx, opts.now)?.len() as u64;
+}
+
+pub(crate) fn warn_if_header_only(file: &FileReport, report: &mut ImportReport, errors_before: usize) {
+    if file.rows == 0 && report.errors.len() == errors_before && !file.format.is_empty() {
+        let message = "only a header, no rows: nothing to import from this file".to_string();
+        report.warnings.push(Problem::new(&file.file, Some(1), message));
     }
+}
+
+/// After the first pass: whether the run is written. A dry run, or a refused row without
+/// `skip_invalid`, stops here, and the refused rows' files (only meant for a load that goes
+/// ahead) are removed.
+pub(crate) fn goes_ahead(report: &mut ImportReport, opts: &ImportOptions) -> bool {
     let refused = !report.errors.is_empty();
     if opts.dry_run || (refused && !opts.skip_invalid) {
-        tx.rollback()?;
-        // Refused rows were only written out for a load that goes ahead.
         for f in &mut report.files {
             if let Some(r) = f.rejected_file.take() {
                 let _ = std::fs::remove_file(r);
             }
         }
         report.committed = false;
-    } else {
-        report.committed = true;
-        st::audit(&tx, opts.now, None, None, "import", Some(kind), Some(&report.summary()))?;
-        tx.commit()?;
+        return false;
     }
-    Ok(Ok(report))
+    true
+}
+
+/// Records the run's start (one unfinished row per file, in a short transaction of its own)
+/// and notes what earlier interrupted run of this kind it resumes; the rows' ids.
+pub(crate) fn start_run(
+    chunks: &Chunks<'_>,
+    kind: &str,
+    sources: &[Source],
+    opts: &ImportOptions,
+    report: &mut ImportReport,
+) -> rusqlite::Result<Vec<i64>> {
+    let names: Vec<String> = sources.iter().map(Source::display).collect();
+    chunks.begin()?;
+    let (ids, resumed) = bookkeeping::start_run(chunks.conn(), kind, &names, opts.now)?;
+    chunks.commit()?;
+    report.resumed = resumed;
+    Ok(ids)
+}
+
+/// Completes a file's row, in the chunk under way.
+pub(crate) fn finish_file(
+    chunks: &Chunks<'_>,
+    id: i64,
+    file: &FileReport,
+    opts: &ImportOptions,
+) -> rusqlite::Result<()> {
+    chunks.begin()?;
+    let counts = FileCounts {
+        created: file.created,
+        updated: file.updated,
+        unchanged: file.unchanged,
+        refused: file.refused,
+        conflicts: file.conflicts,
+    };
+    bookkeeping::finish_file(chunks.conn(), id, opts.now, counts)?;
+    chunks.tick()
+}
+
+/// The run's last transaction, committed durably: its entry in the audit log.
+pub(crate) fn finish_run(
+    chunks: Chunks<'_>,
+    kind: &str,
+    opts: &ImportOptions,
+    report: &mut ImportReport,
+) -> rusqlite::Result<()> {
+    report.committed = true;
+    let summary = report.summary();
+    chunks.finish(|conn| {
+        st::audit(conn, opts.now, None, None, "import", Some(kind), Some(&summary)).map(|_| ())
+    })
+}
+
+/// An input file that is the database itself (or its -wal or -shm) is refused before it is
+/// opened: reading it through `std::fs` would drop this process's locks on the database.
+pub(crate) fn refuse_the_database(db: &std::path::Path, sources: &[Source]) -> Result<(), StoreError> {
+    for p in sources.iter().filter_map(Source::path) {
+        if st::is_database_file(p, db) {
+            return Err(StoreError::IsTheDatabase {
+                path: p.display().to_string(),
+                db: db.display().to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A real run (not a dry run) says it is running, so a writer kept waiting can name it.
+pub(crate) fn register(
+    store: &Store,
+    kind: &str,
+    sources: &[Source],
+    opts: &ImportOptions,
+) -> Result<Option<i64>, StoreError> {
+    if opts.dry_run {
+        return Ok(None);
+    }
+    let files: Vec<String> = sources.iter().map(Source::display).collect();
+    let what = format!("import {kind}");
+    st::work::start(store.conn(), &what, Some(&files.join(" ")), opts.now).map(Some).map_err(|e| store.err(e))
+}
+
+pub(crate) fn unregister(store: &Store, work: Option<i64>) {
+    if let Some(id) = work {
+        let _ = st::work::finish(store.conn(), id);
+    }
 }
 
 /// Opens a source for a loader: its table (None when it cannot be opened, the problem then

@@ -1,6 +1,13 @@
 //! Importing expected returns (CONTRACT section 3). Rows are streamed and grouped by RMA; each
 //! return is validated whole and written whole, so a return is never loaded with a line missing.
 //!
+//! Two passes. The first reads and checks every file of the run, holding no lock: each valid
+//! return goes to a spool file (or, for a dry run, is only compared with the database), each
+//! refused one is reported. Only when every file is checked, and nothing was refused (or
+//! `--skip-invalid`), does the second pass write the spooled returns, in short transactions
+//! that each end between two returns. Reading and checking run on two threads, as do reading
+//! the spool back and writing.
+//!
 //! Exports list a return's lines together, so the fast path groups consecutive rows. When an
 //! RMA turns up again later in the same file (someone sorted it in Excel), the file is read a
 //! second time through a temporary table sorted by RMA. Both paths give the same result.
@@ -9,16 +16,17 @@ use super::check;
 use super::fields::{returns as f, RETURNS};
 use super::rejected::Rejected;
 use super::source::Source;
+use super::spool::{SpoolReader, SpoolWriter, Spooled};
 use super::table::Row;
-use super::{FileReport, ImportOptions, ImportReport, Loaded, Problem, Staging};
+use super::{FileReport, ImportOptions, ImportReport, Problem};
 use crate::domain::codes::Resolution;
 use crate::domain::text::printable;
-use crate::store::returns::ReturnWriter;
-use crate::store::{LineWrite, ReturnWrite, ReturnWritten, Store, StoreError};
+use crate::store::imports::Chunks;
+use crate::store::returns::{ReturnCheck, ReturnWriter};
+use crate::store::{Fingerprint, LineWrite, ReturnWrite, ReturnWritten, Store, StoreError};
 use chrono::FixedOffset;
 use rusqlite::{params, Connection};
-use std::collections::HashMap;
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Loads expected returns from `sources`: all of them or, when any row is refused and
 /// `skip_invalid` is off, none.
@@ -27,27 +35,149 @@ pub fn import(
     sources: &[Source],
     opts: &ImportOptions,
 ) -> Result<ImportReport, StoreError> {
-    super::run_import(store, sources, opts, "returns", |job, report| {
-        let staging = job.staging;
-        match load_file(job.conn, job.source, (job.import_id, job.run_from), job.opts, staging)? {
-            FileOutcome::Done(done) => {
-                let (file, errors, warnings) = *done;
-                report.errors.extend(errors);
-                report.warnings.extend(warnings);
-                Ok(Loaded::File(file))
-            }
-            FileOutcome::Scattered if staging == Staging::Streamed => Ok(Loaded::Scattered),
-            FileOutcome::Scattered => unreachable!("a sorted read gives each RMA one group"),
-        }
-    })
+    super::refuse_the_database(store.path(), sources)?;
+    let work = super::register(store, "returns", sources, opts)?;
+    let result = run(store.conn(), sources, opts).map_err(|e| match e {
+        Failed::Db(e) => store.err(e),
+        Failed::Spool(e) => StoreError::Spool { detail: e.to_string() },
+    });
+    super::unregister(store, work);
+    result
 }
 
-enum FileOutcome {
-    Done(Box<(FileReport, Vec<Problem>, Vec<Problem>)>),
+/// Why an import stopped: the database, or its own spool file.
+enum Failed {
+    Db(rusqlite::Error),
+    Spool(std::io::Error),
+}
+
+impl From<rusqlite::Error> for Failed {
+    fn from(e: rusqlite::Error) -> Self {
+        Failed::Db(e)
+    }
+}
+
+impl From<std::io::Error> for Failed {
+    fn from(e: std::io::Error) -> Self {
+        Failed::Spool(e)
+    }
+}
+
+fn run(conn: &Connection, sources: &[Source], opts: &ImportOptions) -> Result<ImportReport, Failed> {
+    let mut report = super::new_report("returns", opts);
+    let mut run = RunRmas::new(sources);
+    let mut spools = Vec::with_capacity(sources.len());
+    for (index, source) in sources.iter().enumerate() {
+        let errors_before = report.errors.len();
+        let checked = match check_file(conn, source, index, opts, &mut run, Staging::Streamed)? {
+            Checked::Scattered => {
+                run.forget(index);
+                match check_file(conn, source, index, opts, &mut run, Staging::Sorted)? {
+                    Checked::Done(done) => done,
+                    Checked::Scattered => unreachable!("a sorted read gives each RMA one group"),
+                }
+            }
+            Checked::Done(done) => done,
+        };
+        let CheckedFile { file, errors, warnings, spool } = *checked;
+        report.errors.extend(errors);
+        report.warnings.extend(warnings);
+        super::warn_if_header_only(&file, &mut report, errors_before);
+        report.files.push(file);
+        spools.push(spool);
+    }
+    if !super::goes_ahead(&mut report, opts) {
+        // Refused: the valid returns are still counted as they would have been written.
+        for (index, spool) in spools.into_iter().enumerate() {
+            if let Some(spool) = spool {
+                let mut check = ReturnCheck::new(conn)?;
+                let file = &mut report.files[index];
+                let display = file.file.clone();
+                for s in spool {
+                    let s = s?;
+                    let w = check.check(&s.write, s.hash)?;
+                    tally(file, &mut report.warnings, &display, s.first_line, &s.write, w);
+                }
+            }
+        }
+        return Ok(report);
+    }
+    let chunks = Chunks::new(conn)?;
+    let ids = super::start_run(&chunks, "returns", sources, opts, &mut report)?;
+    for (index, spool) in spools.into_iter().enumerate() {
+        let Some(spool) = spool else { continue };
+        let mut writer = ReturnWriter::new(conn, ids[index], opts.now)?.in_run_from(ids[0]);
+        let file = &mut report.files[index];
+        opts.progress.start(&format!("writing {}", file.file), spool.returns());
+        let mut problems = (Vec::new(), Vec::new());
+        write_spooled(&chunks, &mut writer, spool, file, &mut problems, opts)?;
+        opts.progress.finish();
+        report.errors.extend(problems.0);
+        report.warnings.extend(problems.1);
+        super::finish_file(&chunks, ids[index], &report.files[index], opts)?;
+    }
+    // Unidentified parcels whose RMA just arrived are linked in a short transaction of their own.
+    chunks.commit()?;
+    chunks.begin()?;
+    report.linked = crate::store::station::link_unidentified(conn, opts.now)?.len() as u64;
+    chunks.commit()?;
+    super::finish_run(chunks, "returns", opts, &mut report)?;
+    Ok(report)
+}
+
+/// The RMAs of the earlier files of a run, by key, with their file and content: one RMA in
+/// two files must have the same content. Only kept for runs of several files.
+struct RunRmas {
+    earlier: Option<HashMap<u64, (usize, i64)>>,
+    /// The files of the run, as they are named in messages.
+    names: Vec<String>,
+}
+
+impl RunRmas {
+    fn new(sources: &[Source]) -> RunRmas {
+        RunRmas {
+            earlier: (sources.len() > 1).then(HashMap::new),
+            names: sources.iter().map(Source::display).collect(),
+        }
+    }
+
+    /// A file read again (sorted) puts its RMAs in again.
+    fn forget(&mut self, index: usize) {
+        if let Some(m) = &mut self.earlier {
+            m.retain(|_, (i, _)| *i != index);
+        }
+    }
+}
+
+/// The key under which an RMA is remembered: 64 bits of its number, so a million RMAs cost a
+/// few megabytes. Two numbers with one key would only make a file be read sorted.
+fn rma_key(rma: &str) -> u64 {
+    let mut f = Fingerprint::default();
+    f.add(rma);
+    f.value() as u64
+}
+
+enum Checked {
+    Done(Box<CheckedFile>),
     Scattered,
 }
 
-/// What the reading side hands the writing side: a return ready to write, a refused one, or a
+struct CheckedFile {
+    file: FileReport,
+    errors: Vec<Problem>,
+    warnings: Vec<Problem>,
+    /// The valid returns, for the second pass (none for a dry run).
+    spool: Option<SpoolReader>,
+}
+
+/// Whether a file is read as it comes or through a temporary table sorted by RMA.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Staging {
+    Streamed,
+    Sorted,
+}
+
+/// What the reading side hands the checking side: a return ready to write, a refused one, or a
 /// row that could not be read at all.
 enum Item {
     Return { first_line: u64, rows: u64, write: ReturnWrite, hash: i64 },
@@ -106,67 +236,94 @@ impl<I> Groups<I> {
     }
 }
 
-/// Returns handed from the reading thread to the writing one at a time.
-const BATCH: usize = 256;
+/// Rows handed from the reading thread to the checking one at a time.
+const BATCH: usize = 512;
 
-fn load_file(
+/// The first pass over one file: read (on a thread of its own), group, check, and spool the
+/// valid returns, or for a dry run compare them with the database (reading only).
+fn check_file(
     conn: &Connection,
     source: &Source,
-    (import_id, run_from): (i64, i64),
+    index: usize,
     opts: &ImportOptions,
+    run: &mut RunRmas,
     mode: Staging,
-) -> rusqlite::Result<FileOutcome> {
+) -> Result<Checked, Failed> {
     let mut errors = Vec::new();
     let (table, report) = super::open_table(source, RETURNS, opts, &mut errors);
-    let Some(table) = table else { return Ok(FileOutcome::Done(Box::new((report, errors, Vec::new())))) };
-    let mut load = FileLoad {
-        writer: ReturnWriter::new(conn, import_id, opts.now)?.in_run_from(run_from),
+    let Some(table) = table else {
+        return Ok(Checked::Done(Box::new(CheckedFile {
+            file: report,
+            errors,
+            warnings: Vec::new(),
+            spool: None,
+        })));
+    };
+    let sink = if opts.dry_run {
+        Sink::DryRun(ReturnCheck::new(conn)?)
+    } else {
+        Sink::Spool(SpoolWriter::create()?)
+    };
+    let mut check = FileCheck {
         display: source.display(),
+        index,
+        mode,
         report,
         errors,
         warnings: Vec::new(),
         rejected: Rejected::for_source(source, RETURNS, opts),
+        seen: HashSet::new(),
+        run,
+        sink,
     };
     let local = *opts.now.offset();
     let end = match mode {
-        // Reading and checking on one core, writing on the other.
+        // Reading on one core, grouping and checking on the other.
         Staging::Streamed => std::thread::scope(|scope| {
             // Batches, so the threads hand over rarely; a few in flight bound the memory.
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(4);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Row, Problem>>>(4);
             let rows = table.rows;
             let reader =
                 std::thread::Builder::new().name("import-reader".into()).spawn_scoped(scope, move || {
                     let mut batch = Vec::with_capacity(BATCH);
-                    for item in Groups::new(rows, local) {
-                        batch.push(item);
+                    for row in rows {
+                        batch.push(row);
                         if batch.len() == BATCH
                             && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err()
                         {
-                            return; // the writer stopped early
+                            return; // the checker stopped early
                         }
                     }
                     let _ = tx.send(batch);
                 });
-            let end = load.consume(rx.iter().flatten());
+            let end = check.consume(Groups::new(rx.iter().flatten(), local));
             drop(rx);
             if let Ok(reader) = reader {
                 let _ = reader.join();
             }
             end
         })?,
-        Staging::Sorted => load.consume(Groups::new(stage(conn, table.rows)?, local))?,
+        Staging::Sorted => check.consume(Groups::new(stage(conn, table.rows)?, local))?,
     };
     if end == GroupEnd::Scattered {
-        return Ok(FileOutcome::Scattered);
+        return Ok(Checked::Scattered);
     }
     opts.progress.finish();
-    if let Some(r) = load.rejected.take() {
+    if let Some(r) = check.rejected.take() {
         if r.rows > 0 {
-            let path = r.finish().map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-            load.report.rejected_file = Some(path.display().to_string());
+            check.report.rejected_file = Some(r.finish()?.display().to_string());
         }
     }
-    Ok(FileOutcome::Done(Box::new((load.report, load.errors, load.warnings))))
+    let spool = match check.sink {
+        Sink::Spool(w) => Some(w.into_reader()?),
+        Sink::DryRun(_) => None,
+    };
+    Ok(Checked::Done(Box::new(CheckedFile {
+        file: check.report,
+        errors: check.errors,
+        warnings: check.warnings,
+        spool,
+    })))
 }
 
 /// Reads every row into a temporary table and gives them back sorted by RMA, keeping file
@@ -260,21 +417,33 @@ impl Iterator for StagedRows<'_> {
 
 #[derive(PartialEq)]
 enum GroupEnd {
-    Written,
+    Checked,
     Scattered,
 }
 
-struct FileLoad<'c> {
-    writer: ReturnWriter<'c>,
+/// Where the first pass puts a valid return.
+enum Sink<'c> {
+    Spool(SpoolWriter),
+    /// A dry run: what writing it would do, found by reading the database.
+    DryRun(ReturnCheck<'c>),
+}
+
+struct FileCheck<'r, 'c> {
     display: String,
+    index: usize,
+    mode: Staging,
     report: FileReport,
     errors: Vec<Problem>,
     warnings: Vec<Problem>,
     rejected: Option<Rejected>,
+    /// The keys of this file's RMAs so far: one seen again means the file is scattered.
+    seen: HashSet<u64>,
+    run: &'r mut RunRmas,
+    sink: Sink<'c>,
 }
 
-impl FileLoad<'_> {
-    fn consume(&mut self, items: impl Iterator<Item = Item>) -> rusqlite::Result<GroupEnd> {
+impl FileCheck<'_, '_> {
+    fn consume(&mut self, items: impl Iterator<Item = Item>) -> Result<GroupEnd, Failed> {
         for item in items {
             match item {
                 Item::Unreadable(p) => {
@@ -282,18 +451,81 @@ impl FileLoad<'_> {
                     self.refuse_unreadable(p);
                 }
                 Item::Refused { rows, problems } => {
+                    let rma = rows[0].get(f::RMA_NO);
+                    // A refused return's rows further down must be refused with it.
+                    if !rma.is_empty() && !self.seen.insert(rma_key(rma)) && self.mode == Staging::Streamed {
+                        return Ok(GroupEnd::Scattered);
+                    }
                     self.report.rows += rows.len() as u64;
                     self.refuse_group(&rows, problems);
                 }
                 Item::Return { first_line, rows, write, hash } => {
-                    self.report.rows += rows;
-                    if self.write(first_line, &write, hash)? == GroupEnd::Scattered {
+                    if self.check(first_line, rows, &write, hash)? == GroupEnd::Scattered {
                         return Ok(GroupEnd::Scattered);
                     }
                 }
             }
         }
-        Ok(GroupEnd::Written)
+        Ok(GroupEnd::Checked)
+    }
+
+    fn check(
+        &mut self,
+        first_line: u64,
+        rows: u64,
+        write: &ReturnWrite,
+        hash: i64,
+    ) -> Result<GroupEnd, Failed> {
+        let key = rma_key(&write.rma_no);
+        if !self.seen.insert(key) {
+            if self.mode == Staging::Streamed {
+                return Ok(GroupEnd::Scattered);
+            }
+            // Sorted, an RMA comes twice only when its rows spell it in two ways.
+            self.report.rows += rows;
+            let p = Problem::new(
+                &self.display,
+                Some(first_line),
+                format!(
+                    "RMA {} is written in two ways in this file (full-width and plain?)",
+                    printable(&write.rma_no)
+                ),
+            );
+            self.refuse_unreadable(p);
+            return Ok(GroupEnd::Checked);
+        }
+        self.report.rows += rows;
+        let mut in_earlier_file = false;
+        if let Some(earlier) = &mut self.run.earlier {
+            match earlier.get(&key) {
+                Some(&(file, other)) if file != self.index && other != hash => {
+                    let p = Problem::new(
+                        &self.display,
+                        Some(first_line),
+                        format!(
+                            "RMA {} is also in {}, with other content: one RMA must come from one file",
+                            printable(&write.rma_no),
+                            printable(&self.run.names[file])
+                        ),
+                    );
+                    self.refuse_unreadable(p);
+                    return Ok(GroupEnd::Checked);
+                }
+                Some(_) => in_earlier_file = true,
+                None => {
+                    earlier.insert(key, (self.index, hash));
+                }
+            }
+        }
+        match &mut self.sink {
+            Sink::Spool(spool) => spool.put(first_line, hash, write)?,
+            Sink::DryRun(_) if in_earlier_file => self.report.unchanged += 1,
+            Sink::DryRun(check) => {
+                let written = check.check(write, hash)?;
+                tally(&mut self.report, &mut self.warnings, &self.display, first_line, write, written);
+            }
+        }
+        Ok(GroupEnd::Checked)
     }
 
     fn refuse_unreadable(&mut self, p: Problem) {
@@ -303,40 +535,6 @@ impl FileLoad<'_> {
             let _ = r.write(None, p.line, &p.message, RETURNS.len());
         }
         self.errors.push(p);
-    }
-
-    fn write(&mut self, first_line: u64, write: &ReturnWrite, hash: i64) -> rusqlite::Result<GroupEnd> {
-        match self.writer.write(write, hash)? {
-            ReturnWritten::Created => self.report.created += 1,
-            ReturnWritten::Updated => self.report.updated += 1,
-            ReturnWritten::Unchanged => self.report.unchanged += 1,
-            ReturnWritten::Conflict { parcel_id, received_at } => {
-                self.report.conflicts += 1;
-                self.report.unchanged += 1;
-                self.warnings.push(Problem::new(
-                    &self.display,
-                    Some(first_line),
-                    format!(
-                        "RMA {} changed, but its parcel P{parcel_id} was received at {received_at}: what was received is kept and the change was not applied",
-                        printable(&write.rma_no)
-                    ),
-                ));
-            }
-            ReturnWritten::SeenEarlierInThisImport => return Ok(GroupEnd::Scattered),
-            ReturnWritten::InEarlierFile { file: other } => {
-                let p = Problem::new(
-                    &self.display,
-                    Some(first_line),
-                    format!(
-                        "RMA {} is also in {}, with other content: one RMA must come from one file",
-                        printable(&write.rma_no),
-                        printable(&other)
-                    ),
-                );
-                self.refuse_unreadable(p);
-            }
-        }
-        Ok(GroupEnd::Written)
     }
 
     fn refuse_group(&mut self, rows: &[Row], problems: Vec<(usize, String)>) {
@@ -365,6 +563,110 @@ impl FileLoad<'_> {
             self.errors.push(Problem::new(&self.display, Some(row.line), msg));
         }
     }
+}
+
+/// Counts what writing (or, for a dry run, checking) a return did; a change not applied to a
+/// received return is a warning.
+fn tally(
+    report: &mut FileReport,
+    warnings: &mut Vec<Problem>,
+    display: &str,
+    first_line: u64,
+    write: &ReturnWrite,
+    written: ReturnWritten,
+) -> Option<Problem> {
+    match written {
+        ReturnWritten::Created => report.created += 1,
+        ReturnWritten::Updated => report.updated += 1,
+        ReturnWritten::Unchanged => report.unchanged += 1,
+        ReturnWritten::Conflict { parcel_id, received_at } => {
+            report.conflicts += 1;
+            report.unchanged += 1;
+            warnings.push(Problem::new(
+                display,
+                Some(first_line),
+                format!(
+                    "RMA {} changed, but its parcel P{parcel_id} was received at {received_at}: what was received is kept and the change was not applied",
+                    printable(&write.rma_no)
+                ),
+            ));
+        }
+        // The first pass rules these out; should the database disagree, the return is refused.
+        ReturnWritten::SeenEarlierInThisImport => {
+            return Some(Problem::new(
+                display,
+                Some(first_line),
+                format!("RMA {} comes twice in this import", printable(&write.rma_no)),
+            ))
+        }
+        ReturnWritten::InEarlierFile { file } => {
+            return Some(Problem::new(
+                display,
+                Some(first_line),
+                format!(
+                    "RMA {} is also in {}, with other content: one RMA must come from one file",
+                    printable(&write.rma_no),
+                    printable(&file)
+                ),
+            ))
+        }
+    }
+    None
+}
+
+/// The second pass over one file: the spooled returns, read back on a thread of their own,
+/// written in the chunks' short transactions.
+fn write_spooled(
+    chunks: &Chunks<'_>,
+    writer: &mut ReturnWriter<'_>,
+    spool: SpoolReader,
+    file: &mut FileReport,
+    (errors, warnings): &mut (Vec<Problem>, Vec<Problem>),
+    opts: &ImportOptions,
+) -> Result<(), Failed> {
+    let display = file.file.clone();
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<Spooled>>>(4);
+        let reader = std::thread::Builder::new().name("import-spool".into()).spawn_scoped(scope, move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            for item in spool {
+                match item {
+                    Ok(s) => batch.push(s),
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+                if batch.len() == BATCH
+                    && tx.send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))).is_err()
+                {
+                    return;
+                }
+            }
+            let _ = tx.send(Ok(batch));
+        });
+        let written = (|| -> Result<(), Failed> {
+            for batch in rx.iter() {
+                for s in batch? {
+                    chunks.begin()?;
+                    let w = writer.write(&s.write, s.hash)?;
+                    chunks.tick()?;
+                    if let Some(p) = tally(file, warnings, &display, s.first_line, &s.write, w) {
+                        file.refused += 1;
+                        file.refused_rows += 1;
+                        errors.push(p);
+                    }
+                    opts.progress.advance(1);
+                }
+            }
+            Ok(())
+        })();
+        drop(rx);
+        if let Ok(reader) = reader {
+            let _ = reader.join();
+        }
+        written
+    })
 }
 
 /// Checks one return's rows and builds what is stored. Errors come with the index of the row

@@ -4,10 +4,10 @@
 use super::check;
 use super::fields::{users as f, USERS};
 use super::source::Source;
-use super::{ImportOptions, ImportReport, Problem};
+use super::{ImportOptions, ImportReport, Pass, Problem};
 use crate::domain::codes::{Coded, Role};
 use crate::domain::text::printable;
-use crate::store::users::{pin_hash, write_user};
+use crate::store::users::{check_user, pin_hash, write_user};
 use crate::store::{Store, StoreError, UserWrite, UserWritten};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -23,13 +23,15 @@ pub fn import(
         let (conn, source, opts) = (job.conn, job.source, job.opts);
         let display = source.display();
         let (table, mut file) = super::open_table(source, USERS, opts, &mut report.errors);
-        let Some(table) = table else { return Ok(super::Loaded::File(file)) };
+        let Some(table) = table else { return Ok(file) };
+        // A new PIN is hashed (slow, on purpose) only when it is written.
+        let hashing = matches!(job.pass, Pass::Write(_));
         let mut seen: HashMap<String, u64> = HashMap::new();
         for row in table.rows {
             file.rows += 1;
             let result = row.map_err(|p| (p.line, vec![p.message])).and_then(|row| {
                 let line = row.line;
-                let u = from_row(conn, &row).map_err(|m| (Some(line), m))?;
+                let u = from_row(conn, &row, hashing).map_err(|m| (Some(line), m))?;
                 if let Some(first) = seen.insert(u.id.to_lowercase(), line) {
                     return Err((
                         Some(line),
@@ -38,12 +40,21 @@ pub fn import(
                 }
                 Ok(u)
             });
-            match result {
-                Ok(u) => match write_user(conn, &u, opts.now)? {
-                    UserWritten::Created => file.created += 1,
-                    UserWritten::Updated => file.updated += 1,
-                    UserWritten::Unchanged => file.unchanged += 1,
-                },
+            let written = match (result, &job.pass) {
+                (Ok(u), Pass::Check) => Ok(check_user(conn, &u)?),
+                (Ok(u), Pass::Write(chunks)) => {
+                    // One user a transaction: the next user's PIN is hashed with no lock held.
+                    chunks.begin()?;
+                    let w = write_user(conn, &u, opts.now)?;
+                    chunks.commit()?;
+                    Ok(w)
+                }
+                (Err(e), _) => Err(e),
+            };
+            match written {
+                Ok(UserWritten::Created) => file.created += 1,
+                Ok(UserWritten::Updated) => file.updated += 1,
+                Ok(UserWritten::Unchanged) => file.unchanged += 1,
                 Err((line, msgs)) => {
                     file.refused += 1;
                     file.refused_rows += 1;
@@ -53,7 +64,7 @@ pub fn import(
                 }
             }
         }
-        Ok(super::Loaded::File(file))
+        Ok(file)
     })
 }
 
@@ -66,30 +77,33 @@ pub fn add(
     pin: Option<&str>,
     opts: &ImportOptions,
 ) -> Result<Result<UserWritten, Vec<String>>, StoreError> {
-    let db = store.path().display().to_string();
-    let e = |err| crate::store::classify(&db, err);
-    let tx =
-        store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(e)?;
     let mut values = vec![String::new(); USERS.len()];
     values[f::ID] = id.to_string();
     values[f::NAME] = name.to_string();
     values[f::ROLE] = role.to_string();
     values[f::PIN] = pin.unwrap_or("").to_string();
     let row = super::table::Row { line: 0, item: None, values };
-    let u = match from_row(&tx, &row) {
+    // Checked (and the PIN hashed) before the write lock is asked for.
+    let u = match from_row(store.conn(), &row, true) {
         Ok(u) => u,
         Err(m) => return Ok(Err(m)),
     };
-    let written = write_user(&tx, &u, opts.now).map_err(e)?;
-    if !opts.dry_run {
-        crate::store::audit(&tx, opts.now, None, None, "user", Some(&u.id), Some(u.role.code()))
-            .map_err(e)?;
-        tx.commit().map_err(e)?;
-    }
+    let written = (|| {
+        let tx = store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let written = write_user(&tx, &u, opts.now)?;
+        if !opts.dry_run {
+            crate::store::audit(&tx, opts.now, None, None, "user", Some(&u.id), Some(u.role.code()))?;
+            tx.commit()?;
+        }
+        Ok(written)
+    })()
+    .map_err(|e| store.err(e))?;
     Ok(Ok(written))
 }
 
-fn from_row(conn: &Connection, row: &super::table::Row) -> Result<UserWrite, Vec<String>> {
+/// The user of a row. `hashing` false (the check pass) stands a placeholder in for a new PIN's
+/// hash, which is all a check needs to know.
+fn from_row(conn: &Connection, row: &super::table::Row, hashing: bool) -> Result<UserWrite, Vec<String>> {
     let mut errors = Vec::new();
     let id = check::required_identifier("id", row.get(f::ID)).map_err(|e| errors.push(e)).ok();
     if let Some(id) = &id {
@@ -134,7 +148,7 @@ fn from_row(conn: &Connection, row: &super::table::Row) -> Result<UserWrite, Vec
         if stored.as_deref().is_some_and(|h| verify_pin(h, pin)) {
             None
         } else {
-            Some(hash_pin(pin))
+            Some(if hashing { hash_pin(pin) } else { "(a new PIN)".to_string() })
         }
     } else if !given_hash.is_empty() {
         Some(given_hash.to_string())

@@ -27,18 +27,20 @@ pub enum ProductWritten {
     },
 }
 
-pub fn write_product(
-    conn: &Connection,
-    p: &ProductWrite,
-    now: DateTime<FixedOffset>,
-) -> rusqlite::Result<ProductWritten> {
+/// What writing `p` would do, found by reading only (a dry run, or the check before writing).
+pub fn check_product(conn: &Connection, p: &ProductWrite) -> rusqlite::Result<ProductWritten> {
+    plan(conn, p).map(|(w, _)| w)
+}
+
+/// What writing `p` does, and the barcodes it adds.
+fn plan(conn: &Connection, p: &ProductWrite) -> rusqlite::Result<(ProductWritten, Vec<String>)> {
     for code in &p.barcodes {
         let owner: Option<String> = conn
             .prepare_cached("SELECT sku FROM product_barcodes WHERE code = ?1")?
             .query_row([code], |r| r.get(0))
             .optional()?;
         if let Some(other) = owner.filter(|o| o != &p.sku) {
-            return Ok(ProductWritten::BarcodeTaken { code: code.clone(), other_sku: other });
+            return Ok((ProductWritten::BarcodeTaken { code: code.clone(), other_sku: other }, Vec::new()));
         }
     }
     type Row = (String, bool, Option<String>, Option<i64>);
@@ -61,7 +63,21 @@ pub fn write_product(
             && value == &p.unit_value_cents
     });
     if same_fields && codes == wanted {
-        return Ok(ProductWritten::Unchanged);
+        return Ok((ProductWritten::Unchanged, Vec::new()));
+    }
+    // A barcode dropped from the file is kept: old stock with the old label still comes back.
+    let added = wanted.into_iter().filter(|c| !codes.contains(c)).collect();
+    Ok((if existing.is_some() { ProductWritten::Updated } else { ProductWritten::Created }, added))
+}
+
+pub fn write_product(
+    conn: &Connection,
+    p: &ProductWrite,
+    now: DateTime<FixedOffset>,
+) -> rusqlite::Result<ProductWritten> {
+    let (written, added) = plan(conn, p)?;
+    if !matches!(written, ProductWritten::Created | ProductWritten::Updated) {
+        return Ok(written);
     }
     let now = timestamp(now);
     conn.prepare_cached(
@@ -72,10 +88,9 @@ pub fn write_product(
             updated_at = excluded.updated_at",
     )?
     .execute(params![p.sku, p.name, p.serialised, p.supplier, p.unit_value_cents, now])?;
-    // A barcode dropped from the file is kept: old stock with the old label still comes back.
-    for code in wanted.iter().filter(|c| !codes.contains(c)) {
+    for code in &added {
         conn.prepare_cached("INSERT INTO product_barcodes (code, sku) VALUES (?1, ?2)")?
             .execute(params![code, p.sku])?;
     }
-    Ok(if existing.is_some() { ProductWritten::Updated } else { ProductWritten::Created })
+    Ok(written)
 }

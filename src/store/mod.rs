@@ -4,10 +4,12 @@
 pub mod catalog;
 pub mod export;
 pub mod feedback;
+pub mod imports;
 pub mod returns;
 pub mod review;
 pub mod station;
 pub mod users;
+pub mod work;
 
 pub use catalog::{ProductWrite, ProductWritten};
 pub use returns::{LineWrite, ReturnWrite, ReturnWritten};
@@ -15,29 +17,81 @@ pub use users::{UserWrite, UserWritten};
 
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// The migrations, in order. Index + 1 is the `user_version` a database has after it.
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_init.sql"),
     include_str!("../../migrations/0002_review_lookups.sql"),
     include_str!("../../migrations/0003_records.sql"),
+    include_str!("../../migrations/0004_long_work.sql"),
 ];
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
-/// How long a writer waits for another station's transaction before giving up: 10 s, or
-/// `RETURNS_DOCK_BUSY_TIMEOUT_MS` (read once).
+/// How long a writer waits for another program's transaction before giving up, unless
+/// `RETURNS_DOCK_BUSY_TIMEOUT_MS` says otherwise.
+const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The busy timeout: `RETURNS_DOCK_BUSY_TIMEOUT_MS` (milliseconds), read once, else 10 s.
 pub fn busy_timeout() -> Duration {
-    static TIMEOUT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    static TIMEOUT: OnceLock<Duration> = OnceLock::new();
     *TIMEOUT.get_or_init(|| {
         std::env::var("RETURNS_DOCK_BUSY_TIMEOUT_MS")
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok())
-            .map_or(Duration::from_secs(10), Duration::from_millis)
+            .map_or(DEFAULT_BUSY_TIMEOUT, Duration::from_millis)
     })
+}
+
+thread_local! {
+    /// When this thread's current wait for a lock began (SQLite calls the handler with count 0
+    /// at the start of each wait).
+    static WAIT_BEGAN: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// How long the last wait that gave up lasted, for the message.
+    static GAVE_UP_AFTER: Cell<Option<Duration>> = const { Cell::new(None) };
+}
+
+/// The busy handler of every connection: try again every millisecond until the timeout.
+/// SQLite's own handler sleeps in growing steps (up to 100 ms), so a station waiting on an
+/// import that commits in short chunks would keep missing the gaps between them.
+fn retry_every_millisecond(count: i32) -> bool {
+    let now = Instant::now();
+    let began = WAIT_BEGAN.with(|b| match b.get() {
+        Some(t) if count > 0 => t,
+        _ => {
+            b.set(Some(now));
+            GAVE_UP_AFTER.with(|g| g.set(None));
+            now
+        }
+    });
+    let waited = now - began;
+    if waited >= busy_timeout() {
+        GAVE_UP_AFTER.with(|g| g.set(Some(waited)));
+        return false;
+    }
+    std::thread::sleep(Duration::from_millis(1));
+    true
+}
+
+/// How long this thread's last wait for a lock lasted before it gave up (None when a busy
+/// error came without any wait, e.g. a read snapshot that could not become a write).
+fn last_wait() -> Option<Duration> {
+    GAVE_UP_AFTER.with(|g| g.take())
+}
+
+/// A duration as the messages say it: `10 s`, `0.3 s`.
+pub fn seconds(d: Duration) -> String {
+    let tenths = (d.as_millis() + 50) / 100;
+    if tenths.is_multiple_of(10) {
+        format!("{} s", tenths / 10)
+    } else {
+        format!("{}.{} s", tenths / 10, tenths % 10)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,8 +106,16 @@ pub enum StoreError {
     TooNew { path: String, found: u32, known: u32 },
     #[error("{path}: the database is read-only ({detail})")]
     ReadOnly { path: String, detail: String },
-    #[error("{path}: the database is locked by another program and stayed locked for {seconds} s")]
-    Busy { path: String, seconds: u64 },
+    /// `holder` is what holds the lock, when it is one of ours that said so (running_work).
+    #[error("{path}: the database stayed locked for {}{}", seconds(*waited), match holder {
+        Some(h) => format!(": {h} holds it"),
+        None => " by another program".to_string(),
+    })]
+    Busy { path: String, waited: Duration, holder: Option<String> },
+    #[error("cannot keep the import's checked returns in the temporary directory: {detail}")]
+    Spool { detail: String },
+    #[error("{path}: this is the database {db} (or its -wal or -shm file); nothing was done")]
+    IsTheDatabase { path: String, db: String },
     #[error("{path}: the disk is full; nothing more can be recorded until space is freed")]
     Full { path: String },
     #[error("{path}: cannot open the database: {detail}")]
@@ -111,7 +173,7 @@ impl Store {
     }
 
     fn configure(&self) -> Result<(), StoreError> {
-        self.conn.busy_timeout(busy_timeout()).map_err(|e| self.err(e))?;
+        self.conn.busy_handler(Some(retry_every_millisecond)).map_err(|e| self.err(e))?;
         // WAL lets stations read while one writes; FULL makes every commit durable before the
         // screen confirms it.
         let mode: String =
@@ -179,9 +241,10 @@ impl Store {
         self.path.display().to_string()
     }
 
-    /// Turns an SQLite error into what the user needs to hear about this file.
+    /// Turns an SQLite error into what the user needs to hear about this file; a lock that
+    /// stayed held is said with what holds it, where that is known.
     pub fn err(&self, e: rusqlite::Error) -> StoreError {
-        classify(&self.shown(), e)
+        classify_on(&self.conn, &self.shown(), e)
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -236,7 +299,7 @@ pub fn classify(path: &str, e: rusqlite::Error) -> StoreError {
         Some(ErrorCode::DatabaseCorrupt) => StoreError::Damaged { path, detail },
         Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path, detail },
         Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
-            StoreError::Busy { path, seconds: busy_timeout().as_secs() }
+            StoreError::Busy { path, waited: last_wait().unwrap_or_default(), holder: None }
         }
         Some(ErrorCode::DiskFull) => StoreError::Full { path },
         Some(ErrorCode::CannotOpen) | Some(ErrorCode::PermissionDenied) => {
@@ -244,6 +307,30 @@ pub fn classify(path: &str, e: rusqlite::Error) -> StoreError {
         }
         _ => StoreError::Sql { path, source: e },
     }
+}
+
+/// As [`classify`], and when the database stayed locked, the message names what holds it if
+/// that is a long-running command of ours (see [`work`]).
+pub fn classify_on(conn: &Connection, path: &str, e: rusqlite::Error) -> StoreError {
+    match classify(path, e) {
+        StoreError::Busy { path, waited, .. } => {
+            StoreError::Busy { path, waited, holder: work::holder(conn).ok().flatten() }
+        }
+        other => other,
+    }
+}
+
+/// Whether `file` is the database at `db` or its `-wal` or `-shm` file (same device and
+/// inode). Only `stat`s are made: nothing is opened, so no lock this process holds on the
+/// database can be dropped.
+pub fn is_database_file(file: &Path, db: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(f) = std::fs::metadata(file) else { return false };
+    ["", "-wal", "-shm"].iter().any(|suffix| {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        std::fs::metadata(PathBuf::from(name)).is_ok_and(|d| d.dev() == f.dev() && d.ino() == f.ino())
+    })
 }
 
 /// FNV-1a, 64 bits: a content fingerprint that is stable across builds and platforms (the

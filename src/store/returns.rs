@@ -157,15 +157,7 @@ impl<'c> ReturnWriter<'c> {
                 self.conn.query_row("SELECT file FROM imports WHERE id = ?1", [earlier], |r| r.get(0))?;
             return Ok(ReturnWritten::InEarlierFile { file });
         }
-        let received: Option<(i64, String)> = self
-            .conn
-            .prepare_cached(
-                "SELECT p.id, p.received_at FROM parcel_returns pr JOIN parcels p ON p.id = pr.parcel_id
-                 WHERE pr.return_id = ?1 ORDER BY p.received_at LIMIT 1",
-            )?
-            .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
-            .optional()?;
-        if let Some((parcel_id, received_at)) = received {
+        if let Some((parcel_id, received_at)) = received_parcel(self.conn, id)? {
             self.touch.execute(params![id, self.import_id])?;
             return Ok(ReturnWritten::Conflict { parcel_id, received_at });
         }
@@ -199,6 +191,44 @@ impl<'c> ReturnWriter<'c> {
             ])?;
         }
         Ok(())
+    }
+}
+
+/// The first parcel that brought return `id` in, with when it was received.
+fn received_parcel(conn: &Connection, id: i64) -> rusqlite::Result<Option<(i64, String)>> {
+    conn.prepare_cached(
+        "SELECT p.id, p.received_at FROM parcel_returns pr JOIN parcels p ON p.id = pr.parcel_id
+         WHERE pr.return_id = ?1 ORDER BY p.received_at LIMIT 1",
+    )?
+    .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+    .optional()
+}
+
+/// What writing a return would do, found by reading only: a dry run's answer.
+pub struct ReturnCheck<'c> {
+    conn: &'c Connection,
+    existing: Statement<'c>,
+}
+
+impl<'c> ReturnCheck<'c> {
+    pub fn new(conn: &'c Connection) -> rusqlite::Result<Self> {
+        Ok(ReturnCheck {
+            conn,
+            existing: conn.prepare("SELECT id, content_hash FROM returns WHERE rma_no = ?1")?,
+        })
+    }
+
+    pub fn check(&mut self, r: &ReturnWrite, hash: i64) -> rusqlite::Result<ReturnWritten> {
+        let found: Option<(i64, i64)> =
+            self.existing.query_row([&r.rma_no], |row| Ok((row.get(0)?, row.get(1)?))).optional()?;
+        Ok(match found {
+            None => ReturnWritten::Created,
+            Some((_, old)) if old == hash => ReturnWritten::Unchanged,
+            Some((id, _)) => match received_parcel(self.conn, id)? {
+                Some((parcel_id, received_at)) => ReturnWritten::Conflict { parcel_id, received_at },
+                None => ReturnWritten::Updated,
+            },
+        })
     }
 }
 

@@ -31,36 +31,53 @@ pub fn pin_hash(conn: &Connection, id: &str) -> rusqlite::Result<Option<String>>
         .flatten())
 }
 
+/// What writing `u` would do, found by reading only.
+pub fn check_user(conn: &Connection, u: &UserWrite) -> rusqlite::Result<UserWritten> {
+    plan(conn, u).map(|(w, _)| w)
+}
+
+/// What writing `u` does, and the PIN hash it then stores.
+fn plan(conn: &Connection, u: &UserWrite) -> rusqlite::Result<(UserWritten, Option<String>)> {
+    let existing: Option<(String, String, Option<String>, bool)> = conn
+        .prepare_cached("SELECT name, role, pin_hash, active FROM users WHERE id = ?1")?
+        .query_row([&u.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    Ok(match existing {
+        None => (UserWritten::Created, u.pin_hash.clone()),
+        Some((name, role, hash, active)) => {
+            let new_hash = u.pin_hash.clone().or(hash.clone());
+            if name == u.name && role == u.role.code() && hash == new_hash && active == u.active {
+                (UserWritten::Unchanged, new_hash)
+            } else {
+                (UserWritten::Updated, new_hash)
+            }
+        }
+    })
+}
+
 pub fn write_user(
     conn: &Connection,
     u: &UserWrite,
     now: DateTime<FixedOffset>,
 ) -> rusqlite::Result<UserWritten> {
-    let existing: Option<(String, String, Option<String>, bool)> = conn
-        .prepare_cached("SELECT name, role, pin_hash, active FROM users WHERE id = ?1")?
-        .query_row([&u.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .optional()?;
+    let (written, hash) = plan(conn, u)?;
     let now = timestamp(now);
-    match existing {
-        None => {
+    match written {
+        UserWritten::Created => {
             conn.prepare_cached(
                 "INSERT INTO users (id, name, role, pin_hash, active, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
             )?
-            .execute(params![u.id, u.name, u.role.code(), u.pin_hash, u.active, now])?;
-            Ok(UserWritten::Created)
+            .execute(params![u.id, u.name, u.role.code(), hash, u.active, now])?;
         }
-        Some((name, role, hash, active)) => {
-            let new_hash = u.pin_hash.clone().or(hash.clone());
-            if name == u.name && role == u.role.code() && hash == new_hash && active == u.active {
-                return Ok(UserWritten::Unchanged);
-            }
+        UserWritten::Updated => {
             conn.prepare_cached(
                 "UPDATE users SET name = ?2, role = ?3, pin_hash = ?4, active = ?5, updated_at = ?6
                  WHERE id = ?1",
             )?
-            .execute(params![u.id, u.name, u.role.code(), new_hash, u.active, now])?;
-            Ok(UserWritten::Updated)
+            .execute(params![u.id, u.name, u.role.code(), hash, u.active, now])?;
         }
+        UserWritten::Unchanged => {}
     }
+    Ok(written)
 }

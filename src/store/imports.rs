@@ -1,0 +1,187 @@
+//! An import's bookkeeping and its short write transactions.
+//!
+//! An import writes in chunks: a write transaction is opened before a record is written and
+//! committed once it has been open for [`CHUNK`], always between two records, so a record
+//! (a return with all its lines) is committed whole or not at all. Between chunks the lock is
+//! free for a moment, and stations, whose busy handler retries every millisecond, get in.
+//!
+//! The run is recorded in `imports` when its writing starts (one row per file, `finished_at`
+//! NULL, with this process's pid and host) and each row is completed when its file is done. A
+//! row left unfinished by a process that is gone is an interrupted import: the next run of the
+//! same kind says so and marks it resumed. Imports are idempotent (unchanged records are
+//! found by content), so running the same files again completes the work.
+
+use super::timestamp;
+use super::work::{host, live};
+use chrono::{DateTime, FixedOffset};
+use rusqlite::{params, Connection};
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+/// How long one write transaction of an import stays open at most (plus the record in hand).
+pub const CHUNK: Duration = Duration::from_millis(40);
+
+/// The pause between two chunks, so a writer that waits (retrying every millisecond) finds the
+/// lock free at least once.
+pub const GAP: Duration = Duration::from_millis(2);
+
+/// Short write transactions over one connection. Dropped with a transaction open, it rolls
+/// that transaction back: only whole records are ever committed.
+pub struct Chunks<'c> {
+    conn: &'c Connection,
+    open_since: Cell<Option<Instant>>,
+    commits: Cell<u64>,
+    /// The longest time the lock was held by one chunk.
+    longest: Cell<Duration>,
+}
+
+impl<'c> Chunks<'c> {
+    /// Chunks are committed without waiting for the disk (WAL, `synchronous = NORMAL`: the
+    /// database stays consistent, a power cut may lose the last chunks, as a kill would, and
+    /// running the import again completes it). [`Chunks::finish`] commits the end of the run
+    /// durably, and that flush makes every earlier chunk durable too.
+    pub fn new(conn: &'c Connection) -> rusqlite::Result<Self> {
+        conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+        Ok(Chunks {
+            conn,
+            open_since: Cell::new(None),
+            commits: Cell::new(0),
+            longest: Cell::new(Duration::ZERO),
+        })
+    }
+
+    pub fn conn(&self) -> &'c Connection {
+        self.conn
+    }
+
+    /// Opens a write transaction unless one is open.
+    pub fn begin(&self) -> rusqlite::Result<()> {
+        if self.open_since.get().is_none() {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.open_since.set(Some(Instant::now()));
+        }
+        Ok(())
+    }
+
+    /// Between two records: commits when the transaction has been open for a chunk's time.
+    pub fn tick(&self) -> rusqlite::Result<()> {
+        if self.open_since.get().is_some_and(|t| t.elapsed() >= CHUNK) {
+            self.commit()?;
+            std::thread::sleep(GAP);
+        }
+        Ok(())
+    }
+
+    /// Commits the open transaction, if any.
+    pub fn commit(&self) -> rusqlite::Result<()> {
+        if let Some(t) = self.open_since.get() {
+            self.conn.execute_batch("COMMIT")?;
+            self.open_since.set(None);
+            self.commits.set(self.commits.get() + 1);
+            self.longest.set(self.longest.get().max(t.elapsed()));
+        }
+        Ok(())
+    }
+
+    /// Commits what is open, then runs `last` in one more transaction committed durably
+    /// (`synchronous = FULL` again), which flushes every chunk before it to disk as well.
+    pub fn finish(self, last: impl FnOnce(&Connection) -> rusqlite::Result<()>) -> rusqlite::Result<()> {
+        self.commit()?;
+        self.conn.execute_batch("PRAGMA synchronous = FULL")?;
+        self.begin()?;
+        last(self.conn)?;
+        self.commit()
+    }
+
+    /// How many chunks were committed, and the longest time one held the lock.
+    pub fn stats(&self) -> (u64, Duration) {
+        (self.commits.get(), self.longest.get())
+    }
+}
+
+impl Drop for Chunks<'_> {
+    fn drop(&mut self) {
+        if self.open_since.get().is_some() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        let _ = self.conn.execute_batch("PRAGMA synchronous = FULL");
+    }
+}
+
+/// An earlier import of the same kind that stopped before it finished (its process is gone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interrupted {
+    pub file: String,
+    pub started_at: String,
+}
+
+/// Records the start of a run inside the open chunk: one row per file, unfinished. Earlier
+/// unfinished rows of the same kind whose process is gone are marked as resumed by this run
+/// and returned. The rows' ids, in the order of `files`.
+pub fn start_run(
+    conn: &Connection,
+    kind: &str,
+    files: &[String],
+    now: DateTime<FixedOffset>,
+) -> rusqlite::Result<(Vec<i64>, Vec<Interrupted>)> {
+    let here = host();
+    let pid = i64::from(std::process::id());
+    let at = timestamp(now);
+    let mut ids = Vec::with_capacity(files.len());
+    for file in files {
+        conn.prepare_cached(
+            "INSERT INTO imports (kind, file, started_at, pid, host) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![kind, file, at, pid, here])?;
+        ids.push(conn.last_insert_rowid());
+    }
+    // id, file, started_at, pid, host
+    type Unfinished = (i64, String, String, Option<i64>, Option<String>);
+    let unfinished: Vec<Unfinished> = conn
+        .prepare_cached(
+            "SELECT id, file, started_at, pid, host FROM imports
+             WHERE kind = ?1 AND finished_at IS NULL AND resumed_by IS NULL AND id < ?2 ORDER BY id",
+        )?
+        .query_map(params![kind, ids.first().copied().unwrap_or(i64::MAX)], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut interrupted = Vec::new();
+    for (id, file, started_at, row_pid, row_host) in unfinished {
+        let running = match (row_pid, row_host) {
+            (Some(p), Some(h)) => live(p, &h, &here) && p != pid,
+            _ => false,
+        };
+        if running {
+            continue;
+        }
+        conn.execute("UPDATE imports SET resumed_by = ?2 WHERE id = ?1", params![id, ids[0]])?;
+        interrupted.push(Interrupted { file, started_at });
+    }
+    Ok((ids, interrupted))
+}
+
+/// What one file of an import did, for its row in `imports`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FileCounts {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub refused: u64,
+    pub conflicts: u64,
+}
+
+/// Completes a file's row.
+pub fn finish_file(
+    conn: &Connection,
+    id: i64,
+    now: DateTime<FixedOffset>,
+    c: FileCounts,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE imports SET finished_at = ?2, created = ?3, updated = ?4, unchanged = ?5,
+             refused = ?6, conflicts = ?7 WHERE id = ?1",
+    )?
+    .execute(params![id, timestamp(now), c.created, c.updated, c.unchanged, c.refused, c.conflicts])
+    .map(|_| ())
+}

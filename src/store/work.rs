@@ -1,0 +1,113 @@
+//! Long work in progress: an import or an export registers itself in `running_work` when it
+//! starts and removes itself when it ends, each in a short transaction. A writer that stayed
+//! locked out reads the table (a read needs no lock in WAL) to say what holds the database.
+//! A row left by a process that was killed is stale: its pid is gone on this host, and it is
+//! ignored (and removed by the next registration).
+
+use super::timestamp;
+use chrono::{DateTime, FixedOffset};
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// This machine's name, as rows of running work and imports record it.
+pub fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// Whether process `pid` of this host still runs (a zombie, killed and not yet reaped, does
+/// not). Reads `/proc`, never the database.
+pub fn alive(pid: i64) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+    // The state follows the command name, which is in parentheses and may hold anything.
+    stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()).is_some_and(|s| s != "Z")
+}
+
+/// Whether a row of process `pid` on `host` may still stand for running work.
+pub fn live(pid: i64, row_host: &str, this_host: &str) -> bool {
+    // Another host's processes cannot be checked from here; they are taken to be running.
+    row_host != this_host || alive(pid)
+}
+
+/// Registers work starting now (`what`: e.g. "import returns"; `file`: what it reads or
+/// writes), in a short transaction of its own; its id, for [`finish`]. Stale rows of this host
+/// go at the same time.
+pub fn start(
+    conn: &Connection,
+    what: &str,
+    file: Option<&str>,
+    now: DateTime<FixedOffset>,
+) -> rusqlite::Result<i64> {
+    let here = host();
+    let rows: Vec<(i64, i64)> = conn
+        .prepare_cached("SELECT id, pid FROM running_work WHERE host = ?1")?
+        .query_map([&here], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let stale: Vec<i64> = rows.into_iter().filter(|(_, pid)| !alive(*pid)).map(|(id, _)| id).collect();
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let written = (|| {
+        for id in &stale {
+            conn.execute("DELETE FROM running_work WHERE id = ?1", [id])?;
+        }
+        conn.execute(
+            "INSERT INTO running_work (what, file, pid, host, started_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![what, file, i64::from(std::process::id()), here, timestamp(now)],
+        )?;
+        Ok(conn.last_insert_rowid())
+    })();
+    match written {
+        Ok(id) => conn.execute_batch("COMMIT").map(|_| id),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// Removes the registration of work that ended (done, refused or failed).
+pub fn finish(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM running_work WHERE id = ?1", [id]).map(|_| ())
+}
+
+/// What holds the database, if it is long work of another process of ours that still runs:
+/// `import returns big.csv (pid 4242, since 10:03:12)`.
+pub fn holder(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    let here = host();
+    let me = i64::from(std::process::id());
+    let mut stmt = conn.prepare_cached(
+        "SELECT what, file, pid, host, started_at FROM running_work WHERE NOT (pid = ?1 AND host = ?2)
+         ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![me, here], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<String>>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+        ))
+    })?;
+    for row in rows {
+        let (what, file, pid, row_host, started) = row?;
+        if !live(pid, &row_host, &here) {
+            continue;
+        }
+        let since = DateTime::parse_from_rfc3339(&started)
+            .map(|t| t.format("%H:%M:%S").to_string())
+            .unwrap_or(started);
+        let file = file.map(|f| format!(" {}", crate::domain::text::printable(&f))).unwrap_or_default();
+        let place = if row_host == here { String::new() } else { format!(" on {row_host}") };
+        return Ok(Some(format!("{what}{file} (pid {pid}{place}, since {since})")));
+    }
+    Ok(None)
+}
+
+/// The registration of this process's work with id `id`, if it is still there (for tests).
+pub fn registered(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT 1 FROM running_work WHERE id = ?1", [id], |_| Ok(()))
+        .optional()
+        .map(|r| r.is_some())
+}
