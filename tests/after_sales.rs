@@ -593,9 +593,12 @@ mod locks {
             let station = Store::open(&db).unwrap();
             let mut waits = Vec::new();
             while !done.load(Ordering::Acquire) {
+                // The wait for the lock; the durable commit after it waits for the disk.
                 let t = Instant::now();
-                station.set_meta("probe", &waits.len().to_string()).unwrap();
+                station.conn().execute_batch("BEGIN IMMEDIATE").unwrap();
                 waits.push(t.elapsed());
+                station.set_meta("probe", &waits.len().to_string()).unwrap();
+                station.conn().execute_batch("COMMIT").unwrap();
                 std::thread::sleep(std::time::Duration::from_millis(3));
             }
             (export.join().unwrap(), waits)

@@ -911,7 +911,8 @@ mod locks {
 
     /// What a station does meanwhile: a small write transaction every few milliseconds on its
     /// own connection (the program's, with its busy handler) until `done`; each one's wait for
-    /// the lock, and whether it went through. `look` runs between writes.
+    /// the lock (its durable commit, which waits for the disk, not for us, apart), and whether
+    /// it went through. `look` runs between writes.
     fn station_writes(db: &Path, done: &AtomicBool, mut look: impl FnMut()) -> Vec<(Duration, bool)> {
         let store = Store::open(db).unwrap();
         let mut waits = Vec::new();
@@ -919,14 +920,17 @@ mod locks {
         while !done.load(Ordering::Acquire) {
             n += 1;
             let t = Instant::now();
-            let ok = store
-                .conn()
-                .execute_batch(&format!(
-                    "BEGIN IMMEDIATE; INSERT INTO meta (key, value) VALUES ('probe', '{n}')
-                     ON CONFLICT (key) DO UPDATE SET value = excluded.value; COMMIT;"
-                ))
-                .is_ok();
-            waits.push((t.elapsed(), ok));
+            let locked = store.conn().execute_batch("BEGIN IMMEDIATE").is_ok();
+            let waited = t.elapsed();
+            let ok = locked
+                && store
+                    .conn()
+                    .execute_batch(&format!(
+                        "INSERT INTO meta (key, value) VALUES ('probe', '{n}')
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value; COMMIT;"
+                    ))
+                    .is_ok();
+            waits.push((waited, ok));
             look();
             std::thread::sleep(Duration::from_millis(3));
         }
