@@ -974,7 +974,9 @@ impl App {
                                 let outcome =
                                     u.outcome.map(|o| outcome_words(lang, o, u.grade)).unwrap_or_default();
                                 let mut words = match done.correction {
-                                    Some(was) => say::corrected(lang, u.seq, lang.code(was), &outcome),
+                                    Some((was, g)) => {
+                                        say::corrected(lang, u.seq, &outcome_words(lang, was, g), &outcome)
+                                    }
                                     None => say::inspected(lang, u.seq, &outcome),
                                 };
                                 if let Some(r) = u.reason {
@@ -1010,15 +1012,10 @@ impl App {
                         if let Some(p) = self.parcel_mut() {
                             p.current = p.view.units.iter().find(|u| u.seq == seq).map(|u| u.id);
                         }
-                        let taken = taken.map(|o| lang.code(o)).unwrap_or("");
-                        let now = restored.map(|o| lang.code(o));
-                        self.ok(say::undone_outcome(
-                            lang,
-                            seq,
-                            &printable(sku.as_deref().unwrap_or("?")),
-                            taken,
-                            now,
-                        ))
+                        let taken = taken.map(|(o, g)| outcome_words(lang, o, g)).unwrap_or_default();
+                        let now = restored.map(|(o, g)| outcome_words(lang, o, g));
+                        let sku = printable(sku.as_deref().unwrap_or("?"));
+                        self.ok(say::undone_outcome(lang, seq, &sku, &taken, now.as_deref()))
                     }
                     Err(r) => self.refusal(r),
                 }

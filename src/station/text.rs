@@ -36,6 +36,7 @@ pub enum T {
     DockPrompt,
     DockHint,
     UnitPrompt,
+    AllInspectedPrompt,
     UnitHint,
     SerialPrompt,
     ReasonPrompt,
@@ -83,8 +84,12 @@ pub fn t(lang: Lang, key: T) -> &'static str {
         DockPrompt => ("Scan a parcel", "请扫描包裹"),
         DockHint => ("tracking number, RMA label or order number", "物流单号、退货标签或订单号"),
         UnitPrompt => {
-            ("Scan a unit, or an outcome for the last unit", "请扫描商品，或为上一件商品扫描处理结果")
+            ("Scan a unit, or an outcome for the unit marked ▶", "请扫描商品，或为 ▶ 所指商品扫描处理结果")
         }
+        AllInspectedPrompt => (
+            "Every unit has an outcome: scan SIGN (F8), or the next unit",
+            "所有商品都已有处理结果：请扫描签收 (F8) 或下一件商品",
+        ),
         UnitHint => (
             "when the box is empty: sign (F8) or refuse the parcel (F10)",
             "箱内商品全部扫描后：签收 (F8) 或拒收包裹 (F10)",

@@ -355,6 +355,9 @@ fn draw_prompt(app: &App, f: &mut Frame, area: Rect) {
         },
         Screen::Dashboard(_) => t(lang, T::DockPrompt).to_string(),
         Screen::Parcel(p) => match &p.prompt {
+            Prompt::Unit if !p.view.units.is_empty() && p.target().is_none() => {
+                t(lang, T::AllInspectedPrompt).to_string()
+            }
             Prompt::Unit => t(lang, T::UnitPrompt).to_string(),
             Prompt::Serial { product, .. } => {
                 format!("{}: {}", t(lang, T::SerialPrompt), printable(&product.name))

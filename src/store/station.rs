@@ -689,7 +689,8 @@ pub fn grade_of(outcome: Outcome, grade: Option<Grade>) -> Option<Grade> {
 /// history keeps).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inspected {
-    pub correction: Option<Outcome>,
+    /// The outcome (and grade) the unit had before, when this was a correction.
+    pub correction: Option<(Outcome, Option<Grade>)>,
     /// What the unit's label now shows.
     pub facts: UnitFacts,
 }
@@ -712,12 +713,12 @@ pub fn inspect_unit_in(
     unit_id: i64,
     i: &Inspection,
 ) -> rusqlite::Result<Result<Inspected, Refusal>> {
-    let found: Option<(i64, i64, Option<String>)> = tx
-        .query_row("SELECT parcel_id, seq, outcome FROM units WHERE id = ?1", [unit_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    let found: Option<(i64, i64, Option<String>, Option<String>)> = tx
+        .query_row("SELECT parcel_id, seq, outcome, grade FROM units WHERE id = ?1", [unit_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
-    let Some((parcel_id, seq, before)) = found else { return Ok(Err(Refusal::NoSuchUnit)) };
+    let Some((parcel_id, seq, before, before_grade)) = found else { return Ok(Err(Refusal::NoSuchUnit)) };
     if let Err(r) = check_open_here(tx, parcel_id, &actor.station)? {
         return Ok(Err(r));
     }
@@ -737,7 +738,10 @@ pub fn inspect_unit_in(
             actor.station
         ],
     )?;
-    let correction = before.as_deref().and_then(Outcome::from_code);
+    let correction = before
+        .as_deref()
+        .and_then(Outcome::from_code)
+        .map(|o| (o, before_grade.as_deref().and_then(Grade::from_code)));
     let kind = if correction.is_some() { "correct" } else { "inspect" };
     step(tx, actor, parcel_id, unit_id, seq, kind, Some(&i), None, None)?;
     let facts = unit_facts(tx, unit_id)?.expect("the unit just written");
@@ -748,7 +752,12 @@ pub fn inspect_unit_in(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Undone {
     /// The outcome of unit `seq`; the unit is back to `restored` (None: no outcome).
-    Inspection { seq: i64, sku: Option<String>, taken: Option<Outcome>, restored: Option<Outcome> },
+    Inspection {
+        seq: i64,
+        sku: Option<String>,
+        taken: Option<(Outcome, Option<Grade>)>,
+        restored: Option<(Outcome, Option<Grade>)>,
+    },
     /// Unit `seq` itself.
     Unit { seq: i64, sku: Option<String> },
 }
@@ -773,16 +782,16 @@ pub fn undo_last_in(
     if let Err(r) = check_open_here(tx, parcel_id, &actor.station)? {
         return Ok(Err(r));
     }
-    let last: Option<(i64, i64, i64, String, Option<String>)> = tx
+    let last: Option<(i64, i64, i64, String, Option<String>, Option<String>)> = tx
         .prepare_cached(
-            "SELECT s.id, s.unit_id, s.seq, s.kind, s.outcome FROM unit_steps s
+            "SELECT s.id, s.unit_id, s.seq, s.kind, s.outcome, s.grade FROM unit_steps s
              WHERE s.parcel_id = ?1 AND s.kind IN ('scan', 'inspect', 'correct')
                AND NOT EXISTS (SELECT 1 FROM unit_steps u WHERE u.undoes = s.id)
              ORDER BY s.id DESC LIMIT 1",
         )?
-        .query_row([parcel_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .query_row([parcel_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
         .optional()?;
-    let Some((step_id, unit_id, seq, kind, taken)) = last else {
+    let Some((step_id, unit_id, seq, kind, taken, taken_grade)) = last else {
         return Ok(Err(Refusal::NothingToUndo));
     };
     let sku: Option<String> =
@@ -839,8 +848,11 @@ pub fn undo_last_in(
         Undone::Inspection {
             seq,
             sku,
-            taken: taken.as_deref().and_then(Outcome::from_code),
-            restored: restored.map(|i| i.outcome),
+            taken: taken
+                .as_deref()
+                .and_then(Outcome::from_code)
+                .map(|o| (o, taken_grade.as_deref().and_then(Grade::from_code))),
+            restored: restored.map(|i| (i.outcome, i.grade)),
         }
     };
     audit_by(tx, actor, "undo", Some(&format!("P{parcel_id}")), Some(&format!("{undone:?}")))?;

@@ -192,7 +192,7 @@ fn undo_takes_back_the_last_step_only() {
         Ok(Undone::Inspection {
             seq: 1,
             sku: Some("SKU-1019".into()),
-            taken: Some(Outcome::Accept),
+            taken: Some((Outcome::Accept, Some(Grade::A))),
             restored: None
         })
     );

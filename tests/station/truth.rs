@@ -218,7 +218,7 @@ fn several_units_then_several_outcomes_land_on_each_unit_once() {
     std::thread::sleep(Duration::from_millis(200));
     pty.step("CMD-SCRAP");
     let band = pty.step("CMD-REASON-DEFECTIVE");
-    assert!(band.contains("Unit 2 corrected"), "{band}");
+    assert!(band.contains("Unit 2 corrected: Accept → Scrap"), "{band}");
     assert_eq!(text(&db, "SELECT outcome FROM units WHERE seq = 2"), "scrap");
     assert_eq!(
         text(
@@ -229,7 +229,7 @@ fn several_units_then_several_outcomes_land_on_each_unit_once() {
     );
     // Undo takes the correction back: the unit is accepted again.
     let band = pty.step("CMD-UNDO");
-    assert!(band.contains("unit 2") && band.contains("Accept again"), "{band}");
+    assert!(band.contains("unit 2 (SKU-1020) Scrap taken back, Accept again"), "{band}");
     assert_eq!(text(&db, "SELECT outcome FROM units WHERE seq = 2"), "accept");
     assert!(
         count(
