@@ -748,16 +748,14 @@ pub fn inspect_unit_in(
     Ok(Ok(Inspected { correction, facts }))
 }
 
+/// An outcome with its grade, as a step gave it.
+type Given = Option<(Outcome, Option<Grade>)>;
+
 /// What undo took back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Undone {
     /// The outcome of unit `seq`; the unit is back to `restored` (None: no outcome).
-    Inspection {
-        seq: i64,
-        sku: Option<String>,
-        taken: Option<(Outcome, Option<Grade>)>,
-        restored: Option<(Outcome, Option<Grade>)>,
-    },
+    Inspection { seq: i64, sku: Option<String>, taken: Given, restored: Given },
     /// Unit `seq` itself.
     Unit { seq: i64, sku: Option<String> },
 }
@@ -782,16 +780,24 @@ pub fn undo_last_in(
     if let Err(r) = check_open_here(tx, parcel_id, &actor.station)? {
         return Ok(Err(r));
     }
-    let last: Option<(i64, i64, i64, String, Option<String>, Option<String>)> = tx
+    let last: Option<(i64, i64, i64, String, Given)> = tx
         .prepare_cached(
             "SELECT s.id, s.unit_id, s.seq, s.kind, s.outcome, s.grade FROM unit_steps s
              WHERE s.parcel_id = ?1 AND s.kind IN ('scan', 'inspect', 'correct')
                AND NOT EXISTS (SELECT 1 FROM unit_steps u WHERE u.undoes = s.id)
              ORDER BY s.id DESC LIMIT 1",
         )?
-        .query_row([parcel_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .query_row([parcel_id], |r| {
+            let outcome: Option<String> = r.get(4)?;
+            let grade: Option<String> = r.get(5)?;
+            let given = outcome
+                .as_deref()
+                .and_then(Outcome::from_code)
+                .map(|o| (o, grade.as_deref().and_then(Grade::from_code)));
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, given))
+        })
         .optional()?;
-    let Some((step_id, unit_id, seq, kind, taken, taken_grade)) = last else {
+    let Some((step_id, unit_id, seq, kind, taken)) = last else {
         return Ok(Err(Refusal::NothingToUndo));
     };
     let sku: Option<String> =
@@ -845,15 +851,7 @@ pub fn undo_last_in(
         };
         let restored = before.as_ref().map(|(i, _)| i);
         step(tx, actor, parcel_id, unit_id, seq, "undo", restored, Some(step_id), None)?;
-        Undone::Inspection {
-            seq,
-            sku,
-            taken: taken
-                .as_deref()
-                .and_then(Outcome::from_code)
-                .map(|o| (o, taken_grade.as_deref().and_then(Grade::from_code))),
-            restored: restored.map(|i| (i.outcome, i.grade)),
-        }
+        Undone::Inspection { seq, sku, taken, restored: restored.map(|i| (i.outcome, i.grade)) }
     };
     audit_by(tx, actor, "undo", Some(&format!("P{parcel_id}")), Some(&format!("{undone:?}")))?;
     Ok(Ok(undone))
