@@ -208,13 +208,22 @@ fn received_parcel(conn: &Connection, id: i64) -> rusqlite::Result<Option<(i64, 
 pub struct ReturnCheck<'c> {
     conn: &'c Connection,
     existing: Statement<'c>,
+    /// The checks read one snapshot, in a read transaction of their own: without it every
+    /// lookup took and dropped SQLite's shared lock (two fcntl calls), a quarter of a dry run.
+    /// A read transaction never blocks a writer in WAL mode.
+    reading: bool,
 }
 
 impl<'c> ReturnCheck<'c> {
     pub fn new(conn: &'c Connection) -> rusqlite::Result<Self> {
+        let reading = conn.is_autocommit();
+        if reading {
+            conn.execute_batch("BEGIN DEFERRED")?;
+        }
         Ok(ReturnCheck {
             conn,
             existing: conn.prepare("SELECT id, content_hash FROM returns WHERE rma_no = ?1")?,
+            reading,
         })
     }
 
@@ -229,6 +238,14 @@ impl<'c> ReturnCheck<'c> {
                 None => ReturnWritten::Updated,
             },
         })
+    }
+}
+
+impl Drop for ReturnCheck<'_> {
+    fn drop(&mut self) {
+        if self.reading {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
     }
 }
 
