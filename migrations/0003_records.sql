@@ -108,4 +108,5 @@ END;
 CREATE INDEX units_station_inspected ON units (station, inspected_at) WHERE inspected_at IS NOT NULL;
 CREATE INDEX parcels_station_closed ON parcels (station, closed_at) WHERE closed_at IS NOT NULL;
 CREATE INDEX parcels_unidentified ON parcels (id) WHERE unidentified = 1;
+CREATE INDEX parcels_station ON parcels (station, id);
 CREATE INDEX shifts_station_open ON shifts (station, id) WHERE ended_at IS NULL;

@@ -566,6 +566,7 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     let mut app = App::new(&id, lang, config.scanner.bell, config.scanner.auto_accept_matched);
     app.policy = policy;
     app.double_read = std::time::Duration::from_millis(config.scanner.double_read_ms.into());
+    app.zone = *chrono::Local::now().offset();
     let log = db.with_file_name("returns-dock.log");
     let mut exec = Executor::new(store, &id, Box::new(now)).with_log(log);
     exec.policy = policy;

@@ -324,7 +324,7 @@ impl App {
             double_read: std::time::Duration::from_millis(100),
             arrived: std::time::Duration::ZERO,
             last_scan: None,
-            zone: *chrono::Local::now().offset(),
+            zone: chrono::FixedOffset::east_opt(0).expect("UTC"),
         }
     }
 
