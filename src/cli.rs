@@ -375,9 +375,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 ExportFormat::Json => Format::Json,
             };
             let at = now();
-            let out = out.clone().unwrap_or_else(|| {
-                PathBuf::from(format!("returns-export-{}.{}", at.format("%Y%m%d-%H%M%S"), format.code()))
-            });
+            let out =
+                out.clone().unwrap_or_else(|| crate::export::fresh_name(Path::new(""), at, format.code()));
             let span = match (batch, all) {
                 (Some(b), _) => Span::Batch(*b),
                 (None, true) => Span::All,

@@ -419,6 +419,20 @@ fn set_review(row: &mut ExportRow, r: &ReviewState) {
     row.review_comment = r.comment.clone();
 }
 
+/// The default name of an export made at `at` in `dir`: `returns-export-<date>-<time>.<ext>`,
+/// with `-2`, `-3`, ... when a file of that name is there already (two exports in one second
+/// must not replace each other's file). `exists` is a stat; nothing is opened.
+pub fn fresh_name(dir: &Path, at: chrono::DateTime<chrono::FixedOffset>, ext: &str) -> std::path::PathBuf {
+    let stem = format!("returns-export-{}", at.format("%Y%m%d-%H%M%S"));
+    let mut path = dir.join(format!("{stem}.{ext}"));
+    let mut n = 2;
+    while path.exists() {
+        path = dir.join(format!("{stem}-{n}.{ext}"));
+        n += 1;
+    }
+    path
+}
+
 /// A cell Excel would run as a formula gets a leading `'`.
 pub fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {

@@ -181,7 +181,8 @@ impl Executor {
                 // On its own thread and connection: the screen keeps taking scans meanwhile.
                 let db = self.store.path().to_path_buf();
                 let now = (self.clock)();
-                let out = db.with_file_name(format!("returns-export-{}.csv", now.format("%Y%m%d-%H%M%S")));
+                let dir = db.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+                let out = crate::export::fresh_name(&dir, now, "csv");
                 let tx = self.workers.0.clone();
                 let by = user.clone();
                 std::thread::spawn(move || {

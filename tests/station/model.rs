@@ -250,10 +250,15 @@ fn shift(seed: u64, steps: usize) {
         } else if roll < 8 && k == 1 {
             // The supervisor's own export, on its worker thread.
             what = "station export";
-            pty.send(b"\x05");
-            // Its answer comes later; wait for it, so that it is not taken for the next
-            // step's.
-            assert!(pty.wait_for("Export done", Duration::from_secs(20)), "{}", pty.contents());
+            let started = send(pty, b"\x05", Duration::from_secs(5));
+            // Its answer comes later, on its own; wait for it, so that it is not taken for the
+            // next step's answer.
+            let done = if started.contains("Export started") {
+                send(pty, b"", Duration::from_secs(30))
+            } else {
+                started
+            };
+            assert!(done.contains("Export done"), "step {step}: {done}");
         } else if roll < 11 {
             // A supervisor overturns a refusal from the command line.
             what = "overturn";
@@ -510,6 +515,9 @@ fn shift(seed: u64, steps: usize) {
             STATIONS[k],
             st[k].pty.as_ref().map(band).unwrap_or_default()
         ));
+        if std::env::var_os("RETURNS_DOCK_MODEL_VERBOSE").is_some() {
+            eprintln!("{}", log.last().unwrap());
+        }
         check(&db, &m, step, what, &log);
     }
     eprintln!("model seed {seed}: {steps} steps, {} parcels closed; {tally:?}", m.parcels.len());
