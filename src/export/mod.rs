@@ -542,6 +542,17 @@ mod tests {
     }
 
     #[test]
+    fn two_exports_in_one_second_get_two_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-22T09:15:02+08:00").unwrap();
+        let first = fresh_name(dir.path(), at, "csv");
+        assert!(first.ends_with("returns-export-20261122-091502.csv"), "{first:?}");
+        std::fs::write(&first, "rows").unwrap();
+        let second = fresh_name(dir.path(), at, "csv");
+        assert!(second.ends_with("returns-export-20261122-091502-2.csv"), "{second:?}");
+    }
+
+    #[test]
     fn labels_and_amounts() {
         assert_eq!(unit_label(42), "U00000042");
         assert!(is_amount("12.90") && !is_amount("12.9") && !is_amount("x.00"));
