@@ -144,6 +144,8 @@ pub enum ReviewAction {
     },
     /// Confirm or overturn an entry (overturning needs a comment)
     Decide {
+        /// The entry as `review list` prints it, `R12`, or `12`
+        #[arg(value_parser = review_id)]
         id: i64,
         #[arg(value_enum)]
         decision: DecisionArg,
@@ -163,6 +165,8 @@ pub enum ReviewAction {
     },
     /// Link an unidentified parcel's entry to the expected return it belongs to
     Link {
+        /// The entry as `review list` prints it, `R12`, or `12`
+        #[arg(value_parser = review_id)]
         id: i64,
         rma: String,
         #[arg(long)]
@@ -763,4 +767,14 @@ impl Failure {
         eprintln!("{message}");
         self
     }
+}
+
+/// A review entry's id as printed (`R12`) or bare (`12`).
+fn review_id(text: &str) -> Result<i64, String> {
+    let digits = text.trim().strip_prefix(['R', 'r']).unwrap_or(text.trim());
+    digits
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{text} is not a review id (R and digits, as `review list` prints it)"))
 }

@@ -178,6 +178,8 @@ pub enum Msg {
         result: Result<Vec<Discrepancy>, Refusal>,
         parcel: i64,
         dock: DockInfo,
+        /// The parcel as it stands, when it was not signed.
+        view: Option<ParcelView>,
     },
     ParcelRefused {
         result: Result<(), Refusal>,
@@ -245,6 +247,8 @@ pub enum Effect {
     Sign {
         parcel: i64,
         confirmed: bool,
+        /// The discrepancies the operator was shown.
+        shown: Vec<Discrepancy>,
     },
     RefuseParcel {
         parcel: i64,
@@ -302,6 +306,9 @@ pub struct App {
     last_scan: Option<(String, std::time::Duration)>,
     /// The zone times are shown in (the station's).
     pub zone: chrono::FixedOffset,
+    /// Errors of the batch of events being handled (a scanner's burst): how many, and the
+    /// first, so that a later success in the same burst cannot hide them.
+    refused_in_batch: (usize, Option<String>),
 }
 
 impl App {
@@ -325,6 +332,27 @@ impl App {
             arrived: std::time::Duration::ZERO,
             last_scan: None,
             zone: chrono::FixedOffset::east_opt(0).expect("UTC"),
+            refused_in_batch: (0, None),
+        }
+    }
+
+    /// A batch of events begins.
+    pub fn batch_begins(&mut self) {
+        self.refused_in_batch = (0, None);
+    }
+
+    /// A batch of events ended. When some of its scans were refused but the band shows a later
+    /// success, the band says so and keeps the first refusal; true when it did (ring the bell).
+    pub fn batch_ends(&mut self) -> bool {
+        let (n, first) = std::mem::take(&mut self.refused_in_batch);
+        let Some(first) = first else { return false };
+        match &mut self.band {
+            Some(b) if b.tone != Tone::Error => {
+                b.tone = Tone::Error;
+                b.text = format!("{} · {}", b.text, say::refused_in_burst(self.lang, n, &first));
+                self.bell
+            }
+            _ => false,
         }
     }
 
@@ -379,6 +407,8 @@ impl App {
     }
 
     fn error(&mut self, text: String) -> Vec<Effect> {
+        self.refused_in_batch.0 += 1;
+        self.refused_in_batch.1.get_or_insert_with(|| text.clone());
         self.band = Some(Band { tone: Tone::Error, text });
         if self.bell {
             vec![Effect::Bell]
@@ -697,7 +727,14 @@ impl App {
 
     fn on_command(&mut self, c: Command) -> Vec<Effect> {
         let lang = self.lang;
-        let name = super::keys::binding(Action::Command(c)).map_or("", |b| b.words(lang));
+        let reason_name;
+        let name = match c {
+            Command::Reason(r) => {
+                reason_name = format!("CMD-REASON-{}", r.code());
+                reason_name.as_str()
+            }
+            _ => super::keys::binding(Action::Command(c)).map_or("", |b| b.words(lang)),
+        };
         if self.user.is_none() {
             return self.error(say::sign_in_first(lang));
         }
@@ -824,7 +861,7 @@ impl App {
                         let n = found.iter().filter(|d| matches!(d, Discrepancy::Uninspected { .. })).count();
                         self.error(say::cannot_sign(lang, n))
                     }
-                    Signable::Clean => vec![Effect::Sign { parcel, confirmed: false }],
+                    Signable::Clean => vec![Effect::Sign { parcel, confirmed: false, shown: found }],
                     Signable::NeedsConfirmation => {
                         if let Some(p) = self.parcel_mut() {
                             p.prompt = Prompt::Sign { found };
@@ -833,8 +870,10 @@ impl App {
                     }
                 }
             }
-            Command::Confirm => match p.prompt {
-                Prompt::Sign { .. } => vec![Effect::Sign { parcel, confirmed: true }],
+            Command::Confirm => match &p.prompt {
+                Prompt::Sign { found } => {
+                    vec![Effect::Sign { parcel, confirmed: true, shown: found.clone() }]
+                }
                 _ => self.error(say::not_now(lang, name)),
             },
             Command::RefuseParcel => {
@@ -1020,7 +1059,17 @@ impl App {
                     Err(r) => self.refusal(r),
                 }
             }
-            Msg::Signed { result, parcel, dock } => match result {
+            Msg::Signed { result: Err(Refusal::Changed(found)), view: Some(view), .. } => {
+                // What stands now is shown before anything is signed.
+                let Some(p) = self.parcel_mut() else { return vec![] };
+                p.view = view;
+                p.prompt = match signable(&found) {
+                    Signable::Blocked => Prompt::Unit,
+                    _ => Prompt::Sign { found },
+                };
+                self.warn(say::parcel_changed(lang))
+            }
+            Msg::Signed { result, parcel, dock, .. } => match result {
                 Ok(found) => {
                     self.dock = dock;
                     self.screen = Screen::Dock { offer: None };
@@ -1044,12 +1093,20 @@ impl App {
                 // A step that was not saved changes nothing: a prompt it was part of (the
                 // serial of a unit, the reason of an outcome, a note, the sign confirmation)
                 // closes, so the next scan cannot land where this one was meant to.
+                let again = match self.parcel().map(|p| &p.prompt) {
+                    Some(Prompt::Serial { .. }) => say::Again::UnitAndSerial,
+                    Some(Prompt::Reason { .. }) => say::Again::OutcomeAndReason,
+                    Some(Prompt::Note { .. }) => say::Again::Note,
+                    Some(Prompt::Cause { .. }) => say::Again::Cause,
+                    Some(Prompt::Sign { .. }) => say::Again::Sign,
+                    _ => say::Again::Scan,
+                };
                 if let Some(p) = self.parcel_mut() {
                     p.prompt = Prompt::Unit;
                 }
                 // The same scan again at once is the operator trying again, not a double read.
                 self.last_scan = None;
-                self.error(say::not_saved(lang, &printable(&m)))
+                self.error(say::not_saved(lang, &printable(&m), again))
             }
             Msg::Reviews(items) => {
                 if let Screen::Review(r) = &mut self.screen {
@@ -1145,6 +1202,7 @@ impl App {
             Refusal::NotConfirmed => self.warn(t(lang, T::SignPrompt).to_string()),
             Refusal::NothingToUndo => self.error(say::not_now(lang, t(lang, T::NothingYet))),
             Refusal::NoSuchUnit => self.error(say::no_unit(lang)),
+            Refusal::Changed(_) => self.warn(say::parcel_changed(lang)),
         }
     }
 }

@@ -278,12 +278,13 @@ impl Executor {
                     Ok(Msg::Undone { result, view: st::load_parcel(tx, parcel)? })
                 })?
             }
-            Effect::Sign { parcel, confirmed } => {
+            Effect::Sign { parcel, confirmed, shown } => {
                 let a = self.actor(&user);
                 let (station, policy) = (self.station.clone(), self.policy);
                 st::in_write(self.store.conn_mut(), |tx| {
-                    let result = st::sign_parcel_in(tx, &a, parcel, confirmed, &policy)?;
-                    Ok(Msg::Signed { result, parcel, dock: st::dock_info(tx, &station, &a.now)? })
+                    let result = st::sign_parcel_in(tx, &a, parcel, confirmed, Some(&shown), &policy)?;
+                    let view = if result.is_err() { Some(st::load_parcel(tx, parcel)?) } else { None };
+                    Ok(Msg::Signed { result, parcel, dock: st::dock_info(tx, &station, &a.now)?, view })
                 })?
             }
             Effect::RefuseParcel { parcel, reason } => {

@@ -64,6 +64,7 @@ where
     terminal.draw(|f| view::render(app, f)).map_err(io::Error::other)?;
     while let Some(Batch { events, at }) = next_events()? {
         app.arrived = at;
+        app.batch_begins();
         for msg in exec.finished() {
             if dispatch(app, exec, msg, bell) {
                 return Ok(());
@@ -75,6 +76,9 @@ where
                     return Ok(());
                 }
             }
+        }
+        if app.batch_ends() {
+            bell();
         }
         terminal.draw(|f| view::render(app, f)).map_err(io::Error::other)?;
     }

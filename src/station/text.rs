@@ -327,12 +327,30 @@ pub mod say {
         )
     }
 
+    /// The parcel's discrepancies changed while it was on screen (linked to an RMA meanwhile).
+    pub fn parcel_changed(lang: Lang) -> String {
+        pick(
+            lang,
+            "The parcel changed meanwhile (linked to its RMA): check what is shown now, then sign".into(),
+            "包裹信息已更新（已关联售后单）：请核对当前显示的内容后再签收".into(),
+        )
+    }
+
     /// Every unit of the parcel has an outcome: an outcome scan has nowhere to go.
     pub fn all_inspected(lang: Lang) -> String {
         pick(
             lang,
             "Every unit has an outcome: scan a unit, or SIGN (F8); ↑/↓ selects a unit to correct".into(),
             "所有商品都已有处理结果：请扫描商品或签收 (F8)；↑/↓ 选择要更正的商品".into(),
+        )
+    }
+
+    /// Scans of one burst were refused before the scan the band shows.
+    pub fn refused_in_burst(lang: Lang, n: usize, first: &str) -> String {
+        pick(
+            lang,
+            format!("{n} scans of this burst refused, the first: {first}"),
+            format!("本批扫描中有 {n} 次被拒绝，第一次：{first}"),
         )
     }
 
@@ -509,12 +527,33 @@ pub mod say {
         pick(lang, format!("NOT SAVED: {msg}"), format!("未保存：{msg}"))
     }
 
+    /// What to do again after a step that was not saved: its prompt closed with it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Again {
+        Scan,
+        UnitAndSerial,
+        OutcomeAndReason,
+        Note,
+        Cause,
+        Sign,
+    }
+
     /// A step that could not be saved: nothing of it was kept, on disk or on screen.
-    pub fn not_saved(lang: Lang, msg: &str) -> String {
+    pub fn not_saved(lang: Lang, msg: &str, again: Again) -> String {
+        let (en, zh) = match again {
+            Again::Scan => ("Scan it again", "请重新扫描"),
+            Again::UnitAndSerial => ("Scan the unit again, then its serial", "请重新扫描商品，再扫描序列号"),
+            Again::OutcomeAndReason => {
+                ("Scan the outcome again, then its reason", "请重新扫描处理结果，再扫描原因")
+            }
+            Again::Note => ("Add the note again (Ctrl+N)", "请重新添加备注 (Ctrl+N)"),
+            Again::Cause => ("Change the cause again (Ctrl+K)", "请重新修改原因归属 (Ctrl+K)"),
+            Again::Sign => ("Scan SIGN again (F8)", "请重新扫描签收 (F8)"),
+        };
         pick(
             lang,
-            format!("NOT SAVED, nothing recorded: {msg}. Scan it again"),
-            format!("未保存，未记录任何内容：{msg}。请重新扫描"),
+            format!("NOT SAVED, nothing recorded: {msg}. {en}"),
+            format!("未保存，未记录任何内容：{msg}。{zh}"),
         )
     }
 

@@ -106,6 +106,10 @@ pub enum ReviewRefusal {
     NoSuchReturn(String),
     #[error("review {0} is not about an unidentified parcel")]
     NotUnidentified(i64),
+    #[error("parcel P{0} is linked to {1} already")]
+    AlreadyLinked(i64, String),
+    #[error("review {0} is not about a refused unit: only a unit's outcome can be overturned (confirm this entry, with a comment if the decision needs one)")]
+    NothingToOverturn(i64),
     #[error("{0} was received already, in parcel P{1}: it cannot be linked to another parcel")]
     ReturnReceived(String, i64),
     #[error("a grade goes with accept (A) or second-hand (B, C) only")]
@@ -174,6 +178,11 @@ pub fn decide(
         Some((Some(_), _)) => return Ok(Err(ReviewRefusal::AlreadyDecided(id))),
         Some((None, unit)) => unit,
     };
+    // An overturn changes a unit's outcome; an entry without a unit has nothing it could change,
+    // and "overturned" on it would say something no record carries.
+    if unit.is_none() && matches!(decision, Decision::Overturn { .. }) {
+        return Ok(Err(ReviewRefusal::NothingToOverturn(id)));
+    }
     let comment = comment.map(str::trim).filter(|c| !c.is_empty());
     let (word, outcome, grade) = match decision {
         Decision::Confirm => ("confirmed", None, None),
@@ -229,6 +238,16 @@ pub fn link(
     }
     if kind != "unidentified" {
         return Ok(Err(ReviewRefusal::NotUnidentified(id)));
+    }
+    // Linked already (by an import, while the entry waited): a second RMA is not stacked on it.
+    let linked: Option<String> = tx.query_row(
+        "SELECT group_concat(r.rma_no, ' + ') FROM parcel_returns pr JOIN returns r ON r.id = pr.return_id
+         WHERE pr.parcel_id = ?1",
+        [parcel],
+        |r| r.get(0),
+    )?;
+    if let Some(rmas) = linked {
+        return Ok(Err(ReviewRefusal::AlreadyLinked(parcel, rmas)));
     }
     let ret: Option<i64> = tx
         .query_row(

@@ -231,6 +231,9 @@ pub enum Refusal {
     NothingToUndo,
     /// The unit is not (or no longer) recorded.
     NoSuchUnit,
+    /// The parcel's discrepancies are not the ones the operator was shown (an import or a
+    /// supervisor linked it meanwhile): these are the ones that stand now.
+    Changed(Vec<Discrepancy>),
 }
 
 /// An audit entry made by `actor` at their station.
@@ -627,10 +630,17 @@ pub fn record_unit_in(
         )?,
         None => None,
     };
+    // A unit's id is on its label: never handed out twice, even after undo removed the unit
+    // that had it (the history keeps that unit's steps under its id).
+    let id: i64 = tx.query_row(
+        "SELECT max(coalesce((SELECT max(id) FROM units), 0), coalesce((SELECT max(unit_id) FROM unit_steps), 0)) + 1",
+        [],
+        |r| r.get(0),
+    )?;
     tx.execute(
-        "INSERT INTO units (parcel_id, seq, return_id, line_no, scan, sku, gtin, serial, lot, expiry, discrepancy,
+        "INSERT INTO units (id, parcel_id, seq, return_id, line_no, scan, sku, gtin, serial, lot, expiry, discrepancy,
             unit_value_cents, station, operator, scanned_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         VALUES (?16, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         params![
             parcel_id,
             seq,
@@ -646,10 +656,10 @@ pub fn record_unit_in(
             value,
             actor.station,
             actor.user,
-            timestamp(actor.now)
+            timestamp(actor.now),
+            id
         ],
     )?;
-    let id = tx.last_insert_rowid();
     step(tx, actor, parcel_id, id, seq, "scan", None, None, None)?;
     Ok(Ok((id, placement)))
 }
@@ -913,15 +923,18 @@ pub fn sign_parcel_with(
     confirmed: bool,
     policy: &Policy,
 ) -> rusqlite::Result<Result<Vec<Discrepancy>, Refusal>> {
-    in_write(conn, |tx| sign_parcel_in(tx, actor, parcel_id, confirmed, policy))
+    in_write(conn, |tx| sign_parcel_in(tx, actor, parcel_id, confirmed, None, policy))
 }
 
 /// [`sign_parcel_with`] inside the caller's write transaction.
+/// `shown`: the discrepancies the operator saw before signing; the parcel is signed only if
+/// they are still the ones that stand, so nobody acknowledges what they were not shown.
 pub fn sign_parcel_in(
     tx: &Connection,
     actor: &Actor,
     parcel_id: i64,
     confirmed: bool,
+    shown: Option<&[Discrepancy]>,
     policy: &Policy,
 ) -> rusqlite::Result<Result<Vec<Discrepancy>, Refusal>> {
     if let Err(r) = check_open_here(tx, parcel_id, &actor.station)? {
@@ -929,6 +942,9 @@ pub fn sign_parcel_in(
     }
     let view = load_parcel(tx, parcel_id)?;
     let found = view.discrepancies();
+    if shown.is_some_and(|s| s != found.as_slice()) {
+        return Ok(Err(Refusal::Changed(found)));
+    }
     match parcel::signable(&found) {
         Signable::Blocked => {
             let n = found.iter().filter(|d| matches!(d, Discrepancy::Uninspected { .. })).count();
@@ -957,7 +973,9 @@ pub fn sign_parcel_in(
             params![parcel_id, u.id, policy.mandatory(&view, u).is_some(), now],
         )?;
     }
-    let kind = if view.unidentified {
+    // Unidentified while it expects nothing; a parcel an import linked meanwhile is reviewed
+    // for its discrepancies like any other.
+    let kind = if view.expects_nothing() {
         Some("unidentified")
     } else if !found.is_empty() {
         Some("discrepancy")

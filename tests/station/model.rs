@@ -338,7 +338,11 @@ fn shift(seed: u64, steps: usize) {
                 // A scanner that re-reads: the same code twice in one burst is one unit.
                 what = "double read";
                 let band = send(pty, format!("{code}\r{code}\r").as_bytes(), Duration::from_secs(5));
-                if let Some(n) = unit_in(&band).filter(|_| !band.contains("ERROR")) {
+                // A new unit, once (the band may still show the unit before, with "read twice"
+                // when this code was also the last one scanned).
+                let fresh =
+                    unit_in(&band).filter(|n| !band.contains("ERROR") && *n as usize == o.units.len() + 1);
+                if let Some(n) = fresh {
                     assert!(band.contains("read twice"), "step {step}: {band}");
                     o.units.push(Unit { seq: n, sku: sku_of(&code), outcome: None });
                     o.current = Some(n);

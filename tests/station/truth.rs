@@ -373,3 +373,79 @@ fn times_are_instants_whatever_the_stations_zone() {
     assert!(shown("Asia/Shanghai").contains(&cst), "shown in Shanghai time {cst}");
     assert!(shown("UTC").contains(&utc), "shown in UTC {utc}");
 }
+
+/// Found by an outside pass: an import linked an unidentified parcel while a station had it
+/// open; the station signed with its old view, so the operator acknowledged a missing unit
+/// never shown, the review stayed "unidentified", and a second RMA could then be linked.
+#[test]
+fn a_parcel_linked_while_open_is_shown_again_before_it_is_signed() {
+    let (_dir, db) = demo();
+    let mut pty = signed_in(&db, "OP-DEMO", &[]);
+    pty.step("SF9999000000001");
+    assert!(pty.step("CMD-UNIDENTIFIED").contains("unidentified"));
+    pty.step("6901234500059");
+    pty.step("CMD-ACCEPT");
+    let file = db.with_file_name("late.csv");
+    std::fs::write(&file, "rma_no,order_no,tracking_no,sku,qty\nRMA-X-1,SO-X,SF9999000000001,SKU-1005,1\nRMA-X-1,SO-X,SF9999000000001,SKU-1020,1\n").unwrap();
+    let out = cli(&db, &["import", "returns", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The station still shows what it read before the import; confirming that is refused, and
+    // what stands now is shown.
+    pty.step("CMD-SIGN");
+    let band = pty.step("CMD-CONFIRM");
+    assert!(band.contains("changed meanwhile"), "{band}");
+    assert!(pty.contents().contains("SKU-1020"), "the missing line is shown: {}", pty.contents());
+    assert_eq!(count(&db, "SELECT count(*) FROM parcels WHERE state = 'signed'"), 0, "not signed unseen");
+    human_pause();
+    assert!(pty.step("CMD-CONFIRM").contains("signed"), "{}", pty.contents());
+    assert_eq!(text(&db, "SELECT group_concat(kind) FROM reviews"), "discrepancy");
+    assert_eq!(count(&db, "SELECT count(*) FROM discrepancies WHERE kind = 'missing'"), 1);
+}
+
+/// Found by an outside pass: the id of a unit removed by undo went to the next unit, so a
+/// label already printed named another unit.
+#[test]
+fn a_unit_id_is_never_given_twice() {
+    let (_dir, db) = demo();
+    let mut pty = signed_in(&db, "OP-DEMO", &[]);
+    pty.step("RMA-2026-0008");
+    pty.step("6901234500196");
+    pty.step("CMD-ACCEPT");
+    pty.step("CMD-UNDO");
+    human_pause();
+    assert!(pty.step("CMD-UNDO").contains("taken off"));
+    pty.step("6901234500202");
+    assert_eq!(count(&db, "SELECT id FROM units"), 2, "a new id, not the removed unit's");
+}
+
+/// Found by an outside pass: "Scan it again" after NOT SAVED at the reason prompt, but the
+/// reason alone was then refused; `review decide R1` was refused though `review list` prints
+/// R1; an overturn of a refused parcel said "overturned" and changed nothing; and errors in a
+/// burst were hidden behind the burst's last band.
+#[test]
+fn what_the_station_and_the_queue_say_after_a_failure_is_what_works() {
+    let (_dir, db) = demo();
+    let mut pty = signed_in(&db, "OP-DEMO", &[("RETURNS_DOCK_BUSY_TIMEOUT_MS", "300")]);
+    pty.step("RMA-2026-0008");
+    pty.step("6901234500196");
+    pty.step("CMD-SCRAP");
+    let lock = Connection::open(&db).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let band = pty.step("CMD-REASON-DEFECTIVE");
+    lock.execute_batch("ROLLBACK").unwrap();
+    assert!(band.contains("NOT SAVED"), "{band}");
+    assert!(pty.contents().contains("Scan the outcome again"), "{}", pty.contents());
+    pty.step("CMD-SCRAP");
+    assert!(pty.step("CMD-REASON-DEFECTIVE").contains("Unit 1: Scrap"));
+    // A burst whose middle scans are refused: the band keeps the refusal.
+    pty.send(b"6901234500202\rCMD-REASON-USED\rCMD-ACCEPT\r");
+    assert!(pty.wait_for("scans of this burst refused", Duration::from_secs(10)), "{}", pty.contents());
+    pty.step("CMD-REFUSE-PARCEL");
+    assert!(pty.step("CMD-REASON-WRONG-ITEM").contains("refused"));
+    drop(pty);
+    let out = cli(&db, &["review", "decide", "R1", "overturn", "--by", "SUP1", "--comment", "fine"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only a unit's outcome can be overturned"));
+    let out = cli(&db, &["review", "decide", "R1", "confirm", "--by", "SUP1"]);
+    assert!(out.status.success(), "R1 as printed: {}", String::from_utf8_lossy(&out.stderr));
+}
