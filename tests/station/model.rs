@@ -55,6 +55,8 @@ struct Open {
     /// The unit last scanned or given an outcome, and whether it was picked with ↑/↓.
     current: Option<i64>,
     picked: bool,
+    /// Booked in unidentified under this code (an import may bring its RMA while it is open).
+    unidentified: Option<String>,
 }
 
 impl Open {
@@ -292,8 +294,37 @@ fn shift(seed: u64, steps: usize) {
                 let units = &mut m.parcels.get_mut(&parcel).expect("a closed parcel").1;
                 units.iter_mut().find(|u| u.seq == seq).unwrap().outcome = Some("scrap".into());
             }
+        } else if roll < 14 {
+            // An import during the shift: a new return, or the RMA of a parcel a station has
+            // open as unidentified (linked while it is on screen).
+            let n = seed * 100_000 + step as u64;
+            let rma = format!("RMA-M-{n}");
+            let target = m.open.iter().flatten().find_map(|o| o.unidentified.clone());
+            what = if target.is_some() { "import linking an open parcel" } else { "import" };
+            let code = all_codes[rng.below(all_codes.len())].clone();
+            let sku = sku_of(&code);
+            let tracking = target.clone().unwrap_or_else(|| format!("YT8{n:012}"));
+            let file = db.with_file_name(format!("m{n}.csv"));
+            std::fs::write(
+                &file,
+                format!("rma_no,order_no,tracking_no,sku,qty\n{rma},SO-M-{n},{tracking},{sku},1\n"),
+            )
+            .unwrap();
+            let out = cli(&db, &["import", "returns", file.to_str().unwrap()]);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let return_id: i64 =
+                conn.query_row("SELECT id FROM returns WHERE rma_no = ?1", [&rma], |r| r.get(0)).unwrap();
+            if target.is_some() {
+                for o in m.open.iter_mut().flatten() {
+                    if o.unidentified.as_deref() == Some(tracking.as_str()) {
+                        o.unidentified = None;
+                    }
+                }
+            } else {
+                m.waiting.insert(0, Plan { rma, return_id, units: vec![(code, None)] });
+            }
         } else if !open {
-            if roll < 20 {
+            if rng.below(100) < 25 {
                 // A parcel nobody expects, booked in.
                 what = "unidentified";
                 let code = format!("YT9{:012}", seed * 100_000 + step as u64);
@@ -302,7 +333,7 @@ fn shift(seed: u64, steps: usize) {
                 if band.contains("unidentified parcel P") {
                     let id: i64 =
                         band.split("parcel P").nth(1).unwrap().split(':').next().unwrap().parse().unwrap();
-                    m.open[k] = Some(Open { parcel: id, ..Open::default() });
+                    m.open[k] = Some(Open { parcel: id, unidentified: Some(code), ..Open::default() });
                 }
             } else {
                 what = "parcel";
@@ -476,6 +507,11 @@ fn shift(seed: u64, steps: usize) {
                 what = "sign";
                 let mut band = scan(pty, "CMD-SIGN");
                 if band.contains("CONFIRM") {
+                    band = scan(pty, "CMD-CONFIRM");
+                }
+                // Linked by an import while on screen: what stands now is shown, then signed.
+                if band.contains("changed meanwhile") {
+                    std::thread::sleep(Duration::from_millis(110));
                     band = scan(pty, "CMD-CONFIRM");
                 }
                 let all_done = o.units.iter().all(|u| u.outcome.is_some());
