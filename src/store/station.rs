@@ -733,21 +733,7 @@ pub fn inspect_unit_in(
         return Ok(Err(r));
     }
     let i = Inspection { grade: grade_of(i.outcome, i.grade), ..i.clone() };
-    tx.execute(
-        "UPDATE units SET outcome = ?2, grade = ?3, reason = ?4, cause = ?5, note = ?6, inspected_at = ?7,
-            operator = ?8, station = ?9 WHERE id = ?1",
-        params![
-            unit_id,
-            i.outcome.code(),
-            i.grade.map(Grade::code),
-            i.reason.map(Reason::code),
-            i.cause.code(),
-            i.note,
-            timestamp(actor.now),
-            actor.user,
-            actor.station
-        ],
-    )?;
+    write_outcome(tx, unit_id, Some(&i), Some(&timestamp(actor.now)), Some(actor))?;
     let correction = before
         .as_deref()
         .and_then(Outcome::from_code)
@@ -756,6 +742,33 @@ pub fn inspect_unit_in(
     step(tx, actor, parcel_id, unit_id, seq, kind, Some(&i), None, None)?;
     let facts = unit_facts(tx, unit_id)?.expect("the unit just written");
     Ok(Ok(Inspected { correction, facts }))
+}
+
+/// Sets a unit's outcome (or, with None, clears it), given at `at`; `by` also records who and
+/// where, as a new inspection does (undo leaves the unit's last inspector as it was).
+fn write_outcome(
+    tx: &Connection,
+    unit_id: i64,
+    i: Option<&Inspection>,
+    at: Option<&str>,
+    by: Option<&Actor>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "UPDATE units SET outcome = ?2, grade = ?3, reason = ?4, cause = ?5, note = ?6, inspected_at = ?7,
+            operator = coalesce(?8, operator), station = coalesce(?9, station) WHERE id = ?1",
+    )?
+    .execute(params![
+        unit_id,
+        i.map(|i| i.outcome.code()),
+        i.and_then(|i| i.grade).map(Grade::code),
+        i.and_then(|i| i.reason).map(Reason::code),
+        i.map(|i| i.cause.code()),
+        i.and_then(|i| i.note.as_deref()),
+        at,
+        by.map(|a| a.user.as_str()),
+        by.map(|a| a.station.as_str())
+    ])?;
+    Ok(())
 }
 
 /// An outcome with its grade, as a step gave it.
@@ -839,26 +852,13 @@ pub fn undo_last_in(
                 ))
             })
             .optional()?;
-        match &before {
-            Some((i, at)) => tx.execute(
-                "UPDATE units SET outcome = ?2, grade = ?3, reason = ?4, cause = ?5, note = ?6, inspected_at = ?7
-                 WHERE id = ?1",
-                params![
-                    unit_id,
-                    i.outcome.code(),
-                    i.grade.map(Grade::code),
-                    i.reason.map(Reason::code),
-                    i.cause.code(),
-                    i.note,
-                    at
-                ],
-            )?,
-            None => tx.execute(
-                "UPDATE units SET outcome = NULL, grade = NULL, reason = NULL, cause = NULL, note = NULL,
-                    inspected_at = NULL WHERE id = ?1",
-                [unit_id],
-            )?,
-        };
+        write_outcome(
+            tx,
+            unit_id,
+            before.as_ref().map(|(i, _)| i),
+            before.as_ref().map(|(_, at)| at.as_str()),
+            None,
+        )?;
         let restored = before.as_ref().map(|(i, _)| i);
         step(tx, actor, parcel_id, unit_id, seq, "undo", restored, Some(step_id), None)?;
         Undone::Inspection { seq, sku, taken, restored: restored.map(|i| (i.outcome, i.grade)) }
