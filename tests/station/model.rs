@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_returns-dock");
 const STATIONS: [&str; 2] = ["ST01", "ST02"];
 const BADGES: [&str; 2] = ["OP-DEMO", "OP-BOSS"];
 /// How long a station waits for a lock another program holds (the model holds it longer).
@@ -193,15 +192,9 @@ fn parcel_of(conn: &Connection, return_id: i64) -> Option<i64> {
         .unwrap()
 }
 
+/// The command line on the station's database, as the supervisor (PIN 1357).
 fn cli(db: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(BIN)
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env("RETURNS_DOCK_PIN", "1357")
-        .current_dir(db.parent().unwrap())
-        .output()
-        .unwrap()
+    super::pty::cli(db, "1357", args)
 }
 
 /// One seeded shift of `steps` steps.

@@ -288,3 +288,15 @@ fn a_300_scan_shift_at_scanner_speed_with_cr() {
 fn a_300_scan_shift_at_scanner_speed_with_cr_lf() {
     run_shift("\r\n");
 }
+
+/// The real binary's command line on `db`, with a supervisor's PIN in the environment.
+pub fn cli(db: &Path, pin: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("RETURNS_DOCK_PIN", pin)
+        .current_dir(db.parent().unwrap())
+        .output()
+        .unwrap()
+}

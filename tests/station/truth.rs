@@ -6,7 +6,6 @@ use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_returns-dock");
 /// The supervisor of the demo data, and their PIN.
 const SUP: &str = "OP-SUP1";
 
@@ -17,15 +16,9 @@ fn demo() -> (tempfile::TempDir, PathBuf) {
     (dir, db)
 }
 
+/// The command line on the station's database, as the supervisor (PIN 2468).
 fn cli(db: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(BIN)
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env("RETURNS_DOCK_PIN", "2468")
-        .current_dir(db.parent().unwrap())
-        .output()
-        .unwrap()
+    super::pty::cli(db, "2468", args)
 }
 
 /// `export --all` to a file, read back.
