@@ -553,7 +553,56 @@ fn shift(seed: u64, steps: usize) {
         }
         check(&db, &m, step, what, &log);
     }
+    screen_label_and_export_agree(&db, &conn);
     eprintln!("model seed {seed}: {steps} steps, {} parcels closed; {tally:?}", m.parcels.len());
+}
+
+/// At the end of a shift, for every unit of a closed parcel: the export's row and the unit's
+/// label say the outcome the database (checked against the screens at every step) holds.
+fn screen_label_and_export_agree(db: &Path, conn: &Connection) {
+    let out = db.with_file_name("end.csv");
+    let done = cli(db, &["export", "--all", "--out", out.to_str().unwrap()]);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let bytes = std::fs::read(&out).unwrap();
+    let mut reader = csv::Reader::from_reader(bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes));
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (unit_col, outcome_col, grade_col) = (col("unit_id"), col("outcome"), col("grade"));
+    let exported: BTreeMap<String, (String, String)> = reader
+        .records()
+        .map(Result::unwrap)
+        .filter(|c| !c[unit_col].is_empty())
+        .map(|c| (c[unit_col].to_string(), (c[outcome_col].to_string(), c[grade_col].to_string())))
+        .collect();
+    let units: Vec<(i64, Option<String>, Option<String>, String)> = conn
+        .prepare(
+            "SELECT u.id, u.outcome, u.grade, p.state FROM units u JOIN parcels p ON p.id = u.parcel_id
+             WHERE p.state <> 'open' ORDER BY u.id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (i, (id, outcome, grade, state)) in units.iter().enumerate() {
+        let label = format!("U{id:08}");
+        let Some((o, g)) = exported.get(&label) else { panic!("{label} is not in the export") };
+        let want =
+            outcome
+                .clone()
+                .unwrap_or_else(|| if state == "refused" { "refuse".into() } else { String::new() });
+        assert_eq!((o, g), (&want, &grade.clone().unwrap_or_default()), "{label}: export against database");
+        // The labels of a sample of units, as the printer would get them.
+        if i % 7 == 0 {
+            if let Some(outcome) = outcome {
+                let zpl = cli(db, &["labels", "unit", &label, "--format", "zpl"]);
+                let zpl = String::from_utf8_lossy(&zpl.stdout).to_string();
+                use returns_dock::domain::codes::{Coded, Outcome};
+                let words = Outcome::from_code(outcome).unwrap().en().to_uppercase();
+                assert!(zpl.contains(&words), "{label}: the label says {words}: {zpl}");
+            }
+        }
+    }
 }
 
 fn seeds() -> Vec<u64> {
