@@ -497,10 +497,17 @@ pub const DEMO_RETURNS: &[(&str, &[u8])] = &[
 /// is itself a demo database: a real one is never touched.
 pub fn seed_demo(path: &Path) -> Result<Vec<ImportReport>, Failure> {
     if path.exists() {
-        let store = Store::open(path)?;
+        let mut store = Store::open(path)?;
         if store.meta("demo")?.as_deref() != Some("1") {
             return Err(Failure::Unusable(format!(
                 "{}: exists and is not a demo database; it was left untouched (choose another --db)",
+                path.display()
+            )));
+        }
+        // Deleting the files under a running station would lose what it records from then on.
+        if store.in_use_elsewhere()? {
+            return Err(Failure::Unusable(format!(
+                "{}: the demo database is in use (a station or a command has it open); it was left as it is: close that first, or choose another --db",
                 path.display()
             )));
         }

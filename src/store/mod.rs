@@ -225,6 +225,27 @@ impl Store {
         self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.err(e))
     }
 
+    /// True when another connection (a running station, another command) has this database
+    /// open. Every WAL connection holds a shared lock on the file while it is open, so the
+    /// question is asked by taking the exclusive lock for a moment, without waiting. The store
+    /// keeps that lock until it is dropped: ask only just before closing it.
+    pub fn in_use_elsewhere(&mut self) -> Result<bool, StoreError> {
+        self.conn.busy_handler(None).map_err(|e| self.err(e))?;
+        self.conn.execute_batch("PRAGMA locking_mode = EXCLUSIVE").map_err(|e| self.err(e))?;
+        match self.conn.execute_batch("BEGIN EXCLUSIVE; COMMIT") {
+            Ok(()) => Ok(false),
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                ) =>
+            {
+                Ok(true)
+            }
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
     pub fn conn(&self) -> &Connection {
         &self.conn
     }

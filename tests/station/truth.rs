@@ -442,3 +442,34 @@ fn what_the_station_and_the_queue_say_after_a_failure_is_what_works() {
     let out = cli(&db, &["review", "decide", "R1", "confirm", "--by", "SUP1"]);
     assert!(out.status.success(), "R1 as printed: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A sibling of the deleted WAL: `demo` replaces an earlier demo database by deleting its
+/// files, which under a running station lost everything it recorded from then on.
+#[test]
+fn a_second_demo_leaves_a_running_stations_database_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let mut cmd = portable_pty::CommandBuilder::new(env!("CARGO_BIN_EXE_returns-dock"));
+    cmd.args(["--db", db.to_str().unwrap(), "demo"]);
+    cmd.cwd(dir.path());
+    let mut pty = Pty::spawn(cmd);
+    assert!(pty.wait_for("Scan your badge", Duration::from_secs(30)), "{}", pty.contents());
+    pty.step("OP-DEMO");
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+        .args(["--db", db.to_str().unwrap(), "demo"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("in use"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    pty.step("RMA-2026-0009");
+    pty.step("6901234500059");
+    pty.step("CMD-ACCEPT");
+    assert!(pty.step("CMD-SIGN").contains("signed"));
+    pty.kill_hard();
+    assert_eq!(count(&db, "SELECT count(*) FROM parcels WHERE state = 'signed'"), 1);
+}
