@@ -1012,17 +1012,22 @@ impl App {
                             Some(u) => {
                                 let outcome =
                                     u.outcome.map(|o| outcome_words(lang, o, u.grade)).unwrap_or_default();
+                                // The same outcome again is a change of its cause or note, not a
+                                // correction of the outcome.
                                 let mut words = match done.correction {
-                                    Some((was, g)) => {
+                                    Some((was, g)) if (Some(was), g) != (u.outcome, u.grade) => {
                                         say::corrected(lang, u.seq, &outcome_words(lang, was, g), &outcome)
                                     }
-                                    None => say::inspected(lang, u.seq, &outcome),
+                                    _ => say::inspected(lang, u.seq, &outcome),
                                 };
-                                if let Some(r) = u.reason {
-                                    words.push_str(&format!(" · {}", lang.code(r)));
+                                let reason = u.reason.map(|r| lang.code(r));
+                                if let Some(r) = reason {
+                                    words.push_str(&format!(" · {r}"));
                                 }
-                                if let Some(c) = u.cause {
-                                    words.push_str(&format!(" · {}", lang.code(c)));
+                                // A cause worded as the reason (transit damage) is said once.
+                                if let Some(c) = u.cause.map(|c| lang.code(c)).filter(|c| Some(*c) != reason)
+                                {
+                                    words.push_str(&format!(" · {c}"));
                                 }
                                 words
                             }
@@ -1071,9 +1076,14 @@ impl App {
             }
             Msg::Signed { result, parcel, dock, .. } => match result {
                 Ok(found) => {
+                    // A parcel that expects nothing goes to the supervisor as unidentified,
+                    // even with nothing in it: said so, not as a plain OK.
+                    let unidentified = self.parcel().is_some_and(|p| p.view.expects_nothing());
                     self.dock = dock;
                     self.screen = Screen::Dock { offer: None };
-                    if found.is_empty() {
+                    if unidentified && found.is_empty() {
+                        self.warn(say::signed_unidentified(lang, parcel))
+                    } else if found.is_empty() {
                         self.ok(say::signed(lang, parcel, 0))
                     } else {
                         self.warn(say::signed(lang, parcel, found.len()))

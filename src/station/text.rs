@@ -375,6 +375,14 @@ pub mod say {
         }
     }
 
+    pub fn signed_unidentified(lang: Lang, id: i64) -> String {
+        pick(
+            lang,
+            format!("Parcel P{id} signed as unidentified: sent to the supervisor"),
+            format!("包裹 P{id} 已作为无主件签收：已提交主管复核"),
+        )
+    }
+
     pub fn cannot_sign(lang: Lang, n: usize) -> String {
         pick(
             lang,

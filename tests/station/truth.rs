@@ -473,3 +473,22 @@ fn a_second_demo_leaves_a_running_stations_database_alone() {
     pty.kill_hard();
     assert_eq!(count(&db, "SELECT count(*) FROM parcels WHERE state = 'signed'"), 1);
 }
+
+/// From the second outside pass: an unidentified parcel signed with nothing in it said a plain
+/// OK (it goes to the supervisor), and a change of cause read as "corrected: Accept → Accept".
+#[test]
+fn the_band_says_what_was_done() {
+    let (_dir, db) = demo();
+    let mut pty = signed_in(&db, "OP-DEMO", &[]);
+    pty.step("YT9990001");
+    pty.step("CMD-UNIDENTIFIED");
+    let band = pty.step("CMD-SIGN");
+    assert!(band.contains("signed as unidentified"), "{band}");
+    pty.step("RMA-2026-0009");
+    pty.step("6901234500059");
+    pty.step("CMD-ACCEPT");
+    pty.send(b"\x0b"); // Ctrl+K: the cause
+    std::thread::sleep(Duration::from_millis(150));
+    let band = pty.step("2");
+    assert!(band.contains("Unit 1: Accept") && !band.contains("corrected"), "{band}");
+}
