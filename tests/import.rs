@@ -913,6 +913,30 @@ mod locks {
     /// own connection (the program's, with its busy handler) until `done`; each one's wait for
     /// the lock (its durable commit, which waits for the disk, not for us, apart), and whether
     /// it went through. `look` runs between writes.
+    /// Imports `file` on a thread of its own while a station writes (and `look` runs between its
+    /// writes) until the import ends: the report and the station's waits.
+    fn import_while_a_station_writes(
+        db: &Path,
+        file: &Path,
+        look: impl FnMut(),
+    ) -> (import::ImportReport, Vec<(Duration, bool)>) {
+        let done = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let import = s.spawn(|| {
+                let mut store = Store::open(db).unwrap();
+                let r = import::returns::import(
+                    &mut store,
+                    &[Source::File(file.to_path_buf())],
+                    &ImportOptions::new(now()),
+                );
+                done.store(true, Ordering::Release);
+                r.unwrap()
+            });
+            let waits = station_writes(db, &done, look);
+            (import.join().unwrap(), waits)
+        })
+    }
+
     fn station_writes(db: &Path, done: &AtomicBool, mut look: impl FnMut()) -> Vec<(Duration, bool)> {
         let store = Store::open(db).unwrap();
         let mut waits = Vec::new();
@@ -946,21 +970,7 @@ mod locks {
         let d = Dock::new();
         let file = generated(&d, 40_000);
         let db = d.dir.path().join("dock.db");
-        let done = AtomicBool::new(false);
-        let (report, waits) = std::thread::scope(|s| {
-            let import = s.spawn(|| {
-                let mut store = Store::open(&db).unwrap();
-                let r = import::returns::import(
-                    &mut store,
-                    &[Source::File(file.clone())],
-                    &ImportOptions::new(now()),
-                );
-                done.store(true, Ordering::Release);
-                r.unwrap()
-            });
-            let waits = station_writes(&db, &done, || {});
-            (import.join().unwrap(), waits)
-        });
+        let (report, waits) = import_while_a_station_writes(&db, &file, || {});
         assert!(report.committed && report.errors.is_empty(), "{:?}", report.errors.first());
         assert_eq!(d.count("SELECT count(*) FROM returns"), 40_000);
         assert!(waits.len() >= 50, "the import ran long enough to be measured: {} writes", waits.len());
@@ -1025,26 +1035,10 @@ mod locks {
         bytes.extend_from_slice(format!("{}\n", bad.join(",")).as_bytes());
         std::fs::write(&file, bytes).unwrap();
         let db = d.dir.path().join("dock.db");
-        let done = AtomicBool::new(false);
         let reader = rusqlite::Connection::open(&db).unwrap();
         let mut seen = Vec::new();
-        let (report, waits) = std::thread::scope(|s| {
-            let import = s.spawn(|| {
-                let mut store = Store::open(&db).unwrap();
-                let r = import::returns::import(
-                    &mut store,
-                    &[Source::File(file.clone())],
-                    &ImportOptions::new(now()),
-                );
-                done.store(true, Ordering::Release);
-                r.unwrap()
-            });
-            let waits = station_writes(&db, &done, || {
-                seen.push(
-                    reader.query_row("SELECT count(*) FROM returns", [], |r| r.get::<_, i64>(0)).unwrap(),
-                );
-            });
-            (import.join().unwrap(), waits)
+        let (report, waits) = import_while_a_station_writes(&db, &file, || {
+            seen.push(reader.query_row("SELECT count(*) FROM returns", [], |r| r.get::<_, i64>(0)).unwrap());
         });
         assert!(!report.committed);
         assert_eq!(
