@@ -8,7 +8,7 @@ use crate::import::{self, ImportOptions, ImportReport, Progress, Source};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, FixedOffset, Local};
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -85,6 +85,11 @@ pub enum Command {
         #[command(subcommand)]
         what: LabelsWhat,
     },
+    /// The tamper-evident log: check it against the records, or print a record's history
+    Audit {
+        #[command(subcommand)]
+        what: AuditWhat,
+    },
     /// Deterministic synthetic expected returns and a matching catalog (FILE and FILE's
     /// stem + .catalog.csv)
     Gen {
@@ -103,8 +108,14 @@ pub enum ImportWhat {
     Returns(ImportArgs),
     /// Products: SKU, name, barcodes, serialised, supplier, unit value
     Catalog(ImportArgs),
-    /// Operators and supervisors: id, name, role, pin
-    Users(ImportArgs),
+    /// Operators and supervisors: id, name, role, pin (a supervisor's --by is needed once the
+    /// database has a supervisor)
+    Users {
+        #[command(flatten)]
+        args: ImportArgs,
+        #[command(flatten)]
+        by: ByArgs,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -119,6 +130,19 @@ pub struct ImportArgs {
     pub skip_invalid: bool,
 }
 
+/// A supervisor's id and PIN, for what only a supervisor may do. The PIN is typed at a prompt
+/// on a terminal, else taken from `RETURNS_DOCK_PIN`; `--pin` works but is visible to others.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ByArgs {
+    /// The supervisor's user id (`OP-X` or `X`)
+    #[arg(long, value_name = "SUPERVISOR")]
+    pub by: Option<String>,
+    /// The PIN on the command line (visible to other users in `ps`: prefer the prompt or
+    /// RETURNS_DOCK_PIN)
+    #[arg(long, value_name = "PIN")]
+    pub pin: Option<String>,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum UsersAction {
     /// Add or update one user
@@ -129,9 +153,17 @@ pub enum UsersAction {
         name: String,
         #[arg(long, default_value = "operator")]
         role: String,
-        /// Required for a supervisor: 4 to 12 digits, stored only as a salted hash
+        /// The new user's PIN, required for a supervisor: 4 to 12 digits, stored only as a
+        /// salted hash (asked at a prompt when a supervisor is added on a terminal without it)
         #[arg(long)]
         pin: Option<String>,
+        /// The supervisor making the change (needed once the database has a supervisor)
+        #[arg(long, value_name = "SUPERVISOR")]
+        by: Option<String>,
+        /// That supervisor's PIN on the command line (visible to other users in `ps`: prefer
+        /// the prompt or RETURNS_DOCK_PIN)
+        #[arg(long, value_name = "PIN")]
+        by_pin: Option<String>,
     },
 }
 
@@ -152,8 +184,10 @@ pub enum ReviewAction {
         /// The supervisor's user id
         #[arg(long)]
         by: String,
-        #[arg(long, env = "RETURNS_DOCK_PIN", hide_env_values = true)]
-        pin: String,
+        /// The PIN on the command line (visible to other users in `ps`: prefer the prompt or
+        /// RETURNS_DOCK_PIN)
+        #[arg(long)]
+        pin: Option<String>,
         #[arg(long)]
         comment: Option<String>,
         /// The unit's outcome when overturned
@@ -171,8 +205,26 @@ pub enum ReviewAction {
         rma: String,
         #[arg(long)]
         by: String,
-        #[arg(long, env = "RETURNS_DOCK_PIN", hide_env_values = true)]
-        pin: String,
+        /// The PIN on the command line (visible to other users in `ps`: prefer the prompt or
+        /// RETURNS_DOCK_PIN)
+        #[arg(long)]
+        pin: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditWhat {
+    /// Checks the hash chain, and that units and reviews are what the log says: exit 0 with a
+    /// summary, or 1 naming the first entry or record that disagrees
+    Verify,
+    /// A parcel's or a unit's history, oldest first
+    Show {
+        /// The parcel, `P12` or `12`
+        #[arg(long, value_parser = parcel_id, conflicts_with = "unit", required_unless_present = "unit")]
+        parcel: Option<i64>,
+        /// The unit, `U00000004` or `4`
+        #[arg(long, value_parser = unit_id)]
+        unit: Option<i64>,
     },
 }
 
@@ -319,26 +371,44 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Demo { lang }) => demo(&cli, &config, *lang),
         Some(Command::Import { what }) => {
-            let (args, kind) = match what {
-                ImportWhat::Returns(a) => (a, Kind::Returns),
-                ImportWhat::Catalog(a) => (a, Kind::Catalog),
-                ImportWhat::Users(a) => (a, Kind::Users),
+            let (args, kind, by) = match what {
+                ImportWhat::Returns(a) => (a, Kind::Returns, None),
+                ImportWhat::Catalog(a) => (a, Kind::Catalog, None),
+                ImportWhat::Users { args, by } => (args, Kind::Users, Some(by)),
             };
             let mut store = Store::open(&db_path(&cli))?;
             let sources: Vec<Source> = args.files.iter().cloned().map(Source::File).collect();
+            let by = match by.and_then(|b| b.by.clone().map(|id| (id, b.pin.clone()))) {
+                Some((id, pin)) => Some(prove(&mut store, &config, &id, pin)?),
+                None => None,
+            };
             let opts = ImportOptions {
                 dry_run: args.dry_run,
                 skip_invalid: args.skip_invalid,
                 now: now(),
                 progress: Progress::on_terminal(),
+                by,
             };
             let report = kind.import(&mut store, &sources, &opts)?;
             print_report(&report)
         }
-        Some(Command::Users { action: UsersAction::Add { id, name, role, pin } }) => {
+        Some(Command::Users { action: UsersAction::Add { id, name, role, pin, by, by_pin } }) => {
             let mut store = Store::open(&db_path(&cli))?;
-            let opts = ImportOptions::new(now());
-            match import::users::add(&mut store, id, name, role, pin.as_deref(), &opts)? {
+            let mut opts = ImportOptions::new(now());
+            if let Some(sup) = by {
+                opts.by = Some(prove(&mut store, &config, sup, by_pin.clone())?);
+            }
+            let new_pin = match pin {
+                Some(p) => Some(p.clone()),
+                None if crate::domain::codes::Role::parse(role)
+                    == Some(crate::domain::codes::Role::Supervisor)
+                    && std::io::stdin().is_terminal() =>
+                {
+                    Some(read_hidden(&format!("New PIN for {id}: "))?)
+                }
+                None => None,
+            };
+            match import::users::add(&mut store, id, name, role, new_pin.as_deref(), &opts)? {
                 Ok(w) => {
                     println!("user {id}: {}", format!("{w:?}").to_lowercase());
                     Ok(())
@@ -352,7 +422,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Some(Command::Gen { returns, seed, out }) => gen_files(*returns, *seed, out),
-        Some(Command::Review { action }) => review(&db_path(&cli), action),
+        Some(Command::Review { action }) => review(&db_path(&cli), &config, action),
+        Some(Command::Audit { what }) => audit(&db_path(&cli), what),
         Some(Command::Labels { what }) => labels(&db_path(&cli), &config, what),
         Some(Command::Report { what: ReportWhat::Feedback { from, to, format } }) => {
             use crate::export::feedback;
@@ -559,6 +630,9 @@ fn demo(cli: &Cli, config: &Config, lang: Option<Lang>) -> Result<(), Failure> {
     station(config, &path, None, lang)
 }
 
+/// How many of the newest audit entries the station checks at start.
+const TAIL_CHECKED: i64 = 1000;
+
 /// The scanning station on `db`, until the operator quits.
 fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> Result<(), Failure> {
     use crate::station::{app::App, exec::Executor, text};
@@ -577,8 +651,28 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     app.policy = policy;
     app.double_read = std::time::Duration::from_millis(config.scanner.double_read_ms.into());
     app.zone = *chrono::Local::now().offset();
+    // `RETURNS_DOCK_SUPERVISOR_IDLE_MS` overrides the idle time in milliseconds (for tests).
+    app.supervisor_idle = std::env::var("RETURNS_DOCK_SUPERVISOR_IDLE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(std::time::Duration::from_millis)
+        .unwrap_or(std::time::Duration::from_secs(u64::from(config.security.supervisor_idle_minutes) * 60));
+    // The newest stretch of the audit log is checked at every start: an edit behind the program
+    // is said on the first screen, not found months later.
+    let tail = crate::store::chain::verify_tail(store.conn(), TAIL_CHECKED)
+        .map_err(|e| Failure::from(store.err(e)))?;
+    if let Some(problem) = &tail {
+        app.band = Some(crate::station::app::Band {
+            tone: crate::station::app::Tone::Error,
+            text: text::say::log_broken(lang, problem),
+        });
+    }
     let log = db.with_file_name("returns-dock.log");
     let mut exec = Executor::new(store, &id, Box::new(now)).with_log(log);
+    if let Some(problem) = tail {
+        exec.log_line(None, &format!("audit log check at start failed: {problem}"));
+    }
+    exec.pin_rules = config.security.pin_rules();
     exec.policy = policy;
     exec.late_after_days = config.policy.late_after_days;
     if let Some(printer) = crate::labels::printer::Printer::from_config(&config.printer) {
@@ -587,7 +681,78 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     crate::station::run(&mut app, &mut exec).map_err(|e| Failure::Unusable(format!("terminal: {e}")))
 }
 
-fn review(db: &Path, action: &ReviewAction) -> Result<(), Failure> {
+/// The PIN of supervisor `by`: `--pin` (with a warning: other users see it in `ps`), else
+/// `RETURNS_DOCK_PIN`, else typed at a prompt without echo when on a terminal.
+fn supervisor_pin(by: &str, given: Option<String>) -> Result<String, Failure> {
+    if let Some(pin) = given {
+        eprintln!(
+            "returns-dock: warning: a PIN given on the command line is visible to other users of this \
+             machine (ps); type it at the prompt or set RETURNS_DOCK_PIN"
+        );
+        return Ok(pin);
+    }
+    if let Some(pin) = std::env::var("RETURNS_DOCK_PIN").ok().filter(|p| !p.is_empty()) {
+        return Ok(pin);
+    }
+    if std::io::stdin().is_terminal() {
+        return read_hidden(&format!("PIN for {by}: "));
+    }
+    Err(Failure::Usage(format!("the PIN of {by} is needed: type it on a terminal, or set RETURNS_DOCK_PIN")))
+}
+
+/// A line typed on the terminal without echo (a PIN), the prompt on stderr.
+fn read_hidden(prompt: &str) -> Result<String, Failure> {
+    use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+    let mut err = std::io::stderr();
+    let _ = write!(err, "{prompt}");
+    let _ = err.flush();
+    let fail = |e: std::io::Error| Failure::Unusable(format!("cannot read the PIN from the terminal: {e}"));
+    crossterm::terminal::enable_raw_mode().map_err(fail)?;
+    let mut typed = String::new();
+    let result = loop {
+        match event::read() {
+            Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => match k.code {
+                KeyCode::Enter => break Ok(typed),
+                KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                    break Err(Failure::Usage("no PIN given".into()))
+                }
+                KeyCode::Esc => break Err(Failure::Usage("no PIN given".into())),
+                KeyCode::Backspace => {
+                    typed.pop();
+                }
+                KeyCode::Char(c) => typed.push(c),
+                _ => {}
+            },
+            Ok(_) => {}
+            Err(e) => break Err(fail(e)),
+        }
+    };
+    let _ = crossterm::terminal::disable_raw_mode();
+    let _ = writeln!(err);
+    result
+}
+
+/// Proves supervisor `by` with their PIN, counting a wrong one (see `store::auth`). A wrong or
+/// locked PIN is a refusal (exit 1), said on stderr.
+fn prove(
+    store: &mut Store,
+    config: &Config,
+    by: &str,
+    given: Option<String>,
+) -> Result<crate::store::auth::Proven, Failure> {
+    let id = by.trim().strip_prefix("OP-").unwrap_or(by.trim()).to_string();
+    let pin = supervisor_pin(&id, given)?;
+    let rules = config.security.pin_rules();
+    let checked =
+        crate::store::auth::check_pin(store.conn_mut(), &id, pin.trim(), Some("cli"), now(), &rules)
+            .map_err(|e| Failure::from(store.err(e)))?;
+    checked.map_err(|refusal| {
+        eprintln!("returns-dock: {refusal}");
+        Failure::Refused
+    })
+}
+
+fn review(db: &Path, config: &Config, action: &ReviewAction) -> Result<(), Failure> {
     use crate::domain::codes::{Coded, Grade, Outcome};
     use crate::store::review::{self as rv, Decision, Supervisor};
     let mut store = Store::open(db)?;
@@ -631,14 +796,16 @@ fn review(db: &Path, action: &ReviewAction) -> Result<(), Failure> {
                     },
                 },
             };
-            let sup = Supervisor { id: by, pin, station: None };
+            let who = prove(&mut store, config, by, pin.clone())?;
+            let sup = Supervisor { who: &who, station: None };
             let r =
                 rv::decide(store.conn_mut(), sup, *id, &decision, comment.as_deref(), now()).map_err(e)?;
             let word = if decision == Decision::Confirm { "confirmed" } else { "overturned" };
             done(r, format!("review {id} {word} by {by}"))
         }
         ReviewAction::Link { id, rma, by, pin } => {
-            let sup = Supervisor { id: by, pin, station: None };
+            let who = prove(&mut store, config, by, pin.clone())?;
+            let sup = Supervisor { who: &who, station: None };
             let r = rv::link(store.conn_mut(), sup, *id, rma, now()).map_err(e)?;
             done(r, format!("review {id}: parcel linked to {rma} by {by}"))
         }
@@ -777,11 +944,67 @@ impl Failure {
 }
 
 /// A review entry's id as printed (`R12`) or bare (`12`).
+/// `audit verify` and `audit show`.
+fn audit(db: &Path, what: &AuditWhat) -> Result<(), Failure> {
+    use crate::domain::text::printable;
+    use crate::store::chain;
+    let store = Store::open(db)?;
+    let e = |err| Failure::from(store_err(db, err));
+    match what {
+        AuditWhat::Verify => {
+            let verdict = chain::verify(store.conn()).map_err(e)?;
+            if verdict.ok() {
+                println!("{}", verdict.summary());
+                return Ok(());
+            }
+            for p in &verdict.problems {
+                eprintln!("{}: {}", db.display(), p);
+            }
+            eprintln!("{}", verdict.summary());
+            Err(Failure::Refused)
+        }
+        AuditWhat::Show { parcel, unit } => {
+            let record = match (parcel, unit) {
+                (Some(p), _) => chain::Record::Parcel(*p),
+                (_, Some(u)) => chain::Record::Unit(*u),
+                _ => return Err(Failure::Usage("audit show needs --parcel or --unit".into())),
+            };
+            let entries = chain::history(store.conn(), &record).map_err(e)?;
+            let zone = *Local::now().offset();
+            for x in &entries {
+                println!(
+                    "#{} {} {} {} {} {} {}",
+                    x.id,
+                    crate::station::app::short_time(&x.at, zone),
+                    printable(x.station.as_deref().unwrap_or("-")),
+                    printable(x.actor.as_deref().unwrap_or("-")),
+                    x.action,
+                    printable(x.subject.as_deref().unwrap_or("")),
+                    printable(x.detail.as_deref().unwrap_or(""))
+                );
+            }
+            println!("{} entries", entries.len());
+            Ok(())
+        }
+    }
+}
+
+/// A parcel id as printed, `P12`, or `12`.
+fn parcel_id(text: &str) -> Result<i64, String> {
+    numbered_id(text, 'P', "a parcel id (P and digits)")
+}
+
+/// A unit id as printed on its label, `U00000004`, or `4`.
+fn unit_id(text: &str) -> Result<i64, String> {
+    numbered_id(text, 'U', "a unit id (U and digits, as on its label)")
+}
+
+fn numbered_id(text: &str, prefix: char, what: &str) -> Result<i64, String> {
+    let t = text.trim();
+    let digits = t.strip_prefix([prefix, prefix.to_ascii_lowercase()]).unwrap_or(t);
+    digits.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| format!("{text} is not {what}"))
+}
+
 fn review_id(text: &str) -> Result<i64, String> {
-    let digits = text.trim().strip_prefix(['R', 'r']).unwrap_or(text.trim());
-    digits
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| format!("{text} is not a review id (R and digits, as `review list` prints it)"))
+    numbered_id(text, 'R', "a review id (R and digits, as `review list` prints it)")
 }

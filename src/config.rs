@@ -16,6 +16,44 @@ pub struct Config {
     pub printer: PrinterConfig,
     pub label: LabelConfig,
     pub policy: PolicyConfig,
+    pub security: SecurityConfig,
+}
+
+/// Who may decide: supervisor sessions and PIN locks.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    /// A supervisor session opened by PIN closes after this many minutes without a key.
+    pub supervisor_idle_minutes: u32,
+    /// This many wrong PINs in a row lock the supervisor...
+    pub pin_attempts: u32,
+    /// ...for this many minutes, at every station and on the command line.
+    pub pin_lock_minutes: u32,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig { supervisor_idle_minutes: 5, pin_attempts: 5, pin_lock_minutes: 15 }
+    }
+}
+
+impl SecurityConfig {
+    pub fn pin_rules(&self) -> crate::store::auth::PinRules {
+        crate::store::auth::PinRules { attempts: self.pin_attempts, lock_minutes: self.pin_lock_minutes }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let within = |name: &str, v: u32, lo: u32, hi: u32| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("security.{name} = {v} must be {lo} to {hi}"))
+            }
+        };
+        within("supervisor_idle_minutes", self.supervisor_idle_minutes, 1, 480)?;
+        within("pin_attempts", self.pin_attempts, 1, 100)?;
+        within("pin_lock_minutes", self.pin_lock_minutes, 1, 24 * 60)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -75,6 +113,7 @@ impl Default for Config {
             printer: PrinterConfig::default(),
             label: LabelConfig::default(),
             policy: PolicyConfig::default(),
+            security: SecurityConfig::default(),
         }
     }
 }
@@ -129,8 +168,14 @@ impl Config {
         if config.station.trim().is_empty() {
             return Err((None, "station must not be empty".into()));
         }
+        config.security.check().map_err(|m| (line_of(text, "[security]"), m))?;
         Ok(config)
     }
+}
+
+/// The line a table's header is on, for a message about one of its values.
+fn line_of(text: &str, header: &str) -> Option<usize> {
+    text.lines().position(|l| l.trim() == header).map(|i| i + 1)
 }
 
 #[cfg(test)]

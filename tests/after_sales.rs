@@ -270,9 +270,14 @@ fn the_command_line_export() {
 
 mod review {
     use super::*;
+    use returns_dock::store::auth::{self, PinRefusal, PinRules, Proven};
     use returns_dock::store::review::{self as rv, Decision, ReviewRefusal, Supervisor};
 
-    const SUP: Supervisor<'static> = Supervisor { id: "SUP1", pin: "2468", station: Some("ST01") };
+    /// The demo supervisor proven by PIN at ST01, or why not.
+    fn prove(d: &mut Dock, id: &str, pin: &str) -> Result<Proven, PinRefusal> {
+        let now = d.now();
+        auth::check_pin(d.store.conn_mut(), id, pin, Some("ST01"), now, &PinRules::default()).unwrap()
+    }
 
     fn kinds(d: &Dock) -> Vec<String> {
         rv::open_reviews(d.store.conn()).unwrap().iter().map(|i| i.kind.clone()).collect()
@@ -301,14 +306,16 @@ mod review {
         );
         assert_eq!(swapped.customer_reason.as_deref(), Some("七天无理由退换货"));
         let now = d.now();
+        let who = prove(&mut d, "SUP1", "2468").unwrap();
+        let sup = Supervisor { who: &who, station: Some("ST01") };
         for i in &items {
             let r = if i.kind == "unidentified" {
                 // A return received in another parcel is not linked to this one.
-                let twice = rv::link(d.store.conn_mut(), SUP, i.id, "RMA-2026-0009", now).unwrap();
+                let twice = rv::link(d.store.conn_mut(), sup, i.id, "RMA-2026-0009", now).unwrap();
                 assert_eq!(twice, Err(rv::ReviewRefusal::ReturnReceived("RMA-2026-0009".into(), p)));
-                rv::link(d.store.conn_mut(), SUP, i.id, "268800000000031", now).unwrap()
+                rv::link(d.store.conn_mut(), sup, i.id, "268800000000031", now).unwrap()
             } else {
-                rv::decide(d.store.conn_mut(), SUP, i.id, &Decision::Confirm, None, now).unwrap()
+                rv::decide(d.store.conn_mut(), sup, i.id, &Decision::Confirm, None, now).unwrap()
             };
             assert_eq!(r, Ok(()), "{i:?}");
         }
@@ -342,28 +349,22 @@ mod review {
         troubled_parcel(&mut d);
         let id = rv::open_reviews(d.store.conn()).unwrap()[0].id;
         let now = d.now();
-        let op = Supervisor { id: "DEMO", pin: "2468", station: None };
-        assert_eq!(
-            rv::decide(d.store.conn_mut(), op, id, &Decision::Confirm, None, now).unwrap(),
-            Err(ReviewRefusal::NotSupervisor("DEMO".into()))
-        );
-        let wrong = Supervisor { pin: "1111", ..SUP };
-        assert_eq!(
-            rv::decide(d.store.conn_mut(), wrong, id, &Decision::Confirm, None, now).unwrap(),
-            Err(ReviewRefusal::WrongPin("SUP1".into()))
-        );
+        assert_eq!(prove(&mut d, "DEMO", "2468"), Err(PinRefusal::NotSupervisor("DEMO".into())));
+        assert_eq!(prove(&mut d, "SUP1", "1111"), Err(PinRefusal::Wrong { id: "SUP1".into(), left: 4 }));
+        let who = prove(&mut d, "SUP1", "2468").unwrap();
+        let sup = Supervisor { who: &who, station: Some("ST01") };
         let overturn = Decision::Overturn { outcome: Outcome::Accept, grade: Some(Grade::A) };
         assert_eq!(
-            rv::decide(d.store.conn_mut(), SUP, id, &overturn, Some("  "), now).unwrap(),
+            rv::decide(d.store.conn_mut(), sup, id, &overturn, Some("  "), now).unwrap(),
             Err(ReviewRefusal::CommentRequired)
         );
         assert_eq!(kinds(&d).len(), 3, "nothing decided");
         assert_eq!(
-            rv::decide(d.store.conn_mut(), SUP, id, &overturn, Some("serial was on the box"), now).unwrap(),
+            rv::decide(d.store.conn_mut(), sup, id, &overturn, Some("serial was on the box"), now).unwrap(),
             Ok(())
         );
         assert_eq!(
-            rv::decide(d.store.conn_mut(), SUP, id, &Decision::Confirm, None, now).unwrap(),
+            rv::decide(d.store.conn_mut(), sup, id, &Decision::Confirm, None, now).unwrap(),
             Err(ReviewRefusal::AlreadyDecided(id))
         );
         // The export shows the unit with its new outcome.
@@ -557,7 +558,7 @@ mod locks {
             .conn()
             .execute_batch(&format!(
                 "BEGIN;
-                 INSERT INTO audit_log (at, action) VALUES ('{ts}', 'test');
+                 INSERT INTO audit_log (at, action, hash) VALUES ('{ts}', 'test', 'a fixture, not chained');
                  INSERT INTO parcels (scan, tracking_no, tracking_key, state, station, operator, received_at, closed_at,
                                       closed_by, closed_audit_id)
                    SELECT rma_no, tracking_no, 'T' || id, 'signed', 'ST01', 'DEMO', '{ts}', '{ts}', 'DEMO',

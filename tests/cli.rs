@@ -230,9 +230,10 @@ mod unusable {
         let started = std::time::Instant::now();
         // The timeout comes from the environment, so this test waits 0.3 s, not 10.
         let out = Command::new(BIN)
-            .args(["--db", "dock.db", "import", "users", "more.csv"])
+            .args(["--db", "dock.db", "import", "users", "more.csv", "--by", "S1"])
             .current_dir(dir.path())
             .env("RETURNS_DOCK_BUSY_TIMEOUT_MS", "300")
+            .env("RETURNS_DOCK_PIN", "1234")
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));

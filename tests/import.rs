@@ -504,8 +504,14 @@ fn catalog_and_users_load_with_hashed_pins() {
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     let hash = d.text("SELECT pin_hash FROM users WHERE id = 'SUP1'");
     assert!(hash.starts_with("$argon2id$") && !hash.contains("2468"));
-    assert!(import::users::verify_pin(&hash, "2468"));
-    assert!(!import::users::verify_pin(&hash, "1357"));
+    assert!(returns_dock::store::auth::verify_pin(&hash, "2468"));
+    assert!(!returns_dock::store::auth::verify_pin(&hash, "1357"));
+    // Once there is a supervisor, only a supervisor changes users.
+    let r = import::users::import(&mut d.store, &[Source::File(root.join("data/users.csv"))], &opts).unwrap();
+    assert!(r.errors[0].to_string().contains("needs a supervisor"), "{:?}", r.errors);
+    let rules = returns_dock::store::auth::PinRules::default();
+    let who = returns_dock::store::auth::check_pin(d.store.conn_mut(), "SUP1", "2468", None, now(), &rules);
+    let opts = ImportOptions { by: Some(who.unwrap().unwrap()), ..opts };
     let r = import::users::import(&mut d.store, &[Source::File(root.join("data/users.csv"))], &opts).unwrap();
     assert_eq!(r.files[0].unchanged, 5, "the same PIN again changes nothing");
     assert_eq!(d.text("SELECT pin_hash FROM users WHERE id = 'SUP1'"), hash);

@@ -291,7 +291,8 @@ fn record(
             },
         )?,
     };
-    let detail = format!("{} rows", snap.rows);
+    // The chain's head as this batch saw it: a copy of the log kept with after-sales' files.
+    let detail = format!("{} rows; log head {}", snap.rows, crate::store::chain::head(&tx)?);
     audit(&tx, opts.now, None, opts.by.as_deref(), "export", Some(&format!("B{batch}")), Some(&detail))?;
     tx.commit()?;
     Ok(Some(batch))

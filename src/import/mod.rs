@@ -58,11 +58,14 @@ pub struct ImportOptions {
     /// When the import runs, and the offset given to times written without one.
     pub now: DateTime<FixedOffset>,
     pub progress: Progress,
+    /// The supervisor who changes users (proven by PIN); none only while the database has no
+    /// supervisor yet.
+    pub by: Option<crate::store::auth::Proven>,
 }
 
 impl ImportOptions {
     pub fn new(now: DateTime<FixedOffset>) -> Self {
-        ImportOptions { dry_run: false, skip_invalid: false, now, progress: Progress::hidden() }
+        ImportOptions { dry_run: false, skip_invalid: false, now, progress: Progress::hidden(), by: None }
     }
 }
 

@@ -7,10 +7,10 @@ use super::source::Source;
 use super::{ImportOptions, ImportReport, Pass, Problem};
 use crate::domain::codes::{Coded, Role};
 use crate::domain::text::printable;
+use crate::store::auth::{hash_pin, verify_pin};
 use crate::store::users::{check_user, pin_hash, write_user};
 use crate::store::{Store, StoreError, UserWrite, UserWritten};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use argon2::password_hash::PasswordHash;
 use rusqlite::Connection;
 use std::collections::HashMap;
 
@@ -19,6 +19,12 @@ pub fn import(
     sources: &[Source],
     opts: &ImportOptions,
 ) -> Result<ImportReport, StoreError> {
+    if let Some(refused) = needs_supervisor(store, opts)? {
+        let mut report = super::new_report("users", opts);
+        let file = sources.first().map(|s| s.display()).unwrap_or_default();
+        report.errors.push(Problem::unusable(&file, refused));
+        return Ok(report);
+    }
     super::run_import(store, sources, opts, "users", |job, report| {
         let (conn, source, opts) = (job.conn, job.source, job.opts);
         let display = source.display();
@@ -46,6 +52,7 @@ pub fn import(
                     // One user a transaction: the next user's PIN is hashed with no lock held.
                     chunks.begin()?;
                     let w = write_user(conn, &u, opts.now)?;
+                    log_change(conn, &u, &w, opts)?;
                     chunks.commit()?;
                     Ok(w)
                 }
@@ -88,17 +95,54 @@ pub fn add(
         Ok(u) => u,
         Err(m) => return Ok(Err(m)),
     };
+    if let Some(refused) = needs_supervisor(store, opts)? {
+        return Ok(Err(vec![refused]));
+    }
     let written = (|| {
         let tx = store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let written = write_user(&tx, &u, opts.now)?;
         if !opts.dry_run {
-            crate::store::audit(&tx, opts.now, None, None, "user", Some(&u.id), Some(u.role.code()))?;
+            log_change(&tx, &u, &written, opts)?;
             tx.commit()?;
         }
         Ok(written)
     })()
     .map_err(|e| store.err(e))?;
     Ok(Ok(written))
+}
+
+/// Why users may not be changed without a supervisor: once the database has one, only a
+/// supervisor (proven by PIN) adds users or changes a role or PIN. The first is how a dock
+/// starts.
+fn needs_supervisor(store: &Store, opts: &ImportOptions) -> Result<Option<String>, StoreError> {
+    if opts.by.is_some() || opts.dry_run {
+        return Ok(None);
+    }
+    let has = crate::store::auth::has_supervisor(store.conn()).map_err(|e| store.err(e))?;
+    Ok(has.then(|| {
+        "changing users needs a supervisor: give --by SUPERVISOR and their PIN (only the first supervisor of a \
+         database is added without one)"
+            .to_string()
+    }))
+}
+
+/// The audit entry of a user written: who did it, and what the user now is.
+fn log_change(
+    conn: &Connection,
+    u: &UserWrite,
+    w: &UserWritten,
+    opts: &ImportOptions,
+) -> rusqlite::Result<()> {
+    let what = match w {
+        UserWritten::Unchanged => return Ok(()),
+        UserWritten::Created => "created",
+        UserWritten::Updated => "updated",
+    };
+    let pin = if u.pin_hash.is_some() { ", new PIN" } else { "" };
+    let active = if u.active { "" } else { ", inactive" };
+    let detail = format!("{what}: {}{pin}{active}", u.role.code());
+    let by = opts.by.as_ref().map(|p| p.id());
+    crate::store::audit(conn, opts.now, None, by, "user", Some(&u.id), Some(&detail)).map(|_| ())
 }
 
 /// The user of a row. `hashing` false (the check pass) stands a placeholder in for a new PIN's
@@ -159,14 +203,4 @@ fn from_row(conn: &Connection, row: &super::table::Row, hashing: bool) -> Result
         return Err(vec![format!("supervisor {} needs a pin (4 to 12 digits)", printable(&id))]);
     }
     Ok(UserWrite { id, name, role, pin_hash, active })
-}
-
-/// An argon2id hash with a random salt, as a PHC string.
-pub fn hash_pin(pin: &str) -> String {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default().hash_password(pin.as_bytes(), &salt).map(|h| h.to_string()).unwrap_or_default()
-}
-
-pub fn verify_pin(hash: &str, pin: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(pin.as_bytes(), &h).is_ok())
 }

@@ -9,6 +9,7 @@ use crate::domain::parcel::{default_cause, signable, Discrepancy, Placement, Sig
 use crate::domain::scan::{self, Command, ScanKind, MAX_SCAN_LEN};
 use crate::domain::text::printable;
 use crate::export::feedback::Feedback;
+use crate::store::auth::{PinRefusal, Proven};
 use crate::store::review::{Decision, ReviewItem, ReviewRefusal};
 use crate::store::station::{
     Inspected, Inspection, NewUnit, ParcelLookup, ParcelView, Product, Refusal, Undone, UnitRecord, User,
@@ -42,14 +43,35 @@ pub enum Screen {
     Review(Box<ReviewScreen>),
     /// The supervisor's figures: today and the last seven days.
     Dashboard(Box<DashboardScreen>),
+    /// A supervisor function asks for the PIN first; `back` is the screen to return to.
+    Pin {
+        then: Pending,
+        back: Box<Screen>,
+    },
+}
+
+/// A supervisor function waiting for the PIN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    Review,
+    Dashboard,
+    Export,
+    TakeOver(i64),
+}
+
+/// A supervisor's session, opened by their PIN: supervisor functions need one. It ends after
+/// `App::supervisor_idle` without a key, and at the next badge scan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unlocked {
+    pub who: Proven,
+    /// When the station last had input, on its monotonic clock.
+    pub last: std::time::Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReviewScreen {
     pub items: Vec<ReviewItem>,
     pub selected: usize,
-    /// The supervisor's PIN, once checked; decisions are checked with it again.
-    pub pin: Option<String>,
     /// An overturn chosen, waiting for its comment.
     pub overturn: Option<(Outcome, Option<Grade>)>,
 }
@@ -189,10 +211,7 @@ pub enum Msg {
     /// A database step failed; nothing of it was saved.
     Storage(String),
     Reviews(Vec<ReviewItem>),
-    PinChecked {
-        pin: String,
-        ok: bool,
-    },
+    PinChecked(Result<Proven, PinRefusal>),
     Decided {
         id: i64,
         result: Result<(), ReviewRefusal>,
@@ -260,13 +279,13 @@ pub enum Effect {
         id: i64,
         decision: Decision,
         comment: Option<String>,
-        pin: String,
+        who: Proven,
     },
     /// Links the unidentified parcel of review `id` to the return `rma`.
     Link {
         id: i64,
         rma: String,
-        pin: String,
+        who: Proven,
     },
     LoadDashboard,
     StartExport,
@@ -309,6 +328,10 @@ pub struct App {
     /// Errors of the batch of events being handled (a scanner's burst): how many, and the
     /// first, so that a later success in the same burst cannot hide them.
     refused_in_batch: (usize, Option<String>),
+    /// The supervisor session, while one is open.
+    pub unlocked: Option<Unlocked>,
+    /// How long a supervisor session stays open without a key.
+    pub supervisor_idle: std::time::Duration,
 }
 
 impl App {
@@ -333,7 +356,63 @@ impl App {
             last_scan: None,
             zone: chrono::FixedOffset::east_opt(0).expect("UTC"),
             refused_in_batch: (0, None),
+            unlocked: None,
+            supervisor_idle: std::time::Duration::from_secs(5 * 60),
         }
+    }
+
+    /// Ends the supervisor session once it has been idle too long, leaving any supervisor
+    /// screen. Called as each batch of events arrives, before they are handled.
+    pub fn end_idle_session(&mut self) {
+        let Some(u) = &self.unlocked else { return };
+        if self.arrived.saturating_sub(u.last) < self.supervisor_idle {
+            return;
+        }
+        self.unlocked = None;
+        if matches!(self.screen, Screen::Review(_) | Screen::Dashboard(_) | Screen::Pin { .. }) {
+            self.screen = Screen::Dock { offer: None };
+        }
+        self.band =
+            Some(Band { tone: Tone::Warn, text: say::session_ended(self.lang, self.supervisor_idle) });
+    }
+
+    /// A supervisor function: done at once within an open session, else after the PIN.
+    fn supervisor(&mut self, then: Pending) -> Vec<Effect> {
+        if !self.user.as_ref().is_some_and(|u| u.role == Role::Supervisor) {
+            return self.error(say::supervisors_only(self.lang));
+        }
+        if self.unlocked.is_some() {
+            return self.perform(then);
+        }
+        let back = Box::new(std::mem::replace(&mut self.screen, Screen::SignIn));
+        self.screen = Screen::Pin { then, back };
+        self.band = None;
+        vec![]
+    }
+
+    /// Carries out a supervisor function, the session being open.
+    fn perform(&mut self, then: Pending) -> Vec<Effect> {
+        match then {
+            Pending::Export => {
+                self.band = Some(Band { tone: Tone::Ok, text: say::export_started(self.lang) });
+                vec![Effect::StartExport]
+            }
+            Pending::TakeOver(parcel) => vec![Effect::TakeOver(parcel)],
+            Pending::Review | Pending::Dashboard if matches!(self.screen, Screen::Parcel(_)) => {
+                self.error(say::parcel_open_first(self.lang))
+            }
+            Pending::Review => {
+                self.screen =
+                    Screen::Review(Box::new(ReviewScreen { items: vec![], selected: 0, overturn: None }));
+                vec![Effect::LoadReviews]
+            }
+            Pending::Dashboard => vec![Effect::LoadDashboard],
+        }
+    }
+
+    /// The open session's supervisor.
+    fn proven(&self) -> Option<Proven> {
+        self.unlocked.as_ref().map(|u| u.who.clone())
     }
 
     /// A batch of events begins.
@@ -440,6 +519,12 @@ impl App {
                 return vec![];
             }
         }
+        if matches!(msg, Msg::Action(_) | Msg::Char(_) | Msg::Scan(_) | Msg::Backspace) {
+            let at = self.arrived;
+            if let Some(u) = &mut self.unlocked {
+                u.last = at;
+            }
+        }
         match msg {
             Msg::Char(c) => {
                 if self.input.chars().count() < MAX_SCAN_LEN * 2 {
@@ -470,7 +555,7 @@ impl App {
     fn typing_text(&self) -> bool {
         match &self.screen {
             Screen::Parcel(p) => matches!(p.prompt, Prompt::Note { .. }),
-            Screen::Review(_) => true,
+            Screen::Review(_) | Screen::Pin { .. } => true,
             _ => false,
         }
     }
@@ -492,33 +577,19 @@ impl App {
                 vec![]
             }
             Action::Quit => vec![Effect::Quit],
-            Action::Export => {
-                if !self.user.as_ref().is_some_and(|u| u.role == Role::Supervisor) {
-                    return self.error(say::supervisors_only(self.lang));
-                }
-                self.band = Some(Band { tone: Tone::Ok, text: say::export_started(self.lang) });
-                vec![Effect::StartExport]
-            }
+            Action::Export => self.supervisor(Pending::Export),
             Action::Review | Action::Dashboard => {
-                let supervisor = self.user.as_ref().is_some_and(|u| u.role == Role::Supervisor);
-                if !supervisor {
+                if !self.user.as_ref().is_some_and(|u| u.role == Role::Supervisor) {
                     return self.error(say::supervisors_only(self.lang));
                 }
                 if matches!(self.screen, Screen::Parcel(_)) {
                     return self.error(say::parcel_open_first(self.lang));
                 }
-                self.band = None;
-                if action == Action::Review {
-                    self.screen = Screen::Review(Box::new(ReviewScreen {
-                        items: vec![],
-                        selected: 0,
-                        pin: None,
-                        overturn: None,
-                    }));
-                    vec![Effect::LoadReviews]
-                } else {
-                    vec![Effect::LoadDashboard]
+                if matches!(self.screen, Screen::Pin { .. }) {
+                    return vec![];
                 }
+                self.band = None;
+                self.supervisor(if action == Action::Review { Pending::Review } else { Pending::Dashboard })
             }
             Action::Up | Action::Down => {
                 if let Screen::Parcel(p) = &mut self.screen {
@@ -588,23 +659,33 @@ impl App {
             let (parcel, unit_id) = (view.id, *unit_id);
             return vec![Effect::Inspect { parcel, unit_id, inspection }];
         }
+        if let Screen::Pin { .. } = &self.screen {
+            let cmd = scan::parse(raw);
+            match cmd.kind {
+                ScanKind::Command(c) => return self.on_command(c),
+                // A badge ends the wait for the PIN: someone else signs in.
+                ScanKind::Badge(_) => {}
+                _ if raw.trim().is_empty() => return vec![],
+                _ => return vec![Effect::CheckPin(raw.trim().to_string())],
+            }
+        }
         if let Screen::Review(r) = &self.screen {
             let cmd = scan::parse(raw);
             if let ScanKind::Command(c) = cmd.kind {
                 return self.on_command(c);
             }
             let typed = raw.trim().to_string();
-            return match (&r.pin, r.overturn, r.items.get(r.selected)) {
-                (None, _, _) => vec![Effect::CheckPin(typed)],
+            let Some(who) = self.proven() else { return vec![] };
+            return match (r.overturn, r.items.get(r.selected)) {
                 // An unidentified parcel: the code scanned or typed is the RMA it belongs to.
-                (Some(pin), None, Some(item)) if item.kind == "unidentified" => {
-                    vec![Effect::Link { id: item.id, rma: scan::parse(raw).text, pin: pin.clone() }]
+                (None, Some(item)) if item.kind == "unidentified" => {
+                    vec![Effect::Link { id: item.id, rma: scan::parse(raw).text, who }]
                 }
-                (Some(pin), Some((outcome, grade)), Some(item)) => vec![Effect::Decide {
+                (Some((outcome, grade)), Some(item)) => vec![Effect::Decide {
                     id: item.id,
                     decision: Decision::Overturn { outcome, grade },
                     comment: Some(printable(&typed)),
-                    pin: pin.clone(),
+                    who,
                 }],
                 _ => self.error(t(self.lang, T::ReviewHint).to_string()),
             };
@@ -619,7 +700,11 @@ impl App {
         let shown = printable(&s.text);
         match &s.kind {
             ScanKind::Empty => return vec![],
-            ScanKind::Badge(id) => return vec![Effect::SignIn(id.clone())],
+            ScanKind::Badge(id) => {
+                // A badge ends any supervisor session: the next person proves themselves.
+                self.unlocked = None;
+                return vec![Effect::SignIn(id.clone())];
+            }
             ScanKind::Command(c) => return self.on_command(*c),
             ScanKind::UnknownCommand(c) => return self.error(say::unknown_command(self.lang, &printable(c))),
             ScanKind::NotAscii => return self.error(say::not_ascii(self.lang)),
@@ -631,7 +716,7 @@ impl App {
         }
         match &self.screen {
             Screen::SignIn => vec![Effect::SignIn(s.text.clone())],
-            Screen::Review(_) => vec![],
+            Screen::Review(_) | Screen::Pin { .. } => vec![],
             Screen::Dashboard(_) => {
                 // A parcel scan leaves the figures for the dock.
                 self.screen = Screen::Dock { offer: None };
@@ -747,15 +832,20 @@ impl App {
             }
             return vec![];
         }
+        if let Screen::Pin { .. } = &self.screen {
+            if c != Command::Cancel {
+                return self.error(t(lang, T::PinPrompt).to_string());
+            }
+            if let Screen::Pin { back, .. } = std::mem::replace(&mut self.screen, Screen::SignIn) {
+                self.screen = *back;
+            }
+            self.band = None;
+            return vec![];
+        }
         if let Screen::Review(r) = &self.screen {
-            let Some(pin) = r.pin.clone() else {
-                return match c {
-                    Command::Cancel => {
-                        self.screen = Screen::Dock { offer: None };
-                        vec![]
-                    }
-                    _ => self.error(t(lang, T::PinPrompt).to_string()),
-                };
+            let Some(who) = self.proven() else {
+                self.screen = Screen::Dock { offer: None };
+                return vec![];
             };
             let item = r.items.get(r.selected).map(|i| i.id);
             let overturn_to = match c {
@@ -777,7 +867,7 @@ impl App {
                     vec![]
                 }
                 (Command::Confirm, Some(id)) => {
-                    vec![Effect::Decide { id, decision: Decision::Confirm, comment: None, pin }]
+                    vec![Effect::Decide { id, decision: Decision::Confirm, comment: None, who }]
                 }
                 (_, Some(_)) if overturn_to.is_some() => {
                     if let Screen::Review(r) = &mut self.screen {
@@ -794,7 +884,9 @@ impl App {
                 (Command::Unidentified, Some(Offer::Unidentified(scan))) => {
                     vec![Effect::OpenParcel { scan, returns: vec![] }]
                 }
-                (Command::Confirm, Some(Offer::TakeOver { parcel })) => vec![Effect::TakeOver(parcel)],
+                (Command::Confirm, Some(Offer::TakeOver { parcel })) => {
+                    self.supervisor(Pending::TakeOver(parcel))
+                }
                 (Command::Cancel, _) => {
                     self.screen = Screen::Dock { offer: None };
                     self.band = None;
@@ -903,6 +995,7 @@ impl App {
                     return self.error(say::unknown_user(lang, &printable(&id)));
                 };
                 let text = say::signed_in(lang, &printable(&user.name), user.role == Role::Supervisor);
+                self.unlocked = None;
                 self.user = Some(user);
                 self.dock = dock;
                 match resume {
@@ -1122,21 +1215,36 @@ impl App {
                 if let Screen::Review(r) = &mut self.screen {
                     r.selected = r.selected.min(items.len().saturating_sub(1));
                     r.items = items;
+                    let n = r.items.len();
+                    return self.ok(say::reviews_waiting(lang, n));
                 }
                 vec![]
             }
-            Msg::PinChecked { pin, ok } => {
-                if !ok {
-                    return self.error(say::wrong_pin(lang));
+            Msg::PinChecked(result) => {
+                let Screen::Pin { then, .. } = self.screen else { return vec![] };
+                match result {
+                    Ok(who) => {
+                        self.unlocked = Some(Unlocked { who, last: self.arrived });
+                        if let Screen::Pin { back, .. } = std::mem::replace(&mut self.screen, Screen::SignIn)
+                        {
+                            self.screen = *back;
+                        }
+                        let text = say::session_open(lang, self.supervisor_idle);
+                        self.band = Some(Band { tone: Tone::Ok, text });
+                        self.perform(then)
+                    }
+                    Err(refusal) => {
+                        if matches!(refusal, PinRefusal::Locked { .. }) {
+                            if let Screen::Pin { back, .. } =
+                                std::mem::replace(&mut self.screen, Screen::SignIn)
+                            {
+                                self.screen = *back;
+                            }
+                        }
+                        let text = say::pin_refused(lang, &refusal, self.zone);
+                        self.error(text)
+                    }
                 }
-                if let Screen::Review(r) = &mut self.screen {
-                    r.pin = Some(pin);
-                }
-                let n = match &self.screen {
-                    Screen::Review(r) => r.items.len(),
-                    _ => 0,
-                };
-                self.ok(say::reviews_waiting(lang, n))
             }
             Msg::Linked { id, rma, result, items } => {
                 self.review_items(items);

@@ -23,6 +23,8 @@ pub struct Executor {
     pub policy: st::Policy,
     /// A parcel open longer than this many days is late (the dashboard lists them).
     pub late_after_days: u32,
+    /// How many wrong PINs lock a supervisor, and for how long.
+    pub pin_rules: crate::store::auth::PinRules,
     /// Answers from work done on other threads (exports, printing), collected by the loop.
     workers: (std::sync::mpsc::Sender<Msg>, std::sync::mpsc::Receiver<Msg>),
     /// The label printer's queue and label size, when a printer is configured.
@@ -48,6 +50,7 @@ impl Executor {
             log: None,
             policy: st::Policy::default(),
             late_after_days: 3,
+            pin_rules: crate::store::auth::PinRules::default(),
             workers: std::sync::mpsc::channel(),
             printer: None,
             print_error: None,
@@ -106,7 +109,7 @@ impl Executor {
         self
     }
 
-    fn log_line(&mut self, user: Option<&str>, text: &str) {
+    pub fn log_line(&mut self, user: Option<&str>, text: &str) {
         let Some(path) = &self.log else { return };
         let line =
             format!("{} {} {} {}\n", timestamp((self.clock)()), self.station, user.unwrap_or("-"), text);
@@ -136,13 +139,20 @@ impl Executor {
         let msg = match effect {
             Effect::LoadReviews => Msg::Reviews(crate::store::review::open_reviews(self.store.conn())?),
             Effect::CheckPin(pin) => {
-                let ok = crate::store::review::verify_supervisor(self.store.conn(), &user, &pin)?.is_ok();
-                Msg::PinChecked { pin, ok }
-            }
-            Effect::Decide { id, decision, comment, pin } => {
                 let now = (self.clock)();
-                let sup =
-                    crate::store::review::Supervisor { id: &user, pin: &pin, station: Some(&self.station) };
+                let (conn, station) = (self.store.conn_mut(), Some(self.station.as_str()));
+                Msg::PinChecked(crate::store::auth::check_pin(
+                    conn,
+                    &user,
+                    &pin,
+                    station,
+                    now,
+                    &self.pin_rules,
+                )?)
+            }
+            Effect::Decide { id, decision, comment, who } => {
+                let now = (self.clock)();
+                let sup = crate::store::review::Supervisor { who: &who, station: Some(&self.station) };
                 let result = crate::store::review::decide(
                     self.store.conn_mut(),
                     sup,
@@ -153,10 +163,9 @@ impl Executor {
                 )?;
                 Msg::Decided { id, result, items: crate::store::review::open_reviews(self.store.conn())? }
             }
-            Effect::Link { id, rma, pin } => {
+            Effect::Link { id, rma, who } => {
                 let now = (self.clock)();
-                let sup =
-                    crate::store::review::Supervisor { id: &user, pin: &pin, station: Some(&self.station) };
+                let sup = crate::store::review::Supervisor { who: &who, station: Some(&self.station) };
                 let result = crate::store::review::link(self.store.conn_mut(), sup, id, &rma, now)?;
                 Msg::Linked { id, rma, result, items: crate::store::review::open_reviews(self.store.conn())? }
             }

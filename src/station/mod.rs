@@ -64,6 +64,7 @@ where
     terminal.draw(|f| view::render(app, f)).map_err(io::Error::other)?;
     while let Some(Batch { events, at }) = next_events()? {
         app.arrived = at;
+        app.end_idle_session();
         app.batch_begins();
         for msg in exec.finished() {
             if dispatch(app, exec, msg, bell) {

@@ -450,8 +450,81 @@ pub mod say {
         )
     }
 
-    pub fn wrong_pin(lang: Lang) -> String {
-        pick(lang, "Wrong PIN".into(), "PIN 错误".into())
+    /// Why a PIN was not taken; a lock says until when, in the station's time.
+    pub fn pin_refused(lang: Lang, r: &crate::store::auth::PinRefusal, zone: chrono::FixedOffset) -> String {
+        use crate::store::auth::PinRefusal as R;
+        match r {
+            R::Wrong { left, .. } => pick(
+                lang,
+                format!("Wrong PIN: {left} more wrong and this supervisor is locked"),
+                format!("PIN 错误：再错 {left} 次该主管将被锁定"),
+            ),
+            R::Locked { id, until } => {
+                let at = until.with_timezone(&zone).format("%H:%M");
+                pick(
+                    lang,
+                    format!(
+                        "{} is locked after too many wrong PINs, until {at}",
+                        crate::domain::text::printable(id)
+                    ),
+                    format!("{} PIN 错误次数过多，已锁定至 {at}", crate::domain::text::printable(id)),
+                )
+            }
+            R::NotSupervisor(id) => pick(
+                lang,
+                format!("{} is not an active supervisor", crate::domain::text::printable(id)),
+                format!("{} 不是在职主管", crate::domain::text::printable(id)),
+            ),
+        }
+    }
+
+    /// What the PIN asked for will open.
+    pub fn pin_for(lang: Lang, then: crate::station::app::Pending) -> String {
+        use crate::station::app::Pending as P;
+        let (en, zh) = match then {
+            P::Review => ("to open the review queue", "打开复核队列"),
+            P::Dashboard => ("to open the dashboard", "打开看板"),
+            P::Export => ("to export this station's results", "导出本工位结果"),
+            P::TakeOver(_) => ("to take over the parcel", "接管该包裹"),
+        };
+        pick(lang, format!("The PIN {en} · Esc cancels"), format!("输入 PIN 以{zh} · Esc 取消"))
+    }
+
+    pub fn log_broken(lang: Lang, problem: &str) -> String {
+        pick(
+            lang,
+            format!("AUDIT LOG TAMPERED: {problem} · tell a supervisor (returns-dock audit verify)"),
+            format!("审计日志被改动：{problem} · 请通知主管（returns-dock audit verify）"),
+        )
+    }
+
+    /// `5 min`, or `30 s` under a minute.
+    fn idle_words(lang: Lang, idle: std::time::Duration) -> String {
+        let s = idle.as_secs();
+        match (s < 60, lang) {
+            (true, Lang::Zh) => format!("{s} 秒"),
+            (true, Lang::En) => format!("{s} s"),
+            (false, Lang::Zh) => format!("{} 分钟", s.div_ceil(60)),
+            (false, Lang::En) => format!("{} min", s.div_ceil(60)),
+        }
+    }
+
+    pub fn session_open(lang: Lang, idle: std::time::Duration) -> String {
+        let idle = idle_words(lang, idle);
+        pick(
+            lang,
+            format!("Supervisor functions open: they close after {idle} without a key, or at the next badge"),
+            format!("主管功能已解锁：{idle}无操作或扫描下一张工牌后关闭"),
+        )
+    }
+
+    pub fn session_ended(lang: Lang, idle: std::time::Duration) -> String {
+        let idle = idle_words(lang, idle);
+        pick(
+            lang,
+            format!("Supervisor functions closed after {idle} without a key: the PIN opens them again"),
+            format!("{idle}无操作，主管功能已关闭：输入 PIN 可再次打开"),
+        )
     }
 
     pub fn reviews_waiting(lang: Lang, n: usize) -> String {

@@ -37,6 +37,9 @@ pub fn render(app: &App, f: &mut Frame) {
         Screen::Parcel(p) => draw_parcel(app, p, f, body),
         Screen::Review(r) => draw_review(app, r, f, body),
         Screen::Dashboard(d) => draw_dashboard(app, d, f, body),
+        Screen::Pin { then, .. } => {
+            draw_centered(f, body, t(app.lang, T::PinPrompt), &say::pin_for(app.lang, *then))
+        }
     }
     draw_prompt(app, f, prompt);
     draw_footer(app, f, footer);
@@ -345,7 +348,7 @@ fn draw_prompt(app: &App, f: &mut Frame, area: Rect) {
     let what = match &app.screen {
         Screen::SignIn => t(lang, T::SignInPrompt).to_string(),
         Screen::Dock { .. } => t(lang, T::DockPrompt).to_string(),
-        Screen::Review(r) if r.pin.is_none() => t(lang, T::PinPrompt).to_string(),
+        Screen::Pin { .. } => t(lang, T::PinPrompt).to_string(),
         Screen::Review(r) => match r.overturn {
             Some((o, _)) => say::overturn_comment(lang, lang.code(o)),
             None if r.items.get(r.selected).is_some_and(|i| i.kind == "unidentified") => {
@@ -374,7 +377,7 @@ fn draw_prompt(app: &App, f: &mut Frame, area: Rect) {
     };
     // A PIN being typed shows as stars.
     let typed_text = match &app.screen {
-        Screen::Review(r) if r.pin.is_none() => "*".repeat(app.input.chars().count()),
+        Screen::Pin { .. } => "*".repeat(app.input.chars().count()),
         _ => printable(&app.input),
     };
     let typed = Line::from(vec![
@@ -413,6 +416,7 @@ fn footer_actions(app: &App) -> Vec<Action> {
             vec![Action::Help, Action::Up, Action::Down, cmd(C::Confirm), cmd(C::Accept), cmd(C::Cancel)]
         }
         Screen::Dashboard(_) => vec![Action::Help, cmd(C::Cancel), Action::Quit],
+        Screen::Pin { .. } => vec![Action::Help, cmd(C::Cancel), Action::Quit],
         Screen::Parcel(p) => match p.prompt {
             // Most used first: what does not fit is still in the help (F1).
             Prompt::Unit => vec![

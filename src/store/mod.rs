@@ -1,7 +1,9 @@
 //! The only module that speaks SQL. Opens the database file with the pragmas the dock relies on,
 //! migrates it forward, and refuses files it must not touch (not SQLite, damaged, newer).
 
+pub mod auth;
 pub mod catalog;
+pub mod chain;
 pub mod export;
 pub mod feedback;
 pub mod imports;
@@ -28,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_review_lookups.sql"),
     include_str!("../../migrations/0003_records.sql"),
     include_str!("../../migrations/0004_long_work.sql"),
+    include_str!("../../migrations/0005_trust.sql"),
 ];
 
 /// The schema version this program writes.
@@ -215,6 +218,10 @@ impl Store {
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().take(target as usize).skip(found as usize) {
             tx.execute_batch(sql).map_err(|e| classify(&shown, e))?;
+            // What SQL cannot do: hashes are computed here.
+            if i + 1 == chain::SEALED_FROM_VERSION as usize {
+                chain::seal_history(&tx).map_err(|e| classify(&shown, e))?;
+            }
             tx.pragma_update(None, "user_version", i as u32 + 1).map_err(|e| classify(&shown, e))?;
         }
         tx.commit().map_err(|e| classify(&shown, e))
@@ -287,7 +294,7 @@ impl Store {
     }
 }
 
-/// Appends to the audit log; returns the entry's id, which orders events.
+/// Appends to the audit log, sealed onto its chain; returns the entry's id, which orders events.
 pub fn audit(
     conn: &Connection,
     at: DateTime<FixedOffset>,
@@ -297,12 +304,7 @@ pub fn audit(
     subject: Option<&str>,
     detail: Option<&str>,
 ) -> rusqlite::Result<i64> {
-    conn.prepare_cached(
-        "INSERT INTO audit_log (at, station, actor, action, subject, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![timestamp(at), station, actor, action, subject, detail])?;
-    Ok(conn.last_insert_rowid())
+    chain::append(conn, &timestamp(at), station, actor, action, subject, detail)
 }
 
 /// How every time is written: the instant in UTC, RFC 3339 with milliseconds and `Z`. One

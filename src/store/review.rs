@@ -4,7 +4,7 @@
 
 use super::station::grade_of;
 use super::{audit, timestamp};
-use crate::domain::codes::{Coded, Grade, Outcome, Role};
+use crate::domain::codes::{Coded, Grade, Outcome};
 use crate::domain::tracking::tracking_key;
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -94,8 +94,6 @@ pub enum Decision {
 pub enum ReviewRefusal {
     #[error("{0} is not a supervisor")]
     NotSupervisor(String),
-    #[error("wrong PIN for {0}")]
-    WrongPin(String),
     #[error("no review {0}")]
     NoSuchReview(i64),
     #[error("review {0} was decided already")]
@@ -116,41 +114,22 @@ pub enum ReviewRefusal {
     GradeNotAllowed,
 }
 
-/// Checks that `user` is an active supervisor and `pin` is theirs (the station asks once
-/// before showing the queue).
-pub fn verify_supervisor(
-    conn: &Connection,
-    user: &str,
-    pin: &str,
-) -> rusqlite::Result<Result<String, ReviewRefusal>> {
-    check_supervisor(conn, user, pin)
-}
-
-fn check_supervisor(
-    conn: &Connection,
-    user: &str,
-    pin: &str,
-) -> rusqlite::Result<Result<String, ReviewRefusal>> {
-    let found: Option<(String, String, bool, Option<String>)> = conn
-        .query_row("SELECT id, role, active, pin_hash FROM users WHERE id = ?1", [user], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?;
-    let Some((id, _, _, hash)) = found.filter(|f| f.2 && Role::parse(&f.1) == Some(Role::Supervisor)) else {
-        return Ok(Err(ReviewRefusal::NotSupervisor(user.to_string())));
-    };
-    if !hash.is_some_and(|h| crate::import::users::verify_pin(&h, pin)) {
-        return Ok(Err(ReviewRefusal::WrongPin(id)));
-    }
-    Ok(Ok(id))
-}
-
-/// A supervisor proving who they are, and where.
+/// A supervisor proven by PIN, deciding at a station (None: the command line).
 #[derive(Debug, Clone, Copy)]
 pub struct Supervisor<'a> {
-    pub id: &'a str,
-    pub pin: &'a str,
+    pub who: &'a crate::store::auth::Proven,
     pub station: Option<&'a str>,
+}
+
+impl Supervisor<'_> {
+    /// The supervisor's id, when they are still an active supervisor.
+    fn check(&self, tx: &Connection) -> rusqlite::Result<Result<String, ReviewRefusal>> {
+        Ok(if crate::store::auth::still_supervisor(tx, self.who)? {
+            Ok(self.who.id().to_string())
+        } else {
+            Err(ReviewRefusal::NotSupervisor(self.who.id().to_string()))
+        })
+    }
 }
 
 /// Records a supervisor's decision on review `id`.
@@ -162,9 +141,9 @@ pub fn decide(
     comment: Option<&str>,
     now: DateTime<FixedOffset>,
 ) -> rusqlite::Result<Result<(), ReviewRefusal>> {
-    let (station, supervisor, pin) = (sup.station, sup.id, sup.pin);
+    let station = sup.station;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let who = match check_supervisor(&tx, supervisor, pin)? {
+    let who = match sup.check(&tx)? {
         Ok(w) => w,
         Err(r) => return Ok(Err(r)),
     };
@@ -223,7 +202,7 @@ pub fn link(
     now: DateTime<FixedOffset>,
 ) -> rusqlite::Result<Result<(), ReviewRefusal>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let who = match check_supervisor(&tx, sup.id, sup.pin)? {
+    let who = match sup.check(&tx)? {
         Ok(w) => w,
         Err(r) => return Ok(Err(r)),
     };
@@ -309,5 +288,7 @@ fn overturn_unit(
          SELECT parcel_id, id, seq, 'overturn', outcome, grade, reason, cause, note, ?2, ?3, ?4, ?5 FROM units WHERE id = ?1",
         params![unit, review, station, who, at],
     )?;
+    let step = tx.last_insert_rowid();
+    crate::store::chain::log_unit_step(tx, &at, station, Some(who), unit, "overturn", Some(step))?;
     Ok(())
 }

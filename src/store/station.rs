@@ -261,7 +261,8 @@ pub fn in_write<T>(
     Ok(out)
 }
 
-/// Appends one step of a unit's history (`unit_steps`).
+/// Appends one step of a unit's history (`unit_steps`), and the unit's state after it to the
+/// audit log. The unit's row is written first.
 #[allow(clippy::too_many_arguments)]
 fn step(
     conn: &Connection,
@@ -295,7 +296,18 @@ fn step(
         actor.user,
         timestamp(actor.now)
     ])?;
-    Ok(conn.last_insert_rowid())
+    let id = conn.last_insert_rowid();
+    let station = Some(actor.station.as_str()).filter(|s| !s.is_empty());
+    super::chain::log_unit_step(
+        conn,
+        &timestamp(actor.now),
+        station,
+        Some(&actor.user),
+        unit_id,
+        kind,
+        Some(id),
+    )?;
+    Ok(id)
 }
 
 /// A write to a parcel is allowed while it is open at the writing station: after a supervisor

@@ -6,4 +6,5 @@ mod model;
 mod pty;
 mod records;
 mod screen;
+mod security;
 mod truth;

@@ -245,7 +245,14 @@ fn shift(seed: u64, steps: usize) {
         } else if roll < 8 && k == 1 {
             // The supervisor's own export, on its worker thread.
             what = "station export";
-            let started = send(pty, b"\x05", Duration::from_secs(5));
+            let mut started = send(pty, b"\x05", Duration::from_secs(5));
+            // Supervisor functions need the PIN unless this supervisor's session is open.
+            if pty.contents().contains("export this station") {
+                started = scan(pty, "1357");
+                if !started.contains("Export") {
+                    started = send(pty, b"", Duration::from_secs(5));
+                }
+            }
             // Its answer comes later, on its own; wait for it, so that it is not taken for the
             // next step's answer.
             let done = if started.contains("Export started") {

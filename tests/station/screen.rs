@@ -430,6 +430,8 @@ fn a_supervisor_takes_over_a_parcel_left_open_at_another_station() {
     b.scan("RMA-2026-0008");
     assert!(b.screen().contains("open at station ST01 (DEMO): scan CONFIRM (F12)"), "{}", b.screen());
     b.press(KeyCode::F(12));
+    assert!(b.screen().contains("The PIN to take over"), "the PIN first: {}", b.screen());
+    b.scan("2468");
     assert!(b.screen().contains("resumed where it was"), "{}", b.screen());
     assert!(b.screen().contains("1/1/0"), "the unit scanned at ST01 came along: {}", b.screen());
     // The first station learns it at its next step, and records nothing.
@@ -590,6 +592,8 @@ fn a_supervisor_starts_an_export_and_the_station_keeps_working() {
     s.press(KeyCode::F(2));
     s.press(KeyCode::F(8));
     s.events(vec![Event::Key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::CONTROL))]);
+    assert!(s.screen().contains("The PIN to export"), "the PIN first: {}", s.screen());
+    s.scan("2468");
     assert!(s.screen().contains("Export started; keep scanning"), "{}", s.screen());
     // The station takes the next parcel while the export runs.
     s.scan("RMA-2026-0011");

@@ -1,0 +1,186 @@
+//! Only supervisors decide: supervisor functions at the station need the PIN, a session ends
+//! when idle or at the next badge, and wrong PINs lock the supervisor everywhere at once. Each
+//! through the real binary, as a curious operator would try it.
+
+use super::pty::Pty;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The demo's supervisor: badge, id and PIN.
+const BADGE: &str = "OP-SUP1";
+const PIN: &str = "2468";
+
+fn demo() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("dock.db");
+    returns_dock::cli::seed_demo(&db).unwrap_or_else(|_| panic!("the demo data loads"));
+    (dir, db)
+}
+
+fn count(db: &Path, sql: &str) -> i64 {
+    Connection::open(db).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// Waits until `sql` counts `n` (at most 20 s), and says what it counted last.
+fn until(db: &Path, sql: &str, n: i64) -> i64 {
+    let start = std::time::Instant::now();
+    let mut last = -1;
+    while start.elapsed() < Duration::from_secs(20) {
+        last = count(db, sql);
+        if last == n {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    last
+}
+
+fn station(db: &Path, env: &[(&str, &str)]) -> Pty {
+    let pty = Pty::start_with(db, "ST01", env);
+    assert!(pty.wait_for("Scan your badge", Duration::from_secs(30)), "{}", pty.contents());
+    pty
+}
+
+fn sign_in(pty: &mut Pty, who: &str) {
+    let band = pty.step(who);
+    assert!(band.contains("Signed in"), "{band}");
+}
+
+/// Found: typing a supervisor's id at sign-in (no badge, no PIN) gave the dashboard, the
+/// station's export and take-over. Now each asks for the PIN, and shows nothing before it.
+#[test]
+fn a_typed_supervisor_id_opens_nothing_without_the_pin() {
+    let (_dir, db) = demo();
+    let mut pty = station(&db, &[]);
+    sign_in(&mut pty, "SUP1");
+    pty.send(b"\x04"); // Ctrl+D: the dashboard
+    assert!(pty.wait_for("PIN", Duration::from_secs(10)), "{}", pty.contents());
+    assert!(
+        !pty.contents().contains("Arrival to signature"),
+        "no figures before the PIN:\n{}",
+        pty.contents()
+    );
+    pty.send(b"\x1b"); // Esc: back
+    assert!(pty.wait_for("Scan a parcel", Duration::from_secs(10)), "{}", pty.contents());
+    pty.send(b"\x05"); // Ctrl+E: the station's export
+    assert!(pty.wait_for("export this station", Duration::from_secs(10)), "{}", pty.contents());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(count(&db, "SELECT count(*) FROM export_batches"), 0, "no export without the PIN");
+    let band = pty.step("1111");
+    assert!(band.contains("Wrong PIN"), "{band}");
+    assert_eq!(count(&db, "SELECT count(*) FROM export_batches"), 0, "no export on a wrong PIN");
+    let band = pty.step(PIN);
+    assert!(
+        pty.wait_for("rows", Duration::from_secs(20)),
+        "the export ran after the PIN: {band}\n{}",
+        pty.contents()
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM export_batches"), 1);
+    // The session is open now: the dashboard comes without asking again.
+    pty.send(b"\x04");
+    assert!(pty.wait_for("Arrival to signature", Duration::from_secs(10)), "{}", pty.contents());
+    let entries = count(
+        &db,
+        "SELECT count(*) FROM audit_log WHERE action = 'pin_failed' AND station = 'ST01' AND actor = 'SUP1'",
+    );
+    assert_eq!(entries, 1, "the wrong PIN is in the log with its station");
+}
+
+/// A parcel open at another station is taken over only after the supervisor's PIN.
+#[test]
+fn take_over_needs_the_pin() {
+    let (_dir, db) = demo();
+    let mut other = station(&db, &[]);
+    sign_in(&mut other, "OP-DEMO");
+    let band = other.step("RMA-2026-0009");
+    assert!(band.contains("P1") || band.contains("Parcel"), "{band}");
+    let mut here = Pty::start_with(&db, "ST02", &[]);
+    assert!(here.wait_for("Scan your badge", Duration::from_secs(30)));
+    sign_in(&mut here, BADGE);
+    let band = here.step("RMA-2026-0009");
+    assert!(band.contains("ST01"), "offered a take-over: {band}");
+    here.send(b"\x1b[24~"); // F12: CONFIRM
+    assert!(here.wait_for("take over the parcel", Duration::from_secs(10)), "{}", here.contents());
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM parcels WHERE station = 'ST02'"),
+        0,
+        "not taken before the PIN"
+    );
+    here.step(PIN);
+    let taken = until(&db, "SELECT count(*) FROM parcels WHERE station = 'ST02'", 1);
+    assert_eq!(taken, 1, "taken over after the PIN: {}", here.contents());
+}
+
+/// The session closes after the idle time (shortened here) and at the next badge scan.
+#[test]
+fn the_session_ends_when_idle_and_at_the_next_badge() {
+    let (_dir, db) = demo();
+    let mut pty = station(&db, &[("RETURNS_DOCK_SUPERVISOR_IDLE_MS", "1500")]);
+    sign_in(&mut pty, BADGE);
+    pty.send(b"\x12"); // Ctrl+R: the review queue
+    assert!(pty.wait_for("PIN", Duration::from_secs(10)));
+    pty.step(PIN);
+    assert!(pty.wait_for("wait for review", Duration::from_secs(10)), "{}", pty.contents());
+    // Nobody at the keys: the queue closes by itself.
+    assert!(pty.wait_for("closed after", Duration::from_secs(10)), "{}", pty.contents());
+    pty.send(b"\x12");
+    assert!(pty.wait_for("The PIN to open the review queue", Duration::from_secs(10)), "{}", pty.contents());
+    pty.step(PIN);
+    assert!(pty.wait_for("wait for review", Duration::from_secs(10)));
+    pty.send(b"\x1b");
+    assert!(pty.wait_for("Scan a parcel", Duration::from_secs(10)));
+    std::thread::sleep(Duration::from_millis(100));
+    // Another badge: the next person proves themselves.
+    sign_in(&mut pty, BADGE);
+    pty.send(b"\x04");
+    assert!(pty.wait_for("The PIN to open the dashboard", Duration::from_secs(10)), "{}", pty.contents());
+}
+
+/// Five wrong PINs in a row, some at a station and some on the command line, lock the
+/// supervisor everywhere; the right PIN is then refused at both, saying until when.
+#[test]
+fn wrong_pins_lock_the_supervisor_at_every_station_and_on_the_command_line() {
+    let (_dir, db) = demo();
+    let mut pty = station(&db, &[]);
+    sign_in(&mut pty, BADGE);
+    pty.send(b"\x12");
+    assert!(pty.wait_for("PIN", Duration::from_secs(10)));
+    for guess in ["0000", "1111", "2222"] {
+        let band = pty.step(guess);
+        assert!(band.contains("Wrong PIN"), "{band}");
+    }
+    for guess in ["3333", "4444"] {
+        let out = super::pty::cli(&db, guess, &["review", "decide", "R1", "confirm", "--by", "SUP1"]);
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = super::pty::cli(&db, PIN, &["review", "decide", "R1", "confirm", "--by", "SUP1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("locked") && err.contains("until"), "{err}");
+    let band = pty.step(PIN);
+    assert!(
+        band.contains("locked") && band.contains("until"),
+        "the right PIN is refused while locked: {band}"
+    );
+    assert!(!pty.contents().contains("wait for review"), "no queue while locked:\n{}", pty.contents());
+    assert_eq!(count(&db, "SELECT count(*) FROM audit_log WHERE action = 'pin_failed'"), 5);
+    assert_eq!(count(&db, "SELECT count(*) FROM audit_log WHERE action = 'pin_locked'"), 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM reviews WHERE decision IS NOT NULL"), 0);
+}
+
+/// An entry of the log edited behind the program is said at the station's start.
+#[test]
+fn the_station_says_so_when_the_log_was_edited() {
+    let (_dir, db) = demo();
+    {
+        let c = Connection::open(&db).unwrap();
+        c.execute_batch(
+            "DROP TRIGGER audit_log_no_update;
+             UPDATE audit_log SET detail = 'nothing happened' WHERE id = (SELECT max(id) FROM audit_log);",
+        )
+        .unwrap();
+    }
+    let pty = station(&db, &[]);
+    assert!(pty.band().contains("AUDIT LOG TAMPERED"), "{}", pty.contents());
+}
