@@ -37,6 +37,82 @@ fn main() {
         let labels = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1_000);
         labels_bench(labels);
     }
+    if matches!(which, "all" | "security") {
+        let units = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
+        security_bench(dir.path(), units);
+    }
+}
+
+/// What a guess costs (a PIN checked against its stored hash), and the audit log's checks on
+/// a history of `units` units: sealing it when an older database is migrated, `audit verify`
+/// over all of it, and the station's check of the newest entries at start.
+fn security_bench(dir: &Path, units: u64) {
+    use returns_dock::store::{auth, chain};
+    let hash = auth::hash_pin("2468");
+    let mut times: Vec<f64> = (0..9)
+        .map(|_| {
+            let t = Instant::now();
+            assert!(!auth::verify_pin(&hash, "1357"));
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    println!("one PIN guess against its stored hash: median {:.0} ms (goal: >= 50 ms)", times[4]);
+
+    // A database of the schema before the chain, with `units` units in 1,000 parcels.
+    let db = dir.join("history.db");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        for sql in [
+            include_str!("../migrations/0001_init.sql"),
+            include_str!("../migrations/0002_review_lookups.sql"),
+            include_str!("../migrations/0003_records.sql"),
+            include_str!("../migrations/0004_long_work.sql"),
+        ] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        conn.execute_batch(&format!(
+            "BEGIN;
+             INSERT INTO users (id, name, role, created_at, updated_at) VALUES ('DEMO', 'Demo', 'operator', 'x', 'x');
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+             INSERT INTO parcels (id, scan, tracking_no, tracking_key, state, station, operator, received_at)
+               SELECT i, 'T' || i, 'T' || i, 'T' || i, 'signed', 'ST01', 'DEMO', '2026-11-01T08:00:00.000Z' FROM n;
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {units})
+             INSERT INTO units (id, parcel_id, seq, scan, sku, outcome, grade, cause, station, operator, scanned_at)
+               SELECT i, 1 + i % 1000, i, '6901234500011', 'SKU-' || (i % 500), 'accept', 'A', 'CHANGED-MIND',
+                      'ST01', 'DEMO', '2026-11-01T08:00:00.000Z' FROM n;
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+             INSERT INTO audit_log (at, station, actor, action, subject)
+               SELECT '2026-11-01T08:00:00.000Z', 'ST01', 'DEMO', 'sign', 'P' || i FROM n;
+             COMMIT;"
+        ))
+        .unwrap();
+    }
+    let t = Instant::now();
+    let store = Store::open(&db).unwrap();
+    println!(
+        "sealing the log of an older database with {units} units (once, at the update): {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let v = chain::verify(store.conn()).unwrap();
+    assert!(v.ok(), "{:?}", v.problems.first());
+    println!(
+        "audit verify: {} entries and {} units in {:.2} s",
+        v.entries,
+        v.units,
+        t.elapsed().as_secs_f64()
+    );
+    let mut tail: Vec<f64> = (0..21)
+        .map(|_| {
+            let t = Instant::now();
+            assert!(chain::verify_tail(store.conn(), 1000).unwrap().is_none());
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    tail.sort_by(f64::total_cmp);
+    println!("the station's check of the newest 1,000 entries at start: median {:.1} ms", tail[10]);
 }
 
 /// Unit labels a second, as ZPL and as PNG (60x40 mm at 203 dpi), each with its own id; and

@@ -686,3 +686,173 @@ mod locks {
         assert_eq!(spans[1].0, spans[0].1, "the second batch starts where the first ended");
     }
 }
+
+/// The record as evidence: `audit verify` finds every way of rewriting history behind the
+/// program, and names the first entry or record that disagrees.
+mod audit {
+    use super::*;
+    use returns_dock::store::auth::{self, PinRules};
+    use returns_dock::store::review::{self as rv, Decision, Supervisor};
+
+    /// A dock with units, an undo and decided reviews (one overturned).
+    fn history() -> Dock {
+        let mut d = Dock::new();
+        let p = troubled_parcel(&mut d);
+        let now = d.now();
+        let who =
+            auth::check_pin(d.store.conn_mut(), "SUP1", "2468", Some("ST01"), now, &PinRules::default())
+                .unwrap()
+                .unwrap();
+        let sup = Supervisor { who: &who, station: Some("ST01") };
+        let items = rv::open_reviews(d.store.conn()).unwrap();
+        let refused = items.iter().find(|i| i.kind == "refused_unit").unwrap().id;
+        let overturn = Decision::Overturn { outcome: Outcome::Accept, grade: Some(Grade::A) };
+        rv::decide(d.store.conn_mut(), sup, refused, &overturn, Some("serial was on the box"), now)
+            .unwrap()
+            .unwrap();
+        let other = items.iter().find(|i| i.kind == "discrepancy").unwrap().id;
+        rv::decide(d.store.conn_mut(), sup, other, &Decision::Confirm, None, now).unwrap().unwrap();
+        // A second parcel with an undone unit.
+        let q = d.open("RMA-2026-0009");
+        let a = d.actor();
+        d.unit(q, "6901234500059", None, Outcome::Accept, None, None);
+        st::undo_last(d.store.conn_mut(), &a, q).unwrap().unwrap();
+        let _ = p;
+        d
+    }
+
+    fn verify(d: &Dock) -> (Option<i32>, String, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+            .args(["--db", d.db.to_str().unwrap(), "audit", "verify"])
+            .output()
+            .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    }
+
+    /// Runs SQL as another program would, with the log's protections dropped first where the
+    /// edit needs it (and put back after, so nothing shows but the edit).
+    fn behind(d: &Dock, sql: &str) {
+        let c = rusqlite::Connection::open(&d.db).unwrap();
+        c.execute_batch(&format!(
+            "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_log_sealed;
+             DROP TRIGGER unit_steps_no_update; DROP TRIGGER unit_steps_no_delete;
+             {sql};
+             CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'x'); END;
+             CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'x'); END;"
+        ))
+        .unwrap();
+    }
+
+    fn refused_by_verify(d: &Dock, what: &str) -> String {
+        let (code, out, err) = verify(d);
+        assert_eq!(code, Some(1), "{what}: verify must fail\n{out}{err}");
+        err
+    }
+
+    #[test]
+    fn an_untouched_history_verifies() {
+        let d = history();
+        let (code, out, err) = verify(&d);
+        assert_eq!(code, Some(0), "{out}{err}");
+        assert!(out.starts_with("audit log intact:"), "{out}");
+        let units: i64 = d.store.conn().query_row("SELECT count(*) FROM units", [], |r| r.get(0)).unwrap();
+        assert!(out.contains(&format!("{units} units")), "{out}");
+        assert!(out.contains("2 decided reviews"), "{out}");
+    }
+
+    #[test]
+    fn a_review_and_its_unit_changed_behind_the_log_are_found() {
+        let d = history();
+        // What the finding did: the export says something no decision said.
+        behind(
+            &d,
+            "UPDATE reviews SET decision = 'overturned', new_outcome = 'accept' WHERE decision = 'confirmed';
+             UPDATE units SET outcome = 'accept', grade = 'A', reason = NULL WHERE outcome = 'refuse'",
+        );
+        let err = refused_by_verify(&d, "review and unit changed");
+        assert!(err.contains("unit U") && err.contains("outcome is accept but the log says refuse"), "{err}");
+        assert!(err.contains("says overturned"), "{err}");
+    }
+
+    #[test]
+    fn an_edited_entry_is_named() {
+        let d = history();
+        let id: i64 = d
+            .store
+            .conn()
+            .query_row("SELECT id FROM audit_log WHERE action = 'review' ORDER BY id LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        behind(&d, &format!("UPDATE audit_log SET detail = 'confirmed' WHERE id = {id}"));
+        let err = refused_by_verify(&d, "entry edited");
+        assert!(
+            err.contains(&format!("entry {id} (review R")) && err.contains("does not match its hash"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_deleted_entry_is_found_in_the_middle_and_at_the_end() {
+        let d = history();
+        let (mid, last): (i64, i64) = d
+            .store
+            .conn()
+            .query_row("SELECT max(id) / 2, max(id) FROM audit_log", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        behind(&d, &format!("DELETE FROM audit_log WHERE id = {mid}"));
+        let err = refused_by_verify(&d, "entry deleted");
+        assert!(err.contains(&format!("entries {mid} to {mid} are missing")), "{err}");
+        let d = history();
+        behind(&d, &format!("DELETE FROM audit_log WHERE id = {last}"));
+        let err = refused_by_verify(&d, "last entry deleted");
+        assert!(err.contains(&format!("from entry {last}) are missing")), "{err}");
+    }
+
+    #[test]
+    fn an_inserted_entry_and_a_unit_added_behind_the_log_are_found() {
+        let d = history();
+        behind(
+            &d,
+            "INSERT INTO audit_log (at, action, subject, detail, hash)
+               VALUES ('2026-11-22T01:00:00.000Z', 'review', 'R1', 'confirmed', 'made up')",
+        );
+        let err = refused_by_verify(&d, "entry inserted");
+        assert!(err.contains("does not match its hash"), "{err}");
+        let d = history();
+        behind(
+            &d,
+            "INSERT INTO units (parcel_id, seq, scan, sku, outcome, grade, cause, station, operator, scanned_at)
+               SELECT parcel_id, 99, scan, sku, 'accept', 'A', cause, station, operator, scanned_at FROM units LIMIT 1",
+        );
+        let err = refused_by_verify(&d, "unit inserted");
+        assert!(err.contains("has no entry in the log"), "{err}");
+        let d = history();
+        behind(&d, "DELETE FROM units WHERE id = (SELECT max(id) FROM units)");
+        let err = refused_by_verify(&d, "unit removed");
+        assert!(err.contains("not in the records"), "{err}");
+    }
+
+    #[test]
+    fn a_units_history_is_shown() {
+        let d = history();
+        let unit: i64 = d
+            .store
+            .conn()
+            .query_row("SELECT id FROM units WHERE serial = 'RB5-FAKE999'", [], |r| r.get(0))
+            .unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+            .args(["--db", d.db.to_str().unwrap(), "audit", "show", "--unit", &format!("U{unit:08}")])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let kinds: Vec<&str> = ["\"kind\":\"scan\"", "\"kind\":\"inspect\"", "\"kind\":\"overturn\""]
+            .into_iter()
+            .filter(|k| text.contains(k))
+            .collect();
+        assert_eq!(kinds.len(), 3, "scan, inspection and overturn of the unit:\n{text}");
+        assert!(text.contains("SUP1"), "{text}");
+    }
+}

@@ -495,3 +495,90 @@ mod long_work {
         assert_eq!(count(&dir.path().join("dock.db"), "SELECT count(*) FROM returns"), 1);
     }
 }
+
+/// Only a supervisor changes users, and a supervisor's PIN is never needed on the command line.
+mod authority {
+    use super::*;
+
+    fn with_pin(dir: &Path, pin: &str, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+            .args(args)
+            .current_dir(dir)
+            .env_remove("RETURNS_DOCK_DB")
+            .env("RETURNS_DOCK_PIN", pin)
+            .output()
+            .expect("the binary runs")
+    }
+
+    fn first_supervisor(dir: &Path) {
+        let out = dock(
+            dir,
+            &["users", "add", "--id", "S1", "--name", "Sam", "--role", "supervisor", "--pin", "1234"],
+        );
+        assert!(out.status.success(), "the first supervisor needs nobody: {}", text(&out.stderr));
+    }
+
+    fn users(dir: &Path) -> i64 {
+        rusqlite::Connection::open(dir.join("returns-dock.db"))
+            .unwrap()
+            .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// Found: `users add --id X --role supervisor --pin 1111` worked for anyone, and the log
+    /// showed no actor.
+    #[test]
+    fn once_there_is_a_supervisor_only_a_supervisor_adds_users() {
+        let dir = tempfile::tempdir().unwrap();
+        first_supervisor(dir.path());
+        let me = ["users", "add", "--id", "X", "--name", "Me", "--role", "supervisor", "--pin", "1111"];
+        let out = dock(dir.path(), &me);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("needs a supervisor"), "{}", text(&out.stderr));
+        let reset = dock(
+            dir.path(),
+            &["users", "add", "--id", "S1", "--name", "Sam", "--role", "supervisor", "--pin", "9999"],
+        );
+        assert_eq!(reset.status.code(), Some(1), "a supervisor's PIN is not reset by anyone");
+        assert_eq!(users(dir.path()), 1);
+        let wrong = with_pin(dir.path(), "4321", &[&me[..], &["--by", "S1"]].concat());
+        assert_eq!(wrong.status.code(), Some(1), "a wrong supervisor PIN: {}", text(&wrong.stderr));
+        assert_eq!(users(dir.path()), 1);
+        let ok = with_pin(dir.path(), "1234", &[&me[..], &["--by", "OP-S1"]].concat());
+        assert!(ok.status.success(), "{}", text(&ok.stderr));
+        assert!(text(&ok.stderr).is_empty(), "no warning with RETURNS_DOCK_PIN: {}", text(&ok.stderr));
+        let actor: String = rusqlite::Connection::open(dir.path().join("returns-dock.db"))
+            .unwrap()
+            .query_row("SELECT actor FROM audit_log WHERE action = 'user' AND subject = 'X'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(actor, "S1", "the log records who");
+        // A file of users is the same change.
+        std::fs::write(dir.path().join("more.csv"), "id,name,role,pin\nY,Why,supervisor,5555\n").unwrap();
+        let file = dock(dir.path(), &["import", "users", "more.csv"]);
+        assert_eq!(file.status.code(), Some(1), "{}", text(&file.stderr));
+        assert!(
+            text(&file.stderr).contains("more.csv: changing users needs a supervisor"),
+            "{}",
+            text(&file.stderr)
+        );
+        let file = with_pin(dir.path(), "1234", &["import", "users", "more.csv", "--by", "S1"]);
+        assert!(file.status.success(), "{}", text(&file.stderr));
+        assert_eq!(users(dir.path()), 3);
+    }
+
+    /// `--pin` still works, but says that others can see it; without a PIN and without a
+    /// terminal, the command says how to give one.
+    #[test]
+    fn a_pin_on_the_command_line_warns_and_a_missing_one_is_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        first_supervisor(dir.path());
+        let out = dock(dir.path(), &["review", "decide", "R1", "confirm", "--by", "S1", "--pin", "1234"]);
+        assert!(text(&out.stderr).contains("visible to other users"), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("no review 1"), "the PIN was taken: {}", text(&out.stderr));
+        let out = dock(dir.path(), &["review", "decide", "R1", "confirm", "--by", "S1"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("set RETURNS_DOCK_PIN"), "{}", text(&out.stderr));
+    }
+}

@@ -117,6 +117,54 @@ fn a_database_at_the_first_schema_migrates_and_keeps_its_data() {
     assert!(plan.contains("reviews_parcel"), "the second migration's index is used: {plan}");
 }
 
+/// A dock's history from before the log was chained is sealed as it stands when the program
+/// is updated: its entries keep their content and get their hashes in order, and each unit
+/// already recorded gets an entry with its state, so `audit verify` holds from then on.
+#[test]
+fn a_history_from_before_the_chain_is_sealed_on_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for sql in [
+            include_str!("../migrations/0001_init.sql"),
+            include_str!("../migrations/0002_review_lookups.sql"),
+            include_str!("../migrations/0003_records.sql"),
+            include_str!("../migrations/0004_long_work.sql"),
+        ] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, name, role, created_at, updated_at) VALUES ('DEMO', 'Old', 'operator', 'x', 'x');
+             INSERT INTO audit_log (at, station, actor, action, subject, detail)
+               VALUES ('2026-11-01T08:00:00.000Z', 'ST01', 'DEMO', 'sign_in', NULL, NULL);
+             INSERT INTO parcels (scan, tracking_no, tracking_key, state, station, operator, received_at)
+               VALUES ('T1', 'T1', 'T1', 'open', 'ST01', 'DEMO', '2026-11-01T08:01:00.000Z');
+             INSERT INTO units (parcel_id, seq, scan, sku, outcome, grade, cause, station, operator, scanned_at)
+               VALUES (1, 1, '690', 'SKU-1', 'accept', 'A', 'CHANGED-MIND', 'ST01', 'DEMO', '2026-11-01T08:02:00.000Z');
+             INSERT INTO audit_log (at, station, actor, action, subject, detail)
+               VALUES ('2026-11-01T08:03:00.000Z', 'ST01', 'DEMO', 'sign', 'P1', NULL);",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let v = returns_dock::store::chain::verify(store.conn()).unwrap();
+    assert!(v.ok(), "{:?}", v.problems);
+    assert_eq!((v.entries, v.units), (3, 1), "two old entries and the unit's state");
+    let kept: String =
+        store.conn().query_row("SELECT action FROM audit_log WHERE id = 2", [], |r| r.get(0)).unwrap();
+    assert_eq!(kept, "sign", "old entries keep their content");
+    drop(store);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE units SET outcome = 'scrap', grade = NULL", [])
+        .unwrap();
+    let store = Store::open(&path).unwrap();
+    let v = returns_dock::store::chain::verify(store.conn()).unwrap();
+    assert!(v.problems[0].contains("outcome is scrap but the log says accept"), "{:?}", v.problems);
+}
+
 #[test]
 fn a_file_that_is_not_sqlite_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();

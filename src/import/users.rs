@@ -22,7 +22,7 @@ pub fn import(
     if let Some(refused) = needs_supervisor(store, opts)? {
         let mut report = super::new_report("users", opts);
         let file = sources.first().map(|s| s.display()).unwrap_or_default();
-        report.errors.push(Problem::unusable(&file, refused));
+        report.errors.push(Problem::new(&file, None, refused));
         return Ok(report);
     }
     super::run_import(store, sources, opts, "users", |job, report| {

@@ -12,7 +12,7 @@
 //! backup) shows whether the history before it was rewritten.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
@@ -138,22 +138,50 @@ pub fn unit_subject(unit_id: i64) -> String {
 const UNIT_STATE: &str =
     "SELECT id, parcel_id, seq, sku, serial, outcome, grade, reason, cause, note FROM units";
 
-fn unit_state(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Value)> {
-    let text = |i: usize| r.get::<_, Option<String>>(i);
-    Ok((
-        r.get(0)?,
-        json!({
-            "parcel": r.get::<_, i64>(1)?,
-            "seq": r.get::<_, i64>(2)?,
-            "sku": text(3)?,
-            "serial": text(4)?,
-            "outcome": text(5)?,
-            "grade": text(6)?,
-            "reason": text(7)?,
-            "cause": text(8)?,
-            "note": text(9)?,
-        }),
-    ))
+/// The state as the log writes it: JSON with its fields always in this order, so that the
+/// same state is always the same text.
+#[derive(serde::Serialize)]
+struct UnitState {
+    parcel: i64,
+    seq: i64,
+    sku: Option<String>,
+    serial: Option<String>,
+    outcome: Option<String>,
+    grade: Option<String>,
+    reason: Option<String>,
+    cause: Option<String>,
+    note: Option<String>,
+}
+
+fn unit_state(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String)> {
+    let state = UnitState {
+        parcel: r.get(1)?,
+        seq: r.get(2)?,
+        sku: r.get(3)?,
+        serial: r.get(4)?,
+        outcome: r.get(5)?,
+        grade: r.get(6)?,
+        reason: r.get(7)?,
+        cause: r.get(8)?,
+        note: r.get(9)?,
+    };
+    Ok((r.get(0)?, serde_json::to_string(&state).expect("plain fields serialise")))
+}
+
+/// A unit entry's detail: the step, its kind and the state after it (`null`: the unit is gone).
+/// The state comes last, so that a check can take it as it was written.
+fn unit_detail(step: Option<i64>, kind: &str, state: Option<&str>) -> String {
+    format!(
+        "{{\"step\":{},\"kind\":{},\"state\":{}}}",
+        step.map_or("null".to_string(), |s| s.to_string()),
+        Value::String(kind.to_string()),
+        state.unwrap_or("null")
+    )
+}
+
+/// The state written in a unit entry's detail, as text.
+fn logged_state(detail: &str) -> &str {
+    detail.rsplit_once("\"state\":").map(|(_, rest)| rest.strip_suffix('}').unwrap_or(rest)).unwrap_or("null")
 }
 
 /// Logs a step of a unit's history: the step (`unit_steps` id and kind) and the unit's whole
@@ -172,7 +200,7 @@ pub fn log_unit_step(
         .query_row([unit_id], unit_state)
         .optional()?
         .map(|(_, s)| s);
-    let detail = json!({ "step": step_id, "kind": kind, "state": state }).to_string();
+    let detail = unit_detail(step_id, kind, state.as_deref());
     append(conn, at, station, actor, "unit", Some(&unit_subject(unit_id)), Some(&detail))
 }
 
@@ -193,14 +221,21 @@ pub fn seal_history(conn: &Connection) -> rusqlite::Result<()> {
         }
     }
     let now = super::timestamp(chrono::Local::now().fixed_offset());
-    let units: Vec<(i64, Value)> = conn
-        .prepare(&format!("{UNIT_STATE} ORDER BY id"))?
-        .query_map([], unit_state)?
-        .collect::<Result<_, _>>()?;
-    for (id, state) in units {
-        let detail =
-            json!({ "step": Value::Null, "kind": "recorded before the log was sealed", "state": state });
-        append(conn, &now, None, None, "unit", Some(&unit_subject(id)), Some(&detail.to_string()))?;
+    {
+        let mut read = conn.prepare(&format!("{UNIT_STATE} ORDER BY id"))?;
+        let mut write = conn.prepare(
+            "INSERT INTO audit_log (at, station, actor, action, subject, detail, hash)
+             VALUES (?1, NULL, NULL, 'unit', ?2, ?3, ?4)",
+        )?;
+        let mut rows = read.query([])?;
+        while let Some(row) = rows.next()? {
+            let (id, state) = unit_state(row)?;
+            let subject = unit_subject(id);
+            let detail = unit_detail(None, "recorded before the log was sealed", Some(&state));
+            let hash = hash_of(&prev, &now, None, None, "unit", Some(&subject), Some(&detail));
+            write.execute(params![now, subject, detail, hash])?;
+            prev = hash;
+        }
     }
     conn.execute_batch(
         "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
@@ -291,7 +326,7 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
     let mut v = Verdict::default();
     let mut links = Links { prev: GENESIS.to_string(), prev_id: None, problems: vec![] };
     // The last state logged for each unit, and the entries that decide reviews.
-    let mut units: HashMap<i64, (i64, Value)> = HashMap::new();
+    let mut units: HashMap<i64, (i64, String)> = HashMap::new();
     let mut deciding: HashMap<i64, Entry> = HashMap::new();
     let mut decided_in_log: HashMap<i64, i64> = HashMap::new();
     {
@@ -310,12 +345,7 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
             match e.action.as_str() {
                 "unit" => {
                     if let Some(unit) = subject_id('U') {
-                        let state = e
-                            .detail
-                            .as_deref()
-                            .and_then(|d| serde_json::from_str::<Value>(d).ok())
-                            .and_then(|d| d.get("state").cloned())
-                            .unwrap_or(Value::Null);
+                        let state = logged_state(e.detail.as_deref().unwrap_or("")).to_string();
                         units.insert(unit, (e.id, state));
                     }
                 }
@@ -370,7 +400,7 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
         }
     }
     let mut gone: Vec<(i64, i64)> =
-        units.into_iter().filter(|(_, (_, s))| !s.is_null()).map(|(u, (e, _))| (u, e)).collect();
+        units.into_iter().filter(|(_, (_, s))| s != "null").map(|(u, (e, _))| (u, e)).collect();
     gone.sort();
     for (unit, entry) in gone {
         v.problems.push(format!(
@@ -425,7 +455,9 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
     Ok(v)
 }
 
-fn unit_differs(id: i64, entry: i64, logged: &Value, now: &Value) -> String {
+fn unit_differs(id: i64, entry: i64, logged: &str, now: &str) -> String {
+    let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
+    let (logged, now) = (&parse(logged), &parse(now));
     let field = |v: &Value, k: &str| match v.get(k) {
         None | Some(Value::Null) => "(none)".to_string(),
         Some(Value::String(s)) => s.clone(),

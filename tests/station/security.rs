@@ -184,3 +184,18 @@ fn the_station_says_so_when_the_log_was_edited() {
     let pty = station(&db, &[]);
     assert!(pty.band().contains("AUDIT LOG TAMPERED"), "{}", pty.contents());
 }
+
+/// On a terminal the command line asks for the PIN and does not show it as it is typed.
+#[test]
+fn the_command_line_asks_for_the_pin_without_echo() {
+    let (_dir, db) = demo();
+    let mut cmd = portable_pty::CommandBuilder::new(env!("CARGO_BIN_EXE_returns-dock"));
+    cmd.args(["--db", db.to_str().unwrap(), "review", "decide", "R1", "confirm", "--by", "SUP1"]);
+    cmd.env_remove("RETURNS_DOCK_PIN");
+    let mut pty = Pty::spawn(cmd);
+    assert!(pty.wait_for("PIN for SUP1:", Duration::from_secs(20)), "{}", pty.contents());
+    pty.send(b"2468\r");
+    assert!(pty.wait_for("no review 1", Duration::from_secs(20)), "the PIN was taken: {}", pty.contents());
+    assert!(!pty.contents().contains("2468"), "the PIN is not shown: {}", pty.contents());
+    assert_eq!(count(&db, "SELECT count(*) FROM audit_log WHERE action = 'pin_ok' AND station = 'cli'"), 1);
+}
