@@ -651,7 +651,7 @@ fn store_err(db: &Path, e: rusqlite::Error) -> StoreError {
 
 /// One queue entry on one line, as a supervisor reads it in a terminal.
 fn review_line(i: &crate::store::review::ReviewItem) -> String {
-    use crate::domain::text::printable;
+    use crate::domain::text::on_screen;
     let mut s = format!(
         "R{} {}{} {} P{} {} [{} {}]",
         i.id,
@@ -659,24 +659,24 @@ fn review_line(i: &crate::store::review::ReviewItem) -> String {
         if i.mandatory { " (mandatory)" } else { "" },
         crate::station::app::short_time(&i.created_at, *chrono::Local::now().offset()),
         i.parcel_id,
-        printable(if i.rmas.is_empty() { &i.scan } else { &i.rmas }),
+        on_screen(if i.rmas.is_empty() { &i.scan } else { &i.rmas }),
         i.station,
         i.operator
     );
     if let Some(u) = &i.unit {
-        s.push_str(&format!(" {u} {}", printable(i.sku.as_deref().unwrap_or("?"))));
+        s.push_str(&format!(" {u} {}", on_screen(i.sku.as_deref().unwrap_or("?"))));
         for part in [&i.serial, &i.outcome, &i.reason, &i.discrepancy].into_iter().flatten() {
-            s.push_str(&format!(" {}", printable(part)));
+            s.push_str(&format!(" {}", on_screen(part)));
         }
         if let Some(n) = &i.note {
-            s.push_str(&format!(" \"{}\"", printable(n)));
+            s.push_str(&format!(" \"{}\"", on_screen(n)));
         }
     }
     if let Some(r) = &i.parcel_refuse_reason {
         s.push_str(&format!(" refused: {r}"));
     }
     if let Some(r) = &i.customer_reason {
-        s.push_str(&format!(" · customer: {}", printable(r)));
+        s.push_str(&format!(" · customer: {}", on_screen(r)));
     }
     s
 }

@@ -138,7 +138,7 @@ pub fn text(f: &Feedback) -> String {
         s.push_str("  none\n");
     }
     for k in &f.top_product_skus {
-        s.push_str(&format!("  {:<14} {:>6}  {}\n", k.sku, k.count, crate::domain::text::printable(&k.name)));
+        s.push_str(&format!("  {:<14} {:>6}  {}\n", k.sku, k.count, crate::domain::text::on_screen(&k.name)));
     }
     let h = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.1} h"));
     s.push_str(&format!(
@@ -151,7 +151,7 @@ pub fn text(f: &Feedback) -> String {
         s.push_str(&format!(
             "  P{} {} received {} at {} ({} days)\n",
             w.parcel_id,
-            crate::domain::text::printable(&w.scan),
+            crate::domain::text::on_screen(&w.scan),
             w.received_at,
             w.station,
             w.days

@@ -51,7 +51,7 @@ impl LabelSize {
 /// Text for a `^FH` field: the characters ZPL would take as commands, hex-escaped.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in crate::domain::text::printable(text).chars() {
+    for c in crate::domain::text::in_file(text).chars() {
         match c {
             '_' => out.push_str("_5F"),
             '^' => out.push_str("_5E"),
