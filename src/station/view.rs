@@ -544,20 +544,15 @@ fn draw_review(app: &App, r: &ReviewScreen, f: &mut Frame, area: Rect) {
     f.render_widget(table, list);
     if let Some(it) = r.items.get(r.selected) {
         let lines = vec![
-            Line::from(format!(
-                "{} · {} · {} {}",
-                on_screen(&it.rmas),
-                on_screen(&it.scan),
-                it.station,
-                it.operator
-            )),
-            Line::from(format!(
+            // Nearly all of it came from files, scans and typing: each line cleaned whole.
+            Line::from(on_screen(&format!("{} · {} · {} {}", it.rmas, it.scan, it.station, it.operator))),
+            Line::from(on_screen(&format!(
                 "{} {} {} {}",
-                on_screen(it.serial.as_deref().unwrap_or("")),
+                it.serial.as_deref().unwrap_or(""),
                 it.reason.as_deref().or(it.parcel_refuse_reason.as_deref()).unwrap_or(""),
                 it.discrepancy.as_deref().unwrap_or(""),
-                on_screen(it.note.as_deref().unwrap_or(""))
-            )),
+                it.note.as_deref().unwrap_or("")
+            ))),
             Line::from(
                 it.customer_reason.as_deref().map(|r| format!("“{}”", on_screen(r))).unwrap_or_default(),
             ),
