@@ -104,6 +104,39 @@ mod tests {
         assert_eq!(escape("退款\u{1b}[2J"), "退款[2J");
     }
 
+    /// ZPL, SVG and the page PNG is drawn from carry a hostile SKU or RMA without what it hid.
+    #[test]
+    fn label_text_from_outside_is_in_its_file_form() {
+        let l = UnitLabel {
+            unit_id: "U00000001".into(),
+            outcome: "accept".into(),
+            grade: "A".into(),
+            sku: format!("S\u{1b}^XA\u{7}\u{202e}\u{feff}\u{e0041}\u{2028}K{}", "\u{301}".repeat(80)),
+            rma: "R\u{2066}1\u{2069}\u{ad}\u{200b}".into(),
+            date: "2026-11-22".into(),
+        };
+        let clean = |what: &str, text: &str| {
+            let bad = text.chars().find(|c| {
+                (c.is_control() && *c != '\n')
+                    || matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
+                        | '\u{2060}'..='\u{2069}' | '\u{feff}' | '\u{e0000}'..='\u{e007f}')
+            });
+            assert_eq!(bad, None, "{what}: {text:?}");
+            assert!(!text.contains(&"\u{301}".repeat(4)), "{what}: {text:?}");
+        };
+        let z = unit_label(&l, LabelSize::default());
+        clean("ZPL", &z);
+        assert!(z.contains(&format!("^FDSKU S_5EXAK{}^FS", "\u{301}".repeat(3))), "{z}");
+        assert!(z.contains("^FDRMA R1  2026-11-22^FS"), "{z}");
+        clean("SVG", &super::super::svg::unit_label(&l, 60.0, 40.0).unwrap());
+        let page = super::super::layout::unit_label(&l, 60.0, 40.0).unwrap();
+        for item in &page.items {
+            if let super::super::layout::Item::Text { text, .. } = item {
+                clean("the page drawn as PNG", text);
+            }
+        }
+    }
+
     #[test]
     fn a_long_outcome_shrinks_to_the_label() {
         let l = UnitLabel {
