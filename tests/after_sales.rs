@@ -87,6 +87,17 @@ impl Dock {
     }
 }
 
+/// The real binary on the dock's database in `dir`, without a PIN in the environment.
+fn command(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+        .current_dir(dir)
+        .env_remove("RETURNS_DOCK_PIN")
+        .args(["--db", "dock.db"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 fn read_csv(path: &Path) -> Vec<csv::StringRecord> {
     let mut r = csv::Reader::from_path(path).unwrap();
     assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), COLUMNS.to_vec());
@@ -381,15 +392,7 @@ mod review {
         let mut d = Dock::new();
         troubled_parcel(&mut d);
         drop(d.store);
-        let run = |args: &[&str]| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
-                .current_dir(d.dir.path())
-                .env_remove("RETURNS_DOCK_PIN")
-                .args(["--db", "dock.db"])
-                .args(args)
-                .output()
-                .unwrap()
-        };
+        let run = |args: &[&str]| command(d.dir.path(), args);
         let list = run(&["review", "list"]);
         let text = String::from_utf8_lossy(&list.stdout);
         assert!(
@@ -747,7 +750,7 @@ mod hostile_text {
         )
         .unwrap();
         for (what, file) in [("catalog", "evil.catalog.csv"), ("returns", "evil.csv")] {
-            let out = binary(&d, &["import", what, file]);
+            let out = command(d.dir.path(), &["import", what, file]);
             assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
             assert_clean(&format!("import {what} output"), &String::from_utf8_lossy(&out.stdout));
         }
@@ -771,18 +774,8 @@ mod hostile_text {
         d
     }
 
-    fn binary(d: &Dock, args: &[&str]) -> std::process::Output {
-        std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
-            .current_dir(d.dir.path())
-            .env_remove("RETURNS_DOCK_PIN")
-            .args(["--db", "dock.db"])
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
     fn run(d: &Dock, args: &[&str]) -> String {
-        let out = binary(d, args);
+        let out = command(d.dir.path(), args);
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     }
