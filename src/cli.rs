@@ -3,6 +3,7 @@
 //! errors to stderr one line each, `file:line: message`.
 
 use crate::config::Config;
+use crate::domain::text::on_screen;
 use crate::gen::{self, GenOptions};
 use crate::import::{self, ImportOptions, ImportReport, Progress, Source};
 use crate::store::{Store, StoreError};
@@ -343,11 +344,11 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::from(exit::OK),
         Err(Failure::Refused) => ExitCode::from(exit::REFUSED),
         Err(Failure::Usage(m)) => {
-            eprintln!("returns-dock: {m}");
+            eprintln!("returns-dock: {}", on_screen(&m));
             ExitCode::from(exit::USAGE)
         }
         Err(Failure::Unusable(m)) => {
-            eprintln!("{m}");
+            eprintln!("{}", on_screen(&m));
             ExitCode::from(exit::UNUSABLE)
         }
     }
@@ -503,20 +504,20 @@ impl Kind {
 }
 
 /// Errors and warnings to stderr, details and the summary to stdout; exit 1 when anything
-/// was refused.
+/// was refused. Each line in its screen form: the messages quote the files.
 fn print_report(report: &ImportReport) -> Result<(), Failure> {
     let mut err = std::io::stderr().lock();
     for p in &report.errors {
-        let _ = writeln!(err, "{p}");
+        let _ = writeln!(err, "{}", on_screen(&p.to_string()));
     }
     for p in &report.warnings {
-        let _ = writeln!(err, "{p} (warning)");
+        let _ = writeln!(err, "{} (warning)", on_screen(&p.to_string()));
     }
     let mut out = std::io::stdout().lock();
     for d in report.details() {
-        let _ = writeln!(out, "{d}");
+        let _ = writeln!(out, "{}", on_screen(&d));
     }
-    let _ = writeln!(out, "{}", report.summary());
+    let _ = writeln!(out, "{}", on_screen(&report.summary()));
     if let Some(p) = report.errors.iter().find(|p| p.unusable) {
         return Err(Failure::Unusable(format!("{}: nothing was imported", p.file)));
     }
@@ -771,7 +772,11 @@ fn review(db: &Path, config: &Config, action: &ReviewAction) -> Result<(), Failu
         ReviewAction::List { format } => {
             let items = rv::open_reviews(store.conn()).map_err(e)?;
             match format {
-                ListFormat::Json => println!("{}", serde_json::to_string_pretty(&items).unwrap_or_default()),
+                ListFormat::Json => {
+                    let mut json = serde_json::to_value(&items).unwrap_or_default();
+                    crate::domain::text::json_in_file(&mut json);
+                    println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default())
+                }
                 ListFormat::Text => {
                     for i in &items {
                         println!("{}", review_line(i));
@@ -816,9 +821,9 @@ fn store_err(db: &Path, e: rusqlite::Error) -> StoreError {
     crate::store::classify(&db.display().to_string(), e)
 }
 
-/// One queue entry on one line, as a supervisor reads it in a terminal.
+/// One queue entry on one line, as a supervisor reads it in a terminal: the whole line in its
+/// screen form, since nearly all of it came from files, scans and typing.
 fn review_line(i: &crate::store::review::ReviewItem) -> String {
-    use crate::domain::text::printable;
     let mut s = format!(
         "R{} {}{} {} P{} {} [{} {}]",
         i.id,
@@ -826,26 +831,26 @@ fn review_line(i: &crate::store::review::ReviewItem) -> String {
         if i.mandatory { " (mandatory)" } else { "" },
         crate::station::app::short_time(&i.created_at, *chrono::Local::now().offset()),
         i.parcel_id,
-        printable(if i.rmas.is_empty() { &i.scan } else { &i.rmas }),
+        if i.rmas.is_empty() { &i.scan } else { &i.rmas },
         i.station,
         i.operator
     );
     if let Some(u) = &i.unit {
-        s.push_str(&format!(" {u} {}", printable(i.sku.as_deref().unwrap_or("?"))));
+        s.push_str(&format!(" {u} {}", i.sku.as_deref().unwrap_or("?")));
         for part in [&i.serial, &i.outcome, &i.reason, &i.discrepancy].into_iter().flatten() {
-            s.push_str(&format!(" {}", printable(part)));
+            s.push_str(&format!(" {part}"));
         }
         if let Some(n) = &i.note {
-            s.push_str(&format!(" \"{}\"", printable(n)));
+            s.push_str(&format!(" \"{n}\""));
         }
     }
     if let Some(r) = &i.parcel_refuse_reason {
         s.push_str(&format!(" refused: {r}"));
     }
     if let Some(r) = &i.customer_reason {
-        s.push_str(&format!(" · customer: {}", printable(r)));
+        s.push_str(&format!(" · customer: {r}"));
     }
-    s
+    crate::domain::text::on_screen(&s)
 }
 
 /// SVG or PNG, by the file's extension.
@@ -946,7 +951,7 @@ impl Failure {
 /// A review entry's id as printed (`R12`) or bare (`12`).
 /// `audit verify` and `audit show`.
 fn audit(db: &Path, what: &AuditWhat) -> Result<(), Failure> {
-    use crate::domain::text::printable;
+    use crate::domain::text::on_screen;
     use crate::store::chain;
     let store = Store::open(db)?;
     let e = |err| Failure::from(store_err(db, err));
@@ -976,11 +981,11 @@ fn audit(db: &Path, what: &AuditWhat) -> Result<(), Failure> {
                     "#{} {} {} {} {} {} {}",
                     x.id,
                     crate::station::app::short_time(&x.at, zone),
-                    printable(x.station.as_deref().unwrap_or("-")),
-                    printable(x.actor.as_deref().unwrap_or("-")),
+                    on_screen(x.station.as_deref().unwrap_or("-")),
+                    on_screen(x.actor.as_deref().unwrap_or("-")),
                     x.action,
-                    printable(x.subject.as_deref().unwrap_or("")),
-                    printable(x.detail.as_deref().unwrap_or(""))
+                    on_screen(x.subject.as_deref().unwrap_or("")),
+                    on_screen(x.detail.as_deref().unwrap_or(""))
                 );
             }
             println!("{} entries", entries.len());

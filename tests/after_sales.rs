@@ -87,6 +87,17 @@ impl Dock {
     }
 }
 
+/// The real binary on the dock's database in `dir`, without a PIN in the environment.
+fn command(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+        .current_dir(dir)
+        .env_remove("RETURNS_DOCK_PIN")
+        .args(["--db", "dock.db"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 fn read_csv(path: &Path) -> Vec<csv::StringRecord> {
     let mut r = csv::Reader::from_path(path).unwrap();
     assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), COLUMNS.to_vec());
@@ -382,15 +393,7 @@ mod review {
         let mut d = Dock::new();
         troubled_parcel(&mut d);
         drop(d.store);
-        let run = |args: &[&str]| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
-                .current_dir(d.dir.path())
-                .env_remove("RETURNS_DOCK_PIN")
-                .args(["--db", "dock.db"])
-                .args(args)
-                .output()
-                .unwrap()
-        };
+        let run = |args: &[&str]| command(d.dir.path(), args);
         let list = run(&["review", "list"]);
         let text = String::from_utf8_lossy(&list.stdout);
         assert!(
@@ -854,5 +857,150 @@ mod audit {
             .collect();
         assert_eq!(kinds.len(), 3, "scan, inspection and overturn of the unit:\n{text}");
         assert!(text.contains("SUP1"), "{text}");
+    }
+}
+
+/// Found with the release binary: ESC and BEL from an imported title reached the CSV export,
+/// the JSON export was not cleaned at all, and invisible, reordering and stacked characters
+/// reached every file and the supervisor's terminal.
+mod hostile_text {
+    use super::*;
+
+    /// A title as a hostile catalog or returns file brings it, and what a file may say of it.
+    fn hostile_title() -> (String, String) {
+        let raw = format!(
+            "\u{1b}[31mRED\u{7} \u{202e}gpj.exe \u{2066}iso\u{2069} tag\u{e0041}\u{e007f} \u{feff}bom\u{2028}\u{ad}\u{2060}\u{200b} Z{}",
+            "\u{301}".repeat(80)
+        );
+        let clean = format!("[31mRED gpj.exe iso tag bom Z{}", "\u{301}".repeat(3));
+        (raw, clean)
+    }
+
+    /// A formula behind blanks (which the import trims) and a zero-width space in front of
+    /// them (which it keeps): Excel would run it once the space is gone.
+    const FORMULA: &str = "\u{200b}  =HYPERLINK(\"http://evil.example\",\"x\")";
+    const FORMULA_IN_A_FILE: &str = "  =HYPERLINK(\"http://evil.example\",\"x\")";
+    const CHINESE: &str = "蓝牙耳机（黑色）＋充电盒 👍🏽";
+
+    /// Nothing a file or a terminal should not get: no control character but line ends, none
+    /// of the invisible or reordering ones, never four combining marks in a row.
+    fn assert_clean(what: &str, text: &str) {
+        let text = text.replace("\r\n", "\n");
+        let bad = text.chars().find(|c| {
+            (c.is_control() && *c != '\n')
+                || matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
+                    | '\u{2060}'..='\u{2069}' | '\u{feff}' | '\u{e0000}'..='\u{e007f}')
+        });
+        assert_eq!(bad, None, "{what}: {text:?}");
+        assert!(!text.contains(&"\u{301}".repeat(4)), "{what}: four marks on one letter: {text:?}");
+        assert!(!text.contains("\\u001b") && !text.contains("\\u0007"), "{what}: an escaped control: {text}");
+    }
+
+    /// The demo dock, a hostile catalog and returns file imported by the real binary, and a
+    /// parcel of it received: one unit refused (to the supervisor), two expected ones missing.
+    fn hostile_dock() -> Dock {
+        let mut d = Dock::new();
+        let (title, _) = hostile_title();
+        let dir = d.dir.path().to_path_buf();
+        std::fs::write(
+            dir.join("evil.catalog.csv"),
+            format!(
+                "sku,name,barcodes,serialised,supplier,unit_value\nEVIL-1,{title},4006381333931,no,\u{1b}[5mSupplier\u{202e},10.00\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("evil.csv"),
+            format!(
+                "rma_no,order_no,tracking_no,sku,qty,title,customer,reason,created_at,unit_value\n\
+                 RMA-EVIL-1,O-\u{feff}1,SF9988776655443,EVIL-1,1,{title},张三,\u{202e}坏了\u{1b}[2J,,1234.50\n\
+                 RMA-EVIL-1,O-\u{feff}1,SF9988776655443,SKU-1002,1,\"{}\",张三,\u{202e}坏了\u{1b}[2J,,1234.50\n\
+                 RMA-EVIL-1,O-\u{feff}1,SF9988776655443,SKU-1003,1,{CHINESE},张三,\u{202e}坏了\u{1b}[2J,,1234.50\n",
+                FORMULA.replace('"', "\"\"")
+            ),
+        )
+        .unwrap();
+        for (what, file) in [("catalog", "evil.catalog.csv"), ("returns", "evil.csv")] {
+            let out = command(d.dir.path(), &["import", what, file]);
+            assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+            assert_clean(&format!("import {what} output"), &String::from_utf8_lossy(&out.stdout));
+        }
+        let p = d.open("SF9988776655443");
+        let sku = st::find_product(d.store.conn(), "4006381333931").unwrap().map(|p| p.sku);
+        assert_eq!(sku.as_deref(), Some("EVIL-1"));
+        let a = d.actor();
+        let u = NewUnit { scan: "4006381333931".into(), sku, ..NewUnit::default() };
+        let (id, _) = st::record_unit(d.store.conn_mut(), &a, p, &u).unwrap().unwrap();
+        let a = d.actor();
+        // A note as an older version may have stored it, straight from a scanner's buffer.
+        let i = Inspection {
+            outcome: Outcome::Refuse,
+            grade: None,
+            reason: Some(Reason::Defective),
+            cause: Cause::ProductDefect,
+            note: Some("\u{1b}]0;pwn\u{7}note\u{202e}".into()),
+        };
+        st::inspect_unit(d.store.conn_mut(), &a, id, &i).unwrap().unwrap();
+        d.sign(p);
+        d
+    }
+
+    fn run(d: &Dock, args: &[&str]) -> String {
+        let out = command(d.dir.path(), args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    #[test]
+    fn the_csv_and_json_exports_carry_no_control_invisible_or_stacked_characters() {
+        let d = hostile_dock();
+        let (_, clean) = hostile_title();
+        run(&d, &["export", "--all", "--excel", "--out", "x.csv"]);
+        let bytes = std::fs::read(d.dir.path().join("x.csv")).unwrap();
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        assert_clean("CSV export", &text);
+        let rows: Vec<csv::StringRecord> = read_csv(&d.dir.path().join("x.csv"))
+            .into_iter()
+            .filter(|r| r[col("rma_no")].starts_with("RMA-EVIL"))
+            .collect();
+        let titles: Vec<&str> = rows.iter().map(|r| &r[col("title")]).collect();
+        assert!(titles.contains(&clean.as_str()), "{titles:?}");
+        assert!(
+            titles.contains(&format!("'{FORMULA_IN_A_FILE}").as_str()),
+            "the formula after blanks is guarded: {titles:?}"
+        );
+        assert!(titles.contains(&CHINESE), "Chinese, full-width and emoji kept: {titles:?}");
+        assert!(rows.iter().all(|r| &r[col("order_no")] == "O-1"), "the BOM in the order number is gone");
+        let refused = rows.iter().find(|r| &r[col("outcome")] == "refuse").unwrap();
+        assert_eq!(&refused[col("note")], "]0;pwnnote");
+        assert_eq!(&refused[col("unit_value")], "1234.50", "numbers as they were");
+
+        run(&d, &["export", "--all", "--format", "json", "--out", "x.json"]);
+        let json = std::fs::read_to_string(d.dir.path().join("x.json")).unwrap();
+        assert_clean("JSON export", &json);
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+        let titles: Vec<&str> = rows.iter().filter_map(|r| r["title"].as_str()).collect();
+        assert!(titles.contains(&clean.as_str()) && titles.contains(&FORMULA_IN_A_FILE), "{titles:?}");
+        assert!(titles.contains(&CHINESE), "{titles:?}");
+    }
+
+    #[test]
+    fn review_list_and_feedback_report_show_marks_and_carry_nothing_hidden() {
+        let d = hostile_dock();
+        let (_, clean) = hostile_title();
+        let list = run(&d, &["review", "list"]);
+        assert_clean("review list", &list.replace("⟨U+202E⟩", ""));
+        let line = list.lines().find(|l| l.contains("RMA-EVIL-1")).unwrap_or_else(|| panic!("{list}"));
+        assert!(line.contains("\"]0;pwnnote⟨U+202E⟩\""), "the note, its override shown: {line}");
+        assert!(line.contains("customer: ⟨U+202E⟩坏了[2J"), "{line}");
+        let json = run(&d, &["review", "list", "--format", "json"]);
+        assert_clean("review list as JSON", &json);
+
+        let period = ["report", "feedback", "--from", "2026-11-16", "--to", "2026-11-22", "--format"];
+        for format in ["text", "csv", "json"] {
+            let sheet = run(&d, &[&period[..], &[format]].concat());
+            assert_clean(&format!("feedback sheet as {format}"), &sheet);
+            assert!(sheet.contains(&clean), "{format}: the product's name, cleaned: {sheet}");
+        }
     }
 }

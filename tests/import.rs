@@ -1114,3 +1114,52 @@ mod locks {
         );
     }
 }
+
+/// Found with the release binary: a message that quotes a hostile file, and the refused rows
+/// written back beside it, carried what the file hid in its text. The real binary: a message
+/// shows each invisible character as a mark, and the rejected file carries none of them.
+#[test]
+fn messages_and_the_rejected_file_carry_nothing_a_hostile_file_hid() {
+    let d = Dock::new();
+    let title = format!("\u{1b}[31mT\u{7}\u{202e}\u{e0041}\u{feff}{}", "\u{301}".repeat(80));
+    d.file(
+        "evil.csv",
+        format!(
+            "rma_no,order_no,sku,qty,title,reason\n\
+             R1,O1,S1,\u{202e}1\u{1b}[2J,{title},r\n\
+             R2,O2,S2,1,蓝牙耳机（黑色）,质量问题\n"
+        ),
+    );
+    d.file("evil.catalog.csv", "sku,name,unit_value\nS1,n,\u{2066}12x\u{7}\n");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+            .current_dir(d.dir.path())
+            .args(["--db", "dock.db", "import"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let hidden = |c: char| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+                | '\u{feff}' | '\u{e0000}'..='\u{e007f}')
+    };
+    let returns = run(&["returns", "--skip-invalid", "evil.csv"]);
+    let said = String::from_utf8(returns.stderr).unwrap();
+    assert!(said.contains("quantity \"⟨U+202E⟩1[2J\""), "{said}");
+    assert_eq!(said.chars().find(|c| hidden(*c)), None, "{said:?}");
+    let catalog = run(&["catalog", "evil.catalog.csv"]);
+    assert_eq!(catalog.status.code(), Some(1));
+    let said = String::from_utf8(catalog.stderr).unwrap();
+    assert!(said.contains("⟨U+2066⟩12x"), "{said}");
+    assert_eq!(said.chars().find(|c| hidden(*c)), None, "{said:?}");
+
+    let rejected = std::fs::read_to_string(d.dir.path().join("evil.csv.rejected.csv")).unwrap();
+    assert_eq!(rejected.chars().find(|c| hidden(*c) && *c != '\r'), None, "{rejected:?}");
+    assert!(rejected.contains(&format!("[31mT{}", "\u{301}".repeat(3))), "{rejected}");
+    assert!(!rejected.contains(&"\u{301}".repeat(4)), "{rejected}");
+    let store = Store::open(&d.dir.path().join("dock.db")).unwrap();
+    let title: String =
+        store.conn().query_row("SELECT title FROM return_lines WHERE sku = 'S2'", [], |r| r.get(0)).unwrap();
+    assert_eq!(title, "蓝牙耳机（黑色）", "the valid row loaded as it was");
+}

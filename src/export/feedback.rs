@@ -1,8 +1,12 @@
 //! The weekly feedback sheet (CONTRACT section 6): why goods came back, grouped by the
 //! department that must act, the SKUs with the most product-caused returns, how long parcels
 //! took from arrival to signature, and which ones are still waiting.
+//!
+//! The sheet's text from outside (SKUs, product names, parcel scans, stations) is in its file
+//! form from [`feedback`] on, so every format of it, and the station's dashboard, has it clean.
 
 use crate::domain::codes::{Cause, Coded, Department};
+use crate::domain::text::make_file_safe;
 use crate::store::feedback as sf;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rusqlite::Connection;
@@ -80,7 +84,11 @@ pub fn feedback(
     by_department.sort_by_key(|c| std::cmp::Reverse(c.count));
     let top_product_skus = sf::top_product_skus(conn, &start, &end)?
         .into_iter()
-        .map(|(sku, name, count)| SkuCount { sku, name, count })
+        .map(|(mut sku, mut name, count)| {
+            make_file_safe(&mut sku);
+            make_file_safe(&mut name);
+            SkuCount { sku, name, count }
+        })
         .collect();
     let mut hours = sf::turnaround_hours(conn, &start, &end)?;
     hours.sort_by(|a, b| a.total_cmp(b));
@@ -92,7 +100,11 @@ pub fn feedback(
         let rank = ((q * hours.len() as f64).ceil() as usize).clamp(1, hours.len());
         Some(hours[rank - 1])
     };
-    let waiting = sf::open_longer_than(conn, &end, late_after_days)?;
+    let mut waiting = sf::open_longer_than(conn, &end, late_after_days)?;
+    for w in &mut waiting {
+        make_file_safe(&mut w.scan);
+        make_file_safe(&mut w.station);
+    }
     Ok(Feedback {
         from: from.to_string(),
         to: to.to_string(),
@@ -138,7 +150,7 @@ pub fn text(f: &Feedback) -> String {
         s.push_str("  none\n");
     }
     for k in &f.top_product_skus {
-        s.push_str(&format!("  {:<14} {:>6}  {}\n", k.sku, k.count, crate::domain::text::printable(&k.name)));
+        s.push_str(&format!("  {:<14} {:>6}  {}\n", k.sku, k.count, k.name));
     }
     let h = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.1} h"));
     s.push_str(&format!(
@@ -150,11 +162,7 @@ pub fn text(f: &Feedback) -> String {
     for w in &f.waiting {
         s.push_str(&format!(
             "  P{} {} received {} at {} ({} days)\n",
-            w.parcel_id,
-            crate::domain::text::printable(&w.scan),
-            w.received_at,
-            w.station,
-            w.days
+            w.parcel_id, w.scan, w.received_at, w.station, w.days
         ));
     }
     s
@@ -176,7 +184,13 @@ pub fn csv(f: &Feedback) -> String {
         }
     }
     for k in &f.top_product_skus {
-        let _ = w.write_record(["product_sku", &k.sku, &super::guard(&k.name), &k.count.to_string(), ""]);
+        let _ = w.write_record([
+            "product_sku",
+            &super::guard(&k.sku),
+            &super::guard(&k.name),
+            &k.count.to_string(),
+            "",
+        ]);
     }
     let h = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.2}"));
     let _ = w.write_record(["turnaround_hours", "median", "", &h(f.turnaround_median_hours), ""]);

@@ -76,6 +76,43 @@ pub struct ExportRow {
 }
 
 impl ExportRow {
+    /// Every cell in its file form: no control characters, nothing invisible, few marks.
+    fn clean(&mut self) {
+        for cell in self.cells_mut() {
+            crate::domain::text::make_file_safe(cell);
+        }
+    }
+
+    fn cells_mut(&mut self) -> [&mut String; 25] {
+        [
+            &mut self.rma_no,
+            &mut self.order_no,
+            &mut self.tracking_no,
+            &mut self.parcel_id,
+            &mut self.unit_id,
+            &mut self.station,
+            &mut self.operator,
+            &mut self.received_at,
+            &mut self.signed_at,
+            &mut self.sku,
+            &mut self.barcode,
+            &mut self.serial,
+            &mut self.title,
+            &mut self.outcome,
+            &mut self.grade,
+            &mut self.reason,
+            &mut self.cause,
+            &mut self.discrepancy,
+            &mut self.note,
+            &mut self.unit_value,
+            &mut self.resolution,
+            &mut self.review,
+            &mut self.reviewed_by,
+            &mut self.reviewed_at,
+            &mut self.review_comment,
+        ]
+    }
+
     fn cells(&self) -> [&str; 25] {
         [
             &self.rma_no,
@@ -398,6 +435,7 @@ pub fn parcel_rows(f: &ParcelFacts) -> Vec<ExportRow> {
             rows.push(row);
         }
     }
+    rows.iter_mut().for_each(ExportRow::clean);
     rows
 }
 
@@ -434,12 +472,22 @@ pub fn fresh_name(dir: &Path, at: chrono::DateTime<chrono::FixedOffset>, ext: &s
     path
 }
 
-/// A cell Excel would run as a formula gets a leading `'`.
+/// A cell for a spreadsheet: in its file form, and with a leading `'` when Excel would run it
+/// as a formula. Excel skips leading blanks, so `  =HYPERLINK(...)` is a formula too, and so
+/// is one behind a zero-width character or a BOM (which the file form takes out). Tab and CR
+/// (the contract's other two) are blanks in the file form, so a cell never begins with them.
+/// Full-width ＝＋－＠ are text to Excel, but anything that folds them (NFKC, as the dock's own
+/// import does) makes them live, so they are guarded too.
 pub fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    use unicode_normalization::UnicodeNormalization;
+    let cell = crate::domain::text::in_file(cell);
+    let live = cell.trim_start().chars().next().is_some_and(|c| {
+        std::iter::once(c).nfkc().next().is_some_and(|c| matches!(c, '=' | '+' | '-' | '@'))
+    });
+    if live {
         format!("'{cell}").into()
     } else {
-        cell.into()
+        cell
     }
 }
 
@@ -538,8 +586,28 @@ mod tests {
         assert_eq!(guard("+86 138"), "'+86 138");
         assert_eq!(guard("@SUM"), "'@SUM");
         assert_eq!(guard("-1"), "'-1");
-        assert_eq!(guard("\tx"), "'\tx");
         assert_eq!(guard("plain"), "plain");
+    }
+
+    #[test]
+    fn formulas_behind_blanks_and_invisible_characters_are_neutralised() {
+        assert_eq!(guard("  =HYPERLINK(\"http://x\")"), "'  =HYPERLINK(\"http://x\")");
+        assert_eq!(guard("\u{200b}=cmd|' /c calc'!A0"), "'=cmd|' /c calc'!A0");
+        assert_eq!(guard("\u{feff}+1"), "'+1");
+        assert_eq!(guard("\u{202e}\u{2066}@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(guard("\u{3000}-1"), "'\u{3000}-1");
+        // Tab and CR are blanks in a file: a cell never carries them, formula or not.
+        assert_eq!(guard("\t=1"), "' =1");
+        assert_eq!(guard("\tx"), " x");
+        assert_eq!(guard("\r\n=1"), "'  =1");
+        // Full-width forms that fold to a formula's first character.
+        assert_eq!(guard("＝1+1"), "'＝1+1");
+        assert_eq!(guard("＋86 138"), "'＋86 138");
+        assert_eq!(guard("＠SUM"), "'＠SUM");
+        // What is not a formula stays as it is: numbers, Chinese, a dash inside.
+        assert_eq!(guard("199.00"), "199.00");
+        assert_eq!(guard("蓝牙耳机－黑色"), "蓝牙耳机－黑色");
+        assert_eq!(guard("a\u{1b}[31m=b"), "a[31m=b");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use super::fields::{catalog as f, CATALOG};
 use super::rejected::Rejected;
 use super::source::Source;
 use super::{ImportOptions, ImportReport, Pass, Problem};
-use crate::domain::text::printable;
+use crate::domain::text::on_screen;
 use crate::store::catalog::{check_product, write_product};
 use crate::store::{ProductWrite, ProductWritten, Store, StoreError};
 use std::collections::HashMap;
@@ -46,7 +46,7 @@ pub fn import(
                 if let Some(first) = seen_sku.insert(p.sku.clone(), line) {
                     return Err((
                         Some(line),
-                        vec![format!("SKU {} is listed twice (first on line {first})", printable(&p.sku))],
+                        vec![format!("SKU {} is listed twice (first on line {first})", on_screen(&p.sku))],
                     ));
                 }
                 for code in &p.barcodes {
@@ -55,7 +55,7 @@ pub fn import(
                             Some(line),
                             vec![format!(
                                 "barcode {code} is also given to SKU {} on line {l}",
-                                printable(other)
+                                on_screen(other)
                             )],
                         ));
                     }
@@ -85,7 +85,7 @@ pub fn import(
                     match w {
                         ProductWritten::BarcodeTaken { code, other_sku } => Err((
                             row.as_ref().map(|r| r.line),
-                            vec![format!("barcode {code} already belongs to SKU {}", printable(&other_sku))],
+                            vec![format!("barcode {code} already belongs to SKU {}", on_screen(&other_sku))],
                         )),
                         w => {
                             for code in &p.barcodes {

@@ -3,7 +3,7 @@
 
 use crate::domain::gtin::{Gtin, GtinError};
 use crate::domain::money::parse_cents;
-use crate::domain::text::printable;
+use crate::domain::text::on_screen;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use unicode_normalization::UnicodeNormalization;
 
@@ -62,14 +62,14 @@ pub fn quantity(v: &str) -> Result<i64, String> {
     }
     let whole = match v.split_once('.') {
         Some((w, f)) if !f.is_empty() && f.bytes().all(|b| b == b'0') => w,
-        Some(_) => return Err(format!("quantity \"{}\" is not a whole number", printable(v))),
+        Some(_) => return Err(format!("quantity \"{}\" is not a whole number", on_screen(v))),
         None => v,
     };
     match whole.parse::<i64>() {
         Ok(q) if q > MAX_QTY => Err(format!("quantity {q} is implausibly large (at most {MAX_QTY})")),
         Ok(q) if q > 0 => Ok(q),
         Ok(q) => Err(format!("quantity {q} must be at least 1")),
-        Err(_) => Err(format!("quantity \"{}\" is not a positive whole number", printable(v))),
+        Err(_) => Err(format!("quantity \"{}\" is not a positive whole number", on_screen(v))),
     }
 }
 
@@ -77,7 +77,7 @@ pub fn amount(field: &str, v: &str) -> Result<Option<i64>, String> {
     if v.is_empty() {
         return Ok(None);
     }
-    parse_cents(v).map(Some).map_err(|e| format!("{field} \"{}\" {e}", printable(v)))
+    parse_cents(v).map(Some).map_err(|e| format!("{field} \"{}\" {e}", on_screen(v)))
 }
 
 /// A date and time as after-sales exports write them, stored as RFC 3339 with its offset. A
@@ -140,7 +140,7 @@ fn plain_datetime(v: &str) -> Option<NaiveDateTime> {
 fn bad_date(v: &str) -> String {
     format!(
         "date \"{}\" is not a date (expected e.g. 2026-11-20 14:30:00 or 2026-11-20T14:30:00+08:00)",
-        printable(v)
+        on_screen(v)
     )
 }
 
@@ -161,7 +161,7 @@ pub fn barcode(v: &str) -> Result<Option<String>, String> {
         };
     }
     if !v.is_ascii() {
-        return Err(format!("barcode \"{}\" has characters a scanner cannot send", printable(&v)));
+        return Err(format!("barcode \"{}\" has characters a scanner cannot send", on_screen(&v)));
     }
     Ok(Some(v.to_ascii_uppercase()))
 }
@@ -177,7 +177,7 @@ pub fn serials(v: &str, qty: i64) -> Result<Vec<String>, String> {
     for s in split_list(v) {
         let s = identifier("serial", s)?;
         if !s.is_ascii() {
-            return Err(format!("serial \"{}\" has characters a scanner cannot send", printable(&s)));
+            return Err(format!("serial \"{}\" has characters a scanner cannot send", on_screen(&s)));
         }
         if out.contains(&s) {
             return Err(format!("serial {s} is listed twice"));
@@ -195,7 +195,7 @@ pub fn yes_no(field: &str, v: &str) -> Result<Option<bool>, String> {
         "" => Ok(None),
         "1" | "y" | "yes" | "true" | "是" | "x" => Ok(Some(true)),
         "0" | "n" | "no" | "false" | "否" => Ok(Some(false)),
-        _ => Err(format!("{field} \"{}\" is not yes or no", printable(v))),
+        _ => Err(format!("{field} \"{}\" is not yes or no", on_screen(v))),
     }
 }
 

@@ -142,7 +142,7 @@ impl ImportReport {
         for r in &self.resumed {
             s.push_str(&format!(
                 "; resumed an import of {} interrupted after it started at {}",
-                crate::domain::text::printable(&r.file),
+                crate::domain::text::on_screen(&r.file),
                 r.started_at
             ));
         }

@@ -50,6 +50,8 @@ impl Rejected {
         };
         record.push(line.map(|l| l.to_string()).unwrap_or_default());
         record.push(reason.to_string());
+        // The rows come back to be corrected and imported again: as a file takes text.
+        record.iter_mut().for_each(crate::domain::text::make_file_safe);
         self.rows += 1;
         self.writer.write_record(&record).map_err(std::io::Error::other)
     }

@@ -20,7 +20,7 @@ use super::spool::{SpoolReader, SpoolWriter, Spooled};
 use super::table::Row;
 use super::{FileReport, ImportOptions, ImportReport, Problem};
 use crate::domain::codes::Resolution;
-use crate::domain::text::printable;
+use crate::domain::text::on_screen;
 use crate::store::imports::Chunks;
 use crate::store::returns::{ReturnCheck, ReturnWriter};
 use crate::store::{Fingerprint, LineWrite, ReturnWrite, ReturnWritten, Store, StoreError};
@@ -488,7 +488,7 @@ impl FileCheck<'_, '_> {
                 Some(first_line),
                 format!(
                     "RMA {} is written in two ways in this file (full-width and plain?)",
-                    printable(&write.rma_no)
+                    on_screen(&write.rma_no)
                 ),
             );
             self.refuse_unreadable(p);
@@ -504,8 +504,8 @@ impl FileCheck<'_, '_> {
                         Some(first_line),
                         format!(
                             "RMA {} is also in {}, with other content: one RMA must come from one file",
-                            printable(&write.rma_no),
-                            printable(&self.run.names[file])
+                            on_screen(&write.rma_no),
+                            on_screen(&self.run.names[file])
                         ),
                     );
                     self.refuse_unreadable(p);
@@ -587,7 +587,7 @@ fn tally(
                 Some(first_line),
                 format!(
                     "RMA {} changed, but its parcel P{parcel_id} was received at {received_at}: what was received is kept and the change was not applied",
-                    printable(&write.rma_no)
+                    on_screen(&write.rma_no)
                 ),
             ));
         }
@@ -596,7 +596,7 @@ fn tally(
             return Some(Problem::new(
                 display,
                 Some(first_line),
-                format!("RMA {} comes twice in this import", printable(&write.rma_no)),
+                format!("RMA {} comes twice in this import", on_screen(&write.rma_no)),
             ))
         }
         ReturnWritten::InEarlierFile { file } => {
@@ -605,8 +605,8 @@ fn tally(
                 Some(first_line),
                 format!(
                     "RMA {} is also in {}, with other content: one RMA must come from one file",
-                    printable(&write.rma_no),
-                    printable(&file)
+                    on_screen(&write.rma_no),
+                    on_screen(&file)
                 ),
             ))
         }
@@ -706,7 +706,7 @@ fn validate(rows: &[Row], local: FixedOffset) -> Result<ReturnWrite, Vec<(usize,
     let resolution = match first.get(f::RESOLUTION) {
         "" => Resolution::Refund,
         v => parse_resolution(v).unwrap_or_else(|| {
-            fail(0, format!("resolution \"{}\" is not refund, exchange or repair", printable(v)));
+            fail(0, format!("resolution \"{}\" is not refund, exchange or repair", on_screen(v)));
             Resolution::Refund
         }),
     };
@@ -727,10 +727,10 @@ fn validate(rows: &[Row], local: FixedOffset) -> Result<ReturnWrite, Vec<(usize,
                     i,
                     format!(
                         "RMA {} has order_no {} on line {} but {} here",
-                        printable(&rma_no),
-                        printable(&order_no),
+                        on_screen(&rma_no),
+                        on_screen(&order_no),
                         first.place(),
-                        printable(order)
+                        on_screen(order)
                     ),
                 );
             }
@@ -740,10 +740,10 @@ fn validate(rows: &[Row], local: FixedOffset) -> Result<ReturnWrite, Vec<(usize,
                     i,
                     format!(
                         "RMA {} has tracking_no {} on line {} but {} here",
-                        printable(&rma_no),
-                        printable(tracking_no.as_deref().unwrap_or("")),
+                        on_screen(&rma_no),
+                        on_screen(tracking_no.as_deref().unwrap_or("")),
                         first.place(),
-                        printable(&tracking)
+                        on_screen(&tracking)
                     ),
                 );
             }
@@ -772,8 +772,8 @@ fn validate(rows: &[Row], local: FixedOffset) -> Result<ReturnWrite, Vec<(usize,
                 i,
                 format!(
                     "duplicate line: RMA {} already lists SKU {} on line {}; put the quantity on one line",
-                    printable(&rma_no),
-                    printable(&sku),
+                    on_screen(&rma_no),
+                    on_screen(&sku),
                     rows[j].place()
                 ),
             );

@@ -243,7 +243,7 @@ fn csv_table(
         match aliases.field(h) {
             Some(f) => columns[f].push(col),
             None if h.trim().is_empty() => {}
-            None => ignored.push(crate::domain::text::printable(h.trim())),
+            None => ignored.push(crate::domain::text::on_screen(h.trim())),
         }
     }
     let missing: Vec<String> = fields
@@ -416,7 +416,7 @@ fn put(
     bad: &mut Option<String>,
 ) {
     let Some(f) = aliases.field(key) else {
-        let shown = crate::domain::text::printable(key);
+        let shown = crate::domain::text::on_screen(key);
         if !ignored.contains(&shown) {
             ignored.push(shown);
         }
@@ -436,7 +436,7 @@ fn put(
             .collect::<Vec<_>>()
             .join(";"),
         Value::Object(_) => {
-            *bad = Some(format!("\"{}\" must not be an object", crate::domain::text::printable(key)));
+            *bad = Some(format!("\"{}\" must not be an object", crate::domain::text::on_screen(key)));
             return;
         }
     };

@@ -6,7 +6,7 @@ use super::fields::{users as f, USERS};
 use super::source::Source;
 use super::{ImportOptions, ImportReport, Pass, Problem};
 use crate::domain::codes::{Coded, Role};
-use crate::domain::text::printable;
+use crate::domain::text::on_screen;
 use crate::store::auth::{hash_pin, verify_pin};
 use crate::store::users::{check_user, pin_hash, write_user};
 use crate::store::{Store, StoreError, UserWrite, UserWritten};
@@ -41,7 +41,7 @@ pub fn import(
                 if let Some(first) = seen.insert(u.id.to_lowercase(), line) {
                     return Err((
                         Some(line),
-                        vec![format!("user {} is listed twice (first on line {first})", printable(&u.id))],
+                        vec![format!("user {} is listed twice (first on line {first})", on_screen(&u.id))],
                     ));
                 }
                 Ok(u)
@@ -154,7 +154,7 @@ fn from_row(conn: &Connection, row: &super::table::Row, hashing: bool) -> Result
         if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
             errors.push(format!(
                 "id \"{}\" must be letters, digits, - _ or . (it is printed on a badge)",
-                printable(id)
+                on_screen(id)
             ));
         }
     }
@@ -165,7 +165,7 @@ fn from_row(conn: &Connection, row: &super::table::Row, hashing: bool) -> Result
     let role = match row.get(f::ROLE) {
         "" => Some(Role::Operator),
         r => Role::parse(r).or_else(|| {
-            errors.push(format!("role \"{}\" is not operator or supervisor", printable(r)));
+            errors.push(format!("role \"{}\" is not operator or supervisor", on_screen(r)));
             None
         }),
     };
@@ -200,7 +200,7 @@ fn from_row(conn: &Connection, row: &super::table::Row, hashing: bool) -> Result
         None
     };
     if role == Role::Supervisor && pin_hash.is_none() && stored.is_none() {
-        return Err(vec![format!("supervisor {} needs a pin (4 to 12 digits)", printable(&id))]);
+        return Err(vec![format!("supervisor {} needs a pin (4 to 12 digits)", on_screen(&id))]);
     }
     Ok(UserWrite { id, name, role, pin_hash, active })
 }

@@ -30,7 +30,7 @@ impl Page {
     }
 
     fn text(&mut self, x: f64, y: f64, size: f64, bold: bool, text: &str) {
-        let text = crate::domain::text::printable(text);
+        let text = crate::domain::text::in_file(text).into_owned();
         self.items.push(Item::Text { x, y, size, bold, mono: false, centre: false, text });
     }
 

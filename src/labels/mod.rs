@@ -130,7 +130,7 @@ pub fn encode_png(pixels: &[u8], width: usize, height: usize) -> Vec<u8> {
 
 /// XML text escaped for SVG.
 pub fn xml(s: &str) -> String {
-    crate::domain::text::printable(s)
+    crate::domain::text::in_file(s)
         .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -51,7 +51,7 @@ impl LabelSize {
 /// Text for a `^FH` field: the characters ZPL would take as commands, hex-escaped.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in crate::domain::text::printable(text).chars() {
+    for c in crate::domain::text::in_file(text).chars() {
         match c {
             '_' => out.push_str("_5F"),
             '^' => out.push_str("_5E"),
@@ -102,6 +102,39 @@ mod tests {
     fn escapes_what_zpl_would_run() {
         assert_eq!(escape("A^B~C_D"), "A_5EB_7EC_5FD");
         assert_eq!(escape("退款\u{1b}[2J"), "退款[2J");
+    }
+
+    /// ZPL, SVG and the page PNG is drawn from carry a hostile SKU or RMA without what it hid.
+    #[test]
+    fn label_text_from_outside_is_in_its_file_form() {
+        let l = UnitLabel {
+            unit_id: "U00000001".into(),
+            outcome: "accept".into(),
+            grade: "A".into(),
+            sku: format!("S\u{1b}^XA\u{7}\u{202e}\u{feff}\u{e0041}\u{2028}K{}", "\u{301}".repeat(80)),
+            rma: "R\u{2066}1\u{2069}\u{ad}\u{200b}".into(),
+            date: "2026-11-22".into(),
+        };
+        // What the file form leaves as it is has nothing left to take out (its own tests say
+        // what it takes out).
+        let clean = |what: &str, text: &str| {
+            assert_eq!(crate::domain::text::in_file(text), text, "{what}");
+            assert!(
+                !text.contains(['\u{1b}', '\u{7}', '\u{202e}', '\u{feff}', '\u{e0041}']),
+                "{what}: {text:?}"
+            );
+        };
+        let z = unit_label(&l, LabelSize::default());
+        z.lines().for_each(|line| clean("ZPL", line));
+        assert!(z.contains(&format!("^FDSKU S_5EXAK{}^FS", "\u{301}".repeat(3))), "{z}");
+        assert!(z.contains("^FDRMA R1  2026-11-22^FS"), "{z}");
+        super::super::svg::unit_label(&l, 60.0, 40.0).unwrap().lines().for_each(|line| clean("SVG", line));
+        let page = super::super::layout::unit_label(&l, 60.0, 40.0).unwrap();
+        for item in &page.items {
+            if let super::super::layout::Item::Text { text, .. } = item {
+                clean("the page drawn as PNG", text);
+            }
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::text::{flag_words, say, t, Lang, T};
 use crate::domain::codes::{Cause, Coded, Grade, Outcome, Reason, Role};
 use crate::domain::parcel::{default_cause, signable, Discrepancy, Placement, Signable};
 use crate::domain::scan::{self, Command, ScanKind, MAX_SCAN_LEN};
-use crate::domain::text::printable;
+use crate::domain::text::{in_file, on_screen};
 use crate::export::feedback::Feedback;
 use crate::store::auth::{PinRefusal, Proven};
 use crate::store::review::{Decision, ReviewItem, ReviewRefusal};
@@ -562,7 +562,7 @@ impl App {
 
     /// The band keeps what the first read did and says the second was ignored.
     fn double_read_ignored(&mut self, raw: &str) -> Vec<Effect> {
-        let words = say::double_read(self.lang, &printable(raw.trim()), self.double_read.as_millis());
+        let words = say::double_read(self.lang, &on_screen(raw.trim()), self.double_read.as_millis());
         match &mut self.band {
             Some(b) => b.text = format!("{} · {words}", b.text),
             None => self.band = Some(Band { tone: Tone::Warn, text: words }),
@@ -644,9 +644,9 @@ impl App {
     /// A scan, or a line typed and ended with Enter; `dropped` characters of it went past the
     /// input's limit.
     fn on_scan(&mut self, raw: &str, dropped: usize) -> Vec<Effect> {
-        // A note is free text, typed: taken as it is (printable), never read as a code.
+        // A note is free text, typed: stored as a file would take it, never read as a code.
         if let Some(ParcelScreen { prompt: Prompt::Note { unit_id, inspection }, view, .. }) = self.parcel() {
-            let note = printable(raw).trim().to_string();
+            let note = in_file(raw).trim().to_string();
             let cmd = scan::parse(raw);
             if let ScanKind::Command(c) = cmd.kind {
                 return self.on_command(c);
@@ -684,7 +684,7 @@ impl App {
                 (Some((outcome, grade)), Some(item)) => vec![Effect::Decide {
                     id: item.id,
                     decision: Decision::Overturn { outcome, grade },
-                    comment: Some(printable(&typed)),
+                    comment: Some(in_file(&typed).into_owned()),
                     who,
                 }],
                 _ => self.error(t(self.lang, T::ReviewHint).to_string()),
@@ -697,7 +697,7 @@ impl App {
             return self.error(say::scan_too_long(self.lang, n, MAX_SCAN_LEN));
         }
         let s = scan::parse(raw);
-        let shown = printable(&s.text);
+        let shown = on_screen(&s.text);
         match &s.kind {
             ScanKind::Empty => return vec![],
             ScanKind::Badge(id) => {
@@ -706,7 +706,7 @@ impl App {
                 return vec![Effect::SignIn(id.clone())];
             }
             ScanKind::Command(c) => return self.on_command(*c),
-            ScanKind::UnknownCommand(c) => return self.error(say::unknown_command(self.lang, &printable(c))),
+            ScanKind::UnknownCommand(c) => return self.error(say::unknown_command(self.lang, &on_screen(c))),
             ScanKind::NotAscii => return self.error(say::not_ascii(self.lang)),
             _ => {}
         }
@@ -992,9 +992,9 @@ impl App {
         match msg {
             Msg::SignedIn { id, user, resume, dock } => {
                 let Some(user) = user.filter(|u| u.active) else {
-                    return self.error(say::unknown_user(lang, &printable(&id)));
+                    return self.error(say::unknown_user(lang, &on_screen(&id)));
                 };
-                let text = say::signed_in(lang, &printable(&user.name), user.role == Role::Supervisor);
+                let text = say::signed_in(lang, &on_screen(&user.name), user.role == Role::Supervisor);
                 self.unlocked = None;
                 self.user = Some(user);
                 self.dock = dock;
@@ -1031,7 +1031,7 @@ impl App {
                 }
                 ParcelLookup::NotFound => {
                     self.screen = Screen::Dock { offer: Some(Offer::Unidentified(scan.clone())) };
-                    self.error(say::parcel_not_found(lang, &printable(&scan)))
+                    self.error(say::parcel_not_found(lang, &on_screen(&scan)))
                 }
             },
             Msg::Opened { view, resumed } => self.open(view, resumed),
@@ -1039,8 +1039,8 @@ impl App {
             Msg::ProductFound { code, expected_check, unit, product } => {
                 let Some(product) = product else {
                     return match expected_check {
-                        Some(e) => self.error(say::bad_check_digit(lang, &printable(&code), e)),
-                        None => self.error(say::unknown_product(lang, &printable(&code))),
+                        Some(e) => self.error(say::bad_check_digit(lang, &on_screen(&code), e)),
+                        None => self.error(say::unknown_product(lang, &on_screen(&code))),
                     };
                 };
                 let mut unit = unit;
@@ -1070,18 +1070,18 @@ impl App {
                             .unwrap_or_default();
                         match flag {
                             Some(f) => {
-                                self.warn(say::unit_flagged(lang, seq, &printable(&sku), flag_words(lang, f)))
+                                self.warn(say::unit_flagged(lang, seq, &on_screen(&sku), flag_words(lang, f)))
                             }
                             None if self.auto_accept => {
                                 let inspection =
                                     Inspection::new(Outcome::Accept, None, None, Cause::ChangedMind);
                                 vec![Effect::Inspect { parcel, unit_id: id, inspection }]
                             }
-                            None => self.ok(say::unit_ok(lang, seq, &printable(&sku), &printable(&rma))),
+                            None => self.ok(say::unit_ok(lang, seq, &on_screen(&sku), &on_screen(&rma))),
                         }
                     }
                     Ok((_, Placement::SerialAlreadyScanned { seq })) => {
-                        self.error(say::serial_twice(lang, &printable(serial.as_deref().unwrap_or("")), seq))
+                        self.error(say::serial_twice(lang, &on_screen(serial.as_deref().unwrap_or("")), seq))
                     }
                     Err(r) => self.refusal(r),
                 }
@@ -1142,7 +1142,7 @@ impl App {
                 p.picked = false;
                 match result {
                     Ok(Undone::Unit { seq, sku }) => {
-                        self.ok(say::undone_unit(lang, seq, &printable(sku.as_deref().unwrap_or("?"))))
+                        self.ok(say::undone_unit(lang, seq, &on_screen(sku.as_deref().unwrap_or("?"))))
                     }
                     Ok(Undone::Inspection { seq, sku, taken, restored }) => {
                         // The unit whose outcome was taken back is the one the next outcome goes to.
@@ -1151,7 +1151,7 @@ impl App {
                         }
                         let taken = taken.map(|(o, g)| outcome_words(lang, o, g)).unwrap_or_default();
                         let now = restored.map(|(o, g)| outcome_words(lang, o, g));
-                        let sku = printable(sku.as_deref().unwrap_or("?"));
+                        let sku = on_screen(sku.as_deref().unwrap_or("?"));
                         self.ok(say::undone_outcome(lang, seq, &sku, &taken, now.as_deref()))
                     }
                     Err(r) => self.refusal(r),
@@ -1209,7 +1209,7 @@ impl App {
                 }
                 // The same scan again at once is the operator trying again, not a double read.
                 self.last_scan = None;
-                self.error(say::not_saved(lang, &printable(&m), again))
+                self.error(say::not_saved(lang, &on_screen(&m), again))
             }
             Msg::Reviews(items) => {
                 if let Screen::Review(r) = &mut self.screen {
@@ -1249,11 +1249,11 @@ impl App {
             Msg::Linked { id, rma, result, items } => {
                 self.review_items(items);
                 match result {
-                    Ok(()) => self.ok(say::linked(lang, id, &printable(&rma))),
+                    Ok(()) => self.ok(say::linked(lang, id, &on_screen(&rma))),
                     Err(ReviewRefusal::NoSuchReturn(r)) => {
-                        self.error(say::no_such_return(lang, &printable(&r)))
+                        self.error(say::no_such_return(lang, &on_screen(&r)))
                     }
-                    Err(e) => self.error(printable(&e.to_string())),
+                    Err(e) => self.error(on_screen(&e.to_string())),
                 }
             }
             Msg::Decided { id, result, items } => {
@@ -1263,13 +1263,13 @@ impl App {
                     Err(e) => self.error(e.to_string()),
                 }
             }
-            Msg::Exported(Ok((rows, path))) => self.ok(say::exported(lang, rows, &printable(&path))),
-            Msg::Exported(Err(e)) => self.error(say::storage(lang, &printable(&e))),
+            Msg::Exported(Ok((rows, path))) => self.ok(say::exported(lang, rows, &on_screen(&path))),
+            Msg::Exported(Err(e)) => self.error(say::storage(lang, &on_screen(&e))),
             Msg::Printed(news) => {
                 // The band belongs to the last scan; the printer's state shows in the header,
                 // with one bell when trouble starts.
                 let started = self.printer_trouble.is_none();
-                self.printer_trouble = news.error.map(|e| (printable(&e), news.waiting));
+                self.printer_trouble = news.error.map(|e| (on_screen(&e), news.waiting));
                 if started && self.printer_trouble.is_some() && self.bell {
                     vec![Effect::Bell]
                 } else {
@@ -1289,7 +1289,7 @@ impl App {
     fn open(&mut self, view: ParcelView, resumed: bool) -> Vec<Effect> {
         let lang = self.lang;
         let id = view.id;
-        let rmas: Vec<String> = view.returns.iter().map(|r| printable(&r.rma_no)).collect();
+        let rmas: Vec<String> = view.returns.iter().map(|r| on_screen(&r.rma_no)).collect();
         let unidentified = view.unidentified && view.units.is_empty() && !resumed;
         let current = view.units.last().map(|u| u.id);
         self.screen =

@@ -111,8 +111,9 @@ impl Executor {
 
     pub fn log_line(&mut self, user: Option<&str>, text: &str) {
         let Some(path) = &self.log else { return };
-        let line =
-            format!("{} {} {} {}\n", timestamp((self.clock)()), self.station, user.unwrap_or("-"), text);
+        let line = format!("{} {} {} {}", timestamp((self.clock)()), self.station, user.unwrap_or("-"), text);
+        // One line per failure, whatever the message quotes.
+        let line = format!("{}\n", crate::domain::text::in_file(&line));
         if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
             let _ = std::io::Write::write_all(&mut f, line.as_bytes());
         }

@@ -465,15 +465,15 @@ pub mod say {
                     lang,
                     format!(
                         "{} is locked after too many wrong PINs, until {at}",
-                        crate::domain::text::printable(id)
+                        crate::domain::text::on_screen(id)
                     ),
-                    format!("{} PIN 错误次数过多，已锁定至 {at}", crate::domain::text::printable(id)),
+                    format!("{} PIN 错误次数过多，已锁定至 {at}", crate::domain::text::on_screen(id)),
                 )
             }
             R::NotSupervisor(id) => pick(
                 lang,
-                format!("{} is not an active supervisor", crate::domain::text::printable(id)),
-                format!("{} 不是在职主管", crate::domain::text::printable(id)),
+                format!("{} is not an active supervisor", crate::domain::text::on_screen(id)),
+                format!("{} 不是在职主管", crate::domain::text::on_screen(id)),
             ),
         }
     }

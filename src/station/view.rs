@@ -12,7 +12,7 @@ use super::text::{flag_words, say, t, Lang, T};
 use crate::domain::codes::{Cause, Coded, Reason};
 use crate::domain::parcel::Discrepancy;
 use crate::domain::scan::Command;
-use crate::domain::text::{mask_name, printable};
+use crate::domain::text::{mask_name, on_screen};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -49,7 +49,7 @@ pub fn render(app: &App, f: &mut Frame) {
 }
 
 fn draw_header(app: &App, f: &mut Frame, area: Rect) {
-    let user = app.user.as_ref().map(|u| printable(&u.name)).unwrap_or_else(|| "-".into());
+    let user = app.user.as_ref().map(|u| on_screen(&u.name)).unwrap_or_else(|| "-".into());
     let parcel = match &app.screen {
         Screen::Parcel(p) => format!(" · P{}", p.view.id),
         _ => String::new(),
@@ -129,7 +129,7 @@ fn draw_dock(app: &App, f: &mut Frame, area: Rect, offer: Option<&Offer>) {
                     "P{id} {} {} {}",
                     app.short_time(at),
                     state_word(lang, state),
-                    printable(what)
+                    on_screen(what)
                 ))
             })
             .collect()
@@ -161,17 +161,17 @@ fn draw_parcel(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
         .map(|r| {
             Line::from(format!(
                 "{} · {} · {} · {} · {}",
-                printable(&r.rma_no),
-                printable(&r.order_no),
+                on_screen(&r.rma_no),
+                on_screen(&r.order_no),
                 mask_name(r.customer.as_deref().unwrap_or("")),
-                printable(r.reason.as_deref().unwrap_or("")),
+                on_screen(r.reason.as_deref().unwrap_or("")),
                 crate::domain::codes::Resolution::from_code(&r.resolution)
                     .map_or(r.resolution.as_str(), |c| lang.code(c))
             ))
         })
         .collect();
     if v.unidentified && v.returns.is_empty() {
-        head.push(Line::styled(format!("⚠ {}", printable(&v.scan)), Style::new().fg(Color::Yellow)));
+        head.push(Line::styled(format!("⚠ {}", on_screen(&v.scan)), Style::new().fg(Color::Yellow)));
     }
     let head_height = (head.len() as u16).min(3);
     let side = !matches!(p.prompt, Prompt::Unit | Prompt::Serial { .. });
@@ -212,8 +212,8 @@ fn draw_lines(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
             };
             Row::new(vec![
                 Cell::from(mark),
-                Cell::from(printable(&l.sku)),
-                Cell::from(printable(l.title.as_deref().unwrap_or(""))),
+                Cell::from(on_screen(&l.sku)),
+                Cell::from(on_screen(l.title.as_deref().unwrap_or(""))),
                 Cell::from(format!("{}/{}/{}", l.qty, scanned, inspected)),
             ])
             .style(style)
@@ -253,8 +253,8 @@ fn draw_units(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
             let style = if marked { Style::new().add_modifier(Modifier::BOLD) } else { Style::new() };
             Row::new(vec![
                 Cell::from(format!("{mark}{}", u.seq)),
-                Cell::from(printable(u.sku.as_deref().unwrap_or("?"))),
-                Cell::from(printable(u.serial.as_deref().unwrap_or(""))),
+                Cell::from(on_screen(u.sku.as_deref().unwrap_or("?"))),
+                Cell::from(on_screen(u.serial.as_deref().unwrap_or(""))),
                 Cell::from(format!("{status}{flag}")),
             ])
             .style(style)
@@ -322,7 +322,7 @@ fn discrepancy_lines(lang: Lang, p: &ParcelScreen, found: &[Discrepancy]) -> Vec
         .map(|d| match d {
             Discrepancy::Missing { line, qty } => {
                 let l = p.view.lines.iter().find(|x| x.line == *line);
-                let (sku, rma) = l.map(|l| (printable(&l.sku), printable(&l.rma_no))).unwrap_or_default();
+                let (sku, rma) = l.map(|l| (on_screen(&l.sku), on_screen(&l.rma_no))).unwrap_or_default();
                 Line::styled(
                     format!("✖ {}", say::missing_line(lang, *qty, &sku, &rma)),
                     Style::new().fg(Color::Red),
@@ -331,13 +331,13 @@ fn discrepancy_lines(lang: Lang, p: &ParcelScreen, found: &[Discrepancy]) -> Vec
             Discrepancy::Unit { seq, flag } => {
                 let sku = sku_of(p, *seq);
                 Line::styled(
-                    format!("⚠ {}", say::flagged_unit(lang, *seq, &printable(&sku), flag_words(lang, *flag))),
+                    format!("⚠ {}", say::flagged_unit(lang, *seq, &on_screen(&sku), flag_words(lang, *flag))),
                     Style::new().fg(Color::Yellow),
                 )
             }
             Discrepancy::Uninspected { seq } => {
                 let sku = sku_of(p, *seq);
-                Line::from(format!("○ {}", say::uninspected_unit(lang, *seq, &printable(&sku))))
+                Line::from(format!("○ {}", say::uninspected_unit(lang, *seq, &on_screen(&sku))))
             }
         })
         .collect()
@@ -363,7 +363,7 @@ fn draw_prompt(app: &App, f: &mut Frame, area: Rect) {
             }
             Prompt::Unit => t(lang, T::UnitPrompt).to_string(),
             Prompt::Serial { product, .. } => {
-                format!("{}: {}", t(lang, T::SerialPrompt), printable(&product.name))
+                format!("{}: {}", t(lang, T::SerialPrompt), on_screen(&product.name))
             }
             Prompt::Reason { outcome, .. } => {
                 format!("{} → {}", lang.code(*outcome), t(lang, T::ReasonPrompt))
@@ -378,7 +378,7 @@ fn draw_prompt(app: &App, f: &mut Frame, area: Rect) {
     // A PIN being typed shows as stars.
     let typed_text = match &app.screen {
         Screen::Pin { .. } => "*".repeat(app.input.chars().count()),
-        _ => printable(&app.input),
+        _ => on_screen(&app.input),
     };
     let typed = Line::from(vec![
         Span::raw("> "),
@@ -513,11 +513,11 @@ fn draw_review(app: &App, r: &ReviewScreen, f: &mut Frame, area: Rect) {
             let mark = if i == r.selected { "▶" } else { " " };
             let must = if it.mandatory { "!" } else { " " };
             let what = it.unit.as_ref().map_or_else(
-                || printable(&it.rmas),
+                || on_screen(&it.rmas),
                 |u| {
                     format!(
                         "{u} {} {}",
-                        printable(it.sku.as_deref().unwrap_or("")),
+                        on_screen(it.sku.as_deref().unwrap_or("")),
                         it.outcome.as_deref().unwrap_or("")
                     )
                 },
@@ -548,22 +548,17 @@ fn draw_review(app: &App, r: &ReviewScreen, f: &mut Frame, area: Rect) {
     f.render_widget(table, list);
     if let Some(it) = r.items.get(r.selected) {
         let lines = vec![
-            Line::from(format!(
-                "{} · {} · {} {}",
-                printable(&it.rmas),
-                printable(&it.scan),
-                it.station,
-                it.operator
-            )),
-            Line::from(format!(
+            // Nearly all of it came from files, scans and typing: each line cleaned whole.
+            Line::from(on_screen(&format!("{} · {} · {} {}", it.rmas, it.scan, it.station, it.operator))),
+            Line::from(on_screen(&format!(
                 "{} {} {} {}",
-                printable(it.serial.as_deref().unwrap_or("")),
+                it.serial.as_deref().unwrap_or(""),
                 it.reason.as_deref().or(it.parcel_refuse_reason.as_deref()).unwrap_or(""),
                 it.discrepancy.as_deref().unwrap_or(""),
-                printable(it.note.as_deref().unwrap_or(""))
-            )),
+                it.note.as_deref().unwrap_or("")
+            ))),
             Line::from(
-                it.customer_reason.as_deref().map(|r| format!("“{}”", printable(r))).unwrap_or_default(),
+                it.customer_reason.as_deref().map(|r| format!("“{}”", on_screen(r))).unwrap_or_default(),
             ),
         ];
         f.render_widget(

@@ -98,7 +98,7 @@ pub fn holder(conn: &Connection) -> rusqlite::Result<Option<String>> {
         let since = DateTime::parse_from_rfc3339(&started)
             .map(|t| t.format("%H:%M:%S").to_string())
             .unwrap_or(started);
-        let file = file.map(|f| format!(" {}", crate::domain::text::printable(&f))).unwrap_or_default();
+        let file = file.map(|f| format!(" {}", crate::domain::text::on_screen(&f))).unwrap_or_default();
         let place = if row_host == here { String::new() } else { format!(" on {row_host}") };
         return Ok(Some(format!("{what}{file} (pid {pid}{place}, since {since})")));
     }

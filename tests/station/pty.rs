@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 pub struct Pty {
     writer: Box<dyn Write + Send>,
     screen: Arc<Mutex<vt100::Parser>>,
+    /// Every byte the station wrote, as the terminal got it.
+    raw: Arc<Mutex<Vec<u8>>>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
 }
 
@@ -40,6 +42,8 @@ impl Pty {
         let mut reader = pty.master.try_clone_reader().unwrap();
         let screen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
         let parser = screen.clone();
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let bytes = raw.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
@@ -47,12 +51,18 @@ impl Pty {
                     break;
                 }
                 parser.lock().unwrap().process(&buf[..n]);
+                bytes.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
         let writer = pty.master.take_writer().unwrap();
         // The master must outlive the child; leak it into the reader's lifetime.
         std::mem::forget(pty.master);
-        Pty { writer, screen, child }
+        Pty { writer, screen, raw, child }
+    }
+
+    /// The bytes written to the terminal so far.
+    pub fn raw(&self) -> Vec<u8> {
+        self.raw.lock().unwrap().clone()
     }
 
     pub fn contents(&self) -> String {

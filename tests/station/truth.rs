@@ -494,3 +494,49 @@ fn the_band_says_what_was_done() {
     let band = pty.step("2");
     assert!(band.contains("Unit 1: Accept") && !band.contains("corrected"), "{band}");
 }
+
+/// Found with the release binary: invisible and reordering characters from an imported title,
+/// name or reason reached the station's screen as they were (a title could run backwards), and
+/// a letter with 80 combining marks went to the terminal whole. The screen shows each as a
+/// mark, and nothing from the data reaches the terminal as a control.
+#[test]
+fn hostile_text_from_the_files_reaches_the_screen_as_marks() {
+    let (dir, db) = demo();
+    let marks = "\u{301}".repeat(80);
+    std::fs::write(
+        dir.path().join("evil.catalog.csv"),
+        format!(
+            "sku,name,barcodes,serialised,unit_value\nEVIL-1,\u{2066}Name\u{2069} X\u{7}Y \u{feff}tag\u{e0041}\u{e007f} N{marks},4006381333931,yes,10.00\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("evil.csv"),
+        format!(
+            "rma_no,order_no,tracking_no,sku,qty,title,customer,reason\n\
+             RMA-EVIL-1,O-1,SF9988776655443,EVIL-1,1,\u{202e}Title X\u{7}Y \u{1b}]0;PWNED\u{7} T{marks},张三,\u{202e}Broken\u{1b}[2J\n"
+        ),
+    )
+    .unwrap();
+    for (what, file) in [("catalog", "evil.catalog.csv"), ("returns", "evil.csv")] {
+        let out = cli(&db, &["import", what, file]);
+        assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let mut pty = signed_in(&db, "OP-DEMO", &[]);
+    pty.step("SF9988776655443");
+    pty.step("4006381333931");
+    assert!(pty.wait_for("serial", Duration::from_secs(10)), "{}", pty.contents());
+    let screen = pty.contents();
+    for shown in ["⟨U+202E⟩Title XY", "⟨U+202E⟩Broken[2J", "⟨U+2066⟩Name⟨U+2069⟩ XY ⟨U+FEFF⟩tag"]
+    {
+        assert!(screen.contains(shown), "{shown}:\n{screen}");
+    }
+    let raw = pty.raw();
+    let has = |bytes: &[u8]| raw.windows(bytes.len()).any(|w| w == bytes);
+    for hidden in ["X\u{7}Y", "\u{1b}]0;PWNED", "\u{1b}[2J", "\u{202e}", "\u{2066}", "\u{feff}", "\u{e0041}"]
+    {
+        assert!(!has(hidden.as_bytes()), "{hidden:?} reached the terminal");
+    }
+    assert!(!has("\u{301}".repeat(4).as_bytes()), "four combining marks on one letter reached the terminal");
+    assert!(has("T\u{301}\u{301}\u{301}".as_bytes()), "three do");
+}
