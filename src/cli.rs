@@ -287,7 +287,16 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
         }
     };
-    match run(cli) {
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok((config, _)) => config,
+        Err(m) => {
+            eprintln!("{m}");
+            return ExitCode::from(exit::UNUSABLE);
+        }
+    };
+    // Nothing has been created and no thread started yet: see files.rs for why here.
+    crate::files::create_with(crate::files::mode_for(config.files.group_readable));
+    match run(cli, &config) {
         Ok(()) => ExitCode::from(exit::OK),
         Err(Failure::Refused) => ExitCode::from(exit::REFUSED),
         Err(Failure::Usage(m)) => {
@@ -309,15 +318,14 @@ fn db_path(cli: &Cli) -> PathBuf {
     cli.db.clone().unwrap_or_else(|| PathBuf::from("returns-dock.db"))
 }
 
-pub fn run(cli: Cli) -> Result<(), Failure> {
-    let (config, _) = Config::load(cli.config.as_deref()).map_err(Failure::Unusable)?;
+pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
     let command = cli.command.as_ref();
     match command {
-        None => station(&config, &db_path(&cli), None, None),
+        None => station(config, &db_path(&cli), None, None),
         Some(Command::Station { station: id, lang }) => {
-            station(&config, &db_path(&cli), id.as_deref(), *lang)
+            station(config, &db_path(&cli), id.as_deref(), *lang)
         }
-        Some(Command::Demo { lang }) => demo(&cli, &config, *lang),
+        Some(Command::Demo { lang }) => demo(&cli, config, *lang),
         Some(Command::Import { what }) => {
             let (args, kind) = match what {
                 ImportWhat::Returns(a) => (a, Kind::Returns),
@@ -353,7 +361,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Gen { returns, seed, out }) => gen_files(*returns, *seed, out),
         Some(Command::Review { action }) => review(&db_path(&cli), action),
-        Some(Command::Labels { what }) => labels(&db_path(&cli), &config, what),
+        Some(Command::Labels { what }) => labels(&db_path(&cli), config, what),
         Some(Command::Report { what: ReportWhat::Feedback { from, to, format } }) => {
             use crate::export::feedback;
             let at = now();
@@ -465,7 +473,7 @@ pub fn catalog_path_for(out: &Path) -> PathBuf {
 fn gen_files(returns: u64, seed: u64, out: &Path) -> Result<(), Failure> {
     let catalog = catalog_path_for(out);
     let open = |p: &Path| {
-        std::fs::File::create(p)
+        crate::files::create(p)
             .map(|f| std::io::BufWriter::with_capacity(1 << 20, f))
             .map_err(|e| Failure::Unusable(format!("{}: cannot write: {e}", p.display())))
     };
@@ -512,10 +520,8 @@ pub fn seed_demo(path: &Path) -> Result<Vec<ImportReport>, Failure> {
             )));
         }
         drop(store);
-        for suffix in ["", "-wal", "-shm"] {
-            let mut p = path.as_os_str().to_owned();
-            p.push(suffix);
-            let _ = std::fs::remove_file(PathBuf::from(p));
+        for file in crate::files::database_files(path) {
+            let _ = std::fs::remove_file(file);
         }
     }
     let mut store = Store::open(path)?;
@@ -691,7 +697,8 @@ fn page_format(out: &Path) -> Result<LabelFormat, Failure> {
 }
 
 fn write_file(out: &Path, bytes: impl AsRef<[u8]>) -> Result<(), Failure> {
-    std::fs::write(out, bytes).map_err(|e| Failure::Unusable(format!("{}: cannot write: {e}", out.display())))
+    crate::files::write(out, bytes.as_ref())
+        .map_err(|e| Failure::Unusable(format!("{}: cannot write: {e}", out.display())))
 }
 
 fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> {

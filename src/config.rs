@@ -16,6 +16,14 @@ pub struct Config {
     pub printer: PrinterConfig,
     pub label: LabelConfig,
     pub policy: PolicyConfig,
+    pub files: FilesConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilesConfig {
+    /// Files the program creates are 0640 (the group may read them) instead of 0600.
+    pub group_readable: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -75,6 +83,7 @@ impl Default for Config {
             printer: PrinterConfig::default(),
             label: LabelConfig::default(),
             policy: PolicyConfig::default(),
+            files: FilesConfig::default(),
         }
     }
 }

@@ -494,3 +494,131 @@ mod long_work {
         assert_eq!(count(&dir.path().join("dock.db"), "SELECT count(*) FROM returns"), 1);
     }
 }
+
+/// Every file the program creates is private to its user, whatever the umask it was started
+/// with; `[files] group_readable = true` lets the group read them.
+mod private_files {
+    use super::text;
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+    use std::process::{Command, Output};
+
+    /// The binary started by a shell with this umask, as a login shell or a cron job would.
+    pub fn dock_with_umask(dir: &Path, umask: &str, args: &[&str]) -> Output {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_returns-dock"))
+            .args(args)
+            .current_dir(dir)
+            .env_remove("RETURNS_DOCK_DB")
+            .output()
+            .expect("the binary runs")
+    }
+
+    pub fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode()
+            & 0o777
+    }
+
+    const INPUTS: &[&str] = &["users.csv", "r.csv", "files.toml"];
+
+    /// Imports (with rejected rows), an export, a sheet, a badge, a unit label and gen output,
+    /// all under `umask`; returns each file made and its mode.
+    fn files_made(umask: &str, config: Option<&str>) -> Vec<(String, u32)> {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("users.csv"), "id,name,role,pin\nA1,Ann,operator,\nS1,Sam,supervisor,1234\n")
+            .unwrap();
+        std::fs::write(
+            d.join("r.csv"),
+            "rma_no,order_no,sku,phone,qty\nR1,O1,S1,13812345678,1\nR2,O2,S2,,0\n",
+        )
+        .unwrap();
+        let mut global = vec!["--db", "dock.db"];
+        if let Some(c) = config {
+            std::fs::write(d.join("files.toml"), c).unwrap();
+            global.extend(["--config", "files.toml"]);
+        }
+        let run = |args: &[&str]| {
+            let all: Vec<&str> = global.iter().chain(args).copied().collect();
+            let out = dock_with_umask(d, umask, &all);
+            assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        };
+        run(&["import", "users", "users.csv"]);
+        run(&["import", "returns", "--skip-invalid", "r.csv"]);
+        run(&["export", "--all", "--out", "out.csv"]);
+        run(&["labels", "commands", "--out", "sheet.svg"]);
+        run(&["labels", "badge", "A1", "--out", "badge.png"]);
+        run(&["gen", "--returns", "3", "--out", "gen.csv"]);
+        let mut made: Vec<(String, u32)> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !INPUTS.contains(&n.as_str()))
+            .map(|n| {
+                let m = mode(&d.join(&n));
+                (n, m)
+            })
+            .collect();
+        made.sort();
+        made
+    }
+
+    #[test]
+    fn every_file_the_commands_create_is_0600_whatever_the_umask() {
+        for umask in ["000", "022"] {
+            let made = files_made(umask, None);
+            let names: Vec<&str> = made.iter().map(|(n, _)| n.as_str()).collect();
+            assert_eq!(
+                names,
+                [
+                    "badge.png",
+                    "dock.db",
+                    "gen.catalog.csv",
+                    "gen.csv",
+                    "out.csv",
+                    "r.csv.rejected.csv",
+                    "sheet.svg"
+                ],
+                "umask {umask}"
+            );
+            for (name, m) in &made {
+                assert_eq!(*m, 0o600, "{name} under umask {umask}: {m:o}");
+            }
+        }
+    }
+
+    #[test]
+    fn group_readable_gives_0640() {
+        let made = files_made("000", Some("[files]\ngroup_readable = true\n"));
+        assert!(made.len() >= 7, "{made:?}");
+        for (name, m) in &made {
+            assert_eq!(*m, 0o640, "{name}: {m:o}");
+        }
+    }
+
+    #[test]
+    fn an_older_database_left_open_to_others_is_tightened_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("users.csv"), "id,name,role,pin\nA1,Ann,operator,\n").unwrap();
+        let out = dock_with_umask(d, "022", &["--db", "old.db", "import", "users", "users.csv"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        // As an earlier version left it, with the bits of a 022 umask.
+        std::fs::set_permissions(d.join("old.db"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        let out = dock_with_umask(d, "022", &["--db", "old.db", "review", "list"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(mode(&d.join("old.db")), 0o600);
+    }
+
+    #[test]
+    fn an_output_file_that_existed_is_made_private_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("sheet.svg"), "old").unwrap();
+        std::fs::set_permissions(d.join("sheet.svg"), std::fs::Permissions::from_mode(0o666)).unwrap();
+        let out = dock_with_umask(d, "000", &["labels", "commands", "--out", "sheet.svg"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(mode(&d.join("sheet.svg")), 0o600);
+    }
+}

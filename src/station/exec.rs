@@ -102,6 +102,8 @@ impl Executor {
 
     /// Appends failures to `path`.
     pub fn with_log(mut self, path: PathBuf) -> Executor {
+        // A log from before files were private keeps its inode: tighten it by path.
+        let _ = crate::files::tighten(&path);
         self.log = Some(path);
         self
     }

@@ -140,6 +140,17 @@ impl Store {
         if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
             return Err(StoreError::CannotOpen { path: shown, detail: "it is a directory".into() });
         }
+        // A database made before files were private (or by another program) is tightened
+        // before SQLite opens it; a new one is created private by the process's umask (see
+        // files.rs). A file of another user is theirs to set: that chmod is not ours to make.
+        for file in crate::files::database_files(path) {
+            match crate::files::tighten(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::PermissionDenied => {
+                    return Err(StoreError::CannotOpen { path: shown, detail: e.to_string() })
+                }
+                _ => {}
+            }
+        }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -341,17 +352,14 @@ pub fn classify_on(conn: &Connection, path: &str, e: rusqlite::Error) -> StoreEr
     }
 }
 
-/// Whether `file` is the database at `db` or its `-wal` or `-shm` file (same device and
+/// Whether `file` is the database at `db` or its `-wal`, `-shm` or journal file (same device and
 /// inode). Only `stat`s are made: nothing is opened, so no lock this process holds on the
 /// database can be dropped.
 pub fn is_database_file(file: &Path, db: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     let Ok(f) = std::fs::metadata(file) else { return false };
-    ["", "-wal", "-shm"].iter().any(|suffix| {
-        let mut name = db.as_os_str().to_owned();
-        name.push(suffix);
-        std::fs::metadata(PathBuf::from(name)).is_ok_and(|d| d.dev() == f.dev() && d.ino() == f.ino())
-    })
+    crate::files::database_files(db)
+        .any(|name| std::fs::metadata(name).is_ok_and(|d| d.dev() == f.dev() && d.ino() == f.ino()))
 }
 
 /// FNV-1a, 64 bits: a content fingerprint that is stable across builds and platforms (the
