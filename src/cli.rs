@@ -322,9 +322,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
     let command = cli.command.as_ref();
     match command {
         None => station(config, &db_path(&cli), None, None),
-        Some(Command::Station { station: id, lang }) => {
-            station(config, &db_path(&cli), id.as_deref(), *lang)
-        }
+        Some(Command::Station { station: id, lang }) => station(config, &db_path(&cli), id.as_deref(), *lang),
         Some(Command::Demo { lang }) => demo(&cli, config, *lang),
         Some(Command::Import { what }) => {
             let (args, kind) = match what {

@@ -589,6 +589,34 @@ mod private_files {
     }
 
     #[test]
+    fn phone_numbers_are_kept_masked_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("r.csv"),
+            "rma_no,order_no,sku,phone,qty\nR1,O1,S1,+86 139-1234-5678,1\nR2,O2,S2,13987654321,0\n",
+        )
+        .unwrap();
+        let out =
+            dock_with_umask(d, "022", &["--db", "dock.db", "import", "returns", "--skip-invalid", "r.csv"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let conn = rusqlite::Connection::open(d.join("dock.db")).unwrap();
+        let phone: String = conn.query_row("SELECT phone FROM returns", [], |r| r.get(0)).unwrap();
+        assert_eq!(phone, "139****5678");
+        drop(conn);
+        let rejected = std::fs::read_to_string(d.join("r.csv.rejected.csv")).unwrap();
+        assert!(rejected.contains("139****4321") && !rejected.contains("13987654321"), "{rejected}");
+        let out = dock_with_umask(
+            d,
+            "022",
+            &["--db", "dock.db", "export", "--all", "--format", "json", "--out", "e.json"],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let export = std::fs::read_to_string(d.join("e.json")).unwrap();
+        assert!(!export.contains("5678") && !export.contains("phone"), "{export}");
+    }
+
+    #[test]
     fn group_readable_gives_0640() {
         let made = files_made("000", Some("[files]\ngroup_readable = true\n"));
         assert!(made.len() >= 7, "{made:?}");

@@ -28,7 +28,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_review_lookups.sql"),
     include_str!("../../migrations/0003_records.sql"),
     include_str!("../../migrations/0004_long_work.sql"),
+    include_str!("../../migrations/0005_masked_phones.sql"),
 ];
+
+/// The schema version from which phone numbers are stored masked (see its migration).
+const MASKED_PHONES: u32 = 5;
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -224,8 +228,12 @@ impl Store {
         if found > SCHEMA_VERSION {
             return Err(StoreError::TooNew { path: shown, found, known: SCHEMA_VERSION });
         }
+        returns::give_mask_phone(&tx).map_err(|e| classify(&shown, e))?;
         for (i, sql) in MIGRATIONS.iter().enumerate().take(target as usize).skip(found as usize) {
             tx.execute_batch(sql).map_err(|e| classify(&shown, e))?;
+            if i as u32 + 1 == MASKED_PHONES {
+                returns::fingerprint_masked_phones(&tx).map_err(|e| classify(&shown, e))?;
+            }
             tx.pragma_update(None, "user_version", i as u32 + 1).map_err(|e| classify(&shown, e))?;
         }
         tx.commit().map_err(|e| classify(&shown, e))
