@@ -368,7 +368,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             if from > to {
                 return Err(Failure::Usage(format!("--from {from} is after --to {to}")));
             }
-            let store = Store::open(&db_path(&cli))?;
+            let store = Store::open_existing(&db_path(&cli))?;
             let sheet = feedback::feedback(store.conn(), from, to, config.policy.late_after_days, at)
                 .map_err(|e| Failure::from(store_err(&db_path(&cli), e)))?;
             match format {
@@ -392,7 +392,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                 (None, true) => Span::All,
                 (None, false) => Span::SinceLast,
             };
-            let mut store = Store::open(&db_path(&cli))?;
+            let mut store = Store::open_existing(&db_path(&cli))?;
             let db = db_path(&cli).display().to_string();
             let opts = crate::export::ExportOptions { format, span, excel: *excel, now: at, by: None };
             match crate::export::export(store.conn_mut(), &db, &out, &opts) {
@@ -594,7 +594,7 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
 fn review(db: &Path, action: &ReviewAction) -> Result<(), Failure> {
     use crate::domain::codes::{Coded, Grade, Outcome};
     use crate::store::review::{self as rv, Decision, Supervisor};
-    let mut store = Store::open(db)?;
+    let mut store = Store::open_existing(db)?;
     let e = |err| Failure::from(store_err(db, err));
     let done = |r: Result<(), rv::ReviewRefusal>, ok: String| match r {
         Ok(()) => {
@@ -717,7 +717,7 @@ fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> 
         }
         LabelsWhat::Badge { user, out } => {
             let format = page_format(out)?;
-            let store = Store::open(db)?;
+            let store = Store::open_existing(db)?;
             let found = crate::store::station::find_user(store.conn(), user)
                 .map_err(|e| Failure::from(store_err(db, e)))?;
             let Some(u) = found else { return Err(Failure::Refused.log(format!("no user {user}"))) };
@@ -735,7 +735,7 @@ fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> 
                 .trim_start_matches(['U', 'u'])
                 .parse()
                 .map_err(|_| Failure::Usage(format!("{unit_id} is not a unit id (U and digits)")))?;
-            let store = Store::open(db)?;
+            let store = Store::open_existing(db)?;
             let facts = crate::store::station::unit_facts(store.conn(), id)
                 .map_err(|e| Failure::from(store_err(db, e)))?;
             let Some(f) = facts else {

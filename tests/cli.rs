@@ -650,3 +650,97 @@ mod private_files {
         assert_eq!(mode(&d.join("sheet.svg")), 0o600);
     }
 }
+
+/// Every nonsense value of the configuration is refused with its file and line, before anything
+/// is done (exit 3: the configuration file cannot be used, as for an unknown key).
+#[test]
+fn each_bad_configuration_value_is_refused_with_its_line() {
+    let cases: &[(&str, &str)] = &[
+        ("[label]\ndpi = 0\n", "c.toml:2: label.dpi: 0 must be 150 to 600"),
+        ("# big\n\n[label]\n\ndpi = 100000\n", "c.toml:5: label.dpi: 100000 must be 150 to 600"),
+        ("label = { width_mm = 5 }\n", "c.toml:1: label.width_mm: 5 must be 10 to 300"),
+        ("[label]\nwidth_mm = 60\nheight_mm = 1000\n", "c.toml:3: label.height_mm: 1000 must be 10 to 300"),
+        (
+            "[printer]\nlanguage = \"tspl\"\n",
+            "c.toml:2: printer.language: \"tspl\" is not spoken; known: zpl",
+        ),
+        ("[printer]\ncommand = \"lp\"\ntimeout_s = 0\n", "c.toml:3: printer.timeout_s: 0 must be 1 to 300"),
+        ("[printer]\naddress = \"zebra\"\n", "c.toml:2: printer.address: \"zebra\" must be host:port"),
+        ("[printer]\naddress = \"zebra:9100\"\ncommand = \"lp\"\n", "c.toml:3: printer.command: give the"),
+        ("[printer]\ncommand = \" \"\n", "c.toml:2: printer.command: is empty"),
+        ("language = \"fr\"\n", "c.toml:1: language: \"fr\" must be en or zh"),
+        ("station = \"\"\n", "c.toml:1: station: must be 1 to 32 characters"),
+        ("[scanner]\ndouble_read_ms = 60000\n", "c.toml:2: scanner.double_read_ms: must be 0 to 1000"),
+        (
+            "[policy]\nreview_refusal_above = -1.0\n",
+            "c.toml:2: policy.review_refusal_above: -1 must be an amount",
+        ),
+        (
+            "[policy]\nreview_refusal_above = nan\n",
+            "c.toml:2: policy.review_refusal_above: NaN must be an amount",
+        ),
+        (
+            "[policy]\nreview_refusal_above = inf\n",
+            "c.toml:2: policy.review_refusal_above: inf must be an amount",
+        ),
+        ("[policy]\nlate_after_days = 0\n", "c.toml:2: policy.late_after_days: 0 must be 1 to 365"),
+        ("[policy]\nlate_after_days = -3\n", "c.toml:2: "),
+        (
+            "[policy]\nreview_refusals_per_parcel = 5000\n",
+            "c.toml:2: policy.review_refusals_per_parcel: must be 0 to 1000",
+        ),
+        ("[files]\ngroup_readable = \"yes\"\n", "c.toml:2: "),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (toml, said) in cases {
+        std::fs::write(dir.path().join("c.toml"), toml).unwrap();
+        let out = dock(dir.path(), &["--config", "c.toml", "gen", "--returns", "1", "--out", "g.csv"]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{toml:?} was taken: {stderr}");
+        assert!(stderr.starts_with(said), "{toml:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(!dir.path().join("g.csv").exists(), "nothing done with {toml:?}");
+    }
+    // The values a dock uses are taken.
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "[label]\nwidth_mm = 100\nheight_mm = 150\ndpi = 300\n[printer]\naddress = \"127.0.0.1:9100\"\ntimeout_s = 3\n",
+    )
+    .unwrap();
+    let out = dock(dir.path(), &["--config", "c.toml", "gen", "--returns", "1", "--out", "g.csv"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// Commands that only read (and export, which records its batch) never create a database: a
+/// mistyped path is said, and nothing appears, not even a -wal or -shm.
+#[test]
+fn commands_that_read_refuse_a_missing_database_and_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let commands: &[&[&str]] = &[
+        &["review", "list"],
+        &["review", "decide", "R1", "confirm", "--by", "S1", "--pin", "1234"],
+        &["export", "--out", "e.csv"],
+        &["export", "--all", "--format", "json", "--out", "e.json"],
+        &["report", "feedback"],
+        &["labels", "badge", "A1", "--out", "b.svg"],
+        &["labels", "unit", "U1"],
+    ];
+    for args in commands {
+        let all: Vec<&str> = ["--db", "missing.db"].iter().chain(args.iter()).copied().collect();
+        let out = dock(dir.path(), &all);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr,
+            "missing.db: no database there (import, users and the station create one); nothing was created\n",
+            "{args:?}"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.is_empty(), "{args:?} left {left:?}");
+    }
+    // The default path too.
+    let out = dock(dir.path(), &["review", "list"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).starts_with("returns-dock.db: no database there"), "{}", text(&out.stderr));
+    assert!(!dir.path().join("returns-dock.db").exists());
+}

@@ -122,6 +122,8 @@ pub enum StoreError {
     IsTheDatabase { path: String, db: String },
     #[error("{path}: the disk is full; nothing more can be recorded until space is freed")]
     Full { path: String },
+    #[error("{path}: no database there (import, users and the station create one); nothing was created")]
+    Missing { path: String },
     #[error("{path}: cannot open the database: {detail}")]
     CannotOpen { path: String, detail: String },
     #[error("{path}: database error: {source}")]
@@ -138,6 +140,23 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, OpenFlags::SQLITE_OPEN_CREATE)
+    }
+
+    /// Opens and migrates the database at `path`, which must exist: for the commands that
+    /// only read (and `export`, which records its batch), so that a mistyped path is said,
+    /// never answered with an empty new database. SQLite itself refuses to create the file
+    /// (no `SQLITE_OPEN_CREATE`), so nothing appears, not even a `-wal` or `-shm`.
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, OpenFlags::empty()).map_err(|e| match e {
+            StoreError::CannotOpen { path: shown, .. } if std::fs::symlink_metadata(path).is_err() => {
+                StoreError::Missing { path: shown }
+            }
+            other => other,
+        })
+    }
+
+    fn open_with(path: &Path, create: OpenFlags) -> Result<Store, StoreError> {
         let shown = path.display().to_string();
         // `metadata` is a stat, not an open: no descriptor on the file is opened or closed
         // outside SQLite, so no lock this process holds on it can be dropped.
@@ -155,9 +174,7 @@ impl Store {
                 _ => {}
             }
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | create | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(&shown, e))?;
         let mut store = Store { conn, path: path.to_path_buf() };
         store.check_header()?;
