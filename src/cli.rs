@@ -586,7 +586,8 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     exec.policy = policy;
     exec.late_after_days = config.policy.late_after_days;
     if let Some(printer) = crate::labels::printer::Printer::from_config(&config.printer) {
-        exec = exec.with_printer(printer, config.label.size(), std::time::Duration::from_secs(10));
+        let retry = std::time::Duration::from_secs(10);
+        exec = exec.with_printer_within(printer, config.label.size(), retry, config.printer.timeout());
     }
     crate::station::run(&mut app, &mut exec).map_err(|e| Failure::Unusable(format!("terminal: {e}")))
 }
@@ -759,7 +760,7 @@ fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> 
                             "no printer in the configuration ([printer] address or command)".into(),
                         )
                     })?;
-                printer.send(&bytes).map_err(Failure::Unusable)?;
+                printer.send_within(&bytes, config.printer.timeout()).map_err(Failure::Unusable)?;
                 println!("label {} sent to the printer", label.unit_id);
             } else if let Some(out) = out {
                 write_file(out, &bytes)?;
