@@ -340,7 +340,16 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
         }
     };
-    match run(cli) {
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok((config, _)) => config,
+        Err(m) => {
+            eprintln!("{m}");
+            return ExitCode::from(exit::UNUSABLE);
+        }
+    };
+    // Nothing has been created and no thread started yet: see files.rs for why here.
+    crate::files::create_with(crate::files::mode_for(config.files.group_readable));
+    match run(cli, &config) {
         Ok(()) => ExitCode::from(exit::OK),
         Err(Failure::Refused) => ExitCode::from(exit::REFUSED),
         Err(Failure::Usage(m)) => {
@@ -362,15 +371,12 @@ fn db_path(cli: &Cli) -> PathBuf {
     cli.db.clone().unwrap_or_else(|| PathBuf::from("returns-dock.db"))
 }
 
-pub fn run(cli: Cli) -> Result<(), Failure> {
-    let (config, _) = Config::load(cli.config.as_deref()).map_err(Failure::Unusable)?;
+pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
     let command = cli.command.as_ref();
     match command {
-        None => station(&config, &db_path(&cli), None, None),
-        Some(Command::Station { station: id, lang }) => {
-            station(&config, &db_path(&cli), id.as_deref(), *lang)
-        }
-        Some(Command::Demo { lang }) => demo(&cli, &config, *lang),
+        None => station(config, &db_path(&cli), None, None),
+        Some(Command::Station { station: id, lang }) => station(config, &db_path(&cli), id.as_deref(), *lang),
+        Some(Command::Demo { lang }) => demo(&cli, config, *lang),
         Some(Command::Import { what }) => {
             let (args, kind, by) = match what {
                 ImportWhat::Returns(a) => (a, Kind::Returns, None),
@@ -380,7 +386,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let mut store = Store::open(&db_path(&cli))?;
             let sources: Vec<Source> = args.files.iter().cloned().map(Source::File).collect();
             let by = match by.and_then(|b| b.by.clone().map(|id| (id, b.pin.clone()))) {
-                Some((id, pin)) => Some(prove(&mut store, &config, &id, pin)?),
+                Some((id, pin)) => Some(prove(&mut store, config, &id, pin)?),
                 None => None,
             };
             let opts = ImportOptions {
@@ -397,7 +403,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let mut store = Store::open(&db_path(&cli))?;
             let mut opts = ImportOptions::new(now());
             if let Some(sup) = by {
-                opts.by = Some(prove(&mut store, &config, sup, by_pin.clone())?);
+                opts.by = Some(prove(&mut store, config, sup, by_pin.clone())?);
             }
             let new_pin = match pin {
                 Some(p) => Some(p.clone()),
@@ -423,9 +429,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Some(Command::Gen { returns, seed, out }) => gen_files(*returns, *seed, out),
-        Some(Command::Review { action }) => review(&db_path(&cli), &config, action),
+        Some(Command::Review { action }) => review(&db_path(&cli), config, action),
         Some(Command::Audit { what }) => audit(&db_path(&cli), what),
-        Some(Command::Labels { what }) => labels(&db_path(&cli), &config, what),
+        Some(Command::Labels { what }) => labels(&db_path(&cli), config, what),
         Some(Command::Report { what: ReportWhat::Feedback { from, to, format } }) => {
             use crate::export::feedback;
             let at = now();
@@ -434,7 +440,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             if from > to {
                 return Err(Failure::Usage(format!("--from {from} is after --to {to}")));
             }
-            let store = Store::open(&db_path(&cli))?;
+            let store = Store::open_existing(&db_path(&cli))?;
             let sheet = feedback::feedback(store.conn(), from, to, config.policy.late_after_days, at)
                 .map_err(|e| Failure::from(store_err(&db_path(&cli), e)))?;
             match format {
@@ -458,7 +464,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 (None, true) => Span::All,
                 (None, false) => Span::SinceLast,
             };
-            let mut store = Store::open(&db_path(&cli))?;
+            let mut store = Store::open_existing(&db_path(&cli))?;
             let db = db_path(&cli).display().to_string();
             let opts = crate::export::ExportOptions { format, span, excel: *excel, now: at, by: None };
             match crate::export::export(store.conn_mut(), &db, &out, &opts) {
@@ -537,7 +543,7 @@ pub fn catalog_path_for(out: &Path) -> PathBuf {
 fn gen_files(returns: u64, seed: u64, out: &Path) -> Result<(), Failure> {
     let catalog = catalog_path_for(out);
     let open = |p: &Path| {
-        std::fs::File::create(p)
+        crate::files::create(p)
             .map(|f| std::io::BufWriter::with_capacity(1 << 20, f))
             .map_err(|e| Failure::Unusable(format!("{}: cannot write: {e}", p.display())))
     };
@@ -584,10 +590,8 @@ pub fn seed_demo(path: &Path) -> Result<Vec<ImportReport>, Failure> {
             )));
         }
         drop(store);
-        for suffix in ["", "-wal", "-shm"] {
-            let mut p = path.as_os_str().to_owned();
-            p.push(suffix);
-            let _ = std::fs::remove_file(PathBuf::from(p));
+        for file in crate::files::database_files(path) {
+            let _ = std::fs::remove_file(file);
         }
     }
     let mut store = Store::open(path)?;
@@ -677,7 +681,8 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     exec.policy = policy;
     exec.late_after_days = config.policy.late_after_days;
     if let Some(printer) = crate::labels::printer::Printer::from_config(&config.printer) {
-        exec = exec.with_printer(printer, config.label.size(), std::time::Duration::from_secs(10));
+        let retry = std::time::Duration::from_secs(10);
+        exec = exec.with_printer_within(printer, config.label.size(), retry, config.printer.timeout());
     }
     crate::station::run(&mut app, &mut exec).map_err(|e| Failure::Unusable(format!("terminal: {e}")))
 }
@@ -756,7 +761,7 @@ fn prove(
 fn review(db: &Path, config: &Config, action: &ReviewAction) -> Result<(), Failure> {
     use crate::domain::codes::{Coded, Grade, Outcome};
     use crate::store::review::{self as rv, Decision, Supervisor};
-    let mut store = Store::open(db)?;
+    let mut store = Store::open_existing(db)?;
     let e = |err| Failure::from(store_err(db, err));
     let done = |r: Result<(), rv::ReviewRefusal>, ok: String| match r {
         Ok(()) => {
@@ -863,7 +868,8 @@ fn page_format(out: &Path) -> Result<LabelFormat, Failure> {
 }
 
 fn write_file(out: &Path, bytes: impl AsRef<[u8]>) -> Result<(), Failure> {
-    std::fs::write(out, bytes).map_err(|e| Failure::Unusable(format!("{}: cannot write: {e}", out.display())))
+    crate::files::write(out, bytes.as_ref())
+        .map_err(|e| Failure::Unusable(format!("{}: cannot write: {e}", out.display())))
 }
 
 fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> {
@@ -884,7 +890,7 @@ fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> 
         }
         LabelsWhat::Badge { user, out } => {
             let format = page_format(out)?;
-            let store = Store::open(db)?;
+            let store = Store::open_existing(db)?;
             let found = crate::store::station::find_user(store.conn(), user)
                 .map_err(|e| Failure::from(store_err(db, e)))?;
             let Some(u) = found else { return Err(Failure::Refused.log(format!("no user {user}"))) };
@@ -902,7 +908,7 @@ fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> 
                 .trim_start_matches(['U', 'u'])
                 .parse()
                 .map_err(|_| Failure::Usage(format!("{unit_id} is not a unit id (U and digits)")))?;
-            let store = Store::open(db)?;
+            let store = Store::open_existing(db)?;
             let facts = crate::store::station::unit_facts(store.conn(), id)
                 .map_err(|e| Failure::from(store_err(db, e)))?;
             let Some(f) = facts else {
@@ -926,7 +932,7 @@ fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> 
                             "no printer in the configuration ([printer] address or command)".into(),
                         )
                     })?;
-                printer.send(&bytes).map_err(Failure::Unusable)?;
+                printer.send_within(&bytes, config.printer.timeout()).map_err(Failure::Unusable)?;
                 println!("label {} sent to the printer", label.unit_id);
             } else if let Some(out) = out {
                 write_file(out, &bytes)?;
@@ -953,7 +959,7 @@ impl Failure {
 fn audit(db: &Path, what: &AuditWhat) -> Result<(), Failure> {
     use crate::domain::text::on_screen;
     use crate::store::chain;
-    let store = Store::open(db)?;
+    let store = Store::open_existing(db)?;
     let e = |err| Failure::from(store_err(db, err));
     match what {
         AuditWhat::Verify => {

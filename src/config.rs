@@ -17,6 +17,7 @@ pub struct Config {
     pub label: LabelConfig,
     pub policy: PolicyConfig,
     pub security: SecurityConfig,
+    pub files: FilesConfig,
 }
 
 /// Who may decide: supervisor sessions and PIN locks.
@@ -42,18 +43,28 @@ impl SecurityConfig {
         crate::store::auth::PinRules { attempts: self.pin_attempts, lock_minutes: self.pin_lock_minutes }
     }
 
-    fn check(&self) -> Result<(), String> {
-        let within = |name: &str, v: u32, lo: u32, hi: u32| {
-            if (lo..=hi).contains(&v) {
-                Ok(())
-            } else {
-                Err(format!("security.{name} = {v} must be {lo} to {hi}"))
+    fn check(&self) -> Result<(), (&'static [&'static str], String)> {
+        const IDLE: &[&str] = &["security", "supervisor_idle_minutes"];
+        const ATTEMPTS: &[&str] = &["security", "pin_attempts"];
+        const LOCK: &[&str] = &["security", "pin_lock_minutes"];
+        for (key, v, hi, what) in [
+            (IDLE, self.supervisor_idle_minutes, 480, "minutes"),
+            (ATTEMPTS, self.pin_attempts, 100, "wrong PINs"),
+            (LOCK, self.pin_lock_minutes, 24 * 60, "minutes"),
+        ] {
+            if !(1..=hi).contains(&v) {
+                return Err((key, format!("{v} must be 1 to {hi} ({what})")));
             }
-        };
-        within("supervisor_idle_minutes", self.supervisor_idle_minutes, 1, 480)?;
-        within("pin_attempts", self.pin_attempts, 1, 100)?;
-        within("pin_lock_minutes", self.pin_lock_minutes, 1, 24 * 60)
+        }
+        Ok(())
     }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilesConfig {
+    /// Files the program creates are 0640 (the group may read them) instead of 0600.
+    pub group_readable: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -68,7 +79,7 @@ pub struct ScannerConfig {
     pub double_read_ms: u32,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PrinterConfig {
     /// A command that receives the label on standard input, e.g. `lp -d ZEBRA -o raw`.
@@ -77,6 +88,21 @@ pub struct PrinterConfig {
     pub address: Option<String>,
     /// `zpl` (TSPL printers are a known limit).
     pub language: String,
+    /// How long one label may take to reach the printer (connecting and sending, or the
+    /// command running) before it is given up and reported like a refused label.
+    pub timeout_s: u32,
+}
+
+impl Default for PrinterConfig {
+    fn default() -> Self {
+        PrinterConfig { command: None, address: None, language: "zpl".into(), timeout_s: 10 }
+    }
+}
+
+impl PrinterConfig {
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.timeout_s.into())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -114,6 +140,7 @@ impl Default for Config {
             label: LabelConfig::default(),
             policy: PolicyConfig::default(),
             security: SecurityConfig::default(),
+            files: FilesConfig::default(),
         }
     }
 }
@@ -162,20 +189,109 @@ impl Config {
             let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
             (line, e.message().to_string())
         })?;
-        if !matches!(config.language.as_str(), "en" | "zh") {
-            return Err((None, format!("language \"{}\" must be en or zh", config.language)));
+        match config.check() {
+            Ok(()) => Ok(config),
+            Err((key, msg)) => Err((line_of(text, key), format!("{}: {msg}", key.join(".")))),
         }
-        if config.station.trim().is_empty() {
-            return Err((None, "station must not be empty".into()));
+    }
+
+    /// Refuses every value that is nonsense, naming its key: a wrong value must stop the
+    /// program at once, not print a label of zero dots or a picture of 24 GB.
+    fn check(&self) -> Result<(), (&'static [&'static str], String)> {
+        let station = self.station.trim();
+        if station.is_empty() || station.chars().count() > 32 || station.chars().any(char::is_control) {
+            return Err((&["station"], "must be 1 to 32 characters, without control characters".into()));
         }
-        config.security.check().map_err(|m| (line_of(text, "[security]"), m))?;
-        Ok(config)
+        if !matches!(self.language.as_str(), "en" | "zh") {
+            return Err((&["language"], format!("\"{}\" must be en or zh", self.language)));
+        }
+        if self.scanner.double_read_ms > 1000 {
+            return Err((&["scanner", "double_read_ms"], "must be 0 to 1000 (milliseconds)".into()));
+        }
+        self.printer.check()?;
+        self.security.check()?;
+        let label = &self.label;
+        const WIDTH: &[&str] = &["label", "width_mm"];
+        const HEIGHT: &[&str] = &["label", "height_mm"];
+        for (key, mm) in [(WIDTH, label.width_mm), (HEIGHT, label.height_mm)] {
+            if !(10..=300).contains(&mm) {
+                return Err((key, format!("{mm} must be 10 to 300 (millimetres)")));
+            }
+        }
+        if !(150..=600).contains(&label.dpi) {
+            return Err((&["label", "dpi"], format!("{} must be 150 to 600 (dots per inch)", label.dpi)));
+        }
+        let policy = &self.policy;
+        let above = policy.review_refusal_above;
+        if !(above.is_finite() && (0.0..=1e9).contains(&above)) {
+            return Err((
+                &["policy", "review_refusal_above"],
+                format!("{above} must be an amount from 0 to 1000000000"),
+            ));
+        }
+        if policy.review_refusals_per_parcel > 1000 {
+            return Err((&["policy", "review_refusals_per_parcel"], "must be 0 to 1000 (units)".into()));
+        }
+        if !(1..=365).contains(&policy.late_after_days) {
+            return Err((
+                &["policy", "late_after_days"],
+                format!("{} must be 1 to 365 (days)", policy.late_after_days),
+            ));
+        }
+        Ok(())
     }
 }
 
-/// The line a table's header is on, for a message about one of its values.
-fn line_of(text: &str, header: &str) -> Option<usize> {
-    text.lines().position(|l| l.trim() == header).map(|i| i + 1)
+impl PrinterConfig {
+    /// Printer languages this program speaks.
+    pub const LANGUAGES: &'static [&'static str] = &["zpl"];
+
+    fn check(&self) -> Result<(), (&'static [&'static str], String)> {
+        if !Self::LANGUAGES.contains(&self.language.as_str()) {
+            let known = Self::LANGUAGES.join(", ");
+            return Err((
+                &["printer", "language"],
+                format!("\"{}\" is not spoken; known: {known}", self.language),
+            ));
+        }
+        if !(1..=300).contains(&self.timeout_s) {
+            return Err((
+                &["printer", "timeout_s"],
+                format!("{} must be 1 to 300 (seconds)", self.timeout_s),
+            ));
+        }
+        if self.address.is_some() && self.command.is_some() {
+            return Err((
+                &["printer", "command"],
+                "give the printer's address or a command, not both".into(),
+            ));
+        }
+        if self.command.as_deref().is_some_and(|c| c.trim().is_empty()) {
+            return Err((&["printer", "command"], "is empty (leave it out when there is no printer)".into()));
+        }
+        if let Some(a) = &self.address {
+            let port =
+                a.trim().rsplit_once(':').filter(|(host, _)| !host.is_empty()).map(|(_, p)| p.parse::<u16>());
+            if !matches!(port, Some(Ok(p)) if p > 0) {
+                return Err((
+                    &["printer", "address"],
+                    format!("\"{a}\" must be host:port, e.g. 192.0.2.10:9100"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The line of `key` (a path of table names and the key) in `text`, when it is written there.
+fn line_of(text: &str, key: &[&str]) -> Option<usize> {
+    let doc = toml::de::DeTable::parse(text).ok()?;
+    let (first, rest) = key.split_first()?;
+    let mut at = doc.get_ref().get(*first)?;
+    for k in rest {
+        at = at.get_ref().get(*k)?;
+    }
+    Some(text[..at.span().start].matches('\n').count() + 1)
 }
 
 #[cfg(test)]
@@ -189,6 +305,12 @@ mod tests {
         assert_eq!(c.label.width_mm, 100);
         assert_eq!(c.label.height_mm, 40);
         assert!(c.scanner.bell);
+    }
+
+    #[test]
+    fn the_defaults_pass_their_own_checks() {
+        assert_eq!(Config::parse(""), Ok(Config::default()));
+        assert_eq!(Config::default().printer.language, "zpl");
     }
 
     #[test]

@@ -582,3 +582,253 @@ mod authority {
         assert!(text(&out.stderr).contains("set RETURNS_DOCK_PIN"), "{}", text(&out.stderr));
     }
 }
+
+/// Every file the program creates is private to its user, whatever the umask it was started
+/// with; `[files] group_readable = true` lets the group read them.
+mod private_files {
+    use super::text;
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+    use std::process::{Command, Output};
+
+    /// The binary started by a shell with this umask, as a login shell or a cron job would.
+    pub fn dock_with_umask(dir: &Path, umask: &str, args: &[&str]) -> Output {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_returns-dock"))
+            .args(args)
+            .current_dir(dir)
+            .env_remove("RETURNS_DOCK_DB")
+            .output()
+            .expect("the binary runs")
+    }
+
+    pub fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode()
+            & 0o777
+    }
+
+    const INPUTS: &[&str] = &["users.csv", "r.csv", "files.toml"];
+
+    /// Imports (with rejected rows), an export, a sheet, a badge, a unit label and gen output,
+    /// all under `umask`; returns each file made and its mode.
+    fn files_made(umask: &str, config: Option<&str>) -> Vec<(String, u32)> {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("users.csv"), "id,name,role,pin\nA1,Ann,operator,\nS1,Sam,supervisor,1234\n")
+            .unwrap();
+        std::fs::write(
+            d.join("r.csv"),
+            "rma_no,order_no,sku,phone,qty\nR1,O1,S1,13812345678,1\nR2,O2,S2,,0\n",
+        )
+        .unwrap();
+        let mut global = vec!["--db", "dock.db"];
+        if let Some(c) = config {
+            std::fs::write(d.join("files.toml"), c).unwrap();
+            global.extend(["--config", "files.toml"]);
+        }
+        let run = |args: &[&str]| {
+            let all: Vec<&str> = global.iter().chain(args).copied().collect();
+            let out = dock_with_umask(d, umask, &all);
+            assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        };
+        run(&["import", "users", "users.csv"]);
+        run(&["import", "returns", "--skip-invalid", "r.csv"]);
+        run(&["export", "--all", "--out", "out.csv"]);
+        run(&["labels", "commands", "--out", "sheet.svg"]);
+        run(&["labels", "badge", "A1", "--out", "badge.png"]);
+        run(&["gen", "--returns", "3", "--out", "gen.csv"]);
+        let mut made: Vec<(String, u32)> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !INPUTS.contains(&n.as_str()))
+            .map(|n| {
+                let m = mode(&d.join(&n));
+                (n, m)
+            })
+            .collect();
+        made.sort();
+        made
+    }
+
+    #[test]
+    fn every_file_the_commands_create_is_0600_whatever_the_umask() {
+        for umask in ["000", "022"] {
+            let made = files_made(umask, None);
+            let names: Vec<&str> = made.iter().map(|(n, _)| n.as_str()).collect();
+            assert_eq!(
+                names,
+                [
+                    "badge.png",
+                    "dock.db",
+                    "gen.catalog.csv",
+                    "gen.csv",
+                    "out.csv",
+                    "r.csv.rejected.csv",
+                    "sheet.svg"
+                ],
+                "umask {umask}"
+            );
+            for (name, m) in &made {
+                assert_eq!(*m, 0o600, "{name} under umask {umask}: {m:o}");
+            }
+        }
+    }
+
+    #[test]
+    fn phone_numbers_are_kept_masked_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("r.csv"),
+            "rma_no,order_no,sku,phone,qty\nR1,O1,S1,+86 139-1234-5678,1\nR2,O2,S2,13987654321,0\n",
+        )
+        .unwrap();
+        let out =
+            dock_with_umask(d, "022", &["--db", "dock.db", "import", "returns", "--skip-invalid", "r.csv"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let conn = rusqlite::Connection::open(d.join("dock.db")).unwrap();
+        let phone: String = conn.query_row("SELECT phone FROM returns", [], |r| r.get(0)).unwrap();
+        assert_eq!(phone, "139****5678");
+        drop(conn);
+        let rejected = std::fs::read_to_string(d.join("r.csv.rejected.csv")).unwrap();
+        assert!(rejected.contains("139****4321") && !rejected.contains("13987654321"), "{rejected}");
+        let out = dock_with_umask(
+            d,
+            "022",
+            &["--db", "dock.db", "export", "--all", "--format", "json", "--out", "e.json"],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let export = std::fs::read_to_string(d.join("e.json")).unwrap();
+        assert!(!export.contains("5678") && !export.contains("phone"), "{export}");
+    }
+
+    #[test]
+    fn group_readable_gives_0640() {
+        let made = files_made("000", Some("[files]\ngroup_readable = true\n"));
+        assert!(made.len() >= 7, "{made:?}");
+        for (name, m) in &made {
+            assert_eq!(*m, 0o640, "{name}: {m:o}");
+        }
+    }
+
+    #[test]
+    fn an_older_database_left_open_to_others_is_tightened_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("users.csv"), "id,name,role,pin\nA1,Ann,operator,\n").unwrap();
+        let out = dock_with_umask(d, "022", &["--db", "old.db", "import", "users", "users.csv"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        // As an earlier version left it, with the bits of a 022 umask.
+        std::fs::set_permissions(d.join("old.db"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        let out = dock_with_umask(d, "022", &["--db", "old.db", "review", "list"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(mode(&d.join("old.db")), 0o600);
+    }
+
+    #[test]
+    fn an_output_file_that_existed_is_made_private_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("sheet.svg"), "old").unwrap();
+        std::fs::set_permissions(d.join("sheet.svg"), std::fs::Permissions::from_mode(0o666)).unwrap();
+        let out = dock_with_umask(d, "000", &["labels", "commands", "--out", "sheet.svg"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(mode(&d.join("sheet.svg")), 0o600);
+    }
+}
+
+/// Every nonsense value of the configuration is refused with its file and line, before anything
+/// is done (exit 3: the configuration file cannot be used, as for an unknown key).
+#[test]
+fn each_bad_configuration_value_is_refused_with_its_line() {
+    let cases: &[(&str, &str)] = &[
+        ("[label]\ndpi = 0\n", "c.toml:2: label.dpi: 0 must be 150 to 600"),
+        ("# big\n\n[label]\n\ndpi = 100000\n", "c.toml:5: label.dpi: 100000 must be 150 to 600"),
+        ("label = { width_mm = 5 }\n", "c.toml:1: label.width_mm: 5 must be 10 to 300"),
+        ("[label]\nwidth_mm = 60\nheight_mm = 1000\n", "c.toml:3: label.height_mm: 1000 must be 10 to 300"),
+        (
+            "[printer]\nlanguage = \"tspl\"\n",
+            "c.toml:2: printer.language: \"tspl\" is not spoken; known: zpl",
+        ),
+        ("[printer]\ncommand = \"lp\"\ntimeout_s = 0\n", "c.toml:3: printer.timeout_s: 0 must be 1 to 300"),
+        ("[printer]\naddress = \"zebra\"\n", "c.toml:2: printer.address: \"zebra\" must be host:port"),
+        ("[printer]\naddress = \"zebra:9100\"\ncommand = \"lp\"\n", "c.toml:3: printer.command: give the"),
+        ("[printer]\ncommand = \" \"\n", "c.toml:2: printer.command: is empty"),
+        ("language = \"fr\"\n", "c.toml:1: language: \"fr\" must be en or zh"),
+        ("station = \"\"\n", "c.toml:1: station: must be 1 to 32 characters"),
+        ("[scanner]\ndouble_read_ms = 60000\n", "c.toml:2: scanner.double_read_ms: must be 0 to 1000"),
+        (
+            "[policy]\nreview_refusal_above = -1.0\n",
+            "c.toml:2: policy.review_refusal_above: -1 must be an amount",
+        ),
+        (
+            "[policy]\nreview_refusal_above = nan\n",
+            "c.toml:2: policy.review_refusal_above: NaN must be an amount",
+        ),
+        (
+            "[policy]\nreview_refusal_above = inf\n",
+            "c.toml:2: policy.review_refusal_above: inf must be an amount",
+        ),
+        ("[policy]\nlate_after_days = 0\n", "c.toml:2: policy.late_after_days: 0 must be 1 to 365"),
+        ("[policy]\nlate_after_days = -3\n", "c.toml:2: "),
+        (
+            "[policy]\nreview_refusals_per_parcel = 5000\n",
+            "c.toml:2: policy.review_refusals_per_parcel: must be 0 to 1000",
+        ),
+        ("[files]\ngroup_readable = \"yes\"\n", "c.toml:2: "),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (toml, said) in cases {
+        std::fs::write(dir.path().join("c.toml"), toml).unwrap();
+        let out = dock(dir.path(), &["--config", "c.toml", "gen", "--returns", "1", "--out", "g.csv"]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{toml:?} was taken: {stderr}");
+        assert!(stderr.starts_with(said), "{toml:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(!dir.path().join("g.csv").exists(), "nothing done with {toml:?}");
+    }
+    // The values a dock uses are taken.
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "[label]\nwidth_mm = 100\nheight_mm = 150\ndpi = 300\n[printer]\naddress = \"127.0.0.1:9100\"\ntimeout_s = 3\n",
+    )
+    .unwrap();
+    let out = dock(dir.path(), &["--config", "c.toml", "gen", "--returns", "1", "--out", "g.csv"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// Commands that only read (and export, which records its batch) never create a database: a
+/// mistyped path is said, and nothing appears, not even a -wal or -shm.
+#[test]
+fn commands_that_read_refuse_a_missing_database_and_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let commands: &[&[&str]] = &[
+        &["review", "list"],
+        &["review", "decide", "R1", "confirm", "--by", "S1", "--pin", "1234"],
+        &["export", "--out", "e.csv"],
+        &["export", "--all", "--format", "json", "--out", "e.json"],
+        &["report", "feedback"],
+        &["labels", "badge", "A1", "--out", "b.svg"],
+        &["labels", "unit", "U1"],
+    ];
+    for args in commands {
+        let all: Vec<&str> = ["--db", "missing.db"].iter().chain(args.iter()).copied().collect();
+        let out = dock(dir.path(), &all);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr,
+            "missing.db: no database there (import, users and the station create one); nothing was created\n",
+            "{args:?}"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.is_empty(), "{args:?} left {left:?}");
+    }
+    // The default path too.
+    let out = dock(dir.path(), &["review", "list"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).starts_with("returns-dock.db: no database there"), "{}", text(&out.stderr));
+    assert!(!dir.path().join("returns-dock.db").exists());
+}

@@ -166,6 +166,29 @@ fn a_history_from_before_the_chain_is_sealed_on_migration() {
 }
 
 #[test]
+fn phones_are_stored_masked_and_a_database_of_whole_numbers_is_masked_by_its_migration() {
+    let mut d = Dock::new();
+    let file = d.file("r.csv", CANONICAL);
+    d.returns(&[&file]);
+    assert_eq!(d.count("SELECT count(*) FROM returns WHERE phone = '138****5678'"), 2);
+    // A database of schema version 5 held the numbers whole.
+    d.store
+        .conn()
+        .execute_batch(
+            "UPDATE returns SET phone = '+86 138 1234 5678', content_hash = 0; PRAGMA user_version = 5;",
+        )
+        .unwrap();
+    let path = d.store.path().to_path_buf();
+    drop(std::mem::replace(&mut d.store, Store::open_in_memory().unwrap()));
+    d.store = Store::open(&path).unwrap();
+    assert_eq!(d.count("SELECT count(*) FROM returns WHERE phone = '138****5678'"), 2);
+    assert_eq!(d.count("SELECT count(*) FROM returns WHERE phone <> '138****5678'"), 0);
+    // Its returns' fingerprints were made again from what is stored: the same file is unchanged.
+    let again = d.returns(&[&file]);
+    assert!(again.summary().ends_with("0 created, 0 updated, 2 unchanged, 0 refused"), "{}", again.summary());
+}
+
+#[test]
 fn a_file_that_is_not_sqlite_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("notes.db");
@@ -291,7 +314,7 @@ fn every_alias_of_every_field_is_understood() {
         assert_eq!(d.text("SELECT tracking_no FROM returns"), "YT1234567890123");
         assert_eq!(d.text("SELECT carrier FROM returns"), "圆通");
         assert_eq!(d.text("SELECT customer FROM returns"), "王五");
-        assert_eq!(d.text("SELECT phone FROM returns"), "13900000000");
+        assert_eq!(d.text("SELECT phone FROM returns"), "139****0000", "kept masked only");
         assert_eq!(d.text("SELECT reason FROM returns"), "质量问题");
         assert_eq!(d.text("SELECT resolution FROM returns"), "repair");
         assert_eq!(d.text("SELECT requested_at FROM returns"), "2026-11-01T08:00:00+08:00");

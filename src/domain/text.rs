@@ -149,9 +149,10 @@ pub fn mask_name(name: &str) -> String {
     }
 }
 
-/// A phone number for the screen: the first three and last four digits kept (138****5678).
+/// A phone number as the dock keeps it: the first three and last four digits (138****5678).
+/// A masked number stays as it is, so a file of masked numbers imports unchanged.
 pub fn mask_phone(phone: &str) -> String {
-    let mut digits: Vec<char> = phone.chars().filter(|c| c.is_ascii_digit()).collect();
+    let mut digits: Vec<char> = phone.chars().filter(|c| c.is_ascii_digit() || *c == '*').collect();
     // A Chinese mobile number written with its country code.
     if digits.len() == 13 && digits.starts_with(&['8', '6']) {
         digits.drain(..2);
@@ -279,5 +280,9 @@ mod tests {
         assert_eq!(mask_name("Alice Wong"), "A********g");
         assert_eq!(mask_phone("13812345678"), "138****5678");
         assert_eq!(mask_phone("+86 138-1234-5678"), "138****5678");
+        assert_eq!(mask_phone("138****5678"), "138****5678", "masked once is masked");
+        assert_eq!(mask_phone("12345"), "*****");
+        assert_eq!(mask_phone("*****"), "*****");
+        assert_eq!(mask_phone("n/a"), "");
     }
 }

@@ -8,6 +8,8 @@ pub struct Rejected {
     path: PathBuf,
     tmp: PathBuf,
     writer: csv::Writer<std::fs::File>,
+    /// The column of phone numbers, written masked as they would be stored.
+    phone: Option<usize>,
     pub rows: u64,
 }
 
@@ -34,7 +36,8 @@ impl Rejected {
         let mut header: Vec<&str> = fields.iter().map(|f| f.name).collect();
         header.extend(["source_line", "refused_because"]);
         writer.write_record(&header)?;
-        Ok(Rejected { path, tmp, writer, rows: 0 })
+        let phone = fields.iter().position(|f| f.name == "phone");
+        Ok(Rejected { path, tmp, writer, phone, rows: 0 })
     }
 
     pub fn write(
@@ -48,6 +51,9 @@ impl Rejected {
             Some(r) => r.values.clone(),
             None => vec![String::new(); width],
         };
+        if let Some(p) = self.phone.and_then(|i| record.get_mut(i)) {
+            *p = crate::domain::text::mask_phone(p);
+        }
         record.push(line.map(|l| l.to_string()).unwrap_or_default());
         record.push(reason.to_string());
         // The rows come back to be corrected and imported again: as a file takes text.

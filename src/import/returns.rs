@@ -700,7 +700,10 @@ fn validate(rows: &[Row], local: FixedOffset) -> Result<ReturnWrite, Vec<(usize,
     };
     let carrier = text(0, "carrier", first.get(f::CARRIER));
     let customer = text(0, "customer", first.get(f::CUSTOMER));
-    let phone = text(0, "phone", first.get(f::PHONE));
+    // The dock never needs a customer's number: only its masked form is kept, from here on.
+    let phone = text(0, "phone", first.get(f::PHONE))
+        .map(|p| crate::domain::text::mask_phone(&p))
+        .filter(|p| !p.is_empty());
     let mut reason = text(0, "reason", first.get(f::REASON));
     let mut fail = |i: usize, msg: String| errors.push((i, msg));
     let resolution = match first.get(f::RESOLUTION) {

@@ -31,10 +31,12 @@ pub struct PrintQueue {
 }
 
 impl PrintQueue {
-    /// Starts the queue's thread; `report` hears of every attempt.
+    /// Starts the queue's thread; `report` hears of every attempt. Each attempt may take
+    /// `timeout`, after which it counts as refused (a printer that does not answer).
     pub fn start(
         printer: Printer,
         retry: Duration,
+        timeout: Duration,
         mut report: impl FnMut(PrintNews) + Send + 'static,
     ) -> PrintQueue {
         let (tx, rx) = mpsc::channel::<Job>();
@@ -53,7 +55,7 @@ impl PrintQueue {
                 }
                 pending.extend(rx.try_iter());
                 while let Some(job) = pending.front() {
-                    match printer.send(&job.bytes) {
+                    match printer.send_within(&job.bytes, timeout) {
                         Ok(()) => {
                             let label = job.label.clone();
                             pending.pop_front();
@@ -90,7 +92,8 @@ mod tests {
         // A port that refuses until a listener takes it over.
         let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
         let (tx, rx) = mpsc::channel();
-        let q = PrintQueue::start(Printer::Tcp(addr.to_string()), Duration::from_millis(50), move |n| {
+        let retry = Duration::from_millis(50);
+        let q = PrintQueue::start(Printer::Tcp(addr.to_string()), retry, Duration::from_secs(3), move |n| {
             tx.send(n).unwrap();
         });
         q.print(Job { label: "U1".into(), bytes: b"one".to_vec() });

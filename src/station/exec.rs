@@ -58,10 +58,22 @@ impl Executor {
     }
 
     /// Prints every unit's label once its outcome is recorded, through a queue on its own
-    /// thread that retries every `retry` while the printer refuses.
-    pub fn with_printer(mut self, printer: Printer, size: LabelSize, retry: std::time::Duration) -> Executor {
+    /// thread that retries every `retry` while the printer refuses or does not answer within
+    /// the printer's timeout.
+    pub fn with_printer(self, printer: Printer, size: LabelSize, retry: std::time::Duration) -> Executor {
+        self.with_printer_within(printer, size, retry, crate::labels::printer::DEFAULT_TIMEOUT)
+    }
+
+    /// As [`Executor::with_printer`], each label given `timeout` (`[printer] timeout_s`).
+    pub fn with_printer_within(
+        mut self,
+        printer: Printer,
+        size: LabelSize,
+        retry: std::time::Duration,
+        timeout: std::time::Duration,
+    ) -> Executor {
         let tx = self.workers.0.clone();
-        let queue = PrintQueue::start(printer, retry, move |news| {
+        let queue = PrintQueue::start(printer, retry, timeout, move |news| {
             let _ = tx.send(Msg::Printed(news));
         });
         self.printer = Some((queue, size));
@@ -105,6 +117,8 @@ impl Executor {
 
     /// Appends failures to `path`.
     pub fn with_log(mut self, path: PathBuf) -> Executor {
+        // A log from before files were private keeps its inode: tighten it by path.
+        let _ = crate::files::tighten(&path);
         self.log = Some(path);
         self
     }

@@ -31,7 +31,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0003_records.sql"),
     include_str!("../../migrations/0004_long_work.sql"),
     include_str!("../../migrations/0005_trust.sql"),
+    include_str!("../../migrations/0006_masked_phones.sql"),
 ];
+
+/// The schema version from which phone numbers are stored masked (see its migration).
+const MASKED_PHONES: u32 = 6;
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -121,6 +125,8 @@ pub enum StoreError {
     IsTheDatabase { path: String, db: String },
     #[error("{path}: the disk is full; nothing more can be recorded until space is freed")]
     Full { path: String },
+    #[error("{path}: no database there (import, users and the station create one); nothing was created")]
+    Missing { path: String },
     #[error("{path}: cannot open the database: {detail}")]
     CannotOpen { path: String, detail: String },
     #[error("{path}: database error: {source}")]
@@ -137,15 +143,41 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, OpenFlags::SQLITE_OPEN_CREATE)
+    }
+
+    /// Opens and migrates the database at `path`, which must exist: for the commands that
+    /// only read (and `export`, which records its batch), so that a mistyped path is said,
+    /// never answered with an empty new database. SQLite itself refuses to create the file
+    /// (no `SQLITE_OPEN_CREATE`), so nothing appears, not even a `-wal` or `-shm`.
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, OpenFlags::empty()).map_err(|e| match e {
+            StoreError::CannotOpen { path: shown, .. } if std::fs::symlink_metadata(path).is_err() => {
+                StoreError::Missing { path: shown }
+            }
+            other => other,
+        })
+    }
+
+    fn open_with(path: &Path, create: OpenFlags) -> Result<Store, StoreError> {
         let shown = path.display().to_string();
         // `metadata` is a stat, not an open: no descriptor on the file is opened or closed
         // outside SQLite, so no lock this process holds on it can be dropped.
         if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
             return Err(StoreError::CannotOpen { path: shown, detail: "it is a directory".into() });
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        // A database made before files were private (or by another program) is tightened
+        // before SQLite opens it; a new one is created private by the process's umask (see
+        // files.rs). A file of another user is theirs to set: that chmod is not ours to make.
+        for file in crate::files::database_files(path) {
+            match crate::files::tighten(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::PermissionDenied => {
+                    return Err(StoreError::CannotOpen { path: shown, detail: e.to_string() })
+                }
+                _ => {}
+            }
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | create | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(&shown, e))?;
         let mut store = Store { conn, path: path.to_path_buf() };
         store.check_header()?;
@@ -216,11 +248,15 @@ impl Store {
         if found > SCHEMA_VERSION {
             return Err(StoreError::TooNew { path: shown, found, known: SCHEMA_VERSION });
         }
+        returns::give_mask_phone(&tx).map_err(|e| classify(&shown, e))?;
         for (i, sql) in MIGRATIONS.iter().enumerate().take(target as usize).skip(found as usize) {
             tx.execute_batch(sql).map_err(|e| classify(&shown, e))?;
             // What SQL cannot do: hashes are computed here.
             if i + 1 == chain::SEALED_FROM_VERSION as usize {
                 chain::seal_history(&tx).map_err(|e| classify(&shown, e))?;
+            }
+            if i as u32 + 1 == MASKED_PHONES {
+                returns::fingerprint_masked_phones(&tx).map_err(|e| classify(&shown, e))?;
             }
             tx.pragma_update(None, "user_version", i as u32 + 1).map_err(|e| classify(&shown, e))?;
         }
@@ -343,17 +379,14 @@ pub fn classify_on(conn: &Connection, path: &str, e: rusqlite::Error) -> StoreEr
     }
 }
 
-/// Whether `file` is the database at `db` or its `-wal` or `-shm` file (same device and
+/// Whether `file` is the database at `db` or its `-wal`, `-shm` or journal file (same device and
 /// inode). Only `stat`s are made: nothing is opened, so no lock this process holds on the
 /// database can be dropped.
 pub fn is_database_file(file: &Path, db: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     let Ok(f) = std::fs::metadata(file) else { return false };
-    ["", "-wal", "-shm"].iter().any(|suffix| {
-        let mut name = db.as_os_str().to_owned();
-        name.push(suffix);
-        std::fs::metadata(PathBuf::from(name)).is_ok_and(|d| d.dev() == f.dev() && d.ino() == f.ino())
-    })
+    crate::files::database_files(db)
+        .any(|name| std::fs::metadata(name).is_ok_and(|d| d.dev() == f.dev() && d.ino() == f.ino()))
 }
 
 /// FNV-1a, 64 bits: a content fingerprint that is stable across builds and platforms (the

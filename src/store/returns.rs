@@ -194,6 +194,65 @@ impl<'c> ReturnWriter<'c> {
     }
 }
 
+/// Lets SQL call the program's own `mask_phone` (the migration that masks stored numbers).
+pub(super) fn give_mask_phone(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "mask_phone",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(ctx.get::<Option<String>>(0)?.map(|p| crate::domain::text::mask_phone(&p))),
+    )
+}
+
+/// Computes the fingerprint of the returns with a phone number again from what is stored,
+/// once their numbers were masked: re-importing the same file then still finds them
+/// unchanged, and never in conflict with a parcel already received.
+pub(super) fn fingerprint_masked_phones(conn: &Connection) -> rusqlite::Result<()> {
+    let mut returns = conn.prepare(
+        "SELECT id, rma_no, order_no, tracking_no, carrier, customer, phone, reason, resolution,
+                requested_at
+         FROM returns WHERE phone IS NOT NULL",
+    )?;
+    let mut lines = conn.prepare(
+        "SELECT sku, barcode, title, qty, serials, unit_value_cents FROM return_lines
+         WHERE return_id = ?1 ORDER BY line_no",
+    )?;
+    let mut update = conn.prepare("UPDATE returns SET content_hash = ?2 WHERE id = ?1")?;
+    let mut rows = returns.query([])?;
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let resolution: String = r.get(8)?;
+        let lines = lines
+            .query_map([id], |l| {
+                let serials: Option<String> = l.get(4)?;
+                Ok(LineWrite {
+                    sku: l.get(0)?,
+                    barcode: l.get(1)?,
+                    title: l.get(2)?,
+                    qty: l.get(3)?,
+                    serials: serials.map(|s| s.split(';').map(str::to_string).collect()).unwrap_or_default(),
+                    unit_value_cents: l.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let stored = ReturnWrite {
+            rma_no: r.get(1)?,
+            order_no: r.get(2)?,
+            tracking_no: r.get(3)?,
+            carrier: r.get(4)?,
+            customer: r.get(5)?,
+            phone: r.get(6)?,
+            reason: r.get(7)?,
+            resolution: Resolution::from_code(&resolution).unwrap_or(Resolution::Refund),
+            requested_at: r.get(9)?,
+            lines,
+        };
+        update.execute(params![id, stored.fingerprint()])?;
+    }
+    Ok(())
+}
+
 /// The first parcel that brought return `id` in, with when it was received.
 fn received_parcel(conn: &Connection, id: i64) -> rusqlite::Result<Option<(i64, String)>> {
     conn.prepare_cached(

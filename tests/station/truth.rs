@@ -540,3 +540,69 @@ fn hostile_text_from_the_files_reaches_the_screen_as_marks() {
     assert!(!has("\u{301}".repeat(4).as_bytes()), "four combining marks on one letter reached the terminal");
     assert!(has("T\u{301}\u{301}\u{301}".as_bytes()), "three do");
 }
+
+/// The station started with umask 000: the database it opens is tightened and what it creates
+/// (its -wal and -shm, the log) is 0600. A printer command that never returns is given
+/// `[printer] timeout_s`, then stopped with what it started and shown like a refused label.
+#[test]
+fn a_station_keeps_its_files_private_and_gives_up_a_printer_that_hangs() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let station_with_umask_000 = |db: &Path| {
+        let mut cmd = portable_pty::CommandBuilder::new("sh");
+        cmd.args(["-c", "umask 000; exec \"$0\" \"$@\"", env!("CARGO_BIN_EXE_returns-dock")]);
+        cmd.args(["--db", db.to_str().unwrap(), "station", "--station", "ST01"]);
+        cmd.cwd(db.parent().unwrap());
+        let pty = Pty::spawn(cmd);
+        assert!(pty.wait_for("Scan your badge", Duration::from_secs(30)), "{}", pty.contents());
+        pty
+    };
+    let with = |db: &Path, suffix: &str| PathBuf::from(format!("{}{suffix}", db.display()));
+
+    // A new database, made by the station.
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("fresh.db");
+    let pty = station_with_umask_000(&fresh);
+    for f in [fresh.clone(), with(&fresh, "-wal"), with(&fresh, "-shm")] {
+        assert_eq!(mode(&f), 0o600, "{}", f.display());
+    }
+    pty.kill_hard();
+
+    // The demo database, as an earlier version left it (0644), and a printer that hangs.
+    let (_dir, db) = demo();
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let pid_file = db.with_file_name("sleep.pid");
+    let command = format!("sleep 100000 & echo $! > {}; wait", pid_file.display());
+    std::fs::write(
+        db.with_file_name("returns-dock.toml"),
+        format!("[printer]\ncommand = \"{command}\"\ntimeout_s = 1\n"),
+    )
+    .unwrap();
+    let mut pty = station_with_umask_000(&db);
+    pty.step("OP-DEMO");
+    pty.step("RMA-2026-0009");
+    pty.step("6901234500059");
+    let started = Instant::now();
+    pty.step("CMD-ACCEPT");
+    let said = format!("⚠ printer: 1 waiting · printer command {command}: no answer within 1 s");
+    assert!(pty.wait_for(&said[..40], Duration::from_secs(5)), "{}", pty.contents());
+    assert!(started.elapsed() < Duration::from_secs(4), "reported after {:?}", started.elapsed());
+    let pid = std::fs::read_to_string(&pid_file).unwrap().trim().to_string();
+    let log = db.with_file_name("returns-dock.log");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !(std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("no answer within 1 s; it was stopped"))
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(logged.contains("label U00000001 not printed (1 waiting): printer command"), "{logged}");
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(stat.is_empty() || stat.rsplit(')').next().unwrap().trim_start().starts_with('Z'), "{stat}");
+    for f in [db.clone(), with(&db, "-wal"), with(&db, "-shm"), log] {
+        assert_eq!(mode(&f), 0o600, "{}", f.display());
+    }
+    pty.kill_hard();
+}

@@ -1,0 +1,102 @@
+//! Who may read the files the program creates: the database (with its `-wal` and `-shm`), the
+//! log, exports, reports, labels and rejected rows hold customers' names and the supervisors'
+//! PIN hashes, so they are private to their user (0600), or readable by the group too (0640)
+//! with `[files] group_readable = true`.
+//!
+//! The mode is enforced with the process's umask, set once by the command line before any
+//! thread starts. Why a umask and not a mode on each open: SQLite creates the database, its
+//! `-wal`, `-shm` and journal itself. It creates the database file with 0644 less the umask,
+//! and the others with the database file's own bits (forced with `fchmod`, whatever the
+//! umask), so the database file must be born private. Creating it first with `std::fs` is
+//! ruled out (closing that descriptor would drop the POSIX locks of this process's own
+//! connections; see `Store::open`), and a `chmod` after SQLite created it leaves a moment in
+//! which another user can open it and keep the descriptor. The umask is process-wide and
+//! changing it is not thread-safe, hence once, early, before any thread. Files that already
+//! exist keep their inode, so they are tightened by path ([`tighten`]): a `chmod` opens no
+//! descriptor.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The permission bits of every file this process creates.
+static MODE: AtomicU32 = AtomicU32::new(0o600);
+
+/// 0600, or 0640 when the group may read.
+pub fn mode_for(group_readable: bool) -> u32 {
+    if group_readable {
+        0o640
+    } else {
+        0o600
+    }
+}
+
+/// The mode files are created with (0600 until [`create_with`] says otherwise).
+pub fn mode() -> u32 {
+    MODE.load(Ordering::Relaxed)
+}
+
+/// Makes every file this process creates from now on get `mode` (0600 or 0640), whatever the
+/// umask it was started with. Call it before any thread is started.
+pub fn create_with(mode: u32) {
+    MODE.store(mode, Ordering::Relaxed);
+    // SAFETY: umask only swaps the process's file mode creation mask; it cannot fail.
+    unsafe {
+        libc::umask((!mode & 0o777) as libc::mode_t);
+    }
+}
+
+/// Takes away the permission bits of `path` that the mode does not give (a file made before,
+/// by an older version or another program). A missing file is fine; so is one that is already
+/// tighter. By path: nothing is opened, so no lock of this process is dropped.
+pub fn tighten(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::metadata(path) else { return Ok(()) };
+    let bits = meta.permissions().mode() & 0o7777;
+    let wanted = bits & mode();
+    if bits == wanted || !meta.is_file() {
+        return Ok(());
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(wanted))
+}
+
+/// The database file and the files SQLite keeps beside it.
+pub fn database_files(db: &Path) -> impl Iterator<Item = PathBuf> + '_ {
+    ["", "-wal", "-shm", "-journal"].into_iter().map(move |suffix| {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    })
+}
+
+/// Writes a whole output file (a label, a sheet), private even when it replaces an older file.
+pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)?;
+    tighten(path)
+}
+
+/// Creates (or truncates) an output file to be written, private even when it existed.
+pub fn create(path: &Path) -> std::io::Result<std::fs::File> {
+    let file = std::fs::File::create(path)?;
+    tighten(path)?;
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn tighten_takes_bits_away_and_never_adds_any() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("open");
+        std::fs::write(&open, "x").unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o666)).unwrap();
+        tighten(&open).unwrap();
+        assert_eq!(std::fs::metadata(&open).unwrap().permissions().mode() & 0o777, mode() & 0o666);
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o400)).unwrap();
+        tighten(&open).unwrap();
+        assert_eq!(std::fs::metadata(&open).unwrap().permissions().mode() & 0o777, 0o400);
+        tighten(&dir.path().join("missing")).unwrap();
+    }
+}
