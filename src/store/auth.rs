@@ -209,3 +209,71 @@ pub fn still_supervisor(conn: &Connection, who: &Proven) -> rusqlite::Result<boo
         |r| r.get(0),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_with(hash: &str) -> crate::store::Store {
+        let store = crate::store::Store::open_in_memory().unwrap();
+        store
+            .conn()
+            .execute(
+                "INSERT INTO users (id, name, role, pin_hash, active, created_at, updated_at)
+                 VALUES ('S1', 'Sam', 'supervisor', ?1, 1, 'x', 'x')",
+                [hash],
+            )
+            .unwrap();
+        store
+    }
+
+    #[test]
+    fn a_new_hash_costs_what_a_guess_must_cost() {
+        let hash = hash_pin("2468");
+        let h = PasswordHash::new(&hash).unwrap();
+        assert_eq!(h.algorithm.as_str(), "argon2id");
+        assert!(
+            h.params.get_decimal("m").unwrap() >= MEMORY_KIB && h.params.get_decimal("t").unwrap() >= PASSES
+        );
+        assert!(verify_pin(&hash, "2468") && !verify_pin(&hash, "2469"));
+    }
+
+    #[test]
+    fn a_hash_made_cheaper_is_made_again_at_the_next_right_pin() {
+        let salt = SaltString::generate(&mut OsRng);
+        let cheap = Argon2::default().hash_password(b"2468", &salt).unwrap().to_string();
+        let mut store = store_with(&cheap);
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00+08:00").unwrap();
+        let rules = PinRules::default();
+        assert!(check_pin(store.conn_mut(), "S1", "2468", None, now, &rules).unwrap().is_ok());
+        let stored: String =
+            store.conn().query_row("SELECT pin_hash FROM users WHERE id = 'S1'", [], |r| r.get(0)).unwrap();
+        assert_ne!(stored, cheap);
+        assert!(!weaker_than_now(&stored) && verify_pin(&stored, "2468"));
+    }
+
+    #[test]
+    fn a_lock_runs_out_and_starts_a_new_count() {
+        let mut store = store_with(&hash_pin("2468"));
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00+08:00").unwrap();
+        let rules = PinRules { attempts: 2, lock_minutes: 15 };
+        let mut check = |pin: &str, minutes: i64| {
+            check_pin(
+                store.conn_mut(),
+                "S1",
+                pin,
+                Some("ST01"),
+                at + chrono::Duration::minutes(minutes),
+                &rules,
+            )
+            .unwrap()
+        };
+        assert!(matches!(check("1111", 0), Err(PinRefusal::Wrong { left: 1, .. })));
+        let Err(PinRefusal::Locked { until, .. }) = check("1111", 0) else { panic!("locked") };
+        assert_eq!(until.format("%H:%M").to_string(), "09:15");
+        assert!(matches!(check("2468", 14), Err(PinRefusal::Locked { .. })), "the right PIN waits too");
+        assert!(matches!(check("1111", 16), Err(PinRefusal::Wrong { left: 1, .. })), "a new count");
+        assert!(check("2468", 16).is_ok());
+        assert!(matches!(check("1111", 16), Err(PinRefusal::Wrong { left: 1, .. })), "a right PIN clears it");
+    }
+}

@@ -561,6 +561,15 @@ fn shift(seed: u64, steps: usize) {
         check(&db, &m, step, what, &log);
     }
     screen_label_and_export_agree(&db, &conn);
+    // After two stations, the command line, kills and outside locks, the log still proves the
+    // records: every unit and decision is what its entries say, and the chain is whole.
+    let verify = cli(&db, &["audit", "verify"]);
+    assert!(
+        verify.status.success(),
+        "seed {seed}: audit verify after the shift: {}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
     eprintln!("model seed {seed}: {steps} steps, {} parcels closed; {tally:?}", m.parcels.len());
 }
 
