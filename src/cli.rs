@@ -152,8 +152,9 @@ pub enum UsersAction {
         id: String,
         #[arg(long)]
         name: String,
-        #[arg(long, default_value = "operator")]
-        role: String,
+        /// operator or supervisor [default: operator for a new user; a known user keeps theirs]
+        #[arg(long)]
+        role: Option<String>,
         /// The new user's PIN, required for a supervisor: 4 to 12 digits, stored only as a
         /// salted hash (asked at a prompt when a supervisor is added on a terminal without it)
         #[arg(long)]
@@ -407,7 +408,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             }
             let new_pin = match pin {
                 Some(p) => Some(p.clone()),
-                None if crate::domain::codes::Role::parse(role)
+                None if role.as_deref().and_then(crate::domain::codes::Role::parse)
                     == Some(crate::domain::codes::Role::Supervisor)
                     && std::io::stdin().is_terminal() =>
                 {
@@ -415,6 +416,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                 }
                 None => None,
             };
+            let role = role.as_deref().unwrap_or("");
             match import::users::add(&mut store, id, name, role, new_pin.as_deref(), &opts)? {
                 Ok(w) => {
                     println!("user {id}: {}", format!("{w:?}").to_lowercase());
@@ -667,11 +669,20 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     let tail = crate::store::chain::verify_tail(store.conn(), TAIL_CHECKED)
         .map_err(|e| Failure::from(store.err(e)))?;
     if let Some(problem) = &tail {
+        app.log_broken = true;
         app.band = Some(crate::station::app::Band {
             tone: crate::station::app::Tone::Error,
             text: text::say::log_broken(lang, problem),
         });
     }
+    // One station id, one running station.
+    let claim = crate::store::work::claim_station(store.conn(), &id, now())
+        .map_err(|e| Failure::from(store.err(e)))?;
+    let claim = claim.map_err(|holder| {
+        Failure::Unusable(format!(
+            "station {id} is already running ({holder}): start this one with another --station, or quit that one"
+        ))
+    })?;
     let log = db.with_file_name("returns-dock.log");
     let mut exec = Executor::new(store, &id, Box::new(now)).with_log(log);
     if let Some(problem) = tail {
@@ -684,7 +695,10 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
         let retry = std::time::Duration::from_secs(10);
         exec = exec.with_printer_within(printer, config.label.size(), retry, config.printer.timeout());
     }
-    crate::station::run(&mut app, &mut exec).map_err(|e| Failure::Unusable(format!("terminal: {e}")))
+    let ran =
+        crate::station::run(&mut app, &mut exec).map_err(|e| Failure::Unusable(format!("terminal: {e}")));
+    let _ = crate::store::work::finish(exec.store.conn(), claim);
+    ran
 }
 
 /// The PIN of supervisor `by`: `--pin` (with a warning: other users see it in `ps`), else

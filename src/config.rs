@@ -47,13 +47,15 @@ impl SecurityConfig {
         const IDLE: &[&str] = &["security", "supervisor_idle_minutes"];
         const ATTEMPTS: &[&str] = &["security", "pin_attempts"];
         const LOCK: &[&str] = &["security", "pin_lock_minutes"];
-        for (key, v, hi, what) in [
-            (IDLE, self.supervisor_idle_minutes, 480, "minutes"),
-            (ATTEMPTS, self.pin_attempts, 100, "wrong PINs"),
-            (LOCK, self.pin_lock_minutes, 24 * 60, "minutes"),
+        // The PIN rules are read by every process from its own configuration, so their bounds
+        // are what keeps guessing slow whoever runs the command: at most 10 tries a quarter hour.
+        for (key, v, lo, hi, what) in [
+            (IDLE, self.supervisor_idle_minutes, 1, 480, "minutes"),
+            (ATTEMPTS, self.pin_attempts, 1, 10, "wrong PINs"),
+            (LOCK, self.pin_lock_minutes, 15, 24 * 60, "minutes"),
         ] {
-            if !(1..=hi).contains(&v) {
-                return Err((key, format!("{v} must be 1 to {hi} ({what})")));
+            if !(lo..=hi).contains(&v) {
+                return Err((key, format!("{v} must be {lo} to {hi} ({what})")));
             }
         }
         Ok(())

@@ -761,7 +761,10 @@ mod audit {
         assert!(out.starts_with("audit log intact:"), "{out}");
         let units: i64 = d.store.conn().query_row("SELECT count(*) FROM units", [], |r| r.get(0)).unwrap();
         assert!(out.contains(&format!("{units} units")), "{out}");
-        assert!(out.contains("2 decided reviews"), "{out}");
+        let count = |sql: &str| -> i64 { d.store.conn().query_row(sql, [], |r| r.get(0)).unwrap() };
+        let (parcels, reviews) =
+            (count("SELECT count(*) FROM parcels"), count("SELECT count(*) FROM reviews"));
+        assert!(out.contains(&format!("{parcels} parcels and {reviews} reviews agree")), "{out}");
     }
 
     #[test]
@@ -835,6 +838,65 @@ mod audit {
         behind(&d, "DELETE FROM units WHERE id = (SELECT max(id) FROM units)");
         let err = refused_by_verify(&d, "unit removed");
         assert!(err.contains("not in the records"), "{err}");
+    }
+
+    /// Found by an outside pass: edits to fields the log did not compare changed the export
+    /// and verify said "intact".
+    #[test]
+    fn every_record_the_export_reads_is_checked() {
+        for (what, sql, expect) in [
+            (
+                "an overturn's outcome",
+                "UPDATE reviews SET new_outcome = 'scrap' WHERE decision = 'overturned'",
+                "new_outcome is scrap",
+            ),
+            (
+                "a review's comment",
+                "UPDATE reviews SET comment = 'nothing' WHERE decision IS NOT NULL",
+                "comment is nothing",
+            ),
+            ("a review removed", "DELETE FROM reviews WHERE decision IS NULL", "not in the records"),
+            (
+                "a unit moved to another line",
+                "UPDATE units SET line_no = NULL, return_id = NULL WHERE id = (SELECT min(id) FROM units)",
+                "line_no is (none)",
+            ),
+            (
+                "a unit's value",
+                "UPDATE units SET unit_value_cents = 1 WHERE id = (SELECT min(id) FROM units)",
+                "unit_value_cents is 1",
+            ),
+            (
+                "a parcel refused after the fact",
+                "UPDATE parcels SET state = 'refused', refuse_reason = 'USED' WHERE id = 1",
+                "state is refused",
+            ),
+        ] {
+            let d = history();
+            behind(&d, sql);
+            let err = refused_by_verify(&d, what);
+            assert!(err.contains(expect), "{what}: {err}");
+        }
+    }
+
+    /// Found by an outside pass: a unit edited behind the program, then given its next step at
+    /// the station, was logged with the edit as if the program had made it. The step now logs
+    /// first what it found, and verify reports that for good.
+    #[test]
+    fn the_programs_next_step_does_not_seal_an_edit() {
+        let mut d = Dock::new();
+        let p = d.open("RMA-2026-0002");
+        d.unit(p, "6901234500011", Some("RB5-0000123"), Outcome::Accept, None, None);
+        behind(&d, "UPDATE units SET serial = 'SN-OTHER' WHERE serial = 'RB5-0000123'");
+        let unit: i64 = d.store.conn().query_row("SELECT id FROM units", [], |r| r.get(0)).unwrap();
+        let a = d.actor();
+        let again = Inspection::new(Outcome::Scrap, None, Some(Reason::Defective), Cause::ProductDefect);
+        st::inspect_unit(d.store.conn_mut(), &a, unit, &again).unwrap().unwrap();
+        let err = refused_by_verify(&d, "an edit before a step");
+        assert!(
+            err.contains("found changed behind the program") && err.contains("serial is SN-OTHER"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -568,6 +568,82 @@ mod authority {
         assert_eq!(users(dir.path()), 3);
     }
 
+    /// Found by an outside pass: a supervisor demoted themself with `users add` (whose role
+    /// defaulted to operator), the database then had no supervisor, and anyone added one.
+    #[test]
+    fn the_last_supervisor_stays_and_a_role_left_out_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        first_supervisor(dir.path());
+        let role = |id: &str| -> String {
+            rusqlite::Connection::open(dir.path().join("returns-dock.db"))
+                .unwrap()
+                .query_row("SELECT role FROM users WHERE id = ?1", [id], |r| r.get(0))
+                .unwrap()
+        };
+        // The same user again without --role keeps the role.
+        let same =
+            with_pin(dir.path(), "1234", &["users", "add", "--id", "S1", "--name", "Sam S", "--by", "S1"]);
+        assert!(same.status.success(), "{}", text(&same.stderr));
+        assert_eq!(role("S1"), "supervisor");
+        let own = with_pin(
+            dir.path(),
+            "1234",
+            &["users", "add", "--id", "S1", "--name", "Sam", "--role", "operator", "--by", "S1"],
+        );
+        assert_eq!(own.status.code(), Some(1), "{}", text(&own.stderr));
+        assert!(
+            text(&own.stderr).contains("cannot take away their own supervisor role"),
+            "{}",
+            text(&own.stderr)
+        );
+        std::fs::write(dir.path().join("off.csv"), "id,name,role,active\nS1,Sam,supervisor,no\n").unwrap();
+        let off = with_pin(dir.path(), "1234", &["import", "users", "off.csv", "--by", "S1"]);
+        assert_eq!(off.status.code(), Some(1), "{}", text(&off.stderr));
+        assert_eq!(role("S1"), "supervisor");
+        // A second supervisor may demote the first; the first is then not the last.
+        let add = with_pin(
+            dir.path(),
+            "1234",
+            &[
+                "users",
+                "add",
+                "--id",
+                "S2",
+                "--name",
+                "Sue",
+                "--role",
+                "supervisor",
+                "--pin",
+                "5678",
+                "--by",
+                "S1",
+            ],
+        );
+        assert!(add.status.success(), "{}", text(&add.stderr));
+        let demote = with_pin(
+            dir.path(),
+            "5678",
+            &["users", "add", "--id", "S1", "--name", "Sam", "--role", "operator", "--by", "S2"],
+        );
+        assert!(demote.status.success(), "{}", text(&demote.stderr));
+        let last = with_pin(
+            dir.path(),
+            "1234",
+            &["users", "add", "--id", "S2", "--name", "Sue", "--role", "operator", "--by", "S2"],
+        );
+        assert_eq!(last.status.code(), Some(1), "{}", text(&last.stderr));
+        // An old users file without the role column does not demote anyone.
+        std::fs::write(dir.path().join("old.csv"), "id,name\nS2,Sue\n").unwrap();
+        let old = with_pin(dir.path(), "5678", &["import", "users", "old.csv", "--by", "S2"]);
+        assert!(old.status.success(), "{}", text(&old.stderr));
+        assert_eq!(role("S2"), "supervisor");
+        let eve = dock(
+            dir.path(),
+            &["users", "add", "--id", "EVE", "--name", "Eve", "--role", "supervisor", "--pin", "1111"],
+        );
+        assert_eq!(eve.status.code(), Some(1), "still nobody adds users without a supervisor");
+    }
+
     /// `--pin` still works, but says that others can see it; without a PIN and without a
     /// terminal, the command says how to give one.
     #[test]

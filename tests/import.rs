@@ -151,7 +151,11 @@ fn a_history_from_before_the_chain_is_sealed_on_migration() {
     let store = Store::open(&path).unwrap();
     let v = returns_dock::store::chain::verify(store.conn()).unwrap();
     assert!(v.ok(), "{:?}", v.problems);
-    assert_eq!((v.entries, v.units), (3, 1), "two old entries and the unit's state");
+    assert_eq!(
+        (v.entries, v.units, v.parcels),
+        (4, 1, 1),
+        "two old entries, the unit's state and the parcel's"
+    );
     let kept: String =
         store.conn().query_row("SELECT action FROM audit_log WHERE id = 2", [], |r| r.get(0)).unwrap();
     assert_eq!(kept, "sign", "old entries keep their content");

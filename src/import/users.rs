@@ -37,7 +37,7 @@ pub fn import(
             file.rows += 1;
             let result = row.map_err(|p| (p.line, vec![p.message])).and_then(|row| {
                 let line = row.line;
-                let u = from_row(conn, &row, hashing).map_err(|m| (Some(line), m))?;
+                let u = from_row(conn, &row, hashing, opts.by.as_ref()).map_err(|m| (Some(line), m))?;
                 if let Some(first) = seen.insert(u.id.to_lowercase(), line) {
                     return Err((
                         Some(line),
@@ -91,7 +91,7 @@ pub fn add(
     values[f::PIN] = pin.unwrap_or("").to_string();
     let row = super::table::Row { line: 0, item: None, values };
     // Checked (and the PIN hashed) before the write lock is asked for.
-    let u = match from_row(store.conn(), &row, true) {
+    let u = match from_row(store.conn(), &row, true, opts.by.as_ref()) {
         Ok(u) => u,
         Err(m) => return Ok(Err(m)),
     };
@@ -142,12 +142,20 @@ fn log_change(
     let active = if u.active { "" } else { ", inactive" };
     let detail = format!("{what}: {}{pin}{active}", u.role.code());
     let by = opts.by.as_ref().map(|p| p.id());
+    if u.role == Role::Supervisor {
+        crate::store::auth::mark_supervised(conn)?;
+    }
     crate::store::audit(conn, opts.now, None, by, "user", Some(&u.id), Some(&detail)).map(|_| ())
 }
 
 /// The user of a row. `hashing` false (the check pass) stands a placeholder in for a new PIN's
 /// hash, which is all a check needs to know.
-fn from_row(conn: &Connection, row: &super::table::Row, hashing: bool) -> Result<UserWrite, Vec<String>> {
+fn from_row(
+    conn: &Connection,
+    row: &super::table::Row,
+    hashing: bool,
+    by: Option<&crate::store::auth::Proven>,
+) -> Result<UserWrite, Vec<String>> {
     let mut errors = Vec::new();
     let id = check::required_identifier("id", row.get(f::ID)).map_err(|e| errors.push(e)).ok();
     if let Some(id) = &id {
@@ -162,8 +170,13 @@ fn from_row(conn: &Connection, row: &super::table::Row, hashing: bool) -> Result
         .and_then(|n| n.ok_or_else(|| "name is missing".to_string()))
         .map_err(|e| errors.push(e))
         .ok();
+    // A role or active flag left out keeps what a known user has (an old file imported again
+    // never demotes a supervisor or brings back someone deactivated); a new user is an active
+    // operator.
+    let known = id.as_deref().map(|id| crate::store::users::role_and_active(conn, id)).transpose();
+    let known = known.map_err(|e| vec![e.to_string()])?.flatten();
     let role = match row.get(f::ROLE) {
-        "" => Some(Role::Operator),
+        "" => Some(known.map_or(Role::Operator, |k| k.0)),
         r => Role::parse(r).or_else(|| {
             errors.push(format!("role \"{}\" is not operator or supervisor", on_screen(r)));
             None
@@ -173,7 +186,7 @@ fn from_row(conn: &Connection, row: &super::table::Row, hashing: bool) -> Result
         .map_err(|e| errors.push(e))
         .ok()
         .flatten()
-        .unwrap_or(true);
+        .unwrap_or(known.is_none_or(|k| k.1));
     let pin = row.get(f::PIN);
     let given_hash = row.get(f::PIN_HASH);
     if !pin.is_empty() && !(4..=12).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
@@ -201,6 +214,24 @@ fn from_row(conn: &Connection, row: &super::table::Row, hashing: bool) -> Result
     };
     if role == Role::Supervisor && pin_hash.is_none() && stored.is_none() {
         return Err(vec![format!("supervisor {} needs a pin (4 to 12 digits)", on_screen(&id))]);
+    }
+    // A supervisor stops being one only by another supervisor's hand, and never the last.
+    let was_active_supervisor = known.is_some_and(|k| k.0 == Role::Supervisor && k.1);
+    if was_active_supervisor && (role != Role::Supervisor || !active) {
+        if by.is_some_and(|b| b.id().eq_ignore_ascii_case(&id)) {
+            return Err(vec![format!(
+                "{} cannot take away their own supervisor role: another supervisor must",
+                on_screen(&id)
+            )]);
+        }
+        let others =
+            crate::store::users::other_active_supervisors(conn, &id).map_err(|e| vec![e.to_string()])?;
+        if others == 0 {
+            return Err(vec![format!(
+                "{} is the last active supervisor: add another supervisor first",
+                on_screen(&id)
+            )]);
+        }
     }
     Ok(UserWrite { id, name, role, pin_hash, active })
 }

@@ -328,6 +328,8 @@ pub struct App {
     /// Errors of the batch of events being handled (a scanner's burst): how many, and the
     /// first, so that a later success in the same burst cannot hide them.
     refused_in_batch: (usize, Option<String>),
+    /// The audit log's newest entries did not hold at start: said in the header all along.
+    pub log_broken: bool,
     /// The supervisor session, while one is open.
     pub unlocked: Option<Unlocked>,
     /// How long a supervisor session stays open without a key.
@@ -356,6 +358,7 @@ impl App {
             last_scan: None,
             zone: chrono::FixedOffset::east_opt(0).expect("UTC"),
             refused_in_batch: (0, None),
+            log_broken: false,
             unlocked: None,
             supervisor_idle: std::time::Duration::from_secs(5 * 60),
         }
@@ -380,6 +383,10 @@ impl App {
     fn supervisor(&mut self, then: Pending) -> Vec<Effect> {
         if !self.user.as_ref().is_some_and(|u| u.role == Role::Supervisor) {
             return self.error(say::supervisors_only(self.lang));
+        }
+        if matches!(self.screen, Screen::Pin { .. }) {
+            // One PIN prompt at a time.
+            return vec![];
         }
         if self.unlocked.is_some() {
             return self.perform(then);
@@ -666,6 +673,9 @@ impl App {
                 // A badge ends the wait for the PIN: someone else signs in.
                 ScanKind::Badge(_) => {}
                 _ if raw.trim().is_empty() => return vec![],
+                // A product or parcel scanned by habit is not a guess: only what can be a PIN
+                // is checked (and counted).
+                _ if !is_pin_shaped(raw.trim()) => return self.error(say::not_a_pin(self.lang)),
                 _ => return vec![Effect::CheckPin(raw.trim().to_string())],
             }
         }
@@ -1363,4 +1373,9 @@ pub fn outcome_words(lang: Lang, outcome: Outcome, grade: Option<Grade>) -> Stri
         (Outcome::SecondHand, Some(g)) => format!("{} {}", lang.code(outcome), g.code()),
         _ => lang.code(outcome).to_string(),
     }
+}
+
+/// What a PIN can be: 4 to 12 digits.
+fn is_pin_shaped(s: &str) -> bool {
+    (4..=12).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
 }

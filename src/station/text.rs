@@ -490,6 +490,22 @@ pub mod say {
         pick(lang, format!("The PIN {en} · Esc cancels"), format!("输入 PIN 以{zh} · Esc 取消"))
     }
 
+    pub fn not_a_pin(lang: Lang) -> String {
+        pick(
+            lang,
+            "A PIN is 4 to 12 digits: that was not checked (Esc goes back)".into(),
+            "PIN 为 4 到 12 位数字：未作校验（Esc 返回）".into(),
+        )
+    }
+
+    pub fn log_broken_short(lang: Lang) -> String {
+        pick(
+            lang,
+            "AUDIT LOG TAMPERED: run audit verify".into(),
+            "审计日志被改动：请运行 audit verify".into(),
+        )
+    }
+
     pub fn log_broken(lang: Lang, problem: &str) -> String {
         pick(
             lang,

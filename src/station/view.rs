@@ -60,17 +60,23 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect) {
     };
     let text = format!(" {} · {} · {}{} · {}", t(app.lang, T::Title), app.station, user, parcel, lang);
     let reversed = Style::new().add_modifier(Modifier::REVERSED);
-    let Some((error, waiting)) = &app.printer_trouble else {
-        f.render_widget(Paragraph::new(text).style(reversed), area);
-        return;
+    // A broken audit log, else the printer's trouble, takes the right of the header (most of it
+    // on a narrow screen), for as long as it lasts.
+    let (warning, style) = match (&app.log_broken, &app.printer_trouble) {
+        (true, _) => (say::log_broken_short(app.lang), Style::new().bg(Color::Red).fg(Color::White)),
+        (false, Some((error, waiting))) => {
+            (say::printer_trouble(app.lang, error, *waiting), Style::new().bg(Color::Yellow).fg(Color::Black))
+        }
+        (false, None) => {
+            f.render_widget(Paragraph::new(text).style(reversed), area);
+            return;
+        }
     };
-    // The printer's trouble takes the right of the header, and most of it on a narrow screen.
-    let warning = format!(" {} ", say::printer_trouble(app.lang, error, *waiting));
+    let warning = format!(" {warning} ");
     let width = (Span::raw(&warning).width() as u16).min(area.width.saturating_sub(20));
     let [left, right] = Layout::horizontal([Constraint::Min(0), Constraint::Length(width)]).areas(area);
     f.render_widget(Paragraph::new(text).style(reversed), left);
-    let style = Style::new().bg(Color::Yellow).fg(Color::Black).add_modifier(Modifier::BOLD);
-    f.render_widget(Paragraph::new(warning).style(style), right);
+    f.render_widget(Paragraph::new(warning).style(style.add_modifier(Modifier::BOLD)), right);
 }
 
 fn draw_band(app: &App, f: &mut Frame, area: Rect) {

@@ -120,6 +120,10 @@ pub fn check_pin(
     let Some(PinState { id, hash: Some(hash), failures, locked, .. }) =
         found.filter(|f| f.active && f.supervisor && f.hash.is_some())
     else {
+        // Recorded too: someone tried a PIN for an id that cannot decide.
+        let shown = crate::domain::text::in_file(user);
+        audit(&tx, now, station, None, "pin_refused", Some(&shown), Some("not an active supervisor"))?;
+        tx.commit()?;
         return Ok(Err(PinRefusal::NotSupervisor(user.to_string())));
     };
     let locked_until = locked.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
@@ -190,14 +194,22 @@ pub fn check_pin(
     }))
 }
 
-/// True when the database has an active supervisor with a PIN: from then on only a supervisor
-/// may add users or change a role or PIN.
+/// True once the database has had a supervisor: from then on only a supervisor may add users
+/// or change a role or PIN. Taking every supervisor's role away later does not open it again.
 pub fn has_supervisor(conn: &Connection) -> rusqlite::Result<bool> {
     conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM users WHERE role = ?1 AND active AND pin_hash IS NOT NULL)",
-        [Role::Supervisor.code()],
+        "SELECT EXISTS (SELECT 1 FROM users WHERE role = ?1) OR EXISTS (SELECT 1 FROM meta WHERE key = ?2)",
+        params![Role::Supervisor.code(), GUARDED],
         |r| r.get(0),
     )
+}
+
+/// The mark, in `meta`, that the database has had a supervisor.
+const GUARDED: &str = "users_need_a_supervisor";
+
+/// Marks the database as having had a supervisor (called as one is written).
+pub fn mark_supervised(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?1, '1')", [GUARDED]).map(|_| ())
 }
 
 /// Checks, inside a decision's transaction, that the proven supervisor is still an active

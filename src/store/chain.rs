@@ -134,43 +134,74 @@ pub fn unit_subject(unit_id: i64) -> String {
     format!("U{unit_id:08}")
 }
 
-/// A unit's state as the log records it: what a record of the unit must go on saying.
-const UNIT_STATE: &str =
-    "SELECT id, parcel_id, seq, sku, serial, outcome, grade, reason, cause, note FROM units";
-
-/// The state as the log writes it: JSON with its fields always in this order, so that the
-/// same state is always the same text.
-#[derive(serde::Serialize)]
-struct UnitState {
-    parcel: i64,
-    seq: i64,
-    sku: Option<String>,
-    serial: Option<String>,
-    outcome: Option<String>,
-    grade: Option<String>,
-    reason: Option<String>,
-    cause: Option<String>,
-    note: Option<String>,
+/// A kind of record whose whole state the log carries: after every change the program makes
+/// to one, an entry with its state; `audit verify` compares each record with its last entry.
+pub struct Table {
+    /// The entry's action.
+    pub action: &'static str,
+    /// The table's name, for messages.
+    name: &'static str,
+    /// `SELECT id, <the columns of the state> FROM <table>`.
+    select: &'static str,
+    subject: fn(i64) -> String,
 }
 
-fn unit_state(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String)> {
-    let state = UnitState {
-        parcel: r.get(1)?,
-        seq: r.get(2)?,
-        sku: r.get(3)?,
-        serial: r.get(4)?,
-        outcome: r.get(5)?,
-        grade: r.get(6)?,
-        reason: r.get(7)?,
-        cause: r.get(8)?,
-        note: r.get(9)?,
-    };
-    Ok((r.get(0)?, serde_json::to_string(&state).expect("plain fields serialise")))
+pub const UNITS: Table = Table {
+    action: "unit",
+    name: "unit",
+    select: "SELECT id, parcel_id, seq, return_id, line_no, sku, gtin, serial, discrepancy, outcome, grade, reason,
+                    cause, note, unit_value_cents, station, operator FROM units",
+    subject: unit_subject,
+};
+
+pub const PARCELS: Table = Table {
+    action: "parcel",
+    name: "parcel",
+    select:
+        "SELECT id, scan, state, unidentified, has_discrepancy, station, operator, received_at, closed_at,
+                    closed_by, refuse_reason, note FROM parcels",
+    subject: |id| format!("P{id}"),
+};
+
+pub const REVIEWS: Table = Table {
+    action: "review_record",
+    name: "review",
+    select: "SELECT id, parcel_id, unit_id, kind, mandatory, created_at, decision, decided_by, decided_at, comment,
+                    new_outcome, new_grade FROM reviews",
+    subject: |id| format!("R{id}"),
+};
+
+const TABLES: [&Table; 3] = [&UNITS, &PARCELS, &REVIEWS];
+
+/// A row's state as the log writes it: a JSON object of its columns in the table's order, so
+/// the same state is always the same text.
+fn row_state(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String)> {
+    use rusqlite::types::ValueRef;
+    let stmt = r.as_ref();
+    let mut map = serde_json::Map::new();
+    for i in 1..stmt.column_count() {
+        let v = match r.get_ref(i)? {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(n) => Value::from(n),
+            ValueRef::Real(x) => Value::from(x),
+            ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
+            ValueRef::Blob(b) => Value::String(format!("{} bytes", b.len())),
+        };
+        map.insert(stmt.column_name(i)?.to_string(), v);
+    }
+    Ok((r.get(0)?, Value::Object(map).to_string()))
 }
 
-/// A unit entry's detail: the step, its kind and the state after it (`null`: the unit is gone).
-/// The state comes last, so that a check can take it as it was written.
-fn unit_detail(step: Option<i64>, kind: &str, state: Option<&str>) -> String {
+fn state_of(conn: &Connection, table: &Table, id: i64) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached(&format!("{} WHERE id = ?1", table.select))?
+        .query_row([id], row_state)
+        .optional()
+        .map(|s| s.map(|(_, s)| s))
+}
+
+/// A state entry's detail: the step (for units, the `unit_steps` id), its kind and the state
+/// after it (`null`: the record is gone).
+fn state_detail(step: Option<i64>, kind: &str, state: Option<&str>) -> String {
     format!(
         "{{\"step\":{},\"kind\":{},\"state\":{}}}",
         step.map_or("null".to_string(), |s| s.to_string()),
@@ -179,13 +210,43 @@ fn unit_detail(step: Option<i64>, kind: &str, state: Option<&str>) -> String {
     )
 }
 
-/// The state written in a unit entry's detail, as text.
-fn logged_state(detail: &str) -> &str {
-    detail.rsplit_once("\"state\":").map(|(_, rest)| rest.strip_suffix('}').unwrap_or(rest)).unwrap_or("null")
+/// The state written in a state entry's detail, as it was written.
+fn logged_state(detail: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Detail<'a> {
+        #[serde(borrow)]
+        state: Option<&'a serde_json::value::RawValue>,
+    }
+    serde_json::from_str::<Detail<'_>>(detail)
+        .ok()
+        .and_then(|d| d.state.map(|s| s.get().to_string()))
+        .unwrap_or_else(|| "null".to_string())
 }
 
-/// Logs a step of a unit's history: the step (`unit_steps` id and kind) and the unit's whole
-/// state after it (null once the unit is gone). Called after the unit's row was written.
+/// Who and where a change is made, and when (as stored).
+#[derive(Debug, Clone, Copy)]
+pub struct By<'a> {
+    pub at: &'a str,
+    pub station: Option<&'a str>,
+    pub actor: Option<&'a str>,
+}
+
+/// Logs the state of record `id` after a change the program made (`kind`: what it was).
+/// Called after the row was written, in the same transaction.
+pub fn log_state(
+    conn: &Connection,
+    by: By<'_>,
+    table: &Table,
+    id: i64,
+    kind: &str,
+    step: Option<i64>,
+) -> rusqlite::Result<i64> {
+    let state = state_of(conn, table, id)?;
+    let detail = state_detail(step, kind, state.as_deref());
+    append(conn, by.at, by.station, by.actor, table.action, Some(&(table.subject)(id)), Some(&detail))
+}
+
+/// Logs a step of a unit's history and the unit's state after it.
 pub fn log_unit_step(
     conn: &Connection,
     at: &str,
@@ -195,17 +256,33 @@ pub fn log_unit_step(
     kind: &str,
     step_id: Option<i64>,
 ) -> rusqlite::Result<i64> {
-    let state = conn
-        .prepare_cached(&format!("{UNIT_STATE} WHERE id = ?1"))?
-        .query_row([unit_id], unit_state)
+    log_state(conn, By { at, station, actor }, &UNITS, unit_id, kind, step_id)
+}
+
+/// Before the program changes record `id`: if the record is not what its last entry says (it
+/// was changed behind the program), that is logged first, so that the change about to be made
+/// can never make an edit behind the program look like the program's own. `audit verify`
+/// reports every such entry.
+pub fn confirm(conn: &Connection, by: By<'_>, table: &Table, id: i64) -> rusqlite::Result<()> {
+    let subject = (table.subject)(id);
+    let logged: Option<String> = conn
+        .prepare_cached(
+            "SELECT detail FROM audit_log WHERE subject = ?1 AND action = ?2 ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row(params![subject, table.action], |r| r.get::<_, Option<String>>(0))
         .optional()?
-        .map(|(_, s)| s);
-    let detail = unit_detail(step_id, kind, state.as_deref());
-    append(conn, at, station, actor, "unit", Some(&unit_subject(unit_id)), Some(&detail))
+        .flatten();
+    let Some(logged) = logged.map(|d| logged_state(&d)) else { return Ok(()) };
+    let now = state_of(conn, table, id)?.unwrap_or_else(|| "null".to_string());
+    if logged != now {
+        let detail = format!("{{\"logged\":{logged},\"found\":{now}}}");
+        append(conn, by.at, by.station, by.actor, "changed_behind", Some(&subject), Some(&detail))?;
+    }
+    Ok(())
 }
 
 /// Run once, by the migration that adds the hashes: seals the entries already in the log in
-/// their order, gives every unit already recorded an entry with its state as it stands, and
+/// their order, gives every unit, parcel and review already recorded an entry with its state as it stands, and
 /// from then on refuses entries without a hash and changes to entries.
 pub fn seal_history(conn: &Connection) -> rusqlite::Result<()> {
     let mut prev = GENESIS.to_string();
@@ -221,19 +298,19 @@ pub fn seal_history(conn: &Connection) -> rusqlite::Result<()> {
         }
     }
     let now = super::timestamp(chrono::Local::now().fixed_offset());
-    {
-        let mut read = conn.prepare(&format!("{UNIT_STATE} ORDER BY id"))?;
+    for table in TABLES {
+        let mut read = conn.prepare(&format!("{} ORDER BY id", table.select))?;
         let mut write = conn.prepare(
             "INSERT INTO audit_log (at, station, actor, action, subject, detail, hash)
-             VALUES (?1, NULL, NULL, 'unit', ?2, ?3, ?4)",
+             VALUES (?1, NULL, NULL, ?2, ?3, ?4, ?5)",
         )?;
         let mut rows = read.query([])?;
         while let Some(row) = rows.next()? {
-            let (id, state) = unit_state(row)?;
-            let subject = unit_subject(id);
-            let detail = unit_detail(None, "recorded before the log was sealed", Some(&state));
-            let hash = hash_of(&prev, &now, None, None, "unit", Some(&subject), Some(&detail));
-            write.execute(params![now, subject, detail, hash])?;
+            let (id, state) = row_state(row)?;
+            let subject = (table.subject)(id);
+            let detail = state_detail(None, "recorded before the log was sealed", Some(&state));
+            let hash = hash_of(&prev, &now, None, None, table.action, Some(&subject), Some(&detail));
+            write.execute(params![now, table.action, subject, detail, hash])?;
             prev = hash;
         }
     }
@@ -254,6 +331,7 @@ pub fn seal_history(conn: &Connection) -> rusqlite::Result<()> {
 pub struct Verdict {
     pub entries: u64,
     pub units: u64,
+    pub parcels: u64,
     pub reviews: u64,
     /// The chain's head: the hash of the newest entry.
     pub head: String,
@@ -269,9 +347,10 @@ impl Verdict {
     pub fn summary(&self) -> String {
         if self.ok() {
             format!(
-                "audit log intact: {} entries chained, {} units and {} decided reviews agree with it; head {}",
+                "audit log intact: {} entries chained; {} units, {} parcels and {} reviews agree with it; head {}",
                 self.entries,
                 self.units,
+                self.parcels,
                 self.reviews,
                 &self.head[..16.min(self.head.len())]
             )
@@ -320,15 +399,15 @@ impl Links {
     }
 }
 
-/// The whole check: the chain from the first entry, then every unit and decided review
-/// against the log.
+/// The whole check: the chain from the first entry, then every unit, parcel and review
+/// against its last entry, and every decided review against the entry that decided it.
 pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
     let mut v = Verdict::default();
     let mut links = Links { prev: GENESIS.to_string(), prev_id: None, problems: vec![] };
-    // The last state logged for each unit, and the entries that decide reviews.
-    let mut units: HashMap<i64, (i64, String)> = HashMap::new();
+    // The last state logged for each record, by action and subject.
+    let mut states: HashMap<(String, String), (i64, String)> = HashMap::new();
     let mut deciding: HashMap<i64, Entry> = HashMap::new();
-    let mut decided_in_log: HashMap<i64, i64> = HashMap::new();
+    let mut behind: Vec<String> = vec![];
     {
         let mut read = conn.prepare(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log ORDER BY id"))?;
         let mut rows = read.query([])?;
@@ -339,26 +418,21 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
                 links.problems.push(format!("entries 1 to {} are missing: removed from the log", e.id - 1));
             }
             links.check(&e);
-            let subject_id = |prefix: char| {
-                e.subject.as_deref().and_then(|s| s.strip_prefix(prefix)).and_then(|n| n.parse::<i64>().ok())
-            };
-            match e.action.as_str() {
-                "unit" => {
-                    if let Some(unit) = subject_id('U') {
-                        let state = logged_state(e.detail.as_deref().unwrap_or("")).to_string();
-                        units.insert(unit, (e.id, state));
-                    }
+            let action = e.action.as_str();
+            if TABLES.iter().any(|t| t.action == action) {
+                if let Some(subject) = &e.subject {
+                    let state = logged_state(e.detail.as_deref().unwrap_or(""));
+                    states.insert((e.action.clone(), subject.clone()), (e.id, state));
                 }
-                "review" => {
-                    if let Some(review) = subject_id('R') {
-                        decided_in_log.insert(review, e.id);
-                    }
-                    deciding.insert(e.id, e);
-                }
-                "link_parcel" => {
-                    deciding.insert(e.id, e);
-                }
-                _ => {}
+            } else if action == "changed_behind" {
+                behind.push(format!(
+                    "{} was found changed behind the program ({}): {}",
+                    e.subject.as_deref().unwrap_or("?"),
+                    e.named(),
+                    differs(e.detail.as_deref().unwrap_or(""))
+                ));
+            } else if matches!(action, "review" | "link_parcel" | "link_unidentified") {
+                deciding.insert(e.id, e);
             }
         }
         v.head = links.prev.clone();
@@ -369,113 +443,120 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
     let counted: Option<i64> = conn
         .query_row("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'", [], |r| r.get(0))
         .optional()?;
-    if let (Some(seq), Some(last)) = (counted, links.prev_id.or(Some(0))) {
-        if seq > last {
-            links.problems.push(format!(
-                "the last {} entries (from entry {}) are missing: removed from the log",
-                seq - last,
-                last + 1
-            ));
-        }
+    let last = links.prev_id.unwrap_or(0);
+    if let Some(seq) = counted.filter(|seq| *seq > last) {
+        links.problems.push(format!(
+            "the last {} entries (from entry {}) are missing: removed from the log",
+            seq - last,
+            last + 1
+        ));
     }
     v.problems.append(&mut links.problems);
+    v.problems.append(&mut behind);
 
-    // Units: each as its last entry says.
-    {
-        let mut read = conn.prepare(&format!("{UNIT_STATE} ORDER BY id"))?;
+    // Every record as its last entry says.
+    for table in TABLES {
+        let mut read = conn.prepare(&format!("{} ORDER BY id", table.select))?;
         let mut rows = read.query([])?;
+        let mut n = 0;
         while let Some(row) = rows.next()? {
-            let (id, state) = unit_state(row)?;
-            v.units += 1;
-            match units.remove(&id) {
+            let (id, state) = row_state(row)?;
+            n += 1;
+            let subject = (table.subject)(id);
+            match states.remove(&(table.action.to_string(), subject.clone())) {
                 None => v.problems.push(format!(
-                    "unit {} has no entry in the log: recorded behind the program",
-                    unit_subject(id)
+                    "{} {subject} has no entry in the log: recorded behind the program",
+                    table.name
                 )),
                 Some((entry, logged)) if logged != state => {
-                    v.problems.push(unit_differs(id, entry, &logged, &state));
+                    v.problems.push(format!(
+                        "{} {subject}: {} (entry {entry}): changed behind the program",
+                        table.name,
+                        differs(&format!("{{\"logged\":{logged},\"found\":{state}}}"))
+                    ));
                 }
                 Some(_) => {}
             }
         }
+        match table.action {
+            "unit" => v.units = n,
+            "review_record" => v.reviews = n,
+            _ => v.parcels = n,
+        }
     }
-    let mut gone: Vec<(i64, i64)> =
-        units.into_iter().filter(|(_, (_, s))| s != "null").map(|(u, (e, _))| (u, e)).collect();
+    let mut gone: Vec<(i64, String)> = states
+        .into_iter()
+        .filter(|(_, (_, s))| s != "null")
+        .map(|((_, subject), (e, _))| (e, subject))
+        .collect();
     gone.sort();
-    for (unit, entry) in gone {
+    for (entry, subject) in gone {
         v.problems.push(format!(
-            "unit {} is in the log (entry {entry}) but not in the records: removed behind the program",
-            unit_subject(unit)
+            "{subject} is in the log (entry {entry}) but not in the records: removed behind the program"
         ));
     }
 
-    // Reviews: each decision is the entry it points at, and each deciding entry is a decision.
-    {
-        let mut read =
-            conn.prepare("SELECT id, decision, decided_by, decided_audit_id FROM reviews ORDER BY id")?;
-        let mut rows = read.query([])?;
-        while let Some(row) = rows.next()? {
-            let (id, decision, by, audit): (i64, Option<String>, Option<String>, Option<i64>) =
-                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
-            let logged = decided_in_log.remove(&id);
-            let Some(decision) = decision else {
-                if let Some(e) = logged {
-                    v.problems
-                        .push(format!("review R{id} is undecided, but entry {e} of the log decided it"));
-                }
-                continue;
-            };
-            v.reviews += 1;
-            let Some(e) = audit.and_then(|a| deciding.get(&a)) else {
-                v.problems.push(format!(
-                    "review R{id} says {decision}, but no entry of the log decided it: changed behind the program"
-                ));
-                continue;
-            };
+    // Each decision is the entry it points at.
+    let mut read = conn.prepare(
+        "SELECT id, decision, decided_by, decided_audit_id, parcel_id FROM reviews WHERE decision IS NOT NULL ORDER BY id",
+    )?;
+    let mut rows = read.query([])?;
+    while let Some(row) = rows.next()? {
+        let (id, decision, by, audit, parcel): (i64, String, Option<String>, Option<i64>, i64) =
+            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?);
+        let fits = audit.and_then(|a| deciding.get(&a)).is_some_and(|e| {
             let word = e.detail.as_deref().unwrap_or("").split(':').next().unwrap_or("");
-            let fits = match e.action.as_str() {
+            match e.action.as_str() {
                 "review" => {
-                    e.subject.as_deref() == Some(&format!("R{id}"))
-                        && word == decision
-                        && logged == Some(e.id)
+                    e.subject.as_deref() == Some(&format!("R{id}")) && word == decision && e.actor == by
                 }
-                _ => decision == "confirmed",
-            };
-            if !fits || e.actor != by {
-                v.problems.push(format!(
-                    "review R{id} says {decision} by {}, but {} says {} by {}",
-                    by.as_deref().unwrap_or("nobody"),
-                    e.named(),
-                    if e.action == "review" { word } else { "linked" },
-                    e.actor.as_deref().unwrap_or("nobody")
-                ));
+                // A link confirms the parcel's entry; an import's link has no supervisor.
+                "link_parcel" => {
+                    e.subject.as_deref() == Some(&format!("P{parcel}"))
+                        && decision == "confirmed"
+                        && e.actor == by
+                }
+                _ => {
+                    e.subject.as_deref() == Some(&format!("P{parcel}"))
+                        && decision == "confirmed"
+                        && by.is_none()
+                }
             }
+        });
+        if !fits {
+            v.problems.push(format!(
+                "review R{id} says {decision} by {}, but no entry of the log decided it so: changed behind the program",
+                by.as_deref().unwrap_or("nobody")
+            ));
         }
     }
     Ok(v)
 }
 
-fn unit_differs(id: i64, entry: i64, logged: &str, now: &str) -> String {
-    let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
-    let (logged, now) = (&parse(logged), &parse(now));
-    let field = |v: &Value, k: &str| match v.get(k) {
-        None | Some(Value::Null) => "(none)".to_string(),
-        Some(Value::String(s)) => s.clone(),
-        Some(x) => x.to_string(),
-    };
-    let keys = ["outcome", "grade", "reason", "cause", "note", "serial", "sku", "parcel", "seq"];
-    let differing: Vec<String> = keys
-        .iter()
-        .filter(|k| logged.get(**k) != now.get(**k))
-        .map(|k| format!("{k} is {} but the log says {}", field(now, k), field(logged, k)))
-        .collect();
+/// `outcome is accept but the log says refuse, ...` from `{"logged":..,"found":..}`.
+fn differs(detail: &str) -> String {
+    let parsed = serde_json::from_str::<Value>(detail).unwrap_or(Value::Null);
+    let (logged, found) = (&parsed["logged"], &parsed["found"]);
     if logged.is_null() {
-        return format!(
-            "unit {} is in the records, but entry {entry} of the log removed it",
-            unit_subject(id)
-        );
+        return "it is in the records, but its last entry removed it".into();
     }
-    format!("unit {}: {} (entry {entry}): changed behind the program", unit_subject(id), differing.join(", "))
+    if found.is_null() {
+        return "it was removed from the records".into();
+    }
+    let shown = |v: &Value| match v {
+        Value::Null => "(none)".to_string(),
+        Value::String(s) => crate::domain::text::in_file(s).into_owned(),
+        x => x.to_string(),
+    };
+    let keys: Vec<String> = logged.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    let changed: Vec<String> = keys
+        .iter()
+        .filter(|k| logged[k.as_str()] != found[k.as_str()])
+        .map(|k| {
+            format!("{k} is {} but the log says {}", shown(&found[k.as_str()]), shown(&logged[k.as_str()]))
+        })
+        .collect();
+    changed.join(", ")
 }
 
 /// The newest `n` entries' links, for the station's check at start: None when they hold.

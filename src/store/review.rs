@@ -163,6 +163,9 @@ pub fn decide(
         return Ok(Err(ReviewRefusal::NothingToOverturn(id)));
     }
     let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+    let stamp = timestamp(now);
+    let log = crate::store::chain::By { at: &stamp, station, actor: Some(&who) };
+    crate::store::chain::confirm(&tx, log, &crate::store::chain::REVIEWS, id)?;
     let (word, outcome, grade) = match decision {
         Decision::Confirm => ("confirmed", None, None),
         Decision::Overturn { outcome, grade } => {
@@ -185,6 +188,7 @@ pub fn decide(
     )?;
     // The decided outcome is the unit's outcome from now on, everywhere (screen, label,
     // export, feedback sheet, later reviews); the history keeps the operator's.
+    crate::store::chain::log_state(&tx, log, &crate::store::chain::REVIEWS, id, "decided", None)?;
     if let (Some(unit), Some(outcome)) = (unit, outcome) {
         overturn_unit(&tx, unit, outcome, grade, id, &who, station, now)?;
     }
@@ -255,11 +259,14 @@ pub fn link(
         audit(&tx, now, sup.station, Some(&who), "link_parcel", Some(&format!("P{parcel}")), Some(rma_no))?;
     // The parcel's units land on the return's lines as if scanned in a parcel of it.
     crate::store::station::place_again(&tx, parcel, Some(&who), &at)?;
+    let log = crate::store::chain::By { at: &at, station: sup.station, actor: Some(&who) };
+    crate::store::chain::confirm(&tx, log, &crate::store::chain::REVIEWS, id)?;
     tx.execute(
         "UPDATE reviews SET decision = 'confirmed', decided_by = ?2, decided_at = ?3, decided_audit_id = ?4, comment = ?5
          WHERE id = ?1",
         params![id, who, at, audit_id, format!("linked to {rma_no}")],
     )?;
+    crate::store::chain::log_state(&tx, log, &crate::store::chain::REVIEWS, id, "decided by the link", None)?;
     tx.commit()?;
     Ok(Ok(()))
 }
@@ -278,6 +285,8 @@ fn overturn_unit(
     now: DateTime<FixedOffset>,
 ) -> rusqlite::Result<()> {
     let at = timestamp(now);
+    let log = crate::store::chain::By { at: &at, station, actor: Some(who) };
+    crate::store::chain::confirm(tx, log, &crate::store::chain::UNITS, unit)?;
     tx.execute(
         "UPDATE units SET outcome = ?2, grade = ?3, reason = CASE WHEN ?2 = 'accept' THEN NULL ELSE reason END
          WHERE id = ?1",

@@ -3,7 +3,7 @@
 //! screen confirms is on disk. Reads that decide a write are made inside that transaction, so
 //! two stations racing for one parcel cannot both win.
 
-use super::{audit, timestamp};
+use super::{audit, chain, timestamp};
 use crate::domain::codes::{Cause, Coded, Grade, Outcome, Reason, Role};
 use crate::domain::parcel::{
     self, Discrepancy, ExpectedLine, LineRef, Placement, ReceivedUnit, Signable, UnitFlag,
@@ -247,6 +247,33 @@ fn audit_by(
     audit(conn, actor.now, Some(&actor.station), Some(&actor.user), action, subject, detail)
 }
 
+/// Who, where and when, as the log's state entries record it.
+fn by<'a>(actor: &'a Actor, at: &'a str) -> chain::By<'a> {
+    chain::By {
+        at,
+        station: Some(actor.station.as_str()).filter(|s| !s.is_empty()),
+        actor: Some(&actor.user),
+    }
+}
+
+/// Logs record `id`'s state after a change `actor` made.
+fn log_record(
+    conn: &Connection,
+    actor: &Actor,
+    table: &chain::Table,
+    id: i64,
+    kind: &str,
+) -> rusqlite::Result<()> {
+    let at = timestamp(actor.now);
+    chain::log_state(conn, by(actor, &at), table, id, kind, None).map(|_| ())
+}
+
+/// Before `actor` changes record `id`: logs it first if it was changed behind the program.
+fn confirm_record(conn: &Connection, actor: &Actor, table: &chain::Table, id: i64) -> rusqlite::Result<()> {
+    let at = timestamp(actor.now);
+    chain::confirm(conn, by(actor, &at), table, id)
+}
+
 /// Runs `f` in one `BEGIN IMMEDIATE` transaction and commits. The station reads what it will
 /// show inside the same transaction (the parcel after the step, the shift's figures), so an
 /// answer can only come back once the step is on disk, and a read that fails after a commit
@@ -349,8 +376,10 @@ pub fn take_over_in(tx: &Connection, actor: &Actor, parcel_id: i64) -> rusqlite:
     if state != "open" {
         return Ok(Err(Refusal::Closed));
     }
+    confirm_record(tx, actor, &chain::PARCELS, parcel_id)?;
     tx.execute("UPDATE parcels SET station = ?2 WHERE id = ?1", params![parcel_id, actor.station])?;
     audit_by(tx, actor, "take_over", Some(&format!("P{parcel_id}")), Some(&from))?;
+    log_record(tx, actor, &chain::PARCELS, parcel_id, "taken over")?;
     Ok(Ok(()))
 }
 
@@ -412,6 +441,7 @@ pub fn open_parcel_in(
     }
     let action = if returns.is_empty() { "book_unidentified" } else { "open_parcel" };
     audit_by(tx, actor, action, Some(&format!("P{parcel_id}")), Some(scanned))?;
+    log_record(tx, actor, &chain::PARCELS, parcel_id, "opened")?;
     Ok(Ok(parcel_id))
 }
 
@@ -745,6 +775,7 @@ pub fn inspect_unit_in(
         return Ok(Err(r));
     }
     let i = Inspection { grade: grade_of(i.outcome, i.grade), ..i.clone() };
+    confirm_record(tx, actor, &chain::UNITS, unit_id)?;
     write_outcome(tx, unit_id, Some(&i), Some(&timestamp(actor.now)), Some(actor))?;
     let correction = before
         .as_deref()
@@ -835,6 +866,7 @@ pub fn undo_last_in(
     let Some((step_id, unit_id, seq, kind, taken)) = last else {
         return Ok(Err(Refusal::NothingToUndo));
     };
+    confirm_record(tx, actor, &chain::UNITS, unit_id)?;
     let sku: Option<String> =
         tx.query_row("SELECT sku FROM units WHERE id = ?1", [unit_id], |r| r.get(0)).optional()?.flatten();
     let undone = if kind == "scan" {
@@ -973,17 +1005,20 @@ pub fn sign_parcel_in(
         Some(&format!("P{parcel_id}")),
         Some(&format!("{} discrepancies", found.len())),
     )?;
+    confirm_record(tx, actor, &chain::PARCELS, parcel_id)?;
     store_discrepancies(tx, &view, &found, Some(&actor.user), &now)?;
     tx.execute(
         "UPDATE parcels SET state = 'signed', closed_at = ?2, closed_by = ?3, closed_audit_id = ?4, has_discrepancy = ?5
          WHERE id = ?1",
         params![parcel_id, now, actor.user, audit_id, !found.is_empty()],
     )?;
+    log_record(tx, actor, &chain::PARCELS, parcel_id, "signed")?;
     for u in view.units.iter().filter(|u| u.outcome == Some(Outcome::Refuse)) {
         tx.execute(
             "INSERT INTO reviews (parcel_id, unit_id, kind, mandatory, created_at) VALUES (?1, ?2, 'refused_unit', ?3, ?4)",
             params![parcel_id, u.id, policy.mandatory(&view, u).is_some(), now],
         )?;
+        log_record(tx, actor, &chain::REVIEWS, tx.last_insert_rowid(), "opened")?;
     }
     // Unidentified while it expects nothing; a parcel an import linked meanwhile is reviewed
     // for its discrepancies like any other.
@@ -999,6 +1034,7 @@ pub fn sign_parcel_in(
             "INSERT INTO reviews (parcel_id, kind, created_at) VALUES (?1, ?2, ?3)",
             params![parcel_id, kind, now],
         )?;
+        log_record(tx, actor, &chain::REVIEWS, tx.last_insert_rowid(), "opened")?;
     }
     Ok(Ok(found))
 }
@@ -1053,16 +1089,19 @@ pub fn refuse_parcel_in(
         return Ok(Err(r));
     }
     let now = timestamp(actor.now);
+    confirm_record(tx, actor, &chain::PARCELS, parcel_id)?;
     let audit_id = audit_by(tx, actor, "refuse_parcel", Some(&format!("P{parcel_id}")), Some(reason.code()))?;
     tx.execute(
         "UPDATE parcels SET state = 'refused', closed_at = ?2, closed_by = ?3, closed_audit_id = ?4, refuse_reason = ?5, note = ?6
          WHERE id = ?1",
         params![parcel_id, now, actor.user, audit_id, reason.code(), note],
     )?;
+    log_record(tx, actor, &chain::PARCELS, parcel_id, "refused")?;
     tx.execute(
         "INSERT INTO reviews (parcel_id, kind, created_at) VALUES (?1, 'refused_parcel', ?2)",
         params![parcel_id, now],
     )?;
+    log_record(tx, actor, &chain::REVIEWS, tx.last_insert_rowid(), "opened")?;
     Ok(Ok(()))
 }
 
@@ -1108,12 +1147,22 @@ pub fn link_unidentified(conn: &Connection, now: DateTime<FixedOffset>) -> rusql
             Some(&format!("P{parcel_id}")),
             Some(&key),
         )?;
-        place_again(conn, parcel_id, None, &at)?;
+        place_again(conn, parcel_id, Some("import"), &at)?;
+        let reviews: Vec<i64> = conn
+            .prepare_cached(
+                "SELECT id FROM reviews WHERE parcel_id = ?1 AND kind = 'unidentified' AND decision IS NULL",
+            )?
+            .query_map([parcel_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
         conn.execute(
             "UPDATE reviews SET decision = 'confirmed', decided_at = ?2, decided_audit_id = ?3, comment = ?4
              WHERE parcel_id = ?1 AND kind = 'unidentified' AND decision IS NULL",
             params![parcel_id, at, audit_id, format!("linked to {} by an import", rmas.join(" + "))],
         )?;
+        let by = chain::By { at: &at, station: None, actor: Some("import") };
+        for id in reviews {
+            chain::log_state(conn, by, &chain::REVIEWS, id, "decided by the link", None)?;
+        }
         linked.push(parcel_id);
     }
     Ok(linked)
@@ -1146,10 +1195,13 @@ pub fn place_again(conn: &Connection, parcel_id: i64, by: Option<&str>, at: &str
             )?,
             None => None,
         };
+        let log = chain::By { at, station: None, actor: by };
+        chain::confirm(conn, log, &chain::UNITS, u.id)?;
         conn.execute(
             "UPDATE units SET return_id = ?2, line_no = ?3, discrepancy = ?4, unit_value_cents = ?5 WHERE id = ?1",
             params![u.id, line.map(|l| l.0), line.map(|l| l.1), flag.map(UnitFlag::code), value],
         )?;
+        chain::log_state(conn, log, &chain::UNITS, u.id, "placed again", None)?;
         placed.push(ReceivedUnit { line, flag, ..u.received() });
     }
     if view.state != "signed" {
@@ -1161,10 +1213,13 @@ pub fn place_again(conn: &Connection, parcel_id: i64, by: Option<&str>, at: &str
     // stands now replaces them (the audit log keeps the link that changed them).
     conn.execute("DELETE FROM discrepancies WHERE parcel_id = ?1", [parcel_id])?;
     store_discrepancies(conn, &view, &found, by, at)?;
+    let log = chain::By { at, station: None, actor: by };
+    chain::confirm(conn, log, &chain::PARCELS, parcel_id)?;
     conn.execute(
         "UPDATE parcels SET has_discrepancy = ?2 WHERE id = ?1",
         params![parcel_id, !found.is_empty()],
     )?;
+    chain::log_state(conn, log, &chain::PARCELS, parcel_id, "placed again", None)?;
     let open: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM reviews WHERE parcel_id = ?1 AND kind = 'discrepancy' AND decision IS NULL)",
         [parcel_id],
@@ -1175,6 +1230,7 @@ pub fn place_again(conn: &Connection, parcel_id: i64, by: Option<&str>, at: &str
             "INSERT INTO reviews (parcel_id, kind, created_at) VALUES (?1, 'discrepancy', ?2)",
             params![parcel_id, at],
         )?;
+        chain::log_state(conn, log, &chain::REVIEWS, conn.last_insert_rowid(), "opened", None)?;
     }
     Ok(())
 }

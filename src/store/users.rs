@@ -22,6 +22,21 @@ pub enum UserWritten {
     Unchanged,
 }
 
+/// A known user's role and whether they are active.
+pub fn role_and_active(conn: &Connection, id: &str) -> rusqlite::Result<Option<(Role, bool)>> {
+    Ok(conn
+        .prepare_cached("SELECT role, active FROM users WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))
+        .optional()?
+        .map(|(role, active)| (Role::parse(&role).unwrap_or(Role::Operator), active)))
+}
+
+/// How many active supervisors there are besides `id`.
+pub fn other_active_supervisors(conn: &Connection, id: &str) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT count(*) FROM users WHERE role = ?1 AND active AND id <> ?2")?
+        .query_row(params![Role::Supervisor.code(), id], |r| r.get(0))
+}
+
 /// The stored PIN hash of a user, to check a PIN against before hashing it anew.
 pub fn pin_hash(conn: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
     Ok(conn

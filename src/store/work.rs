@@ -26,6 +26,59 @@ pub fn alive(pid: i64) -> bool {
     stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()).is_some_and(|s| s != "Z")
 }
 
+/// Whether process `pid` of this host is a running returns-dock (a pid reused after a reboot by
+/// another program is not).
+fn ours(pid: i64) -> bool {
+    alive(pid)
+        && std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| stat.split_once(" (").is_some_and(|(_, rest)| rest.starts_with("returns-dock")))
+}
+
+/// What a station registers as, in `running_work`.
+const STATION: &str = "station";
+
+/// Claims station id `station` for this process while it runs: one station id, one running
+/// station, so that starting a second station under a busy id cannot resume (and so take over)
+/// a parcel open there without a supervisor. The answer is the claim's id (for [`finish`]), or
+/// who holds the id: `pid 4242 on dock-pc-2, since 10:03:12`.
+pub fn claim_station(
+    conn: &Connection,
+    station: &str,
+    now: DateTime<FixedOffset>,
+) -> rusqlite::Result<Result<i64, String>> {
+    let here = host();
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let claimed = (|| {
+        let rows: Vec<(i64, i64, String, String)> = conn
+            .prepare_cached(
+                "SELECT id, pid, host, started_at FROM running_work WHERE what = ?1 AND file = ?2",
+            )?
+            .query_map(params![STATION, station], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, pid, row_host, started) in rows {
+            if row_host != here || ours(pid) {
+                let since = DateTime::parse_from_rfc3339(&started)
+                    .map(|t| t.with_timezone(now.offset()).format("%H:%M:%S").to_string())
+                    .unwrap_or(started);
+                return Ok(Err(format!("pid {pid} on {row_host}, since {since}")));
+            }
+            conn.execute("DELETE FROM running_work WHERE id = ?1", [id])?;
+        }
+        conn.execute(
+            "INSERT INTO running_work (what, file, pid, host, started_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![STATION, station, i64::from(std::process::id()), here, timestamp(now)],
+        )?;
+        Ok(Ok(conn.last_insert_rowid()))
+    })();
+    match claimed {
+        Ok(r) => conn.execute_batch("COMMIT").map(|_| r),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
 /// Whether a row of process `pid` on `host` may still stand for running work.
 pub fn live(pid: i64, row_host: &str, this_host: &str) -> bool {
     // Another host's processes cannot be checked from here; they are taken to be running.
@@ -79,7 +132,7 @@ pub fn holder(conn: &Connection) -> rusqlite::Result<Option<String>> {
     let me = i64::from(std::process::id());
     let mut stmt = conn.prepare_cached(
         "SELECT what, file, pid, host, started_at FROM running_work WHERE NOT (pid = ?1 AND host = ?2)
-         ORDER BY id",
+           AND what <> 'station' ORDER BY id",
     )?;
     let rows = stmt.query_map(params![me, here], |r| {
         Ok((

@@ -181,8 +181,10 @@ fn the_station_says_so_when_the_log_was_edited() {
         )
         .unwrap();
     }
-    let pty = station(&db, &[]);
+    let mut pty = station(&db, &[]);
     assert!(pty.band().contains("AUDIT LOG TAMPERED"), "{}", pty.contents());
+    sign_in(&mut pty, "OP-DEMO");
+    assert!(pty.header().contains("AUDIT LOG TAMPERED"), "it stays in the header: {}", pty.contents());
 }
 
 /// On a terminal the command line asks for the PIN and does not show it as it is typed.
@@ -198,4 +200,40 @@ fn the_command_line_asks_for_the_pin_without_echo() {
     assert!(pty.wait_for("no review 1", Duration::from_secs(20)), "the PIN was taken: {}", pty.contents());
     assert!(!pty.contents().contains("2468"), "the PIN is not shown: {}", pty.contents());
     assert_eq!(count(&db, "SELECT count(*) FROM audit_log WHERE action = 'pin_ok' AND station = 'cli'"), 1);
+}
+
+/// Found by an outside pass: an operator started a second station under the id of one that
+/// had a parcel open and resumed it, a take-over without a supervisor. One id, one station.
+#[test]
+fn a_second_station_under_a_running_stations_id_does_not_start() {
+    let (_dir, db) = demo();
+    let mut first = station(&db, &[]);
+    sign_in(&mut first, "OP-DEMO");
+    first.step("RMA-2026-0009");
+    let second = Pty::start_with(&db, "ST01", &[]);
+    assert!(second.wait_for("already running", Duration::from_secs(20)), "{}", second.contents());
+    first.kill_hard();
+    // Once the first is gone, its id is free again and the parcel resumes there.
+    let mut again = station(&db, &[]);
+    let band = again.step("OP-DEMO");
+    assert!(band.contains("P1 resumed"), "{band}");
+}
+
+/// Found by an outside pass: unit scans made by habit at the PIN prompt each counted as a
+/// wrong PIN and locked the supervisor. What cannot be a PIN is not checked.
+#[test]
+fn a_barcode_at_the_pin_prompt_is_not_a_guess() {
+    let (_dir, db) = demo();
+    let mut pty = station(&db, &[]);
+    sign_in(&mut pty, BADGE);
+    pty.send(b"\x05");
+    assert!(pty.wait_for("export this station", Duration::from_secs(10)));
+    for _ in 0..6 {
+        pty.send(b"06901234500035\r");
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(pty.band().contains("4 to 12 digits"), "{}", pty.band());
+    }
+    assert_eq!(count(&db, "SELECT count(*) FROM audit_log WHERE action LIKE 'pin_%'"), 0, "nothing counted");
+    pty.step(PIN);
+    assert!(pty.wait_for("rows", Duration::from_secs(20)), "the right PIN still opens: {}", pty.contents());
 }

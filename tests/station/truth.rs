@@ -345,6 +345,8 @@ fn times_are_instants_whatever_the_stations_zone() {
         }
         assert!(band.contains("signed"), "{band}");
         assert!(pty.contents().contains("1 parcels"), "{}", pty.contents());
+        // One station id, one running station: this one ends before the next starts.
+        pty.kill_hard();
     };
     refuse_one("Asia/Shanghai", "RMA-2026-0009", "6901234500059");
     std::thread::sleep(Duration::from_millis(20));
@@ -356,10 +358,13 @@ fn times_are_instants_whatever_the_stations_zone() {
     // A new shift under UTC counts nothing of the Shanghai shift before it.
     let pty = signed_in(&db, "OP-DEMO", &[("TZ", "UTC")]);
     assert!(pty.contents().contains("0 parcels, 0 units"), "{}", pty.contents());
+    pty.kill_hard();
     // The duplicate band shows the time in this station's zone.
     let shown = |tz: &str| {
         let mut pty = signed_in(&db, "OP-DEMO", &[("TZ", tz)]);
-        pty.step("RMA-2026-0009")
+        let band = pty.step("RMA-2026-0009");
+        pty.kill_hard();
+        band
     };
     let closed: String = text(&db, "SELECT closed_at FROM parcels WHERE id = 1");
     let at = chrono::DateTime::parse_from_rfc3339(&closed).unwrap();
