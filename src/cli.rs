@@ -643,7 +643,8 @@ const TAIL_CHECKED: i64 = 1000;
 /// The scanning station on `db`, until the operator quits.
 fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> Result<(), Failure> {
     use crate::station::{app::App, exec::Executor, text};
-    let id = id.unwrap_or(&config.station).to_string();
+    let id = id.unwrap_or(&config.station).trim().to_string();
+    crate::config::check_station_id(&id).map_err(|m| Failure::Usage(format!("--station: {m}")))?;
     let lang = match lang {
         Some(Lang::Zh) => text::Lang::Zh,
         Some(Lang::En) => text::Lang::En,

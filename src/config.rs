@@ -201,9 +201,7 @@ impl Config {
     /// program at once, not print a label of zero dots or a picture of 24 GB.
     fn check(&self) -> Result<(), (&'static [&'static str], String)> {
         let station = self.station.trim();
-        if station.is_empty() || station.chars().count() > 32 || station.chars().any(char::is_control) {
-            return Err((&["station"], "must be 1 to 32 characters, without control characters".into()));
-        }
+        check_station_id(station).map_err(|m| (&["station"][..], m))?;
         if !matches!(self.language.as_str(), "en" | "zh") {
             return Err((&["language"], format!("\"{}\" must be en or zh", self.language)));
         }
@@ -283,6 +281,16 @@ impl PrinterConfig {
         }
         Ok(())
     }
+}
+
+/// A station id (from the configuration or `--station`): printed on every record, so 1 to 32
+/// characters with nothing hidden in them.
+pub fn check_station_id(station: &str) -> Result<(), String> {
+    let hidden = crate::domain::text::in_file(station) != station;
+    if station.trim().is_empty() || station.chars().count() > 32 || hidden {
+        return Err("must be 1 to 32 characters, without control, invisible or reordering characters".into());
+    }
+    Ok(())
 }
 
 /// The line of `key` (a path of table names and the key) in `text`, when it is written there.

@@ -908,3 +908,22 @@ fn commands_that_read_refuse_a_missing_database_and_create_nothing() {
     assert!(text(&out.stderr).starts_with("returns-dock.db: no database there"), "{}", text(&out.stderr));
     assert!(!dir.path().join("returns-dock.db").exists());
 }
+
+/// Found by an outside pass: an empty file was made into a database by a command that only
+/// reads, and a station id could carry a reordering character onto every record.
+#[test]
+fn an_empty_file_is_not_a_database_and_a_station_id_hides_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("empty.db"), "").unwrap();
+    let out = dock(dir.path(), &["--db", "empty.db", "review", "list"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("the file is empty"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::metadata(dir.path().join("empty.db")).unwrap().len(), 0, "left as it was");
+    let out = dock(dir.path(), &["--db", "d.db", "station", "--station", "ST\u{202e}1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--station: must be 1 to 32 characters"), "{}", text(&out.stderr));
+    std::fs::write(dir.path().join("c.toml"), "station = \"ST\u{2066}1\"\n").unwrap();
+    let out = dock(dir.path(), &["--config", "c.toml", "review", "list"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).starts_with("c.toml:1: station:"), "{}", text(&out.stderr));
+}

@@ -151,6 +151,15 @@ impl Store {
     /// never answered with an empty new database. SQLite itself refuses to create the file
     /// (no `SQLITE_OPEN_CREATE`), so nothing appears, not even a `-wal` or `-shm`.
     pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        // An empty file with no write-ahead log beside it holds no database (SQLite would take
+        // it for a new one and a command that only reads would create the schema in it).
+        let wal = PathBuf::from(format!("{}-wal", path.display()));
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) && !wal.exists() {
+            return Err(StoreError::CannotOpen {
+                path: path.display().to_string(),
+                detail: "the file is empty: no database there; nothing was created".into(),
+            });
+        }
         Store::open_with(path, OpenFlags::empty()).map_err(|e| match e {
             StoreError::CannotOpen { path: shown, .. } if std::fs::symlink_metadata(path).is_err() => {
                 StoreError::Missing { path: shown }
