@@ -63,15 +63,7 @@ fn security_bench(dir: &Path, units: u64) {
     let db = dir.join("history.db");
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
-        for sql in [
-            include_str!("../migrations/0001_init.sql"),
-            include_str!("../migrations/0002_review_lookups.sql"),
-            include_str!("../migrations/0003_records.sql"),
-            include_str!("../migrations/0004_long_work.sql"),
-        ] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", 4).unwrap();
+        returns_dock::store::older_schema(&conn, 4).unwrap();
         conn.execute_batch(&format!(
             "BEGIN;
              INSERT INTO users (id, name, role, created_at, updated_at) VALUES ('DEMO', 'Demo', 'operator', 'x', 'x');

@@ -126,15 +126,7 @@ fn a_history_from_before_the_chain_is_sealed_on_migration() {
     let path = dir.path().join("old.db");
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        for sql in [
-            include_str!("../migrations/0001_init.sql"),
-            include_str!("../migrations/0002_review_lookups.sql"),
-            include_str!("../migrations/0003_records.sql"),
-            include_str!("../migrations/0004_long_work.sql"),
-        ] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", 4).unwrap();
+        returns_dock::store::older_schema(&conn, 4).unwrap();
         conn.execute_batch(
             "INSERT INTO users (id, name, role, created_at, updated_at) VALUES ('DEMO', 'Old', 'operator', 'x', 'x');
              INSERT INTO audit_log (at, station, actor, action, subject, detail)

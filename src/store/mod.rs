@@ -339,6 +339,17 @@ impl Store {
     }
 }
 
+/// Builds the schema of an older version, `version`, in an empty database: its migrations'
+/// SQL only, as that version of the program left it (for tests and benchmarks of migrating an
+/// older database). Versions from the sealed log on need the program's own steps: refused.
+pub fn older_schema(conn: &Connection, version: u32) -> rusqlite::Result<()> {
+    assert!(version < chain::SEALED_FROM_VERSION, "older_schema builds versions before the sealed log");
+    for sql in MIGRATIONS.iter().take(version as usize) {
+        conn.execute_batch(sql)?;
+    }
+    conn.pragma_update(None, "user_version", version)
+}
+
 /// Appends to the audit log, sealed onto its chain; returns the entry's id, which orders events.
 pub fn audit(
     conn: &Connection,

@@ -3,38 +3,14 @@
 //! through the real binary, as a curious operator would try it.
 
 use super::pty::Pty;
+use super::truth::{count, demo, until};
 use rusqlite::Connection;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// The demo's supervisor: badge, id and PIN.
 const BADGE: &str = "OP-SUP1";
 const PIN: &str = "2468";
-
-fn demo() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("dock.db");
-    returns_dock::cli::seed_demo(&db).unwrap_or_else(|_| panic!("the demo data loads"));
-    (dir, db)
-}
-
-fn count(db: &Path, sql: &str) -> i64 {
-    Connection::open(db).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
-}
-
-/// Waits until `sql` counts `n` (at most 20 s), and says what it counted last.
-fn until(db: &Path, sql: &str, n: i64) -> i64 {
-    let start = std::time::Instant::now();
-    let mut last = -1;
-    while start.elapsed() < Duration::from_secs(20) {
-        last = count(db, sql);
-        if last == n {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    last
-}
 
 fn station(db: &Path, env: &[(&str, &str)]) -> Pty {
     let pty = Pty::start_with(db, "ST01", env);

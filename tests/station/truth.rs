@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 /// The supervisor of the demo data, and their PIN.
 const SUP: &str = "OP-SUP1";
 
-fn demo() -> (tempfile::TempDir, PathBuf) {
+pub(super) fn demo() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("dock.db");
     returns_dock::cli::seed_demo(&db).unwrap_or_else(|_| panic!("the demo data loads"));
@@ -29,7 +29,7 @@ fn export_all(db: &Path) -> String {
     std::fs::read_to_string(out).unwrap()
 }
 
-fn count(db: &Path, sql: &str) -> i64 {
+pub(super) fn count(db: &Path, sql: &str) -> i64 {
     Connection::open(db).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
@@ -38,7 +38,7 @@ fn text(db: &Path, sql: &str) -> String {
 }
 
 /// Waits until `sql` counts `n` (at most 20 s), and says what it counted last.
-fn until(db: &Path, sql: &str, n: i64) -> i64 {
+pub(super) fn until(db: &Path, sql: &str, n: i64) -> i64 {
     let start = Instant::now();
     let mut last = -1;
     while start.elapsed() < Duration::from_secs(20) {
