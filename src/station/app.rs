@@ -138,6 +138,9 @@ pub enum Offer {
     Unidentified(String),
     /// It is open at another station: a supervisor may take it over (CMD-CONFIRM).
     TakeOver { parcel: i64 },
+    /// An order number whose open returns travel in separate boxes: the box's tracking number
+    /// or RMA says which (scanned, or chosen with ↑/↓ and Enter).
+    Order { order_no: String, returns: Vec<crate::store::station::ReturnSummary>, selected: usize },
 }
 
 /// What the parcel screen waits for.
@@ -599,6 +602,13 @@ impl App {
                 self.supervisor(if action == Action::Review { Pending::Review } else { Pending::Dashboard })
             }
             Action::Up | Action::Down => {
+                if let Screen::Dock { offer: Some(Offer::Order { returns, selected, .. }) } = &mut self.screen
+                {
+                    let n = returns.len();
+                    *selected =
+                        if action == Action::Up { (*selected + n - 1) % n } else { (*selected + 1) % n };
+                    return vec![];
+                }
                 if let Screen::Parcel(p) = &mut self.screen {
                     if matches!(p.prompt, Prompt::Unit) {
                         p.pick(action == Action::Up);
@@ -709,7 +719,16 @@ impl App {
         let s = scan::parse(raw);
         let shown = on_screen(&s.text);
         match &s.kind {
-            ScanKind::Empty => return vec![],
+            ScanKind::Empty => {
+                // Enter on the order's list opens the return chosen with ↑/↓.
+                if let Screen::Dock { offer: Some(Offer::Order { returns, selected, .. }) } = &self.screen {
+                    let rma = returns[*selected].rma_no.clone();
+                    self.screen = Screen::Dock { offer: None };
+                    self.band = None;
+                    return vec![Effect::LookupParcel(rma)];
+                }
+                return vec![];
+            }
             ScanKind::Badge(id) => {
                 // A badge ends any supervisor session: the next person proves themselves.
                 self.unlocked = None;
@@ -1027,6 +1046,12 @@ impl App {
                     vec![Effect::OpenParcel { scan, returns: rs.iter().map(|r| r.id).collect() }]
                 }
                 ParcelLookup::Resume(id) => vec![Effect::ResumeParcel(id)],
+                ParcelLookup::OrderReturns { order_no, returns } => {
+                    let text = say::order_in_boxes(lang, &on_screen(&order_no), returns.len());
+                    self.screen =
+                        Screen::Dock { offer: Some(Offer::Order { order_no, returns, selected: 0 }) };
+                    self.warn(text)
+                }
                 ParcelLookup::OpenElsewhere(p) => {
                     if self.user.as_ref().is_some_and(|u| u.role == Role::Supervisor) {
                         self.screen = Screen::Dock { offer: Some(Offer::TakeOver { parcel: p.parcel_id }) };

@@ -60,7 +60,10 @@ fn key(app: &App, k: &KeyEvent) -> Vec<Msg> {
 }
 
 fn submit(app: &App) -> Vec<Msg> {
-    if app.input.is_empty() {
+    // Enter with nothing typed means something only where a list offers a choice.
+    let choosing =
+        matches!(&app.screen, super::app::Screen::Dock { offer: Some(super::app::Offer::Order { .. }) });
+    if app.input.is_empty() && !choosing {
         vec![]
     } else {
         vec![Msg::Scan(app.input.clone())]

@@ -55,6 +55,8 @@ pub enum T {
     Turnaround,
     Late,
     TakeOverHint,
+    OrderHint,
+    OrderReturns,
     Expected,
     Scanned,
     Inspected,
@@ -109,6 +111,11 @@ pub fn t(lang: Lang, key: T) -> &'static str {
         UnknownParcelHint => (
             "scan UNIDENTIFIED (F11) to book it in anyway, or scan another parcel",
             "扫描“无主件”(F11) 仍然收货，或扫描其他包裹",
+        ),
+        OrderReturns => ("The order's returns (RMA · tracking)", "该订单的退货（退货单号 · 运单号）"),
+        OrderHint => (
+            "scan the box's tracking number or RMA, or choose with ↑/↓ and Enter",
+            "扫描本包裹的运单号或退货单号，或用 ↑/↓ 选择后回车",
         ),
         TakeOverHint => (
             "scan CONFIRM (F12) to take the parcel over, CANCEL (Esc) to leave it",
@@ -488,6 +495,14 @@ pub mod say {
             P::TakeOver(_) => ("to take over the parcel", "接管该包裹"),
         };
         pick(lang, format!("The PIN {en} · Esc cancels"), format!("输入 PIN 以{zh} · Esc 取消"))
+    }
+
+    pub fn order_in_boxes(lang: Lang, order: &str, n: usize) -> String {
+        pick(
+            lang,
+            format!("Order {order} has {n} returns in separate boxes: which box is this?"),
+            format!("订单 {order} 有 {n} 个退货分开寄回：这是哪一个包裹？"),
+        )
     }
 
     pub fn not_a_pin(lang: Lang) -> String {

@@ -109,6 +109,7 @@ fn draw_dock(app: &App, f: &mut Frame, area: Rect, offer: Option<&Offer>) {
     let hint = match offer {
         Some(Offer::Unidentified(_)) => t(lang, T::UnknownParcelHint),
         Some(Offer::TakeOver { .. }) => t(lang, T::TakeOverHint),
+        Some(Offer::Order { .. }) => t(lang, T::OrderHint),
         None => t(lang, T::DockHint),
     };
     draw_centered(f, top, t(lang, T::DockPrompt), hint);
@@ -125,6 +126,26 @@ fn draw_dock(app: &App, f: &mut Frame, area: Rect, offer: Option<&Offer>) {
         Paragraph::new(counts).block(Block::new().borders(Borders::TOP).title(t(lang, T::ShiftCounts))),
         left,
     );
+    // The order's returns take the place of the last parcels while one must be chosen.
+    if let Some(Offer::Order { returns, selected, .. }) = offer {
+        let lines: Vec<Line> = returns
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mark = if i == *selected { "▶ " } else { "  " };
+                let tracking = r.tracking_no.as_deref().map(on_screen).unwrap_or_else(|| "-".into());
+                let line = Line::from(format!("{mark}{} · {tracking}", on_screen(&r.rma_no)));
+                if i == *selected {
+                    line.style(Style::new().add_modifier(Modifier::BOLD))
+                } else {
+                    line
+                }
+            })
+            .collect();
+        let title = t(lang, T::OrderReturns);
+        f.render_widget(Paragraph::new(lines).block(Block::new().borders(Borders::TOP).title(title)), right);
+        return;
+    }
     let last: Vec<Line> = if d.last.is_empty() {
         vec![Line::from(t(lang, T::NothingYet))]
     } else {
@@ -408,6 +429,9 @@ fn footer_actions(app: &App) -> Vec<Action> {
         Screen::SignIn => vec![Action::Help, Action::Quit],
         Screen::Dock { offer: Some(Offer::Unidentified(_)) } => {
             vec![Action::Help, cmd(C::Unidentified), cmd(C::Cancel), Action::Quit]
+        }
+        Screen::Dock { offer: Some(Offer::Order { .. }) } => {
+            vec![Action::Help, Action::Up, Action::Down, cmd(C::Cancel), Action::Quit]
         }
         Screen::Dock { offer: Some(Offer::TakeOver { .. }) } => {
             vec![Action::Help, cmd(C::Confirm), cmd(C::Cancel), Action::Quit]

@@ -91,6 +91,12 @@ pub struct ParcelSeen {
 pub enum ParcelLookup {
     /// Expected returns not yet received: open a parcel for them.
     Expected(Vec<ReturnSummary>),
+    /// An order number whose open returns travel under different tracking numbers: which box
+    /// this is must be said (its tracking number or its RMA), never guessed.
+    OrderReturns {
+        order_no: String,
+        returns: Vec<ReturnSummary>,
+    },
     /// Already open at this station: carry on with it.
     Resume(i64),
     /// Open at another station.
@@ -117,6 +123,14 @@ fn return_summary(r: &rusqlite::Row) -> rusqlite::Result<ReturnSummary> {
 /// Finds what a parcel scan means: an RMA number, else a tracking number, else an order
 /// number, each as scanned and under its key (case and punctuation ignored). An RMA found by
 /// its own number brings along the other RMAs that travel under its tracking number.
+/// True when `returns` do not all travel under one tracking number (a return without one
+/// travels on its own).
+fn travel_apart(returns: &[ReturnSummary]) -> bool {
+    let key = |r: &ReturnSummary| r.tracking_no.as_deref().map(tracking_key);
+    let first = key(&returns[0]);
+    first.is_none() && returns.len() > 1 || returns.iter().any(|r| key(r) != first)
+}
+
 pub fn lookup_parcel(conn: &Connection, station: &str, scanned: &str) -> rusqlite::Result<ParcelLookup> {
     let key = tracking_key(scanned);
     let by = |col: &str, keycol: &str| -> rusqlite::Result<Vec<ReturnSummary>> {
@@ -139,8 +153,10 @@ pub fn lookup_parcel(conn: &Connection, station: &str, scanned: &str) -> rusqlit
     if found.is_empty() {
         found = by("tracking_no", "tracking_key")?;
     }
+    let mut by_order = false;
     if found.is_empty() {
         found = by("order_no", "order_key")?;
+        by_order = !found.is_empty();
     }
     // A courier's package suffix (JD prints `JDVA00012345678-1-1-`): the number without it.
     if found.is_empty() {
@@ -184,6 +200,12 @@ pub fn lookup_parcel(conn: &Connection, station: &str, scanned: &str) -> rusqlit
     }
     if open.is_empty() {
         return Ok(seen.map_or(ParcelLookup::NotFound, |p| classify_seen(p, station)));
+    }
+    // An order in several returns sent in separate boxes: one box is one tracking number, and
+    // opening every return of the order would call the others' units missing.
+    if by_order && travel_apart(&open) {
+        let order_no = open[0].order_no.clone();
+        return Ok(ParcelLookup::OrderReturns { order_no, returns: open });
     }
     Ok(ParcelLookup::Expected(open))
 }

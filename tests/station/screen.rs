@@ -784,3 +784,53 @@ impl Station {
         }
     }
 }
+
+/// Found: an order with two returns sent in separate boxes; scanning the order number from
+/// the first box's slip opened both, signing called the second one's unit missing, and the
+/// second box was then a duplicate. Now the order's number lists its returns and the box's
+/// tracking number (or RMA, or ↑/↓ and Enter) says which one this is.
+#[test]
+fn an_order_in_two_returns_arrives_in_two_boxes() {
+    let (dir, db) = demo_db();
+    let file = dir.path().join("order.csv");
+    std::fs::write(
+        &file,
+        "rma_no,order_no,tracking_no,sku,qty\nRMA-O-1,SO-777,TRK-O-1,SKU-1003,1\nRMA-O-2,SO-777,TRK-O-2,SKU-1005,1\n",
+    )
+    .unwrap();
+    let mut store = Store::open(&db).unwrap();
+    let opts = returns_dock::import::ImportOptions::new(
+        DateTime::parse_from_rfc3339("2026-11-22T08:00:00+08:00").unwrap(),
+    );
+    returns_dock::import::returns::import(&mut store, &[returns_dock::import::Source::File(file)], &opts)
+        .unwrap();
+    for lang in [Lang::En, Lang::Zh] {
+        let mut s = Station::open(&db, "ST01", lang);
+        s.scan("OP-DEMO");
+        s.scan("SO-777");
+        let tag = if lang == Lang::En { "en" } else { "zh" };
+        insta::assert_snapshot!(format!("{tag}_order_in_two_boxes"), s.screen());
+        s.press(KeyCode::Esc);
+    }
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("SO-777");
+    assert!(s.screen().contains("Order SO-777 has 2 returns in separate boxes"), "{}", s.screen());
+    // The first box: chosen from the list.
+    s.press(KeyCode::Down);
+    s.press(KeyCode::Up);
+    s.press(KeyCode::Enter);
+    assert!(s.screen().contains("RMA-O-1") && !s.screen().contains("RMA-O-2"), "{}", s.screen());
+    s.scan("6901234500035");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    assert!(s.screen().contains("Parcel P1 signed"), "nothing missing: {}", s.screen());
+    // The second box, days later: its tracking number opens the return still to come.
+    s.scan("TRK-O-2");
+    assert!(s.screen().contains("RMA-O-2") && !s.screen().contains("DUPLICATE"), "{}", s.screen());
+    s.scan("6901234500059");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    assert!(s.screen().contains("Parcel P2 signed"), "{}", s.screen());
+    assert_eq!(s.count("SELECT count(*) FROM discrepancies"), 0, "no missing unit anywhere");
+}
