@@ -120,7 +120,8 @@ fn invisible(c: char) -> bool {
         | '\u{2028}'..='\u{202e}'      // line and paragraph separators, bidi embeddings, overrides
         | '\u{2060}'..='\u{206f}'      // word joiner, invisible operators, bidi isolates
         | '\u{feff}'                   // byte order mark, zero-width no-break space
-        | '\u{fff9}'..='\u{fffb}'      // interlinear annotation
+        | '\u{2800}'                   // braille pattern blank: draws nothing
+        | '\u{fff9}'..='\u{fffc}'      // interlinear annotation, object replacement
         | '\u{1d173}'..='\u{1d17a}'    // musical formatting
         | '\u{e0000}'..='\u{e007f}' // tags
     )
@@ -196,6 +197,7 @@ mod tests {
             ("overrides", "exe.\u{202e}fdp\u{202d}", "exe.⟨U+202E⟩fdp⟨U+202D⟩", "exe.fdp"),
             ("isolates", "\u{2066}a\u{2067}\u{2068}b\u{2069}", "⟨U+2066⟩a⟨U+2067⟩⟨U+2068⟩b⟨U+2069⟩", "ab"),
             ("tags", "a\u{e0001}\u{e0041}\u{e007f}", "a⟨U+E0001⟩⟨U+E0041⟩⟨U+E007F⟩", "a"),
+            ("braille blank and object replacement", "a\u{2800}b\u{fffc}", "a⟨U+2800⟩b⟨U+FFFC⟩", "ab"),
             (
                 "three marks stay",
                 "e\u{301}\u{302}\u{303}",

@@ -1169,7 +1169,7 @@ pub fn link_unidentified(conn: &Connection, now: DateTime<FixedOffset>) -> rusql
             Some(&format!("P{parcel_id}")),
             Some(&key),
         )?;
-        place_again(conn, parcel_id, Some("import"), &at)?;
+        place_again(conn, parcel_id, None, &at)?;
         let reviews: Vec<i64> = conn
             .prepare_cached(
                 "SELECT id FROM reviews WHERE parcel_id = ?1 AND kind = 'unidentified' AND decision IS NULL",
