@@ -659,12 +659,14 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     app.policy = policy;
     app.double_read = std::time::Duration::from_millis(config.scanner.double_read_ms.into());
     app.zone = *chrono::Local::now().offset();
-    // `RETURNS_DOCK_SUPERVISOR_IDLE_MS` overrides the idle time in milliseconds (for tests).
+    // `RETURNS_DOCK_SUPERVISOR_IDLE_MS` shortens the idle time, in milliseconds (for tests); it
+    // can never make a session last longer than the configuration says.
+    let configured = std::time::Duration::from_secs(u64::from(config.security.supervisor_idle_minutes) * 60);
     app.supervisor_idle = std::env::var("RETURNS_DOCK_SUPERVISOR_IDLE_MS")
         .ok()
         .and_then(|v| v.parse().ok())
         .map(std::time::Duration::from_millis)
-        .unwrap_or(std::time::Duration::from_secs(u64::from(config.security.supervisor_idle_minutes) * 60));
+        .map_or(configured, |shorter| shorter.min(configured));
     // The newest stretch of the audit log is checked at every start: an edit behind the program
     // is said on the first screen, not found months later.
     let tail = crate::store::chain::verify_tail(store.conn(), TAIL_CHECKED)

@@ -871,6 +871,21 @@ mod audit {
                 "UPDATE parcels SET state = 'refused', refuse_reason = 'USED' WHERE id = 1",
                 "state is refused",
             ),
+            (
+                "a unit's inspection time",
+                "UPDATE units SET inspected_at = '2020-01-01T00:00:00.000Z' WHERE inspected_at IS NOT NULL",
+                "inspected_at is 2020-01-01",
+            ),
+            (
+                "the batch a parcel is exported in",
+                "UPDATE parcels SET closed_audit_id = NULL WHERE id = 1",
+                "closed_audit_id is (none)",
+            ),
+            (
+                "a parcel's tracking number",
+                "UPDATE parcels SET tracking_no = 'X' WHERE id = 1",
+                "tracking_no is X",
+            ),
         ] {
             let d = history();
             behind(&d, sql);
@@ -897,6 +912,34 @@ mod audit {
             err.contains("found changed behind the program") && err.contains("serial is SN-OTHER"),
             "{err}"
         );
+    }
+
+    /// Found by a second outside pass: an import that linked an unidentified parcel logged its
+    /// review as the program's own although it had been edited behind the program.
+    #[test]
+    fn an_import_linking_a_parcel_does_not_seal_an_edit_either() {
+        let mut d = Dock::new();
+        let a = d.actor();
+        let u = st::open_parcel(d.store.conn_mut(), &a, "YT0000000000007", &[]).unwrap().unwrap();
+        d.unit(u, "6901234500059", None, Outcome::Accept, None, None);
+        d.sign(u);
+        behind(&d, "UPDATE reviews SET mandatory = 1 WHERE kind = 'unidentified'");
+        let file = d.dir.path().join("late.csv");
+        std::fs::write(
+            &file,
+            "rma_no,order_no,tracking_no,sku,qty\nRMA-LATE-7,WEB-7,YT0000000000007,SKU-1005,1\n",
+        )
+        .unwrap();
+        let opts = returns_dock::import::ImportOptions::new(d.now());
+        let report = returns_dock::import::returns::import(
+            &mut d.store,
+            &[returns_dock::import::Source::File(file)],
+            &opts,
+        )
+        .unwrap();
+        assert_eq!(report.linked, 1, "{}", report.summary());
+        let err = refused_by_verify(&d, "an edit before an import's link");
+        assert!(err.contains("found changed behind the program") && err.contains("mandatory is 1"), "{err}");
     }
 
     #[test]

@@ -184,6 +184,39 @@ fn phones_are_stored_masked_and_a_database_of_whole_numbers_is_masked_by_its_mig
     assert!(again.summary().ends_with("0 created, 0 updated, 2 unchanged, 0 refused"), "{}", again.summary());
 }
 
+/// Found by a second outside pass: a supervisor deactivated by another while their long
+/// users import ran went on adding users, a supervisor among them, under the PIN checked at
+/// the start. Each user written checks the authority again.
+#[test]
+fn a_supervisor_deactivated_meanwhile_changes_no_more_users() {
+    use returns_dock::store::auth::{check_pin, PinRules};
+    let mut d = Dock::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let opts = ImportOptions::new(now());
+    import::users::import(&mut d.store, &[Source::File(root.join("data/users.csv"))], &opts).unwrap();
+    let rules = PinRules::default();
+    let sup1 = check_pin(d.store.conn_mut(), "SUP1", "2468", None, now(), &rules).unwrap().unwrap();
+    let as_sup1 = ImportOptions { by: Some(sup1), ..opts.clone() };
+    let two = d.file("two.csv", "id,name,role,pin\nSUP2,Two,supervisor,1357\n");
+    import::users::import(&mut d.store, &[Source::File(two)], &as_sup1).unwrap();
+    let sup2 = check_pin(d.store.conn_mut(), "SUP2", "1357", None, now(), &rules).unwrap().unwrap();
+    // SUP1 deactivates SUP2 while SUP2's import (already proven) is about to write.
+    let off = d.file("off.csv", "id,name,active\nSUP2,Two,no\n");
+    let r = import::users::import(&mut d.store, &[Source::File(off)], &as_sup1).unwrap();
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    let evil = d.file("evil.csv", "id,name,role,pin\nEVIL,Eve,supervisor,9999\n");
+    let as_sup2 = ImportOptions { by: Some(sup2), ..opts };
+    let r = import::users::import(&mut d.store, &[Source::File(evil)], &as_sup2).unwrap();
+    assert!(
+        r.errors.iter().any(|e| e.to_string().contains("SUP2 is no longer an active supervisor")),
+        "{:?} {} active={}",
+        r.errors,
+        r.summary(),
+        d.count("SELECT active FROM users WHERE id = 'SUP2'")
+    );
+    assert_eq!(d.count("SELECT count(*) FROM users WHERE id = 'EVIL'"), 0);
+}
+
 #[test]
 fn a_file_that_is_not_sqlite_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();

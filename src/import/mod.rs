@@ -289,6 +289,11 @@ pub(crate) fn run_import(
             let mut again = ImportReport::default();
             let job = FileJob { conn, source, index, pass: Pass::Write(&chunks), opts };
             let mut file = load(job, &mut again)?;
+            // A refusal only the writing can find (a supervisor's authority taken away
+            // meanwhile) is reported too.
+            let known: std::collections::HashSet<String> =
+                report.errors.iter().map(|e| e.to_string()).collect();
+            report.errors.extend(again.errors.into_iter().filter(|e| !known.contains(&e.to_string())));
             file.rejected_file = report.files[index].rejected_file.take();
             finish_file(&chunks, ids[index], &file, opts)?;
             report.files[index] = file;

@@ -51,10 +51,17 @@ pub fn import(
                 (Ok(u), Pass::Write(chunks)) => {
                     // One user a transaction: the next user's PIN is hashed with no lock held.
                     chunks.begin()?;
-                    let w = write_user(conn, &u, opts.now)?;
-                    log_change(conn, &u, &w, opts)?;
-                    chunks.commit()?;
-                    Ok(w)
+                    // The supervisor's authority is checked again with each user written: one
+                    // taken away meanwhile (by another supervisor) stops the rest.
+                    if let Some(refused) = authority_lost(conn, opts)? {
+                        chunks.commit()?;
+                        Err((seen.get(&u.id.to_lowercase()).copied(), vec![refused]))
+                    } else {
+                        let w = write_user(conn, &u, opts.now)?;
+                        log_change(conn, &u, &w, opts)?;
+                        chunks.commit()?;
+                        Ok(w)
+                    }
                 }
                 (Err(e), _) => Err(e),
             };
@@ -100,15 +107,18 @@ pub fn add(
     }
     let written = (|| {
         let tx = store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let Some(refused) = authority_lost(&tx, opts)? {
+            return Ok(Err(vec![refused]));
+        }
         let written = write_user(&tx, &u, opts.now)?;
         if !opts.dry_run {
             log_change(&tx, &u, &written, opts)?;
             tx.commit()?;
         }
-        Ok(written)
+        Ok(Ok(written))
     })()
     .map_err(|e| store.err(e))?;
-    Ok(Ok(written))
+    Ok(written)
 }
 
 /// Why users may not be changed without a supervisor: once the database has one, only a
@@ -123,6 +133,15 @@ fn needs_supervisor(store: &Store, opts: &ImportOptions) -> Result<Option<String
         "changing users needs a supervisor: give --by SUPERVISOR and their PIN (only the first supervisor of a \
          database is added without one)"
             .to_string()
+    }))
+}
+
+/// Why the supervisor given with `--by` no longer may change users (their role or active flag
+/// was taken away since their PIN was checked), read in the write's own transaction.
+fn authority_lost(conn: &Connection, opts: &ImportOptions) -> rusqlite::Result<Option<String>> {
+    let Some(by) = &opts.by else { return Ok(None) };
+    Ok((!crate::store::auth::still_supervisor(conn, by)?).then(|| {
+        format!("{} is no longer an active supervisor: nothing more was changed", on_screen(by.id()))
     }))
 }
 

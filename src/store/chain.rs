@@ -149,25 +149,26 @@ pub struct Table {
 pub const UNITS: Table = Table {
     action: "unit",
     name: "unit",
-    select: "SELECT id, parcel_id, seq, return_id, line_no, sku, gtin, serial, discrepancy, outcome, grade, reason,
-                    cause, note, unit_value_cents, station, operator FROM units",
+    select:
+        "SELECT id, parcel_id, seq, return_id, line_no, scan, sku, gtin, serial, lot, expiry, discrepancy,
+                    outcome, grade, reason, cause, note, unit_value_cents, station, operator, scanned_at,
+                    inspected_at FROM units",
     subject: unit_subject,
 };
 
 pub const PARCELS: Table = Table {
     action: "parcel",
     name: "parcel",
-    select:
-        "SELECT id, scan, state, unidentified, has_discrepancy, station, operator, received_at, closed_at,
-                    closed_by, refuse_reason, note FROM parcels",
+    select: "SELECT id, scan, tracking_no, tracking_key, carrier, state, unidentified, has_discrepancy, station,
+                    operator, received_at, closed_at, closed_by, closed_audit_id, refuse_reason, note FROM parcels",
     subject: |id| format!("P{id}"),
 };
 
 pub const REVIEWS: Table = Table {
     action: "review_record",
     name: "review",
-    select: "SELECT id, parcel_id, unit_id, kind, mandatory, created_at, decision, decided_by, decided_at, comment,
-                    new_outcome, new_grade FROM reviews",
+    select: "SELECT id, parcel_id, unit_id, kind, mandatory, created_at, decision, decided_by, decided_at,
+                    decided_audit_id, comment, new_outcome, new_grade FROM reviews",
     subject: |id| format!("R{id}"),
 };
 

@@ -1176,12 +1176,15 @@ pub fn link_unidentified(conn: &Connection, now: DateTime<FixedOffset>) -> rusql
             )?
             .query_map([parcel_id], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
+        let by = chain::By { at: &at, station: None, actor: Some("import") };
+        for id in &reviews {
+            chain::confirm(conn, by, &chain::REVIEWS, *id)?;
+        }
         conn.execute(
             "UPDATE reviews SET decision = 'confirmed', decided_at = ?2, decided_audit_id = ?3, comment = ?4
              WHERE parcel_id = ?1 AND kind = 'unidentified' AND decision IS NULL",
             params![parcel_id, at, audit_id, format!("linked to {} by an import", rmas.join(" + "))],
         )?;
-        let by = chain::By { at: &at, station: None, actor: Some("import") };
         for id in reviews {
             chain::log_state(conn, by, &chain::REVIEWS, id, "decided by the link", None)?;
         }

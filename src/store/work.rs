@@ -26,13 +26,40 @@ pub fn alive(pid: i64) -> bool {
     stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()).is_some_and(|s| s != "Z")
 }
 
-/// Whether process `pid` of this host is a running returns-dock (a pid reused after a reboot by
-/// another program is not).
-fn ours(pid: i64) -> bool {
-    alive(pid)
-        && std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .is_ok_and(|stat| stat.split_once(" (").is_some_and(|(_, rest)| rest.starts_with("returns-dock")))
+/// Whether process `pid` of this host still runs and is the one that wrote a row at
+/// `registered`: a pid reused since (after a reboot, or by a later process) started after it.
+fn still_the_one(pid: i64, registered: &str) -> bool {
+    if !alive(pid) {
+        return false;
+    }
+    let (Some(started), Ok(row)) = (process_started(pid), DateTime::parse_from_rfc3339(registered)) else {
+        return true;
+    };
+    // The row is written just after the process starts. The start is worked out from the boot
+    // time, which a clock set since boot shifts; a minute covers that. A pid reused within a
+    // minute of a crash still counts as running, and frees the id when it ends.
+    started <= row.timestamp() as f64 + 60.0
 }
+
+/// When process `pid` started, in seconds since 1970: its start in clock ticks after boot
+/// (`/proc/PID/stat`, field 22) and the boot time (`/proc/stat`, `btime`).
+fn process_started(pid: i64) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    // Fields after the name start with the state (field 3); the start time is field 22.
+    let ticks: f64 = rest.split_whitespace().nth(19)?.parse().ok()?;
+    let boot: f64 = std::fs::read_to_string("/proc/stat")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(boot + ticks / CLOCK_TICKS)
+}
+
+/// `sysconf(_SC_CLK_TCK)`: 100 on every Linux the dock runs on.
+const CLOCK_TICKS: f64 = 100.0;
 
 /// What a station registers as, in `running_work`.
 const STATION: &str = "station";
@@ -56,7 +83,7 @@ pub fn claim_station(
             .query_map(params![STATION, station], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<Result<_, _>>()?;
         for (id, pid, row_host, started) in rows {
-            if row_host != here || ours(pid) {
+            if row_host != here || still_the_one(pid, &started) {
                 let since = DateTime::parse_from_rfc3339(&started)
                     .map(|t| t.with_timezone(now.offset()).format("%H:%M:%S").to_string())
                     .unwrap_or(started);

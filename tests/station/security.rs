@@ -213,3 +213,19 @@ fn a_barcode_at_the_pin_prompt_is_not_a_guess() {
     pty.step(PIN);
     assert!(pty.wait_for("rows", Duration::from_secs(20)), "the right PIN still opens: {}", pty.contents());
 }
+
+/// Found by a second outside pass: a station started through a link under another name was
+/// not recognised as running, so a second one under its id started and resumed its parcel.
+#[test]
+fn a_station_started_under_another_name_still_holds_its_id() {
+    let (dir, db) = demo();
+    let link = dir.path().join("dock");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_returns-dock"), &link).unwrap();
+    let mut cmd = portable_pty::CommandBuilder::new(&link);
+    cmd.args(["--db", db.to_str().unwrap(), "station", "--station", "ST01"]);
+    cmd.cwd(dir.path());
+    let first = Pty::spawn(cmd);
+    assert!(first.wait_for("Scan your badge", Duration::from_secs(30)), "{}", first.contents());
+    let second = Pty::start_with(&db, "ST01", &[]);
+    assert!(second.wait_for("already running", Duration::from_secs(20)), "{}", second.contents());
+}
