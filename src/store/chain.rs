@@ -53,15 +53,15 @@ fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
 impl Entry {
     /// The hash this entry must carry when `prev` is the hash of the entry before it.
     pub fn expected_hash(&self, prev: &str) -> String {
-        hash_of(
-            prev,
-            &self.at,
-            self.station.as_deref(),
-            self.actor.as_deref(),
-            &self.action,
-            self.subject.as_deref(),
-            self.detail.as_deref(),
-        )
+        Content {
+            at: &self.at,
+            station: self.station.as_deref(),
+            actor: self.actor.as_deref(),
+            action: &self.action,
+            subject: self.subject.as_deref(),
+            detail: self.detail.as_deref(),
+        }
+        .hash(prev)
     }
 
     /// `12 sign P3`, for messages.
@@ -73,29 +73,34 @@ impl Entry {
     }
 }
 
-/// SHA-256 over the previous hash and each field, each field written with its length (or as
-/// absent), so that no two different entries can be written the same way.
-fn hash_of(
-    prev: &str,
-    at: &str,
-    station: Option<&str>,
-    actor: Option<&str>,
-    action: &str,
-    subject: Option<&str>,
-    detail: Option<&str>,
-) -> String {
-    let mut h = Sha256::new();
-    h.update(prev.as_bytes());
-    for field in [Some(at), station, actor, Some(action), subject, detail] {
-        match field {
-            None => h.update(b"-"),
-            Some(s) => {
-                h.update(format!("+{}:", s.len()).as_bytes());
-                h.update(s.as_bytes());
+/// What an entry says: everything of it that its hash covers.
+#[derive(Debug, Clone, Copy)]
+pub struct Content<'a> {
+    pub at: &'a str,
+    pub station: Option<&'a str>,
+    pub actor: Option<&'a str>,
+    pub action: &'a str,
+    pub subject: Option<&'a str>,
+    pub detail: Option<&'a str>,
+}
+
+impl Content<'_> {
+    /// SHA-256 over the previous hash and each field, each field written with its length (or
+    /// as absent), so that no two different entries can be written the same way.
+    fn hash(&self, prev: &str) -> String {
+        let mut h = Sha256::new();
+        h.update(prev.as_bytes());
+        for field in [Some(self.at), self.station, self.actor, Some(self.action), self.subject, self.detail] {
+            match field {
+                None => h.update(b"-"),
+                Some(s) => {
+                    h.update(format!("+{}:", s.len()).as_bytes());
+                    h.update(s.as_bytes());
+                }
             }
         }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The hash of the newest entry (the chain's head), or the genesis value for an empty log.
@@ -110,22 +115,13 @@ pub fn head(conn: &Connection) -> rusqlite::Result<String> {
 
 /// Appends an entry, sealed onto the chain's head. Called inside the caller's write
 /// transaction, so no other writer can append between reading the head and inserting.
-pub fn append(
-    conn: &Connection,
-    at: &str,
-    station: Option<&str>,
-    actor: Option<&str>,
-    action: &str,
-    subject: Option<&str>,
-    detail: Option<&str>,
-) -> rusqlite::Result<i64> {
-    let prev = head(conn)?;
-    let hash = hash_of(&prev, at, station, actor, action, subject, detail);
+pub fn append(conn: &Connection, c: &Content<'_>) -> rusqlite::Result<i64> {
+    let hash = c.hash(&head(conn)?);
     conn.prepare_cached(
         "INSERT INTO audit_log (at, station, actor, action, subject, detail, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![at, station, actor, action, subject, detail, hash])?;
+    .execute(params![c.at, c.station, c.actor, c.action, c.subject, c.detail, hash])?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -232,6 +228,13 @@ pub struct By<'a> {
     pub actor: Option<&'a str>,
 }
 
+impl<'a> By<'a> {
+    /// An entry made by this actor.
+    fn content(self, action: &'a str, subject: Option<&'a str>, detail: Option<&'a str>) -> Content<'a> {
+        Content { at: self.at, station: self.station, actor: self.actor, action, subject, detail }
+    }
+}
+
 /// Logs the state of record `id` after a change the program made (`kind`: what it was).
 /// Called after the row was written, in the same transaction.
 pub fn log_state(
@@ -244,7 +247,8 @@ pub fn log_state(
 ) -> rusqlite::Result<i64> {
     let state = state_of(conn, table, id)?;
     let detail = state_detail(step, kind, state.as_deref());
-    append(conn, by.at, by.station, by.actor, table.action, Some(&(table.subject)(id)), Some(&detail))
+    let subject = (table.subject)(id);
+    append(conn, &by.content(table.action, Some(&subject), Some(&detail)))
 }
 
 /// Logs a step of a unit's history and the unit's state after it.
@@ -277,7 +281,7 @@ pub fn confirm(conn: &Connection, by: By<'_>, table: &Table, id: i64) -> rusqlit
     let now = state_of(conn, table, id)?.unwrap_or_else(|| "null".to_string());
     if logged != now {
         let detail = format!("{{\"logged\":{logged},\"found\":{now}}}");
-        append(conn, by.at, by.station, by.actor, "changed_behind", Some(&subject), Some(&detail))?;
+        append(conn, &by.content("changed_behind", Some(&subject), Some(&detail)))?;
     }
     Ok(())
 }
@@ -310,7 +314,8 @@ pub fn seal_history(conn: &Connection) -> rusqlite::Result<()> {
             let (id, state) = row_state(row)?;
             let subject = (table.subject)(id);
             let detail = state_detail(None, "recorded before the log was sealed", Some(&state));
-            let hash = hash_of(&prev, &now, None, None, table.action, Some(&subject), Some(&detail));
+            let by = By { at: &now, station: None, actor: None };
+            let hash = by.content(table.action, Some(&subject), Some(&detail)).hash(&prev);
             write.execute(params![now, table.action, subject, detail, hash])?;
             prev = hash;
         }

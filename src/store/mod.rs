@@ -360,7 +360,8 @@ pub fn audit(
     subject: Option<&str>,
     detail: Option<&str>,
 ) -> rusqlite::Result<i64> {
-    chain::append(conn, &timestamp(at), station, actor, action, subject, detail)
+    let at = timestamp(at);
+    chain::append(conn, &chain::Content { at: &at, station, actor, action, subject, detail })
 }
 
 /// How every time is written: the instant in UTC, RFC 3339 with milliseconds and `Z`. One
