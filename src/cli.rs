@@ -469,6 +469,12 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             let mut store = Store::open_existing(&db_path(&cli))?;
             let db = db_path(&cli).display().to_string();
             let opts = crate::export::ExportOptions { format, span, excel: *excel, now: at, by: None };
+            // Returns that waited too long for their other boxes close first, so their missing
+            // units are in this export (a batch made again is left exactly as it was).
+            if !matches!(span, Span::Batch(_)) {
+                crate::store::boxes::close_overdue_now(store.conn_mut(), at, config.policy.await_boxes_days)
+                    .map_err(|e| Failure::from(store_err(&db_path(&cli), e)))?;
+            }
             match crate::export::export(store.conn_mut(), &db, &out, &opts) {
                 Ok(done) => {
                     println!(
@@ -654,6 +660,7 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     let policy = crate::store::station::Policy {
         refusal_above_cents: (config.policy.review_refusal_above * 100.0).round() as i64,
         refusals_per_parcel: config.policy.review_refusals_per_parcel as usize,
+        await_boxes_days: config.policy.await_boxes_days,
     };
     let mut app = App::new(&id, lang, config.scanner.bell, config.scanner.auto_accept_matched);
     app.policy = policy;
@@ -792,6 +799,8 @@ fn review(db: &Path, config: &Config, action: &ReviewAction) -> Result<(), Failu
     };
     match action {
         ReviewAction::List { format } => {
+            crate::store::boxes::close_overdue_now(store.conn_mut(), now(), config.policy.await_boxes_days)
+                .map_err(e)?;
             let items = rv::open_reviews(store.conn()).map_err(e)?;
             match format {
                 ListFormat::Json => {

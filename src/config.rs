@@ -130,6 +130,9 @@ pub struct PolicyConfig {
     pub review_refusals_per_parcel: u32,
     /// A parcel received but not signed after this many days is late.
     pub late_after_days: u32,
+    /// A return signed in part (more boxes to come) closes after this many days with no
+    /// further box: what never came is missing.
+    pub await_boxes_days: u32,
 }
 
 impl Default for Config {
@@ -161,7 +164,12 @@ impl Default for LabelConfig {
 
 impl Default for PolicyConfig {
     fn default() -> Self {
-        PolicyConfig { review_refusal_above: 500.0, review_refusals_per_parcel: 2, late_after_days: 3 }
+        PolicyConfig {
+            review_refusal_above: 500.0,
+            review_refusals_per_parcel: 2,
+            late_after_days: 3,
+            await_boxes_days: 7,
+        }
     }
 }
 
@@ -236,6 +244,12 @@ impl Config {
             return Err((
                 &["policy", "late_after_days"],
                 format!("{} must be 1 to 365 (days)", policy.late_after_days),
+            ));
+        }
+        if !(1..=90).contains(&policy.await_boxes_days) {
+            return Err((
+                &["policy", "await_boxes_days"],
+                format!("{} must be 1 to 90 (days)", policy.await_boxes_days),
             ));
         }
         Ok(())

@@ -764,7 +764,9 @@ mod audit {
         let count = |sql: &str| -> i64 { d.store.conn().query_row(sql, [], |r| r.get(0)).unwrap() };
         let (parcels, reviews) =
             (count("SELECT count(*) FROM parcels"), count("SELECT count(*) FROM reviews"));
-        assert!(out.contains(&format!("{parcels} parcels and {reviews} reviews agree")), "{out}");
+        assert!(out.contains(&format!("{parcels} parcels, {reviews} reviews and")), "{out}");
+        let receipts = count("SELECT count(*) FROM return_receipts");
+        assert!(receipts > 0 && out.contains(&format!("{receipts} return receipts agree")), "{out}");
     }
 
     #[test]
@@ -805,7 +807,13 @@ mod audit {
         let (mid, last): (i64, i64) = d
             .store
             .conn()
-            .query_row("SELECT max(id) / 2, max(id) FROM audit_log", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                // The middle state entry (no record refers to it by its id).
+                "SELECT (SELECT min(id) FROM audit_log WHERE action = 'unit' AND id >= (SELECT max(id) / 2 FROM audit_log)),
+                        max(id) FROM audit_log",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .unwrap();
         behind(&d, &format!("DELETE FROM audit_log WHERE id = {mid}"));
         let err = refused_by_verify(&d, "entry deleted");

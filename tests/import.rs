@@ -171,7 +171,8 @@ fn phones_are_stored_masked_and_a_database_of_whole_numbers_is_masked_by_its_mig
     d.store
         .conn()
         .execute_batch(
-            "UPDATE returns SET phone = '+86 138 1234 5678', content_hash = 0; PRAGMA user_version = 5;",
+            "UPDATE returns SET phone = '+86 138 1234 5678', content_hash = 0; DROP TABLE return_receipts;
+             PRAGMA user_version = 5;",
         )
         .unwrap();
     let path = d.store.path().to_path_buf();

@@ -19,9 +19,14 @@ pub struct ExpectedLine {
     pub rma_no: String,
     pub sku: String,
     pub title: Option<String>,
+    /// Units expected in this box: the line's quantity less what arrived in the return's
+    /// other boxes.
     pub qty: i64,
-    /// Serial numbers the return lists for this line (may be fewer than `qty`, or none).
+    /// Serial numbers the return lists for this line (may be fewer than `qty`, or none), less
+    /// those that arrived in other boxes.
     pub serials: Vec<String>,
+    /// Units of the line that arrived in the return's other boxes.
+    pub arrived_before: i64,
 }
 
 /// What is wrong with one unit.
@@ -196,6 +201,7 @@ mod tests {
             title: None,
             qty,
             serials: serials.iter().map(|s| s.to_string()).collect(),
+            arrived_before: 0,
         }
     }
 

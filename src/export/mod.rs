@@ -414,8 +414,20 @@ pub fn parcel_rows(f: &ParcelFacts) -> Vec<ExportRow> {
         set_review(&mut row, review);
         rows.push(row);
     }
-    for d in view.discrepancies() {
-        let crate::domain::parcel::Discrepancy::Missing { line, qty } = d else { continue };
+    // A refused box refuses what its returns expected of it; a signed box has the units its
+    // returns closed without (stored when they closed: awaited units are not missing yet).
+    let missing: Vec<((i64, i64), i64)> = if refused_parcel {
+        view.discrepancies()
+            .into_iter()
+            .filter_map(|d| match d {
+                crate::domain::parcel::Discrepancy::Missing { line, qty } => Some((line, qty)),
+                _ => None,
+            })
+            .collect()
+    } else {
+        f.missing.clone()
+    };
+    for (line, qty) in missing {
         let Some(l) = view.lines.iter().find(|x| x.line == line) else { continue };
         let (barcode, value) = f.lines.get(&line).cloned().unwrap_or_default();
         for _ in 0..qty {

@@ -12,7 +12,8 @@ use crate::export::feedback::Feedback;
 use crate::store::auth::{PinRefusal, Proven};
 use crate::store::review::{Decision, ReviewItem, ReviewRefusal};
 use crate::store::station::{
-    Inspected, Inspection, NewUnit, ParcelLookup, ParcelView, Product, Refusal, Undone, UnitRecord, User,
+    Inspected, Inspection, NewUnit, ParcelLookup, ParcelView, Product, Refusal, Rest, SignedBox, Undone,
+    UnitRecord, User,
 };
 
 /// The feedback band after every scan: a symbol, a word and a colour.
@@ -200,7 +201,7 @@ pub enum Msg {
         view: ParcelView,
     },
     Signed {
-        result: Result<Vec<Discrepancy>, Refusal>,
+        result: Result<SignedBox, Refusal>,
         parcel: i64,
         dock: DockInfo,
         /// The parcel as it stands, when it was not signed.
@@ -271,6 +272,8 @@ pub enum Effect {
         confirmed: bool,
         /// The discrepancies the operator was shown.
         shown: Vec<Discrepancy>,
+        /// What the units not in the box are: missing (the last box) or awaited.
+        rest: Rest,
     },
     RefuseParcel {
         parcel: i64,
@@ -972,28 +975,35 @@ impl App {
                 _ => self.error(say::not_now(lang, name)),
             },
             Command::Undo => vec![Effect::Undo(parcel)],
-            Command::Sign => {
-                if !matches!(p.prompt, Prompt::Unit) {
-                    return self.error(say::not_now(lang, name));
-                }
+            Command::Sign if matches!(p.prompt, Prompt::Unit) => {
                 let found = p.view.discrepancies();
                 match signable(&found) {
                     Signable::Blocked => {
                         let n = found.iter().filter(|d| matches!(d, Discrepancy::Uninspected { .. })).count();
                         self.error(say::cannot_sign(lang, n))
                     }
-                    Signable::Clean => vec![Effect::Sign { parcel, confirmed: false, shown: found }],
+                    Signable::Clean => {
+                        vec![Effect::Sign { parcel, confirmed: false, shown: found, rest: Rest::Missing }]
+                    }
                     Signable::NeedsConfirmation => {
+                        let text = t(lang, sign_prompt(&found)).to_string();
                         if let Some(p) = self.parcel_mut() {
                             p.prompt = Prompt::Sign { found };
                         }
-                        self.warn(t(lang, T::SignPrompt).to_string())
+                        self.warn(text)
                     }
                 }
             }
+            // SIGN again while units are not in the box: more boxes of the return are to come.
+            Command::Sign => match &p.prompt {
+                Prompt::Sign { found } if sign_prompt(found) == T::LastBoxPrompt => {
+                    vec![Effect::Sign { parcel, confirmed: true, shown: found.clone(), rest: Rest::Awaited }]
+                }
+                _ => self.error(say::not_now(lang, name)),
+            },
             Command::Confirm => match &p.prompt {
                 Prompt::Sign { found } => {
-                    vec![Effect::Sign { parcel, confirmed: true, shown: found.clone() }]
+                    vec![Effect::Sign { parcel, confirmed: true, shown: found.clone(), rest: Rest::Missing }]
                 }
                 _ => self.error(say::not_now(lang, name)),
             },
@@ -1062,7 +1072,11 @@ impl App {
                 }
                 ParcelLookup::Duplicate(p) => {
                     let at = p.closed_at.as_deref().unwrap_or(&p.received_at);
-                    self.error(say::duplicate(lang, &p.state, &self.short_time(at), &p.station, &p.operator))
+                    let text = say::duplicate(lang, &p.state, &self.short_time(at), &p.station, &p.operator);
+                    match &p.rma_awaiting {
+                        Some(rma) => self.error(format!("{text} · {}", say::another_box(lang, &on_screen(rma)))),
+                        None => self.error(text),
+                    }
                 }
                 ParcelLookup::NotFound => {
                     self.screen = Screen::Dock { offer: Some(Offer::Unidentified(scan.clone())) };
@@ -1203,13 +1217,26 @@ impl App {
                 self.warn(say::parcel_changed(lang))
             }
             Msg::Signed { result, parcel, dock, .. } => match result {
-                Ok(found) => {
+                Ok(SignedBox { found, settled }) => {
+                    let awaited: Vec<(String, i64)> = settled
+                        .iter()
+                        .filter(|s| s.closed.is_none() && s.awaited > 0)
+                        .map(|s| (on_screen(&s.rma_no), s.awaited))
+                        .collect();
                     // A parcel that expects nothing goes to the supervisor as unidentified,
                     // even with nothing in it: said so, not as a plain OK.
                     let unidentified = self.parcel().is_some_and(|p| p.view.expects_nothing());
                     self.dock = dock;
                     self.screen = Screen::Dock { offer: None };
-                    if unidentified && found.is_empty() {
+                    if !awaited.is_empty() {
+                        let text =
+                            say::box_signed(lang, parcel, found.len(), &awaited, self.policy.await_boxes_days);
+                        if found.is_empty() {
+                            self.ok(text)
+                        } else {
+                            self.warn(text)
+                        }
+                    } else if unidentified && found.is_empty() {
                         self.warn(say::signed_unidentified(lang, parcel))
                     } else if found.is_empty() {
                         self.ok(say::signed(lang, parcel, 0))
@@ -1329,8 +1356,24 @@ impl App {
         let current = view.units.last().map(|u| u.id);
         self.screen =
             Screen::Parcel(Box::new(ParcelScreen { view, prompt: Prompt::Unit, current, picked: false }));
+        // A later box of a return: which box, and what it may still hold.
+        let boxes: Vec<String> = match &self.screen {
+            Screen::Parcel(p) => p
+                .view
+                .returns
+                .iter()
+                .filter(|r| r.boxes > 0)
+                .map(|r| {
+                    let awaited = p.view.lines.iter().filter(|l| l.line.0 == r.id).map(|l| l.qty).sum();
+                    say::later_box(lang, &on_screen(&r.rma_no), r.boxes + 1, awaited)
+                })
+                .collect(),
+            _ => vec![],
+        };
         if resumed {
             self.ok(say::parcel_resumed(lang, id))
+        } else if !boxes.is_empty() {
+            self.ok(boxes.join(" · "))
         } else if unidentified {
             self.warn(say::unidentified_booked(lang, id))
         } else {
@@ -1357,6 +1400,16 @@ impl App {
             Refusal::NoSuchUnit => self.error(say::no_unit(lang)),
             Refusal::Changed(_) => self.warn(say::parcel_changed(lang)),
         }
+    }
+}
+
+/// What signing asks: whether this is the return's last box when units are not in it, else
+/// only to confirm the discrepancies shown.
+pub fn sign_prompt(found: &[Discrepancy]) -> T {
+    if found.iter().any(|d| matches!(d, Discrepancy::Missing { .. })) {
+        T::LastBoxPrompt
+    } else {
+        T::SignPrompt
     }
 }
 

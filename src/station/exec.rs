@@ -209,8 +209,11 @@ impl Executor {
                 let out = crate::export::fresh_name(&dir, now, "csv");
                 let tx = self.workers.0.clone();
                 let by = user.clone();
+                let days = self.policy.await_boxes_days;
                 std::thread::spawn(move || {
                     let result = Store::open(&db).map_err(|e| e.to_string()).and_then(|mut store| {
+                        crate::store::boxes::close_overdue_now(store.conn_mut(), now, days)
+                            .map_err(|e| e.to_string())?;
                         let opts = crate::export::ExportOptions {
                             format: crate::export::Format::Csv,
                             span: crate::export::Span::SinceLast,
@@ -235,12 +238,14 @@ impl Executor {
             Effect::SignIn(id) => {
                 let found = st::find_user(self.store.conn(), &id)?;
                 let (station, now) = (self.station.clone(), (self.clock)());
+                let days = self.policy.await_boxes_days;
                 let a = self.actor(found.as_ref().map_or("", |u| u.id.as_str()));
                 let active = found.as_ref().is_some_and(|u| u.active);
                 let (resume, dock) = st::in_write(self.store.conn_mut(), |tx| {
                     let mut resume = None;
                     if active {
                         st::start_shift_in(tx, &a)?;
+                        crate::store::boxes::close_overdue(tx, now, days)?;
                         if let Some(p) = st::open_parcel_at(tx, &station)? {
                             resume = Some(st::load_parcel(tx, p)?);
                         }
@@ -302,11 +307,11 @@ impl Executor {
                     Ok(Msg::Undone { result, view: st::load_parcel(tx, parcel)? })
                 })?
             }
-            Effect::Sign { parcel, confirmed, shown } => {
+            Effect::Sign { parcel, confirmed, shown, rest } => {
                 let a = self.actor(&user);
                 let (station, policy) = (self.station.clone(), self.policy);
                 st::in_write(self.store.conn_mut(), |tx| {
-                    let result = st::sign_parcel_in(tx, &a, parcel, confirmed, Some(&shown), &policy)?;
+                    let result = st::sign_parcel_in(tx, &a, parcel, confirmed, Some(&shown), &policy, rest)?;
                     let view = if result.is_err() { Some(st::load_parcel(tx, parcel)?) } else { None };
                     Ok(Msg::Signed { result, parcel, dock: st::dock_info(tx, &station, &a.now)?, view })
                 })?

@@ -43,6 +43,7 @@ pub enum T {
     NotePrompt,
     CausePrompt,
     SignPrompt,
+    LastBoxPrompt,
     SignClean,
     RefuseParcelPrompt,
     UnknownParcelHint,
@@ -105,6 +106,10 @@ pub fn t(lang: Lang, key: T) -> &'static str {
         SignPrompt => (
             "Check before signing: scan CONFIRM (F12) to sign with these, CANCEL (Esc) to go back",
             "签收前请核对：扫描“确认”(F12) 带差异签收，“取消”(Esc) 返回",
+        ),
+        LastBoxPrompt => (
+            "Last box? CONFIRM (F12) = the rest is missing · SIGN (F8) = more boxes to come",
+            "最后一箱？“确认”(F12) = 其余记为缺少 · 再按“签收”(F8) = 还有箱子未到",
         ),
         SignClean => ("Nothing missing or wrong: scan CONFIRM (F12) to sign", "无差异：扫描“确认”(F12) 签收"),
         RefuseParcelPrompt => ("Refuse the whole parcel: scan the reason", "拒收整个包裹：请扫描原因"),
@@ -380,6 +385,47 @@ pub mod say {
                 format!("包裹 P{id} 已带 {n} 项差异签收：已转主管复核"),
             )
         }
+    }
+
+    /// A box signed while its return awaits more: `awaited` is (RMA, units still to come).
+    pub fn box_signed(lang: Lang, id: i64, n: usize, awaited: &[(String, i64)], days: u32) -> String {
+        let en: Vec<String> = awaited.iter().map(|(rma, q)| format!("{rma} awaits {q} more")).collect();
+        let zh: Vec<String> = awaited.iter().map(|(rma, q)| format!("{rma} 还有 {q} 件未到")).collect();
+        let (en_d, zh_d) = match n {
+            0 => (String::new(), String::new()),
+            n => (format!(" with {n} discrepancies (to the supervisor)"), format!("（{n} 项差异，已转主管）")),
+        };
+        pick(
+            lang,
+            format!(
+                "Box P{id} signed{en_d}; {}: more boxes to come (missing if none in {days} days)",
+                en.join(", ")
+            ),
+            format!("包裹 P{id} 已签收{zh_d}；{}：等待后续箱子（{days} 天内未到记为缺少）", zh.join("，")),
+        )
+    }
+
+    /// A later box of a return opened.
+    pub fn later_box(lang: Lang, rma: &str, box_no: i64, awaited: i64) -> String {
+        pick(
+            lang,
+            format!("Box {box_no} of {rma}: {awaited} units awaited"),
+            format!("{rma} 第 {box_no} 箱：还有 {awaited} 件未到"),
+        )
+    }
+
+    /// The same box scanned again while its return awaits others.
+    pub fn another_box(lang: Lang, rma: &str) -> String {
+        pick(
+            lang,
+            format!("another box of {rma}? scan its RMA number"),
+            format!("如是 {rma} 的另一箱，请扫描退货单号"),
+        )
+    }
+
+    /// How many units of a line came in the return's earlier boxes.
+    pub fn earlier_boxes(lang: Lang, n: i64) -> String {
+        pick(lang, format!("{n} in earlier boxes"), format!("前箱已到 {n} 件"))
     }
 
     pub fn signed_unidentified(lang: Lang, id: i64) -> String {

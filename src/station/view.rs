@@ -237,10 +237,14 @@ fn draw_lines(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
             } else {
                 ("○", Style::new())
             };
+            let mut title = on_screen(l.title.as_deref().unwrap_or(""));
+            if l.arrived_before > 0 {
+                title = format!("{title} · {}", say::earlier_boxes(lang, l.arrived_before));
+            }
             Row::new(vec![
                 Cell::from(mark),
                 Cell::from(on_screen(&l.sku)),
-                Cell::from(on_screen(l.title.as_deref().unwrap_or(""))),
+                Cell::from(title),
                 Cell::from(format!("{}/{}/{}", l.qty, scanned, inspected)),
             ])
             .style(style)
@@ -398,7 +402,7 @@ fn draw_prompt(app: &App, f: &mut Frame, area: Rect) {
             Prompt::Note { .. } => t(lang, T::NotePrompt).to_string(),
             Prompt::Cause { .. } => t(lang, T::CausePrompt).to_string(),
             Prompt::Sign { found } if found.is_empty() => t(lang, T::SignClean).to_string(),
-            Prompt::Sign { .. } => t(lang, T::SignPrompt).to_string(),
+            Prompt::Sign { found } => t(lang, crate::station::app::sign_prompt(found)).to_string(),
             Prompt::RefuseParcel => t(lang, T::RefuseParcelPrompt).to_string(),
         },
     };
@@ -447,7 +451,7 @@ fn footer_actions(app: &App) -> Vec<Action> {
         }
         Screen::Dashboard(_) => vec![Action::Help, cmd(C::Cancel), Action::Quit],
         Screen::Pin { .. } => vec![Action::Help, cmd(C::Cancel), Action::Quit],
-        Screen::Parcel(p) => match p.prompt {
+        Screen::Parcel(p) => match &p.prompt {
             // Most used first: what does not fit is still in the help (F1).
             Prompt::Unit => vec![
                 Action::Help,
@@ -459,6 +463,9 @@ fn footer_actions(app: &App) -> Vec<Action> {
                 cmd(C::SecondHand(crate::domain::codes::Grade::B)),
                 cmd(C::Scrap),
             ],
+            Prompt::Sign { found } if crate::station::app::sign_prompt(found) == T::LastBoxPrompt => {
+                vec![Action::Help, cmd(C::Confirm), cmd(C::Sign), cmd(C::Cancel)]
+            }
             Prompt::Sign { .. } => vec![Action::Help, cmd(C::Confirm), cmd(C::Cancel)],
             _ => vec![Action::Help, cmd(C::Cancel)],
         },

@@ -168,7 +168,20 @@ pub const REVIEWS: Table = Table {
     subject: |id| format!("R{id}"),
 };
 
-const TABLES: [&Table; 3] = [&UNITS, &PARCELS, &REVIEWS];
+/// A return's boxes and its closing (migration 7).
+pub const RECEIPTS: Table = Table {
+    action: "return_receipt",
+    name: "return's receipt",
+    select: "SELECT * FROM (SELECT return_id AS id, first_at, boxes, last_parcel_id, last_at, closed_how, closed_at,
+                    closed_by, closed_audit_id FROM return_receipts) AS receipts",
+    subject: |id| format!("RET{id}"),
+};
+
+/// The records the log carries, in the order `audit verify` checks them.
+const TABLES: [&Table; 4] = [&UNITS, &PARCELS, &REVIEWS, &RECEIPTS];
+
+/// The records there were when the log was sealed (migration 5).
+const SEALED_TABLES: [&Table; 3] = [&UNITS, &PARCELS, &REVIEWS];
 
 /// A row's state as the log writes it: a JSON object of its columns in the table's order, so
 /// the same state is always the same text.
@@ -286,6 +299,21 @@ pub fn confirm(conn: &Connection, by: By<'_>, table: &Table, id: i64) -> rusqlit
     Ok(())
 }
 
+/// Run once, by the migration that counts a return's boxes (7): every receipt it made from the
+/// parcels before gets an entry with its state, as every record has.
+pub fn log_receipts_made(conn: &Connection) -> rusqlite::Result<()> {
+    let now = super::timestamp(chrono::Local::now().fixed_offset());
+    let ids: Vec<i64> = conn
+        .prepare("SELECT return_id FROM return_receipts ORDER BY return_id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let by = By { at: &now, station: None, actor: None };
+    for id in ids {
+        log_state(conn, by, &RECEIPTS, id, "made from the parcel signed before boxes were counted", None)?;
+    }
+    Ok(())
+}
+
 /// Run once, by the migration that adds the hashes: seals the entries already in the log in
 /// their order, gives every unit, parcel and review already recorded an entry with its state as it stands, and
 /// from then on refuses entries without a hash and changes to entries.
@@ -303,7 +331,7 @@ pub fn seal_history(conn: &Connection) -> rusqlite::Result<()> {
         }
     }
     let now = super::timestamp(chrono::Local::now().fixed_offset());
-    for table in TABLES {
+    for table in SEALED_TABLES {
         let mut read = conn.prepare(&format!("{} ORDER BY id", table.select))?;
         let mut write = conn.prepare(
             "INSERT INTO audit_log (at, station, actor, action, subject, detail, hash)
@@ -339,6 +367,8 @@ pub struct Verdict {
     pub units: u64,
     pub parcels: u64,
     pub reviews: u64,
+    /// Returns' receipts (their boxes and closing).
+    pub receipts: u64,
     /// The chain's head: the hash of the newest entry.
     pub head: String,
     /// What disagrees, first found first (the chain in order, then the records).
@@ -353,11 +383,12 @@ impl Verdict {
     pub fn summary(&self) -> String {
         if self.ok() {
             format!(
-                "audit log intact: {} entries chained; {} units, {} parcels and {} reviews agree with it; head {}",
+                "audit log intact: {} entries chained; {} units, {} parcels, {} reviews and {} return receipts agree with it; head {}",
                 self.entries,
                 self.units,
                 self.parcels,
                 self.reviews,
+                self.receipts,
                 &self.head[..16.min(self.head.len())]
             )
         } else {
@@ -487,6 +518,7 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
         match table.action {
             "unit" => v.units = n,
             "review_record" => v.reviews = n,
+            "return_receipt" => v.receipts = n,
             _ => v.parcels = n,
         }
     }

@@ -28,13 +28,15 @@ pub fn batch_span(conn: &Connection, id: i64) -> rusqlite::Result<Option<(i64, i
     .optional()
 }
 
-/// The parcels closed, or with a review decided, within the span (all closed ones for `all`).
+/// The parcels closed, or with a review decided, within the span (all closed ones for `all`),
+/// and the last box of each return that closed in it (its missing units are in that box's rows).
 pub fn parcels_in(conn: &Connection, from: i64, to: i64, all: bool) -> rusqlite::Result<Vec<i64>> {
     let sql = if all {
         "SELECT id FROM parcels WHERE state <> 'open' ORDER BY id"
     } else {
         "SELECT id FROM parcels WHERE closed_audit_id > ?1 AND closed_audit_id <= ?2
          UNION SELECT parcel_id FROM reviews WHERE decided_audit_id > ?1 AND decided_audit_id <= ?2
+         UNION SELECT last_parcel_id FROM return_receipts WHERE closed_audit_id > ?1 AND closed_audit_id <= ?2
          ORDER BY 1"
     };
     let mut stmt = conn.prepare(sql)?;
@@ -102,6 +104,8 @@ pub struct ParcelFacts {
     pub units: HashMap<i64, (Option<String>, Option<i64>, ReviewState)>,
     /// By expected line (return id, line number): its barcode and value in cents.
     pub lines: HashMap<(i64, i64), (Option<String>, Option<i64>)>,
+    /// The units its returns closed without, by line, as stored when they closed.
+    pub missing: Vec<((i64, i64), i64)>,
 }
 
 pub fn parcel_facts(conn: &Connection, parcel: i64) -> rusqlite::Result<ParcelFacts> {
@@ -160,6 +164,13 @@ pub fn parcel_facts(conn: &Connection, parcel: i64) -> rusqlite::Result<ParcelFa
         )?
         .query_map([parcel], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))?
         .collect::<Result<_, _>>()?;
+    let missing = conn
+        .prepare_cached(
+            "SELECT return_id, line_no, qty FROM discrepancies
+             WHERE parcel_id = ?1 AND kind = 'missing' AND line_no IS NOT NULL ORDER BY return_id, line_no, id",
+        )?
+        .query_map([parcel], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
     let review = reviews.remove(&None).unwrap_or_default();
-    Ok(ParcelFacts { review, view, closed_at, refuse_reason, returns, units, lines })
+    Ok(ParcelFacts { review, view, closed_at, refuse_reason, returns, units, lines, missing })
 }

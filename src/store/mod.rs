@@ -2,6 +2,7 @@
 //! migrates it forward, and refuses files it must not touch (not SQLite, damaged, newer).
 
 pub mod auth;
+pub mod boxes;
 pub mod catalog;
 pub mod chain;
 pub mod export;
@@ -32,10 +33,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0004_long_work.sql"),
     include_str!("../../migrations/0005_trust.sql"),
     include_str!("../../migrations/0006_masked_phones.sql"),
+    include_str!("../../migrations/0007_boxes.sql"),
 ];
 
 /// The schema version from which phone numbers are stored masked (see its migration).
 const MASKED_PHONES: u32 = 6;
+
+/// The schema version from which a return may arrive in several boxes (see its migration).
+const BOXES: u32 = 7;
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -266,6 +271,9 @@ impl Store {
             }
             if i as u32 + 1 == MASKED_PHONES {
                 returns::fingerprint_masked_phones(&tx).map_err(|e| classify(&shown, e))?;
+            }
+            if i as u32 + 1 == BOXES {
+                chain::log_receipts_made(&tx).map_err(|e| classify(&shown, e))?;
             }
             tx.pragma_update(None, "user_version", i as u32 + 1).map_err(|e| classify(&shown, e))?;
         }

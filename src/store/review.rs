@@ -108,7 +108,7 @@ pub enum ReviewRefusal {
     AlreadyLinked(i64, String),
     #[error("review {0} is not about a refused unit: only a unit's outcome can be overturned (confirm this entry, with a comment if the decision needs one)")]
     NothingToOverturn(i64),
-    #[error("{0} was received already, in parcel P{1}: it cannot be linked to another parcel")]
+    #[error("{0} has a box open or is closed (parcel P{1}): it cannot be linked to another parcel")]
     ReturnReceived(String, i64),
     #[error("a grade goes with accept (A) or second-hand (B, C) only")]
     GradeNotAllowed,
@@ -240,14 +240,8 @@ pub fn link(
         )
         .optional()?;
     let Some(return_id) = ret else { return Ok(Err(ReviewRefusal::NoSuchReturn(rma_no.to_string()))) };
-    let elsewhere: Option<i64> = tx
-        .query_row(
-            "SELECT parcel_id FROM parcel_returns WHERE return_id = ?1 AND parcel_id <> ?2 LIMIT 1",
-            params![return_id, parcel],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(p) = elsewhere {
+    // A return takes the box unless one of its boxes is open or it closed: then it was received.
+    if let Some(p) = crate::store::station::box_refused(&tx, return_id)? {
         return Ok(Err(ReviewRefusal::ReturnReceived(rma_no.to_string(), p)));
     }
     let at = timestamp(now);
@@ -258,7 +252,7 @@ pub fn link(
     let audit_id =
         audit(&tx, now, sup.station, Some(&who), "link_parcel", Some(&format!("P{parcel}")), Some(rma_no))?;
     // The parcel's units land on the return's lines as if scanned in a parcel of it.
-    crate::store::station::place_again(&tx, parcel, Some(&who), &at)?;
+    crate::store::station::place_again(&tx, parcel, Some(&who), &at, audit_id)?;
     let log = crate::store::chain::By { at: &at, station: sup.station, actor: Some(&who) };
     crate::store::chain::confirm(&tx, log, &crate::store::chain::REVIEWS, id)?;
     tx.execute(

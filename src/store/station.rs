@@ -3,6 +3,7 @@
 //! screen confirms is on disk. Reads that decide a write are made inside that transaction, so
 //! two stations racing for one parcel cannot both win.
 
+pub use super::boxes::{Rest, Settled};
 use super::{audit, chain, timestamp};
 use crate::domain::codes::{Cause, Coded, Grade, Outcome, Reason, Role};
 use crate::domain::parcel::{
@@ -73,6 +74,8 @@ pub struct ReturnSummary {
     pub customer: Option<String>,
     pub reason: Option<String>,
     pub resolution: String,
+    /// Boxes of it signed so far (it may arrive in several).
+    pub boxes: i64,
 }
 
 /// A parcel that was already received.
@@ -84,6 +87,9 @@ pub struct ParcelSeen {
     pub operator: String,
     pub received_at: String,
     pub closed_at: Option<String>,
+    /// For the same box scanned again: the return it belongs to, still awaiting other boxes
+    /// (a new box of it is opened by its RMA number).
+    pub rma_awaiting: Option<String>,
 }
 
 /// What a parcel scan found.
@@ -106,7 +112,8 @@ pub enum ParcelLookup {
     NotFound,
 }
 
-const RETURN_COLS: &str = "r.id, r.rma_no, r.order_no, r.tracking_no, r.customer, r.reason, r.resolution";
+const RETURN_COLS: &str = "r.id, r.rma_no, r.order_no, r.tracking_no, r.customer, r.reason, r.resolution,
+    coalesce((SELECT x.boxes FROM return_receipts x WHERE x.return_id = r.id), 0)";
 
 fn return_summary(r: &rusqlite::Row) -> rusqlite::Result<ReturnSummary> {
     Ok(ReturnSummary {
@@ -117,12 +124,10 @@ fn return_summary(r: &rusqlite::Row) -> rusqlite::Result<ReturnSummary> {
         customer: r.get(4)?,
         reason: r.get(5)?,
         resolution: r.get(6)?,
+        boxes: r.get(7)?,
     })
 }
 
-/// Finds what a parcel scan means: an RMA number, else a tracking number, else an order
-/// number, each as scanned and under its key (case and punctuation ignored). An RMA found by
-/// its own number brings along the other RMAs that travel under its tracking number.
 /// True when `returns` do not all travel under one tracking number (a return without one
 /// travels on its own).
 fn travel_apart(returns: &[ReturnSummary]) -> bool {
@@ -131,7 +136,15 @@ fn travel_apart(returns: &[ReturnSummary]) -> bool {
     first.is_none() && returns.len() > 1 || returns.iter().any(|r| key(r) != first)
 }
 
+/// Finds what a parcel scan means: an RMA number, else a tracking number, else an order
+/// number, each as scanned and under its key (case and punctuation ignored). An RMA found by
+/// its own number brings along the other RMAs that travel under its tracking number.
 pub fn lookup_parcel(conn: &Connection, station: &str, scanned: &str) -> rusqlite::Result<ParcelLookup> {
+    lookup_box(conn, station, scanned, scanned)
+}
+
+/// [`lookup_parcel`] of `scanned`, read from the label as `label` (with a package suffix).
+fn lookup_box(conn: &Connection, station: &str, scanned: &str, label: &str) -> rusqlite::Result<ParcelLookup> {
     let key = tracking_key(scanned);
     let by = |col: &str, keycol: &str| -> rusqlite::Result<Vec<ReturnSummary>> {
         let sql = format!(
@@ -140,6 +153,7 @@ pub fn lookup_parcel(conn: &Connection, station: &str, scanned: &str) -> rusqlit
         conn.prepare_cached(&sql)?.query_map(params![scanned, key], return_summary)?.collect()
     };
     let mut found = by("rma_no", "rma_key")?;
+    let by_rma = !found.is_empty();
     if found.len() == 1 {
         if let Some(t) = found[0].tracking_no.clone() {
             let id = found[0].id;
@@ -161,7 +175,7 @@ pub fn lookup_parcel(conn: &Connection, station: &str, scanned: &str) -> rusqlit
     // A courier's package suffix (JD prints `JDVA00012345678-1-1-`): the number without it.
     if found.is_empty() {
         if let Some(base) = without_package_suffix(scanned) {
-            return lookup_parcel(conn, station, base);
+            return lookup_box(conn, station, base, label);
         }
     }
     // A parcel booked in before: unidentified ones are found by what was scanned then.
@@ -178,20 +192,21 @@ pub fn lookup_parcel(conn: &Connection, station: &str, scanned: &str) -> rusqlit
             None => ParcelLookup::NotFound,
         });
     }
-    let ids: Vec<i64> = found.iter().map(|r| r.id).collect();
-    let mut stmt = conn.prepare_cached(
-        "SELECT p.id, p.state, p.station, p.operator, p.received_at, p.closed_at
-         FROM parcel_returns pr JOIN parcels p ON p.id = pr.parcel_id WHERE pr.return_id = ?1
-         ORDER BY p.id DESC LIMIT 1",
-    )?;
+    // What the scan names as the box itself: a tracking number (with its package suffix), not
+    // an RMA or order number, which name the return whatever box it comes in.
+    let box_key = (!by_rma && !by_order).then(|| tracking_key(label));
     let mut open: Vec<ReturnSummary> = Vec::new();
     let mut seen: Option<ParcelSeen> = None;
-    for (r, id) in found.into_iter().zip(ids) {
-        match stmt.query_row([id], parcel_seen).optional()? {
-            Some(p) => {
+    for r in found {
+        match stand(conn, r.id, box_key.as_deref())? {
+            Stand::Takes => open.push(r),
+            Stand::Seen(p) => {
                 seen.get_or_insert(p);
             }
-            None => open.push(r),
+            Stand::SameBox(mut p) => {
+                p.rma_awaiting = Some(r.rma_no.clone());
+                seen.get_or_insert(p);
+            }
         }
     }
     // A parcel already open for one of these returns takes precedence: it is where they are.
@@ -208,6 +223,71 @@ pub fn lookup_parcel(conn: &Connection, station: &str, scanned: &str) -> rusqlit
         return Ok(ParcelLookup::OrderReturns { order_no, returns: open });
     }
     Ok(ParcelLookup::Expected(open))
+}
+
+/// Where a return stands for a parcel scan.
+enum Stand {
+    /// It takes a box: none arrived yet, or it is open and awaiting more.
+    Takes,
+    /// A box of it is open (at this station or another), or it is closed: that parcel.
+    Seen(ParcelSeen),
+    /// It awaits more boxes, but this box (`box_key`) was signed already: that parcel.
+    SameBox(ParcelSeen),
+}
+
+fn seen_parcel(conn: &Connection, id: i64) -> rusqlite::Result<ParcelSeen> {
+    conn.prepare_cached("SELECT id, state, station, operator, received_at, closed_at FROM parcels WHERE id = ?1")?
+        .query_row([id], parcel_seen)
+}
+
+/// Where return `id` stands. `box_key`: the tracking key of the box scanned, when the scan
+/// named a box.
+fn stand(conn: &Connection, id: i64, box_key: Option<&str>) -> rusqlite::Result<Stand> {
+    let open = conn
+        .prepare_cached(
+            "SELECT p.id, p.state, p.station, p.operator, p.received_at, p.closed_at
+             FROM parcel_returns pr JOIN parcels p ON p.id = pr.parcel_id WHERE pr.return_id = ?1 AND p.state = 'open'
+             ORDER BY p.id DESC LIMIT 1",
+        )?
+        .query_row([id], parcel_seen)
+        .optional()?;
+    if let Some(p) = open {
+        return Ok(Stand::Seen(p));
+    }
+    let Some(receipt) = super::boxes::receipt(conn, id)? else { return Ok(Stand::Takes) };
+    if receipt.closed.is_some() {
+        return Ok(Stand::Seen(seen_parcel(conn, receipt.last_parcel_id)?));
+    }
+    let Some(key) = box_key else { return Ok(Stand::Takes) };
+    // The box is the number it was scanned by, unless that named the return (its RMA or
+    // order number): then the return's tracking number.
+    let boxes: Vec<(i64, String, String, String, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT p.id, p.scan, r.rma_no, r.order_no, r.tracking_no FROM parcel_returns pr
+             JOIN parcels p ON p.id = pr.parcel_id JOIN returns r ON r.id = pr.return_id
+             WHERE pr.return_id = ?1 AND p.state <> 'open' ORDER BY p.id DESC",
+        )?
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .collect::<Result<_, _>>()?;
+    let same = boxes.into_iter().find_map(|(p, scan, rma, order, tracking)| {
+        let scanned = tracking_key(&scan);
+        let named_return = scanned == tracking_key(&rma) || scanned == tracking_key(&order);
+        let was = if named_return { tracking.as_deref().map(tracking_key) } else { Some(scanned) };
+        (was.as_deref() == Some(key)).then_some(p)
+    });
+    Ok(match same {
+        Some(p) => Stand::SameBox(seen_parcel(conn, p)?),
+        None => Stand::Takes,
+    })
+}
+
+/// The parcel that keeps return `id` from taking another box: one of its boxes open, or the
+/// box it closed with. None while it takes boxes.
+pub fn box_refused(conn: &Connection, id: i64) -> rusqlite::Result<Option<i64>> {
+    Ok(match stand(conn, id, None)? {
+        Stand::Seen(p) | Stand::SameBox(p) => Some(p.parcel_id),
+        Stand::Takes => None,
+    })
 }
 
 /// `JDVA00012345678-1-1-` -> `JDVA00012345678`: a trailing `-n-n` (and a last `-`).
@@ -227,6 +307,7 @@ fn parcel_seen(r: &rusqlite::Row) -> rusqlite::Result<ParcelSeen> {
         operator: r.get(3)?,
         received_at: r.get(4)?,
         closed_at: r.get(5)?,
+        rma_awaiting: None,
     })
 }
 
@@ -423,15 +504,9 @@ pub fn open_parcel_in(
     scanned: &str,
     returns: &[i64],
 ) -> rusqlite::Result<Result<i64, Refusal>> {
+    // A return takes a new box unless one of its boxes is open, or it closed meanwhile.
     for id in returns {
-        let taken = tx
-            .prepare_cached(
-                "SELECT p.id, p.state, p.station, p.operator, p.received_at, p.closed_at
-                 FROM parcel_returns pr JOIN parcels p ON p.id = pr.parcel_id WHERE pr.return_id = ?1 LIMIT 1",
-            )?
-            .query_row([id], parcel_seen)
-            .optional()?;
-        if let Some(p) = taken {
+        if let Stand::Seen(p) = stand(tx, *id, None)? {
             return Ok(Err(Refusal::TakenBy(p)));
         }
     }
@@ -573,9 +648,22 @@ pub fn load_parcel(conn: &Connection, parcel_id: i64) -> rusqlite::Result<Parcel
                 title: r.get(4)?,
                 qty: r.get(5)?,
                 serials: serials.map(|s| s.split(';').map(String::from).collect()).unwrap_or_default(),
+                arrived_before: 0,
             })
         })?
         .collect::<Result<_, _>>()?;
+    // A return in several boxes: this box is expected to hold what its other boxes did not.
+    let mut lines = lines;
+    if returns.iter().any(|r| r.boxes > 0) {
+        let elsewhere = super::boxes::arrived_elsewhere(conn, parcel_id)?;
+        for l in &mut lines {
+            if let Some((n, serials)) = elsewhere.get(&l.line) {
+                l.arrived_before = *n;
+                l.qty = (l.qty - n).max(0);
+                l.serials.retain(|s| !serials.contains(s));
+            }
+        }
+    }
     let units: Vec<UnitRecord> = conn
         .prepare_cached(
             "SELECT id, seq, scan, sku, serial, return_id, line_no, discrepancy, outcome, grade, reason, cause, note,
@@ -939,11 +1027,13 @@ pub fn undo_last_in(
 pub struct Policy {
     pub refusal_above_cents: i64,
     pub refusals_per_parcel: usize,
+    /// A return awaiting more boxes closes after this many days without one.
+    pub await_boxes_days: u32,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { refusal_above_cents: 50_000, refusals_per_parcel: 2 }
+        Policy { refusal_above_cents: 50_000, refusals_per_parcel: 2, await_boxes_days: 7 }
     }
 }
 
@@ -989,12 +1079,26 @@ pub fn sign_parcel_with(
     confirmed: bool,
     policy: &Policy,
 ) -> rusqlite::Result<Result<Vec<Discrepancy>, Refusal>> {
-    in_write(conn, |tx| sign_parcel_in(tx, actor, parcel_id, confirmed, None, policy))
+    in_write(conn, |tx| {
+        let signed = sign_parcel_in(tx, actor, parcel_id, confirmed, None, policy, Rest::Missing)?;
+        Ok(signed.map(|s| s.found))
+    })
+}
+
+/// What signing a box did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignedBox {
+    /// The discrepancies acknowledged and stored (units still awaited are not among them).
+    pub found: Vec<Discrepancy>,
+    /// What the box did to each of its returns.
+    pub settled: Vec<Settled>,
 }
 
 /// [`sign_parcel_with`] inside the caller's write transaction.
 /// `shown`: the discrepancies the operator saw before signing; the parcel is signed only if
 /// they are still the ones that stand, so nobody acknowledges what they were not shown.
+/// `rest`: what the units not in the box are, when some are not: missing (the last box) or
+/// awaited in boxes still to come.
 pub fn sign_parcel_in(
     tx: &Connection,
     actor: &Actor,
@@ -1002,7 +1106,8 @@ pub fn sign_parcel_in(
     confirmed: bool,
     shown: Option<&[Discrepancy]>,
     policy: &Policy,
-) -> rusqlite::Result<Result<Vec<Discrepancy>, Refusal>> {
+    rest: Rest,
+) -> rusqlite::Result<Result<SignedBox, Refusal>> {
     if let Err(r) = check_open_here(tx, parcel_id, &actor.station)? {
         return Ok(Err(r));
     }
@@ -1020,13 +1125,18 @@ pub fn sign_parcel_in(
         _ => {}
     }
     let now = timestamp(actor.now);
-    let audit_id = audit_by(
-        tx,
-        actor,
-        "sign",
-        Some(&format!("P{parcel_id}")),
-        Some(&format!("{} discrepancies", found.len())),
-    )?;
+    // Units awaited in boxes still to come are not discrepancies of this one.
+    let standing = found.clone();
+    let found: Vec<Discrepancy> = match rest {
+        Rest::Missing => found,
+        Rest::Awaited => found.into_iter().filter(|d| !matches!(d, Discrepancy::Missing { .. })).collect(),
+    };
+    let awaited = standing.len() - found.len();
+    let detail = match awaited {
+        0 => format!("{} discrepancies", found.len()),
+        _ => format!("{} discrepancies; {awaited} lines awaited in boxes to come", found.len()),
+    };
+    let audit_id = audit_by(tx, actor, "sign", Some(&format!("P{parcel_id}")), Some(&detail))?;
     confirm_record(tx, actor, &chain::PARCELS, parcel_id)?;
     store_discrepancies(tx, &view, &found, Some(&actor.user), &now)?;
     tx.execute(
@@ -1035,6 +1145,7 @@ pub fn sign_parcel_in(
         params![parcel_id, now, actor.user, audit_id, !found.is_empty()],
     )?;
     log_record(tx, actor, &chain::PARCELS, parcel_id, "signed")?;
+    let settled = super::boxes::record_box(tx, by(actor, &now), parcel_id, &standing, rest, audit_id)?;
     for u in view.units.iter().filter(|u| u.outcome == Some(Outcome::Refuse)) {
         tx.execute(
             "INSERT INTO reviews (parcel_id, unit_id, kind, mandatory, created_at) VALUES (?1, ?2, 'refused_unit', ?3, ?4)",
@@ -1058,7 +1169,7 @@ pub fn sign_parcel_in(
         )?;
         log_record(tx, actor, &chain::REVIEWS, tx.last_insert_rowid(), "opened")?;
     }
-    Ok(Ok(found))
+    Ok(Ok(SignedBox { found, settled }))
 }
 
 fn store_discrepancies(
@@ -1119,6 +1230,7 @@ pub fn refuse_parcel_in(
         params![parcel_id, now, actor.user, audit_id, reason.code(), note],
     )?;
     log_record(tx, actor, &chain::PARCELS, parcel_id, "refused")?;
+    super::boxes::record_box(tx, by(actor, &now), parcel_id, &[], Rest::Missing, audit_id)?;
     tx.execute(
         "INSERT INTO reviews (parcel_id, kind, created_at) VALUES (?1, 'refused_parcel', ?2)",
         params![parcel_id, now],
@@ -1145,11 +1257,14 @@ pub fn link_unidentified(conn: &Connection, now: DateTime<FixedOffset>) -> rusql
     for (parcel_id, key) in waiting {
         let returns: Vec<(i64, String)> = conn
             .prepare_cached(
-                "SELECT id, rma_no FROM returns r WHERE (r.tracking_no = ?1 OR r.tracking_key = ?1)
-                   AND NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.return_id = r.id)",
+                "SELECT id, rma_no FROM returns r WHERE (r.tracking_no = ?1 OR r.tracking_key = ?1)",
             )?
             .query_map([&key], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<(i64, String)>, _>>()?
+            .into_iter()
+            .map(|r| Ok(matches!(stand(conn, r.0, None)?, Stand::Takes).then_some(r)))
+            .filter_map(Result::transpose)
+            .collect::<rusqlite::Result<_>>()?;
         if returns.is_empty() {
             continue;
         }
@@ -1169,7 +1284,7 @@ pub fn link_unidentified(conn: &Connection, now: DateTime<FixedOffset>) -> rusql
             Some(&format!("P{parcel_id}")),
             Some(&key),
         )?;
-        place_again(conn, parcel_id, None, &at)?;
+        place_again(conn, parcel_id, None, &at, audit_id)?;
         let reviews: Vec<i64> = conn
             .prepare_cached(
                 "SELECT id FROM reviews WHERE parcel_id = ?1 AND kind = 'unidentified' AND decision IS NULL",
@@ -1196,8 +1311,16 @@ pub fn link_unidentified(conn: &Connection, now: DateTime<FixedOffset>) -> rusql
 /// Places a parcel's units again on the lines its returns now expect, in the order they were
 /// scanned, exactly as if they had been scanned in a parcel of those returns: line, value and
 /// flag. A parcel already signed has its discrepancies worked out again (acknowledged `by`
-/// whoever linked it) and, if there are any, a review of them, as signing would have made.
-pub fn place_again(conn: &Connection, parcel_id: i64, by: Option<&str>, at: &str) -> rusqlite::Result<()> {
+/// whoever linked it) and, if there are any, a review of them, as signing would have made; it
+/// is a box of its returns now, and what is not in it is awaited in boxes to come (`audit_id`:
+/// the entry that linked it).
+pub fn place_again(
+    conn: &Connection,
+    parcel_id: i64,
+    by: Option<&str>,
+    at: &str,
+    audit_id: i64,
+) -> rusqlite::Result<()> {
     let view = load_parcel(conn, parcel_id)?;
     let mut placed: Vec<ReceivedUnit> = Vec::new();
     for u in &view.units {
@@ -1233,12 +1356,15 @@ pub fn place_again(conn: &Connection, parcel_id: i64, by: Option<&str>, at: &str
         return Ok(());
     }
     let view = load_parcel(conn, parcel_id)?;
-    let found = view.discrepancies();
+    let standing = view.discrepancies();
+    let found: Vec<Discrepancy> =
+        standing.iter().filter(|d| !matches!(d, Discrepancy::Missing { .. })).cloned().collect();
     // The discrepancies stored at signing were those of a parcel that expected nothing; what
     // stands now replaces them (the audit log keeps the link that changed them).
     conn.execute("DELETE FROM discrepancies WHERE parcel_id = ?1", [parcel_id])?;
     store_discrepancies(conn, &view, &found, by, at)?;
     let log = chain::By { at, station: None, actor: by };
+    super::boxes::record_box(conn, log, parcel_id, &standing, Rest::Awaited, audit_id)?;
     chain::confirm(conn, log, &chain::PARCELS, parcel_id)?;
     conn.execute(
         "UPDATE parcels SET has_discrepancy = ?2 WHERE id = ?1",

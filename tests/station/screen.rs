@@ -161,7 +161,7 @@ fn a_missing_unit_is_shown_before_signing_and_needs_confirmation() {
     s.press(KeyCode::F(8));
     let screen = s.screen();
     assert!(screen.contains("MISSING 1 x SKU-1020"), "{screen}");
-    assert!(screen.contains("Check before signing"));
+    assert!(screen.contains("Last box? CONFIRM (F12) = the rest is missing"), "{screen}");
     assert_eq!(
         s.count("SELECT count(*) FROM parcels WHERE state = 'open'"),
         1,
