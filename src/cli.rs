@@ -862,7 +862,13 @@ fn review_line(i: &crate::store::review::ReviewItem) -> String {
         if i.mandatory { " (mandatory)" } else { "" },
         crate::station::app::short_time(&i.created_at, *chrono::Local::now().offset()),
         i.parcel_id,
-        if i.rmas.is_empty() { &i.scan } else { &i.rmas },
+        &if i.rmas.is_empty() {
+            i.scan.clone()
+        } else if i.boxes > 1 {
+            format!("{} (in {} boxes)", i.rmas, i.boxes)
+        } else {
+            i.rmas.clone()
+        },
         i.station,
         i.operator
     );

@@ -37,10 +37,13 @@ pub struct Feedback {
     pub to: String,
     pub units: i64,
     pub parcels_signed: i64,
+    /// Returns closed in the period that arrived in more than one box.
+    pub returns_in_several_boxes: i64,
     pub by_department: Vec<Count>,
     pub by_cause: Vec<Count>,
     pub top_product_skus: Vec<SkuCount>,
-    /// Hours from arrival to signature, over the parcels closed in the period.
+    /// Hours from a return's first box to its close, over the returns closed in the period
+    /// (and, for parcels no return claims, from arrival to signature).
     pub turnaround_median_hours: Option<f64>,
     pub turnaround_p90_hours: Option<f64>,
     pub late_after_days: u32,
@@ -91,6 +94,7 @@ pub fn feedback(
         })
         .collect();
     let mut hours = sf::turnaround_hours(conn, &start, &end)?;
+    let (parcels_signed, returns_in_several_boxes) = sf::signed_and_multi_box(conn, &start, &end)?;
     hours.sort_by(|a, b| a.total_cmp(b));
     let quantile = |q: f64| -> Option<f64> {
         if hours.is_empty() {
@@ -109,7 +113,8 @@ pub fn feedback(
         from: from.to_string(),
         to: to.to_string(),
         units,
-        parcels_signed: hours.len() as i64,
+        parcels_signed,
+        returns_in_several_boxes,
         by_department,
         by_cause,
         top_product_skus,
@@ -154,10 +159,11 @@ pub fn text(f: &Feedback) -> String {
     }
     let h = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.1} h"));
     s.push_str(&format!(
-        "\nTurnaround, arrival to signature: median {}, 90th percentile {}\n",
+        "\nTurnaround, first box to the return's close: median {}, 90th percentile {}\n",
         h(f.turnaround_median_hours),
         h(f.turnaround_p90_hours)
     ));
+    s.push_str(&format!("Returns that came in several boxes: {}\n", f.returns_in_several_boxes));
     s.push_str(&format!("Parcels waiting more than {} days: {}\n", f.late_after_days, f.waiting.len()));
     for w in &f.waiting {
         s.push_str(&format!(
@@ -195,6 +201,7 @@ pub fn csv(f: &Feedback) -> String {
     let h = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.2}"));
     let _ = w.write_record(["turnaround_hours", "median", "", &h(f.turnaround_median_hours), ""]);
     let _ = w.write_record(["turnaround_hours", "p90", "", &h(f.turnaround_p90_hours), ""]);
+    let _ = w.write_record(["returns", "several_boxes", "", &f.returns_in_several_boxes.to_string(), ""]);
     let _ = w.write_record([
         "waiting",
         &format!("over_{}_days", f.late_after_days),

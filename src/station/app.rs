@@ -1074,7 +1074,9 @@ impl App {
                     let at = p.closed_at.as_deref().unwrap_or(&p.received_at);
                     let text = say::duplicate(lang, &p.state, &self.short_time(at), &p.station, &p.operator);
                     match &p.rma_awaiting {
-                        Some(rma) => self.error(format!("{text} · {}", say::another_box(lang, &on_screen(rma)))),
+                        Some(rma) => {
+                            self.error(format!("{text} · {}", say::another_box(lang, &on_screen(rma))))
+                        }
                         None => self.error(text),
                     }
                 }
@@ -1229,8 +1231,13 @@ impl App {
                     self.dock = dock;
                     self.screen = Screen::Dock { offer: None };
                     if !awaited.is_empty() {
-                        let text =
-                            say::box_signed(lang, parcel, found.len(), &awaited, self.policy.await_boxes_days);
+                        let text = say::box_signed(
+                            lang,
+                            parcel,
+                            found.len(),
+                            &awaited,
+                            self.policy.await_boxes_days,
+                        );
                         if found.is_empty() {
                             self.ok(text)
                         } else {

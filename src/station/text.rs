@@ -137,7 +137,7 @@ pub fn t(lang: Lang, key: T) -> &'static str {
         ),
         ReviewEmpty => ("Nothing waits for review", "暂无待复核"),
         Today => ("Today", "今日"),
-        Turnaround => ("Arrival to signature, last 7 days", "近 7 天到货至签收"),
+        Turnaround => ("First box to the return's close, last 7 days", "近 7 天首箱到货至退货完结"),
         Late => ("Waiting over", "超时未签收，超过"),
         Week => ("Last 7 days", "近 7 天"),
         Expected => ("expected", "应收"),
@@ -393,7 +393,9 @@ pub mod say {
         let zh: Vec<String> = awaited.iter().map(|(rma, q)| format!("{rma} 还有 {q} 件未到")).collect();
         let (en_d, zh_d) = match n {
             0 => (String::new(), String::new()),
-            n => (format!(" with {n} discrepancies (to the supervisor)"), format!("（{n} 项差异，已转主管）")),
+            n => {
+                (format!(" with {n} discrepancies (to the supervisor)"), format!("（{n} 项差异，已转主管）"))
+            }
         };
         pick(
             lang,
@@ -409,7 +411,7 @@ pub mod say {
     pub fn later_box(lang: Lang, rma: &str, box_no: i64, awaited: i64) -> String {
         pick(
             lang,
-            format!("Box {box_no} of {rma}: {awaited} units awaited"),
+            format!("Box {box_no} of {rma}: {awaited} unit{} awaited", if awaited == 1 { "" } else { "s" }),
             format!("{rma} 第 {box_no} 箱：还有 {awaited} 件未到"),
         )
     }
@@ -421,6 +423,11 @@ pub mod say {
             format!("another box of {rma}? scan its RMA number"),
             format!("如是 {rma} 的另一箱，请扫描退货单号"),
         )
+    }
+
+    /// A return that came in several boxes.
+    pub fn in_boxes(lang: Lang, boxes: i64) -> String {
+        pick(lang, format!("in {boxes} boxes"), format!("共 {boxes} 箱"))
     }
 
     /// How many units of a line came in the return's earlier boxes.

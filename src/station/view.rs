@@ -586,7 +586,14 @@ fn draw_review(app: &App, r: &ReviewScreen, f: &mut Frame, area: Rect) {
     if let Some(it) = r.items.get(r.selected) {
         let lines = vec![
             // Nearly all of it came from files, scans and typing: each line cleaned whole.
-            Line::from(on_screen(&format!("{} · {} · {} {}", it.rmas, it.scan, it.station, it.operator))),
+            Line::from({
+                let mut head =
+                    on_screen(&format!("{} · {} · {} {}", it.rmas, it.scan, it.station, it.operator));
+                if it.boxes > 1 {
+                    head = format!("{head} · {}", say::in_boxes(lang, it.boxes));
+                }
+                head
+            }),
             Line::from(on_screen(&format!(
                 "{} {} {} {}",
                 it.serial.as_deref().unwrap_or(""),

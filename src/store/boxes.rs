@@ -35,7 +35,9 @@ impl Closed {
     }
 
     pub fn from_code(code: &str) -> Option<Closed> {
-        [Closed::Complete, Closed::LastBox, Closed::TimedOut, Closed::Refused].into_iter().find(|c| c.code() == code)
+        [Closed::Complete, Closed::LastBox, Closed::TimedOut, Closed::Refused]
+            .into_iter()
+            .find(|c| c.code() == code)
     }
 }
 
@@ -83,7 +85,10 @@ pub fn receipt(conn: &Connection, return_id: i64) -> rusqlite::Result<Option<Rec
 
 /// The units on the lines of parcel `parcel_id`'s returns that arrived in their other signed
 /// boxes, by line: how many (one too many does not count) and their serial numbers.
-pub fn arrived_elsewhere(conn: &Connection, parcel_id: i64) -> rusqlite::Result<HashMap<LineRef, (i64, Vec<String>)>> {
+pub fn arrived_elsewhere(
+    conn: &Connection,
+    parcel_id: i64,
+) -> rusqlite::Result<HashMap<LineRef, (i64, Vec<String>)>> {
     let mut out: HashMap<LineRef, (i64, Vec<String>)> = HashMap::new();
     let mut stmt = conn.prepare_cached(
         "SELECT u.return_id, u.line_no, u.serial FROM parcel_returns pr
@@ -193,7 +198,11 @@ pub fn record_box(
 }
 
 /// [`close_overdue`] in a write transaction of its own.
-pub fn close_overdue_now(conn: &mut Connection, now: DateTime<FixedOffset>, days: u32) -> rusqlite::Result<Vec<i64>> {
+pub fn close_overdue_now(
+    conn: &mut Connection,
+    now: DateTime<FixedOffset>,
+    days: u32,
+) -> rusqlite::Result<Vec<i64>> {
     super::station::in_write(conn, |tx| close_overdue(tx, now, days))
 }
 
@@ -232,8 +241,12 @@ pub fn close_overdue(conn: &Connection, now: DateTime<FixedOffset>, days: u32) -
     let mut closed = Vec::new();
     for (rid, parcel, rma) in due {
         let missing = not_arrived(conn, rid)?;
-        let detail = format!("{rma}: no box for {days} days; {} units missing", missing.iter().map(|m| m.1).sum::<i64>());
-        let audit_id = audit(conn, now, None, None, "close_return", Some(&format!("RET{rid}")), Some(&detail))?;
+        let detail = format!(
+            "{rma}: no box for {days} days; {} units missing",
+            missing.iter().map(|m| m.1).sum::<i64>()
+        );
+        let audit_id =
+            audit(conn, now, None, None, "close_return", Some(&format!("RET{rid}")), Some(&detail))?;
         for ((_, line_no), qty) in &missing {
             conn.execute(
                 "INSERT INTO discrepancies (parcel_id, kind, return_id, line_no, qty, acknowledged_at)

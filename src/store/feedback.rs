@@ -31,14 +31,36 @@ pub fn top_product_skus(
     .collect()
 }
 
-/// Hours from arrival to signature of each parcel signed in the period.
+/// The turnaround of each return closed in the period (not refused), in hours from the
+/// arrival of its first box to its close, then of each parcel signed in the period that no
+/// return claims (unidentified), from arrival to signature.
 pub fn turnaround_hours(conn: &Connection, start: &str, end: &str) -> rusqlite::Result<Vec<f64>> {
     conn.prepare_cached(
-        "SELECT (julianday(closed_at) - julianday(received_at)) * 24 FROM parcels
-         WHERE state = 'signed' AND julianday(closed_at) >= julianday(?1) AND julianday(closed_at) < julianday(?2)",
+        "SELECT (julianday(closed_at) - julianday(first_at)) * 24 FROM return_receipts
+         WHERE closed_how <> 'refused' AND julianday(closed_at) >= julianday(?1) AND julianday(closed_at) < julianday(?2)
+         UNION ALL
+         SELECT (julianday(closed_at) - julianday(received_at)) * 24 FROM parcels p
+         WHERE state = 'signed' AND julianday(closed_at) >= julianday(?1) AND julianday(closed_at) < julianday(?2)
+           AND NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.parcel_id = p.id)",
     )?
     .query_map(params![start, end], |r| r.get(0))?
     .collect()
+}
+
+/// Parcels signed in the period, and the returns closed in it that came in more than one box.
+pub fn signed_and_multi_box(conn: &Connection, start: &str, end: &str) -> rusqlite::Result<(i64, i64)> {
+    let signed = conn.prepare_cached(
+        "SELECT count(*) FROM parcels
+         WHERE state = 'signed' AND julianday(closed_at) >= julianday(?1) AND julianday(closed_at) < julianday(?2)",
+    )?
+    .query_row(params![start, end], |r| r.get(0))?;
+    let multi = conn
+        .prepare_cached(
+            "SELECT count(*) FROM return_receipts
+         WHERE boxes > 1 AND julianday(closed_at) >= julianday(?1) AND julianday(closed_at) < julianday(?2)",
+        )?
+        .query_row(params![start, end], |r| r.get(0))?;
+    Ok((signed, multi))
 }
 
 /// A parcel still open.

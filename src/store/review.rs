@@ -34,6 +34,8 @@ pub struct ReviewItem {
     pub reason: Option<String>,
     pub discrepancy: Option<String>,
     pub note: Option<String>,
+    /// The most boxes any of the parcel's returns came in (1 for most).
+    pub boxes: i64,
 }
 
 /// Every undecided entry, oldest first.
@@ -45,7 +47,9 @@ pub fn open_reviews(conn: &Connection) -> rusqlite::Result<Vec<ReviewItem>> {
                  WHERE pr.parcel_id = p.id),
                 (SELECT r.reason FROM parcel_returns pr JOIN returns r ON r.id = pr.return_id
                  WHERE pr.parcel_id = p.id LIMIT 1),
-                p.refuse_reason, u.id, u.sku, u.serial, u.outcome, u.reason, u.discrepancy, u.note
+                p.refuse_reason, u.id, u.sku, u.serial, u.outcome, u.reason, u.discrepancy, u.note,
+                coalesce((SELECT max(x.boxes) FROM parcel_returns pr JOIN return_receipts x ON x.return_id = pr.return_id
+                 WHERE pr.parcel_id = p.id), 1)
          FROM reviews v JOIN parcels p ON p.id = v.parcel_id LEFT JOIN units u ON u.id = v.unit_id
          WHERE v.decision IS NULL ORDER BY v.created_at, v.id",
     )?
@@ -73,6 +77,7 @@ pub fn open_reviews(conn: &Connection) -> rusqlite::Result<Vec<ReviewItem>> {
             reason: r.get(18)?,
             discrepancy: r.get(19)?,
             note: r.get(20)?,
+            boxes: r.get(21)?,
         })
     })?
     .collect()

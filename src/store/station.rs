@@ -144,7 +144,12 @@ pub fn lookup_parcel(conn: &Connection, station: &str, scanned: &str) -> rusqlit
 }
 
 /// [`lookup_parcel`] of `scanned`, read from the label as `label` (with a package suffix).
-fn lookup_box(conn: &Connection, station: &str, scanned: &str, label: &str) -> rusqlite::Result<ParcelLookup> {
+fn lookup_box(
+    conn: &Connection,
+    station: &str,
+    scanned: &str,
+    label: &str,
+) -> rusqlite::Result<ParcelLookup> {
     let key = tracking_key(scanned);
     let by = |col: &str, keycol: &str| -> rusqlite::Result<Vec<ReturnSummary>> {
         let sql = format!(
@@ -236,8 +241,10 @@ enum Stand {
 }
 
 fn seen_parcel(conn: &Connection, id: i64) -> rusqlite::Result<ParcelSeen> {
-    conn.prepare_cached("SELECT id, state, station, operator, received_at, closed_at FROM parcels WHERE id = ?1")?
-        .query_row([id], parcel_seen)
+    conn.prepare_cached(
+        "SELECT id, state, station, operator, received_at, closed_at FROM parcels WHERE id = ?1",
+    )?
+    .query_row([id], parcel_seen)
 }
 
 /// Where return `id` stands. `box_key`: the tracking key of the box scanned, when the scan

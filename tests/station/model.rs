@@ -56,6 +56,8 @@ struct Open {
     picked: bool,
     /// Booked in unidentified under this code (an import may bring its RMA while it is open).
     unidentified: Option<String>,
+    /// The plan it was opened for.
+    plan: Option<Plan>,
 }
 
 impl Open {
@@ -77,6 +79,10 @@ struct Model {
     open: [Option<Open>; 2],
     /// The plans not yet opened, and each plan's RMA by return id.
     waiting: Vec<Plan>,
+    /// Returns the screens said await more boxes: return id -> boxes signed so far.
+    later: BTreeMap<i64, i64>,
+    /// Plans whose return the screens closed (the last box, or every unit in): a duplicate now.
+    closed: Vec<Plan>,
 }
 
 struct Station {
@@ -167,6 +173,38 @@ fn expected(m: &Model) -> BTreeMap<i64, (String, Vec<Unit>)> {
 
 fn check(db: &Path, m: &Model, step: usize, what: &str, log: &[String]) {
     let conn = Connection::open(db).unwrap();
+    // Each return's receipt counts its boxes, and is open while the screens said more come.
+    let miscounted: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM return_receipts x WHERE x.boxes <> (SELECT count(*) FROM parcel_returns pr
+                 JOIN parcels p ON p.id = pr.parcel_id WHERE pr.return_id = x.return_id AND p.state <> 'open')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        miscounted, 0,
+        "after step {step} ({what}): receipts whose boxes are not their closed parcels"
+    );
+    let closed_at = |rid: i64| -> Option<Option<String>> {
+        conn.query_row("SELECT closed_at FROM return_receipts WHERE return_id = ?1", [rid], |r| r.get(0))
+            .optional()
+            .unwrap()
+    };
+    for (rid, boxes) in &m.later {
+        assert_eq!(closed_at(*rid), Some(None), "after step {step} ({what}): return {rid} awaits more boxes");
+        let n: i64 = conn
+            .query_row("SELECT boxes FROM return_receipts WHERE return_id = ?1", [rid], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, *boxes, "after step {step} ({what}): the boxes of return {rid}");
+    }
+    for p in &m.closed {
+        assert!(
+            matches!(closed_at(p.return_id), Some(Some(_))),
+            "after step {step} ({what}): {} was closed on screen",
+            p.rma
+        );
+    }
     let found = db_parcels(&conn);
     let want = expected(m);
     if found != want {
@@ -186,10 +224,15 @@ fn check(db: &Path, m: &Model, step: usize, what: &str, log: &[String]) {
     }
 }
 
+/// The return's newest box.
 fn parcel_of(conn: &Connection, return_id: i64) -> Option<i64> {
-    conn.query_row("SELECT parcel_id FROM parcel_returns WHERE return_id = ?1", [return_id], |r| r.get(0))
-        .optional()
-        .unwrap()
+    conn.query_row(
+        "SELECT parcel_id FROM parcel_returns WHERE return_id = ?1 ORDER BY parcel_id DESC LIMIT 1",
+        [return_id],
+        |r| r.get(0),
+    )
+    .optional()
+    .unwrap()
 }
 
 /// The command line on the station's database, as the supervisor (PIN 1357).
@@ -206,7 +249,13 @@ fn shift(seed: u64, steps: usize) {
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let conn = Connection::open(&db).unwrap();
-    let mut m = Model { parcels: BTreeMap::new(), open: [None, None], waiting: plans(&conn, 60, false) };
+    let mut m = Model {
+        parcels: BTreeMap::new(),
+        open: [None, None],
+        waiting: plans(&conn, 60, false),
+        later: BTreeMap::new(),
+        closed: Vec::new(),
+    };
     let all_codes: Vec<String> = m.waiting.iter().flat_map(|p| p.units.iter().map(|u| u.0.clone())).collect();
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut st = [
@@ -335,6 +384,12 @@ fn shift(seed: u64, steps: usize) {
                         band.split("parcel P").nth(1).unwrap().split(':').next().unwrap().parse().unwrap();
                     m.open[k] = Some(Open { parcel: id, unidentified: Some(code), ..Open::default() });
                 }
+            } else if !m.closed.is_empty() && rng.chance(10) {
+                // A box of a return the screens closed: a duplicate, said at once.
+                what = "closed return again";
+                let plan = m.closed[rng.below(m.closed.len())].clone();
+                let band = scan(pty, &plan.rma);
+                assert!(band.contains("DUPLICATE"), "step {step}: {} is closed: {band}", plan.rma);
             } else {
                 what = "parcel";
                 if m.waiting.is_empty() {
@@ -343,10 +398,18 @@ fn shift(seed: u64, steps: usize) {
                 let i = rng.below(m.waiting.len().min(4));
                 let plan = m.waiting[i].clone();
                 let band = scan(pty, &plan.rma);
-                if band.contains("Parcel received") {
+                let later = m.later.get(&plan.return_id).copied();
+                if let Some(boxes) = later {
+                    // A later box of a return awaiting more: never a duplicate.
+                    assert!(
+                        band.contains(&format!("Box {} of {}", boxes + 1, plan.rma)),
+                        "step {step}: {band}"
+                    );
+                }
+                if band.contains("Parcel received") || later.is_some() {
                     m.waiting.remove(i);
                     let id = parcel_of(&conn, plan.return_id).expect("the parcel the screen confirmed");
-                    m.open[k] = Some(Open { parcel: id, ..Open::default() });
+                    m.open[k] = Some(Open { parcel: id, plan: Some(plan), ..Open::default() });
                 } else if band.contains("open at station") || band.contains("DUPLICATE") {
                     m.waiting.remove(i);
                 } else {
@@ -358,6 +421,12 @@ fn shift(seed: u64, steps: usize) {
             let code = all_codes[rng.below(all_codes.len())].clone();
             if roll < 30 {
                 what = "unit";
+                // Half the time a unit the return expects, so that returns fill and close.
+                let planned = o.plan.as_ref().map(|p| p.units.clone()).unwrap_or_default();
+                let code = match planned.len() {
+                    n if n > 0 && rng.chance(50) => planned[rng.below(n)].0.clone(),
+                    _ => code,
+                };
                 let band = scan(pty, &code);
                 if let Some(n) = new_unit(&band) {
                     assert_eq!(n as usize, o.units.len() + 1, "step {step}: {band}");
@@ -502,11 +571,25 @@ fn shift(seed: u64, steps: usize) {
                 let band = scan(pty, "CMD-REASON-OUTSIDE-POLICY");
                 assert!(band.contains("refused"), "step {step}: {band}");
                 let o = m.open[k].take().unwrap();
+                if let Some(plan) = o.plan.clone() {
+                    m.later.remove(&plan.return_id);
+                    m.closed.push(plan);
+                }
                 m.parcels.insert(o.parcel, ("refused".into(), o.units));
             } else if roll < 92 {
-                what = "sign";
                 let mut band = scan(pty, "CMD-SIGN");
-                if band.contains("CONFIRM") {
+                // Units of the return not in the box: the last box, or more to come.
+                let asked = band.contains("Last box?");
+                let more = asked && rng.chance(50);
+                what = match (asked, more) {
+                    (true, true) => "sign, more boxes to come",
+                    (true, false) => "sign, last box",
+                    _ => "sign",
+                };
+                if more {
+                    std::thread::sleep(Duration::from_millis(110));
+                    band = scan(pty, "CMD-SIGN");
+                } else if band.contains("CONFIRM") {
                     band = scan(pty, "CMD-CONFIRM");
                 }
                 // Linked by an import while on screen: what stands now is shown, then signed.
@@ -518,6 +601,16 @@ fn shift(seed: u64, steps: usize) {
                 if all_done {
                     assert!(band.contains("signed"), "step {step}: {band}");
                     let o = m.open[k].take().unwrap();
+                    if let Some(plan) = o.plan.clone() {
+                        let boxes = m.later.remove(&plan.return_id).unwrap_or(0) + 1;
+                        if more && band.contains(&format!("{} awaits", plan.rma)) {
+                            // Its next box comes later, as a box of the same return.
+                            m.later.insert(plan.return_id, boxes);
+                            m.waiting.insert(0, plan);
+                        } else if !band.contains("changed meanwhile") {
+                            m.closed.push(plan);
+                        }
+                    }
                     m.parcels.insert(o.parcel, ("signed".into(), o.units));
                 } else {
                     assert!(band.contains("Cannot sign"), "step {step}: {band}");

@@ -33,10 +33,15 @@ fn fixed_clock(start: &str) -> Box<dyn FnMut() -> DateTime<FixedOffset>> {
 
 impl Station {
     fn open(db: &Path, station: &str, lang: Lang) -> Station {
+        Station::open_at(db, station, lang, "2026-11-22T09:00:00+08:00")
+    }
+
+    /// A station whose clock starts at `start` (a later day at the dock).
+    fn open_at(db: &Path, station: &str, lang: Lang, start: &str) -> Station {
         let store = Store::open(db).unwrap();
         let mut s = Station {
             app: App::new(station, lang, true, false),
-            exec: Executor::new(store, station, fixed_clock("2026-11-22T09:00:00+08:00")),
+            exec: Executor::new(store, station, fixed_clock(start)),
             terminal: Terminal::new(TestBackend::new(80, 24)).unwrap(),
             bells: Rc::new(Cell::new(0)),
             clock: std::time::Duration::ZERO,
@@ -833,4 +838,220 @@ fn an_order_in_two_returns_arrives_in_two_boxes() {
     s.press(KeyCode::F(8));
     assert!(s.screen().contains("Parcel P2 signed"), "{}", s.screen());
     assert_eq!(s.count("SELECT count(*) FROM discrepancies"), 0, "no missing unit anywhere");
+}
+
+/// Imports returns from CSV text into the demo database.
+fn import_returns(dir: &Path, db: &Path, csv: &str) {
+    let file = dir.join("more-returns.csv");
+    std::fs::write(&file, csv).unwrap();
+    let mut store = Store::open(db).unwrap();
+    let opts = returns_dock::import::ImportOptions::new(
+        DateTime::parse_from_rfc3339("2026-11-22T08:00:00+08:00").unwrap(),
+    );
+    returns_dock::import::returns::import(&mut store, &[returns_dock::import::Source::File(file)], &opts)
+        .unwrap();
+}
+
+/// What after-sales receives from the next export at `at`: (parcel, RMA, SKU, outcome,
+/// discrepancy) per row.
+fn export_now(db: &Path, at: &str) -> Vec<[String; 5]> {
+    use returns_dock::export::{export, ExportOptions, Format, Span};
+    let now = DateTime::parse_from_rfc3339(at).unwrap();
+    let out = db.with_file_name(format!("export-{}.csv", now.timestamp()));
+    let mut store = Store::open(db).unwrap();
+    let opts = ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now, by: None };
+    export(store.conn_mut(), &db.display().to_string(), &out, &opts).unwrap();
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let cols = [col("parcel_id"), col("rma_no"), col("sku"), col("outcome"), col("discrepancy")];
+    reader.records().map(Result::unwrap).map(|r| cols.map(|c| r[c].to_string())).collect()
+}
+
+fn row(cells: [&str; 5]) -> [String; 5] {
+    cells.map(String::from)
+}
+
+/// The demo dock with RMA-B-1: two units, to come in two boxes under one JD number.
+fn two_box_return() -> (tempfile::TempDir, PathBuf) {
+    let (dir, db) = demo_db();
+    import_returns(
+        dir.path(),
+        &db,
+        "rma_no,order_no,tracking_no,sku,qty\nRMA-B-1,SO-888,JDVA00088800001,SKU-1003,1\nRMA-B-1,SO-888,JDVA00088800001,SKU-1005,1\n",
+    );
+    (dir, db)
+}
+
+#[test]
+fn the_second_box_in_chinese() {
+    let (_dir, db) = two_box_return();
+    let mut s = Station::open(&db, "ST01", Lang::Zh);
+    s.scan("OP-DEMO");
+    s.scan("JDVA00088800001-1-2-");
+    s.scan("6901234500035");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    insta::assert_snapshot!("zh_last_box", s.screen());
+    s.press(KeyCode::F(8));
+    assert!(s.screen().contains("RMA-B-1 还有 1 件未到"), "{}", s.screen());
+    s.scan("JDVA00088800001-2-2-");
+    insta::assert_snapshot!("zh_second_box", s.screen());
+}
+
+/// One return sent in two boxes under one courier number with package suffixes, two days
+/// apart: the first box is signed with the rest awaited (not missing), the same box again is a
+/// duplicate, the second box opens as box 2, and the export after each box holds that box's
+/// units and nothing missing.
+#[test]
+fn one_return_in_two_boxes_two_days_apart() {
+    let (_dir, db) = two_box_return();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("JDVA00088800001-1-2-");
+    assert!(s.screen().contains("RMA-B-1"), "{}", s.screen());
+    s.scan("6901234500035");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    let screen = s.screen();
+    assert!(screen.contains("MISSING 1 x SKU-1005") && screen.contains("Last box?"), "{screen}");
+    // More boxes to come: SIGN again.
+    s.press(KeyCode::F(8));
+    let screen = s.screen();
+    assert!(screen.contains("Box P1 signed; RMA-B-1 awaits 1 more"), "{screen}");
+    assert_eq!(s.count("SELECT count(*) FROM discrepancies"), 0, "awaited is not missing");
+    assert_eq!(s.count("SELECT count(*) FROM reviews"), 0, "nothing for the supervisor");
+    assert_eq!(s.count("SELECT count(*) FROM return_receipts WHERE boxes = 1 AND closed_at IS NULL"), 1);
+    assert_eq!(
+        export_now(&db, "2026-11-22T18:00:00+08:00"),
+        vec![row(["P1", "RMA-B-1", "SKU-1003", "accept", ""])],
+        "the first box's unit, nothing missing yet"
+    );
+    // The same box scanned again is a duplicate, with the way to a real second box.
+    s.scan("JDVA00088800001-1-2-");
+    let screen = s.screen();
+    assert!(screen.contains("DUPLICATE"), "{screen}");
+    assert!(screen.contains("another box of RMA-B-1? scan its RMA number"), "{screen}");
+    assert_eq!(s.count("SELECT count(*) FROM parcels"), 1);
+    drop(s);
+
+    // Two days later the second box: box 2 of the return, with what it may still hold.
+    let mut s = Station::open_at(&db, "ST02", Lang::En, "2026-11-24T10:00:00+08:00");
+    s.scan("OP-DEMO");
+    s.scan("JDVA00088800001-2-2-");
+    insta::assert_snapshot!("en_second_box", s.screen());
+    assert!(s.screen().contains("Box 2 of RMA-B-1: 1 unit awaited"), "{}", s.screen());
+    s.scan("6901234500059");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    assert!(s.screen().contains("Parcel P2 signed"), "{}", s.screen());
+    drop(s);
+    let s = Station::open(&db, "ST01", Lang::En);
+    assert_eq!(s.count("SELECT count(*) FROM parcels WHERE state = 'signed'"), 2);
+    assert_eq!(s.count("SELECT count(*) FROM discrepancies"), 0, "everything arrived");
+    assert_eq!(
+        s.count("SELECT count(*) FROM return_receipts WHERE boxes = 2 AND closed_how = 'complete'"),
+        1,
+        "closed with its last unit"
+    );
+    // Turnaround runs from the first box to the close: two days and a bit.
+    let hours: f64 = s
+        .exec
+        .store
+        .conn()
+        .query_row("SELECT (julianday(closed_at) - julianday(first_at)) * 24 FROM return_receipts", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!((49.0..50.0).contains(&hours), "{hours}");
+    assert_eq!(
+        export_now(&db, "2026-11-24T18:00:00+08:00"),
+        vec![row(["P2", "RMA-B-1", "SKU-1005", "accept", ""])],
+        "the second box's unit; nothing missing"
+    );
+    drop(s);
+    // After the close, the RMA is a duplicate.
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-B-1");
+    assert!(s.screen().contains("DUPLICATE"), "{}", s.screen());
+}
+
+/// The last-box question answered yes: what is not in the box is missing at once, goes to the
+/// supervisor and to after-sales in the same export, and the RMA is closed.
+#[test]
+fn the_last_box_answer_closes_the_return_with_its_missing_units() {
+    let (dir, db) = demo_db();
+    import_returns(
+        dir.path(),
+        &db,
+        "rma_no,order_no,tracking_no,sku,qty\nRMA-B-2,SO-889,JDVA00088900001,SKU-1003,1\nRMA-B-2,SO-889,JDVA00088900001,SKU-1005,1\n",
+    );
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-B-2");
+    s.scan("6901234500035");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    s.press(KeyCode::F(12));
+    assert!(s.screen().contains("signed with 1 discrepancies"), "{}", s.screen());
+    assert_eq!(s.count("SELECT count(*) FROM return_receipts WHERE closed_how = 'last_box'"), 1);
+    assert_eq!(s.count("SELECT count(*) FROM reviews WHERE kind = 'discrepancy' AND decision IS NULL"), 1);
+    assert_eq!(
+        export_now(&db, "2026-11-22T18:00:00+08:00"),
+        vec![
+            row(["P1", "RMA-B-2", "SKU-1003", "accept", ""]),
+            row(["P1", "RMA-B-2", "SKU-1005", "missing", "missing"])
+        ]
+    );
+    s.scan("RMA-B-2");
+    assert!(s.screen().contains("DUPLICATE"), "a closed return takes no more boxes: {}", s.screen());
+    assert_eq!(s.count("SELECT count(*) FROM parcels"), 1);
+}
+
+/// A return awaiting its other box closes after `policy.await_boxes_days` (7) with nothing
+/// more: the next station to start closes it; what never came is missing on its last box, for
+/// the supervisor and in the next export; a box arriving after that is a duplicate.
+#[test]
+fn a_return_awaiting_boxes_closes_by_time() {
+    let (dir, db) = demo_db();
+    import_returns(
+        dir.path(),
+        &db,
+        "rma_no,order_no,tracking_no,sku,qty\nRMA-B-3,SO-890,SF1088900001,SKU-1003,1\nRMA-B-3,SO-890,SF1088900001,SKU-1005,2\n",
+    );
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("SF1088900001");
+    s.scan("6901234500035");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    s.press(KeyCode::F(8));
+    assert!(s.screen().contains("RMA-B-3 awaits 2 more"), "{}", s.screen());
+    assert_eq!(export_now(&db, "2026-11-22T18:00:00+08:00").len(), 1);
+    drop(s);
+    // Six days later: still awaited.
+    let mut s = Station::open_at(&db, "ST01", Lang::En, "2026-11-28T10:00:00+08:00");
+    s.scan("OP-DEMO");
+    assert_eq!(s.count("SELECT count(*) FROM return_receipts WHERE closed_at IS NULL"), 1);
+    drop(s);
+    // Eight days later: closed at sign-in, the two units missing on P1.
+    let mut s = Station::open_at(&db, "ST01", Lang::En, "2026-11-30T10:00:00+08:00");
+    s.scan("OP-DEMO");
+    assert_eq!(s.count("SELECT count(*) FROM return_receipts WHERE closed_how = 'timed_out'"), 1);
+    assert_eq!(s.count("SELECT sum(qty) FROM discrepancies WHERE parcel_id = 1 AND kind = 'missing'"), 2);
+    assert_eq!(s.count("SELECT count(*) FROM reviews WHERE parcel_id = 1 AND kind = 'discrepancy'"), 1);
+    assert_eq!(
+        export_now(&db, "2026-11-30T18:00:00+08:00"),
+        vec![
+            row(["P1", "RMA-B-3", "SKU-1003", "accept", ""]),
+            row(["P1", "RMA-B-3", "SKU-1005", "missing", "missing"]),
+            row(["P1", "RMA-B-3", "SKU-1005", "missing", "missing"]),
+        ],
+        "the closed return's last box again, with what never came"
+    );
+    s.scan("SF1088900001");
+    assert!(s.screen().contains("DUPLICATE"), "{}", s.screen());
+    let verify = returns_dock::store::chain::verify(s.exec.store.conn()).unwrap();
+    assert!(verify.ok(), "{:?}", verify.problems);
 }

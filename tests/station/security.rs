@@ -33,7 +33,7 @@ fn a_typed_supervisor_id_opens_nothing_without_the_pin() {
     pty.send(b"\x04"); // Ctrl+D: the dashboard
     assert!(pty.wait_for("PIN", Duration::from_secs(10)), "{}", pty.contents());
     assert!(
-        !pty.contents().contains("Arrival to signature"),
+        !pty.contents().contains("First box to the return"),
         "no figures before the PIN:\n{}",
         pty.contents()
     );
@@ -55,7 +55,7 @@ fn a_typed_supervisor_id_opens_nothing_without_the_pin() {
     assert_eq!(count(&db, "SELECT count(*) FROM export_batches"), 1);
     // The session is open now: the dashboard comes without asking again.
     pty.send(b"\x04");
-    assert!(pty.wait_for("Arrival to signature", Duration::from_secs(10)), "{}", pty.contents());
+    assert!(pty.wait_for("First box to the return", Duration::from_secs(10)), "{}", pty.contents());
     let entries = count(
         &db,
         "SELECT count(*) FROM audit_log WHERE action = 'pin_failed' AND station = 'ST01' AND actor = 'SUP1'",
