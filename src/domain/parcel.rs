@@ -75,6 +75,9 @@ pub enum Placement {
     /// This serial number was already scanned in this parcel, as unit `seq`: the same unit
     /// scanned twice, not a second unit.
     SerialAlreadyScanned { seq: i64 },
+    /// This serial number came in another box of the same return, parcel `parcel`: the unit
+    /// received there, not a second one.
+    SerialInEarlierBox { parcel: i64 },
 }
 
 /// How many units are on a line without being one too many.

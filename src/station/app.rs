@@ -1134,6 +1134,9 @@ impl App {
                     Ok((_, Placement::SerialAlreadyScanned { seq })) => {
                         self.error(say::serial_twice(lang, &on_screen(serial.as_deref().unwrap_or("")), seq))
                     }
+                    Ok((_, Placement::SerialInEarlierBox { parcel })) => self.error(
+                        say::serial_in_earlier_box(lang, &on_screen(serial.as_deref().unwrap_or("")), parcel),
+                    ),
                     Err(r) => self.refusal(r),
                 }
             }

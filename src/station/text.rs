@@ -251,6 +251,14 @@ pub mod say {
         )
     }
 
+    pub fn serial_in_earlier_box(lang: Lang, serial: &str, parcel: i64) -> String {
+        pick(
+            lang,
+            format!("Serial {serial} came in an earlier box of this return (P{parcel}): nothing recorded"),
+            format!("序列号 {serial} 已在该退货的前一箱 (P{parcel}) 收到：未重复记录"),
+        )
+    }
+
     pub fn serial_twice(lang: Lang, serial: &str, seq: i64) -> String {
         pick(
             lang,

@@ -83,15 +83,16 @@ pub fn receipt(conn: &Connection, return_id: i64) -> rusqlite::Result<Option<Rec
     .optional()
 }
 
+/// What of one line arrived in other boxes: how many units, and each serial with its box.
+pub type Arrived = (i64, Vec<(String, i64)>);
+
 /// The units on the lines of parcel `parcel_id`'s returns that arrived in their other signed
-/// boxes, by line: how many (one too many does not count) and their serial numbers.
-pub fn arrived_elsewhere(
-    conn: &Connection,
-    parcel_id: i64,
-) -> rusqlite::Result<HashMap<LineRef, (i64, Vec<String>)>> {
-    let mut out: HashMap<LineRef, (i64, Vec<String>)> = HashMap::new();
+/// boxes, by line: how many (one too many does not count) and their serial numbers, each with
+/// the box it came in.
+pub fn arrived_elsewhere(conn: &Connection, parcel_id: i64) -> rusqlite::Result<HashMap<LineRef, Arrived>> {
+    let mut out: HashMap<LineRef, Arrived> = HashMap::new();
     let mut stmt = conn.prepare_cached(
-        "SELECT u.return_id, u.line_no, u.serial FROM parcel_returns pr
+        "SELECT u.return_id, u.line_no, u.serial, u.parcel_id FROM parcel_returns pr
          JOIN units u ON u.return_id = pr.return_id
          JOIN parcels p ON p.id = u.parcel_id
          WHERE pr.parcel_id = ?1 AND u.parcel_id <> ?1 AND p.state = 'signed' AND u.line_no IS NOT NULL
@@ -102,7 +103,7 @@ pub fn arrived_elsewhere(
         let e = out.entry((r.get(0)?, r.get(1)?)).or_default();
         e.0 += 1;
         if let Some(s) = r.get::<_, Option<String>>(2)? {
-            e.1.push(s);
+            e.1.push((s, r.get(3)?));
         }
     }
     Ok(out)

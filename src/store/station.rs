@@ -202,8 +202,11 @@ fn lookup_box(
     let box_key = (!by_rma && !by_order).then(|| tracking_key(label));
     let mut open: Vec<ReturnSummary> = Vec::new();
     let mut seen: Option<ParcelSeen> = None;
-    for r in found {
+    for (i, r) in found.into_iter().enumerate() {
         match stand(conn, r.id, box_key.as_deref())? {
+            // The RMA scanned is what the box is: closed, or open somewhere, it is that parcel,
+            // whatever the returns that travel with it await.
+            Stand::Seen(p) if by_rma && i == 0 => return Ok(classify_seen(p, station)),
             Stand::Takes => open.push(r),
             Stand::Seen(p) => {
                 seen.get_or_insert(p);
@@ -602,6 +605,8 @@ pub struct ParcelView {
     pub returns: Vec<ReturnSummary>,
     pub lines: Vec<ExpectedLine>,
     pub units: Vec<UnitRecord>,
+    /// Serial numbers of its returns' units that came in their other boxes, with that box.
+    pub earlier_serials: Vec<(String, i64)>,
 }
 
 impl ParcelView {
@@ -616,6 +621,15 @@ impl ParcelView {
 
     pub fn discrepancies(&self) -> Vec<Discrepancy> {
         parcel::discrepancies(&self.lines, &self.received_units())
+    }
+
+    /// Where a unit of `sku` with `serial` goes among `placed` (the units before it): a serial
+    /// that came in another box of these returns is that unit again, not a new one.
+    pub fn place(&self, placed: &[ReceivedUnit], sku: Option<&str>, serial: Option<&str>) -> Placement {
+        if let Some((_, parcel)) = serial.and_then(|s| self.earlier_serials.iter().find(|(x, _)| x == s)) {
+            return Placement::SerialInEarlierBox { parcel: *parcel };
+        }
+        parcel::place_unit(&self.lines, placed, sku, serial, self.expects_nothing())
     }
 }
 
@@ -661,15 +675,17 @@ pub fn load_parcel(conn: &Connection, parcel_id: i64) -> rusqlite::Result<Parcel
         .collect::<Result<_, _>>()?;
     // A return in several boxes: this box is expected to hold what its other boxes did not.
     let mut lines = lines;
+    let mut earlier_serials = Vec::new();
     if returns.iter().any(|r| r.boxes > 0) {
         let elsewhere = super::boxes::arrived_elsewhere(conn, parcel_id)?;
         for l in &mut lines {
             if let Some((n, serials)) = elsewhere.get(&l.line) {
                 l.arrived_before = *n;
                 l.qty = (l.qty - n).max(0);
-                l.serials.retain(|s| !serials.contains(s));
+                l.serials.retain(|s| !serials.iter().any(|(x, _)| x == s));
             }
         }
+        earlier_serials = elsewhere.into_values().flat_map(|(_, s)| s).collect();
     }
     let units: Vec<UnitRecord> = conn
         .prepare_cached(
@@ -709,6 +725,7 @@ pub fn load_parcel(conn: &Connection, parcel_id: i64) -> rusqlite::Result<Parcel
         returns,
         lines,
         units,
+        earlier_serials,
     })
 }
 
@@ -770,13 +787,7 @@ pub fn record_unit_in(
         return Ok(Err(r));
     }
     let view = load_parcel(tx, parcel_id)?;
-    let placement = parcel::place_unit(
-        &view.lines,
-        &view.received_units(),
-        unit.sku.as_deref(),
-        unit.serial.as_deref(),
-        view.expects_nothing(),
-    );
+    let placement = view.place(&view.received_units(), unit.sku.as_deref(), unit.serial.as_deref());
     let Placement::Place { line, flag } = placement.clone() else {
         return Ok(Ok((0, placement)));
     };
@@ -1251,27 +1262,35 @@ pub fn refuse_parcel_in(
 /// placed on the lines exactly as if they had been scanned in a parcel of those returns, and
 /// the parcel's "unidentified" review is decided by the link. Returns the parcels linked.
 pub fn link_unidentified(conn: &Connection, now: DateTime<FixedOffset>) -> rusqlite::Result<Vec<i64>> {
-    let waiting: Vec<(i64, String)> = conn
+    let waiting: Vec<(i64, String, String)> = conn
         .prepare(
-            "SELECT p.id, p.tracking_key FROM parcels p
+            "SELECT p.id, p.tracking_key, p.scan FROM parcels p
              WHERE p.unidentified = 1 AND p.tracking_key IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.parcel_id = p.id)",
         )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
     let at = timestamp(now);
     let mut linked = Vec::new();
-    for (parcel_id, key) in waiting {
-        let returns: Vec<(i64, String)> = conn
-            .prepare_cached(
-                "SELECT id, rma_no FROM returns r WHERE (r.tracking_no = ?1 OR r.tracking_key = ?1)",
-            )?
-            .query_map([&key], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<Vec<(i64, String)>, _>>()?
-            .into_iter()
-            .map(|r| Ok(matches!(stand(conn, r.0, None)?, Stand::Takes).then_some(r)))
-            .filter_map(Result::transpose)
-            .collect::<rusqlite::Result<_>>()?;
+    for (parcel_id, key, scan) in waiting {
+        // The number as scanned, else without a courier's package suffix (`…-1-2-`), as a
+        // station's scan would have found it.
+        let mut returns: Vec<(i64, String)> = Vec::new();
+        for key in std::iter::once(key.clone()).chain(without_package_suffix(&scan).map(tracking_key)) {
+            returns = conn
+                .prepare_cached(
+                    "SELECT id, rma_no FROM returns r WHERE (r.tracking_no = ?1 OR r.tracking_key = ?1)",
+                )?
+                .query_map([&key], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<(i64, String)>, _>>()?
+                .into_iter()
+                .map(|r| Ok(matches!(stand(conn, r.0, None)?, Stand::Takes).then_some(r)))
+                .filter_map(Result::transpose)
+                .collect::<rusqlite::Result<_>>()?;
+            if !returns.is_empty() {
+                break;
+            }
+        }
         if returns.is_empty() {
             continue;
         }
@@ -1331,16 +1350,12 @@ pub fn place_again(
     let view = load_parcel(conn, parcel_id)?;
     let mut placed: Vec<ReceivedUnit> = Vec::new();
     for u in &view.units {
-        let p = parcel::place_unit(
-            &view.lines,
-            &placed,
-            u.sku.as_deref(),
-            u.serial.as_deref(),
-            view.expects_nothing(),
-        );
+        let p = view.place(&placed, u.sku.as_deref(), u.serial.as_deref());
         let (line, flag) = match p {
             Placement::Place { line, flag } => (line, flag),
-            Placement::SerialAlreadyScanned { .. } => (None, Some(UnitFlag::Unexpected)),
+            Placement::SerialAlreadyScanned { .. } | Placement::SerialInEarlierBox { .. } => {
+                (None, Some(UnitFlag::Unexpected))
+            }
         };
         let value: Option<i64> = match line {
             Some((rid, no)) => conn.query_row(

@@ -1055,3 +1055,119 @@ fn a_return_awaiting_boxes_closes_by_time() {
     let verify = returns_dock::store::chain::verify(s.exec.store.conn()).unwrap();
     assert!(verify.ok(), "{:?}", verify.problems);
 }
+
+fn verify_ok(s: &Station) {
+    let verify = returns_dock::store::chain::verify(s.exec.store.conn()).unwrap();
+    assert!(verify.ok(), "{:?}", verify.problems);
+}
+
+/// Found by the outside pass: a serial received in box 1 scanned again in box 2 filled the
+/// line, and the return closed complete with one unit counted twice.
+#[test]
+fn a_serial_from_an_earlier_box_is_not_a_second_unit() {
+    let (dir, db) = demo_db();
+    import_returns(
+        dir.path(),
+        &db,
+        "rma_no,order_no,tracking_no,sku,qty\nRMA-S-1,SO-901,JDVA00090100001,SKU-1001,2\n",
+    );
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-S-1");
+    s.scan("6901234500011");
+    s.scan("RB5-SAME01");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    s.press(KeyCode::F(8));
+    assert!(s.screen().contains("RMA-S-1 awaits 1 more"), "{}", s.screen());
+    s.scan("RMA-S-1");
+    s.scan("6901234500011");
+    s.scan("RB5-SAME01");
+    assert!(
+        s.screen().contains("Serial RB5-SAME01 came in an earlier box of this return (P1)"),
+        "{}",
+        s.screen()
+    );
+    assert_eq!(s.count("SELECT count(*) FROM units WHERE serial = 'RB5-SAME01'"), 1);
+    assert_eq!(s.count("SELECT count(*) FROM return_receipts WHERE closed_at IS NULL"), 1, "still awaited");
+    verify_ok(&s);
+}
+
+/// Found by the outside pass: the RMA label of a return already closed, travelling under one
+/// tracking number with a return still awaiting, opened a box of the other return.
+#[test]
+fn the_rma_of_a_closed_return_is_a_duplicate_whatever_travels_with_it() {
+    let (dir, db) = demo_db();
+    import_returns(
+        dir.path(),
+        &db,
+        "rma_no,order_no,tracking_no,sku,qty\nRMA-T-A,SO-1,JDVA00099900001,SKU-1003,1\nRMA-T-B,SO-2,JDVA00099900001,SKU-1005,2\n",
+    );
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("JDVA00099900001-1-2-");
+    s.scan("6901234500035");
+    s.press(KeyCode::F(2));
+    s.scan("6901234500059");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    s.press(KeyCode::F(8));
+    assert!(s.screen().contains("RMA-T-B awaits 1 more"), "{}", s.screen());
+    s.scan("RMA-T-A");
+    assert!(s.screen().contains("DUPLICATE"), "{}", s.screen());
+    assert_eq!(s.count("SELECT count(*) FROM parcels"), 1);
+    // B's own RMA, or the second box's number, opens B's next box.
+    s.scan("JDVA00099900001-2-2-");
+    assert!(s.screen().contains("Box 2 of RMA-T-B: 1 unit awaited"), "{}", s.screen());
+}
+
+/// Found by the outside pass: a box booked unidentified under a number with a package suffix
+/// was never linked by the import that brought its return under the bare number.
+#[test]
+fn an_unidentified_box_with_a_package_suffix_is_linked_by_the_import() {
+    let (dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("JDVA00077700001-1-2-");
+    s.press(KeyCode::F(11));
+    s.scan("6901234500035");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    s.press(KeyCode::F(12));
+    import_returns(
+        dir.path(),
+        &db,
+        "rma_no,order_no,tracking_no,sku,qty\nRMA-U-1,SO-777,JDVA00077700001,SKU-1003,1\nRMA-U-1,SO-777,JDVA00077700001,SKU-1005,1\n",
+    );
+    assert_eq!(s.count("SELECT count(*) FROM parcel_returns"), 1, "the box is linked by the import");
+    // It is box 1 of the return; the mousepad's line is awaited, and the second box opens.
+    assert_eq!(s.count("SELECT count(*) FROM return_receipts WHERE boxes = 1 AND closed_at IS NULL"), 1);
+    s.scan("JDVA00077700001-2-2-");
+    assert!(s.screen().contains("Box 2 of RMA-U-1: 1 unit awaited"), "{}", s.screen());
+    verify_ok(&s);
+}
+
+/// Box 2 refused after box 1 was signed with the rest awaited: the return closes refused, the
+/// export has box 2's refusal once and box 1's unit is neither repeated nor lost.
+#[test]
+fn refusing_the_second_box_closes_the_return() {
+    let (_dir, db) = two_box_return();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("JDVA00088800001-1-2-");
+    s.scan("6901234500035");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    s.press(KeyCode::F(8));
+    assert_eq!(export_now(&db, "2026-11-22T18:00:00+08:00").len(), 1);
+    s.scan("JDVA00088800001-2-2-");
+    s.scan("6901234500059");
+    s.press(KeyCode::F(10));
+    s.scan("1");
+    assert_eq!(
+        export_now(&db, "2026-11-22T19:00:00+08:00"),
+        vec![row(["P2", "RMA-B-1", "SKU-1005", "refuse", ""])]
+    );
+    assert_eq!(s.count("SELECT count(*) FROM return_receipts WHERE closed_how = 'refused' AND boxes = 2"), 1);
+    verify_ok(&s);
+}
