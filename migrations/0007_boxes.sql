@@ -28,6 +28,14 @@ CREATE INDEX return_receipts_awaiting ON return_receipts (last_at) WHERE closed_
 -- A closure places the return's last box in the export that covers it.
 CREATE INDEX return_receipts_closed_audit ON return_receipts (closed_audit_id) WHERE closed_audit_id IS NOT NULL;
 
+-- A product may itself come in several boxes (a trampoline in three): one unit of it is
+-- complete when all its boxes have arrived. `units.boxes_in` counts the boxes of the unit
+-- that arrived (empty for a product in one box), `units.box_marks` which ones, when their
+-- labels number them (`...-2/3`).
+ALTER TABLE products ADD COLUMN boxes INTEGER NOT NULL DEFAULT 1 CHECK (boxes BETWEEN 1 AND 20);
+ALTER TABLE units ADD COLUMN boxes_in INTEGER CHECK (boxes_in >= 1);
+ALTER TABLE units ADD COLUMN box_marks TEXT;
+
 -- Before this version signing a parcel closed its returns, and what was not in it was missing.
 INSERT OR IGNORE INTO return_receipts
     (return_id, first_at, boxes, last_parcel_id, last_at, closed_how, closed_at, closed_by, closed_audit_id)

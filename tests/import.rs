@@ -172,6 +172,8 @@ fn phones_are_stored_masked_and_a_database_of_whole_numbers_is_masked_by_its_mig
         .conn()
         .execute_batch(
             "UPDATE returns SET phone = '+86 138 1234 5678', content_hash = 0; DROP TABLE return_receipts;
+             ALTER TABLE products DROP COLUMN boxes; ALTER TABLE units DROP COLUMN boxes_in;
+             ALTER TABLE units DROP COLUMN box_marks;
              PRAGMA user_version = 5;",
         )
         .unwrap();

@@ -65,6 +65,15 @@ pub struct ReceivedUnit {
     pub line: Option<LineRef>,
     pub flag: Option<UnitFlag>,
     pub outcome: Option<Outcome>,
+    /// A product in several boxes: (boxes of this unit arrived, boxes it comes in).
+    pub boxes: Option<(i64, i64)>,
+}
+
+impl ReceivedUnit {
+    /// A unit of a product in several boxes whose boxes have not all arrived.
+    pub fn incomplete(&self) -> bool {
+        self.boxes.is_some_and(|(have, of)| have < of)
+    }
 }
 
 /// Where a newly scanned unit goes.
@@ -78,6 +87,8 @@ pub enum Placement {
     /// This serial number came in another box of the same return, parcel `parcel`: the unit
     /// received there, not a second one.
     SerialInEarlierBox { parcel: i64 },
+    /// A box of a product in several boxes, added to unit `seq`: `have` of its `of` boxes.
+    BoxAdded { seq: i64, have: i64, of: i64 },
 }
 
 /// How many units are on a line without being one too many.
@@ -138,6 +149,26 @@ pub enum Discrepancy {
     Unit { seq: i64, flag: UnitFlag },
     /// Unit `seq` has no outcome yet: the parcel cannot be signed.
     Uninspected { seq: i64 },
+    /// Unit `seq` (on `line`) is a product in several boxes, `have` of `of` arrived and no
+    /// outcome given: awaited in boxes to come, or refused (or second-hand for missing parts)
+    /// if this is the last box.
+    Incomplete { seq: i64, line: Option<LineRef>, have: i64, of: i64 },
+}
+
+impl Discrepancy {
+    /// What boxes still to come may bring: units not in this box, or boxes of a unit.
+    pub fn awaited(&self) -> bool {
+        matches!(self, Discrepancy::Missing { .. } | Discrepancy::Incomplete { .. })
+    }
+
+    /// The return whose box it awaits, if it is awaited.
+    pub fn awaited_by(&self) -> Option<i64> {
+        match self {
+            Discrepancy::Missing { line, .. } => Some(line.0),
+            Discrepancy::Incomplete { line, .. } => line.map(|l| l.0),
+            _ => None,
+        }
+    }
 }
 
 /// Everything the operator must see before signing, in the order to show it: what is missing,
@@ -151,7 +182,10 @@ pub fn discrepancies(lines: &[ExpectedLine], units: &[ReceivedUnit]) -> Vec<Disc
         })
         .collect();
     out.extend(units.iter().filter_map(|u| u.flag.map(|flag| Discrepancy::Unit { seq: u.seq, flag })));
-    out.extend(units.iter().filter(|u| u.outcome.is_none()).map(|u| Discrepancy::Uninspected { seq: u.seq }));
+    out.extend(units.iter().filter(|u| u.outcome.is_none()).map(|u| match u.boxes {
+        Some((have, of)) if have < of => Discrepancy::Incomplete { seq: u.seq, line: u.line, have, of },
+        _ => Discrepancy::Uninspected { seq: u.seq },
+    }));
     out
 }
 
@@ -217,6 +251,7 @@ mod tests {
             line,
             flag,
             outcome: None,
+            boxes: None,
         }
     }
 

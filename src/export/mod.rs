@@ -377,6 +377,10 @@ pub fn parcel_rows(f: &ParcelFacts) -> Vec<ExportRow> {
     let refused_parcel = view.state == "refused";
     let none = (None, None, ReviewState::default());
     for u in &view.units {
+        // A unit still awaiting some of its boxes is exported once it has an outcome.
+        if u.outcome.is_none() && u.incomplete() && !refused_parcel {
+            continue;
+        }
         let mut row = base(u.line.map(|l| l.0));
         let (barcode, value, own_review) = f.units.get(&u.id).unwrap_or(&none);
         row.unit_id = unit_label(u.id);

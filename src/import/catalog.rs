@@ -138,9 +138,10 @@ fn validate(row: &super::table::Row) -> Result<ProductWrite, Vec<String>> {
         errors.take(check::yes_no("serialised", row.get(f::SERIALISED))).flatten().unwrap_or(false);
     let supplier = errors.take(check::text("supplier", row.get(f::SUPPLIER))).flatten();
     let unit_value_cents = errors.take(check::amount("unit_value", row.get(f::UNIT_VALUE))).flatten();
+    let boxes = errors.take(check::boxes(row.get(f::BOXES))).unwrap_or(1);
     match (sku, name) {
         (Some(sku), Some(name)) if errors.is_empty() => {
-            Ok(ProductWrite { sku, name, barcodes, serialised, supplier, unit_value_cents })
+            Ok(ProductWrite { sku, name, barcodes, serialised, supplier, unit_value_cents, boxes })
         }
         _ => Err(errors.0),
     }

@@ -73,6 +73,15 @@ pub fn quantity(v: &str) -> Result<i64, String> {
     }
 }
 
+/// How many boxes one unit of a product comes in: 1 (empty) to 20.
+pub fn boxes(v: &str) -> Result<i64, String> {
+    match quantity(v) {
+        Ok(n) if n <= 20 => Ok(n),
+        Ok(n) => Err(format!("boxes {n} is more than 20 for one unit")),
+        Err(e) => Err(e.replace("quantity", "boxes")),
+    }
+}
+
 pub fn amount(field: &str, v: &str) -> Result<Option<i64>, String> {
     if v.is_empty() {
         return Ok(None);

@@ -120,6 +120,7 @@ pub mod catalog {
     pub const SERIALISED: usize = 3;
     pub const SUPPLIER: usize = 4;
     pub const UNIT_VALUE: usize = 5;
+    pub const BOXES: usize = 6;
 }
 
 pub const CATALOG: &[FieldSpec] = &[
@@ -149,6 +150,7 @@ pub const CATALOG: &[FieldSpec] = &[
         required: false,
         aliases: &["price", "unit_price", "value", "单价", "成本价"],
     },
+    FieldSpec { name: "boxes", required: false, aliases: &["箱数", "包裹数", "package_count"] },
 ];
 
 pub mod users {

@@ -803,6 +803,10 @@ impl App {
                 unit.gtin = Some(gtin.as_str().to_string());
                 (gtin.as_str().to_string(), None)
             }
+            // A box's SSCC (AI 00) alone names a box the catalog lists as a product's barcode.
+            ScanKind::Gs1(e) if e.gtin().is_none() && e.sscc().is_some() => {
+                (e.sscc().unwrap_or_default().to_string(), None)
+            }
             ScanKind::Gs1(e) => {
                 let Some(gtin) = e.gtin() else { return self.error(say::unknown_product(self.lang, shown)) };
                 unit.gtin = Some(gtin.as_str().to_string());
@@ -1114,6 +1118,7 @@ impl App {
                         p.current = Some(id);
                         p.picked = false;
                         let unit = p.view.units.iter().find(|u| u.id == id).cloned();
+                        let boxes = unit.as_ref().and_then(|u| u.boxes.filter(|_| u.incomplete()));
                         let (seq, sku) = unit.map(|u| (u.seq, u.sku.unwrap_or_default())).unwrap_or_default();
                         let rma = line
                             .and_then(|l| p.view.lines.iter().find(|x| x.line == l))
@@ -1122,6 +1127,11 @@ impl App {
                         match flag {
                             Some(f) => {
                                 self.warn(say::unit_flagged(lang, seq, &on_screen(&sku), flag_words(lang, f)))
+                            }
+                            // The first box of a product in several: the others come next.
+                            None if boxes.is_some() => {
+                                let (have, of) = boxes.unwrap_or_default();
+                                self.ok(say::box_added(lang, seq, &on_screen(&sku), have, of))
                             }
                             None if self.auto_accept => {
                                 let inspection =
@@ -1133,6 +1143,12 @@ impl App {
                     }
                     Ok((_, Placement::SerialAlreadyScanned { seq })) => {
                         self.error(say::serial_twice(lang, &on_screen(serial.as_deref().unwrap_or("")), seq))
+                    }
+                    Ok((id, Placement::BoxAdded { seq, have, of })) => {
+                        p.current = Some(id);
+                        p.picked = false;
+                        let sku = p.view.units.iter().find(|u| u.id == id).and_then(|u| u.sku.clone());
+                        self.ok(say::box_added(lang, seq, &on_screen(&sku.unwrap_or_default()), have, of))
                     }
                     Ok((_, Placement::SerialInEarlierBox { parcel })) => self.error(
                         say::serial_in_earlier_box(lang, &on_screen(serial.as_deref().unwrap_or("")), parcel),
@@ -1197,6 +1213,9 @@ impl App {
                 match result {
                     Ok(Undone::Unit { seq, sku }) => {
                         self.ok(say::undone_unit(lang, seq, &on_screen(sku.as_deref().unwrap_or("?"))))
+                    }
+                    Ok(Undone::Box { seq, sku }) => {
+                        self.ok(say::undone_box(lang, seq, &on_screen(sku.as_deref().unwrap_or("?"))))
                     }
                     Ok(Undone::Inspection { seq, sku, taken, restored }) => {
                         // The unit whose outcome was taken back is the one the next outcome goes to.
@@ -1409,6 +1428,8 @@ impl App {
             Refusal::NothingToUndo => self.error(say::not_now(lang, t(lang, T::NothingYet))),
             Refusal::NoSuchUnit => self.error(say::no_unit(lang)),
             Refusal::Changed(_) => self.warn(say::parcel_changed(lang)),
+            Refusal::NeedsEveryBox { seq, have, of } => self.error(say::needs_every_box(lang, seq, have, of)),
+            Refusal::UnitsIncomplete(n) => self.error(say::units_incomplete(lang, n)),
         }
     }
 }
@@ -1416,7 +1437,7 @@ impl App {
 /// What signing asks: whether this is the return's last box when units are not in it, else
 /// only to confirm the discrepancies shown.
 pub fn sign_prompt(found: &[Discrepancy]) -> T {
-    if found.iter().any(|d| matches!(d, Discrepancy::Missing { .. })) {
+    if found.iter().any(Discrepancy::awaited) {
         T::LastBoxPrompt
     } else {
         T::SignPrompt

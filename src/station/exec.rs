@@ -277,9 +277,11 @@ impl Executor {
                     })
                 })?
             }
-            Effect::FindProduct { code, expected_check, unit } => {
-                let product = st::find_product(self.store.conn(), &code)?;
-                Msg::ProductFound { code, expected_check, unit, product }
+            Effect::FindProduct { code, expected_check, mut unit } => {
+                // A box label of a product in several boxes (`…-2/3`) names the box too.
+                let found = st::find_product_box(self.store.conn(), &code)?;
+                unit.box_mark = found.as_ref().and_then(|(_, k)| *k);
+                Msg::ProductFound { code, expected_check, unit, product: found.map(|(p, _)| p) }
             }
             Effect::RecordUnit { parcel, unit } => {
                 let a = self.actor(&user);

@@ -314,6 +314,14 @@ pub mod say {
     }
 
     /// Undo took a unit's scan back.
+    pub fn undone_box(lang: Lang, seq: i64, sku: &str) -> String {
+        pick(
+            lang,
+            format!("Undone: the last box of unit {seq} ({sku}) taken back"),
+            format!("已撤销：商品 {seq}（{sku}）的最后一箱已取消"),
+        )
+    }
+
     pub fn undone_unit(lang: Lang, seq: i64, sku: &str) -> String {
         pick(
             lang,
@@ -430,6 +438,55 @@ pub mod say {
             lang,
             format!("another box of {rma}? scan its RMA number"),
             format!("如是 {rma} 的另一箱，请扫描退货单号"),
+        )
+    }
+
+    /// How many of a unit's boxes arrived.
+    pub fn box_of(lang: Lang, have: i64, of: i64) -> String {
+        pick(lang, format!("box {have} of {of}"), format!("第 {have}/{of} 箱"))
+    }
+
+    /// A unit whose boxes have not all arrived, before signing.
+    pub fn incomplete_unit(lang: Lang, seq: i64, sku: &str, have: i64, of: i64) -> String {
+        pick(
+            lang,
+            format!("Unit {seq} {sku}: {have} of {of} boxes; the rest awaited, or refuse it if this is the last box"),
+            format!("商品 {seq} {sku}：已到 {have}/{of} 箱；其余待到，如为最后一箱请拒收"),
+        )
+    }
+
+    /// A box added to a unit of a product in several boxes.
+    pub fn box_added(lang: Lang, seq: i64, sku: &str, have: i64, of: i64) -> String {
+        if have < of {
+            pick(
+                lang,
+                format!("Unit {seq} {sku}: box {have} of {of}; scan its other boxes"),
+                format!("商品 {seq} {sku}：第 {have}/{of} 箱；请扫描其余箱"),
+            )
+        } else {
+            pick(
+                lang,
+                format!("Unit {seq} {sku}: box {have} of {of}, complete: scan its outcome"),
+                format!("商品 {seq} {sku}：第 {have}/{of} 箱，已齐：请扫描处理结果"),
+            )
+        }
+    }
+
+    /// An outcome that needs every box, given to a unit still missing some.
+    pub fn needs_every_box(lang: Lang, seq: i64, have: i64, of: i64) -> String {
+        pick(
+            lang,
+            format!("Unit {seq} has {have} of {of} boxes: accept needs every box (refuse it, or second-hand with MISSING-PARTS)"),
+            format!("商品 {seq} 仅到 {have}/{of} 箱：良品需全部到齐（可拒收，或二手并选“配件/包装缺失”）"),
+        )
+    }
+
+    /// The last box said while units still miss boxes.
+    pub fn units_incomplete(lang: Lang, n: usize) -> String {
+        pick(
+            lang,
+            format!("{n} units miss boxes: give them an outcome (refuse, or second-hand with MISSING-PARTS), or SIGN (F8) = more boxes to come"),
+            format!("{n} 件商品缺箱：请先处理（拒收，或二手并选“配件/包装缺失”），或再按“签收”(F8) = 还有箱子未到"),
         )
     }
 

@@ -272,6 +272,10 @@ fn draw_units(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
             let marked = target == Some(u.id);
             let mark = if marked { "▶" } else { " " };
             let status = match (u.outcome, u.flag) {
+                (None, _) if u.incomplete() => {
+                    let (have, of) = u.boxes.unwrap_or_default();
+                    format!("◔ {}", say::box_of(lang, have, of))
+                }
                 (Some(o), _) => format!("{} {}", outcome_symbol(o), outcome_words(lang, o, u.grade)),
                 (None, Some(fl)) => format!("⚠ {}", flag_words(lang, fl)),
                 (None, None) => format!("○ {}", t(lang, T::Uninspected)),
@@ -369,6 +373,13 @@ fn discrepancy_lines(lang: Lang, p: &ParcelScreen, found: &[Discrepancy]) -> Vec
             Discrepancy::Uninspected { seq } => {
                 let sku = sku_of(p, *seq);
                 Line::from(format!("○ {}", say::uninspected_unit(lang, *seq, &on_screen(&sku))))
+            }
+            Discrepancy::Incomplete { seq, have, of, .. } => {
+                let sku = sku_of(p, *seq);
+                Line::styled(
+                    format!("◔ {}", say::incomplete_unit(lang, *seq, &on_screen(&sku), *have, *of)),
+                    Style::new().fg(Color::Yellow),
+                )
             }
         })
         .collect()

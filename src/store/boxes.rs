@@ -87,7 +87,8 @@ pub fn receipt(conn: &Connection, return_id: i64) -> rusqlite::Result<Option<Rec
 pub type Arrived = (i64, Vec<(String, i64)>);
 
 /// The units on the lines of parcel `parcel_id`'s returns that arrived in their other signed
-/// boxes, by line: how many (one too many does not count) and their serial numbers, each with
+/// boxes (whole: a unit of a product in several boxes counts once all its boxes came, or once
+/// it has an outcome), by line: how many (one too many does not count) and their serial numbers, each with
 /// the box it came in.
 pub fn arrived_elsewhere(conn: &Connection, parcel_id: i64) -> rusqlite::Result<HashMap<LineRef, Arrived>> {
     let mut out: HashMap<LineRef, Arrived> = HashMap::new();
@@ -96,7 +97,9 @@ pub fn arrived_elsewhere(conn: &Connection, parcel_id: i64) -> rusqlite::Result<
          JOIN units u ON u.return_id = pr.return_id
          JOIN parcels p ON p.id = u.parcel_id
          WHERE pr.parcel_id = ?1 AND u.parcel_id <> ?1 AND p.state = 'signed' AND u.line_no IS NOT NULL
-           AND (u.discrepancy IS NULL OR u.discrepancy <> 'qty_over')",
+           AND (u.discrepancy IS NULL OR u.discrepancy <> 'qty_over')
+           -- A unit still awaiting some of its own boxes has not arrived yet.
+           AND NOT (u.outcome IS NULL AND u.boxes_in < coalesce((SELECT x.boxes FROM products x WHERE x.sku = u.sku), 1))",
     )?;
     let mut rows = stmt.query([parcel_id])?;
     while let Some(r) = rows.next()? {
@@ -145,9 +148,10 @@ pub fn record_box(
     for (rid, rma_no) in returns {
         let awaited: i64 = found
             .iter()
+            .filter(|d| d.awaited_by() == Some(rid))
             .map(|d| match d {
-                Discrepancy::Missing { line, qty } if line.0 == rid => *qty,
-                _ => 0,
+                Discrepancy::Missing { qty, .. } => *qty,
+                _ => 1,
             })
             .sum();
         let before = receipt(conn, rid)?;
@@ -241,6 +245,7 @@ pub fn close_overdue(conn: &Connection, now: DateTime<FixedOffset>, days: u32) -
     let by = By { at: &at, station: None, actor: None };
     let mut closed = Vec::new();
     for (rid, parcel, rma) in due {
+        super::station::refuse_incomplete(conn, now, rid)?;
         let missing = not_arrived(conn, rid)?;
         let detail = format!(
             "{rma}: no box for {days} days; {} units missing",

@@ -13,6 +13,8 @@ pub struct ProductWrite {
     pub serialised: bool,
     pub supplier: Option<String>,
     pub unit_value_cents: Option<i64>,
+    /// Boxes one unit of it comes in (1 for most products).
+    pub boxes: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,10 +45,12 @@ fn plan(conn: &Connection, p: &ProductWrite) -> rusqlite::Result<(ProductWritten
             return Ok((ProductWritten::BarcodeTaken { code: code.clone(), other_sku: other }, Vec::new()));
         }
     }
-    type Row = (String, bool, Option<String>, Option<i64>);
+    type Row = (String, bool, Option<String>, Option<i64>, i64);
     let existing: Option<Row> = conn
-        .prepare_cached("SELECT name, serialised, supplier, unit_value_cents FROM products WHERE sku = ?1")?
-        .query_row([&p.sku], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .prepare_cached(
+            "SELECT name, serialised, supplier, unit_value_cents, boxes FROM products WHERE sku = ?1",
+        )?
+        .query_row([&p.sku], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
         .optional()?;
     let mut codes: Vec<String> = conn
         .prepare_cached("SELECT code FROM product_barcodes WHERE sku = ?1 ORDER BY code")?
@@ -56,11 +60,12 @@ fn plan(conn: &Connection, p: &ProductWrite) -> rusqlite::Result<(ProductWritten
     wanted.sort();
     wanted.dedup();
     codes.sort();
-    let same_fields = existing.as_ref().is_some_and(|(name, serialised, supplier, value)| {
+    let same_fields = existing.as_ref().is_some_and(|(name, serialised, supplier, value, boxes)| {
         name == &p.name
             && *serialised == p.serialised
             && supplier == &p.supplier
             && value == &p.unit_value_cents
+            && *boxes == p.boxes
     });
     if same_fields && codes == wanted {
         return Ok((ProductWritten::Unchanged, Vec::new()));
@@ -81,13 +86,13 @@ pub fn write_product(
     }
     let now = timestamp(now);
     conn.prepare_cached(
-        "INSERT INTO products (sku, name, serialised, supplier, unit_value_cents, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO products (sku, name, serialised, supplier, unit_value_cents, updated_at, boxes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (sku) DO UPDATE SET name = excluded.name, serialised = excluded.serialised,
             supplier = excluded.supplier, unit_value_cents = excluded.unit_value_cents,
-            updated_at = excluded.updated_at",
+            updated_at = excluded.updated_at, boxes = excluded.boxes",
     )?
-    .execute(params![p.sku, p.name, p.serialised, p.supplier, p.unit_value_cents, now])?;
+    .execute(params![p.sku, p.name, p.serialised, p.supplier, p.unit_value_cents, now, p.boxes])?;
     for code in &added {
         conn.prepare_cached("INSERT INTO product_barcodes (code, sku) VALUES (?1, ?2)")?
             .execute(params![code, p.sku])?;

@@ -148,7 +148,7 @@ pub const UNITS: Table = Table {
     select:
         "SELECT id, parcel_id, seq, return_id, line_no, scan, sku, gtin, serial, lot, expiry, discrepancy,
                     outcome, grade, reason, cause, note, unit_value_cents, station, operator, scanned_at,
-                    inspected_at FROM units",
+                    inspected_at, boxes_in, box_marks FROM units",
     subject: unit_subject,
 };
 
@@ -181,7 +181,22 @@ pub const RECEIPTS: Table = Table {
 const TABLES: [&Table; 4] = [&UNITS, &PARCELS, &REVIEWS, &RECEIPTS];
 
 /// The records there were when the log was sealed (migration 5).
-const SEALED_TABLES: [&Table; 3] = [&UNITS, &PARCELS, &REVIEWS];
+const SEALED_TABLES: [&Table; 3] = [&UNITS_AT_SEAL, &PARCELS, &REVIEWS];
+
+/// Units as migration 5 found them, before the columns of a product's boxes (migration 7);
+/// their states are the same, since those columns show only when they hold a value.
+const UNITS_AT_SEAL: Table = Table {
+    select:
+        "SELECT id, parcel_id, seq, return_id, line_no, scan, sku, gtin, serial, lot, expiry, discrepancy,
+                    outcome, grade, reason, cause, note, unit_value_cents, station, operator, scanned_at,
+                    inspected_at FROM units",
+    ..UNITS
+};
+
+/// Columns added to a record after states of it were first logged (migration 7: a product's
+/// boxes): a state carries them only when they hold a value, so that a state logged before
+/// them is still the state of a record that never used them.
+const ADDED_LATER: [&str; 2] = ["boxes_in", "box_marks"];
 
 /// A row's state as the log writes it: a JSON object of its columns in the table's order, so
 /// the same state is always the same text.
@@ -197,6 +212,9 @@ fn row_state(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String)> {
             ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
             ValueRef::Blob(b) => Value::String(format!("{} bytes", b.len())),
         };
+        if v.is_null() && ADDED_LATER.contains(&stmt.column_name(i)?) {
+            continue;
+        }
         map.insert(stmt.column_name(i)?.to_string(), v);
     }
     Ok((r.get(0)?, Value::Object(map).to_string()))

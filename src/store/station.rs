@@ -347,6 +347,10 @@ pub enum Refusal {
     /// The parcel's discrepancies are not the ones the operator was shown (an import or a
     /// supervisor linked it meanwhile): these are the ones that stand now.
     Changed(Vec<Discrepancy>),
+    /// Accept given to unit `seq` of a product in several boxes with `have` of `of` arrived.
+    NeedsEveryBox { seq: i64, have: i64, of: i64 },
+    /// Signed as the last box while this many units still miss boxes and have no outcome.
+    UnitsIncomplete(usize),
 }
 
 /// An audit entry made by `actor` at their station.
@@ -577,6 +581,10 @@ pub struct UnitRecord {
     pub cause: Option<Cause>,
     pub note: Option<String>,
     pub unit_value_cents: Option<i64>,
+    /// A product in several boxes: (boxes of this unit arrived, boxes it comes in).
+    pub boxes: Option<(i64, i64)>,
+    /// Which of its boxes arrived, when their labels number them (`…-2/3`).
+    pub box_marks: Vec<i64>,
 }
 
 impl UnitRecord {
@@ -588,7 +596,13 @@ impl UnitRecord {
             line: self.line,
             flag: self.flag,
             outcome: self.outcome,
+            boxes: self.boxes,
         }
+    }
+
+    /// A product in several boxes whose boxes have not all arrived.
+    pub fn incomplete(&self) -> bool {
+        self.received().incomplete()
     }
 }
 
@@ -690,7 +704,7 @@ pub fn load_parcel(conn: &Connection, parcel_id: i64) -> rusqlite::Result<Parcel
     let units: Vec<UnitRecord> = conn
         .prepare_cached(
             "SELECT id, seq, scan, sku, serial, return_id, line_no, discrepancy, outcome, grade, reason, cause, note,
-                    unit_value_cents
+                    unit_value_cents, boxes_in, box_marks, (SELECT p.boxes FROM products p WHERE p.sku = units.sku)
              FROM units WHERE parcel_id = ?1 ORDER BY seq",
         )?
         .query_map([parcel_id], |r| {
@@ -711,6 +725,8 @@ pub fn load_parcel(conn: &Connection, parcel_id: i64) -> rusqlite::Result<Parcel
                 cause: text(11)?.as_deref().and_then(Cause::from_code),
                 note: text(12)?,
                 unit_value_cents: r.get(13)?,
+                boxes: r.get::<_, Option<i64>>(14)?.zip(r.get::<_, Option<i64>>(16)?),
+                box_marks: marks(text(15)?.as_deref()),
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -729,12 +745,40 @@ pub fn load_parcel(conn: &Connection, parcel_id: i64) -> rusqlite::Result<Parcel
     })
 }
 
+/// The box numbers `1;3` as stored.
+fn marks(stored: Option<&str>) -> Vec<i64> {
+    stored.map(|s| s.split(';').filter_map(|m| m.parse().ok()).collect()).unwrap_or_default()
+}
+
 /// A product as the catalog knows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Product {
     pub sku: String,
     pub name: String,
     pub serialised: bool,
+    /// Boxes one unit of it comes in (1 for most).
+    pub boxes: i64,
+}
+
+/// A box label of a product in several boxes: `<barcode or SKU>-<k>/<n>` -> (code, k, n).
+pub fn box_label(code: &str) -> Option<(&str, i64, i64)> {
+    let (base, tail) = code.rsplit_once('-')?;
+    let (k, n) = tail.split_once('/')?;
+    let num = |x: &str| {
+        (!x.is_empty() && x.len() <= 2 && x.bytes().all(|b| b.is_ascii_digit())).then(|| x.parse().ok())?
+    };
+    let (k, n): (i64, i64) = (num(k)?, num(n)?);
+    (!base.is_empty() && (1..=n).contains(&k) && (2..=20).contains(&n)).then_some((base, k, n))
+}
+
+/// [`find_product`], or a product in several boxes by one of its box labels (`…-2/3`, when
+/// the product comes in that many boxes): the product and which box.
+pub fn find_product_box(conn: &Connection, code: &str) -> rusqlite::Result<Option<(Product, Option<i64>)>> {
+    if let Some(p) = find_product(conn, code)? {
+        return Ok(Some((p, None)));
+    }
+    let Some((base, k, n)) = box_label(code) else { return Ok(None) };
+    Ok(find_product(conn, base)?.filter(|p| p.boxes == n).map(|p| (p, Some(k))))
 }
 
 /// The product behind a scanned code: a GTIN in any of its lengths (stored as 14 digits),
@@ -743,13 +787,13 @@ pub fn find_product(conn: &Connection, code: &str) -> rusqlite::Result<Option<Pr
     let gtin = crate::domain::gtin::Gtin::parse(code).ok().map(|g| g.as_str().to_string());
     let upper = code.to_ascii_uppercase();
     conn.prepare_cached(
-        "SELECT p.sku, p.name, p.serialised FROM products p
+        "SELECT p.sku, p.name, p.serialised, p.boxes FROM products p
          WHERE p.sku = ?1 OR p.sku = ?2
             OR p.sku IN (SELECT sku FROM product_barcodes WHERE code IN (?1, ?2, ?3))
          LIMIT 1",
     )?
     .query_row(params![code, upper, gtin], |r| {
-        Ok(Product { sku: r.get(0)?, name: r.get(1)?, serialised: r.get(2)? })
+        Ok(Product { sku: r.get(0)?, name: r.get(1)?, serialised: r.get(2)?, boxes: r.get(3)? })
     })
     .optional()
 }
@@ -763,6 +807,8 @@ pub struct NewUnit {
     pub serial: Option<String>,
     pub lot: Option<String>,
     pub expiry: Option<String>,
+    /// Which box of a product in several boxes this is, when its label says (`…-2/3`).
+    pub box_mark: Option<i64>,
 }
 
 /// Records a unit taken out of the parcel, placed on its line (or flagged) under the write
@@ -787,11 +833,25 @@ pub fn record_unit_in(
         return Ok(Err(r));
     }
     let view = load_parcel(tx, parcel_id)?;
+    let seq = view.units.iter().map(|u| u.seq).max().unwrap_or(0) + 1;
+    // A box of a product in several boxes: another box of a unit still missing it (here, or
+    // in an earlier box of these returns), else the first box of a new unit.
+    let of: i64 = match &unit.sku {
+        Some(sku) => tx
+            .query_row("SELECT boxes FROM products WHERE sku = ?1", [sku], |r| r.get(0))
+            .optional()?
+            .unwrap_or(1),
+        None => 1,
+    };
+    if of > 1 {
+        if let Some(added) = add_box(tx, actor, &view, unit, of, seq)? {
+            return Ok(Ok(added));
+        }
+    }
     let placement = view.place(&view.received_units(), unit.sku.as_deref(), unit.serial.as_deref());
     let Placement::Place { line, flag } = placement.clone() else {
         return Ok(Ok((0, placement)));
     };
-    let seq = view.units.iter().map(|u| u.seq).max().unwrap_or(0) + 1;
     let value: Option<i64> = match line {
         Some((rid, no)) => tx.query_row(
             "SELECT unit_value_cents FROM return_lines WHERE return_id = ?1 AND line_no = ?2",
@@ -809,8 +869,8 @@ pub fn record_unit_in(
     )?;
     tx.execute(
         "INSERT INTO units (id, parcel_id, seq, return_id, line_no, scan, sku, gtin, serial, lot, expiry, discrepancy,
-            unit_value_cents, station, operator, scanned_at)
-         VALUES (?16, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            unit_value_cents, station, operator, scanned_at, boxes_in, box_marks)
+         VALUES (?16, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?17, ?18)",
         params![
             parcel_id,
             seq,
@@ -827,11 +887,75 @@ pub fn record_unit_in(
             actor.station,
             actor.user,
             timestamp(actor.now),
-            id
+            id,
+            (of > 1).then_some(1),
+            unit.box_mark.map(|k| k.to_string())
         ],
     )?;
     step(tx, actor, parcel_id, id, seq, "scan", None, None, None)?;
     Ok(Ok((id, placement)))
+}
+
+/// Adds a scanned box to a unit of a product in `of` boxes that is still missing it: one of
+/// this parcel's, else one awaiting its boxes in an earlier box of the parcel's returns, which
+/// moves here as unit `seq` (its parts are at this station now). None when no unit misses it.
+fn add_box(
+    tx: &Connection,
+    actor: &Actor,
+    view: &ParcelView,
+    unit: &NewUnit,
+    of: i64,
+    seq: i64,
+) -> rusqlite::Result<Option<(i64, Placement)>> {
+    let lacks = |marks: &[i64]| unit.box_mark.is_none_or(|k| !marks.contains(&k));
+    let here = view
+        .units
+        .iter()
+        .find(|u| u.sku == unit.sku && u.outcome.is_none() && u.incomplete() && lacks(&u.box_marks))
+        .map(|u| (u.id, u.seq, u.boxes.map_or(1, |b| b.0), u.box_marks.clone(), false));
+    let earlier = match here {
+        Some(_) => None,
+        None => tx
+            .prepare_cached(
+                "SELECT u.id, u.boxes_in, u.box_marks FROM units u JOIN parcels p ON p.id = u.parcel_id
+                 WHERE u.return_id IN (SELECT return_id FROM parcel_returns WHERE parcel_id = ?1)
+                   AND u.parcel_id <> ?1 AND p.state = 'signed' AND u.sku = ?2 AND u.outcome IS NULL
+                   AND u.boxes_in < ?3
+                 ORDER BY u.id",
+            )?
+            .query_map(params![view.id, unit.sku, of], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    marks(r.get::<_, Option<String>>(2)?.as_deref()),
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .find(|(_, _, m)| lacks(m))
+            .map(|(id, have, m)| (id, seq, have, m, true)),
+    };
+    let Some((id, at_seq, have, mut marks, moves)) = here.or(earlier) else { return Ok(None) };
+    confirm_record(tx, actor, &chain::UNITS, id)?;
+    if let Some(k) = unit.box_mark {
+        marks.push(k);
+    }
+    let stored = (!marks.is_empty()).then(|| marks.iter().map(i64::to_string).collect::<Vec<_>>().join(";"));
+    tx.execute(
+        "UPDATE units SET parcel_id = ?2, seq = ?3, boxes_in = ?4, box_marks = ?5 WHERE id = ?1",
+        params![id, view.id, at_seq, have + 1, stored],
+    )?;
+    step(tx, actor, view.id, id, at_seq, "scan", None, None, None)?;
+    if moves {
+        audit_by(
+            tx,
+            actor,
+            "unit_box_moved",
+            Some(&chain::unit_subject(id)),
+            Some(&format!("to P{}", view.id)),
+        )?;
+    }
+    Ok(Some((id, Placement::BoxAdded { seq: at_seq, have: have + 1, of })))
 }
 
 /// An inspection result for one unit.
@@ -902,6 +1026,20 @@ pub fn inspect_unit_in(
     if let Err(r) = check_open_here(tx, parcel_id, &actor.station)? {
         return Ok(Err(r));
     }
+    // Accepted means complete: a unit still missing boxes is refused, or second-hand.
+    if i.outcome == Outcome::Accept {
+        let boxes: Option<(i64, i64)> = tx
+            .query_row(
+                "SELECT u.boxes_in, p.boxes FROM units u JOIN products p ON p.sku = u.sku WHERE u.id = ?1",
+                [unit_id],
+                |r| Ok(r.get::<_, Option<i64>>(0)?.zip(r.get::<_, Option<i64>>(1)?)),
+            )
+            .optional()?
+            .flatten();
+        if let Some((have, of)) = boxes.filter(|(have, of)| have < of) {
+            return Ok(Err(Refusal::NeedsEveryBox { seq, have, of }));
+        }
+    }
     let i = Inspection { grade: grade_of(i.outcome, i.grade), ..i.clone() };
     confirm_record(tx, actor, &chain::UNITS, unit_id)?;
     write_outcome(tx, unit_id, Some(&i), Some(&timestamp(actor.now)), Some(actor))?;
@@ -952,6 +1090,8 @@ pub enum Undone {
     Inspection { seq: i64, sku: Option<String>, taken: Given, restored: Given },
     /// Unit `seq` itself.
     Unit { seq: i64, sku: Option<String> },
+    /// The last box scanned of unit `seq`, a product in several boxes.
+    Box { seq: i64, sku: Option<String> },
 }
 
 /// Takes back the last step of the parcel that is not taken back yet: a unit's outcome (the
@@ -997,7 +1137,16 @@ pub fn undo_last_in(
     confirm_record(tx, actor, &chain::UNITS, unit_id)?;
     let sku: Option<String> =
         tx.query_row("SELECT sku FROM units WHERE id = ?1", [unit_id], |r| r.get(0)).optional()?.flatten();
-    let undone = if kind == "scan" {
+    let boxes_in: Option<i64> = tx
+        .query_row("SELECT boxes_in FROM units WHERE id = ?1", [unit_id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let undone = if kind == "scan" && boxes_in.is_some_and(|b| b > 1) {
+        // A box of a unit in several: the unit keeps its other boxes (and goes back to the
+        // parcel they came in, when this box was the only one scanned here).
+        undo_box(tx, actor, parcel_id, unit_id, seq, step_id)?;
+        Undone::Box { seq, sku }
+    } else if kind == "scan" {
         tx.execute("DELETE FROM units WHERE id = ?1", [unit_id])?;
         step(tx, actor, parcel_id, unit_id, seq, "undo", None, Some(step_id), None)?;
         Undone::Unit { seq, sku }
@@ -1037,6 +1186,82 @@ pub fn undo_last_in(
     };
     audit_by(tx, actor, "undo", Some(&format!("P{parcel_id}")), Some(&format!("{undone:?}")))?;
     Ok(Ok(undone))
+}
+
+/// When return `return_id` closes by time: each of its units still missing boxes, with no
+/// outcome, is refused for missing parts (by the policy, as the log says), for review.
+pub fn refuse_incomplete(
+    tx: &Connection,
+    now: DateTime<FixedOffset>,
+    return_id: i64,
+) -> rusqlite::Result<()> {
+    let units: Vec<(i64, i64, i64)> = tx
+        .prepare_cached(
+            "SELECT u.id, u.parcel_id, u.seq FROM units u JOIN products p ON p.sku = u.sku
+             JOIN parcels x ON x.id = u.parcel_id
+             WHERE u.return_id = ?1 AND x.state = 'signed' AND u.outcome IS NULL AND u.boxes_in < p.boxes",
+        )?
+        .query_map([return_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let actor = Actor { station: String::new(), user: "policy".into(), now };
+    let at = timestamp(now);
+    for (id, parcel, seq) in units {
+        let reason = Reason::MissingParts;
+        let i = Inspection::new(
+            Outcome::Refuse,
+            None,
+            Some(reason),
+            parcel::default_cause(None, None, Some(reason)),
+        );
+        confirm_record(tx, &actor, &chain::UNITS, id)?;
+        write_outcome(tx, id, Some(&i), Some(&at), None)?;
+        step(tx, &actor, parcel, id, seq, "inspect", Some(&i), None, None)?;
+        tx.execute(
+            "INSERT INTO reviews (parcel_id, unit_id, kind, mandatory, created_at) VALUES (?1, ?2, 'refused_unit', 0, ?3)",
+            params![parcel, id, at],
+        )?;
+        log_record(tx, &actor, &chain::REVIEWS, tx.last_insert_rowid(), "opened")?;
+    }
+    Ok(())
+}
+
+/// Takes back the scan `step_id` of one box of unit `unit_id` (scanned here as `seq`).
+fn undo_box(
+    tx: &Connection,
+    actor: &Actor,
+    parcel_id: i64,
+    unit_id: i64,
+    seq: i64,
+    step_id: i64,
+) -> rusqlite::Result<()> {
+    let (have, stored): (i64, Option<String>) =
+        tx.query_row("SELECT boxes_in, box_marks FROM units WHERE id = ?1", [unit_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let mut m = marks(stored.as_deref());
+    // Box numbers are known when every box scanned had one: the last scanned goes.
+    if m.len() as i64 == have {
+        m.pop();
+    }
+    let stored = (!m.is_empty()).then(|| m.iter().map(i64::to_string).collect::<Vec<_>>().join(";"));
+    // Where its other boxes were scanned, if none of them here.
+    let home: Option<(i64, i64)> = tx
+        .prepare_cached(
+            "SELECT s.parcel_id, s.seq FROM unit_steps s
+             WHERE s.unit_id = ?1 AND s.id <> ?2 AND s.kind = 'scan'
+               AND NOT EXISTS (SELECT 1 FROM unit_steps u WHERE u.undoes = s.id)
+             ORDER BY s.id DESC LIMIT 1",
+        )?
+        .query_row(params![unit_id, step_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .filter(|(p, _)| *p != parcel_id);
+    let (to_parcel, to_seq) = home.unwrap_or((parcel_id, seq));
+    tx.execute(
+        "UPDATE units SET boxes_in = ?2, box_marks = ?3, parcel_id = ?4, seq = ?5 WHERE id = ?1",
+        params![unit_id, have - 1, stored, to_parcel, to_seq],
+    )?;
+    step(tx, actor, parcel_id, unit_id, seq, "undo", None, Some(step_id), None)?;
+    Ok(())
 }
 
 /// When a refusal must be reviewed: a unit worth more than `refusal_above_cents`, or more
@@ -1142,12 +1367,17 @@ pub fn sign_parcel_in(
         Signable::NeedsConfirmation if !confirmed => return Ok(Err(Refusal::NotConfirmed)),
         _ => {}
     }
+    // The last box: a unit still missing boxes needs its outcome first.
+    let incomplete = found.iter().filter(|d| matches!(d, Discrepancy::Incomplete { .. })).count();
+    if rest == Rest::Missing && incomplete > 0 {
+        return Ok(Err(Refusal::UnitsIncomplete(incomplete)));
+    }
     let now = timestamp(actor.now);
     // Units awaited in boxes still to come are not discrepancies of this one.
     let standing = found.clone();
     let found: Vec<Discrepancy> = match rest {
         Rest::Missing => found,
-        Rest::Awaited => found.into_iter().filter(|d| !matches!(d, Discrepancy::Missing { .. })).collect(),
+        Rest::Awaited => found.into_iter().filter(|d| !d.awaited()).collect(),
     };
     let awaited = standing.len() - found.len();
     let detail = match awaited {
@@ -1204,7 +1434,7 @@ fn store_discrepancies(
                 let u = view.units.iter().find(|u| u.seq == *seq);
                 (flag.code(), u.and_then(|u| u.line), u.map(|u| u.id), 1)
             }
-            Discrepancy::Uninspected { seq } => {
+            Discrepancy::Uninspected { seq } | Discrepancy::Incomplete { seq, .. } => {
                 ("uninspected", None, view.units.iter().find(|u| u.seq == *seq).map(|u| u.id), 1)
             }
         };
@@ -1353,9 +1583,9 @@ pub fn place_again(
         let p = view.place(&placed, u.sku.as_deref(), u.serial.as_deref());
         let (line, flag) = match p {
             Placement::Place { line, flag } => (line, flag),
-            Placement::SerialAlreadyScanned { .. } | Placement::SerialInEarlierBox { .. } => {
-                (None, Some(UnitFlag::Unexpected))
-            }
+            Placement::SerialAlreadyScanned { .. }
+            | Placement::SerialInEarlierBox { .. }
+            | Placement::BoxAdded { .. } => (None, Some(UnitFlag::Unexpected)),
         };
         let value: Option<i64> = match line {
             Some((rid, no)) => conn.query_row(
@@ -1379,8 +1609,7 @@ pub fn place_again(
     }
     let view = load_parcel(conn, parcel_id)?;
     let standing = view.discrepancies();
-    let found: Vec<Discrepancy> =
-        standing.iter().filter(|d| !matches!(d, Discrepancy::Missing { .. })).cloned().collect();
+    let found: Vec<Discrepancy> = standing.iter().filter(|d| !d.awaited()).cloned().collect();
     // The discrepancies stored at signing were those of a parcel that expected nothing; what
     // stands now replaces them (the audit log keeps the link that changed them).
     conn.execute("DELETE FROM discrepancies WHERE parcel_id = ?1", [parcel_id])?;

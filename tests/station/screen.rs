@@ -1171,3 +1171,158 @@ fn refusing_the_second_box_closes_the_return() {
     assert_eq!(s.count("SELECT count(*) FROM return_receipts WHERE closed_how = 'refused' AND boxes = 2"), 1);
     verify_ok(&s);
 }
+
+/// The demo dock with a 12-ft trampoline that ships in three boxes (the catalog's `箱数`, box
+/// labels `TRAMP12-1/3` ... `-3/3`), and RMA-TR-1 returning one of them.
+fn trampoline_return() -> (tempfile::TempDir, PathBuf) {
+    let (dir, db) = demo_db();
+    let catalog = dir.path().join("big.csv");
+    std::fs::write(
+        &catalog,
+        "sku,name,barcodes,箱数,unit_value\nTRAMP-12,Trampoline 12 ft,TRAMP12,3,1299.00\n",
+    )
+    .unwrap();
+    let mut store = Store::open(&db).unwrap();
+    let opts = returns_dock::import::ImportOptions::new(
+        DateTime::parse_from_rfc3339("2026-11-22T08:00:00+08:00").unwrap(),
+    );
+    let report = returns_dock::import::catalog::import(
+        &mut store,
+        &[returns_dock::import::Source::File(catalog)],
+        &opts,
+    )
+    .unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    drop(store);
+    import_returns(
+        dir.path(),
+        &db,
+        "rma_no,order_no,tracking_no,sku,qty\nRMA-TR-1,SO-555,SF1055500001,TRAMP-12,1\n",
+    );
+    (dir, db)
+}
+
+/// One trampoline in three boxes, all in one parcel: each box scan adds a box to the one unit
+/// ("box 2 of 3"), accept waits for the third, and after-sales gets one unit, accepted.
+#[test]
+fn a_product_in_three_boxes_arrives_in_one_parcel() {
+    let (_dir, db) = trampoline_return();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-TR-1");
+    s.scan("TRAMP12-1/3");
+    assert!(s.screen().contains("Unit 1 TRAMP-12: box 1 of 3; scan its other boxes"), "{}", s.screen());
+    s.press(KeyCode::F(2));
+    assert!(s.screen().contains("Unit 1 has 1 of 3 boxes: accept needs every box"), "{}", s.screen());
+    s.scan("TRAMP12-2/3");
+    assert!(s.screen().contains("Unit 1 TRAMP-12: box 2 of 3"), "{}", s.screen());
+    insta::assert_snapshot!("en_box_2_of_3", s.screen());
+    s.scan("TRAMP12-3/3");
+    assert!(s.screen().contains("box 3 of 3, complete"), "{}", s.screen());
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    assert!(s.screen().contains("Parcel P1 signed"), "{}", s.screen());
+    assert_eq!(s.count("SELECT count(*) FROM units"), 1, "three boxes, one unit");
+    assert_eq!(s.count("SELECT boxes_in FROM units"), 3);
+    assert_eq!(
+        export_now(&db, "2026-11-22T18:00:00+08:00"),
+        vec![row(["P1", "RMA-TR-1", "TRAMP-12", "accept", ""])]
+    );
+    verify_ok(&s);
+}
+
+/// The same trampoline in two parcels: two boxes in the first (signed, the unit awaiting its
+/// third box, nothing exported yet), the third days later in the second parcel, where the unit
+/// is completed and accepted, and exported once. Undo there takes the box back and the unit
+/// home to the first parcel.
+#[test]
+fn a_product_in_three_boxes_arrives_in_two_parcels() {
+    let (_dir, db) = trampoline_return();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("SF1055500001");
+    s.scan("TRAMP12");
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    s.press(KeyCode::F(1));
+    s.press(KeyCode::Esc);
+    s.scan("TRAMP12");
+    assert!(s.screen().contains("Unit 1 TRAMP-12: box 2 of 3"), "{}", s.screen());
+    s.press(KeyCode::F(8));
+    let screen = s.screen();
+    assert!(screen.contains("Unit 1 TRAMP-12: 2 of 3 boxes") && screen.contains("Last box?"), "{screen}");
+    s.press(KeyCode::F(12));
+    assert!(s.screen().contains("1 units miss boxes"), "the last box needs an outcome first: {}", s.screen());
+    s.press(KeyCode::F(8));
+    assert!(s.screen().contains("RMA-TR-1 awaits 1 more"), "{}", s.screen());
+    assert!(export_now(&db, "2026-11-22T18:00:00+08:00").is_empty(), "the unit awaits its third box");
+    drop(s);
+    let mut s = Station::open_at(&db, "ST02", Lang::En, "2026-11-25T10:00:00+08:00");
+    s.scan("OP-DEMO");
+    s.scan("RMA-TR-1");
+    assert!(s.screen().contains("Box 2 of RMA-TR-1: 1 unit awaited"), "{}", s.screen());
+    s.scan("TRAMP12");
+    assert!(s.screen().contains("box 3 of 3, complete"), "{}", s.screen());
+    assert_eq!(s.count("SELECT parcel_id FROM units"), 2, "its parts are at this station now");
+    // Undo: the box is taken back and the unit goes home to the first parcel.
+    s.press(KeyCode::F(9));
+    assert!(s.screen().contains("the last box of unit 1 (TRAMP-12) taken back"), "{}", s.screen());
+    assert_eq!(s.count("SELECT parcel_id FROM units"), 1);
+    assert_eq!(s.count("SELECT boxes_in FROM units"), 2);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    s.press(KeyCode::F(1));
+    s.press(KeyCode::Esc);
+    s.scan("TRAMP12");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    assert!(s.screen().contains("Parcel P2 signed"), "{}", s.screen());
+    assert_eq!(
+        s.count("SELECT count(*) FROM return_receipts WHERE closed_how = 'complete' AND boxes = 2"),
+        1
+    );
+    assert_eq!(
+        export_now(&db, "2026-11-25T18:00:00+08:00"),
+        vec![row(["P2", "RMA-TR-1", "TRAMP-12", "accept", ""])]
+    );
+    verify_ok(&s);
+}
+
+/// The trampoline's third box never comes: when the return closes by time the unit is refused
+/// for missing parts (for the supervisor), and after-sales gets it as refused, not missing.
+#[test]
+fn a_product_whose_last_box_never_comes_is_refused_for_missing_parts() {
+    let (_dir, db) = trampoline_return();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-TR-1");
+    s.scan("TRAMP12-1/3");
+    s.scan("TRAMP12-3/3");
+    s.press(KeyCode::F(8));
+    s.press(KeyCode::F(8));
+    drop(s);
+    let mut s = Station::open_at(&db, "ST01", Lang::En, "2026-12-01T10:00:00+08:00");
+    s.scan("OP-DEMO");
+    assert_eq!(
+        s.count("SELECT count(*) FROM units WHERE outcome = 'refuse' AND reason = 'MISSING-PARTS'"),
+        1
+    );
+    assert_eq!(s.count("SELECT count(*) FROM reviews WHERE kind = 'refused_unit' AND decision IS NULL"), 1);
+    assert_eq!(s.count("SELECT count(*) FROM discrepancies WHERE kind = 'missing'"), 0);
+    assert_eq!(
+        export_now(&db, "2026-12-01T18:00:00+08:00"),
+        vec![row(["P1", "RMA-TR-1", "TRAMP-12", "refuse", ""])]
+    );
+    verify_ok(&s);
+}
+
+#[test]
+fn a_product_in_three_boxes_in_chinese() {
+    let (_dir, db) = trampoline_return();
+    let mut s = Station::open(&db, "ST01", Lang::Zh);
+    s.scan("OP-DEMO");
+    s.scan("RMA-TR-1");
+    s.scan("TRAMP12-1/3");
+    s.scan("TRAMP12-2/3");
+    insta::assert_snapshot!("zh_box_2_of_3", s.screen());
+    s.press(KeyCode::F(8));
+    assert!(s.screen().contains("商品 1 TRAMP-12：已到 2/3"), "{}", s.screen());
+}
