@@ -805,7 +805,9 @@ impl App {
             }
             // A box's SSCC (AI 00) alone names a box the catalog lists as a product's barcode.
             ScanKind::Gs1(e) if e.gtin().is_none() && e.sscc().is_some() => {
-                (e.sscc().unwrap_or_default().to_string(), None)
+                let sscc = e.sscc().unwrap_or_default().to_string();
+                unit.box_mark = Some(sscc.clone());
+                (sscc, None)
             }
             ScanKind::Gs1(e) => {
                 let Some(gtin) = e.gtin() else { return self.error(say::unknown_product(self.lang, shown)) };

@@ -280,7 +280,9 @@ impl Executor {
             Effect::FindProduct { code, expected_check, mut unit } => {
                 // A box label of a product in several boxes (`…-2/3`) names the box too.
                 let found = st::find_product_box(self.store.conn(), &code)?;
-                unit.box_mark = found.as_ref().and_then(|(_, k)| *k);
+                if let Some(k) = found.as_ref().and_then(|(_, k)| *k) {
+                    unit.box_mark = Some(k.to_string());
+                }
                 Msg::ProductFound { code, expected_check, unit, product: found.map(|(p, _)| p) }
             }
             Effect::RecordUnit { parcel, unit } => {

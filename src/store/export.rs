@@ -29,8 +29,8 @@ pub fn batch_span(conn: &Connection, id: i64) -> rusqlite::Result<Option<(i64, i
 }
 
 /// The parcels closed, or with a review decided, within the span (all closed ones for `all`),
-/// and the last box of each return that closed in it (its missing units are in that box's rows;
-/// every box of one closed by time, whose units missing boxes were refused then).
+/// the last box of each return that closed in it (its missing units are in that box's rows),
+/// and the box of each unit the policy refused in it (one whose boxes never all came).
 pub fn parcels_in(conn: &Connection, from: i64, to: i64, all: bool) -> rusqlite::Result<Vec<i64>> {
     let sql = if all {
         "SELECT id FROM parcels WHERE state <> 'open' ORDER BY id"
@@ -38,8 +38,8 @@ pub fn parcels_in(conn: &Connection, from: i64, to: i64, all: bool) -> rusqlite:
         "SELECT id FROM parcels WHERE closed_audit_id > ?1 AND closed_audit_id <= ?2
          UNION SELECT parcel_id FROM reviews WHERE decided_audit_id > ?1 AND decided_audit_id <= ?2
          UNION SELECT last_parcel_id FROM return_receipts WHERE closed_audit_id > ?1 AND closed_audit_id <= ?2
-         UNION SELECT pr.parcel_id FROM return_receipts x JOIN parcel_returns pr ON pr.return_id = x.return_id
-               WHERE x.closed_how = 'timed_out' AND x.closed_audit_id > ?1 AND x.closed_audit_id <= ?2
+         UNION SELECT u.parcel_id FROM audit_log a JOIN units u ON u.id = CAST(substr(a.subject, 2) AS INTEGER)
+               WHERE a.id > ?1 AND a.id <= ?2 AND a.action = 'unit' AND a.actor = 'policy'
          ORDER BY 1"
     };
     let mut stmt = conn.prepare(sql)?;

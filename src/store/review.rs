@@ -117,6 +117,8 @@ pub enum ReviewRefusal {
     ReturnReceived(String, i64),
     #[error("a grade goes with accept (A) or second-hand (B, C) only")]
     GradeNotAllowed,
+    #[error("the unit of review {0} misses some of its boxes: it cannot be accepted")]
+    MissingBoxes(i64),
 }
 
 /// A supervisor proven by PIN, deciding at a station (None: the command line).
@@ -180,6 +182,16 @@ pub fn decide(
             let allowed = grade_of(*outcome, *grade);
             if grade.is_some() && allowed != *grade {
                 return Ok(Err(ReviewRefusal::GradeNotAllowed));
+            }
+            // Accepted means complete: not a unit of a product in several boxes missing some.
+            let missing_boxes: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM units u JOIN products p ON p.sku = u.sku
+                                WHERE u.id = ?1 AND u.boxes_in < p.boxes)",
+                [unit.unwrap_or(0)],
+                |r| r.get(0),
+            )?;
+            if *outcome == Outcome::Accept && missing_boxes {
+                return Ok(Err(ReviewRefusal::MissingBoxes(id)));
             }
             ("overturned", Some(*outcome), allowed)
         }

@@ -583,8 +583,9 @@ pub struct UnitRecord {
     pub unit_value_cents: Option<i64>,
     /// A product in several boxes: (boxes of this unit arrived, boxes it comes in).
     pub boxes: Option<(i64, i64)>,
-    /// Which of its boxes arrived, when their labels number them (`…-2/3`).
-    pub box_marks: Vec<i64>,
+    /// What names each of its boxes scanned, in the order scanned: the box number of a label
+    /// `…-2/3`, an SSCC, or `-` for a box its label does not name.
+    pub box_marks: Vec<String>,
 }
 
 impl UnitRecord {
@@ -745,9 +746,16 @@ pub fn load_parcel(conn: &Connection, parcel_id: i64) -> rusqlite::Result<Parcel
     })
 }
 
-/// The box numbers `1;3` as stored.
-fn marks(stored: Option<&str>) -> Vec<i64> {
-    stored.map(|s| s.split(';').filter_map(|m| m.parse().ok()).collect()).unwrap_or_default()
+/// A unit's box marks as stored: `1;-;3`, one per box scanned.
+fn marks(stored: Option<&str>) -> Vec<String> {
+    stored.map(|s| s.split(';').map(String::from).collect()).unwrap_or_default()
+}
+
+/// The mark of a box whose label does not name it.
+const UNNAMED_BOX: &str = "-";
+
+fn stored_marks(marks: &[String]) -> Option<String> {
+    (!marks.is_empty()).then(|| marks.join(";"))
 }
 
 /// A product as the catalog knows it.
@@ -807,8 +815,9 @@ pub struct NewUnit {
     pub serial: Option<String>,
     pub lot: Option<String>,
     pub expiry: Option<String>,
-    /// Which box of a product in several boxes this is, when its label says (`…-2/3`).
-    pub box_mark: Option<i64>,
+    /// Which box of a product in several boxes this is, when its label names it: the box
+    /// number of `…-2/3`, or its SSCC.
+    pub box_mark: Option<String>,
 }
 
 /// Records a unit taken out of the parcel, placed on its line (or flagged) under the write
@@ -889,7 +898,7 @@ pub fn record_unit_in(
             timestamp(actor.now),
             id,
             (of > 1).then_some(1),
-            unit.box_mark.map(|k| k.to_string())
+            (of > 1).then(|| unit.box_mark.clone().unwrap_or_else(|| UNNAMED_BOX.to_string()))
         ],
     )?;
     step(tx, actor, parcel_id, id, seq, "scan", None, None, None)?;
@@ -907,17 +916,26 @@ fn add_box(
     of: i64,
     seq: i64,
 ) -> rusqlite::Result<Option<(i64, Placement)>> {
-    let lacks = |marks: &[i64]| unit.box_mark.is_none_or(|k| !marks.contains(&k));
+    // A box its label names goes to a unit that does not have it yet; a serial number, to the
+    // unit of that serial.
+    let lacks = |marks: &[String]| unit.box_mark.as_ref().is_none_or(|k| !marks.contains(k));
+    let same_unit = |serial: Option<&str>| unit.serial.is_none() || serial == unit.serial.as_deref();
     let here = view
         .units
         .iter()
-        .find(|u| u.sku == unit.sku && u.outcome.is_none() && u.incomplete() && lacks(&u.box_marks))
+        .find(|u| {
+            u.sku == unit.sku
+                && u.outcome.is_none()
+                && u.incomplete()
+                && lacks(&u.box_marks)
+                && same_unit(u.serial.as_deref())
+        })
         .map(|u| (u.id, u.seq, u.boxes.map_or(1, |b| b.0), u.box_marks.clone(), false));
     let earlier = match here {
         Some(_) => None,
         None => tx
             .prepare_cached(
-                "SELECT u.id, u.boxes_in, u.box_marks FROM units u JOIN parcels p ON p.id = u.parcel_id
+                "SELECT u.id, u.boxes_in, u.box_marks, u.serial FROM units u JOIN parcels p ON p.id = u.parcel_id
                  WHERE u.return_id IN (SELECT return_id FROM parcel_returns WHERE parcel_id = ?1)
                    AND u.parcel_id <> ?1 AND p.state = 'signed' AND u.sku = ?2 AND u.outcome IS NULL
                    AND u.boxes_in < ?3
@@ -928,19 +946,18 @@ fn add_box(
                     r.get::<_, i64>(0)?,
                     r.get::<_, i64>(1)?,
                     marks(r.get::<_, Option<String>>(2)?.as_deref()),
+                    r.get::<_, Option<String>>(3)?,
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?
             .into_iter()
-            .find(|(_, _, m)| lacks(m))
-            .map(|(id, have, m)| (id, seq, have, m, true)),
+            .find(|(_, _, m, serial)| lacks(m) && same_unit(serial.as_deref()))
+            .map(|(id, have, m, _)| (id, seq, have, m, true)),
     };
     let Some((id, at_seq, have, mut marks, moves)) = here.or(earlier) else { return Ok(None) };
     confirm_record(tx, actor, &chain::UNITS, id)?;
-    if let Some(k) = unit.box_mark {
-        marks.push(k);
-    }
-    let stored = (!marks.is_empty()).then(|| marks.iter().map(i64::to_string).collect::<Vec<_>>().join(";"));
+    marks.push(unit.box_mark.clone().unwrap_or_else(|| UNNAMED_BOX.to_string()));
+    let stored = stored_marks(&marks);
     tx.execute(
         "UPDATE units SET parcel_id = ?2, seq = ?3, boxes_in = ?4, box_marks = ?5 WHERE id = ?1",
         params![id, view.id, at_seq, have + 1, stored],
@@ -1188,13 +1205,28 @@ pub fn undo_last_in(
     Ok(Ok(undone))
 }
 
-/// When return `return_id` closes by time: each of its units still missing boxes, with no
-/// outcome, is refused for missing parts (by the policy, as the log says), for review.
+/// When the returns of `view` close with it: their units still missing boxes in earlier boxes
+/// are refused for missing parts. True when there were any.
+fn settle_earlier_boxes(
+    tx: &Connection,
+    now: DateTime<FixedOffset>,
+    view: &ParcelView,
+) -> rusqlite::Result<bool> {
+    let mut any = false;
+    for r in &view.returns {
+        any |= refuse_incomplete(tx, now, r.id)? > 0;
+    }
+    Ok(any)
+}
+
+/// When return `return_id` closes without them: each of its units in a signed box still
+/// missing boxes, with no outcome, is refused for missing parts (by the policy, as the log
+/// says), for review. How many.
 pub fn refuse_incomplete(
     tx: &Connection,
     now: DateTime<FixedOffset>,
     return_id: i64,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<usize> {
     let units: Vec<(i64, i64, i64)> = tx
         .prepare_cached(
             "SELECT u.id, u.parcel_id, u.seq FROM units u JOIN products p ON p.sku = u.sku
@@ -1205,6 +1237,7 @@ pub fn refuse_incomplete(
         .collect::<Result<_, _>>()?;
     let actor = Actor { station: String::new(), user: "policy".into(), now };
     let at = timestamp(now);
+    let n = units.len();
     for (id, parcel, seq) in units {
         let reason = Reason::MissingParts;
         let i = Inspection::new(
@@ -1222,7 +1255,7 @@ pub fn refuse_incomplete(
         )?;
         log_record(tx, &actor, &chain::REVIEWS, tx.last_insert_rowid(), "opened")?;
     }
-    Ok(())
+    Ok(n)
 }
 
 /// Takes back the scan `step_id` of one box of unit `unit_id` (scanned here as `seq`).
@@ -1238,12 +1271,10 @@ fn undo_box(
         tx.query_row("SELECT boxes_in, box_marks FROM units WHERE id = ?1", [unit_id], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })?;
+    // One mark per box scanned, in order: the last scanned goes.
     let mut m = marks(stored.as_deref());
-    // Box numbers are known when every box scanned had one: the last scanned goes.
-    if m.len() as i64 == have {
-        m.pop();
-    }
-    let stored = (!m.is_empty()).then(|| m.iter().map(i64::to_string).collect::<Vec<_>>().join(";"));
+    m.pop();
+    let stored = stored_marks(&m);
     // Where its other boxes were scanned, if none of them here.
     let home: Option<(i64, i64)> = tx
         .prepare_cached(
@@ -1372,6 +1403,15 @@ pub fn sign_parcel_in(
     if rest == Rest::Missing && incomplete > 0 {
         return Ok(Err(Refusal::UnitsIncomplete(incomplete)));
     }
+    // Its returns close with it: a unit of theirs still missing boxes in an earlier box will
+    // not get them, and is refused for missing parts; what stands is then worked out again.
+    let (view, found) = if rest == Rest::Missing && settle_earlier_boxes(tx, actor.now, &view)? {
+        let view = load_parcel(tx, parcel_id)?;
+        let found = view.discrepancies();
+        (view, found)
+    } else {
+        (view, found)
+    };
     let now = timestamp(actor.now);
     // Units awaited in boxes still to come are not discrepancies of this one.
     let standing = found.clone();
@@ -1470,6 +1510,23 @@ pub fn refuse_parcel_in(
         return Ok(Err(r));
     }
     let now = timestamp(actor.now);
+    // A unit whose other boxes came in an earlier box goes home there without the boxes
+    // scanned here: what is refused is this box.
+    let moved_in: Vec<(i64, i64, i64)> = tx
+        .prepare_cached(
+            "SELECT s.id, s.unit_id, s.seq FROM unit_steps s JOIN units u ON u.id = s.unit_id
+             WHERE s.parcel_id = ?1 AND u.parcel_id = ?1 AND s.kind = 'scan'
+               AND NOT EXISTS (SELECT 1 FROM unit_steps x WHERE x.undoes = s.id)
+               AND EXISTS (SELECT 1 FROM unit_steps o WHERE o.unit_id = s.unit_id AND o.parcel_id <> ?1
+                           AND o.kind = 'scan' AND NOT EXISTS (SELECT 1 FROM unit_steps x WHERE x.undoes = o.id))
+             ORDER BY s.id DESC",
+        )?
+        .query_map([parcel_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    for (step_id, unit_id, seq) in moved_in {
+        confirm_record(tx, actor, &chain::UNITS, unit_id)?;
+        undo_box(tx, actor, parcel_id, unit_id, seq, step_id)?;
+    }
     confirm_record(tx, actor, &chain::PARCELS, parcel_id)?;
     let audit_id = audit_by(tx, actor, "refuse_parcel", Some(&format!("P{parcel_id}")), Some(reason.code()))?;
     tx.execute(
@@ -1479,6 +1536,7 @@ pub fn refuse_parcel_in(
     )?;
     log_record(tx, actor, &chain::PARCELS, parcel_id, "refused")?;
     super::boxes::record_box(tx, by(actor, &now), parcel_id, &[], Rest::Missing, audit_id)?;
+    settle_earlier_boxes(tx, actor.now, &load_parcel(tx, parcel_id)?)?;
     tx.execute(
         "INSERT INTO reviews (parcel_id, kind, created_at) VALUES (?1, 'refused_parcel', ?2)",
         params![parcel_id, now],

@@ -44,6 +44,26 @@ struct Unit {
     seq: i64,
     sku: String,
     outcome: Option<String>,
+    /// A product in several boxes: (its boxes scanned, the boxes it comes in).
+    boxes: Option<(i64, i64)>,
+}
+
+impl Unit {
+    fn new(seq: i64, sku: String, boxes: i64) -> Unit {
+        Unit { seq, sku, outcome: None, boxes: (boxes > 1).then_some((1, boxes)) }
+    }
+
+    /// Still missing some of its boxes, with no outcome.
+    fn waiting_for_boxes(&self) -> bool {
+        self.outcome.is_none() && self.boxes.is_some_and(|(have, of)| have < of)
+    }
+}
+
+/// The products in several boxes the model adds to the catalog: barcode, SKU, boxes.
+const IN_BOXES: [(&str, &str, i64); 2] = [("MBTWO", "MB-2", 2), ("MBTHREE", "MB-3", 3)];
+
+fn boxes_of(code: &str) -> i64 {
+    IN_BOXES.iter().find(|(c, _, _)| *c == code).map_or(1, |b| b.2)
 }
 
 /// What one station's screen has confirmed of its open parcel.
@@ -83,6 +103,8 @@ struct Model {
     later: BTreeMap<i64, i64>,
     /// Plans whose return the screens closed (the last box, or every unit in): a duplicate now.
     closed: Vec<Plan>,
+    /// The boxes (parcels) signed so far of each return awaiting more.
+    boxes: BTreeMap<i64, Vec<i64>>,
 }
 
 struct Station {
@@ -151,9 +173,15 @@ fn db_parcels(conn: &Connection) -> BTreeMap<i64, (String, Vec<Unit>)> {
         .collect();
     for (id, state) in ids {
         let units = conn
-            .prepare("SELECT seq, coalesce(sku, ''), outcome FROM units WHERE parcel_id = ?1 ORDER BY seq")
+            .prepare(
+                "SELECT seq, coalesce(sku, ''), outcome, boxes_in, (SELECT p.boxes FROM products p WHERE p.sku = u.sku)
+                 FROM units u WHERE parcel_id = ?1 ORDER BY seq",
+            )
             .unwrap()
-            .query_map([id], |r| Ok(Unit { seq: r.get(0)?, sku: r.get(1)?, outcome: r.get(2)? }))
+            .query_map([id], |r| {
+                let boxes = r.get::<_, Option<i64>>(3)?.zip(r.get::<_, Option<i64>>(4)?);
+                Ok(Unit { seq: r.get(0)?, sku: r.get(1)?, outcome: r.get(2)?, boxes })
+            })
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -255,8 +283,40 @@ fn shift(seed: u64, steps: usize) {
         waiting: plans(&conn, 60, false),
         later: BTreeMap::new(),
         closed: Vec::new(),
+        boxes: BTreeMap::new(),
     };
-    let all_codes: Vec<String> = m.waiting.iter().flat_map(|p| p.units.iter().map(|u| u.0.clone())).collect();
+    // Returns of products in several boxes (a bench in two, a trampoline in three), one unit
+    // each: their boxes come one scan at a time, in one parcel or several.
+    let catalog = db.with_file_name("in-boxes.csv");
+    let rows: String =
+        IN_BOXES.iter().map(|(code, sku, n)| format!("{sku},{sku} in {n} boxes,{code},{n}\n")).collect();
+    std::fs::write(&catalog, format!("sku,name,barcodes,boxes\n{rows}")).unwrap();
+    let out = cli(&db, &["import", "catalog", catalog.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let returns = db.with_file_name("in-boxes-returns.csv");
+    let rows: String = (0..8)
+        .map(|i| {
+            let (_, sku, _) = IN_BOXES[i % 2];
+            format!("RMA-MB-{seed}-{i},SO-MB-{seed}-{i},MBT{seed:04}{i:04},{sku},1\n")
+        })
+        .collect();
+    std::fs::write(&returns, format!("rma_no,order_no,tracking_no,sku,qty\n{rows}")).unwrap();
+    let out = cli(&db, &["import", "returns", returns.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for i in 0..8 {
+        let rma = format!("RMA-MB-{seed}-{i}");
+        let return_id: i64 =
+            conn.query_row("SELECT id FROM returns WHERE rma_no = ?1", [&rma], |r| r.get(0)).unwrap();
+        let (code, _, n) = IN_BOXES[i % 2];
+        m.waiting.insert(2 * i, Plan { rma, return_id, units: vec![(code.to_string(), None); n as usize] });
+    }
+    // Random scans are of products in one box; the boxes of the others come with their returns.
+    let all_codes: Vec<String> = m
+        .waiting
+        .iter()
+        .flat_map(|p| p.units.iter().map(|u| u.0.clone()))
+        .filter(|c| boxes_of(c) == 1)
+        .collect();
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut st = [
         Station { pty: None, name: STATIONS[0], badge: BADGES[0] },
@@ -428,9 +488,43 @@ fn shift(seed: u64, steps: usize) {
                     _ => code,
                 };
                 let band = scan(pty, &code);
-                if let Some(n) = new_unit(&band) {
+                let of = boxes_of(&code);
+                let sku = sku_of(&code);
+                // The model's statement of where a box goes: the unit of this parcel still
+                // missing boxes, else one awaiting them in an earlier box of this return (it
+                // moves here), else a new unit.
+                let here = o.units.iter().position(|u| u.sku == sku && u.waiting_for_boxes());
+                let earlier = o.plan.as_ref().and_then(|p| m.boxes.get(&p.return_id)).and_then(|boxes| {
+                    boxes.iter().find_map(|b| {
+                        let units = &m.parcels.get(b)?.1;
+                        units.iter().position(|u| u.sku == sku && u.waiting_for_boxes()).map(|i| (*b, i))
+                    })
+                });
+                if band.contains("read twice") || band.contains("ERROR") {
+                    // Nothing recorded.
+                } else if let (true, Some(i)) = (of > 1, here) {
+                    let u = &mut o.units[i];
+                    let (have, n) = u.boxes.unwrap();
+                    u.boxes = Some((have + 1, n));
+                    let said = format!("Unit {} {sku}: box {} of {n}", u.seq, have + 1);
+                    assert!(band.contains(&said), "step {step}: {said}: {band}");
+                    *tally.entry("a box of a unit").or_default() += 1;
+                    o.current = Some(u.seq);
+                    o.picked = false;
+                } else if let (true, Some((from, i))) = (of > 1, earlier) {
+                    let mut u = m.parcels.get_mut(&from).unwrap().1.remove(i);
+                    let (have, n) = u.boxes.unwrap();
+                    u.boxes = Some((have + 1, n));
+                    u.seq = o.units.iter().map(|u| u.seq).max().unwrap_or(0) + 1;
+                    let said = format!("Unit {} {sku}: box {} of {n}", u.seq, have + 1);
+                    assert!(band.contains(&said), "step {step}: {said}, moved from P{from}: {band}");
+                    *tally.entry("a box of a unit from an earlier parcel").or_default() += 1;
+                    o.current = Some(u.seq);
+                    o.picked = false;
+                    o.units.push(u);
+                } else if let Some(n) = new_unit(&band) {
                     assert_eq!(n as usize, o.units.len() + 1, "step {step}: {band}");
-                    o.units.push(Unit { seq: n, sku: sku_of(&code), outcome: None });
+                    o.units.push(Unit::new(n, sku, of));
                     o.current = Some(n);
                     o.picked = false;
                 }
@@ -444,7 +538,7 @@ fn shift(seed: u64, steps: usize) {
                     unit_in(&band).filter(|n| !band.contains("ERROR") && *n as usize == o.units.len() + 1);
                 if let Some(n) = fresh {
                     assert!(band.contains("read twice"), "step {step}: {band}");
-                    o.units.push(Unit { seq: n, sku: sku_of(&code), outcome: None });
+                    o.units.push(Unit::new(n, sku_of(&code), 1));
                     o.current = Some(n);
                     o.picked = false;
                 }
@@ -479,6 +573,7 @@ fn shift(seed: u64, steps: usize) {
                         seq: n0 + 1 + j as i64,
                         sku: sku_of(c),
                         outcome: Some("accept".into()),
+                        boxes: None,
                     });
                 }
                 o.current = Some(want);
@@ -499,7 +594,18 @@ fn shift(seed: u64, steps: usize) {
                 if let Some(r) = reason.filter(|_| target.is_some()) {
                     band = scan(pty, r);
                 }
+                let incomplete = target
+                    .and_then(|t| o.units.iter().find(|u| u.seq == t))
+                    .is_some_and(|u| u.boxes.is_some_and(|(have, of)| have < of));
                 match target {
+                    // Accepted means complete: a unit missing boxes keeps what it had.
+                    Some(t) if incomplete && word == "accept" => {
+                        let said = format!("Unit {t} has");
+                        assert!(
+                            band.contains(&said) && band.contains("accept needs every box"),
+                            "step {step}: {band}"
+                        );
+                    }
                     Some(t) => {
                         assert_eq!(unit_in(&band), Some(t), "step {step}: {cmd} on unit {t}: {band}");
                         o.units.iter_mut().find(|u| u.seq == t).unwrap().outcome = Some(word.into());
@@ -529,6 +635,19 @@ fn shift(seed: u64, steps: usize) {
                 let fresh = db_parcels(&conn).remove(&o.parcel).unwrap().1;
                 if band.contains("taken off") {
                     assert_eq!(fresh.len() + 1, o.units.len(), "step {step}: {band}");
+                } else if band.contains("last box of unit") {
+                    // A box taken back: the unit had more than one here, or goes home to the
+                    // box of the return its other boxes came in.
+                    let n = unit_in(&band.replace("unit ", "Unit ")).unwrap();
+                    let before = o.units.iter().find(|u| u.seq == n).unwrap();
+                    assert!(before.boxes.is_some_and(|(have, _)| have > 1), "step {step}: {band}");
+                    *tally.entry("a box taken back").or_default() += 1;
+                    if let Some(boxes) = o.plan.as_ref().and_then(|p| m.boxes.get(&p.return_id)) {
+                        let now = db_parcels(&conn);
+                        for b in boxes {
+                            m.parcels.insert(*b, now[b].clone());
+                        }
+                    }
                 } else if band.contains("taken back") {
                     let n = unit_in(&band.replace("unit ", "Unit ")).unwrap();
                     let before = o.units.iter().find(|u| u.seq == n).unwrap();
@@ -551,7 +670,7 @@ fn shift(seed: u64, steps: usize) {
                 std::thread::sleep(Duration::from_millis(40));
                 let band = scan(pty, &code);
                 if let Some(n) = new_unit(&band) {
-                    o.units.push(Unit { seq: n, sku: sku_of(&code), outcome: None });
+                    o.units.push(Unit::new(n, sku_of(&code), 1));
                     o.current = Some(n);
                     o.picked = false;
                 }
@@ -586,18 +705,31 @@ fn shift(seed: u64, steps: usize) {
                     (true, false) => "sign, last box",
                     _ => "sign",
                 };
+                let waiting = o.units.iter().filter(|u| u.waiting_for_boxes()).count();
+                let all_done = o.units.iter().all(|u| u.outcome.is_some() || u.waiting_for_boxes());
+                if waiting > 0 && all_done {
+                    assert!(asked, "step {step}: units missing boxes, and no last-box question: {band}");
+                }
                 if more {
                     std::thread::sleep(Duration::from_millis(110));
                     band = scan(pty, "CMD-SIGN");
                 } else if band.contains("CONFIRM") {
                     band = scan(pty, "CMD-CONFIRM");
                 }
+                // The last box, while a unit misses boxes: refused, and the parcel stays open.
+                if asked && !more && waiting > 0 {
+                    assert!(band.contains(&format!("{waiting} units miss boxes")), "step {step}: {band}");
+                    scan(pty, "CMD-CANCEL");
+                    *tally.entry("last box refused: units miss boxes").or_default() += 1;
+                    log.push(format!("{step:3} {} last box refused: {band}", STATIONS[k]));
+                    check(&db, &m, step, what, &log);
+                    continue;
+                }
                 // Linked by an import while on screen: what stands now is shown, then signed.
                 if band.contains("changed meanwhile") {
                     std::thread::sleep(Duration::from_millis(110));
                     band = scan(pty, "CMD-CONFIRM");
                 }
-                let all_done = o.units.iter().all(|u| u.outcome.is_some());
                 if all_done {
                     assert!(band.contains("signed"), "step {step}: {band}");
                     let o = m.open[k].take().unwrap();
@@ -606,6 +738,7 @@ fn shift(seed: u64, steps: usize) {
                         if more && band.contains(&format!("{} awaits", plan.rma)) {
                             // Its next box comes later, as a box of the same return.
                             m.later.insert(plan.return_id, boxes);
+                            m.boxes.entry(plan.return_id).or_default().push(o.parcel);
                             m.waiting.insert(0, plan);
                         } else if !band.contains("changed meanwhile") {
                             m.closed.push(plan);
@@ -686,7 +819,11 @@ fn screen_label_and_export_agree(db: &Path, conn: &Connection) {
     let units: Vec<(i64, Option<String>, Option<String>, String)> = conn
         .prepare(
             "SELECT u.id, u.outcome, u.grade, p.state FROM units u JOIN parcels p ON p.id = u.parcel_id
-             WHERE p.state <> 'open' ORDER BY u.id",
+             WHERE p.state <> 'open'
+               -- A unit awaiting some of its boxes is exported once it has its outcome.
+               AND NOT (p.state = 'signed' AND u.outcome IS NULL
+                        AND u.boxes_in < (SELECT x.boxes FROM products x WHERE x.sku = u.sku))
+             ORDER BY u.id",
         )
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
