@@ -838,6 +838,14 @@ fn an_order_in_two_returns_arrives_in_two_boxes() {
     s.press(KeyCode::F(8));
     assert!(s.screen().contains("Parcel P2 signed"), "{}", s.screen());
     assert_eq!(s.count("SELECT count(*) FROM discrepancies"), 0, "no missing unit anywhere");
+    // After-sales gets both units received, each under its own return, and nothing missing.
+    assert_eq!(
+        export_now(&db, "2026-11-22T18:00:00+08:00"),
+        vec![
+            row(["P1", "RMA-O-1", "SKU-1003", "accept", ""]),
+            row(["P2", "RMA-O-2", "SKU-1005", "accept", ""])
+        ]
+    );
 }
 
 /// Imports returns from CSV text into the demo database.
