@@ -598,12 +598,13 @@ fn export_bench(dir: &Path, units: u64) {
     import::catalog::import(&mut store, &[Source::File(cat_path)], &opts).unwrap();
     import::returns::import(&mut store, &[Source::File(csv_path)], &opts).unwrap();
     let ts = returns_dock::store::timestamp(now);
+    // The entry that closes every parcel, sealed onto the chain as the program appends.
+    returns_dock::store::audit(store.conn(), now, None, Some("BENCH"), "bench", None, None).unwrap();
     store
         .conn()
         .execute_batch(&format!(
             "BEGIN;
              INSERT INTO users (id, name, role, created_at, updated_at) VALUES ('BENCH', 'Bench', 'operator', '{ts}', '{ts}');
-             INSERT INTO audit_log (at, action) VALUES ('{ts}', 'bench');
              INSERT INTO parcels (id, scan, tracking_no, tracking_key, state, station, operator, received_at, closed_at,
                                   closed_by, closed_audit_id)
                SELECT id, rma_no, tracking_no, coalesce(tracking_key, tracking_no), 'signed', 'BENCH', 'BENCH', '{ts}',
@@ -613,6 +614,9 @@ fn export_bench(dir: &Path, units: u64) {
                                 scanned_at, inspected_at, unit_value_cents)
                SELECT return_id, line_no, return_id, line_no, coalesce(barcode, sku), sku, barcode, 'accept', 'A',
                       'PRODUCT-DEFECT', 'BENCH', 'BENCH', '{ts}', '{ts}', unit_value_cents FROM return_lines;
+             -- Each return closed with its parcel: what the line expected beyond one unit is missing.
+             INSERT INTO discrepancies (parcel_id, kind, return_id, line_no, qty, acknowledged_by, acknowledged_at)
+               SELECT return_id, 'missing', return_id, line_no, qty - 1, 'BENCH', '{ts}' FROM return_lines WHERE qty > 1;
              COMMIT;"
         ))
         .unwrap();
