@@ -640,7 +640,13 @@ fn demo(cli: &Cli, config: &Config, lang: Option<Lang>) -> Result<(), Failure> {
         );
         return Ok(());
     }
-    station(config, &path, None, lang)
+    station(config, &path, None, lang)?;
+    // The same database stays for the command line.
+    println!(
+        "the demo database stays at {0}: e.g. returns-dock --db {0} review list, or returns-dock --db {0} export",
+        path.display()
+    );
+    Ok(())
 }
 
 /// How many of the newest audit entries the station checks at start.
@@ -664,6 +670,9 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     };
     let mut app = App::new(&id, lang, config.scanner.bell, config.scanner.auto_accept_matched);
     app.policy = policy;
+    if store.meta("demo")?.as_deref() == Some("1") {
+        app.demo_badges = Some(text::t(lang, text::T::DemoBadges).to_string());
+    }
     app.double_read = std::time::Duration::from_millis(config.scanner.double_read_ms.into());
     app.zone = *chrono::Local::now().offset();
     // `RETURNS_DOCK_SUPERVISOR_IDLE_MS` shortens the idle time, in milliseconds (for tests); it

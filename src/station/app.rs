@@ -316,6 +316,8 @@ pub struct App {
     pub dock: DockInfo,
     /// When a refusal must go to a supervisor (the station says so when it happens).
     pub policy: crate::store::station::Policy,
+    /// On the demo database: the badges to scan, shown at sign-in.
+    pub demo_badges: Option<String>,
     /// The last unit given an outcome here: what a reprint prints when no unit is current.
     pub last_inspected: Option<i64>,
     /// The printer's trouble, while there is some: why, and how many labels wait.
@@ -356,6 +358,7 @@ impl App {
             input: String::new(),
             dock: DockInfo::default(),
             policy: crate::store::station::Policy::default(),
+            demo_badges: None,
             last_inspected: None,
             printer_trouble: None,
             dropped: 0,

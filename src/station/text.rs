@@ -43,6 +43,9 @@ pub enum T {
     NotePrompt,
     CausePrompt,
     SignPrompt,
+    DemoTry,
+    DemoSerial,
+    DemoBadges,
     LastBoxPrompt,
     SignClean,
     RefuseParcelPrompt,
@@ -106,6 +109,12 @@ pub fn t(lang: Lang, key: T) -> &'static str {
         SignPrompt => (
             "Check before signing: scan CONFIRM (F12) to sign with these, CANCEL (Esc) to go back",
             "签收前请核对：扫描“确认”(F12) 带差异签收，“取消”(Esc) 返回",
+        ),
+        DemoTry => ("Try (demo): an RMA, its units", "试一试（演示）：退货单号与商品"),
+        DemoSerial => (" + any serial", " + 任意序列号"),
+        DemoBadges => (
+            "Demo badges: OP-DEMO (operator) · OP-SUP1 (supervisor, PIN 2468)",
+            "演示工牌：OP-DEMO（操作员）· OP-SUP1（主管，PIN 2468）",
         ),
         LastBoxPrompt => (
             "Last box? CONFIRM (F12) = the rest is missing · SIGN (F8) = more boxes to come",

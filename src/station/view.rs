@@ -32,7 +32,16 @@ pub fn render(app: &App, f: &mut Frame) {
     draw_header(app, f, header);
     draw_band(app, f, band);
     match &app.screen {
-        Screen::SignIn => draw_centered(f, body, t(app.lang, T::SignInPrompt), t(app.lang, T::SignInHint)),
+        Screen::SignIn => match &app.demo_badges {
+            // The demo's own badges, so that a newcomer can sign in at once.
+            Some(badges) => draw_centered_lines(
+                f,
+                body,
+                t(app.lang, T::SignInPrompt),
+                &[t(app.lang, T::SignInHint), "", badges],
+            ),
+            None => draw_centered(f, body, t(app.lang, T::SignInPrompt), t(app.lang, T::SignInHint)),
+        },
         Screen::Dock { offer } => draw_dock(app, f, body, offer.as_ref()),
         Screen::Parcel(p) => draw_parcel(app, p, f, body),
         Screen::Review(r) => draw_review(app, r, f, body),
@@ -95,12 +104,16 @@ fn draw_band(app: &App, f: &mut Frame, area: Rect) {
 }
 
 fn draw_centered(f: &mut Frame, area: Rect, big: &str, small: &str) {
-    let lines = vec![
+    draw_centered_lines(f, area, big, &[small]);
+}
+
+fn draw_centered_lines(f: &mut Frame, area: Rect, big: &str, small: &[&str]) {
+    let mut lines = vec![
         Line::default(),
         Line::styled(big.to_string(), Style::new().add_modifier(Modifier::BOLD)).centered(),
-        Line::from(small.to_string()).centered(),
     ];
-    f.render_widget(Paragraph::new(lines), area);
+    lines.extend(small.iter().map(|s| Line::from(s.to_string()).centered()));
+    f.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }), area);
 }
 
 fn draw_dock(app: &App, f: &mut Frame, area: Rect, offer: Option<&Offer>) {
@@ -116,12 +129,24 @@ fn draw_dock(app: &App, f: &mut Frame, area: Rect, offer: Option<&Offer>) {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(rest);
     let d = &app.dock;
-    let counts = vec![
+    let mut counts = vec![
         Line::from(say::shift_counts(lang, d.parcels, d.units, d.refused)),
         Line::default(),
         Line::styled(t(lang, T::Queues).to_string(), Style::new().add_modifier(Modifier::BOLD)),
         Line::from(say::queues(lang, d.review, d.unidentified)),
     ];
+    // The demo's returns still to come, with what to scan: something to try on day one.
+    if !d.demo_waiting.is_empty() {
+        counts.push(Line::default());
+        counts.push(Line::styled(t(lang, T::DemoTry).to_string(), Style::new().add_modifier(Modifier::BOLD)));
+        for (rma, codes) in &d.demo_waiting {
+            counts.push(Line::from(on_screen(rma)));
+            for (code, qty, serialised) in codes {
+                let serial = if *serialised { t(lang, T::DemoSerial) } else { "" };
+                counts.push(Line::from(format!("  {} ×{qty}{serial}", on_screen(code))));
+            }
+        }
+    }
     f.render_widget(
         Paragraph::new(counts).block(Block::new().borders(Borders::TOP).title(t(lang, T::ShiftCounts))),
         left,

@@ -1754,6 +1754,48 @@ pub struct DockInfo {
     pub unidentified: i64,
     /// The latest parcels of this station: (id, what identifies it, state, time).
     pub last: Vec<(i64, String, String, String)>,
+    /// On the demo database only: a few returns no box has come for yet, each with what to
+    /// scan (its RMA, then its units' barcodes), so a newcomer has something to try.
+    pub demo_waiting: Vec<DemoReturn>,
+}
+
+/// A return of the demo to try: its RMA, and each line's barcode, quantity and whether the
+/// product asks for a serial number.
+pub type DemoReturn = (String, Vec<(String, i64, bool)>);
+
+/// A few returns of the demo database that no box has come for yet, with their lines' barcodes
+/// and quantities; nothing on any other database.
+pub fn demo_waiting(conn: &Connection, n: i64) -> rusqlite::Result<Vec<DemoReturn>> {
+    let demo: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'demo' AND value = '1')")?
+        .query_row([], |r| r.get(0))?;
+    if !demo {
+        return Ok(Vec::new());
+    }
+    let returns: Vec<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT r.id, r.rma_no FROM returns r
+             WHERE NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.return_id = r.id) ORDER BY r.id LIMIT ?1",
+        )?
+        .query_map([n], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut lines = conn.prepare_cached(
+        "SELECT coalesce((SELECT min(b.code) FROM product_barcodes b WHERE b.sku = l.sku), l.sku), l.qty,
+                coalesce((SELECT p.serialised FROM products p WHERE p.sku = l.sku), 0)
+         FROM return_lines l WHERE l.return_id = ?1 ORDER BY l.line_no",
+    )?;
+    let mut out = Vec::new();
+    for (id, rma) in returns {
+        let mut codes = Vec::new();
+        for row in lines.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get(2)?)))? {
+            let (code, qty, serialised) = row?;
+            // GTINs are stored as 14 digits; the label carries the 13 of an EAN-13.
+            let code = code.strip_prefix('0').filter(|c| c.len() == 13).map_or(code.clone(), String::from);
+            codes.push((code, qty, serialised));
+        }
+        out.push((rma, codes));
+    }
+    Ok(out)
 }
 
 /// The dock screen's figures for this station's current shift.
@@ -1784,7 +1826,8 @@ pub fn dock_info(
         .prepare_cached(DOCK_LAST)?
         .query_map([station], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<Result<_, _>>()?;
-    Ok(DockInfo { parcels, units, refused, review, unidentified, last })
+    let demo_waiting = demo_waiting(conn, 3)?;
+    Ok(DockInfo { parcels, units, refused, review, unidentified, last, demo_waiting })
 }
 
 #[cfg(test)]

@@ -611,3 +611,56 @@ fn a_station_keeps_its_files_private_and_gives_up_a_printer_that_hangs() {
     }
     pty.kill_hard();
 }
+
+/// A newcomer's first shift on the demo, knowing nothing of its files: the sign-in screen
+/// names a badge, the dock names a return and its units' barcodes, and scanning just those
+/// (with an accept for each unit) signs a parcel.
+#[test]
+fn a_newcomer_signs_a_parcel_from_what_the_demo_screens_say() {
+    let (_dir, db) = demo();
+    let mut pty = Pty::start(&db, "ST01");
+    assert!(pty.wait_for("Demo badges:", Duration::from_secs(30)), "{}", pty.contents());
+    let screen = pty.contents();
+    let badge =
+        screen.split_whitespace().find(|w| w.starts_with("OP-")).expect("a badge on screen").to_string();
+    let band = pty.step(&badge);
+    assert!(band.contains("Signed in"), "{band}");
+    assert!(pty.wait_for("Try (demo)", Duration::from_secs(10)), "{}", pty.contents());
+    // The first return listed, then its units: `  <barcode> ×<qty>` lines below it.
+    let screen = pty.contents();
+    let rows: Vec<&str> = screen.lines().map(|l| l.get(..36.min(l.len())).unwrap_or(l).trim()).collect();
+    let at = rows.iter().position(|l| l.starts_with("Try (demo)")).unwrap();
+    let rma = rows[at + 1].to_string();
+    let units: Vec<(String, usize, bool)> = rows[at + 2..]
+        .iter()
+        .map_while(|l| {
+            let (code, rest) = l.split_once(" ×")?;
+            let (qty, serial) = rest.split_once(" + ").map_or((rest, false), |(q, _)| (q, true));
+            Some((code.to_string(), qty.trim().parse().ok()?, serial))
+        })
+        .collect();
+    assert!(!units.is_empty(), "units under {rma}: {screen}");
+    let band = pty.step(&rma);
+    assert!(band.contains("Parcel received"), "{rma}: {band}");
+    for (i, (code, qty, serial)) in units.iter().enumerate() {
+        for n in 0..*qty {
+            human_pause();
+            let mut band = pty.step(code);
+            if *serial {
+                // Any serial, as the list says.
+                assert!(pty.wait_for("serial number", Duration::from_secs(5)), "{}", pty.contents());
+                band = pty.step(&format!("SN-TRY-{i}-{n}"));
+            }
+            assert!(band.contains("Unit"), "{code}: {band}");
+            let band = pty.step("CMD-ACCEPT");
+            assert!(band.contains("Accept"), "{band}");
+        }
+    }
+    let band = pty.step("CMD-SIGN");
+    assert!(
+        band.contains("signed"),
+        "what the demo said to scan is the whole parcel: {band}\n{}",
+        pty.contents()
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM parcels WHERE state = 'signed' AND has_discrepancy = 0"), 1);
+}
