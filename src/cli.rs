@@ -442,7 +442,10 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             if from > to {
                 return Err(Failure::Usage(format!("--from {from} is after --to {to}")));
             }
-            let store = Store::open_existing(&db_path(&cli))?;
+            let mut store = Store::open_existing(&db_path(&cli))?;
+            // Returns that waited too long for their other boxes close first, as for an export.
+            crate::store::boxes::close_overdue_now(store.conn_mut(), at, config.policy.await_boxes_days)
+                .map_err(|e| Failure::from(store_err(&db_path(&cli), e)))?;
             let sheet = feedback::feedback(store.conn(), from, to, config.policy.late_after_days, at)
                 .map_err(|e| Failure::from(store_err(&db_path(&cli), e)))?;
             match format {

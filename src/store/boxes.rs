@@ -197,6 +197,13 @@ pub fn record_box(
             None => format!("box of parcel P{parcel_id}; more awaited"),
         };
         chain::log_state(conn, by, &chain::RECEIPTS, rid, &kind, None)?;
+        // However it closes, a unit of it still missing boxes in an earlier box will not get
+        // them: refused for missing parts, for review.
+        if closed.is_some() {
+            let now = DateTime::parse_from_rfc3339(by.at)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            super::station::refuse_incomplete(conn, now, rid)?;
+        }
         out.push(Settled { rma_no, awaited, closed });
     }
     Ok(out)

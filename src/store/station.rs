@@ -1512,20 +1512,27 @@ pub fn refuse_parcel_in(
     let now = timestamp(actor.now);
     // A unit whose other boxes came in an earlier box goes home there without the boxes
     // scanned here: what is refused is this box.
-    let moved_in: Vec<(i64, i64, i64)> = tx
+    // Its steps here are taken back, newest first: an outcome given here (it had none when it
+    // moved), then the boxes scanned here.
+    let moved_in: Vec<(i64, i64, i64, String)> = tx
         .prepare_cached(
-            "SELECT s.id, s.unit_id, s.seq FROM unit_steps s JOIN units u ON u.id = s.unit_id
-             WHERE s.parcel_id = ?1 AND u.parcel_id = ?1 AND s.kind = 'scan'
+            "SELECT s.id, s.unit_id, s.seq, s.kind FROM unit_steps s JOIN units u ON u.id = s.unit_id
+             WHERE s.parcel_id = ?1 AND u.parcel_id = ?1 AND s.kind IN ('scan', 'inspect', 'correct')
                AND NOT EXISTS (SELECT 1 FROM unit_steps x WHERE x.undoes = s.id)
                AND EXISTS (SELECT 1 FROM unit_steps o WHERE o.unit_id = s.unit_id AND o.parcel_id <> ?1
                            AND o.kind = 'scan' AND NOT EXISTS (SELECT 1 FROM unit_steps x WHERE x.undoes = o.id))
              ORDER BY s.id DESC",
         )?
-        .query_map([parcel_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([parcel_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<Result<_, _>>()?;
-    for (step_id, unit_id, seq) in moved_in {
+    for (step_id, unit_id, seq, kind) in moved_in {
         confirm_record(tx, actor, &chain::UNITS, unit_id)?;
-        undo_box(tx, actor, parcel_id, unit_id, seq, step_id)?;
+        if kind == "scan" {
+            undo_box(tx, actor, parcel_id, unit_id, seq, step_id)?;
+        } else {
+            write_outcome(tx, unit_id, None, None, None)?;
+            step(tx, actor, parcel_id, unit_id, seq, "undo", None, Some(step_id), None)?;
+        }
     }
     confirm_record(tx, actor, &chain::PARCELS, parcel_id)?;
     let audit_id = audit_by(tx, actor, "refuse_parcel", Some(&format!("P{parcel_id}")), Some(reason.code()))?;
@@ -1536,7 +1543,6 @@ pub fn refuse_parcel_in(
     )?;
     log_record(tx, actor, &chain::PARCELS, parcel_id, "refused")?;
     super::boxes::record_box(tx, by(actor, &now), parcel_id, &[], Rest::Missing, audit_id)?;
-    settle_earlier_boxes(tx, actor.now, &load_parcel(tx, parcel_id)?)?;
     tx.execute(
         "INSERT INTO reviews (parcel_id, kind, created_at) VALUES (?1, 'refused_parcel', ?2)",
         params![parcel_id, now],
