@@ -860,6 +860,21 @@ fn import_returns(dir: &Path, db: &Path, csv: &str) {
         .unwrap();
 }
 
+/// Imports a catalog file into the demo database; it must load whole.
+fn import_catalog(db: &Path, catalog: PathBuf) {
+    let mut store = Store::open(db).unwrap();
+    let opts = returns_dock::import::ImportOptions::new(
+        DateTime::parse_from_rfc3339("2026-11-22T08:00:00+08:00").unwrap(),
+    );
+    let report = returns_dock::import::catalog::import(
+        &mut store,
+        &[returns_dock::import::Source::File(catalog)],
+        &opts,
+    )
+    .unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+}
+
 /// What after-sales receives from the next export at `at`: (parcel, RMA, SKU, outcome,
 /// discrepancy) per row.
 fn export_now(db: &Path, at: &str) -> Vec<[String; 5]> {
@@ -1190,18 +1205,7 @@ fn trampoline_return() -> (tempfile::TempDir, PathBuf) {
         "sku,name,barcodes,箱数,unit_value\nTRAMP-12,Trampoline 12 ft,TRAMP12,3,1299.00\n",
     )
     .unwrap();
-    let mut store = Store::open(&db).unwrap();
-    let opts = returns_dock::import::ImportOptions::new(
-        DateTime::parse_from_rfc3339("2026-11-22T08:00:00+08:00").unwrap(),
-    );
-    let report = returns_dock::import::catalog::import(
-        &mut store,
-        &[returns_dock::import::Source::File(catalog)],
-        &opts,
-    )
-    .unwrap();
-    assert!(report.errors.is_empty(), "{:?}", report.errors);
-    drop(store);
+    import_catalog(&db, catalog);
     import_returns(
         dir.path(),
         &db,
@@ -1346,18 +1350,7 @@ fn outside_dock(csv: &str) -> (tempfile::TempDir, PathBuf) {
         "sku,name,barcodes,箱数,serialised,unit_value\nTRAMP-12,Trampoline 12 ft,TRAMP12,3,no,1299.00\nBIKE-1,E-bike,BIKE,2,yes,2999.00\n",
     )
     .unwrap();
-    let mut store = Store::open(&db).unwrap();
-    let opts = returns_dock::import::ImportOptions::new(
-        DateTime::parse_from_rfc3339("2026-11-22T08:00:00+08:00").unwrap(),
-    );
-    let report = returns_dock::import::catalog::import(
-        &mut store,
-        &[returns_dock::import::Source::File(catalog)],
-        &opts,
-    )
-    .unwrap();
-    assert!(report.errors.is_empty(), "{:?}", report.errors);
-    drop(store);
+    import_catalog(&db, catalog);
     import_returns(dir.path(), &db, csv);
     (dir, db)
 }
@@ -1649,18 +1642,7 @@ fn outside_the_same_sscc_twice_is_two_boxes() {
         "sku,name,barcodes,箱数,unit_value\nTRAMP-12,Trampoline 12 ft,TRAMP12;106141411234567897;106141411234567880,3,1299.00\n",
     )
     .unwrap();
-    let mut store = Store::open(&db).unwrap();
-    let opts = returns_dock::import::ImportOptions::new(
-        DateTime::parse_from_rfc3339("2026-11-22T08:00:00+08:00").unwrap(),
-    );
-    let report = returns_dock::import::catalog::import(
-        &mut store,
-        &[returns_dock::import::Source::File(catalog)],
-        &opts,
-    )
-    .unwrap();
-    assert!(report.errors.is_empty(), "{:?}", report.errors);
-    drop(store);
+    import_catalog(&db, catalog);
     import_returns(
         dir.path(),
         &db,
