@@ -240,17 +240,12 @@ impl Config {
         if policy.review_refusals_per_parcel > 1000 {
             return Err((&["policy", "review_refusals_per_parcel"], "must be 0 to 1000 (units)".into()));
         }
-        if !(1..=365).contains(&policy.late_after_days) {
-            return Err((
-                &["policy", "late_after_days"],
-                format!("{} must be 1 to 365 (days)", policy.late_after_days),
-            ));
-        }
-        if !(1..=90).contains(&policy.await_boxes_days) {
-            return Err((
-                &["policy", "await_boxes_days"],
-                format!("{} must be 1 to 90 (days)", policy.await_boxes_days),
-            ));
+        const LATE: &[&str] = &["policy", "late_after_days"];
+        const AWAIT: &[&str] = &["policy", "await_boxes_days"];
+        for (key, v, hi) in [(LATE, policy.late_after_days, 365), (AWAIT, policy.await_boxes_days, 90)] {
+            if !(1..=hi).contains(&v) {
+                return Err((key, format!("{v} must be 1 to {hi} (days)")));
+            }
         }
         Ok(())
     }

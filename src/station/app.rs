@@ -1435,6 +1435,7 @@ impl App {
             Refusal::Changed(_) => self.warn(say::parcel_changed(lang)),
             Refusal::NeedsEveryBox { seq, have, of } => self.error(say::needs_every_box(lang, seq, have, of)),
             Refusal::UnitsIncomplete(n) => self.error(say::units_incomplete(lang, n)),
+            Refusal::SerialIsABarcode(sku) => self.error(say::serial_is_a_barcode(lang, &on_screen(&sku))),
         }
     }
 }

@@ -260,6 +260,14 @@ pub mod say {
         )
     }
 
+    pub fn serial_is_a_barcode(lang: Lang, sku: &str) -> String {
+        pick(
+            lang,
+            format!("That is the barcode of {sku}, not a serial number: nothing recorded; scan the unit again, then its serial label"),
+            format!("这是 {sku} 的商品条码，不是序列号：未记录；请重新扫描商品，再扫描序列号标签"),
+        )
+    }
+
     pub fn serial_in_earlier_box(lang: Lang, serial: &str, parcel: i64) -> String {
         pick(
             lang,

@@ -351,6 +351,8 @@ pub enum Refusal {
     NeedsEveryBox { seq: i64, have: i64, of: i64 },
     /// Signed as the last box while this many units still miss boxes and have no outcome.
     UnitsIncomplete(usize),
+    /// What was given as a unit's serial number is a product's barcode (of this SKU).
+    SerialIsABarcode(String),
 }
 
 /// An audit entry made by `actor` at their station.
@@ -840,6 +842,10 @@ pub fn record_unit_in(
 ) -> rusqlite::Result<Result<(i64, Placement), Refusal>> {
     if let Err(r) = check_open_here(tx, parcel_id, &actor.station)? {
         return Ok(Err(r));
+    }
+    // A product's barcode scanned at the serial prompt (the next unit, by habit) is no serial.
+    if let Some(p) = unit.serial.as_deref().map(|s| find_product(tx, s)).transpose()?.flatten() {
+        return Ok(Err(Refusal::SerialIsABarcode(p.sku)));
     }
     let view = load_parcel(tx, parcel_id)?;
     let seq = view.units.iter().map(|u| u.seq).max().unwrap_or(0) + 1;

@@ -1933,3 +1933,25 @@ fn outside_refusing_the_box_after_accepting_the_moved_unit() {
         "the trampoline exported once: {rows:?}\n{dump}"
     );
 }
+
+/// A tired operator scans the next unit's barcode at the serial prompt: it is refused as a
+/// serial, nothing is recorded, and the unit scanned again with its label is recorded right.
+#[test]
+fn a_product_barcode_at_the_serial_prompt_is_not_a_serial() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0008");
+    s.scan("6901234500011"); // serialised: asks for its serial
+    assert!(s.screen().contains("serial number"), "{}", s.screen());
+    s.scan("6901234500059");
+    assert!(
+        s.screen().contains("That is the barcode of SKU-1005, not a serial number: nothing recorded"),
+        "{}",
+        s.screen()
+    );
+    assert_eq!(s.count("SELECT count(*) FROM units"), 0);
+    s.scan("6901234500011");
+    s.scan("RB5-TIRED-1");
+    assert_eq!(s.count("SELECT count(*) FROM units WHERE sku = 'SKU-1001' AND serial = 'RB5-TIRED-1'"), 1);
+}
