@@ -713,6 +713,13 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     exec.pin_rules = config.security.pin_rules();
     exec.policy = policy;
     exec.late_after_days = config.policy.late_after_days;
+    // Sounds of their own for an OK and for an error, as a dock's scanners often have.
+    app.ok_sound = config.scanner.ok_sound.is_some();
+    app.error_sound = config.scanner.error_sound.is_some();
+    exec.sounds = crate::station::exec::Sounds {
+        ok: config.scanner.ok_sound.clone(),
+        error: config.scanner.error_sound.clone(),
+    };
     if let Some(printer) = crate::labels::printer::Printer::from_config(&config.printer) {
         let retry = std::time::Duration::from_secs(10);
         exec = exec.with_printer_within(printer, config.label.size(), retry, config.printer.timeout());

@@ -79,6 +79,10 @@ pub struct ScannerConfig {
     /// The same code twice in a row within this many milliseconds is one read (a scanner
     /// that re-reads); 0 turns the check off.
     pub double_read_ms: u32,
+    /// A command run (without waiting) for each OK, e.g. `paplay /usr/share/sounds/ok.wav`.
+    pub ok_sound: Option<String>,
+    /// A command run (without waiting) for each warning and error, in place of the bell.
+    pub error_sound: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -152,7 +156,13 @@ impl Default for Config {
 
 impl Default for ScannerConfig {
     fn default() -> Self {
-        ScannerConfig { bell: true, auto_accept_matched: false, double_read_ms: 100 }
+        ScannerConfig {
+            bell: true,
+            auto_accept_matched: false,
+            double_read_ms: 100,
+            ok_sound: None,
+            error_sound: None,
+        }
     }
 }
 
@@ -212,6 +222,13 @@ impl Config {
         check_station_id(station).map_err(|m| (&["station"][..], m))?;
         if !matches!(self.language.as_str(), "en" | "zh") {
             return Err((&["language"], format!("\"{}\" must be en or zh", self.language)));
+        }
+        const OK_SOUND: &[&str] = &["scanner", "ok_sound"];
+        const ERROR_SOUND: &[&str] = &["scanner", "error_sound"];
+        for (key, sound) in [(OK_SOUND, &self.scanner.ok_sound), (ERROR_SOUND, &self.scanner.error_sound)] {
+            if sound.as_deref().is_some_and(|c| c.trim().is_empty()) {
+                return Err((key, "must be a command, e.g. \"paplay ok.wav\" (or left out)".into()));
+            }
         }
         if self.scanner.double_read_ms > 1000 {
             return Err((&["scanner", "double_read_ms"], "must be 0 to 1000 (milliseconds)".into()));

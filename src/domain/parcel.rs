@@ -214,20 +214,33 @@ pub fn signable(found: &[Discrepancy]) -> Signable {
     }
 }
 
-/// The cause a unit most likely came back for, from what the inspection found and, failing
-/// that, from the customer's stated reason. The operator can change it.
+/// The cause a unit most likely came back for, from what the inspection found and what the
+/// customer said; the operator can change it, the supervisor too. README's table of default
+/// causes is this function:
+///
+/// - does not work: the product (PRODUCT-DEFECT); damaged in transit: TRANSIT-DAMAGE;
+/// - not the item of the order (a refusal for WRONG-ITEM, or a unit flagged as such): the
+///   warehouse's (WRONG-ITEM-SENT) when the customer says we sent the wrong one, else FRAUD;
+/// - parts missing: the warehouse's (MISSING-ITEM-SENT) when the customer says it came
+///   incomplete, else what the customer said;
+/// - a serial number that does not match, or suspected fraud: FRAUD;
+/// - used, damaged by the customer, outside the policy: CHANGED-MIND;
+/// - anything else (accepted, opened, cosmetic, expired, other): what the customer said.
 pub fn default_cause(customer_reason: Option<&str>, flag: Option<UnitFlag>, reason: Option<Reason>) -> Cause {
+    let said = customer_reason.map_or(Cause::ChangedMind, Cause::from_customer_reason);
+    let wrong_item =
+        reason == Some(Reason::WrongItem) || flag == Some(UnitFlag::WrongItem) && reason.is_none();
     match reason {
-        Some(Reason::Defective) => return Cause::ProductDefect,
-        Some(Reason::TransitDamage) => return Cause::TransitDamage,
-        Some(Reason::SuspectedFraud | Reason::SerialMismatch | Reason::WrongItem) => return Cause::Fraud,
-        Some(Reason::Used | Reason::CustomerDamage | Reason::OutsidePolicy) => return Cause::ChangedMind,
-        _ => {}
+        Some(Reason::Defective) => Cause::ProductDefect,
+        Some(Reason::TransitDamage) => Cause::TransitDamage,
+        _ if wrong_item && said == Cause::WrongItemSent => Cause::WrongItemSent,
+        _ if wrong_item => Cause::Fraud,
+        Some(Reason::MissingParts) if said == Cause::MissingItemSent => Cause::MissingItemSent,
+        Some(Reason::SuspectedFraud | Reason::SerialMismatch) => Cause::Fraud,
+        Some(Reason::Used | Reason::CustomerDamage | Reason::OutsidePolicy) => Cause::ChangedMind,
+        _ if flag == Some(UnitFlag::SerialMismatch) => Cause::Fraud,
+        _ => said,
     }
-    if matches!(flag, Some(UnitFlag::SerialMismatch)) {
-        return Cause::Fraud;
-    }
-    customer_reason.map_or(Cause::ChangedMind, Cause::from_customer_reason)
 }
 
 #[cfg(test)]
@@ -355,6 +368,38 @@ mod tests {
         let mut units = scan(&lines, &[("A", None)]);
         units[0].outcome = Some(Outcome::Refuse);
         assert_eq!(signable(&discrepancies(&lines, &units)), Signable::NeedsConfirmation);
+    }
+
+    /// README's table of default causes, row by row.
+    #[test]
+    fn the_default_causes_table() {
+        use Cause::*;
+        let wrong = Some(UnitFlag::WrongItem);
+        type Row<'a> = (Option<&'a str>, Option<UnitFlag>, Option<Reason>, Cause);
+        let rows: &[Row] = &[
+            (Some("不想要了"), None, Some(Reason::Defective), ProductDefect),
+            (None, None, Some(Reason::TransitDamage), TransitDamage),
+            // A wrong item: ours when the customer says we sent the wrong one.
+            (Some("发错货了"), None, Some(Reason::WrongItem), WrongItemSent),
+            (Some("wrong item was sent"), wrong, None, WrongItemSent),
+            (Some("wrong size"), wrong, Some(Reason::WrongItem), WrongItemSent),
+            (Some("不想要了"), None, Some(Reason::WrongItem), Fraud),
+            (None, wrong, None, Fraud),
+            (Some("少件"), None, Some(Reason::MissingParts), MissingItemSent),
+            (Some("不想要了"), None, Some(Reason::MissingParts), ChangedMind),
+            (Some("质量问题"), Some(UnitFlag::SerialMismatch), None, Fraud),
+            (None, None, Some(Reason::SerialMismatch), Fraud),
+            (None, None, Some(Reason::SuspectedFraud), Fraud),
+            (Some("质量问题"), None, Some(Reason::Used), ChangedMind),
+            (None, None, Some(Reason::CustomerDamage), ChangedMind),
+            (None, None, Some(Reason::OutsidePolicy), ChangedMind),
+            (Some("商品破损"), None, None, TransitDamage),
+            (Some("与描述不符"), None, Some(Reason::Opened), NotAsDescribed),
+            (None, None, Some(Reason::Cosmetic), ChangedMind),
+        ];
+        for (said, flag, reason, cause) in rows {
+            assert_eq!(default_cause(*said, *flag, *reason), *cause, "{said:?} {flag:?} {reason:?}");
+        }
     }
 
     #[test]

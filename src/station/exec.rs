@@ -31,6 +31,35 @@ pub struct Executor {
     printer: Option<(PrintQueue, LabelSize)>,
     /// The printer's last failure, so that a retry failing alike is not logged again.
     print_error: Option<String>,
+    /// The commands that sound an OK, and a warning or an error.
+    pub sounds: Sounds,
+}
+
+/// Sound commands (`[scanner] ok_sound`, `error_sound`), each run through `sh -c` on a thread
+/// of its own, so that neither a slow player nor its exit holds up the station.
+#[derive(Debug, Clone, Default)]
+pub struct Sounds {
+    pub ok: Option<String>,
+    pub error: Option<String>,
+}
+
+impl Sounds {
+    fn play(&self, tone: crate::station::app::Tone) {
+        let command = match tone {
+            crate::station::app::Tone::Ok => self.ok.clone(),
+            _ => self.error.clone(),
+        };
+        let Some(command) = command else { return };
+        std::thread::spawn(move || {
+            let _ = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(&command)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        });
+    }
 }
 
 /// What the loop should do after an effect.
@@ -54,6 +83,7 @@ impl Executor {
             workers: std::sync::mpsc::channel(),
             printer: None,
             print_error: None,
+            sounds: Sounds::default(),
         }
     }
 
@@ -234,6 +264,10 @@ impl Executor {
                 None => Msg::NoPrinter,
             },
             Effect::Bell => return Ok(After::Bell),
+            Effect::Sound(tone) => {
+                self.sounds.play(tone);
+                return Ok(After::Nothing);
+            }
             Effect::Quit => return Ok(After::Quit),
             Effect::SignIn(id) => {
                 let found = st::find_user(self.store.conn(), &id)?;
@@ -256,7 +290,22 @@ impl Executor {
             }
             Effect::LookupParcel(scan) => {
                 let found = st::lookup_parcel(self.store.conn(), &self.station, &scan)?;
-                Msg::Looked { scan, found }
+                // A code that names no parcel may be a product's barcode, scanned too early.
+                let product = match found {
+                    st::ParcelLookup::NotFound => {
+                        let parsed = crate::domain::scan::parse(&scan);
+                        let code = match &parsed.kind {
+                            crate::domain::scan::ScanKind::Gtin { gtin, .. } => gtin.as_str().to_string(),
+                            crate::domain::scan::ScanKind::Gs1(e) => {
+                                e.gtin().map_or_else(|| scan.clone(), |g| g.as_str().to_string())
+                            }
+                            _ => scan.clone(),
+                        };
+                        st::find_product_box(self.store.conn(), &code)?.map(|(p, _)| p)
+                    }
+                    _ => None,
+                };
+                Msg::Looked { scan, found, product }
             }
             Effect::OpenParcel { scan, returns } => {
                 let a = self.actor(&user);

@@ -60,10 +60,12 @@ fn key(app: &App, k: &KeyEvent) -> Vec<Msg> {
 }
 
 fn submit(app: &App) -> Vec<Msg> {
-    // Enter with nothing typed means something only where a list offers a choice.
+    // Enter with nothing typed means something only where a list offers a choice, or where
+    // text is asked for (a note, an overturn's comment), which is then refused out loud.
     let choosing =
         matches!(&app.screen, super::app::Screen::Dock { offer: Some(super::app::Offer::Order { .. }) });
-    if app.input.is_empty() && !choosing {
+    let asked = typing_note(app) || matches!(&app.screen, Screen::Review(r) if r.overturn.is_some());
+    if app.input.is_empty() && !choosing && !asked {
         vec![]
     } else {
         vec![Msg::Scan(app.input.clone())]

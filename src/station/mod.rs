@@ -3,7 +3,9 @@
 //! - [`input`]: terminal events into messages (scans, typed characters, commands);
 //! - [`app`]: the state machine, `update(msg) -> effects`, pure;
 //! - [`exec`]: effects carried out against the database, answered with messages;
-//! - [`view`]: the screen drawn from the state;
+//! - [`screen`]: one module per screen: what its keys and scans do, the keys it takes now, its
+//!   drawing;
+//! - [`view`]: the frame every screen shares (header, band, prompt, footer, help);
 //! - [`keys`] and [`text`]: the key table and every word, in English and Chinese.
 //!
 //! The loop is generic over the terminal backend, so tests type into the real loop.
@@ -12,6 +14,7 @@ pub mod app;
 pub mod exec;
 pub mod input;
 pub mod keys;
+pub mod screen;
 pub mod text;
 pub mod view;
 

@@ -79,6 +79,9 @@ pub enum T {
     Typing,
     Missing,
     Uninspected,
+    HelpNow,
+    HelpElsewhere,
+    ReviewConfirmHint,
 }
 
 pub fn t(lang: Lang, key: T) -> &'static str {
@@ -167,6 +170,12 @@ pub fn t(lang: Lang, key: T) -> &'static str {
         Typing => ("typed", "输入"),
         Missing => ("missing", "缺少"),
         Uninspected => ("not inspected", "未验货"),
+        HelpNow => ("Here, now:", "当前可用："),
+        HelpElsewhere => ("On other screens:", "其他界面："),
+        ReviewConfirmHint => (
+            "↑↓ choose · CONFIRM (F12) confirms the parcel's review",
+            "↑↓ 选择 · “确认”(F12) 完成该包裹的复核",
+        ),
     };
     match lang {
         Lang::En => en,
@@ -394,7 +403,7 @@ pub mod say {
     pub fn refused_in_burst(lang: Lang, n: usize, first: &str) -> String {
         pick(
             lang,
-            format!("{n} scans of this burst refused, the first: {first}"),
+            format!("{} of this burst refused, the first: {first}", plural(n, "scan", "scans")),
             format!("本批扫描中有 {n} 次被拒绝，第一次：{first}"),
         )
     }
@@ -414,7 +423,10 @@ pub mod say {
         } else {
             pick(
                 lang,
-                format!("Parcel P{id} signed with {n} discrepancies: sent to the supervisor"),
+                format!(
+                    "Parcel P{id} signed with {}: sent to the supervisor",
+                    plural(n, "discrepancy", "discrepancies")
+                ),
                 format!("包裹 P{id} 已带 {n} 项差异签收：已转主管复核"),
             )
         }
@@ -426,9 +438,10 @@ pub mod say {
         let zh: Vec<String> = awaited.iter().map(|(rma, q)| format!("{rma} 还有 {q} 件未到")).collect();
         let (en_d, zh_d) = match n {
             0 => (String::new(), String::new()),
-            n => {
-                (format!(" with {n} discrepancies (to the supervisor)"), format!("（{n} 项差异，已转主管）"))
-            }
+            n => (
+                format!(" with {} (to the supervisor)", plural(n, "discrepancy", "discrepancies")),
+                format!("（{n} 项差异，已转主管）"),
+            ),
         };
         pick(
             lang,
@@ -502,7 +515,7 @@ pub mod say {
     pub fn units_incomplete(lang: Lang, n: usize) -> String {
         pick(
             lang,
-            format!("{n} units miss boxes: give them an outcome (refuse, or second-hand with MISSING-PARTS), or SIGN (F8) = more boxes to come"),
+            format!("{} boxes: give them an outcome (refuse, or second-hand with MISSING-PARTS), or SIGN (F8) = more boxes to come", plural(n, "unit misses", "units miss")),
             format!("{n} 件商品缺箱：请先处理（拒收，或二手并选“配件/包装缺失”），或再按“签收”(F8) = 还有箱子未到"),
         )
     }
@@ -528,7 +541,7 @@ pub mod say {
     pub fn cannot_sign(lang: Lang, n: usize) -> String {
         pick(
             lang,
-            format!("Cannot sign: {n} units not inspected yet"),
+            format!("Cannot sign: {} not inspected yet", plural(n, "unit", "units")),
             format!("无法签收：尚有 {n} 件商品未验货"),
         )
     }
@@ -694,7 +707,11 @@ pub mod say {
     }
 
     pub fn reviews_waiting(lang: Lang, n: usize) -> String {
-        pick(lang, format!("{n} entries wait for review"), format!("{n} 项待复核"))
+        pick(
+            lang,
+            format!("{} for review", plural(n, "entry waits", "entries wait")),
+            if n == 0 { "暂无待复核".to_string() } else { format!("{n} 项待复核") },
+        )
     }
 
     pub fn decided(lang: Lang, id: i64) -> String {
@@ -827,7 +844,11 @@ pub mod say {
     pub fn shift_counts(lang: Lang, parcels: i64, units: i64, refused: i64) -> String {
         pick(
             lang,
-            format!("{parcels} parcels, {units} units, {refused} refused"),
+            format!(
+                "{}, {}, {refused} refused",
+                plural(parcels, "parcel", "parcels"),
+                plural(units, "unit", "units")
+            ),
             format!("{parcels} 个包裹，{units} 件商品，{refused} 件拒收"),
         )
     }
@@ -850,6 +871,182 @@ pub mod say {
 
     pub fn uninspected_unit(lang: Lang, seq: i64, sku: &str) -> String {
         pick(lang, format!("Unit {seq} {sku}: not inspected"), format!("商品 {seq} {sku}：未验货"))
+    }
+
+    /// `1 unit`, `2 units`.
+    pub fn plural<N: TryInto<i64>>(n: N, one: &str, many: &str) -> String {
+        let n: i64 = n.try_into().unwrap_or(i64::MAX);
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    }
+
+    /// A parcel's state in words.
+    pub fn state_words(lang: Lang, state: &str) -> &'static str {
+        match (lang, state) {
+            (Lang::En, "signed") => "signed",
+            (Lang::En, "refused") => "refused",
+            (Lang::En, _) => "open",
+            (Lang::Zh, "signed") => "已签收",
+            (Lang::Zh, "refused") => "已拒收",
+            (Lang::Zh, _) => "处理中",
+        }
+    }
+
+    /// A parcel in the dock's last parcels: its state with a symbol, and what it was signed
+    /// with.
+    pub fn last_parcel_state(lang: Lang, state: &str, discrepancies: i64) -> String {
+        let words = state_words(lang, state);
+        match (state, discrepancies) {
+            ("signed", 0) => format!("✔ {words}"),
+            ("signed", n) => pick(
+                lang,
+                format!("⚠ {words}, {}", plural(n, "discrepancy", "discrepancies")),
+                format!("⚠ {words}，{n} 项差异"),
+            ),
+            ("refused", _) => format!("✖ {words}"),
+            _ => format!("○ {words}"),
+        }
+    }
+
+    /// A product's barcode scanned where a parcel's label was expected.
+    pub fn product_not_parcel(lang: Lang, sku: &str, name: &str) -> String {
+        pick(
+            lang,
+            format!("This is a product ({sku}, {name}): scan the parcel's label first"),
+            format!("这是商品条码（{sku}，{name}）：请先扫描包裹面单"),
+        )
+    }
+
+    pub fn nothing_to_undo(lang: Lang) -> String {
+        pick(lang, "Nothing to undo in this parcel yet".into(), "本包裹尚无可撤销的操作".into())
+    }
+
+    pub fn no_parcel_open(lang: Lang) -> String {
+        pick(lang, "No parcel is open: scan a parcel first".into(), "尚未打开包裹：请先扫描包裹".into())
+    }
+
+    /// Signing refused: the first unit without an outcome, now selected.
+    pub fn cannot_sign_unit(lang: Lang, seq: i64, sku: &str, n: usize) -> String {
+        let more = n.saturating_sub(1);
+        match more {
+            0 => pick(
+                lang,
+                format!("Cannot sign: unit {seq} ({sku}) has no outcome; it is selected"),
+                format!("无法签收：商品 {seq}（{sku}）尚无处理结果，已选中"),
+            ),
+            m => pick(
+                lang,
+                format!(
+                    "Cannot sign: unit {seq} ({sku}) and {} have no outcome; unit {seq} is selected",
+                    plural(m, "other", "others")
+                ),
+                format!("无法签收：商品 {seq}（{sku}）等 {n} 件尚无处理结果，已选中商品 {seq}"),
+            ),
+        }
+    }
+
+    /// A note saved, with its first words.
+    pub fn note_saved(lang: Lang, note: &str) -> String {
+        let mut start: String = note.chars().take(30).collect();
+        if note.chars().count() > 30 {
+            start.push('…');
+        }
+        pick(lang, format!("note saved: “{start}”"), format!("备注已保存：“{start}”"))
+    }
+
+    pub fn comment_required(lang: Lang) -> String {
+        pick(
+            lang,
+            "An overturn needs a comment: type why, then Enter (Esc cancels)".into(),
+            "改判须填写原因：请输入后按回车（Esc 取消）".into(),
+        )
+    }
+
+    /// Why a supervisor's decision was refused, in the station's language.
+    pub fn review_refusal(lang: Lang, e: &crate::store::review::ReviewRefusal) -> String {
+        use crate::store::review::ReviewRefusal as R;
+        let zh = match e {
+            R::NotSupervisor(id) => format!("{id} 不是主管"),
+            R::NoSuchReview(id) => format!("无复核项 R{id}"),
+            R::AlreadyDecided(id) => format!("R{id} 已处理过"),
+            R::CommentRequired => return comment_required(lang),
+            R::NoSuchReturn(r) => return no_such_return(lang, r),
+            R::NotUnidentified(id) => format!("R{id} 不是无主件"),
+            R::AlreadyLinked(p, r) => format!("包裹 P{p} 已关联到 {r}"),
+            R::NothingToOverturn(id) => format!("R{id} 不是拒收商品：只能改判商品的处理结果（可直接确认）"),
+            R::ReturnReceived(r, p) => format!("{r} 已有包裹在处理或已完结（包裹 P{p}），不能再关联"),
+            R::GradeNotAllowed => "等级仅适用于良品（A）或二手（B、C）".to_string(),
+            R::MissingBoxes(id) => format!("R{id} 的商品缺箱，不能改判为良品"),
+        };
+        pick(lang, e.to_string(), zh)
+    }
+
+    /// A review entry's kind in words.
+    pub fn review_kind(lang: Lang, kind: &str) -> String {
+        let (en, zh) = match kind {
+            "refused_unit" => ("refused unit", "拒收商品"),
+            "refused_parcel" => ("refused parcel", "拒收包裹"),
+            "discrepancy" => ("discrepancies", "差异"),
+            "unidentified" => ("unidentified", "无主件"),
+            other => (other, other),
+        };
+        pick(lang, en.to_string(), zh.to_string())
+    }
+
+    /// A discrepancy's kind (the export's codes) in words.
+    pub fn discrepancy_kind(lang: Lang, kind: &str) -> &str {
+        match (lang, kind) {
+            (Lang::En, "missing") => "missing",
+            (Lang::En, "wrong_item") => "wrong item",
+            (Lang::En, "unexpected") => "on no RMA",
+            (Lang::En, "qty_over") => "one too many",
+            (Lang::En, "serial_mismatch") => "serial mismatch",
+            (Lang::Zh, "missing") => "缺少",
+            (Lang::Zh, "wrong_item") => "错发商品",
+            (Lang::Zh, "unexpected") => "多出商品",
+            (Lang::Zh, "qty_over") => "数量超出",
+            (Lang::Zh, "serial_mismatch") => "序列号不符",
+            (_, other) => other,
+        }
+    }
+
+    /// A badge or id unknown on a database that has no users at all yet.
+    pub fn no_users_yet(lang: Lang, id: &str) -> String {
+        pick(
+            lang,
+            format!("No user {id}: this database has no users yet. Import them (returns-dock import users FILE) or try `returns-dock demo`"),
+            format!("无此用户 {id}：该数据库尚无用户。请导入（returns-dock import users 文件）或先试用 returns-dock demo"),
+        )
+    }
+
+    pub fn units(lang: Lang, n: i64) -> String {
+        pick(lang, plural(n, "unit", "units"), format!("{n} 件"))
+    }
+
+    /// Median and 90th percentile of a turnaround, in hours.
+    pub fn turnaround(lang: Lang, median: Option<f64>, p90: Option<f64>) -> String {
+        let h = |x: Option<f64>| match (x, lang) {
+            (None, _) => "-".to_string(),
+            (Some(v), Lang::En) => format!("{v:.1} h"),
+            (Some(v), Lang::Zh) => format!("{v:.1} 小时"),
+        };
+        pick(
+            lang,
+            format!("median {} · p90 {}", h(median), h(p90)),
+            format!("中位数 {} · 90% 分位 {}", h(median), h(p90)),
+        )
+    }
+
+    /// Parcels waiting longer than `days` to be signed.
+    pub fn late(lang: Lang, days: u32, n: usize) -> String {
+        pick(
+            lang,
+            format!("Waiting over {}: {n}", plural(days, "day", "days")),
+            format!("超时未签收，超过 {days} 天：{n} 个"),
+        )
     }
 }
 

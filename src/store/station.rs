@@ -1086,7 +1086,11 @@ fn write_outcome(
     by: Option<&Actor>,
 ) -> rusqlite::Result<()> {
     tx.prepare_cached(
-        "UPDATE units SET outcome = ?2, grade = ?3, reason = ?4, cause = ?5, note = ?6, inspected_at = ?7,
+        // A unit of a parcel that no return claims has no cause until it is linked: why it came
+        // back is not known before whose return it is.
+        "UPDATE units SET outcome = ?2, grade = ?3, reason = ?4, note = ?6, inspected_at = ?7,
+            cause = CASE WHEN EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.parcel_id = units.parcel_id)
+                         THEN ?5 END,
             operator = coalesce(?8, operator), station = coalesce(?9, station) WHERE id = ?1",
     )?
     .execute(params![
@@ -1665,11 +1669,18 @@ pub fn place_again(
             )?,
             None => None,
         };
+        // A unit inspected before its parcel was claimed gets its cause now, from what the
+        // inspection found and what the customer of its return said.
+        let said = line.and_then(|l| view.returns.iter().find(|r| r.id == l.0)).or(view.returns.first());
+        let cause = u
+            .outcome
+            .map(|_| parcel::default_cause(said.and_then(|r| r.reason.as_deref()), flag, u.reason).code());
         let log = chain::By { at, station: None, actor: by };
         chain::confirm(conn, log, &chain::UNITS, u.id)?;
         conn.execute(
-            "UPDATE units SET return_id = ?2, line_no = ?3, discrepancy = ?4, unit_value_cents = ?5 WHERE id = ?1",
-            params![u.id, line.map(|l| l.0), line.map(|l| l.1), flag.map(UnitFlag::code), value],
+            "UPDATE units SET return_id = ?2, line_no = ?3, discrepancy = ?4, unit_value_cents = ?5,
+                cause = coalesce(cause, ?6) WHERE id = ?1",
+            params![u.id, line.map(|l| l.0), line.map(|l| l.1), flag.map(UnitFlag::code), value, cause],
         )?;
         chain::log_state(conn, log, &chain::UNITS, u.id, "placed again", None)?;
         placed.push(ReceivedUnit { line, flag, ..u.received() });
@@ -1753,8 +1764,23 @@ pub const DOCK_UNIDENTIFIED: &str = "SELECT count(*) FROM parcels p INDEXED BY p
 pub const DOCK_LAST: &str =
     "SELECT p.id, coalesce((SELECT group_concat(r.rma_no, ' + ') FROM parcel_returns pr
         JOIN returns r ON r.id = pr.return_id WHERE pr.parcel_id = p.id), p.scan),
-        p.state, coalesce(p.closed_at, p.received_at)
+        p.state, coalesce(p.closed_at, p.received_at),
+        (SELECT count(*) FROM discrepancies d WHERE d.parcel_id = p.id)
      FROM parcels p WHERE p.station = ?1 ORDER BY p.id DESC LIMIT 5";
+
+/// One of the station's latest parcels, as the dock lists it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LastParcel {
+    pub id: i64,
+    /// What identifies it: its RMA numbers, else what was scanned.
+    pub what: String,
+    /// `open`, `signed` or `refused`.
+    pub state: String,
+    /// When it was closed, else received.
+    pub at: String,
+    /// Discrepancies it was signed with.
+    pub discrepancies: i64,
+}
 
 /// The dock screen's figures.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -1764,11 +1790,14 @@ pub struct DockInfo {
     pub refused: i64,
     pub review: i64,
     pub unidentified: i64,
-    /// The latest parcels of this station: (id, what identifies it, state, time).
-    pub last: Vec<(i64, String, String, String)>,
+    /// The latest parcels of this station.
+    pub last: Vec<LastParcel>,
     /// On the demo database only: a few returns no box has come for yet, each with what to
     /// scan (its RMA, then its units' barcodes), so a newcomer has something to try.
     pub demo_waiting: Vec<DemoReturn>,
+    /// Nobody has been imported yet: a badge cannot be known, and the station says how to
+    /// get users.
+    pub no_users: bool,
 }
 
 /// A return of the demo to try: its RMA, and each line's barcode, quantity and whether the
@@ -1836,10 +1865,21 @@ pub fn dock_info(
     let unidentified = dock(DOCK_UNIDENTIFIED)?;
     let last = conn
         .prepare_cached(DOCK_LAST)?
-        .query_map([station], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .query_map([station], |r| {
+            Ok(LastParcel {
+                id: r.get(0)?,
+                what: r.get(1)?,
+                state: r.get(2)?,
+                at: r.get(3)?,
+                discrepancies: r.get(4)?,
+            })
+        })?
         .collect::<Result<_, _>>()?;
     let demo_waiting = demo_waiting(conn, 3)?;
-    Ok(DockInfo { parcels, units, refused, review, unidentified, last, demo_waiting })
+    let no_users = !conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM users)")?
+        .query_row([], |r| r.get::<_, bool>(0))?;
+    Ok(DockInfo { parcels, units, refused, review, unidentified, last, demo_waiting, no_users })
 }
 
 #[cfg(test)]

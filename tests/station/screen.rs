@@ -13,10 +13,10 @@ use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-struct Station {
-    app: App,
-    exec: Executor,
-    terminal: Terminal<TestBackend>,
+pub(crate) struct Station {
+    pub(crate) app: App,
+    pub(crate) exec: Executor,
+    pub(crate) terminal: Terminal<TestBackend>,
     bells: Rc<Cell<u32>>,
     /// The station's monotonic clock: each batch of events arrives a second after the last,
     /// as a person's scans do (two reads within 100 ms are one, see `double_read`).
@@ -32,12 +32,12 @@ fn fixed_clock(start: &str) -> Box<dyn FnMut() -> DateTime<FixedOffset>> {
 }
 
 impl Station {
-    fn open(db: &Path, station: &str, lang: Lang) -> Station {
+    pub(crate) fn open(db: &Path, station: &str, lang: Lang) -> Station {
         Station::open_at(db, station, lang, "2026-11-22T09:00:00+08:00")
     }
 
     /// A station whose clock starts at `start` (a later day at the dock).
-    fn open_at(db: &Path, station: &str, lang: Lang, start: &str) -> Station {
+    pub(crate) fn open_at(db: &Path, station: &str, lang: Lang, start: &str) -> Station {
         let store = Store::open(db).unwrap();
         let mut s = Station {
             app: App::new(station, lang, true, false),
@@ -56,7 +56,7 @@ impl Station {
     /// The test terminal is cleared first: unlike a real terminal, it does not erase the
     /// second half of a wide (Chinese) character that a narrow one overwrites, so stale halves
     /// would show in the snapshots.
-    fn events(&mut self, events: Vec<Event>) {
+    pub(crate) fn events(&mut self, events: Vec<Event>) {
         self.terminal.clear().unwrap();
         self.clock += std::time::Duration::from_secs(1);
         let mut pending = Some(returns_dock::station::Batch { events, at: self.clock });
@@ -73,25 +73,25 @@ impl Station {
     }
 
     /// A scan: its characters, then Enter (CR).
-    fn scan(&mut self, code: &str) {
+    pub(crate) fn scan(&mut self, code: &str) {
         let mut ev: Vec<Event> = code.chars().map(|c| key(KeyCode::Char(c))).collect();
         ev.push(key(KeyCode::Enter));
         self.events(ev);
     }
 
     /// A scan ended with CR+LF, as some scanners send it.
-    fn scan_crlf(&mut self, code: &str) {
+    pub(crate) fn scan_crlf(&mut self, code: &str) {
         let mut ev: Vec<Event> = code.chars().map(|c| key(KeyCode::Char(c))).collect();
         ev.push(key(KeyCode::Enter));
         ev.push(Event::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL)));
         self.events(ev);
     }
 
-    fn press(&mut self, code: KeyCode) {
+    pub(crate) fn press(&mut self, code: KeyCode) {
         self.events(vec![key(code)]);
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         let buf = self.terminal.backend().buffer();
         let mut out = String::new();
         for y in 0..buf.area.height {
@@ -108,7 +108,7 @@ impl Station {
         out
     }
 
-    fn count(&self, sql: &str) -> i64 {
+    pub(crate) fn count(&self, sql: &str) -> i64 {
         self.exec.store.conn().query_row(sql, [], |r| r.get(0)).unwrap()
     }
 }
@@ -117,11 +117,11 @@ fn unicode_width(s: &str) -> usize {
     ratatui::text::Span::raw(s).width()
 }
 
-fn key(code: KeyCode) -> Event {
+pub(crate) fn key(code: KeyCode) -> Event {
     Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-fn demo_db() -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn demo_db() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("dock.db");
     returns_dock::cli::seed_demo(&path).unwrap_or_else(|_| panic!("demo data loads"));
@@ -144,7 +144,7 @@ fn a_clean_parcel_from_badge_to_signature() {
     s.press(KeyCode::F(8));
     let screen = s.screen();
     assert!(screen.contains("Parcel P1 signed"), "{screen}");
-    assert!(screen.contains("1 parcels, 1 units, 0 refused"), "{screen}");
+    assert!(screen.contains("1 parcel, 1 unit, 0 refused"), "{screen}");
     assert_eq!(s.count("SELECT count(*) FROM parcels WHERE state = 'signed' AND has_discrepancy = 0"), 1);
     assert_eq!(
         s.count(
@@ -176,7 +176,7 @@ fn a_missing_unit_is_shown_before_signing_and_needs_confirmation() {
     assert_eq!(s.count("SELECT count(*) FROM parcels WHERE state = 'open'"), 1);
     s.press(KeyCode::F(8));
     s.scan("CMD-CONFIRM");
-    assert!(s.screen().contains("signed with 1 discrepancies"), "{}", s.screen());
+    assert!(s.screen().contains("signed with 1 discrepancy"), "{}", s.screen());
     assert_eq!(
         s.count("SELECT count(*) FROM discrepancies WHERE kind = 'missing' AND acknowledged_by = 'DEMO'"),
         1
@@ -195,7 +195,12 @@ fn a_wrong_item_refused_with_a_typed_reason_number() {
     s.scan("CMD-REFUSE");
     assert!(s.screen().contains("Refuse → Scan a reason"), "{}", s.screen());
     s.scan("1"); // WRONG-ITEM, by its number
-    assert!(s.screen().contains("Unit 1: Refuse · Not the item of this order · Fraud"), "{}", s.screen());
+                 // The customer says we sent the wrong item: the warehouse's, not fraud.
+    assert!(
+        s.screen().contains("Unit 1: Refuse · Not the item of this order · We sent the wrong item"),
+        "{}",
+        s.screen()
+    );
     assert_eq!(
         s.count("SELECT count(*) FROM units WHERE discrepancy = 'wrong_item' AND reason = 'WRONG-ITEM'"),
         1
@@ -630,7 +635,7 @@ impl Station {
         assert!(self.screen().contains(text), "waited for {text:?}:\n{}", self.screen());
     }
 
-    fn ctrl(&mut self, c: char) {
+    pub(crate) fn ctrl(&mut self, c: char) {
         self.events(vec![Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))]);
     }
 }
@@ -1017,7 +1022,7 @@ fn the_last_box_answer_closes_the_return_with_its_missing_units() {
     s.press(KeyCode::F(2));
     s.press(KeyCode::F(8));
     s.press(KeyCode::F(12));
-    assert!(s.screen().contains("signed with 1 discrepancies"), "{}", s.screen());
+    assert!(s.screen().contains("signed with 1 discrepancy"), "{}", s.screen());
     assert_eq!(s.count("SELECT count(*) FROM return_receipts WHERE closed_how = 'last_box'"), 1);
     assert_eq!(s.count("SELECT count(*) FROM reviews WHERE kind = 'discrepancy' AND decision IS NULL"), 1);
     assert_eq!(
@@ -1263,7 +1268,11 @@ fn a_product_in_three_boxes_arrives_in_two_parcels() {
     let screen = s.screen();
     assert!(screen.contains("Unit 1 TRAMP-12: 2 of 3 boxes") && screen.contains("Last box?"), "{screen}");
     s.press(KeyCode::F(12));
-    assert!(s.screen().contains("1 units miss boxes"), "the last box needs an outcome first: {}", s.screen());
+    assert!(
+        s.screen().contains("1 unit misses boxes"),
+        "the last box needs an outcome first: {}",
+        s.screen()
+    );
     s.press(KeyCode::F(8));
     assert!(s.screen().contains("RMA-TR-1 awaits 1 more"), "{}", s.screen());
     assert!(export_now(&db, "2026-11-22T18:00:00+08:00").is_empty(), "the unit awaits its third box");

@@ -1,0 +1,394 @@
+//! What the floor sees and may press: the footer shows exactly the keys that work, a key that
+//! does not work here is refused out loud (or, for Esc and the arrows, let go), and the words
+//! on screen are words, in English and in Chinese, at 80x24 and at 160x48.
+
+use super::screen::{demo_db, Station};
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::KeyCode;
+use ratatui::Terminal;
+use returns_dock::station::app::{App, Effect, Msg, Tone};
+use returns_dock::station::keys::{Action, BINDINGS};
+use returns_dock::station::text::Lang;
+
+/// Walks a shift through every screen and prompt, calling `at` at each stop with its name.
+fn walk(lang: Lang, mut at: impl FnMut(&str, &Station)) {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", lang);
+    at("sign_in", &s);
+    s.scan("OP-DEMO");
+    at("dock", &s);
+    s.scan("YT5555555555555");
+    at("dock_unidentified_offer", &s);
+    s.press(KeyCode::Esc);
+    s.scan("RMA-2026-0002");
+    at("parcel_empty", &s);
+    s.scan("6901234500011");
+    at("serial", &s);
+    s.scan("RB5-FAKE999");
+    at("unit_flagged", &s);
+    s.press(KeyCode::F(7));
+    at("reason", &s);
+    s.scan("CMD-REASON-OTHER");
+    at("note", &s);
+    s.scan("box crushed, seal broken");
+    at("all_inspected", &s);
+    s.ctrl('k');
+    at("cause", &s);
+    s.press(KeyCode::Esc);
+    s.press(KeyCode::F(8));
+    at("sign", &s);
+    s.press(KeyCode::Esc);
+    s.press(KeyCode::F(10));
+    at("refuse_parcel", &s);
+    s.press(KeyCode::Esc);
+    s.press(KeyCode::F(8));
+    s.press(KeyCode::F(12));
+    at("dock_after_sign", &s);
+    // A supervisor at a second station.
+    let mut sup = Station::open(&db, "ST02", lang);
+    sup.scan("OP-SUP1");
+    at("supervisor_dock", &sup);
+    sup.ctrl('r');
+    at("pin", &sup);
+    sup.scan("2468");
+    at("review", &sup);
+    sup.press(KeyCode::F(2));
+    at("review_overturn", &sup);
+    sup.press(KeyCode::Esc);
+    sup.press(KeyCode::Esc);
+    sup.ctrl('d');
+    at("dashboard", &sup);
+}
+
+/// The feedback band's two lines as one text.
+fn band(s: &Station) -> String {
+    s.screen().lines().skip(1).take(2).collect::<Vec<_>>().join(" ")
+}
+
+/// True when the action changed nothing a user could notice but the band (and the bell).
+fn refused(before: &App, after: &App, effects: &[Effect]) -> bool {
+    let quiet = effects.iter().all(|e| matches!(e, Effect::Bell | Effect::Sound(_)));
+    quiet
+        && after.screen == before.screen
+        && after.user == before.user
+        && after.help == before.help
+        && after.unlocked == before.unlocked
+        && after.input == before.input
+        // Esc clearing a stale band does something.
+        && !(before.band.is_some() && after.band.is_none())
+}
+
+#[test]
+fn the_footer_shows_exactly_the_keys_that_work() {
+    for lang in [Lang::En, Lang::Zh] {
+        let mut stops = 0;
+        walk(lang, |name, s| {
+            stops += 1;
+            let app = &s.app;
+            for b in BINDINGS {
+                let mut tried = app.clone();
+                let effects = tried.update(Msg::Action(b.action));
+                let band = tried.band.as_ref().map(|b| b.text.clone()).unwrap_or_default();
+                if app.takes(b.action) {
+                    // A key the footer shows does something, and is never called unusable.
+                    assert!(
+                        !refused(app, &tried, &effects),
+                        "{name}: {} is shown but does nothing ({band})",
+                        b.label
+                    );
+                    let said = tried.band != app.band && band.contains("cannot be used here");
+                    assert!(!said, "{name}: {} is shown: {band}", b.label);
+                } else {
+                    assert!(
+                        refused(app, &tried, &effects),
+                        "{name}: {} is not shown but acts: {effects:?}",
+                        b.label
+                    );
+                    // Out loud, unless it is Esc or an arrow pressed by habit.
+                    let quiet = matches!(b.action, Action::Up | Action::Down | Action::Command(_))
+                        && tried.band == app.band;
+                    let loud = tried.band.as_ref().is_some_and(|b| b.tone == Tone::Error);
+                    assert!(
+                        loud || quiet && b.action != Action::Export,
+                        "{name}: {} refused silently",
+                        b.label
+                    );
+                }
+            }
+            // The footer line lists taken keys only: each label in it is taken.
+            let screen = s.screen();
+            let footer = screen.lines().last().unwrap_or_default().to_string();
+            for b in BINDINGS {
+                let shown = footer
+                    .split_whitespace()
+                    .any(|w| w == b.label || w.starts_with(b.label) && b.label == "↑");
+                if shown {
+                    assert!(
+                        app.takes(b.action),
+                        "{name}: the footer shows {} which does not work: {footer}",
+                        b.label
+                    );
+                }
+            }
+        });
+        assert_eq!(stops, 18);
+    }
+}
+
+#[test]
+fn at_80_columns_the_footer_still_shows_f2_to_f7() {
+    for lang in [Lang::En, Lang::Zh] {
+        let (_dir, db) = demo_db();
+        let mut s = Station::open(&db, "ST01", lang);
+        s.scan("OP-DEMO");
+        s.scan("RMA-2026-0009");
+        s.scan("6901234500059");
+        let screen = s.screen();
+        let footer = screen.lines().last().unwrap().to_string();
+        for label in ["F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9", "F10"] {
+            assert!(footer.split_whitespace().any(|w| w == label), "{label} missing: {footer}");
+        }
+        assert!(ratatui::text::Span::raw(footer.as_str()).width() <= 80, "{footer}");
+        // At 160 columns the words are whole.
+        s.terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
+        s.events(vec![]);
+        let wide = s.screen();
+        let footer = wide.lines().last().unwrap();
+        let words = if lang == Lang::En { "F6 to supplier" } else { "F6 退供应商" };
+        assert!(footer.contains(words), "{footer}");
+    }
+}
+
+#[test]
+fn signing_too_early_names_the_unit_without_an_outcome_and_selects_it() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0009");
+    s.scan("6901234500059");
+    s.press(KeyCode::F(8));
+    let screen = s.screen();
+    assert!(screen.contains("Cannot sign: unit 1 (SKU-1005) has no outcome; it is selected"), "{screen}");
+    assert!(screen.contains("▶1"), "the unit is marked as the one the next outcome goes to: {screen}");
+    s.press(KeyCode::F(2));
+    assert!(s.screen().contains("Unit 1: Accept"), "{}", s.screen());
+}
+
+#[test]
+fn a_product_scanned_at_the_dock_is_said_to_be_a_product_and_nothing_is_booked() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("6901234500059");
+    let said = band(&s);
+    assert!(said.contains("This is a product (SKU-1005,"), "{said}");
+    assert!(said.contains("scan the parcel's label first"), "{said}");
+    // No offer to book it in as unidentified: F11 is refused.
+    s.press(KeyCode::F(11));
+    assert!(s.screen().contains("✖ ERROR"), "{}", s.screen());
+    assert_eq!(s.count("SELECT count(*) FROM parcels"), 0);
+    let mut zh = Station::open(&db, "ST02", Lang::Zh);
+    zh.scan("OP-DEMO");
+    zh.scan("6901234500059");
+    assert!(zh.screen().contains("这是商品条码（SKU-1005"), "{}", zh.screen());
+}
+
+#[test]
+fn an_unknown_badge_on_an_empty_database_says_how_to_get_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("empty.db");
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-ANNA");
+    let screen = s.screen();
+    assert!(screen.contains("this database has no users yet"), "{screen}");
+    assert!(screen.contains("import users"), "{screen}");
+    // Where users exist, the plain answer.
+    let (_d, demo) = demo_db();
+    let mut s = Station::open(&demo, "ST01", Lang::En);
+    s.scan("OP-ANNA");
+    assert!(s.screen().contains("No user ANNA: check the badge or the id"), "{}", s.screen());
+}
+
+#[test]
+fn the_grade_a_saved_note_and_an_empty_comment_are_said() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0009");
+    s.scan("6901234500059");
+    s.press(KeyCode::F(4));
+    assert!(s.screen().contains("▶ Second-hand C → "), "the prompt names the grade: {}", s.screen());
+    s.scan("CMD-REASON-COSMETIC");
+    assert!(s.screen().contains("◐ Second-hand C"), "{}", s.screen());
+    s.ctrl('n');
+    s.scan("");
+    assert!(s.screen().contains("✖ ERROR"), "an empty note is refused: {}", s.screen());
+    s.ctrl('n');
+    s.scan("scratch on the lid");
+    assert!(band(&s).contains("note saved: “scratch on the lid”"), "{}", s.screen());
+    assert_eq!(s.count("SELECT count(*) FROM units WHERE note = 'scratch on the lid'"), 1);
+    // A refusal, then a supervisor overturns it: an empty comment is refused out loud.
+    s.press(KeyCode::F(8));
+    s.scan("RMA-2026-0002");
+    s.scan("6901234500011");
+    s.scan("RB5-FAKE999");
+    s.press(KeyCode::F(7));
+    s.scan("CMD-REASON-SERIAL-MISMATCH");
+    s.press(KeyCode::F(8));
+    s.press(KeyCode::F(12));
+    let mut sup = Station::open(&db, "ST02", Lang::En);
+    sup.scan("OP-SUP1");
+    sup.ctrl('r');
+    sup.scan("2468");
+    sup.press(KeyCode::F(3));
+    sup.scan("");
+    assert!(sup.screen().contains("An overturn needs a comment"), "{}", sup.screen());
+    assert_eq!(sup.count("SELECT count(*) FROM reviews WHERE decision IS NOT NULL"), 0);
+}
+
+#[test]
+fn last_parcels_say_how_each_was_closed() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0009");
+    s.scan("6901234500059");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    s.scan("RMA-2026-0002");
+    s.press(KeyCode::F(8));
+    s.press(KeyCode::F(12));
+    s.scan("RMA-2026-0011");
+    s.press(KeyCode::F(10));
+    s.scan("CMD-REASON-OUTSIDE-POLICY");
+    let screen = s.screen();
+    assert!(screen.contains("✔ signed RMA-2026-0009"), "{screen}");
+    assert!(screen.contains("⚠ signed, 2 discrepancies RM…"), "cut with …: {screen}");
+    assert!(screen.contains("✖ refused RMA-2026-0011"), "{screen}");
+    assert!(screen.contains("3 parcels, 1 unit, 0 refused"), "{screen}");
+}
+
+#[test]
+fn configured_sounds_play_for_ok_and_for_errors() {
+    let (dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    let heard = dir.path().join("heard.txt");
+    s.app.ok_sound = true;
+    s.app.error_sound = true;
+    s.exec.sounds = returns_dock::station::exec::Sounds {
+        ok: Some(format!("echo ok >> '{}'", heard.display())),
+        error: Some(format!("echo error >> '{}'", heard.display())),
+    };
+    s.scan("OP-DEMO");
+    s.scan("OP-NOBODY");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut text = String::new();
+    while std::time::Instant::now() < deadline {
+        text = std::fs::read_to_string(&heard).unwrap_or_default();
+        if text.lines().count() >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort();
+    assert_eq!(lines, ["error", "ok"], "one sound each");
+}
+
+/// Codes a Chinese screen must never show: it says them in words.
+const RAW_CODES: &[&str] = &[
+    "refused_unit",
+    "refused_parcel",
+    "discrepancy",
+    "serial_mismatch",
+    "wrong_item",
+    "second_hand",
+    "signed",
+    "refused",
+    "median",
+    "p90",
+    "Waiting",
+    "parcels",
+    "units",
+];
+
+#[test]
+fn the_chinese_screens_show_words_not_codes() {
+    walk(Lang::Zh, |name, s| {
+        let screen = s.screen();
+        for code in RAW_CODES {
+            assert!(!screen.contains(code), "{name} shows {code}:\n{screen}");
+        }
+    });
+}
+
+#[test]
+fn every_screen_at_160x48_in_both_languages() {
+    for lang in [Lang::En, Lang::Zh] {
+        let tag = if lang == Lang::En { "en" } else { "zh" };
+        walk(lang, |name, s| {
+            if !["dock", "parcel_empty", "reason", "all_inspected", "sign", "review", "dashboard"]
+                .contains(&name)
+            {
+                return;
+            }
+            let mut wide = Terminal::new(TestBackend::new(160, 48)).unwrap();
+            wide.draw(|f| returns_dock::station::view::render(&s.app, f)).unwrap();
+            let buf = wide.backend().buffer();
+            let mut out = String::new();
+            for y in 0..buf.area.height {
+                let mut line = String::new();
+                let mut x = 0;
+                while x < buf.area.width {
+                    let sym = buf[(x, y)].symbol();
+                    line.push_str(sym);
+                    x += ratatui::text::Span::raw(sym).width().max(1) as u16;
+                }
+                out.push_str(line.trim_end());
+                out.push('\n');
+            }
+            insta::assert_snapshot!(format!("wide_{tag}_{name}"), out);
+        });
+    }
+}
+
+/// An unidentified parcel's unit has no cause until it is linked: then the customer's stated
+/// reason of its return decides it, as for any other unit (README's table).
+#[test]
+fn an_unidentified_parcels_unit_gets_its_cause_when_linked() {
+    use chrono::DateTime;
+    let (dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("YT5555555555555");
+    s.press(KeyCode::F(11));
+    s.scan("6901234500172");
+    s.press(KeyCode::F(7));
+    s.scan("CMD-REASON-WRONG-ITEM");
+    assert!(!band(&s).contains("Fraud"), "no cause said before the link: {}", band(&s));
+    // No ^K on a parcel no return claims.
+    assert!(!s.app.takes(Action::Cause));
+    s.press(KeyCode::F(8));
+    s.press(KeyCode::F(12));
+    assert_eq!(s.count("SELECT count(*) FROM units WHERE cause IS NULL AND outcome = 'refuse'"), 1);
+    // After-sales registers the return late: the customer said we sent the wrong item.
+    let file = dir.path().join("late.csv");
+    std::fs::write(
+        &file,
+        "rma_no,order_no,tracking_no,sku,qty,reason\nRMA-LATE-1,WEB-1,YT5555555555555,SKU-1005,1,发错货了\n",
+    )
+    .unwrap();
+    let mut store = returns_dock::store::Store::open(&db).unwrap();
+    let opts = returns_dock::import::ImportOptions::new(
+        DateTime::parse_from_rfc3339("2026-11-22T10:00:00+08:00").unwrap(),
+    );
+    let report =
+        returns_dock::import::returns::import(&mut store, &[returns_dock::import::Source::File(file)], &opts)
+            .unwrap();
+    assert_eq!(report.linked, 1, "{}", report.summary());
+    assert_eq!(s.count("SELECT count(*) FROM units WHERE cause = 'WRONG-ITEM-SENT'"), 1);
+    // The log holds the change: the chain still verifies.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let verdict = returns_dock::store::chain::verify(&conn).unwrap();
+    assert!(verdict.problems.is_empty(), "{:?}", verdict.problems);
+}
