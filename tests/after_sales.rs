@@ -951,6 +951,40 @@ mod audit {
     }
 
     #[test]
+    fn units_parcels_and_entries_are_taken_as_printed_or_bare() {
+        let mut d = Dock::new();
+        let p = troubled_parcel(&mut d);
+        let unit: i64 = d
+            .store
+            .conn()
+            .query_row("SELECT id FROM units WHERE serial = 'RB5-FAKE999'", [], |r| r.get(0))
+            .unwrap();
+        let run = |args: &[&str]| {
+            let out = command(d.dir.path(), args);
+            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            out.stdout
+        };
+        let (printed, bare) = (format!("U{unit:08}"), unit.to_string());
+        assert_eq!(run(&["audit", "show", "--unit", &printed]), run(&["audit", "show", "--unit", &bare]));
+        let label = run(&["labels", "unit", &printed]);
+        assert!(String::from_utf8_lossy(&label).contains(&printed));
+        assert_eq!(label, run(&["labels", "unit", &bare]));
+        let history = run(&["audit", "show", "--parcel", &format!("P{p}")]);
+        assert!(history.len() > 100);
+        assert_eq!(history, run(&["audit", "show", "--parcel", &p.to_string()]));
+        // The first entry, as `review list` prints it, decided by the supervisor's badge text.
+        let list = String::from_utf8_lossy(&run(&["review", "list"])).to_string();
+        let first = list.split_whitespace().next().unwrap().to_string();
+        assert!(first.starts_with('R'), "{list}");
+        let out = command(
+            d.dir.path(),
+            &["review", "decide", &first, "confirm", "--by", "OP-SUP1", "--pin", "2468", "--comment", "seen"],
+        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("review {first} confirmed by SUP1"));
+    }
+
+    #[test]
     fn a_units_history_is_shown() {
         let d = history();
         let unit: i64 = d
