@@ -423,7 +423,18 @@ fn db_path(cli: &Cli) -> PathBuf {
     cli.db.clone().unwrap_or_else(|| PathBuf::from("returns-dock.db"))
 }
 
+/// The language of what the command prints: `--lang`, else the configuration's.
+fn lang_of(cli: &Cli, config: &Config) -> crate::domain::codes::Lang {
+    use crate::domain::codes::Lang as L;
+    match cli.lang {
+        Some(Lang::En) => L::En,
+        Some(Lang::Zh) => L::Zh,
+        None => L::parse(&config.language),
+    }
+}
+
 pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
+    let lang = lang_of(&cli, config);
     let command = cli.command.as_ref();
     match command {
         None => station(config, &db_path(&cli), cli.station.as_deref(), cli.lang),
@@ -452,7 +463,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                 by,
             };
             let report = kind.import(&mut store, &sources, &opts)?;
-            print_report(&report)
+            print_report(&report, lang)
         }
         Some(Command::Users { action: UsersAction::Add { id, name, role, pin, by, by_pin } }) => {
             let mut store = Store::open(&db_path(&cli))?;
@@ -471,7 +482,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             let role = role.map(crate::domain::codes::Coded::code).unwrap_or("");
             match import::users::add(&mut store, id, name, role, new_pin.as_deref(), &opts)? {
                 Ok(w) => {
-                    println!("user {id}: {}", format!("{w:?}").to_lowercase());
+                    println!("{}", words::say::user_written(lang, id, &w));
                     Ok(())
                 }
                 Err(msgs) => {
@@ -483,8 +494,8 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             }
         }
         Some(Command::Gen { returns, seed, out }) => gen_files(*returns, *seed, out),
-        Some(Command::Review { action }) => review(&db_path(&cli), config, action),
-        Some(Command::Audit { what }) => audit(&db_path(&cli), what),
+        Some(Command::Review { action }) => review(&db_path(&cli), config, action, lang),
+        Some(Command::Audit { what }) => audit(&db_path(&cli), what, lang),
         Some(Command::Labels { what }) => labels(&db_path(&cli), config, what),
         Some(Command::Report { what: ReportWhat::Feedback { from, to, format } }) => {
             use crate::export::feedback;
@@ -501,8 +512,8 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             let sheet = feedback::feedback(store.conn(), from, to, config.policy.late_after_days, at)
                 .map_err(|e| Failure::from(store_err(&db_path(&cli), e)))?;
             match format {
-                SheetFormat::Text => print!("{}", feedback::text(&sheet)),
-                SheetFormat::Csv => print!("{}", feedback::csv(&sheet)),
+                SheetFormat::Text => print!("{}", feedback::text_in(&sheet, lang)),
+                SheetFormat::Csv => print!("{}", feedback::csv_in(&sheet, lang)),
                 SheetFormat::Json => println!("{}", serde_json::to_string_pretty(&sheet).unwrap_or_default()),
             }
             Ok(())
@@ -532,13 +543,8 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             }
             match crate::export::export(store.conn_mut(), &db, &out, &opts) {
                 Ok(done) => {
-                    println!(
-                        "exported {} rows from {} parcels as batch {} to {}",
-                        done.rows,
-                        done.parcels,
-                        done.batch,
-                        done.path.display()
-                    );
+                    let path = done.path.display().to_string();
+                    println!("{}", words::say::exported(lang, done.rows, done.parcels, done.batch, &path));
                     Ok(())
                 }
                 Err(crate::export::ExportError::NoSuchBatch(b)) => {
@@ -574,7 +580,7 @@ impl Kind {
 
 /// Errors and warnings to stderr, details and the summary to stdout; exit 1 when anything
 /// was refused. Each line in its screen form: the messages quote the files.
-fn print_report(report: &ImportReport) -> Result<(), Failure> {
+fn print_report(report: &ImportReport, lang: crate::domain::codes::Lang) -> Result<(), Failure> {
     let mut err = std::io::stderr().lock();
     for p in &report.errors {
         let _ = writeln!(err, "{}", on_screen(&p.to_string()));
@@ -583,10 +589,10 @@ fn print_report(report: &ImportReport) -> Result<(), Failure> {
         let _ = writeln!(err, "{} (warning)", on_screen(&p.to_string()));
     }
     let mut out = std::io::stdout().lock();
-    for d in report.details() {
+    for d in words::say::import_details(lang, report) {
         let _ = writeln!(out, "{}", on_screen(&d));
     }
-    let _ = writeln!(out, "{}", on_screen(&report.summary()));
+    let _ = writeln!(out, "{}", on_screen(&words::say::import_summary(lang, report)));
     if let Some(p) = report.errors.iter().find(|p| p.unusable) {
         return Err(Failure::Unusable(format!("{}: nothing was imported", p.file)));
     }
@@ -684,23 +690,19 @@ pub fn seed_demo(path: &Path) -> Result<Vec<ImportReport>, Failure> {
 fn demo(cli: &Cli, config: &Config, lang: Option<Lang>) -> Result<(), Failure> {
     let path = cli.db.clone().unwrap_or_else(|| PathBuf::from("returns-dock-demo.db"));
     let reports = seed_demo(&path)?;
+    let speak = lang_of(cli, config);
     for r in &reports {
-        println!("{}", r.summary());
+        println!("{}", words::say::import_summary(speak, r));
     }
-    println!("demo database ready: {} (badges: OP-DEMO, supervisor OP-SUP1 with PIN 2468)", path.display());
+    let shown = path.display().to_string();
+    println!("{}", words::say::demo_ready(speak, &shown));
     if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-        println!(
-            "not a terminal: the station does not start; run it with: returns-dock --db {} station",
-            path.display()
-        );
+        println!("{}", words::say::demo_not_a_terminal(speak, &shown));
         return Ok(());
     }
     station(config, &path, None, lang)?;
     // The same database stays for the command line.
-    println!(
-        "the demo database stays at {0}: e.g. returns-dock --db {0} review list, or returns-dock --db {0} export",
-        path.display()
-    );
+    println!("{}", words::say::demo_stays(speak, &shown));
     Ok(())
 }
 
@@ -846,7 +848,12 @@ fn prove(
     })
 }
 
-fn review(db: &Path, config: &Config, action: &ReviewAction) -> Result<(), Failure> {
+fn review(
+    db: &Path,
+    config: &Config,
+    action: &ReviewAction,
+    lang: crate::domain::codes::Lang,
+) -> Result<(), Failure> {
     use crate::store::review::{self as rv, Decision, Supervisor};
     let mut store = Store::open_existing(db)?;
     let e = |err| Failure::from(store_err(db, err));
@@ -872,10 +879,14 @@ fn review(db: &Path, config: &Config, action: &ReviewAction) -> Result<(), Failu
                     println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default())
                 }
                 ListFormat::Text => {
+                    let zone = *chrono::Local::now().offset();
+                    let mut out = std::io::stdout().lock();
                     for i in &items {
-                        println!("{}", review_line(i));
+                        for line in words::say::review_item(lang, i, zone) {
+                            let _ = writeln!(out, "{line}");
+                        }
                     }
-                    println!("{} reviews waiting", items.len());
+                    let _ = writeln!(out, "{}", words::say::reviews_waiting(lang, items.len()));
                 }
             }
             Ok(())
@@ -889,58 +900,19 @@ fn review(db: &Path, config: &Config, action: &ReviewAction) -> Result<(), Failu
             let sup = Supervisor { who: &who, station: None };
             let r =
                 rv::decide(store.conn_mut(), sup, *id, &decision, comment.as_deref(), now()).map_err(e)?;
-            let word = if decision == Decision::Confirm { "confirmed" } else { "overturned" };
-            done(r, format!("review R{id} {word} by {}", who.id()))
+            done(r, words::say::decided(lang, *id, decision == Decision::Confirm, who.id()))
         }
         ReviewAction::Link { id, rma, by, pin } => {
             let who = prove(&mut store, config, by, pin.clone())?;
             let sup = Supervisor { who: &who, station: None };
             let r = rv::link(store.conn_mut(), sup, *id, rma, now()).map_err(e)?;
-            done(r, format!("review R{id}: parcel linked to {rma} by {}", who.id()))
+            done(r, words::say::linked(lang, *id, rma, who.id()))
         }
     }
 }
 
 fn store_err(db: &Path, e: rusqlite::Error) -> StoreError {
     crate::store::classify(&db.display().to_string(), e)
-}
-
-/// One queue entry on one line, as a supervisor reads it in a terminal: the whole line in its
-/// screen form, since nearly all of it came from files, scans and typing.
-fn review_line(i: &crate::store::review::ReviewItem) -> String {
-    let mut s = format!(
-        "R{} {}{} {} P{} {} [{} {}]",
-        i.id,
-        i.kind,
-        if i.mandatory { " (mandatory)" } else { "" },
-        crate::station::app::short_time(&i.created_at, *chrono::Local::now().offset()),
-        i.parcel_id,
-        &if i.rmas.is_empty() {
-            i.scan.clone()
-        } else if i.boxes > 1 {
-            format!("{} (in {} boxes)", i.rmas, i.boxes)
-        } else {
-            i.rmas.clone()
-        },
-        i.station,
-        i.operator
-    );
-    if let Some(u) = &i.unit {
-        s.push_str(&format!(" {u} {}", i.sku.as_deref().unwrap_or("?")));
-        for part in [&i.serial, &i.outcome, &i.reason, &i.discrepancy].into_iter().flatten() {
-            s.push_str(&format!(" {part}"));
-        }
-        if let Some(n) = &i.note {
-            s.push_str(&format!(" \"{n}\""));
-        }
-    }
-    if let Some(r) = &i.parcel_refuse_reason {
-        s.push_str(&format!(" refused: {r}"));
-    }
-    if let Some(r) = &i.customer_reason {
-        s.push_str(&format!(" · customer: {r}"));
-    }
-    crate::domain::text::on_screen(&s)
 }
 
 /// SVG or PNG, by the file's extension.
@@ -1041,7 +1013,7 @@ impl Failure {
 
 /// A review entry's id as printed (`R12`) or bare (`12`).
 /// `audit verify` and `audit show`.
-fn audit(db: &Path, what: &AuditWhat) -> Result<(), Failure> {
+fn audit(db: &Path, what: &AuditWhat, lang: crate::domain::codes::Lang) -> Result<(), Failure> {
     use crate::domain::text::on_screen;
     use crate::store::chain;
     let store = Store::open_existing(db)?;
@@ -1050,7 +1022,7 @@ fn audit(db: &Path, what: &AuditWhat) -> Result<(), Failure> {
         AuditWhat::Verify => {
             let verdict = chain::verify(store.conn()).map_err(e)?;
             if verdict.ok() {
-                println!("{}", verdict.summary());
+                println!("{}", words::say::audit_intact(lang, &verdict));
                 return Ok(());
             }
             for p in &verdict.problems {

@@ -195,6 +195,37 @@ fn a_badge_text_and_a_bare_id_are_the_same_user() {
 }
 
 #[test]
+fn imports_and_users_speak_the_configured_language_unless_told() {
+    let dir = tempfile::tempdir().unwrap();
+    users_file(dir.path());
+    std::fs::write(dir.path().join("zh.toml"), "language = \"zh\"\n").unwrap();
+    let out = dock(dir.path(), &["--config", "zh.toml", "import", "users", "users.csv"]);
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("已导入用户 2 条，来自 1 个文件（2 行）：新增 2，更新 0，未变 0，拒绝 0"),
+        "{said}"
+    );
+    assert!(said.starts_with("users.csv：CSV UTF-8\n"), "{said}");
+    assert!(!said.contains("imported") && !said.contains("created"), "{said}");
+    let add = dock(
+        dir.path(),
+        &[
+            "--config", "zh.toml", "users", "add", "--id", "OP-B2", "--name", "Bo", "--by", "S1", "--by-pin",
+            "1234",
+        ],
+    );
+    assert_eq!(text(&add.stdout).trim(), "用户 B2：已新增", "{}", text(&add.stderr));
+    let en = dock(
+        dir.path(),
+        &[
+            "--config", "zh.toml", "--lang", "en", "users", "add", "--id", "B2", "--name", "Bo", "--by",
+            "S1", "--by-pin", "1234",
+        ],
+    );
+    assert_eq!(text(&en.stdout).trim(), "user B2: unchanged");
+}
+
+#[test]
 fn the_station_option_without_the_station_word_goes_with_no_other_command() {
     let dir = tempfile::tempdir().unwrap();
     users_file(dir.path());
