@@ -392,7 +392,17 @@ mod review {
     fn the_list_names_what_is_missing_what_was_found_instead_and_the_notes() {
         let mut d = Dock::new();
         troubled_parcel(&mut d);
+        let a = d.actor();
+        let stranger = st::open_parcel(d.store.conn_mut(), &a, "YT0000000000001", &[]).unwrap().unwrap();
+        d.unit(stranger, "6901234500059", None, Outcome::Accept, None, Some("no paperwork in the box"));
+        d.sign(stranger);
         let items = rv::open_reviews(d.store.conn()).unwrap();
+        let unknown = items.iter().find(|i| i.kind == "unidentified").unwrap();
+        let units: Vec<(Option<&str>, Option<&str>)> =
+            unknown.details.units.iter().map(|u| (u.sku.as_deref(), u.note.as_deref())).collect();
+        assert_eq!(units.len(), 1);
+        assert_eq!(units[0].1, Some("no paperwork in the box"), "{units:?}");
+        let unknown_sku = units[0].0.unwrap().to_string();
         let flagged = items.iter().find(|i| i.kind == "discrepancy").unwrap();
         let details = &flagged.details;
         assert_eq!(details, &rv::review_details(d.store.conn(), flagged.parcel_id).unwrap());
@@ -419,6 +429,8 @@ mod review {
             "note \"=HYPERLINK",
             "199.00",
             "value: ",
+            &unknown_sku,
+            "note \"no paperwork in the box\"",
         ] {
             assert!(text.contains(part), "{part} in:\n{text}");
         }
@@ -728,6 +740,25 @@ mod locks {
             *max < std::time::Duration::from_millis(200),
             "a station's write waited {max:?} during the export"
         );
+    }
+
+    #[test]
+    fn a_queue_of_hundreds_is_listed_with_every_parcels_units_at_once() {
+        let mut d = Dock::new();
+        signed_parcels(&mut d, 800);
+        d.store
+            .conn()
+            .execute_batch(
+                "INSERT INTO reviews (parcel_id, kind, created_at)
+                 SELECT id, 'discrepancy', received_at FROM parcels WHERE scan NOT LIKE 'RMA-%'",
+            )
+            .unwrap();
+        let started = Instant::now();
+        let items = returns_dock::store::review::open_reviews(d.store.conn()).unwrap();
+        let took = started.elapsed();
+        assert!(items.len() >= 800, "{}", items.len());
+        assert!(items.iter().all(|i| !i.details.units.is_empty()), "every entry has its parcel's units");
+        assert!(took < std::time::Duration::from_secs(2), "the queue took {took:?}");
     }
 
     #[test]
