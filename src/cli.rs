@@ -438,10 +438,13 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
     let command = cli.command.as_ref();
     match command {
         None => station(config, &db_path(&cli), cli.station.as_deref(), cli.lang),
+        Some(Command::Station { station: id }) => {
+            let id = id.as_deref().or(cli.station.as_deref());
+            station(config, &db_path(&cli), id, cli.lang)
+        }
         Some(_) if cli.station.is_some() => Err(Failure::Usage(
             "--station goes with the station: returns-dock --station ID, or returns-dock station --station ID".into(),
         )),
-        Some(Command::Station { station: id }) => station(config, &db_path(&cli), id.as_deref(), cli.lang),
         Some(Command::Demo) => demo(&cli, config, cli.lang),
         Some(Command::Import { what }) => {
             let (args, kind, by) = match what {
@@ -493,7 +496,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                 }
             }
         }
-        Some(Command::Gen { returns, seed, out }) => gen_files(*returns, *seed, out),
+        Some(Command::Gen { returns, seed, out }) => gen_files(*returns, *seed, out, lang),
         Some(Command::Review { action }) => review(&db_path(&cli), config, action, lang),
         Some(Command::Audit { what }) => audit(&db_path(&cli), what, lang),
         Some(Command::Labels { what }) => labels(&db_path(&cli), config, what),
@@ -609,7 +612,7 @@ pub fn catalog_path_for(out: &Path) -> PathBuf {
     out.with_file_name(format!("{stem}.catalog.csv"))
 }
 
-fn gen_files(returns: u64, seed: u64, out: &Path) -> Result<(), Failure> {
+fn gen_files(returns: u64, seed: u64, out: &Path, lang: crate::domain::codes::Lang) -> Result<(), Failure> {
     let catalog = catalog_path_for(out);
     let open = |p: &Path| {
         crate::files::create(p)
@@ -620,13 +623,14 @@ fn gen_files(returns: u64, seed: u64, out: &Path) -> Result<(), Failure> {
     let summary = gen::generate(&GenOptions { returns, seed, max_lines: None }, &mut o, &mut c)
         .and_then(|s| o.flush().and(c.flush()).map(|_| s))
         .map_err(|e| Failure::Unusable(format!("{}: cannot write: {e}", out.display())))?;
+    let (n, lines, products) = (summary.returns, summary.lines, summary.products);
+    let (out, catalog) = (out.display(), catalog.display());
     println!(
-        "generated {} returns ({} lines) in {} and {} products in {} (seed {seed})",
-        summary.returns,
-        summary.lines,
-        out.display(),
-        summary.products,
-        catalog.display()
+        "{}",
+        lang.pick(
+            format!("generated {n} returns ({lines} lines) in {out} and {products} products in {catalog} (seed {seed})"),
+            format!("已生成 {n} 条售后单（{lines} 行）于 {out}，{products} 个商品于 {catalog}（种子 {seed}）"),
+        )
     );
     Ok(())
 }

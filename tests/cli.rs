@@ -223,6 +223,8 @@ fn imports_and_users_speak_the_configured_language_unless_told() {
         ],
     );
     assert_eq!(text(&en.stdout).trim(), "user B2: unchanged");
+    let generated = dock(dir.path(), &["--lang", "zh", "gen", "--returns", "3", "--out", "g.csv"]);
+    assert!(text(&generated.stdout).starts_with("已生成 3 条售后单"), "{}", text(&generated.stdout));
 }
 
 #[test]
