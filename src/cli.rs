@@ -13,19 +13,33 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod words;
+
+use crate::domain::codes::{Coded, Grade, Outcome, Role};
+
 #[derive(Parser, Debug)]
 #[command(
     name = "returns-dock",
     version,
-    about = "The returns dock: receive, inspect and sign for returned parcels"
+    about = "The returns dock: receive, inspect and sign for returned parcels",
+    long_about = "The returns dock: receive, inspect and sign for returned parcels.\n\nWithout a command, \
+                  the scanning station starts (`returns-dock --station ST02` is `returns-dock station --station ST02`)."
 )]
 pub struct Cli {
     /// The database file [default: returns-dock.db in the working directory]
-    #[arg(long, global = true, env = "RETURNS_DOCK_DB", value_name = "PATH")]
+    #[arg(long, global = true, env = "RETURNS_DOCK_DB", value_name = "PATH", display_order = 1)]
     pub db: Option<PathBuf>,
     /// Station settings (TOML) [default: returns-dock.toml if present]
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", display_order = 2)]
     pub config: Option<PathBuf>,
+    /// The language of the screens and of what commands print [default: the configuration's
+    /// `language`, else en]
+    #[arg(long, global = true, value_enum, display_order = 3)]
+    pub lang: Option<Lang>,
+    /// The station's id, when the station starts without the word `station` [default: the
+    /// configuration's `station`]
+    #[arg(long, value_name = "ID", display_order = 4)]
+    pub station: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -34,16 +48,13 @@ pub struct Cli {
 pub enum Command {
     /// The scanning station (the default)
     Station {
+        /// The station's id, as on its screen and in every record [default: the
+        /// configuration's `station`]
         #[arg(long, value_name = "ID")]
         station: Option<String>,
-        #[arg(long, value_enum)]
-        lang: Option<Lang>,
     },
     /// A fresh demo database seeded from the sample data, then the station on it
-    Demo {
-        #[arg(long, value_enum)]
-        lang: Option<Lang>,
-    },
+    Demo,
     /// Load expected returns, the catalog or users from files
     Import {
         #[command(subcommand)]
@@ -59,6 +70,7 @@ pub enum Command {
         /// Where to write [default: returns-export-<date>-<time>.csv|json here]
         #[arg(long, value_name = "PATH")]
         out: Option<PathBuf>,
+        /// The file's format
         #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormat,
         /// Every closed parcel, not only what changed since the last export
@@ -94,10 +106,13 @@ pub enum Command {
     /// Deterministic synthetic expected returns and a matching catalog (FILE and FILE's
     /// stem + .catalog.csv)
     Gen {
+        /// How many expected returns to write
         #[arg(long, value_name = "N")]
         returns: u64,
+        /// The seed: the same N and S always give the same files
         #[arg(long, value_name = "S", default_value_t = 1)]
         seed: u64,
+        /// The returns file to write (the catalog goes beside it)
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
@@ -121,6 +136,7 @@ pub enum ImportWhat {
 
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {
+    /// The files to load (CSV, TSV, JSON, JSON Lines or .xlsx)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Validate and report; change nothing
@@ -148,18 +164,21 @@ pub struct ByArgs {
 pub enum UsersAction {
     /// Add or update one user
     Add {
+        /// The user's id, printed on their badge as OP-<id> (`OP-X` or `X`)
         #[arg(long)]
         id: String,
+        /// The name shown on the badge and the station
         #[arg(long)]
         name: String,
-        /// operator or supervisor [default: operator for a new user; a known user keeps theirs]
-        #[arg(long)]
-        role: Option<String>,
+        /// The role [default: operator for a new user; a known user keeps theirs]
+        #[arg(long, value_parser = words::CodeParser::<Role>::new(Role::parse))]
+        role: Option<Role>,
         /// The new user's PIN, required for a supervisor: 4 to 12 digits, stored only as a
         /// salted hash (asked at a prompt when a supervisor is added on a terminal without it)
         #[arg(long)]
         pin: Option<String>,
-        /// The supervisor making the change (needed once the database has a supervisor)
+        /// The supervisor making the change, `OP-X` or `X` (needed once the database has a
+        /// supervisor)
         #[arg(long, value_name = "SUPERVISOR")]
         by: Option<String>,
         /// That supervisor's PIN on the command line (visible to other users in `ps`: prefer
@@ -171,8 +190,9 @@ pub enum UsersAction {
 
 #[derive(Subcommand, Debug)]
 pub enum ReviewAction {
-    /// Every undecided entry, oldest first
+    /// Every undecided entry, oldest first, with what the parcel held and lacked
     List {
+        /// Text for a terminal, or JSON for a program
         #[arg(long, value_enum, default_value = "text")]
         format: ListFormat,
     },
@@ -181,31 +201,35 @@ pub enum ReviewAction {
         /// The entry as `review list` prints it, `R12`, or `12`
         #[arg(value_parser = review_id)]
         id: i64,
+        /// confirm: the operator's call stands; overturn: the unit gets --outcome instead
         #[arg(value_enum)]
         decision: DecisionArg,
-        /// The supervisor's user id
-        #[arg(long)]
+        /// The supervisor's user id (`OP-X` or `X`)
+        #[arg(long, value_name = "SUPERVISOR")]
         by: String,
         /// The PIN on the command line (visible to other users in `ps`: prefer the prompt or
         /// RETURNS_DOCK_PIN)
         #[arg(long)]
         pin: Option<String>,
+        /// Why (required to overturn); goes to the export and the log
         #[arg(long)]
         comment: Option<String>,
-        /// The unit's outcome when overturned
-        #[arg(long, default_value = "accept")]
-        outcome: String,
+        /// The unit's outcome when overturned (`-` or `_` alike, any case)
+        #[arg(long, default_value = "accept", value_parser = words::CodeParser::<Outcome>::new(Outcome::from_code))]
+        outcome: Outcome,
         /// The grade, with accept (A) or second-hand (B, the default, or C); other outcomes have none
-        #[arg(long)]
-        grade: Option<String>,
+        #[arg(long, value_parser = words::CodeParser::<Grade>::new(Grade::from_code))]
+        grade: Option<Grade>,
     },
     /// Link an unidentified parcel's entry to the expected return it belongs to
     Link {
         /// The entry as `review list` prints it, `R12`, or `12`
         #[arg(value_parser = review_id)]
         id: i64,
+        /// The expected return's RMA number (case, blanks and dashes aside)
         rma: String,
-        #[arg(long)]
+        /// The supervisor's user id (`OP-X` or `X`)
+        #[arg(long, value_name = "SUPERVISOR")]
         by: String,
         /// The PIN on the command line (visible to other users in `ps`: prefer the prompt or
         /// RETURNS_DOCK_PIN)
@@ -234,12 +258,13 @@ pub enum AuditWhat {
 pub enum ReportWhat {
     /// Causes by department, top product-defect SKUs, turnaround, parcels waiting
     Feedback {
-        /// First day [default: six days before --to]
-        #[arg(long, value_name = "DATE")]
+        /// First day, YYYY-MM-DD [default: six days before --to]
+        #[arg(long, value_name = "DATE", value_parser = words::date)]
         from: Option<chrono::NaiveDate>,
-        /// Last day [default: today]
-        #[arg(long, value_name = "DATE")]
+        /// Last day, YYYY-MM-DD [default: today]
+        #[arg(long, value_name = "DATE", value_parser = words::date)]
         to: Option<chrono::NaiveDate>,
+        /// Text with bars for a terminal, CSV or JSON for others
         #[arg(long, value_enum, default_value = "text")]
         format: SheetFormat,
     },
@@ -249,21 +274,26 @@ pub enum ReportWhat {
 pub enum LabelsWhat {
     /// Every command and reason barcode on one A4 page (SVG or PNG, by the extension)
     Commands {
+        /// The file to write, ending in .svg or .png
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
     /// A user's badge with the OP-<id> barcode (SVG or PNG, by the extension)
     Badge {
+        /// The user's id (`OP-X` or `X`)
         user: String,
+        /// The file to write, ending in .svg or .png
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
     /// A unit's label (ZPL for label printers, SVG or PNG for screens and office printers)
     Unit {
-        /// The id on the label, e.g. U00000042
+        /// The id on the label, `U00000042`, or `42`
         unit_id: String,
+        /// ZPL for a label printer, SVG or PNG for a screen or an office printer
         #[arg(long, value_enum, default_value = "zpl")]
         format: LabelFormat,
+        /// The file to write [default: the label on stdout]
         #[arg(long, value_name = "FILE", conflicts_with = "print")]
         out: Option<PathBuf>,
         /// Send to the printer of the configuration
@@ -306,7 +336,9 @@ pub enum ExportFormat {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lang {
+    /// English
     En,
+    /// 中文
     Zh,
 }
 
@@ -333,8 +365,27 @@ impl From<StoreError> for Failure {
     }
 }
 
+/// The command line as parsed and as `--help` shows it: in every command's help the options
+/// all commands share (`--db`, `--config`, `--lang`) come first, then the command's own.
+pub fn command() -> clap::Command {
+    fn own_args_after_shared(cmd: clap::Command) -> clap::Command {
+        cmd.mut_args(|a| {
+            let order = a.get_display_order();
+            a.display_order(order.saturating_add(10))
+        })
+        .mut_subcommands(own_args_after_shared)
+    }
+    <Cli as clap::CommandFactory>::command().mut_subcommands(own_args_after_shared)
+}
+
+fn parse_args() -> Result<Cli, clap::Error> {
+    let mut cmd = command();
+    let matches = cmd.try_get_matches_from_mut(std::env::args_os())?;
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+}
+
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse_args() {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -372,12 +423,29 @@ fn db_path(cli: &Cli) -> PathBuf {
     cli.db.clone().unwrap_or_else(|| PathBuf::from("returns-dock.db"))
 }
 
+/// The language of what the command prints: `--lang`, else the configuration's.
+fn lang_of(cli: &Cli, config: &Config) -> crate::domain::codes::Lang {
+    use crate::domain::codes::Lang as L;
+    match cli.lang {
+        Some(Lang::En) => L::En,
+        Some(Lang::Zh) => L::Zh,
+        None => L::parse(&config.language),
+    }
+}
+
 pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
+    let lang = lang_of(&cli, config);
     let command = cli.command.as_ref();
     match command {
-        None => station(config, &db_path(&cli), None, None),
-        Some(Command::Station { station: id, lang }) => station(config, &db_path(&cli), id.as_deref(), *lang),
-        Some(Command::Demo { lang }) => demo(&cli, config, *lang),
+        None => station(config, &db_path(&cli), cli.station.as_deref(), cli.lang),
+        Some(Command::Station { station: id }) => {
+            let id = id.as_deref().or(cli.station.as_deref());
+            station(config, &db_path(&cli), id, cli.lang)
+        }
+        Some(_) if cli.station.is_some() => Err(Failure::Usage(
+            "--station goes with the station: returns-dock --station ID, or returns-dock station --station ID".into(),
+        )),
+        Some(Command::Demo) => demo(&cli, config, cli.lang),
         Some(Command::Import { what }) => {
             let (args, kind, by) = match what {
                 ImportWhat::Returns(a) => (a, Kind::Returns, None),
@@ -398,7 +466,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                 by,
             };
             let report = kind.import(&mut store, &sources, &opts)?;
-            print_report(&report)
+            print_report(&report, lang)
         }
         Some(Command::Users { action: UsersAction::Add { id, name, role, pin, by, by_pin } }) => {
             let mut store = Store::open(&db_path(&cli))?;
@@ -406,20 +474,18 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             if let Some(sup) = by {
                 opts.by = Some(prove(&mut store, config, sup, by_pin.clone())?);
             }
+            let id = &crate::store::users::user_id_of(store.conn(), id).map_err(|e| Failure::from(store.err(e)))?;
             let new_pin = match pin {
                 Some(p) => Some(p.clone()),
-                None if role.as_deref().and_then(crate::domain::codes::Role::parse)
-                    == Some(crate::domain::codes::Role::Supervisor)
-                    && std::io::stdin().is_terminal() =>
-                {
+                None if *role == Some(Role::Supervisor) && std::io::stdin().is_terminal() => {
                     Some(read_hidden(&format!("New PIN for {id}: "))?)
                 }
                 None => None,
             };
-            let role = role.as_deref().unwrap_or("");
+            let role = role.map(crate::domain::codes::Coded::code).unwrap_or("");
             match import::users::add(&mut store, id, name, role, new_pin.as_deref(), &opts)? {
                 Ok(w) => {
-                    println!("user {id}: {}", format!("{w:?}").to_lowercase());
+                    println!("{}", words::say::user_written(lang, id, &w));
                     Ok(())
                 }
                 Err(msgs) => {
@@ -430,9 +496,9 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                 }
             }
         }
-        Some(Command::Gen { returns, seed, out }) => gen_files(*returns, *seed, out),
-        Some(Command::Review { action }) => review(&db_path(&cli), config, action),
-        Some(Command::Audit { what }) => audit(&db_path(&cli), what),
+        Some(Command::Gen { returns, seed, out }) => gen_files(*returns, *seed, out, lang),
+        Some(Command::Review { action }) => review(&db_path(&cli), config, action, lang),
+        Some(Command::Audit { what }) => audit(&db_path(&cli), what, lang),
         Some(Command::Labels { what }) => labels(&db_path(&cli), config, what),
         Some(Command::Report { what: ReportWhat::Feedback { from, to, format } }) => {
             use crate::export::feedback;
@@ -449,8 +515,8 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             let sheet = feedback::feedback(store.conn(), from, to, config.policy.late_after_days, at)
                 .map_err(|e| Failure::from(store_err(&db_path(&cli), e)))?;
             match format {
-                SheetFormat::Text => print!("{}", feedback::text(&sheet)),
-                SheetFormat::Csv => print!("{}", feedback::csv(&sheet)),
+                SheetFormat::Text => print!("{}", feedback::text_in(&sheet, lang)),
+                SheetFormat::Csv => print!("{}", feedback::csv_in(&sheet, lang)),
                 SheetFormat::Json => println!("{}", serde_json::to_string_pretty(&sheet).unwrap_or_default()),
             }
             Ok(())
@@ -480,13 +546,8 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             }
             match crate::export::export(store.conn_mut(), &db, &out, &opts) {
                 Ok(done) => {
-                    println!(
-                        "exported {} rows from {} parcels as batch {} to {}",
-                        done.rows,
-                        done.parcels,
-                        done.batch,
-                        done.path.display()
-                    );
+                    let path = done.path.display().to_string();
+                    println!("{}", words::say::exported(lang, done.rows, done.parcels, done.batch, &path));
                     Ok(())
                 }
                 Err(crate::export::ExportError::NoSuchBatch(b)) => {
@@ -522,7 +583,7 @@ impl Kind {
 
 /// Errors and warnings to stderr, details and the summary to stdout; exit 1 when anything
 /// was refused. Each line in its screen form: the messages quote the files.
-fn print_report(report: &ImportReport) -> Result<(), Failure> {
+fn print_report(report: &ImportReport, lang: crate::domain::codes::Lang) -> Result<(), Failure> {
     let mut err = std::io::stderr().lock();
     for p in &report.errors {
         let _ = writeln!(err, "{}", on_screen(&p.to_string()));
@@ -531,10 +592,10 @@ fn print_report(report: &ImportReport) -> Result<(), Failure> {
         let _ = writeln!(err, "{} (warning)", on_screen(&p.to_string()));
     }
     let mut out = std::io::stdout().lock();
-    for d in report.details() {
+    for d in words::say::import_details(lang, report) {
         let _ = writeln!(out, "{}", on_screen(&d));
     }
-    let _ = writeln!(out, "{}", on_screen(&report.summary()));
+    let _ = writeln!(out, "{}", on_screen(&words::say::import_summary(lang, report)));
     if let Some(p) = report.errors.iter().find(|p| p.unusable) {
         return Err(Failure::Unusable(format!("{}: nothing was imported", p.file)));
     }
@@ -551,7 +612,7 @@ pub fn catalog_path_for(out: &Path) -> PathBuf {
     out.with_file_name(format!("{stem}.catalog.csv"))
 }
 
-fn gen_files(returns: u64, seed: u64, out: &Path) -> Result<(), Failure> {
+fn gen_files(returns: u64, seed: u64, out: &Path, lang: crate::domain::codes::Lang) -> Result<(), Failure> {
     let catalog = catalog_path_for(out);
     let open = |p: &Path| {
         crate::files::create(p)
@@ -562,13 +623,14 @@ fn gen_files(returns: u64, seed: u64, out: &Path) -> Result<(), Failure> {
     let summary = gen::generate(&GenOptions { returns, seed, max_lines: None }, &mut o, &mut c)
         .and_then(|s| o.flush().and(c.flush()).map(|_| s))
         .map_err(|e| Failure::Unusable(format!("{}: cannot write: {e}", out.display())))?;
+    let (n, lines, products) = (summary.returns, summary.lines, summary.products);
+    let (out, catalog) = (out.display(), catalog.display());
     println!(
-        "generated {} returns ({} lines) in {} and {} products in {} (seed {seed})",
-        summary.returns,
-        summary.lines,
-        out.display(),
-        summary.products,
-        catalog.display()
+        "{}",
+        lang.pick(
+            format!("generated {n} returns ({lines} lines) in {out} and {products} products in {catalog} (seed {seed})"),
+            format!("已生成 {n} 条售后单（{lines} 行）于 {out}，{products} 个商品于 {catalog}（种子 {seed}）"),
+        )
     );
     Ok(())
 }
@@ -632,23 +694,19 @@ pub fn seed_demo(path: &Path) -> Result<Vec<ImportReport>, Failure> {
 fn demo(cli: &Cli, config: &Config, lang: Option<Lang>) -> Result<(), Failure> {
     let path = cli.db.clone().unwrap_or_else(|| PathBuf::from("returns-dock-demo.db"));
     let reports = seed_demo(&path)?;
+    let speak = lang_of(cli, config);
     for r in &reports {
-        println!("{}", r.summary());
+        println!("{}", words::say::import_summary(speak, r));
     }
-    println!("demo database ready: {} (badges: OP-DEMO, supervisor OP-SUP1 with PIN 2468)", path.display());
+    let shown = path.display().to_string();
+    println!("{}", words::say::demo_ready(speak, &shown));
     if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-        println!(
-            "not a terminal: the station does not start; run it with: returns-dock --db {} station",
-            path.display()
-        );
+        println!("{}", words::say::demo_not_a_terminal(speak, &shown));
         return Ok(());
     }
     station(config, &path, None, lang)?;
     // The same database stays for the command line.
-    println!(
-        "the demo database stays at {0}: e.g. returns-dock --db {0} review list, or returns-dock --db {0} export",
-        path.display()
-    );
+    println!("{}", words::say::demo_stays(speak, &shown));
     Ok(())
 }
 
@@ -789,7 +847,7 @@ fn prove(
     by: &str,
     given: Option<String>,
 ) -> Result<crate::store::auth::Proven, Failure> {
-    let id = by.trim().strip_prefix("OP-").unwrap_or(by.trim()).to_string();
+    let id = crate::store::users::user_id_of(store.conn(), by).map_err(|e| Failure::from(store.err(e)))?;
     let pin = supervisor_pin(&id, given)?;
     let rules = config.security.pin_rules();
     let checked =
@@ -801,8 +859,12 @@ fn prove(
     })
 }
 
-fn review(db: &Path, config: &Config, action: &ReviewAction) -> Result<(), Failure> {
-    use crate::domain::codes::{Coded, Grade, Outcome};
+fn review(
+    db: &Path,
+    config: &Config,
+    action: &ReviewAction,
+    lang: crate::domain::codes::Lang,
+) -> Result<(), Failure> {
     use crate::store::review::{self as rv, Decision, Supervisor};
     let mut store = Store::open_existing(db)?;
     let e = |err| Failure::from(store_err(db, err));
@@ -828,10 +890,14 @@ fn review(db: &Path, config: &Config, action: &ReviewAction) -> Result<(), Failu
                     println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default())
                 }
                 ListFormat::Text => {
+                    let zone = *chrono::Local::now().offset();
+                    let mut out = std::io::stdout().lock();
                     for i in &items {
-                        println!("{}", review_line(i));
+                        for line in words::say::review_item(lang, i, zone) {
+                            let _ = writeln!(out, "{line}");
+                        }
                     }
-                    println!("{} reviews waiting", items.len());
+                    let _ = writeln!(out, "{}", words::say::reviews_waiting(lang, items.len()));
                 }
             }
             Ok(())
@@ -839,74 +905,25 @@ fn review(db: &Path, config: &Config, action: &ReviewAction) -> Result<(), Failu
         ReviewAction::Decide { id, decision, by, pin, comment, outcome, grade } => {
             let decision = match decision {
                 DecisionArg::Confirm => Decision::Confirm,
-                DecisionArg::Overturn => Decision::Overturn {
-                    outcome: Outcome::from_code(outcome)
-                        .ok_or_else(|| Failure::Usage(format!("unknown outcome {outcome}")))?,
-                    grade: match grade {
-                        Some(g) => Some(
-                            Grade::from_code(g)
-                                .ok_or_else(|| Failure::Usage(format!("unknown grade {g}")))?,
-                        ),
-                        None => None,
-                    },
-                },
+                DecisionArg::Overturn => Decision::Overturn { outcome: *outcome, grade: *grade },
             };
             let who = prove(&mut store, config, by, pin.clone())?;
             let sup = Supervisor { who: &who, station: None };
             let r =
                 rv::decide(store.conn_mut(), sup, *id, &decision, comment.as_deref(), now()).map_err(e)?;
-            let word = if decision == Decision::Confirm { "confirmed" } else { "overturned" };
-            done(r, format!("review {id} {word} by {by}"))
+            done(r, words::say::decided(lang, *id, decision == Decision::Confirm, who.id()))
         }
         ReviewAction::Link { id, rma, by, pin } => {
             let who = prove(&mut store, config, by, pin.clone())?;
             let sup = Supervisor { who: &who, station: None };
             let r = rv::link(store.conn_mut(), sup, *id, rma, now()).map_err(e)?;
-            done(r, format!("review {id}: parcel linked to {rma} by {by}"))
+            done(r, words::say::linked(lang, *id, rma, who.id()))
         }
     }
 }
 
 fn store_err(db: &Path, e: rusqlite::Error) -> StoreError {
     crate::store::classify(&db.display().to_string(), e)
-}
-
-/// One queue entry on one line, as a supervisor reads it in a terminal: the whole line in its
-/// screen form, since nearly all of it came from files, scans and typing.
-fn review_line(i: &crate::store::review::ReviewItem) -> String {
-    let mut s = format!(
-        "R{} {}{} {} P{} {} [{} {}]",
-        i.id,
-        i.kind,
-        if i.mandatory { " (mandatory)" } else { "" },
-        crate::station::app::short_time(&i.created_at, *chrono::Local::now().offset()),
-        i.parcel_id,
-        &if i.rmas.is_empty() {
-            i.scan.clone()
-        } else if i.boxes > 1 {
-            format!("{} (in {} boxes)", i.rmas, i.boxes)
-        } else {
-            i.rmas.clone()
-        },
-        i.station,
-        i.operator
-    );
-    if let Some(u) = &i.unit {
-        s.push_str(&format!(" {u} {}", i.sku.as_deref().unwrap_or("?")));
-        for part in [&i.serial, &i.outcome, &i.reason, &i.discrepancy].into_iter().flatten() {
-            s.push_str(&format!(" {part}"));
-        }
-        if let Some(n) = &i.note {
-            s.push_str(&format!(" \"{n}\""));
-        }
-    }
-    if let Some(r) = &i.parcel_refuse_reason {
-        s.push_str(&format!(" refused: {r}"));
-    }
-    if let Some(r) = &i.customer_reason {
-        s.push_str(&format!(" · customer: {r}"));
-    }
-    crate::domain::text::on_screen(&s)
 }
 
 /// SVG or PNG, by the file's extension.
@@ -1007,7 +1024,7 @@ impl Failure {
 
 /// A review entry's id as printed (`R12`) or bare (`12`).
 /// `audit verify` and `audit show`.
-fn audit(db: &Path, what: &AuditWhat) -> Result<(), Failure> {
+fn audit(db: &Path, what: &AuditWhat, lang: crate::domain::codes::Lang) -> Result<(), Failure> {
     use crate::domain::text::on_screen;
     use crate::store::chain;
     let store = Store::open_existing(db)?;
@@ -1016,7 +1033,7 @@ fn audit(db: &Path, what: &AuditWhat) -> Result<(), Failure> {
         AuditWhat::Verify => {
             let verdict = chain::verify(store.conn()).map_err(e)?;
             if verdict.ok() {
-                println!("{}", verdict.summary());
+                println!("{}", words::say::audit_intact(lang, &verdict));
                 return Ok(());
             }
             for p in &verdict.problems {
@@ -1069,4 +1086,115 @@ fn numbered_id(text: &str, prefix: char, what: &str) -> Result<i64, String> {
 
 fn review_id(text: &str) -> Result<i64, String> {
     numbered_id(text, 'R', "a review id (R and digits, as `review list` prints it)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every command of the tree, with its path (`review decide`).
+    fn every_command() -> Vec<(String, clap::Command)> {
+        fn walk(path: String, cmd: &clap::Command, out: &mut Vec<(String, clap::Command)>) {
+            // `help` is clap's own, without options.
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                walk(format!("{path} {}", sub.get_name()), sub, out);
+            }
+            out.push((path, cmd.clone()));
+        }
+        let mut cmd = command();
+        cmd.build();
+        let mut out = Vec::new();
+        walk("returns-dock".into(), &cmd, &mut out);
+        out
+    }
+
+    #[test]
+    fn every_option_and_argument_of_every_command_says_what_it_is() {
+        let mut silent = Vec::new();
+        for (path, cmd) in every_command() {
+            for arg in cmd.get_arguments() {
+                let said =
+                    arg.get_help().or(arg.get_long_help()).is_some_and(|h| !h.to_string().trim().is_empty());
+                if !said {
+                    silent.push(format!("{path}: {}", arg.get_id()));
+                }
+            }
+        }
+        assert!(silent.is_empty(), "arguments without help text: {silent:?}");
+    }
+
+    #[test]
+    fn the_shared_options_come_first_in_every_commands_help() {
+        for (path, cmd) in every_command() {
+            let mut options: Vec<&clap::Arg> = cmd.get_arguments().filter(|a| !a.is_positional()).collect();
+            options.sort_by_key(|a| a.get_display_order());
+            let first: Vec<String> = options.iter().take(3).map(|a| a.get_id().to_string()).collect();
+            assert_eq!(first, ["db", "config", "lang"], "{path}");
+        }
+    }
+
+    #[test]
+    fn values_parsed_by_hand_are_listed_and_keep_their_spellings() {
+        let (_, decide) =
+            every_command().into_iter().find(|(p, _)| p == "returns-dock review decide").unwrap();
+        let outcome = decide.get_arguments().find(|a| a.get_id() == "outcome").unwrap();
+        let listed: Vec<String> =
+            outcome.get_possible_values().iter().map(|v| v.get_name().to_string()).collect();
+        assert_eq!(listed, ["accept", "second_hand", "scrap", "return_to_supplier", "refuse"]);
+        let cli = Cli::try_parse_from([
+            "returns-dock",
+            "review",
+            "decide",
+            "R3",
+            "overturn",
+            "--by",
+            "OP-SUP1",
+            "--outcome",
+            "Second-Hand",
+            "--grade",
+            "c",
+        ])
+        .unwrap();
+        let Some(Command::Review { action: ReviewAction::Decide { id, outcome, grade, .. } }) = cli.command
+        else {
+            panic!("{cli:?}")
+        };
+        assert_eq!((id, outcome, grade), (3, Outcome::SecondHand, Some(Grade::C)));
+        let cli = Cli::try_parse_from([
+            "returns-dock",
+            "users",
+            "add",
+            "--id",
+            "X",
+            "--name",
+            "N",
+            "--role",
+            "主管",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Users { action: UsersAction::Add { role: Some(Role::Supervisor), .. } })
+        ));
+    }
+
+    #[test]
+    fn the_station_starts_with_or_without_its_word() {
+        let bare = Cli::try_parse_from(["returns-dock", "--station", "ST02", "--lang", "zh"]).unwrap();
+        assert_eq!(
+            (bare.station.as_deref(), bare.lang, bare.command.is_none()),
+            (Some("ST02"), Some(Lang::Zh), true)
+        );
+        let worded =
+            Cli::try_parse_from(["returns-dock", "station", "--station", "ST02", "--lang", "zh"]).unwrap();
+        assert!(matches!(worded.command, Some(Command::Station { station: Some(ref s) }) if s == "ST02"));
+        assert_eq!(worded.lang, Some(Lang::Zh), "the global --lang is taken after the word too");
+    }
+
+    #[test]
+    fn a_bad_date_says_the_form_it_expects() {
+        let e =
+            Cli::try_parse_from(["returns-dock", "report", "feedback", "--from", "2026-13-01"]).unwrap_err();
+        assert!(e.to_string().contains("the form is YYYY-MM-DD"), "{e}");
+    }
 }

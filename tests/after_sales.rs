@@ -389,6 +389,132 @@ mod review {
     }
 
     #[test]
+    fn the_list_names_what_is_missing_what_was_found_instead_and_the_notes() {
+        let mut d = Dock::new();
+        troubled_parcel(&mut d);
+        let a = d.actor();
+        let stranger = st::open_parcel(d.store.conn_mut(), &a, "YT0000000000001", &[]).unwrap().unwrap();
+        d.unit(stranger, "6901234500059", None, Outcome::Accept, None, Some("no paperwork in the box"));
+        d.sign(stranger);
+        let items = rv::open_reviews(d.store.conn()).unwrap();
+        let unknown = items.iter().find(|i| i.kind == "unidentified").unwrap();
+        let units: Vec<(Option<&str>, Option<&str>)> =
+            unknown.details.units.iter().map(|u| (u.sku.as_deref(), u.note.as_deref())).collect();
+        assert_eq!(units.len(), 1);
+        assert_eq!(units[0].1, Some("no paperwork in the box"), "{units:?}");
+        let unknown_sku = units[0].0.unwrap().to_string();
+        let flagged = items.iter().find(|i| i.kind == "discrepancy").unwrap();
+        let details = &flagged.details;
+        assert_eq!(details, &rv::review_details(d.store.conn(), flagged.parcel_id).unwrap());
+        let missing: Vec<(&str, i64, Option<i64>)> =
+            details.missing.iter().map(|m| (m.sku.as_str(), m.qty, m.value_cents)).collect();
+        assert_eq!(missing, [("SKU-1003", 1, Some(2900))]);
+        let swapped =
+            details.units.iter().find(|u| u.discrepancy.as_deref() == Some("serial_mismatch")).unwrap();
+        assert_eq!(swapped.serial.as_deref(), Some("RB5-FAKE999"));
+        assert!(!swapped.expected_serials.is_empty(), "the serial the RMA expected: {swapped:?}");
+        assert!(!swapped.expected_serials.contains(&"RB5-0000123".to_string()), "that one came");
+        assert_eq!(
+            (details.units.len(), details.received_cents, details.missing_cents),
+            (3, 39800 + details.units[2].value_cents.unwrap_or(0), 2900)
+        );
+        drop(d.store);
+        let text = String::from_utf8(command(d.dir.path(), &["review", "list"]).stdout).unwrap();
+        let expected = swapped.expected_serials[0].clone();
+        for part in [
+            "missing: 1 x SKU-1003",
+            "serial RB5-FAKE999 [serial_mismatch]",
+            &format!("expected serial {expected}"),
+            "[wrong_item]",
+            "note \"=HYPERLINK",
+            "199.00",
+            "value: ",
+            &unknown_sku,
+            "note \"no paperwork in the box\"",
+        ] {
+            assert!(text.contains(part), "{part} in:\n{text}");
+        }
+        let json = command(d.dir.path(), &["review", "list", "--format", "json"]).stdout;
+        let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        let entry = json.as_array().unwrap().iter().find(|e| e["kind"] == "discrepancy").unwrap();
+        assert_eq!(entry["details"]["missing"][0]["sku"], "SKU-1003");
+        assert_eq!(entry["details"]["missing_cents"], 2900);
+        assert_eq!(entry["rmas"], "RMA-2026-0002", "the fields there were keep their names");
+    }
+
+    /// Codes of files and of the English forms, which Chinese output must say in words.
+    const CODES: [&str; 12] = [
+        "refused_unit",
+        "refused_parcel",
+        "unidentified",
+        "discrepancy",
+        "serial_mismatch",
+        "wrong_item",
+        "SERIAL-MISMATCH",
+        "WRONG-ITEM",
+        " refuse",
+        " accept",
+        "reviews waiting",
+        "missing",
+    ];
+
+    #[test]
+    fn in_chinese_the_queue_decisions_export_sheet_and_log_check_are_words() {
+        let mut d = Dock::new();
+        troubled_parcel(&mut d);
+        drop(d.store);
+        let zh = |args: &[&str]| {
+            let out = command(d.dir.path(), &[&["--lang", "zh"], args].concat());
+            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let list = zh(&["review", "list"]);
+        for words in [
+            "拒收商品",
+            "签收有差异",
+            "序列号不符",
+            "缺少：1 件 SKU-1003",
+            "应为序列号",
+            "良品入库",
+            "共 3 项待复核",
+        ] {
+            assert!(list.contains(words), "{words} in:\n{list}");
+        }
+        for code in CODES {
+            assert!(!list.contains(code), "{code} in:\n{list}");
+        }
+        let first = list.split_whitespace().next().unwrap().to_string();
+        let decided = zh(&["review", "decide", &first, "confirm", "--by", "SUP1", "--pin", "2468"]);
+        assert_eq!(decided.trim(), format!("复核 {first}：SUP1 已确认"));
+        let exported = zh(&["export", "--out", "x.csv"]);
+        assert!(exported.starts_with("已导出 4 行（1 个包裹），批次 1"), "{exported}");
+        let csv = std::fs::read_to_string(d.dir.path().join("x.csv")).unwrap();
+        assert!(csv.contains(",refuse,") && csv.contains("serial_mismatch"), "the file keeps its codes");
+        let verified = zh(&["audit", "verify"]);
+        assert!(verified.starts_with("审计日志完好"), "{verified}");
+        let sheet = zh(&["report", "feedback", "--from", "2026-11-16", "--to", "2026-11-22"]);
+        for words in ["售后反馈 2026-11-16 至 2026-11-22", "按原因", "买家不想要了", "处理时长"]
+        {
+            assert!(sheet.contains(words), "{words} in:\n{sheet}");
+        }
+        assert!(!sheet.contains("CHANGED-MIND") && !sheet.contains("By cause"), "{sheet}");
+        let csv =
+            zh(&["report", "feedback", "--from", "2026-11-16", "--to", "2026-11-22", "--format", "csv"]);
+        assert!(csv.starts_with("section,code,label,count,share\n"), "{csv}");
+        assert!(csv.contains("cause,CHANGED-MIND,买家不想要了,"), "codes stay, labels in Chinese: {csv}");
+        // English stays as scripts have read it.
+        let en = String::from_utf8(
+            command(
+                d.dir.path(),
+                &["report", "feedback", "--from", "2026-11-16", "--to", "2026-11-22", "--format", "csv"],
+            )
+            .stdout,
+        )
+        .unwrap();
+        assert!(en.contains("cause,CHANGED-MIND,Customer changed mind,"), "{en}");
+    }
+
+    #[test]
     fn the_command_line_queue() {
         let mut d = Dock::new();
         troubled_parcel(&mut d);
@@ -614,6 +740,25 @@ mod locks {
             *max < std::time::Duration::from_millis(200),
             "a station's write waited {max:?} during the export"
         );
+    }
+
+    #[test]
+    fn a_queue_of_hundreds_is_listed_with_every_parcels_units_at_once() {
+        let mut d = Dock::new();
+        signed_parcels(&mut d, 800);
+        d.store
+            .conn()
+            .execute_batch(
+                "INSERT INTO reviews (parcel_id, kind, created_at)
+                 SELECT id, 'discrepancy', received_at FROM parcels WHERE scan NOT LIKE 'RMA-%'",
+            )
+            .unwrap();
+        let started = Instant::now();
+        let items = returns_dock::store::review::open_reviews(d.store.conn()).unwrap();
+        let took = started.elapsed();
+        assert!(items.len() >= 800, "{}", items.len());
+        assert!(items.iter().all(|i| !i.details.units.is_empty()), "every entry has its parcel's units");
+        assert!(took < std::time::Duration::from_secs(2), "the queue took {took:?}");
     }
 
     #[test]
@@ -948,6 +1093,40 @@ mod audit {
         assert_eq!(report.linked, 1, "{}", report.summary());
         let err = refused_by_verify(&d, "an edit before an import's link");
         assert!(err.contains("found changed behind the program") && err.contains("mandatory is 1"), "{err}");
+    }
+
+    #[test]
+    fn units_parcels_and_entries_are_taken_as_printed_or_bare() {
+        let mut d = Dock::new();
+        let p = troubled_parcel(&mut d);
+        let unit: i64 = d
+            .store
+            .conn()
+            .query_row("SELECT id FROM units WHERE serial = 'RB5-FAKE999'", [], |r| r.get(0))
+            .unwrap();
+        let run = |args: &[&str]| {
+            let out = command(d.dir.path(), args);
+            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            out.stdout
+        };
+        let (printed, bare) = (format!("U{unit:08}"), unit.to_string());
+        assert_eq!(run(&["audit", "show", "--unit", &printed]), run(&["audit", "show", "--unit", &bare]));
+        let label = run(&["labels", "unit", &printed]);
+        assert!(String::from_utf8_lossy(&label).contains(&printed));
+        assert_eq!(label, run(&["labels", "unit", &bare]));
+        let history = run(&["audit", "show", "--parcel", &format!("P{p}")]);
+        assert!(history.len() > 100);
+        assert_eq!(history, run(&["audit", "show", "--parcel", &p.to_string()]));
+        // The first entry, as `review list` prints it, decided by the supervisor's badge text.
+        let list = String::from_utf8_lossy(&run(&["review", "list"])).to_string();
+        let first = list.split_whitespace().next().unwrap().to_string();
+        assert!(first.starts_with('R'), "{list}");
+        let out = command(
+            d.dir.path(),
+            &["review", "decide", &first, "confirm", "--by", "OP-SUP1", "--pin", "2468", "--comment", "seen"],
+        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("review {first} confirmed by SUP1"));
     }
 
     #[test]

@@ -152,6 +152,92 @@ fn users_add_hashes_the_pin_and_checks_the_role() {
 }
 
 #[test]
+fn a_badge_text_and_a_bare_id_are_the_same_user() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("u.csv"),
+        "id,name,role,pin\nOP-A1,Ann,operator,\nS1,Sam,supervisor,1234\n",
+    )
+    .unwrap();
+    let out = dock(dir.path(), &["import", "users", "u.csv"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The badge text in the file named user A1, whose badge then reads OP-A1 (not OP-OP-A1).
+    let badge = dock(dir.path(), &["labels", "badge", "OP-A1", "--out", "a1.svg"]);
+    assert_eq!(text(&badge.stdout).trim(), "badge of A1 written to a1.svg", "{}", text(&badge.stderr));
+    let same = dock(dir.path(), &["labels", "badge", "a1", "--out", "a1-again.svg"]);
+    assert!(same.status.success());
+    assert_eq!(
+        std::fs::read(dir.path().join("a1.svg")).unwrap(),
+        std::fs::read(dir.path().join("a1-again.svg")).unwrap()
+    );
+    // The supervisor by badge text, the user by bare id: one update, no second user.
+    let add = dock(
+        dir.path(),
+        &["users", "add", "--id", "A1", "--name", "Ann Lee", "--by", "OP-S1", "--by-pin", "1234"],
+    );
+    assert_eq!(text(&add.stdout).trim(), "user A1: updated", "{}", text(&add.stderr));
+    let add = dock(
+        dir.path(),
+        &["users", "add", "--id", "op-a1", "--name", "Ann Lee", "--by", "S1", "--by-pin", "1234"],
+    );
+    assert_eq!(text(&add.stdout).trim(), "user A1: unchanged", "{}", text(&add.stderr));
+    let again = dock(dir.path(), &["import", "users", "u.csv", "--by", "OP-S1", "--pin", "1234"]);
+    assert!(text(&again.stdout).contains("0 created, 1 updated, 1 unchanged"), "{}", text(&again.stdout));
+    let db = rusqlite::Connection::open(dir.path().join("returns-dock.db")).unwrap();
+    let ids: Vec<String> = db
+        .prepare("SELECT id FROM users ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(ids, ["A1", "S1"]);
+}
+
+#[test]
+fn imports_and_users_speak_the_configured_language_unless_told() {
+    let dir = tempfile::tempdir().unwrap();
+    users_file(dir.path());
+    std::fs::write(dir.path().join("zh.toml"), "language = \"zh\"\n").unwrap();
+    let out = dock(dir.path(), &["--config", "zh.toml", "import", "users", "users.csv"]);
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("已导入用户 2 条，来自 1 个文件（2 行）：新增 2，更新 0，未变 0，拒绝 0"),
+        "{said}"
+    );
+    assert!(said.starts_with("users.csv：CSV UTF-8\n"), "{said}");
+    assert!(!said.contains("imported") && !said.contains("created"), "{said}");
+    let add = dock(
+        dir.path(),
+        &[
+            "--config", "zh.toml", "users", "add", "--id", "OP-B2", "--name", "Bo", "--by", "S1", "--by-pin",
+            "1234",
+        ],
+    );
+    assert_eq!(text(&add.stdout).trim(), "用户 B2：已新增", "{}", text(&add.stderr));
+    let en = dock(
+        dir.path(),
+        &[
+            "--config", "zh.toml", "--lang", "en", "users", "add", "--id", "B2", "--name", "Bo", "--by",
+            "S1", "--by-pin", "1234",
+        ],
+    );
+    assert_eq!(text(&en.stdout).trim(), "user B2: unchanged");
+    let generated = dock(dir.path(), &["--lang", "zh", "gen", "--returns", "3", "--out", "g.csv"]);
+    assert!(text(&generated.stdout).starts_with("已生成 3 条售后单"), "{}", text(&generated.stdout));
+}
+
+#[test]
+fn the_station_option_without_the_station_word_goes_with_no_other_command() {
+    let dir = tempfile::tempdir().unwrap();
+    users_file(dir.path());
+    dock(dir.path(), &["import", "users", "users.csv"]);
+    let out = dock(dir.path(), &["--station", "ST02", "review", "list"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--station goes with the station"), "{}", text(&out.stderr));
+}
+
+#[test]
 fn gen_is_deterministic_and_its_output_imports() {
     let dir = tempfile::tempdir().unwrap();
     let a = dock(dir.path(), &["gen", "--returns", "300", "--seed", "9", "--out", "a.csv"]);

@@ -2,6 +2,61 @@
 //! resolutions and roles. Each has the code used in files and barcodes and its words in
 //! English and Chinese, so the contract and the screens cannot drift apart.
 
+/// The language words are shown in: the station's screens and what the commands print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Lang {
+        if s.eq_ignore_ascii_case("zh") {
+            Lang::Zh
+        } else {
+            Lang::En
+        }
+    }
+
+    /// A code's words (outcome, reason, cause ...) in this language.
+    pub fn code<C: Coded>(self, c: C) -> &'static str {
+        match self {
+            Lang::En => c.en(),
+            Lang::Zh => c.zh(),
+        }
+    }
+
+    /// `en` or `zh`, whichever is this language's.
+    pub fn pick<T>(self, en: T, zh: T) -> T {
+        match self {
+            Lang::En => en,
+            Lang::Zh => zh,
+        }
+    }
+}
+
+/// The width of `s` on a terminal: East Asian wide characters take two columns.
+pub fn width(s: &str) -> usize {
+    s.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115F
+            | 0x2E80..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6
+            | 0x20000..=0x3FFFD => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// `s` padded with blanks to `columns` on a terminal.
+pub fn pad(s: &str, columns: usize) -> String {
+    format!("{s}{}", " ".repeat(columns.saturating_sub(width(s))))
+}
+
 /// A closed list of codes with their words. `CODE` is what files and barcodes carry.
 pub trait Coded: Sized + Copy + 'static {
     const ALL: &'static [Self];

@@ -5,7 +5,7 @@
 //! The sheet's text from outside (SKUs, product names, parcel scans, stations) is in its file
 //! form from [`feedback`] on, so every format of it, and the station's dashboard, has it clean.
 
-use crate::domain::codes::{Cause, Coded, Department};
+use crate::domain::codes::{pad, Cause, Coded, Department, Lang};
 use crate::domain::text::make_file_safe;
 use crate::store::feedback as sf;
 use chrono::{DateTime, FixedOffset, NaiveDate};
@@ -130,17 +130,36 @@ fn bar(share: f64, width: usize) -> String {
     format!("{}{}", "█".repeat(n), "·".repeat(width - n.min(width)))
 }
 
-/// The sheet for a terminal, with bars.
+/// The sheet for a terminal, with bars, in English.
 pub fn text(f: &Feedback) -> String {
-    let mut s = format!(
-        "Feedback {} to {}: {} units inspected, {} parcels signed\n\nBy department that must act\n",
-        f.from, f.to, f.units, f.parcels_signed
+    text_in(f, Lang::En)
+}
+
+/// A figure's label in `lang`: the words of its department or cause code.
+fn label(c: &Count, lang: Lang) -> String {
+    Department::from_code(&c.code)
+        .map(|d| lang.code(d))
+        .or_else(|| Cause::from_code(&c.code).map(|x| lang.code(x)))
+        .map_or_else(|| c.label.clone(), String::from)
+}
+
+/// The sheet for a terminal, with bars, in `lang`.
+pub fn text_in(f: &Feedback, lang: Lang) -> String {
+    let mut s = lang.pick(
+        format!(
+            "Feedback {} to {}: {} units inspected, {} parcels signed\n\nBy department that must act\n",
+            f.from, f.to, f.units, f.parcels_signed
+        ),
+        format!(
+            "售后反馈 {} 至 {}：验货 {} 件，签收 {} 个包裹\n\n按需改进的部门\n",
+            f.from, f.to, f.units, f.parcels_signed
+        ),
     );
     let bars = |s: &mut String, list: &[Count]| {
         for c in list {
             s.push_str(&format!(
-                "  {:<24} {:>6} {:>6.1}%  {}\n",
-                c.label,
+                "  {} {:>6} {:>6.1}%  {}\n",
+                pad(&label(c, lang), 24),
                 c.count,
                 c.share * 100.0,
                 bar(c.share, 30)
@@ -148,34 +167,50 @@ pub fn text(f: &Feedback) -> String {
         }
     };
     bars(&mut s, &f.by_department);
-    s.push_str("\nBy cause\n");
+    s.push_str(lang.pick("\nBy cause\n", "\n按原因\n"));
     bars(&mut s, &f.by_cause);
-    s.push_str("\nSKUs with the most product defects\n");
+    s.push_str(lang.pick("\nSKUs with the most product defects\n", "\n产品质量问题最多的 SKU\n"));
     if f.top_product_skus.is_empty() {
-        s.push_str("  none\n");
+        s.push_str(lang.pick("  none\n", "  无\n"));
     }
     for k in &f.top_product_skus {
-        s.push_str(&format!("  {:<14} {:>6}  {}\n", k.sku, k.count, k.name));
+        s.push_str(&format!("  {} {:>6}  {}\n", pad(&k.sku, 14), k.count, k.name));
     }
-    let h = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.1} h"));
-    s.push_str(&format!(
-        "\nTurnaround, first box to the return's close: median {}, 90th percentile {}\n",
-        h(f.turnaround_median_hours),
-        h(f.turnaround_p90_hours)
+    let h = |x: Option<f64>| {
+        x.map_or("-".to_string(), |v| lang.pick(format!("{v:.1} h"), format!("{v:.1} 小时")))
+    };
+    let (median, p90) = (h(f.turnaround_median_hours), h(f.turnaround_p90_hours));
+    s.push_str(&lang.pick(
+        format!("\nTurnaround, first box to the return's close: median {median}, 90th percentile {p90}\n"),
+        format!("\n处理时长（首个包裹到货至售后单完结）：中位数 {median}，90 分位 {p90}\n"),
     ));
-    s.push_str(&format!("Returns that came in several boxes: {}\n", f.returns_in_several_boxes));
-    s.push_str(&format!("Parcels waiting more than {} days: {}\n", f.late_after_days, f.waiting.len()));
+    let (several, days, late) = (f.returns_in_several_boxes, f.late_after_days, f.waiting.len());
+    s.push_str(&lang.pick(
+        format!("Returns that came in several boxes: {several}\n"),
+        format!("分多个包裹寄回的售后单：{several}\n"),
+    ));
+    s.push_str(&lang.pick(
+        format!("Parcels waiting more than {days} days: {late}\n"),
+        format!("等待超过 {days} 天的包裹：{late}\n"),
+    ));
     for w in &f.waiting {
-        s.push_str(&format!(
-            "  P{} {} received {} at {} ({} days)\n",
-            w.parcel_id, w.scan, w.received_at, w.station, w.days
+        let (id, scan, at, station, n) = (w.parcel_id, &w.scan, &w.received_at, &w.station, w.days);
+        s.push_str(&lang.pick(
+            format!("  P{id} {scan} received {at} at {station} ({n} days)\n"),
+            format!("  P{id} {scan} 于 {at} 在 {station} 收货（{n} 天）\n"),
         ));
     }
     s
 }
 
-/// The sheet as CSV: one row per figure, `section,code,label,count,share`.
+/// The sheet as CSV: one row per figure, `section,code,label,count,share`, labels in English.
 pub fn csv(f: &Feedback) -> String {
+    csv_in(f, Lang::En)
+}
+
+/// The sheet as CSV with the department and cause labels in `lang` (sections and codes stay
+/// as they are in every language: programs read those).
+pub fn csv_in(f: &Feedback, lang: Lang) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(["section", "code", "label", "count", "share"]);
     for (section, list) in [("department", &f.by_department), ("cause", &f.by_cause)] {
@@ -183,7 +218,7 @@ pub fn csv(f: &Feedback) -> String {
             let _ = w.write_record([
                 section,
                 &c.code,
-                &c.label,
+                &label(c, lang),
                 &c.count.to_string(),
                 &format!("{:.4}", c.share),
             ]);

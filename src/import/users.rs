@@ -177,6 +177,11 @@ fn from_row(
 ) -> Result<UserWrite, Vec<String>> {
     let mut errors = Vec::new();
     let id = check::required_identifier("id", row.get(f::ID)).map_err(|e| errors.push(e)).ok();
+    // A badge's text names its user: `OP-ZHANG01` in a file is the user ZHANG01.
+    let id = match id {
+        Some(id) => Some(crate::store::users::user_id_of(conn, &id).map_err(|e| vec![e.to_string()])?),
+        None => None,
+    };
     if let Some(id) = &id {
         if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
             errors.push(format!(

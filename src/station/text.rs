@@ -1,31 +1,7 @@
 //! Every word the station shows, in English and Chinese, in one place. Screens ask for a
 //! [`T`] entry or call one of the functions below; nothing else holds display text.
 
-use crate::domain::codes::Coded;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Zh,
-}
-
-impl Lang {
-    pub fn parse(s: &str) -> Lang {
-        if s.eq_ignore_ascii_case("zh") {
-            Lang::Zh
-        } else {
-            Lang::En
-        }
-    }
-
-    /// A code's words (outcome, reason, cause ...) in this language.
-    pub fn code<C: Coded>(self, c: C) -> &'static str {
-        match self {
-            Lang::En => c.en(),
-            Lang::Zh => c.zh(),
-        }
-    }
-}
+pub use crate::domain::codes::Lang;
 
 /// Fixed texts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,6 +9,7 @@ use crate::domain::tracking::tracking_key;
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// One entry of the queue, with what the operator saw and recorded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -36,10 +37,181 @@ pub struct ReviewItem {
     pub note: Option<String>,
     /// The most boxes any of the parcel's returns came in (1 for most).
     pub boxes: i64,
+    /// What the entry's parcel held and lacked (the whole parcel, also for an entry about one
+    /// of its units).
+    pub details: ReviewDetails,
 }
 
-/// Every undecided entry, oldest first.
+/// What a parcel under review held and lacked: data for the supervisor's list and screen, not
+/// text (each shows it in its own language and layout).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ReviewDetails {
+    /// Every unit in the parcel, in the order they were scanned; flagged ones carry what was
+    /// expected.
+    pub units: Vec<ReviewUnit>,
+    /// The expected units that never came, by return line, as stored when their return closed
+    /// (none while a return still awaits boxes).
+    pub missing: Vec<MissingUnits>,
+    /// The operator's note on the parcel itself, if any (a unit's note is with the unit).
+    pub parcel_note: Option<String>,
+    /// The value of the units received, in cents (those without a known value count 0).
+    pub received_cents: i64,
+    /// The value of the missing units, in cents (likewise).
+    pub missing_cents: i64,
+}
+
+/// One unit of a parcel under review: what was found, and, for a flagged unit, what its
+/// return expected.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ReviewUnit {
+    /// The unit's id as on its label, `U00000004`.
+    pub unit: String,
+    /// The SKU it was scanned as (none when the scan matched no product).
+    pub sku: Option<String>,
+    /// The product's name: its return line's title, else the catalog's name.
+    pub name: Option<String>,
+    /// The serial number read from it.
+    pub serial: Option<String>,
+    /// The return whose line it was placed on (none for a unit on no line).
+    pub rma_no: Option<String>,
+    /// The SKU of that line.
+    pub expected_sku: Option<String>,
+    /// The serials that line expected and that no other unit of this parcel brought: what a
+    /// unit flagged `serial_mismatch` should have carried.
+    pub expected_serials: Vec<String>,
+    /// `wrong_item`, `unexpected`, `qty_over`, `serial_mismatch`, or none.
+    pub discrepancy: Option<String>,
+    /// The outcome code (`refuse` ...), none while not inspected.
+    pub outcome: Option<String>,
+    pub grade: Option<String>,
+    /// The reason code (`SERIAL-MISMATCH` ...).
+    pub reason: Option<String>,
+    /// The operator's note.
+    pub note: Option<String>,
+    /// Its value in cents: its return line's, else the catalog's.
+    pub value_cents: Option<i64>,
+}
+
+/// Units of one return line that never came.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MissingUnits {
+    pub rma_no: String,
+    pub sku: String,
+    /// The line's title, else the catalog's name.
+    pub name: Option<String>,
+    pub qty: i64,
+    /// The value of one of them in cents: the line's, else the catalog's.
+    pub value_cents: Option<i64>,
+}
+
+/// Which parcels the details are read for: those with an undecided entry, or one.
+const OPEN_PARCELS: &str = "IN (SELECT parcel_id FROM reviews WHERE decision IS NULL)";
+const ONE_PARCEL: &str = "= ?1";
+
+/// What parcel `parcel` held and lacked, as [`ReviewItem::details`] says it.
+pub fn review_details(conn: &Connection, parcel: i64) -> rusqlite::Result<ReviewDetails> {
+    Ok(details_of(conn, ONE_PARCEL, &[&parcel])?.remove(&parcel).unwrap_or_default())
+}
+
+/// A unit read: its parcel, its place in that parcel's list, its line and the line's serials.
+type Placed = (i64, usize, Option<(i64, i64)>, Option<String>);
+
+/// The details of the parcels that `which` (one of the constants above) picks, in three queries
+/// whatever their number: units, missing lines, parcel notes.
+fn details_of(
+    conn: &Connection,
+    which: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> rusqlite::Result<HashMap<i64, ReviewDetails>> {
+    let mut out: HashMap<i64, ReviewDetails> = HashMap::new();
+    // (parcel, line) -> the serials units of that parcel brought on it.
+    let mut brought: HashMap<(i64, i64, i64), Vec<String>> = HashMap::new();
+    let mut lines: Vec<Placed> = Vec::new();
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT u.parcel_id, u.id, u.sku, coalesce(l.title, p.name), u.serial, r.rma_no, l.sku, l.serials,
+                u.discrepancy, u.outcome, u.grade, u.reason, u.note,
+                coalesce(u.unit_value_cents, l.unit_value_cents, p.unit_value_cents), u.return_id, u.line_no
+         FROM units u LEFT JOIN products p ON p.sku = u.sku
+         LEFT JOIN return_lines l ON l.return_id = u.return_id AND l.line_no = u.line_no
+         LEFT JOIN returns r ON r.id = u.return_id
+         WHERE u.parcel_id {which} ORDER BY u.parcel_id, u.seq"
+    ))?;
+    let mut rows = stmt.query(args)?;
+    while let Some(r) = rows.next()? {
+        let parcel: i64 = r.get(0)?;
+        let line: Option<(i64, i64)> = match (r.get::<_, Option<i64>>(14)?, r.get::<_, Option<i64>>(15)?) {
+            (Some(ret), Some(no)) => Some((ret, no)),
+            _ => None,
+        };
+        let unit = ReviewUnit {
+            unit: crate::export::unit_label(r.get(1)?),
+            sku: r.get(2)?,
+            name: r.get(3)?,
+            serial: r.get(4)?,
+            rma_no: r.get(5)?,
+            expected_sku: r.get(6)?,
+            expected_serials: Vec::new(),
+            discrepancy: r.get(8)?,
+            outcome: r.get(9)?,
+            grade: r.get(10)?,
+            reason: r.get(11)?,
+            note: r.get(12)?,
+            value_cents: r.get(13)?,
+        };
+        if let (Some((ret, no)), Some(serial)) = (line, &unit.serial) {
+            brought.entry((parcel, ret, no)).or_default().push(serial.clone());
+        }
+        let d = out.entry(parcel).or_default();
+        d.received_cents += unit.value_cents.unwrap_or(0);
+        lines.push((parcel, d.units.len(), line, r.get(7)?));
+        d.units.push(unit);
+    }
+    drop(rows);
+    for (parcel, i, line, serials) in lines {
+        let (Some((ret, no)), Some(serials)) = (line, serials) else { continue };
+        let taken = brought.get(&(parcel, ret, no));
+        let unit = &mut out.get_mut(&parcel).expect("collected above").units[i];
+        unit.expected_serials = serials
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && !taken.is_some_and(|t| t.iter().any(|x| x == s)))
+            .map(String::from)
+            .collect();
+    }
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT d.parcel_id, r.rma_no, l.sku, coalesce(l.title, p.name), d.qty,
+                coalesce(l.unit_value_cents, p.unit_value_cents)
+         FROM discrepancies d JOIN return_lines l ON l.return_id = d.return_id AND l.line_no = d.line_no
+         JOIN returns r ON r.id = d.return_id LEFT JOIN products p ON p.sku = l.sku
+         WHERE d.kind = 'missing' AND d.parcel_id {which} ORDER BY d.parcel_id, d.return_id, d.line_no, d.id"
+    ))?;
+    let mut rows = stmt.query(args)?;
+    while let Some(r) = rows.next()? {
+        let m = MissingUnits {
+            rma_no: r.get(1)?,
+            sku: r.get(2)?,
+            name: r.get(3)?,
+            qty: r.get(4)?,
+            value_cents: r.get(5)?,
+        };
+        let d = out.entry(r.get(0)?).or_default();
+        d.missing_cents += m.value_cents.unwrap_or(0) * m.qty;
+        d.missing.push(m);
+    }
+    drop(rows);
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT id, note FROM parcels WHERE id {which} AND note IS NOT NULL AND note <> ''"
+    ))?;
+    let mut rows = stmt.query(args)?;
+    while let Some(r) = rows.next()? {
+        out.entry(r.get(0)?).or_default().parcel_note = r.get(1)?;
+    }
+    Ok(out)
+}
+
+/// Every undecided entry, oldest first, each with its parcel's details.
 pub fn open_reviews(conn: &Connection) -> rusqlite::Result<Vec<ReviewItem>> {
+    let details = details_of(conn, OPEN_PARCELS, &[])?;
     conn.prepare(
         "SELECT v.id, v.kind, v.mandatory, v.created_at, p.id, p.state, p.scan, p.station, p.operator, p.received_at,
                 p.closed_at,
@@ -78,6 +250,7 @@ pub fn open_reviews(conn: &Connection) -> rusqlite::Result<Vec<ReviewItem>> {
             discrepancy: r.get(19)?,
             note: r.get(20)?,
             boxes: r.get(21)?,
+            details: details.get(&r.get::<_, i64>(4)?).cloned().unwrap_or_default(),
         })
     })?
     .collect()

@@ -29,18 +29,24 @@ pub struct User {
     pub active: bool,
 }
 
+/// The user with id `id`, given bare (`ZHANG01`) or as on a badge (`OP-ZHANG01`): a user whose
+/// stored id itself begins with `OP-` is found by that id first.
 pub fn find_user(conn: &Connection, id: &str) -> rusqlite::Result<Option<User>> {
-    conn.prepare_cached("SELECT id, name, role, active FROM users WHERE id = ?1")?
-        .query_row([id], |r| {
-            let role: String = r.get(2)?;
-            Ok(User {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                role: Role::parse(&role).unwrap_or(Role::Operator),
-                active: r.get(3)?,
-            })
+    let id = id.trim();
+    let bare = super::users::without_badge_prefix(id);
+    conn.prepare_cached(
+        "SELECT id, name, role, active FROM users WHERE id = ?1 OR id = ?2 ORDER BY id = ?1 DESC LIMIT 1",
+    )?
+    .query_row([id, bare], |r| {
+        let role: String = r.get(2)?;
+        Ok(User {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            role: Role::parse(&role).unwrap_or(Role::Operator),
+            active: r.get(3)?,
         })
-        .optional()
+    })
+    .optional()
 }
 
 /// Starts a shift for `actor.user` at `actor.station`, ending whatever shift was open there.

@@ -22,6 +22,28 @@ pub enum UserWritten {
     Unchanged,
 }
 
+/// `X` of a badge text `OP-X` (in any case), else the text as it is.
+pub fn without_badge_prefix(text: &str) -> &str {
+    let t = text.trim();
+    match t.get(..3) {
+        Some(p) if p.eq_ignore_ascii_case("OP-") && t.len() > 3 => &t[3..],
+        _ => t,
+    }
+}
+
+/// The id a user given as `text` is stored under: a known user's id as stored (ids are alike in
+/// any case), else the text without a badge's `OP-` (a new user `OP-X` is the user `X`). A user
+/// stored with the whole badge text as their id is found by it first.
+pub fn user_id_of(conn: &Connection, text: &str) -> rusqlite::Result<String> {
+    let t = text.trim();
+    let bare = without_badge_prefix(t);
+    let known: Option<String> = conn
+        .prepare_cached("SELECT id FROM users WHERE id = ?1 OR id = ?2 ORDER BY id = ?1 DESC LIMIT 1")?
+        .query_row([t, bare], |r| r.get(0))
+        .optional()?;
+    Ok(known.unwrap_or_else(|| bare.to_string()))
+}
+
 /// A known user's role and whether they are active.
 pub fn role_and_active(conn: &Connection, id: &str) -> rusqlite::Result<Option<(Role, bool)>> {
     Ok(conn
