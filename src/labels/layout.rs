@@ -76,6 +76,25 @@ pub fn fit(text: &str, max: f64, width: f64) -> f64 {
     }
 }
 
+/// `text` cut to `width` at `size` (same units), ending in "…" when something was cut.
+pub fn cut(text: &str, size: f64, width: f64) -> String {
+    if ems(text) * size <= width {
+        return text.to_string();
+    }
+    let room = width / size - ems("…");
+    let mut used = 0.0;
+    let mut out = String::new();
+    for c in text.chars() {
+        let w = ems(c.encode_utf8(&mut [0; 4]));
+        if used + w > room {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    format!("{}…", out.trim_end())
+}
+
 /// The words of a command on the sheet: English / Chinese.
 fn words(c: Command) -> (String, String) {
     match c {
@@ -151,6 +170,113 @@ pub fn badge(id: &str, name: &str, role_en: &str, role_zh: &str) -> Result<Page,
     page.text(6.0, 19.0, 4.0, false, &format!("{role_en} · {role_zh}"));
     page.barcode(&code, x, 26.0, module, 16.0)?;
     Ok(page)
+}
+
+/// A badge on the demo sheet: who signs in with it, and a supervisor's PIN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetBadge {
+    pub id: String,
+    pub name: String,
+    pub role_en: String,
+    pub role_zh: String,
+    pub pin: Option<String>,
+}
+
+/// The line under a serialised product's barcode when the return lists no serial.
+const SERIAL_HINT: f64 = 4.0;
+
+/// The demo sheet: the demo's badges, then its returns still to come, each RMA as a barcode
+/// with its products' barcodes (and the serial numbers it expects) under it, in three columns
+/// on one A4 page. As many returns as fit, in the dock screen's order; the second value is how
+/// many that is.
+pub fn demo_sheet(
+    badges: &[SheetBadge],
+    returns: &[crate::store::demo::WaitingReturn],
+) -> Result<(Page, usize), BarcodeError> {
+    let (module, bar_h) = (0.2, 8.0);
+    let quiet = super::QUIET_MODULES as f64 * module;
+    let mut page = Page::new(210.0, 297.0);
+    page.text(10.0, 12.0, 5.0, true, "returns-dock · demo sheet · 演示条码");
+    page.text(
+        10.0,
+        18.0,
+        2.8,
+        false,
+        "Sign in with a badge, scan an RMA, then each of its products; the commands are on the command sheet",
+    );
+    page.text(10.0, 22.0, 2.8, false, "扫工牌登录，扫退货单号，再逐个扫商品；指令条码见指令条码表");
+    let col_w = 190.0 / 3.0;
+    for (i, b) in badges.iter().take(3).enumerate() {
+        let x = 10.0 + i as f64 * col_w;
+        let who = format!("{} · {} · {}", b.role_en, b.role_zh, b.name);
+        page.text(x + quiet, 29.0, 3.0, true, &cut(&who, 3.0, col_w - quiet - 2.0));
+        page.barcode(&format!("OP-{}", b.id), x, 30.5, module, bar_h)?;
+        if let Some(pin) = &b.pin {
+            page.text(x + quiet, 45.5, 3.0, true, &format!("PIN {pin}"));
+        }
+    }
+    let top = 54.0;
+    page.text(10.0, top - 2.0, 3.6, true, "Parcels to come · 待到包裹");
+    let bottom = 284.0;
+    let (mut col, mut y, mut shown) = (0usize, top + 2.0, 0usize);
+    let line_h = 16.0;
+    for r in returns {
+        let hint = |l: &crate::store::demo::WaitingLine| {
+            if l.serialised && l.serials.is_empty() {
+                SERIAL_HINT
+            } else {
+                0.0
+            }
+        };
+        let block = line_h
+            + r.lines.iter().map(|l| line_h * (1 + l.serials.len()) as f64 + hint(l)).sum::<f64>()
+            + 3.0;
+        if y + block > bottom {
+            col += 1;
+            y = top + 2.0;
+            if col == 3 {
+                break;
+            }
+        }
+        let x = 10.0 + col as f64 * col_w;
+        let units: i64 = r.lines.iter().map(|l| l.qty).sum();
+        let head = format!("RMA · 退货单 · {units} unit{}", if units == 1 { "" } else { "s" });
+        page.text(x + quiet, y + 3.0, 3.0, true, &head);
+        page.barcode(&r.rma, x, y + 4.5, module, bar_h)?;
+        y += line_h;
+        let inset = 3.0;
+        for l in &r.lines {
+            let width = col_w - inset - quiet - 2.0;
+            let what = cut(&format!("{} ×{} {}", l.sku, l.qty, l.name), 2.6, width);
+            page.text(x + inset + quiet, y + 3.0, 2.6, false, &what);
+            page.barcode(&l.code, x + inset, y + 4.5, module, bar_h)?;
+            y += line_h;
+            for serial in &l.serials {
+                page.text(x + inset + quiet, y + 3.0, 2.6, false, "serial · 序列号");
+                page.barcode(serial, x + inset, y + 4.5, module, bar_h)?;
+                y += line_h;
+            }
+            if l.serialised && l.serials.is_empty() {
+                let hint = cut("+ any serial, typed · 手输任意序列号", 2.6, width);
+                page.text(x + inset + quiet, y + 2.4, 2.6, false, &hint);
+                y += SERIAL_HINT;
+            }
+        }
+        y += 3.0;
+        shown += 1;
+    }
+    let left = returns.len() - shown;
+    let foot = if returns.is_empty() {
+        "No parcel of the demo is still to come · 演示包裹已全部到货".to_string()
+    } else if left > 0 {
+        format!(
+            "{left} more to come: make this sheet again once these are in · 还有 {left} 个，收完后再打印本页"
+        )
+    } else {
+        "Every parcel of the demo still to come is on this sheet · 演示的待到包裹都在本页".to_string()
+    };
+    page.text(10.0, 291.0, 2.8, false, &foot);
+    Ok((page, shown))
 }
 
 /// A unit label: outcome and grade large, the unit id as a barcode, SKU, RMA and date.
