@@ -55,6 +55,8 @@ mod zpl {
             sku: "SKU_1001^X~".into(),
             rma: "RMA-2026-0002".into(),
             date: "2026-11-22".into(),
+            name: "Anker 735 USB-C Charger 65W".into(),
+            supplier: None,
         }
     }
 
@@ -72,12 +74,21 @@ mod zpl {
         let z = unit_label(&label(), LabelSize::default());
         golden("unit_label_60x40_203dpi.zpl", &z);
         assert!(z.starts_with("^XA\n^CI28\n^PW480\n^LL320\n"));
-        assert!(z.contains("^FDSKU SKU_5F1001_5EX_7E^FS"), "text escaped");
+        assert!(z.contains("^FDSKU SKU_5F1001_5EX_7E  2026-11-22^FS"), "text escaped");
         let big = LabelSize { width_mm: 100, height_mm: 150, dpi: 300 };
-        let chinese = UnitLabel { outcome: "退供应商".into(), grade: String::new(), ..label() };
+        let chinese = UnitLabel {
+            outcome: "return to supplier".into(),
+            grade: String::new(),
+            rma: String::new(),
+            name: "小米 Redmi Buds 5 蓝牙耳机 黑色".into(),
+            supplier: Some("Dongguan Tech Ltd.".into()),
+            ..label()
+        };
         let z = unit_label(&chinese, big);
         golden("unit_label_100x150_300dpi.zpl", &z);
         assert!(z.contains("^PW1181\n^LL1772\n") && z.contains("^BY3^BC"), "dots at 300 dpi, 3-dot modules");
+        assert!(z.contains("^FDno RMA^FS") && z.contains("^FDSupplier: Dongguan Tech Ltd.^FS"), "{z}");
+        assert!(z.contains("^FDRedmi Buds 5^FS"), "the name without what font 0 has no glyph for: {z}");
     }
 
     #[test]
@@ -193,22 +204,62 @@ mod pages {
 
     #[test]
     fn unit_labels_read_back_at_203_and_300_dpi() {
-        for (unit_id, dpi) in [("U00000042", 203), ("U00000042", 300), ("U00123456789", 203)] {
+        let sizes = [(60, 40, 203), (60, 40, 300), (100, 150, 203)];
+        for ((unit_id, (w, h, dpi)), name) in
+            ["U00000042", "U00000042", "U00123456789"].into_iter().zip(sizes).zip([
+                "小米 Redmi Buds 5 蓝牙耳机 黑色 降噪",
+                "Anker 735 USB-C Charger 65W",
+                "膳魔师 保温杯 500ml",
+            ])
+        {
             let label = UnitLabel {
                 unit_id: unit_id.into(),
                 outcome: "return to supplier".into(),
-                grade: String::new(),
                 sku: "SKU-1001".into(),
                 rma: "RMA-2026-0002".into(),
                 date: "2026-11-22".into(),
+                name: name.into(),
+                supplier: Some("深圳市华强电子有限公司".into()),
+                ..UnitLabel::default()
             };
-            let size = LabelSize { width_mm: 60, height_mm: 40, dpi };
+            let size = LabelSize { width_mm: w, height_mm: h, dpi };
             let bytes = raster::unit_label(&label, size).unwrap();
             assert_eq!(decode_all(&bytes), [unit_id], "{unit_id} at {dpi} dpi");
-            let page = layout::unit_label(&label, 60.0, 40.0).unwrap();
-            assert_eq!(each_barcode_reads_back(&page, f64::from(dpi) / 25.4), 1);
+            let page = layout::unit_label(&label, f64::from(w), f64::from(h)).unwrap();
+            let ppm = f64::from(dpi) / 25.4;
+            assert_eq!(each_barcode_reads_back(&page, ppm), 1);
             let info = png::Decoder::new(std::io::Cursor::new(&bytes)).read_info().unwrap().info().clone();
-            assert_eq!((info.width, info.height), (size.dots(60), size.dots(40)), "the label's dots");
+            assert_eq!((info.width, info.height), (size.dots(w), size.dots(h)), "the label's dots");
+            lines_keep_apart(&page, ppm, &format!("{w}x{h} at {dpi} dpi"));
+        }
+    }
+
+    /// The rows of ink of each line of a drawn label, top to bottom, never overlap, and the
+    /// unit id's digits stand at least 5 mm tall.
+    fn lines_keep_apart(page: &layout::Page, ppm: f64, what: &str) {
+        let mut spans = Vec::new();
+        for (i, item) in page.items.iter().enumerate() {
+            let alone = layout::Page { items: vec![item.clone()], ..page.clone() };
+            let c = raster::render(&alone, ppm);
+            let inked: Vec<usize> =
+                (0..c.height).filter(|y| c.pixels[y * c.width..(y + 1) * c.width].contains(&0)).collect();
+            let (top, bottom) = (*inked.first().unwrap(), *inked.last().unwrap());
+            if let layout::Item::Text { text, .. } = item {
+                if text.starts_with('U') && text.len() == 9 {
+                    let mm = (bottom - top + 1) as f64 / ppm;
+                    assert!(mm >= 5.0, "{what}: the unit id's digits are {mm:.1} mm tall");
+                }
+            }
+            spans.push((top, bottom, i));
+        }
+        spans.sort();
+        for pair in spans.windows(2) {
+            assert!(
+                pair[0].1 < pair[1].0,
+                "{what}: items {} and {} overlap: {spans:?}",
+                pair[0].2,
+                pair[1].2
+            );
         }
     }
 }

@@ -58,7 +58,13 @@ impl Page {
 /// Ems across `text` in a proportional bold face, erring wide: a CJK character is one em,
 /// anything else is taken at 0.62.
 pub fn ems(text: &str) -> f64 {
-    text.chars().map(|c| if wide(c) { 1.0 } else { 0.62 }).sum()
+    text.chars()
+        .map(|c| match c {
+            '\u{300}'..='\u{36f}' => 0.0,
+            c if wide(c) => 1.0,
+            _ => 0.62,
+        })
+        .sum()
 }
 
 /// Whether a character takes a full cell (CJK and the like).
@@ -279,18 +285,57 @@ pub fn demo_sheet(
     Ok((page, shown))
 }
 
-/// A unit label: outcome and grade large, the unit id as a barcode, SKU, RMA and date.
+/// A unit label: outcome and grade large, the unit id as a barcode and again in type a metre
+/// away can read, the product's name, SKU and date, the RMA (or "no RMA"), and on a
+/// return-to-supplier label the supplier. Refused when the barcode does not fit across.
 pub fn unit_label(l: &UnitLabel, width_mm: f64, height_mm: f64) -> Result<Page, BarcodeError> {
-    let mut page = Page::new(width_mm, height_mm);
-    let headline = format!("{} {}", l.outcome.to_uppercase(), l.grade);
-    let h = height_mm;
-    page.text(3.0, h * 0.22, fit(&headline, h * 0.18, width_mm - 6.0), true, headline.trim());
-    page.barcode(&l.unit_id, 0.5, h * 0.28, 0.25, h * 0.28)?;
-    let sku = format!("SKU {}", l.sku);
-    page.text(3.0, h * 0.74, fit(&sku, h * 0.08, width_mm - 6.0), false, &sku);
-    let rma = format!("RMA {}  {}", l.rma, l.date);
-    page.text(3.0, h * 0.86, fit(&rma, h * 0.08, width_mm - 6.0), false, &rma);
+    let page = unit_page(l, width_mm, height_mm);
+    for item in &page.items {
+        if let Item::Bars { x, module, code, .. } = item {
+            if x + code.width_modules() as f64 * module > width_mm + 1e-9 {
+                return Err(BarcodeError::TooWide(code.text.clone()));
+            }
+        }
+    }
     Ok(page)
+}
+
+/// The unit id's type at the 60x40 mm label: an 8 mm em, so its digits stand 5 mm tall.
+pub const UNIT_ID_EM_MM: f64 = 8.0;
+
+/// The unit label's page. It is designed at 60x40 mm and scaled as a whole to larger labels
+/// (the barcode's module stays 0.25 mm, 2 dots at 203 dpi); lines too long for the width are
+/// set smaller (outcome, unit id) or cut with "…" (name, supplier).
+pub fn unit_page(l: &UnitLabel, width_mm: f64, height_mm: f64) -> Page {
+    let l = &UnitLabel {
+        name: crate::domain::text::in_file(&l.name).into_owned(),
+        sku: crate::domain::text::in_file(&l.sku).into_owned(),
+        rma: crate::domain::text::in_file(&l.rma).into_owned(),
+        supplier: l.supplier.as_deref().map(|s| crate::domain::text::in_file(s).into_owned()),
+        ..l.clone()
+    };
+    let mut page = Page::new(width_mm, height_mm);
+    let s = (width_mm / 60.0).min(height_mm / 40.0);
+    let room = width_mm - 6.0;
+    let headline = format!("{} {}", l.outcome.to_uppercase(), l.grade);
+    let headline = headline.trim();
+    page.text(3.0, 6.2 * s, fit(headline, 5.6 * s, room), true, headline);
+    let bars =
+        Barcode::code128(&l.unit_id).unwrap_or_else(|_| Barcode { text: l.unit_id.clone(), modules: vec![] });
+    page.items.push(Item::Bars { x: 0.5, y: 7.5 * s, module: 0.25, height: 8.0 * s, code: bars });
+    page.text(3.0, 23.3 * s, fit(&l.unit_id, UNIT_ID_EM_MM * s, room), true, &l.unit_id);
+    let small = 2.8 * s;
+    let rma = if l.rma.trim().is_empty() { "no RMA".to_string() } else { format!("RMA {}", l.rma) };
+    let mut lines = vec![cut(&l.name, small, room), format!("SKU {}  {}", l.sku, l.date), rma];
+    if let Some(supplier) = &l.supplier {
+        lines.push(cut(&format!("Supplier: {supplier}"), small, room));
+    }
+    for (i, line) in lines.iter().enumerate() {
+        if !line.is_empty() {
+            page.text(3.0, (27.2 + 3.6 * i as f64) * s, fit(line, small, room), false, line);
+        }
+    }
+    page
 }
 
 #[cfg(test)]
@@ -302,15 +347,15 @@ mod tests {
         let l = UnitLabel {
             unit_id: "U00000001".into(),
             outcome: "return to supplier".into(),
-            grade: String::new(),
             sku: "SKU-1".into(),
             rma: "RMA-1".into(),
             date: "2026-11-22".into(),
+            ..UnitLabel::default()
         };
         let page = unit_label(&l, 60.0, 40.0).unwrap();
         let Item::Text { size, text, .. } = &page.items[0] else { panic!("headline first") };
         assert_eq!(text, "RETURN TO SUPPLIER");
-        assert!(*size < 40.0 * 0.18 && ems(text) * size <= 54.0 + 1e-9, "fits 54 mm: {size}");
+        assert!(*size < 5.6 && ems(text) * size <= 54.0 + 1e-9, "fits 54 mm: {size}");
     }
 
     #[test]

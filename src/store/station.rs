@@ -1716,12 +1716,21 @@ pub struct UnitFacts {
     pub rma: Option<String>,
     /// When it was inspected, else when it was scanned.
     pub at: String,
+    /// The product's name in the catalog, else the title of the line it matched.
+    pub title: Option<String>,
+    /// The catalog's supplier of the product.
+    pub supplier: Option<String>,
 }
 
 pub fn unit_facts(conn: &Connection, unit_id: i64) -> rusqlite::Result<Option<UnitFacts>> {
     conn.query_row(
-        "SELECT u.outcome, u.grade, u.sku, r.rma_no, coalesce(u.inspected_at, u.scanned_at) FROM units u
-         LEFT JOIN returns r ON r.id = u.return_id WHERE u.id = ?1",
+        "SELECT u.outcome, u.grade, u.sku, r.rma_no, coalesce(u.inspected_at, u.scanned_at),
+                coalesce(p.name, l.title), p.supplier
+         FROM units u
+         LEFT JOIN returns r ON r.id = u.return_id
+         LEFT JOIN return_lines l ON l.return_id = u.return_id AND l.line_no = u.line_no
+         LEFT JOIN products p ON p.sku = u.sku
+         WHERE u.id = ?1",
         [unit_id],
         |r| {
             let outcome: Option<String> = r.get(0)?;
@@ -1731,6 +1740,8 @@ pub fn unit_facts(conn: &Connection, unit_id: i64) -> rusqlite::Result<Option<Un
                 sku: r.get(2)?,
                 rma: r.get(3)?,
                 at: r.get(4)?,
+                title: r.get(5)?,
+                supplier: r.get(6)?,
             })
         },
     )
