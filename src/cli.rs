@@ -56,7 +56,7 @@ pub enum Command {
     },
     /// The results for after-sales: what changed since the last export (or --all, or a batch again)
     Export {
-        /// Where to write [default: returns-export-<date>-<time>.csv|json here]
+        /// Where to write [default: returns-export-b<batch>-<date>-<HHMM>.csv|json here]
         #[arg(long, value_name = "PATH")]
         out: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "csv")]
@@ -469,8 +469,6 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                 ExportFormat::Json => Format::Json,
             };
             let at = now();
-            let out =
-                out.clone().unwrap_or_else(|| crate::export::fresh_name(Path::new(""), at, format.code()));
             let span = match (batch, all) {
                 (Some(b), _) => Span::Batch(*b),
                 (None, true) => Span::All,
@@ -485,7 +483,11 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                 crate::store::boxes::close_overdue_now(store.conn_mut(), at, config.policy.await_boxes_days)
                     .map_err(|e| Failure::from(store_err(&db_path(&cli), e)))?;
             }
-            match crate::export::export(store.conn_mut(), &db, &out, &opts) {
+            let done = match out {
+                Some(out) => crate::export::export(store.conn_mut(), &db, out, &opts),
+                None => crate::export::export_fresh(store.conn_mut(), &db, Path::new(""), &opts),
+            };
+            match done {
                 Ok(done) => {
                     println!(
                         "exported {} rows from {} parcels as batch {} to {}",
@@ -494,6 +496,10 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                         done.batch,
                         done.path.display()
                     );
+                    Ok(())
+                }
+                Err(nothing @ crate::export::ExportError::NothingNew { .. }) => {
+                    println!("{nothing}: no file written");
                     Ok(())
                 }
                 Err(crate::export::ExportError::NoSuchBatch(b)) => {

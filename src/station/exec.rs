@@ -206,7 +206,6 @@ impl Executor {
                 let db = self.store.path().to_path_buf();
                 let now = (self.clock)();
                 let dir = db.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
-                let out = crate::export::fresh_name(&dir, now, "csv");
                 let tx = self.workers.0.clone();
                 let by = user.clone();
                 let days = self.policy.await_boxes_days;
@@ -221,9 +220,20 @@ impl Executor {
                             now,
                             by: Some(by),
                         };
-                        crate::export::export(store.conn_mut(), &db.display().to_string(), &out, &opts)
-                            .map(|d| (d.rows, d.path.display().to_string()))
-                            .map_err(|e| e.to_string())
+                        // Nothing new writes no file: the answer then carries no path, and the
+                        // last batch in place of the rows (see `text::say::exported`).
+                        match crate::export::export_fresh(
+                            store.conn_mut(),
+                            &db.display().to_string(),
+                            &dir,
+                            &opts,
+                        ) {
+                            Ok(d) => Ok((d.rows, d.path.display().to_string())),
+                            Err(crate::export::ExportError::NothingNew { last }) => {
+                                Ok((last.unwrap_or(0).max(0) as usize, String::new()))
+                            }
+                            Err(e) => Err(e.to_string()),
+                        }
                     });
                     let _ = tx.send(Msg::Exported(result));
                 });

@@ -20,6 +20,16 @@ pub fn last_incremental_end(conn: &Connection) -> rusqlite::Result<i64> {
     })
 }
 
+/// The last incremental batch, if there was one.
+pub fn last_incremental_batch(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    conn.query_row("SELECT max(id) FROM export_batches WHERE all_rows = 0", [], |r| r.get(0))
+}
+
+/// The id the next batch recorded gets.
+pub fn next_batch_id(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM export_batches", [], |r| r.get(0))
+}
+
 /// The audit span of batch `id`, if there is such a batch.
 pub fn batch_span(conn: &Connection, id: i64) -> rusqlite::Result<Option<(i64, i64)>> {
     conn.query_row("SELECT from_audit_id, to_audit_id FROM export_batches WHERE id = ?1", [id], |r| {
