@@ -118,6 +118,8 @@ fn labels_bench(n: u64) {
         sku: format!("SKU-{}", 1000 + i % 50),
         rma: format!("RMA-2026-{i:06}"),
         date: "2026-11-22".into(),
+        name: "小米 Redmi Buds 5 蓝牙耳机 黑色".into(),
+        supplier: None,
     };
     let size = zpl::LabelSize::default();
     let t = Instant::now();

@@ -13,7 +13,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-mod words;
+pub(crate) mod words;
 
 use crate::domain::codes::{Coded, Grade, Outcome, Role};
 
@@ -67,7 +67,7 @@ pub enum Command {
     },
     /// The results for after-sales: what changed since the last export (or --all, or a batch again)
     Export {
-        /// Where to write [default: returns-export-<date>-<time>.csv|json here]
+        /// Where to write [default: returns-export-b<batch>-<date>-<HHMM>.csv|json here]
         #[arg(long, value_name = "PATH")]
         out: Option<PathBuf>,
         /// The file's format
@@ -286,6 +286,13 @@ pub enum LabelsWhat {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// The demo's badges and its parcels still to come as barcodes (RMA, products, serials), to
+    /// try a real scanner on paper (SVG or PNG, by the extension)
+    Demo {
+        /// Where to write the sheet: FILE.svg or FILE.png
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// A unit's label (ZPL for label printers, SVG or PNG for screens and office printers)
     Unit {
         /// The id on the label, `U00000042`, or `42`
@@ -499,6 +506,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
         Some(Command::Gen { returns, seed, out }) => gen_files(*returns, *seed, out, lang),
         Some(Command::Review { action }) => review(&db_path(&cli), config, action, lang),
         Some(Command::Audit { what }) => audit(&db_path(&cli), what, lang),
+        Some(Command::Labels { what: LabelsWhat::Demo { out } }) => demo_sheet(cli.db.as_deref(), out),
         Some(Command::Labels { what }) => labels(&db_path(&cli), config, what),
         Some(Command::Report { what: ReportWhat::Feedback { from, to, format } }) => {
             use crate::export::feedback;
@@ -528,8 +536,6 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                 ExportFormat::Json => Format::Json,
             };
             let at = now();
-            let out =
-                out.clone().unwrap_or_else(|| crate::export::fresh_name(Path::new(""), at, format.code()));
             let span = match (batch, all) {
                 (Some(b), _) => Span::Batch(*b),
                 (None, true) => Span::All,
@@ -544,10 +550,18 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                 crate::store::boxes::close_overdue_now(store.conn_mut(), at, config.policy.await_boxes_days)
                     .map_err(|e| Failure::from(store_err(&db_path(&cli), e)))?;
             }
-            match crate::export::export(store.conn_mut(), &db, &out, &opts) {
+            let done = match out {
+                Some(out) => crate::export::export(store.conn_mut(), &db, out, &opts),
+                None => crate::export::export_fresh(store.conn_mut(), &db, Path::new(""), &opts),
+            };
+            match done {
                 Ok(done) => {
                     let path = done.path.display().to_string();
                     println!("{}", words::say::exported(lang, done.rows, done.parcels, done.batch, &path));
+                    Ok(())
+                }
+                Err(nothing @ crate::export::ExportError::NothingNew { .. }) => {
+                    println!("{nothing}: no file written");
                     Ok(())
                 }
                 Err(crate::export::ExportError::NoSuchBatch(b)) => {
@@ -708,6 +722,84 @@ fn demo(cli: &Cli, config: &Config, lang: Option<Lang>) -> Result<(), Failure> {
     // The same database stays for the command line.
     println!("{}", words::say::demo_stays(speak, &shown));
     Ok(())
+}
+
+/// The demo sheet (`labels demo`) from `--db` if given, else from the database `demo` leaves
+/// here, else from a demo seeded for the purpose in a temporary directory and removed after:
+/// the sample data is the same, so its barcodes are the ones the next `demo` expects.
+fn demo_sheet(db: Option<&Path>, out: &Path) -> Result<(), Failure> {
+    let format = page_format(out)?;
+    let here = PathBuf::from("returns-dock-demo.db");
+    let (path, scratch) = match db {
+        Some(p) => (p.to_path_buf(), None),
+        None if here.exists() => (here, None),
+        None => {
+            let dir = std::env::temp_dir().join(format!("returns-dock-demo-sheet-{}", std::process::id()));
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| Failure::Unusable(format!("{}: cannot create: {e}", dir.display())))?;
+            (dir.join("demo.db"), Some(dir))
+        }
+    };
+    let made = (|| {
+        if scratch.is_some() {
+            seed_demo(&path)?;
+        }
+        let store = Store::open_existing(&path)?;
+        let e = |err| Failure::from(store_err(&path, err));
+        if !crate::store::demo::is_demo(store.conn()).map_err(e)? {
+            return Err(Failure::Refused.log(format!(
+                "{}: not a demo database (made by returns-dock demo); the demo sheet lists only a demo's parcels",
+                path.display()
+            )));
+        }
+        let waiting = crate::store::demo::waiting(store.conn(), None).map_err(e)?;
+        let badges = demo_badges(&store).map_err(e)?;
+        crate::labels::layout::demo_sheet(&badges, &waiting)
+            .map(|(page, shown)| (page, shown, waiting.len()))
+            .map_err(|b| Failure::Refused.log(b.to_string()))
+    })();
+    if let Some(dir) = scratch {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let (page, shown, waiting) = made?;
+    let bytes = match format {
+        LabelFormat::Png => crate::labels::raster::png(&page, crate::labels::raster::SHEET_PX_PER_MM),
+        _ => crate::labels::svg::render(&page).into_bytes(),
+    };
+    write_file(out, bytes)?;
+    println!("demo sheet written to {}: {shown} of {waiting} parcels still to come", out.display());
+    Ok(())
+}
+
+/// The demo's two badges, operator and supervisor, with the supervisor's PIN from the sample
+/// users the demo was seeded with (the database keeps only its hash).
+pub fn demo_badges(store: &Store) -> rusqlite::Result<Vec<crate::labels::layout::SheetBadge>> {
+    use crate::domain::codes::{Coded, Role};
+    let mut pins = std::collections::HashMap::new();
+    let mut users = csv::Reader::from_reader(DEMO_USERS.1);
+    let headers = users.headers().cloned().unwrap_or_default();
+    let at = |name: &str| headers.iter().position(|h| h == name);
+    if let (Some(id), Some(pin)) = (at("id"), at("pin")) {
+        for row in users.records().flatten() {
+            if let (Some(i), Some(p)) = (row.get(id), row.get(pin).filter(|p| !p.is_empty())) {
+                pins.insert(i.to_string(), p.to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for id in ["DEMO", "SUP1"] {
+        if let Some(u) = crate::store::station::find_user(store.conn(), id)? {
+            let role = if u.role == Role::Supervisor { Role::Supervisor } else { Role::Operator };
+            out.push(crate::labels::layout::SheetBadge {
+                pin: pins.get(&u.id).filter(|_| role == Role::Supervisor).cloned(),
+                id: u.id,
+                name: u.name,
+                role_en: role.en().to_string(),
+                role_zh: role.zh().to_string(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// How many of the newest audit entries the station checks at start.
@@ -968,6 +1060,7 @@ fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> 
             println!("badge of {} written to {}", u.id, out.display());
             Ok(())
         }
+        LabelsWhat::Demo { out } => demo_sheet(Some(db), out),
         LabelsWhat::Unit { unit_id, format, out, print } => {
             if *format == LabelFormat::Png && out.is_none() && !*print {
                 return Err(Failure::Usage("a PNG label needs --out FILE".into()));

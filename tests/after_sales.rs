@@ -177,12 +177,29 @@ fn batches_never_repeat_or_skip_and_a_later_decision_comes_in_the_next() {
     let (b1, p1) = d.export("b1.csv", Format::Csv, Span::SinceLast, false);
     let b = troubled_parcel(&mut d);
     let (b2, p2) = d.export("b2.csv", Format::Csv, Span::SinceLast, false);
-    let (b3, _) = d.export("b3.csv", Format::Csv, Span::SinceLast, false);
+    // Nothing since batch 2: no file and no batch.
+    let nothing = |d: &mut Dock, name: &str| {
+        let out = d.dir.path().join(name);
+        let opts = ExportOptions {
+            format: Format::Csv,
+            span: Span::SinceLast,
+            excel: false,
+            now: d.now(),
+            by: None,
+        };
+        let err = export::export(d.store.conn_mut(), &d.db.display().to_string(), &out, &opts).unwrap_err();
+        assert!(!out.exists(), "{name} not written");
+        err
+    };
+    let err = nothing(&mut d, "b3.csv");
+    assert!(matches!(err, export::ExportError::NothingNew { last: Some(2) }), "{err:?}");
+    assert_eq!(err.to_string(), "nothing new since batch 2");
     let c = d.open("RMA-2026-0011");
     d.unit(c, "0194000001232", None, Outcome::Accept, None, None);
     d.sign(c);
     let (b4, p4) = d.export("b4.csv", Format::Csv, Span::SinceLast, false);
-    assert_eq!((b1.rows, b2.rows, b3.rows, b4.rows), (1, 4, 0, 1));
+    assert_eq!((b1.rows, b2.rows, b4.rows), (1, 4, 1));
+    assert_eq!((b1.batch, b2.batch, b4.batch), (1, 2, 3), "the next change is the next batch");
     let ids = |p: &Path| read_csv(p).iter().map(|r| r[col("parcel_id")].to_string()).collect::<Vec<_>>();
     assert_eq!(ids(&p1), vec![format!("P{a}")]);
     assert!(ids(&p2).iter().all(|x| x == &format!("P{b}")));
@@ -216,8 +233,8 @@ fn batches_never_repeat_or_skip_and_a_later_decision_comes_in_the_next() {
     // --all takes everything and does not move the incremental window.
     let (all, _) = d.export("all.csv", Format::Csv, Span::All, false);
     assert_eq!(all.rows, 6);
-    let (next, _) = d.export("b6.csv", Format::Csv, Span::SinceLast, false);
-    assert_eq!(next.rows, 0);
+    let err = nothing(&mut d, "b6.csv");
+    assert!(matches!(err, export::ExportError::NothingNew { last: Some(n) } if n == b5.batch), "{err:?}");
 }
 
 #[test]
@@ -277,6 +294,78 @@ fn the_command_line_export() {
         .unwrap();
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("no export batch 7"));
+}
+
+/// Default export names carry the batch, so two exports in one minute never share a file; an
+/// export with nothing new writes nothing and records nothing, and the next change is the next
+/// batch; `--all` and a batch made again still write.
+#[test]
+fn default_names_by_batch_and_nothing_new_writes_nothing() {
+    let mut d = Dock::new();
+    let files = |d: &Dock| {
+        let mut names: Vec<String> = std::fs::read_dir(d.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with("returns-export-"))
+            .collect();
+        names.sort();
+        names
+    };
+    let said = |out: &std::process::Output| {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let batches = |d: &Dock| -> i64 {
+        d.store.conn().query_row("SELECT count(*) FROM export_batches", [], |r| r.get(0)).unwrap()
+    };
+    // Never a batch, nothing signed: nothing to export yet.
+    assert_eq!(said(&command(d.dir.path(), &["export"])), "nothing to export yet: no file written");
+    assert!(files(&d).is_empty());
+    troubled_parcel(&mut d);
+    let first = said(&command(d.dir.path(), &["export"]));
+    let p = d.open("RMA-2026-0009");
+    d.unit(p, "6901234500059", None, Outcome::Accept, None, None);
+    d.sign(p);
+    let second = said(&command(d.dir.path(), &["export"]));
+    let names = files(&d);
+    assert_eq!(names.len(), 2, "two files, whatever the minute: {names:?}");
+    assert!(names[0].starts_with("returns-export-b0001-") && names[1].starts_with("returns-export-b0002-"));
+    assert!(first.ends_with(&format!("as batch 1 to {}", names[0])), "{first}");
+    assert!(
+        second.starts_with("exported 1 rows from 1 parcels as batch 2 to returns-export-b0002-"),
+        "{second}"
+    );
+    let shape = names[0].strip_prefix("returns-export-b0001-").unwrap();
+    assert!(shape.len() == "20261201-1546.csv".len() && shape.ends_with(".csv"), "{shape}");
+    // Nothing since batch 2: no file, no batch, exit 0.
+    assert_eq!(said(&command(d.dir.path(), &["export"])), "nothing new since batch 2: no file written");
+    assert_eq!(files(&d), names);
+    assert_eq!(batches(&d), 2);
+    // The next real change is batch 3, and only it.
+    let p3 = d.open("RMA-2026-0011");
+    d.unit(p3, "0194000001232", None, Outcome::Accept, None, None);
+    d.sign(p3);
+    let third = said(&command(d.dir.path(), &["export", "--format", "json"]));
+    assert!(
+        third.starts_with("exported 1 rows from 1 parcels as batch 3 to returns-export-b0003-"),
+        "{third}"
+    );
+    let json = files(&d).into_iter().find(|n| n.starts_with("returns-export-b0003-")).unwrap();
+    assert!(json.ends_with(".json"));
+    let rows: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.dir.path().join(&json)).unwrap()).unwrap();
+    assert_eq!(rows[0]["parcel_id"], format!("P{p3}"));
+    // Everything, and batch 2 again: both write, each its own file.
+    assert!(
+        said(&command(d.dir.path(), &["export", "--all"])).contains("as batch 4 to returns-export-b0004-")
+    );
+    assert!(said(&command(d.dir.path(), &["export", "--batch", "2"]))
+        .contains("as batch 2 to returns-export-b0002-"));
+    assert!(said(&command(d.dir.path(), &["export", "--batch", "2"]))
+        .contains("as batch 2 to returns-export-b0002-"));
+    assert_eq!(files(&d).len(), 6, "{:?}", files(&d));
+    assert_eq!(said(&command(d.dir.path(), &["export"])), "nothing new since batch 3: no file written");
+    assert_eq!(batches(&d), 4);
 }
 
 mod review {
@@ -423,9 +512,9 @@ mod review {
         let expected = swapped.expected_serials[0].clone();
         for part in [
             "missing: 1 x SKU-1003",
-            "serial RB5-FAKE999 [serial_mismatch]",
+            "serial RB5-FAKE999 [serial mismatch]",
             &format!("expected serial {expected}"),
-            "[wrong_item]",
+            "[wrong item]",
             "note \"=HYPERLINK",
             "199.00",
             "value: ",
@@ -814,13 +903,23 @@ mod locks {
                 st::sign_parcel(other.conn_mut(), &a, p2, true).unwrap().unwrap();
                 their_batch = Some(export::export(other.conn_mut(), &db, &theirs, &opts).unwrap());
             }
-        })
-        .unwrap();
+        });
         let theirs_done = their_batch.unwrap();
         let ids = |p: &Path| read_csv(p).iter().map(|r| r[col("parcel_id")].to_string()).collect::<Vec<_>>();
         assert_eq!(ids(&theirs), vec![format!("P{p1}"), format!("P{p2}")]);
-        assert!(ids(&mine).is_empty(), "nothing the other export already took: {:?}", ids(&mine));
-        assert_eq!(b.batch, theirs_done.batch + 1);
+        // Made again from the other's end, this one finds nothing the other did not take: it
+        // leaves no file and records no batch.
+        assert!(
+            matches!(b, Err(export::ExportError::NothingNew { last: Some(n) }) if n == theirs_done.batch),
+            "{b:?}"
+        );
+        assert!(!mine.exists(), "the first attempt's file is gone");
+        // The next change goes to the next batch, from where the other's ended.
+        let p3 = d.open("RMA-2026-0002");
+        d.unit(p3, "6901234500035", None, Outcome::Accept, None, None);
+        d.sign(p3);
+        let (next, _) = d.export("next.csv", Format::Csv, Span::SinceLast, false);
+        assert_eq!(next.batch, theirs_done.batch + 1);
         let spans: Vec<(i64, i64)> = d
             .store
             .conn()

@@ -64,7 +64,6 @@ pub fn date(text: &str) -> Result<chrono::NaiveDate, String> {
 pub mod say {
     use crate::domain::codes::{Coded, Lang, Outcome, Reason};
     use crate::domain::money::format_cents;
-    use crate::domain::parcel::UnitFlag;
     use crate::domain::text::on_screen;
     use crate::import::ImportReport;
     use crate::store::review::{ReviewItem, ReviewUnit};
@@ -221,26 +220,17 @@ pub mod say {
         }
     }
 
-    /// An outcome, reason or discrepancy code in words (in English, the code).
+    /// An outcome, reason or discrepancy code in words (`--format json` keeps the codes).
     fn outcome(lang: Lang, code: &str) -> String {
-        match (lang, Outcome::from_code(code)) {
-            (Lang::Zh, Some(o)) => o.zh().into(),
-            _ => code.to_string(),
-        }
+        Outcome::from_code(code).map_or_else(|| code.to_string(), |o| lang.code(o).to_string())
     }
 
     fn reason(lang: Lang, code: &str) -> String {
-        match (lang, Reason::from_code(code)) {
-            (Lang::Zh, Some(r)) => r.zh().into(),
-            _ => code.to_string(),
-        }
+        Reason::from_code(code).map_or_else(|| code.to_string(), |r| lang.code(r).to_string())
     }
 
     fn flag(lang: Lang, code: &str) -> String {
-        match (lang, UnitFlag::from_code(code)) {
-            (Lang::Zh, Some(f)) => crate::station::text::flag_words(lang, f).into(),
-            _ => code.to_string(),
-        }
+        crate::station::text::say::discrepancy_kind(lang, code).to_string()
     }
 
     fn money(cents: Option<i64>, lang: Lang) -> String {
@@ -349,7 +339,8 @@ pub mod say {
             s.push_str(&lang.pick(format!(", serial {x}"), format!("，序列号 {x}")));
         }
         if let Some(f) = &u.discrepancy {
-            s.push_str(&lang.pick(format!(" [{f}]"), format!("【{}】", flag(lang, f))));
+            let words = flag(lang, f);
+            s.push_str(&lang.pick(format!(" [{words}]"), format!("【{words}】")));
             if let Some(e) = u.expected_sku.as_deref().filter(|e| Some(*e) != u.sku.as_deref()) {
                 s.push_str(&lang.pick(format!(", expected {e}"), format!("，应为 {e}")));
             }

@@ -212,6 +212,18 @@ pub fn export(
     export_with(conn, db, out, opts, &mut || {})
 }
 
+/// As [`export`], to a file of its own in `dir` named with its batch ([`fresh_name`]): the name
+/// is chosen from the same snapshot as the rows, and the batch is recorded under that number
+/// (an export that finds it taken meanwhile is made again), so no two exports share a name.
+pub fn export_fresh(
+    conn: &mut Connection,
+    db: &str,
+    dir: &Path,
+    opts: &ExportOptions,
+) -> Result<ExportDone, ExportError> {
+    run(conn, db, Target::Fresh(dir), opts, &mut || {})
+}
+
 /// As [`export`]; `meanwhile` runs once the file is in place, while the snapshot is still
 /// open and before the batch is recorded (tests write from another connection there).
 pub fn export_with(
@@ -231,29 +243,56 @@ pub fn export_with(
             }));
         }
     }
+    run(conn, db, Target::File(out), opts, meanwhile)
+}
+
+/// Where an export goes: a file named by the caller, or a fresh name in a directory.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    File(&'a Path),
+    Fresh(&'a Path),
+}
+
+fn run(
+    conn: &mut Connection,
+    db: &str,
+    target: Target<'_>,
+    opts: &ExportOptions,
+    meanwhile: &mut dyn FnMut(),
+) -> Result<ExportDone, ExportError> {
     let written = |e| ExportError::Store(crate::store::classify_on(conn, db, e));
-    let work = crate::store::work::start(conn, "export", Some(&out.display().to_string()), opts.now)
-        .map_err(written)?;
+    let what = match target {
+        Target::File(p) | Target::Fresh(p) => p.display().to_string(),
+    };
+    let work = crate::store::work::start(conn, "export", Some(&what), opts.now).map_err(written)?;
+    let mut made: Option<PathBuf> = None;
     let result = (|| {
         for attempt in 0..2 {
-            let snap = write_snapshot(conn, db, out, opts, meanwhile)?;
-            match record(conn, &snap, out, opts) {
+            // A file of the attempt before that was overtaken: this attempt writes its own.
+            if let Some(old) = made.take() {
+                let _ = std::fs::remove_file(old);
+            }
+            let snap = write_snapshot(conn, db, target, opts, meanwhile)?;
+            made = Some(snap.path.clone());
+            match record(conn, &snap, opts) {
                 Ok(Some(batch)) => {
-                    return Ok(ExportDone {
-                        batch,
-                        rows: snap.rows,
-                        parcels: snap.parcels,
-                        path: out.to_path_buf(),
-                    })
+                    return Ok(ExportDone { batch, rows: snap.rows, parcels: snap.parcels, path: snap.path })
                 }
                 Ok(None) if attempt == 0 => continue,
                 Ok(None) => break,
                 Err(e) => return Err(ExportError::Store(crate::store::classify_on(conn, db, e))),
             }
         }
-        let _ = std::fs::remove_file(out);
-        Err(ExportError::Overtaken { path: out.display().to_string() })
+        if let Some(old) = made.take() {
+            let _ = std::fs::remove_file(old);
+        }
+        Err(ExportError::Overtaken { path: what.clone() })
     })();
+    if matches!(result, Err(ExportError::NothingNew { .. })) {
+        if let Some(old) = made.take() {
+            let _ = std::fs::remove_file(old);
+        }
+    }
     let _ = crate::store::work::finish(conn, work);
     result
 }
@@ -264,13 +303,17 @@ struct Snapshot {
     to: i64,
     rows: usize,
     parcels: usize,
+    path: PathBuf,
+    /// The batch number the file is named with, to be recorded under it.
+    named: Option<i64>,
 }
 
-/// Reads the span's rows from one snapshot and writes them to `out`.
+/// Reads the span's rows from one snapshot and writes them to the target. An incremental
+/// export that finds no parcel since the last batch writes nothing ([`ExportError::NothingNew`]).
 fn write_snapshot(
     conn: &mut Connection,
     db: &str,
-    out: &Path,
+    target: Target<'_>,
     opts: &ExportOptions,
     meanwhile: &mut dyn FnMut(),
 ) -> Result<Snapshot, ExportError> {
@@ -283,6 +326,20 @@ fn write_snapshot(
         Span::Batch(id) => sx::batch_span(&tx, id).map_err(e)?.ok_or(ExportError::NoSuchBatch(id))?,
     };
     let parcels = sx::parcels_in(&tx, from, to, opts.span == Span::All).map_err(e)?;
+    if opts.span == Span::SinceLast && parcels.is_empty() {
+        return Err(ExportError::NothingNew { last: sx::last_incremental_batch(&tx).map_err(e)? });
+    }
+    let (path, named) = match target {
+        Target::File(p) => (p.to_path_buf(), None),
+        Target::Fresh(dir) => {
+            let batch = match opts.span {
+                Span::Batch(id) => id,
+                _ => sx::next_batch_id(&tx).map_err(e)?,
+            };
+            (fresh_name(dir, batch, opts.now, opts.format.code()), Some(batch))
+        }
+    };
+    let out = path.as_path();
     // Each parcel's rows go to the file as they are made (CSV); nothing holds them all.
     let mut rows = 0;
     write_atomically(out, opts, |sink| {
@@ -297,20 +354,22 @@ fn write_snapshot(
     })?;
     meanwhile();
     tx.commit().map_err(e)?;
-    Ok(Snapshot { from, to, rows, parcels: parcels.len() })
+    Ok(Snapshot { from, to, rows, parcels: parcels.len(), path, named })
 }
 
 /// Records the batch in a short write transaction: its id, or None when another incremental
 /// export recorded a batch since the snapshot (this one's rows would overlap it).
-fn record(
-    conn: &mut Connection,
-    snap: &Snapshot,
-    out: &Path,
-    opts: &ExportOptions,
-) -> rusqlite::Result<Option<i64>> {
+fn record(conn: &mut Connection, snap: &Snapshot, opts: &ExportOptions) -> rusqlite::Result<Option<i64>> {
+    let out = snap.path.as_path();
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if opts.span == Span::SinceLast && sx::last_incremental_end(&tx)? != snap.from {
         return Ok(None);
+    }
+    // The number in the file's name was taken by another export meanwhile.
+    if let (Some(n), false) = (snap.named, matches!(opts.span, Span::Batch(_))) {
+        if sx::next_batch_id(&tx)? != n {
+            return Ok(None);
+        }
     }
     let batch = match opts.span {
         Span::Batch(id) => id,
@@ -345,6 +404,10 @@ pub enum ExportError {
     NoSuchBatch(i64),
     #[error("{path}: other exports recorded their batches while this one was writing, twice; the file was removed: run the export again")]
     Overtaken { path: String },
+    /// Nothing was signed, refused or decided since the last incremental batch (`last`, None
+    /// when there was never one): no file was written and no batch recorded.
+    #[error("{}", match last { Some(b) => format!("nothing new since batch {b}"), None => "nothing to export yet".to_string() })]
+    NothingNew { last: Option<i64> },
 }
 
 /// Every row of one closed parcel: its units, then the expected units that never came.
@@ -474,11 +537,18 @@ fn set_review(row: &mut ExportRow, r: &ReviewState) {
     row.review_comment = r.comment.clone();
 }
 
-/// The default name of an export made at `at` in `dir`: `returns-export-<date>-<time>.<ext>`,
-/// with `-2`, `-3`, ... when a file of that name is there already (two exports in one second
-/// must not replace each other's file). `exists` is a stat; nothing is opened.
-pub fn fresh_name(dir: &Path, at: chrono::DateTime<chrono::FixedOffset>, ext: &str) -> std::path::PathBuf {
-    let stem = format!("returns-export-{}", at.format("%Y%m%d-%H%M%S"));
+/// The default name of batch `batch` made at `at` in `dir`:
+/// `returns-export-b<batch, 4 digits or more>-<date>-<hour><minute>.<ext>`, e.g.
+/// `returns-export-b0007-20261201-1546.csv`; with `-2`, `-3`, ... when a file of that name is
+/// there already (the same batch made again within a minute). `exists` is a stat; nothing is
+/// opened.
+pub fn fresh_name(
+    dir: &Path,
+    batch: i64,
+    at: chrono::DateTime<chrono::FixedOffset>,
+    ext: &str,
+) -> std::path::PathBuf {
+    let stem = format!("returns-export-b{batch:04}-{}", at.format("%Y%m%d-%H%M"));
     let mut path = dir.join(format!("{stem}.{ext}"));
     let mut n = 2;
     while path.exists() {
@@ -630,11 +700,14 @@ mod tests {
     fn two_exports_in_one_second_get_two_files() {
         let dir = tempfile::tempdir().unwrap();
         let at = chrono::DateTime::parse_from_rfc3339("2026-11-22T09:15:02+08:00").unwrap();
-        let first = fresh_name(dir.path(), at, "csv");
-        assert!(first.ends_with("returns-export-20261122-091502.csv"), "{first:?}");
+        let first = fresh_name(dir.path(), 7, at, "csv");
+        assert!(first.ends_with("returns-export-b0007-20261122-0915.csv"), "{first:?}");
         std::fs::write(&first, "rows").unwrap();
-        let second = fresh_name(dir.path(), at, "csv");
-        assert!(second.ends_with("returns-export-20261122-091502-2.csv"), "{second:?}");
+        let again = fresh_name(dir.path(), 7, at, "csv");
+        assert!(again.ends_with("returns-export-b0007-20261122-0915-2.csv"), "{again:?}");
+        assert!(
+            fresh_name(dir.path(), 12345, at, "json").ends_with("returns-export-b12345-20261122-0915.json")
+        );
     }
 
     #[test]

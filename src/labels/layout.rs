@@ -58,7 +58,13 @@ impl Page {
 /// Ems across `text` in a proportional bold face, erring wide: a CJK character is one em,
 /// anything else is taken at 0.62.
 pub fn ems(text: &str) -> f64 {
-    text.chars().map(|c| if wide(c) { 1.0 } else { 0.62 }).sum()
+    text.chars()
+        .map(|c| match c {
+            '\u{300}'..='\u{36f}' => 0.0,
+            c if wide(c) => 1.0,
+            _ => 0.62,
+        })
+        .sum()
 }
 
 /// Whether a character takes a full cell (CJK and the like).
@@ -74,6 +80,25 @@ pub fn fit(text: &str, max: f64, width: f64) -> f64 {
     } else {
         max.min(width / e)
     }
+}
+
+/// `text` cut to `width` at `size` (same units), ending in "…" when something was cut.
+pub fn cut(text: &str, size: f64, width: f64) -> String {
+    if ems(text) * size <= width {
+        return text.to_string();
+    }
+    let room = width / size - ems("…");
+    let mut used = 0.0;
+    let mut out = String::new();
+    for c in text.chars() {
+        let w = ems(c.encode_utf8(&mut [0; 4]));
+        if used + w > room {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    format!("{}…", out.trim_end())
 }
 
 /// The words of a command on the sheet: English / Chinese.
@@ -153,18 +178,164 @@ pub fn badge(id: &str, name: &str, role_en: &str, role_zh: &str) -> Result<Page,
     Ok(page)
 }
 
-/// A unit label: outcome and grade large, the unit id as a barcode, SKU, RMA and date.
+/// A badge on the demo sheet: who signs in with it, and a supervisor's PIN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetBadge {
+    pub id: String,
+    pub name: String,
+    pub role_en: String,
+    pub role_zh: String,
+    pub pin: Option<String>,
+}
+
+/// The line under a serialised product's barcode when the return lists no serial.
+const SERIAL_HINT: f64 = 4.0;
+
+/// The demo sheet: the demo's badges, then its returns still to come, each RMA as a barcode
+/// with its products' barcodes (and the serial numbers it expects) under it, in three columns
+/// on one A4 page. As many returns as fit, in the dock screen's order; the second value is how
+/// many that is.
+pub fn demo_sheet(
+    badges: &[SheetBadge],
+    returns: &[crate::store::demo::WaitingReturn],
+) -> Result<(Page, usize), BarcodeError> {
+    let (module, bar_h) = (0.2, 8.0);
+    let quiet = super::QUIET_MODULES as f64 * module;
+    let mut page = Page::new(210.0, 297.0);
+    page.text(10.0, 12.0, 5.0, true, "returns-dock · demo sheet · 演示条码");
+    page.text(
+        10.0,
+        18.0,
+        2.8,
+        false,
+        "Sign in with a badge, scan an RMA, then each of its products; the commands are on the command sheet",
+    );
+    page.text(10.0, 22.0, 2.8, false, "扫工牌登录，扫退货单号，再逐个扫商品；指令条码见指令条码表");
+    let col_w = 190.0 / 3.0;
+    for (i, b) in badges.iter().take(3).enumerate() {
+        let x = 10.0 + i as f64 * col_w;
+        let who = format!("{} · {} · {}", b.role_en, b.role_zh, b.name);
+        page.text(x + quiet, 29.0, 3.0, true, &cut(&who, 3.0, col_w - quiet - 2.0));
+        page.barcode(&format!("OP-{}", b.id), x, 30.5, module, bar_h)?;
+        if let Some(pin) = &b.pin {
+            page.text(x + quiet, 45.5, 3.0, true, &format!("PIN {pin}"));
+        }
+    }
+    let top = 54.0;
+    page.text(10.0, top - 2.0, 3.6, true, "Parcels to come · 待到包裹");
+    let bottom = 284.0;
+    let (mut col, mut y, mut shown) = (0usize, top + 2.0, 0usize);
+    let line_h = 16.0;
+    for r in returns {
+        let hint = |l: &crate::store::demo::WaitingLine| {
+            if l.serialised && l.serials.is_empty() {
+                SERIAL_HINT
+            } else {
+                0.0
+            }
+        };
+        let block = line_h
+            + r.lines.iter().map(|l| line_h * (1 + l.serials.len()) as f64 + hint(l)).sum::<f64>()
+            + 3.0;
+        if y + block > bottom {
+            col += 1;
+            y = top + 2.0;
+            if col == 3 {
+                break;
+            }
+        }
+        let x = 10.0 + col as f64 * col_w;
+        let units: i64 = r.lines.iter().map(|l| l.qty).sum();
+        let head = format!("RMA · 退货单 · {units} unit{}", if units == 1 { "" } else { "s" });
+        page.text(x + quiet, y + 3.0, 3.0, true, &head);
+        page.barcode(&r.rma, x, y + 4.5, module, bar_h)?;
+        y += line_h;
+        let inset = 3.0;
+        for l in &r.lines {
+            let width = col_w - inset - quiet - 2.0;
+            let what = cut(&format!("{} ×{} {}", l.sku, l.qty, l.name), 2.6, width);
+            page.text(x + inset + quiet, y + 3.0, 2.6, false, &what);
+            page.barcode(&l.code, x + inset, y + 4.5, module, bar_h)?;
+            y += line_h;
+            for serial in &l.serials {
+                page.text(x + inset + quiet, y + 3.0, 2.6, false, "serial · 序列号");
+                page.barcode(serial, x + inset, y + 4.5, module, bar_h)?;
+                y += line_h;
+            }
+            if l.serialised && l.serials.is_empty() {
+                let hint = cut("+ any serial, typed · 手输任意序列号", 2.6, width);
+                page.text(x + inset + quiet, y + 2.4, 2.6, false, &hint);
+                y += SERIAL_HINT;
+            }
+        }
+        y += 3.0;
+        shown += 1;
+    }
+    let left = returns.len() - shown;
+    let foot = if returns.is_empty() {
+        "No parcel of the demo is still to come · 演示包裹已全部到货".to_string()
+    } else if left > 0 {
+        format!(
+            "{left} more to come: make this sheet again once these are in · 还有 {left} 个，收完后再打印本页"
+        )
+    } else {
+        "Every parcel of the demo still to come is on this sheet · 演示的待到包裹都在本页".to_string()
+    };
+    page.text(10.0, 291.0, 2.8, false, &foot);
+    Ok((page, shown))
+}
+
+/// A unit label: outcome and grade large, the unit id as a barcode and again in type a metre
+/// away can read, the product's name, SKU and date, the RMA (or "no RMA"), and on a
+/// return-to-supplier label the supplier. Refused when the barcode does not fit across.
 pub fn unit_label(l: &UnitLabel, width_mm: f64, height_mm: f64) -> Result<Page, BarcodeError> {
-    let mut page = Page::new(width_mm, height_mm);
-    let headline = format!("{} {}", l.outcome.to_uppercase(), l.grade);
-    let h = height_mm;
-    page.text(3.0, h * 0.22, fit(&headline, h * 0.18, width_mm - 6.0), true, headline.trim());
-    page.barcode(&l.unit_id, 0.5, h * 0.28, 0.25, h * 0.28)?;
-    let sku = format!("SKU {}", l.sku);
-    page.text(3.0, h * 0.74, fit(&sku, h * 0.08, width_mm - 6.0), false, &sku);
-    let rma = format!("RMA {}  {}", l.rma, l.date);
-    page.text(3.0, h * 0.86, fit(&rma, h * 0.08, width_mm - 6.0), false, &rma);
+    let page = unit_page(l, width_mm, height_mm);
+    for item in &page.items {
+        if let Item::Bars { x, module, code, .. } = item {
+            if x + code.width_modules() as f64 * module > width_mm + 1e-9 {
+                return Err(BarcodeError::TooWide(code.text.clone()));
+            }
+        }
+    }
     Ok(page)
+}
+
+/// The unit id's type at the 60x40 mm label: an 8 mm em, so its digits stand 5 mm tall.
+pub const UNIT_ID_EM_MM: f64 = 8.0;
+
+/// The unit label's page. It is designed at 60x40 mm and scaled as a whole to larger labels
+/// (the barcode's module stays 0.25 mm, 2 dots at 203 dpi); lines too long for the width are
+/// set smaller (outcome, unit id) or cut with "…" (name, supplier).
+pub fn unit_page(l: &UnitLabel, width_mm: f64, height_mm: f64) -> Page {
+    let l = &UnitLabel {
+        name: crate::domain::text::in_file(&l.name).into_owned(),
+        sku: crate::domain::text::in_file(&l.sku).into_owned(),
+        rma: crate::domain::text::in_file(&l.rma).into_owned(),
+        supplier: l.supplier.as_deref().map(|s| crate::domain::text::in_file(s).into_owned()),
+        ..l.clone()
+    };
+    let mut page = Page::new(width_mm, height_mm);
+    let s = (width_mm / 60.0).min(height_mm / 40.0);
+    let room = width_mm - 6.0;
+    let headline = format!("{} {}", l.outcome.to_uppercase(), l.grade);
+    let headline = headline.trim();
+    page.text(3.0, 6.2 * s, fit(headline, 5.6 * s, room), true, headline);
+    let bars =
+        Barcode::code128(&l.unit_id).unwrap_or_else(|_| Barcode { text: l.unit_id.clone(), modules: vec![] });
+    page.items.push(Item::Bars { x: 0.5, y: 7.5 * s, module: 0.25, height: 8.0 * s, code: bars });
+    page.text(3.0, 23.3 * s, fit(&l.unit_id, UNIT_ID_EM_MM * s, room), true, &l.unit_id);
+    let small = 2.8 * s;
+    let rma = if l.rma.trim().is_empty() { "no RMA".to_string() } else { format!("RMA {}", l.rma) };
+    let mut lines = vec![cut(&l.name, small, room), format!("SKU {}  {}", l.sku, l.date), rma];
+    if let Some(supplier) = &l.supplier {
+        lines.push(cut(&format!("Supplier: {supplier}"), small, room));
+    }
+    for (i, line) in lines.iter().enumerate() {
+        if !line.is_empty() {
+            page.text(3.0, (27.2 + 3.6 * i as f64) * s, fit(line, small, room), false, line);
+        }
+    }
+    page
 }
 
 #[cfg(test)]
@@ -176,15 +347,15 @@ mod tests {
         let l = UnitLabel {
             unit_id: "U00000001".into(),
             outcome: "return to supplier".into(),
-            grade: String::new(),
             sku: "SKU-1".into(),
             rma: "RMA-1".into(),
             date: "2026-11-22".into(),
+            ..UnitLabel::default()
         };
         let page = unit_label(&l, 60.0, 40.0).unwrap();
         let Item::Text { size, text, .. } = &page.items[0] else { panic!("headline first") };
         assert_eq!(text, "RETURN TO SUPPLIER");
-        assert!(*size < 40.0 * 0.18 && ems(text) * size <= 54.0 + 1e-9, "fits 54 mm: {size}");
+        assert!(*size < 5.6 && ems(text) * size <= 54.0 + 1e-9, "fits 54 mm: {size}");
     }
 
     #[test]

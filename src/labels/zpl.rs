@@ -1,22 +1,32 @@
-//! Unit labels in ZPL for Zebra-compatible printers: the unit id as a Code 128 barcode with
-//! its quiet zone, the outcome and grade in large type, the SKU, the RMA and the date.
-//! UTF-8 text (`^CI28`), with `^`, `~` and `_` written as `_xx` hex escapes (`^FH`).
+//! Unit labels in ZPL for Zebra-compatible printers, drawn from the same layout as their SVG
+//! and PNG (`layout::unit_label`): the same lines at the same places and sizes, the unit id as
+//! a Code 128 barcode with its quiet zone. UTF-8 text (`^CI28`), with `^`, `~` and `_` written
+//! as `_xx` hex escapes (`^FH`). The printer's built-in font 0 has no Chinese: characters it
+//! cannot draw are left out of the ZPL (the SVG and PNG keep them).
+
+use super::layout::{self, Item};
 
 /// What a unit label shows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UnitLabel {
     pub unit_id: String,
     pub outcome: String,
     pub grade: String,
     pub sku: String,
+    /// Empty for a unit on no RMA (the label says "no RMA").
     pub rma: String,
     pub date: String,
+    /// The product's name (catalog, else the expected line's title).
+    pub name: String,
+    /// Who the unit goes back to, on a return-to-supplier label.
+    pub supplier: Option<String>,
 }
 
 impl UnitLabel {
     /// The label of unit `id` as recorded.
     pub fn of(id: i64, f: crate::store::station::UnitFacts) -> UnitLabel {
-        use crate::domain::codes::Coded;
+        use crate::domain::codes::{Coded, Outcome};
+        let to_supplier = f.outcome == Some(Outcome::ReturnToSupplier);
         UnitLabel {
             unit_id: crate::export::unit_label(id),
             outcome: f.outcome.map_or("not inspected".into(), |o| o.en().to_string()),
@@ -24,6 +34,8 @@ impl UnitLabel {
             sku: f.sku.unwrap_or_default(),
             rma: f.rma.unwrap_or_default(),
             date: f.at.chars().take(10).collect(),
+            name: f.title.unwrap_or_default(),
+            supplier: f.supplier.filter(|s| to_supplier && !s.trim().is_empty()),
         }
     }
 }
@@ -62,34 +74,50 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// The label as ZPL.
+/// Text as font 0 prints it: without the characters it has no glyph for (Chinese and other
+/// wide characters), blanks they leave collapsed; "…" as three dots.
+pub fn font0(text: &str) -> String {
+    let text = text.replace('…', "...");
+    if !text.chars().any(layout::wide) {
+        return text;
+    }
+    let kept: String = text.chars().filter(|c| !layout::wide(*c)).collect();
+    kept.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The label as ZPL: each line of the layout at its baseline (`^FT`) in font 0 at its size,
+/// the barcode at its place with the layout's module in whole dots.
 pub fn unit_label(l: &UnitLabel, size: LabelSize) -> String {
-    let w = size.dots(size.width_mm);
-    let h = size.dots(size.height_mm);
-    // One module is 2 dots at 203 dpi (0.25 mm), 3 at 300 dpi: sharp on both.
-    let module = if size.dpi >= 300 { 3 } else { 2 };
-    let quiet = super::QUIET_MODULES as u32 * module;
-    // Font 0 is proportional: each line at its size, or smaller where it would run off.
-    let room = f64::from(w.saturating_sub(2 * quiet));
-    let fit = |text: &str, size: u32| (super::layout::fit(text, f64::from(size), room) as u32).max(10);
-    let headline = format!("{} {}", l.outcome.to_uppercase(), l.grade);
-    let big = h / 5;
-    let small = h / 12;
-    let line = |y: u32, font: u32, text: &str| {
-        let font = fit(text, font);
-        format!("^FO{quiet},{y}^A0N,{font},{font}^FH^FD{}^FS\n", escape(text))
-    };
-    let mut z = format!("^XA\n^CI28\n^PW{w}\n^LL{h}\n^LH0,0\n");
-    z.push_str(&line(h / 20, big, headline.trim()));
-    z.push_str(&format!(
-        "^FO{quiet},{}^BY{module}^BCN,{},Y,N,N^FH^FD{}^FS\n",
-        h / 20 + big + h / 40,
-        h / 4,
-        escape(&l.unit_id)
-    ));
-    let below = h / 20 + big + h / 40 + h / 4 + small * 2;
-    z.push_str(&line(below, small, &format!("SKU {}", l.sku)));
-    z.push_str(&line(below + small + 4, small, &format!("RMA {}  {}", l.rma, l.date)));
+    let page = layout::unit_page(l, f64::from(size.width_mm), f64::from(size.height_mm));
+    let dpm = f64::from(size.dpi) / 25.4;
+    let dots = |mm: f64| (mm * dpm).round().max(0.0) as u32;
+    let mut z =
+        format!("^XA\n^CI28\n^PW{}\n^LL{}\n^LH0,0\n", size.dots(size.width_mm), size.dots(size.height_mm));
+    for item in &page.items {
+        match item {
+            Item::Text { x, y, size, text, .. } => {
+                let text = font0(text);
+                // A line of Chinese only has nothing font 0 can print; a line that only named
+                // what follows (a "Supplier" with its name left out) is left out with it.
+                if text.is_empty() || text.ends_with(':') {
+                    continue;
+                }
+                let h = dots(*size).max(10);
+                z.push_str(&format!("^FT{},{}^A0N,{h},{h}^FH^FD{}^FS\n", dots(*x), dots(*y), escape(&text)));
+            }
+            Item::Bars { x, y, module, height, code } => {
+                // One module is 2 dots at 203 dpi (0.25 mm), 3 at 300 dpi: sharp on both.
+                let m = dots(*module).max(1);
+                let bars = dots(*x) + super::QUIET_MODULES as u32 * m;
+                z.push_str(&format!(
+                    "^FO{bars},{}^BY{m}^BCN,{},N,N,N^FH^FD{}^FS\n",
+                    dots(*y),
+                    dots(*height),
+                    escape(&code.text)
+                ));
+            }
+        }
+    }
     z.push_str("^XZ\n");
     z
 }
@@ -114,6 +142,8 @@ mod tests {
             sku: format!("S\u{1b}^XA\u{7}\u{202e}\u{feff}\u{e0041}\u{2028}K{}", "\u{301}".repeat(80)),
             rma: "R\u{2066}1\u{2069}\u{ad}\u{200b}".into(),
             date: "2026-11-22".into(),
+            name: "Case\u{1b}[2J\u{202e}".into(),
+            supplier: None,
         };
         // What the file form leaves as it is has nothing left to take out (its own tests say
         // what it takes out).
@@ -126,8 +156,8 @@ mod tests {
         };
         let z = unit_label(&l, LabelSize::default());
         z.lines().for_each(|line| clean("ZPL", line));
-        assert!(z.contains(&format!("^FDSKU S_5EXAK{}^FS", "\u{301}".repeat(3))), "{z}");
-        assert!(z.contains("^FDRMA R1  2026-11-22^FS"), "{z}");
+        assert!(z.contains(&format!("^FDSKU S_5EXAK{}  2026-11-22^FS", "\u{301}".repeat(3))), "{z}");
+        assert!(z.contains("^FDRMA R1^FS") && z.contains("^FDCase[2J^FS"), "{z}");
         super::super::svg::unit_label(&l, 60.0, 40.0).unwrap().lines().for_each(|line| clean("SVG", line));
         let page = super::super::layout::unit_label(&l, 60.0, 40.0).unwrap();
         for item in &page.items {
@@ -146,10 +176,55 @@ mod tests {
             sku: "S".into(),
             rma: "R".into(),
             date: "2026-11-22".into(),
+            ..UnitLabel::default()
         };
         let z = unit_label(&l, LabelSize::default());
-        // 440 dots between the quiet margins, 18 characters at 0.62 of the height at most.
+        // 54 mm between the margins, 18 characters at 0.62 em: 4.8 mm, 39 dots.
         assert!(z.contains("^A0N,39,39^FH^FDRETURN TO SUPPLIER^FS"), "{z}");
+    }
+
+    fn label() -> UnitLabel {
+        UnitLabel {
+            unit_id: "U00000004".into(),
+            outcome: "return to supplier".into(),
+            sku: "SKU-1001".into(),
+            rma: String::new(),
+            date: "2026-11-22".into(),
+            name: "小米 Redmi Buds 5 蓝牙耳机 黑色 降噪版 特别长的名字".into(),
+            supplier: Some("Dongguan Tech Ltd.".into()),
+            ..UnitLabel::default()
+        }
+    }
+
+    /// The unit id in type: font 0 at 64 dots (8 mm) at 203 dpi, 94 dots (8 mm) at 300 dpi.
+    #[test]
+    fn the_unit_id_is_large_and_the_rest_of_the_label_is_there() {
+        let z = unit_label(&label(), LabelSize::default());
+        assert!(z.contains("^A0N,64,64^FH^FDU00000004^FS"), "{z}");
+        assert!(z.contains("^FDno RMA^FS"), "a unit on no RMA says so: {z}");
+        assert!(z.contains("^FDSupplier: Dongguan Tech Ltd.^FS"), "{z}");
+        // The name keeps what font 0 can print; the Chinese is left out, not printed as boxes.
+        let name = z.lines().find(|l| l.contains("Redmi")).unwrap();
+        assert!(name.ends_with("^FDRedmi Buds 5 ...^FS") || name.contains("^FDRedmi Buds 5^FS"), "{name}");
+        assert!(!z.chars().any(crate::labels::layout::wide), "{z}");
+        let big = unit_label(&label(), LabelSize { width_mm: 100, height_mm: 150, dpi: 300 });
+        let id = big.lines().find(|l| l.starts_with("^FT") && l.ends_with("^FDU00000004^FS")).unwrap();
+        let h: u32 = id.split("^A0N,").nth(1).unwrap().split(',').next().unwrap().parse().unwrap();
+        assert!(h >= 94, "at least 8 mm at 300 dpi: {id}");
+    }
+
+    /// A supplier with a Chinese name only: the line is left out of the ZPL rather than printed
+    /// as "Supplier:" and nothing.
+    #[test]
+    fn a_line_font_0_cannot_print_is_left_out() {
+        let l = UnitLabel {
+            supplier: Some("深圳市华强电子有限公司".into()),
+            name: "绿联 数据线".into(),
+            ..label()
+        };
+        let z = unit_label(&l, LabelSize::default());
+        assert!(!z.contains("Supplier"), "{z}");
+        assert_eq!(z.matches("^FT").count(), 4, "outcome, unit id, SKU, no RMA: {z}");
     }
 
     #[test]

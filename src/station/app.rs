@@ -153,12 +153,25 @@ pub enum Msg {
         week: Box<Feedback>,
     },
     /// The background export finished (or failed).
-    Exported(Result<(usize, String), String>),
+    Exported(Result<ExportDone, String>),
     /// The print queue tried a label.
     Printed(crate::labels::queue::PrintNews),
     /// A label was queued again.
     Reprinting(String),
     NoPrinter,
+}
+
+/// What a background export did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExportDone {
+    Written {
+        rows: usize,
+        path: String,
+    },
+    /// Nothing changed since batch `last` (None: there never was one): no file written.
+    NothingNew {
+        last: Option<i64>,
+    },
 }
 
 /// What the loop must do.
@@ -675,7 +688,10 @@ impl App {
             Msg::PinChecked(result) => self.pin_checked(result),
             Msg::Linked { id, rma, result, items } => self.linked(id, &rma, result, items),
             Msg::Decided { id, result, items } => self.decided(id, result, items),
-            Msg::Exported(Ok((rows, path))) => self.ok(say::exported(self.lang, rows, &on_screen(&path))),
+            Msg::Exported(Ok(ExportDone::Written { rows, path })) => {
+                self.ok(say::exported(self.lang, rows, &on_screen(&path)))
+            }
+            Msg::Exported(Ok(ExportDone::NothingNew { last })) => self.ok(say::nothing_new(self.lang, last)),
             Msg::Exported(Err(e)) => self.error(say::storage(self.lang, &on_screen(&e))),
             Msg::Printed(news) => {
                 // The band belongs to the last scan; the printer's state shows in the header,

@@ -2,7 +2,7 @@
 //! Every write is committed before its answer comes back, so the band the operator then sees
 //! confirms something that is on disk.
 
-use super::app::{Effect, Msg};
+use super::app::{Effect, ExportDone, Msg};
 use crate::labels::printer::Printer;
 use crate::labels::queue::{Job, PrintNews, PrintQueue};
 use crate::labels::zpl::{LabelSize, UnitLabel};
@@ -236,7 +236,6 @@ impl Executor {
                 let db = self.store.path().to_path_buf();
                 let now = (self.clock)();
                 let dir = db.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
-                let out = crate::export::fresh_name(&dir, now, "csv");
                 let tx = self.workers.0.clone();
                 let by = user.clone();
                 let days = self.policy.await_boxes_days;
@@ -251,9 +250,21 @@ impl Executor {
                             now,
                             by: Some(by),
                         };
-                        crate::export::export(store.conn_mut(), &db.display().to_string(), &out, &opts)
-                            .map(|d| (d.rows, d.path.display().to_string()))
-                            .map_err(|e| e.to_string())
+                        // Nothing new writes no file, and says since which batch.
+                        match crate::export::export_fresh(
+                            store.conn_mut(),
+                            &db.display().to_string(),
+                            &dir,
+                            &opts,
+                        ) {
+                            Ok(d) => {
+                                Ok(ExportDone::Written { rows: d.rows, path: d.path.display().to_string() })
+                            }
+                            Err(crate::export::ExportError::NothingNew { last }) => {
+                                Ok(ExportDone::NothingNew { last })
+                            }
+                            Err(e) => Err(e.to_string()),
+                        }
                     });
                     let _ = tx.send(Msg::Exported(result));
                 });

@@ -706,8 +706,26 @@ pub mod say {
         pick(lang, "Export started; keep scanning".into(), "导出已开始；可继续扫描".into())
     }
 
+    /// The export's answer. With no `path` nothing was written (nothing new since the last
+    /// batch), and `rows` is that batch's number (0 when there was none).
     pub fn exported(lang: Lang, rows: usize, path: &str) -> String {
         pick(lang, format!("Export done: {rows} rows in {path}"), format!("导出完成：{rows} 行，文件 {path}"))
+    }
+
+    /// An export that found nothing since batch `last` (0: there was never one): no file.
+    pub fn nothing_new(lang: Lang, last: Option<i64>) -> String {
+        match last {
+            None => pick(
+                lang,
+                "Export done: nothing to export yet; no file written".into(),
+                "导出完成：暂无可导出内容，未生成文件".into(),
+            ),
+            Some(b) => pick(
+                lang,
+                format!("Export done: nothing new since batch {b}; no file written"),
+                format!("导出完成：自批次 {b} 以来没有新内容，未生成文件"),
+            ),
+        }
     }
 
     pub fn scan_too_long(lang: Lang, n: usize, max: usize) -> String {
@@ -1038,5 +1056,25 @@ pub fn flag_words(lang: Lang, flag: crate::domain::parcel::UnitFlag) -> &'static
         (Lang::Zh, Unexpected) => "多出商品（无对应售后单）",
         (Lang::Zh, QtyOver) => "数量超出",
         (Lang::Zh, SerialMismatch) => "序列号不符",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{say, Lang};
+
+    /// An export that wrote nothing says so, with the batch it found nothing since, in both
+    /// languages; it never claims a file.
+    #[test]
+    fn an_export_with_nothing_new_says_so() {
+        assert_eq!(
+            say::nothing_new(Lang::En, Some(7)),
+            "Export done: nothing new since batch 7; no file written"
+        );
+        assert_eq!(say::nothing_new(Lang::Zh, Some(7)), "导出完成：自批次 7 以来没有新内容，未生成文件");
+        assert_eq!(say::nothing_new(Lang::En, None), "Export done: nothing to export yet; no file written");
+        assert!(
+            say::exported(Lang::En, 3, "returns-export-b0003-20261201-1546.csv").starts_with("Export done")
+        );
     }
 }

@@ -20,6 +20,16 @@ pub fn last_incremental_end(conn: &Connection) -> rusqlite::Result<i64> {
     })
 }
 
+/// The last incremental batch, if there was one.
+pub fn last_incremental_batch(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    conn.query_row("SELECT max(id) FROM export_batches WHERE all_rows = 0", [], |r| r.get(0))
+}
+
+/// The id the next batch recorded gets.
+pub fn next_batch_id(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM export_batches", [], |r| r.get(0))
+}
+
 /// The audit span of batch `id`, if there is such a batch.
 pub fn batch_span(conn: &Connection, id: i64) -> rusqlite::Result<Option<(i64, i64)>> {
     conn.query_row("SELECT from_audit_id, to_audit_id FROM export_batches WHERE id = ?1", [id], |r| {
@@ -154,7 +164,15 @@ pub fn parcel_facts(conn: &Connection, parcel: i64) -> rusqlite::Result<ParcelFa
     }
     drop(found);
     let units = conn
-        .prepare_cached("SELECT id, gtin, unit_value_cents FROM units WHERE parcel_id = ?1")?
+        // A unit keyed in by its SKU keeps the product's barcode (its line's, else the
+        // catalog's), not the SKU typed.
+        .prepare_cached(
+            "SELECT u.id, coalesce(u.gtin, CASE WHEN upper(trim(u.scan)) = upper(u.sku) THEN coalesce(
+                    (SELECT l.barcode FROM return_lines l WHERE l.return_id = u.return_id AND l.line_no = u.line_no),
+                    (SELECT min(b.code) FROM product_barcodes b WHERE b.sku = u.sku)) END),
+                u.unit_value_cents
+             FROM units u WHERE u.parcel_id = ?1",
+        )?
         .query_map([parcel], |r| {
             let id: i64 = r.get(0)?;
             Ok((id, (r.get(1)?, r.get(2)?, reviews.get(&Some(id)).cloned().unwrap_or_default())))

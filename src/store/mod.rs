@@ -5,6 +5,7 @@ pub mod auth;
 pub mod boxes;
 pub mod catalog;
 pub mod chain;
+pub mod demo;
 pub mod export;
 pub mod feedback;
 pub mod imports;

@@ -1733,12 +1733,21 @@ pub struct UnitFacts {
     pub rma: Option<String>,
     /// When it was inspected, else when it was scanned.
     pub at: String,
+    /// The product's name in the catalog, else the title of the line it matched.
+    pub title: Option<String>,
+    /// The catalog's supplier of the product.
+    pub supplier: Option<String>,
 }
 
 pub fn unit_facts(conn: &Connection, unit_id: i64) -> rusqlite::Result<Option<UnitFacts>> {
     conn.query_row(
-        "SELECT u.outcome, u.grade, u.sku, r.rma_no, coalesce(u.inspected_at, u.scanned_at) FROM units u
-         LEFT JOIN returns r ON r.id = u.return_id WHERE u.id = ?1",
+        "SELECT u.outcome, u.grade, u.sku, r.rma_no, coalesce(u.inspected_at, u.scanned_at),
+                coalesce(p.name, l.title), p.supplier
+         FROM units u
+         LEFT JOIN returns r ON r.id = u.return_id
+         LEFT JOIN return_lines l ON l.return_id = u.return_id AND l.line_no = u.line_no
+         LEFT JOIN products p ON p.sku = u.sku
+         WHERE u.id = ?1",
         [unit_id],
         |r| {
             let outcome: Option<String> = r.get(0)?;
@@ -1748,6 +1757,8 @@ pub fn unit_facts(conn: &Connection, unit_id: i64) -> rusqlite::Result<Option<Un
                 sku: r.get(2)?,
                 rma: r.get(3)?,
                 at: r.get(4)?,
+                title: r.get(5)?,
+                supplier: r.get(6)?,
             })
         },
     )
@@ -1811,38 +1822,12 @@ pub struct DockInfo {
 pub type DemoReturn = (String, Vec<(String, i64, bool)>);
 
 /// A few returns of the demo database that no box has come for yet, with their lines' barcodes
-/// and quantities; nothing on any other database.
+/// and quantities; nothing on any other database (see [`super::demo::waiting`]).
 pub fn demo_waiting(conn: &Connection, n: i64) -> rusqlite::Result<Vec<DemoReturn>> {
-    let demo: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'demo' AND value = '1')")?
-        .query_row([], |r| r.get(0))?;
-    if !demo {
-        return Ok(Vec::new());
-    }
-    let returns: Vec<(i64, String)> = conn
-        .prepare_cached(
-            "SELECT r.id, r.rma_no FROM returns r
-             WHERE NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.return_id = r.id) ORDER BY r.id LIMIT ?1",
-        )?
-        .query_map([n], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    let mut lines = conn.prepare_cached(
-        "SELECT coalesce((SELECT min(b.code) FROM product_barcodes b WHERE b.sku = l.sku), l.sku), l.qty,
-                coalesce((SELECT p.serialised FROM products p WHERE p.sku = l.sku), 0)
-         FROM return_lines l WHERE l.return_id = ?1 ORDER BY l.line_no",
-    )?;
-    let mut out = Vec::new();
-    for (id, rma) in returns {
-        let mut codes = Vec::new();
-        for row in lines.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get(2)?)))? {
-            let (code, qty, serialised) = row?;
-            // GTINs are stored as 14 digits; the label carries the 13 of an EAN-13.
-            let code = code.strip_prefix('0').filter(|c| c.len() == 13).map_or(code.clone(), String::from);
-            codes.push((code, qty, serialised));
-        }
-        out.push((rma, codes));
-    }
-    Ok(out)
+    Ok(super::demo::waiting(conn, Some(n))?
+        .into_iter()
+        .map(|r| (r.rma, r.lines.into_iter().map(|l| (l.code, l.qty, l.serialised)).collect()))
+        .collect())
 }
 
 /// The dock screen's figures for this station's current shift.

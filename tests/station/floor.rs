@@ -392,3 +392,29 @@ fn an_unidentified_parcels_unit_gets_its_cause_when_linked() {
     let verdict = returns_dock::store::chain::verify(&conn).unwrap();
     assert!(verdict.problems.is_empty(), "{:?}", verdict.problems);
 }
+
+/// A unit keyed in by its SKU (the label torn off) is exported with the product's barcode,
+/// not with the SKU typed.
+#[test]
+fn a_unit_keyed_in_by_its_sku_keeps_the_products_barcode() {
+    use returns_dock::export::{export, ExportOptions, Format, Span};
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0009");
+    s.scan("sku-1005");
+    assert!(band(&s).contains("Unit 1: SKU-1005 on RMA-2026-0009"), "{}", band(&s));
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T12:00:00+08:00").unwrap();
+    let out = db.with_file_name("by-sku.csv");
+    let mut store = returns_dock::store::Store::open(&db).unwrap();
+    let opts = ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now, by: None };
+    export(store.conn_mut(), &db.display().to_string(), &out, &opts).unwrap();
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let col = header.iter().position(|h| h == "barcode").unwrap();
+    let barcodes: Vec<String> = reader.records().map(|r| r.unwrap()[col].to_string()).collect();
+    assert_eq!(barcodes.len(), 1);
+    assert!(barcodes[0].contains("6901234500059"), "{barcodes:?}");
+}

@@ -888,7 +888,12 @@ fn export_now(db: &Path, at: &str) -> Vec<[String; 5]> {
     let out = db.with_file_name(format!("export-{}.csv", now.timestamp()));
     let mut store = Store::open(db).unwrap();
     let opts = ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now, by: None };
-    export(store.conn_mut(), &db.display().to_string(), &out, &opts).unwrap();
+    match export(store.conn_mut(), &db.display().to_string(), &out, &opts) {
+        Ok(_) => {}
+        // Nothing new: no file, no rows.
+        Err(returns_dock::export::ExportError::NothingNew { .. }) => return vec![],
+        Err(e) => panic!("{e}"),
+    }
     let mut reader = csv::Reader::from_path(&out).unwrap();
     let header = reader.headers().unwrap().clone();
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();

@@ -30,6 +30,11 @@ fn a_typed_supervisor_id_opens_nothing_without_the_pin() {
     let (_dir, db) = demo();
     let mut pty = station(&db, &[]);
     sign_in(&mut pty, "SUP1");
+    // A parcel signed, so that an export has something to write.
+    pty.step("RMA-2026-0009");
+    pty.step("6901234500059");
+    pty.step("CMD-ACCEPT");
+    assert!(pty.step("CMD-SIGN").contains("signed"), "{}", pty.contents());
     pty.send(b"\x04"); // Ctrl+D: the dashboard
     assert!(pty.wait_for("PIN", Duration::from_secs(10)), "{}", pty.contents());
     assert!(
@@ -48,7 +53,7 @@ fn a_typed_supervisor_id_opens_nothing_without_the_pin() {
     assert_eq!(count(&db, "SELECT count(*) FROM export_batches"), 0, "no export on a wrong PIN");
     let band = pty.step(PIN);
     assert!(
-        pty.wait_for("rows", Duration::from_secs(20)),
+        pty.wait_for("Export done", Duration::from_secs(20)),
         "the export ran after the PIN: {band}\n{}",
         pty.contents()
     );
@@ -211,7 +216,11 @@ fn a_barcode_at_the_pin_prompt_is_not_a_guess() {
     }
     assert_eq!(count(&db, "SELECT count(*) FROM audit_log WHERE action LIKE 'pin_%'"), 0, "nothing counted");
     pty.step(PIN);
-    assert!(pty.wait_for("rows", Duration::from_secs(20)), "the right PIN still opens: {}", pty.contents());
+    assert!(
+        pty.wait_for("Export done", Duration::from_secs(20)),
+        "the right PIN still opens: {}",
+        pty.contents()
+    );
 }
 
 /// Found by a second outside pass: a station started through a link under another name was

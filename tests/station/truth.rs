@@ -75,7 +75,7 @@ fn a_signature_after_the_stations_export_and_another_command_survives_a_kill() {
     pty.send(b"\x05"); // Ctrl+E
     assert!(pty.wait_for("The PIN to export", Duration::from_secs(10)), "{}", pty.contents());
     pty.step("2468");
-    assert!(pty.wait_for("rows", Duration::from_secs(20)), "the export finished: {}", pty.contents());
+    assert!(pty.wait_for("Export done", Duration::from_secs(20)), "the export finished: {}", pty.contents());
     let out = cli(&db, &["report", "feedback"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     pty.step("RMA-2026-0009");

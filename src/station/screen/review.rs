@@ -183,7 +183,9 @@ pub fn draw(app: &App, r: &ReviewScreen, f: &mut Frame, area: Rect) {
         );
         return;
     }
-    let [list, detail] = Layout::vertical([Constraint::Min(3), Constraint::Length(6)]).areas(area);
+    // The list above, what happened in the entry selected below: the larger part of the screen.
+    let [list, detail] =
+        Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(area);
     let rows: Vec<Row> = r
         .items
         .iter()
@@ -229,7 +231,7 @@ pub fn draw(app: &App, r: &ReviewScreen, f: &mut Frame, area: Rect) {
     f.render_stateful_widget(table, list, &mut state);
     if let Some(it) = r.item() {
         f.render_widget(
-            Paragraph::new(detail_lines(lang, it))
+            Paragraph::new(detail_lines(lang, it, app.zone))
                 .block(Block::new().borders(Borders::TOP))
                 .wrap(Wrap { trim: true }),
             detail,
@@ -243,9 +245,10 @@ fn outcome_of_item(lang: Lang, it: &ReviewItem) -> String {
     outcome.map(|o| lang.code(o).to_string()).unwrap_or_default()
 }
 
-/// What happened, for the entry selected: where and by whom, the unit's reason and
-/// discrepancy in words, the note, and the customer's own reason.
-fn detail_lines(lang: Lang, it: &ReviewItem) -> Vec<Line<'static>> {
+/// What happened, for the entry selected: where and by whom, the customer's own reason, then
+/// (as `review list` prints them) the units against what was expected, what is missing, the
+/// notes and the value.
+fn detail_lines(lang: Lang, it: &ReviewItem, zone: chrono::FixedOffset) -> Vec<Line<'static>> {
     // Nearly all of it came from files, scans and typing: each part cleaned.
     let mut head = format!(
         "{} · {} · {} {}",
@@ -257,27 +260,11 @@ fn detail_lines(lang: Lang, it: &ReviewItem) -> Vec<Line<'static>> {
     if it.boxes > 1 {
         head = format!("{head} · {}", say::in_boxes(lang, it.boxes));
     }
-    let reason = it.reason.as_deref().or(it.parcel_refuse_reason.as_deref()).map(|r| {
-        crate::domain::codes::Reason::from_code(r).map_or_else(|| on_screen(r), |c| lang.code(c).to_string())
-    });
-    // A discrepancy worded as the reason (a serial mismatch) is said once.
-    let discrepancy = it
-        .discrepancy
-        .as_deref()
-        .map(|d| say::discrepancy_kind(lang, d).to_string())
-        .filter(|d| reason.as_deref() != Some(d.as_str()));
-    let unit_line: Vec<String> = [
-        it.serial.as_deref().map(|s| format!("SN {}", on_screen(s))),
-        reason,
-        discrepancy,
-        it.note.as_deref().map(|n| format!("✎ {}", on_screen(n))),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let mut lines = vec![Line::from(head), Line::from(unit_line.join(" · "))];
     if let Some(r) = it.customer_reason.as_deref() {
-        lines.push(Line::from(format!("“{}”", on_screen(r))));
+        head = format!("{head} · “{}”", on_screen(r));
     }
+    let mut lines = vec![Line::from(head)];
+    let listed = crate::cli::words::say::review_item(lang, it, zone);
+    lines.extend(listed.into_iter().skip(1).map(|l| Line::from(l.trim_start().to_string())));
     lines
 }
