@@ -211,11 +211,8 @@ fn hints(lang: Lang, keys: &[&Binding], short: bool) -> Vec<(&'static str, Strin
                 (_, false) => (b.label, b.words(lang)),
                 (_, true) => (b.label, b.short(lang)),
             };
-            let words = match (short, words.is_empty()) {
-                (true, true) => " ".to_string(),
-                (true, false) => format!(" {words} "),
-                (false, _) => format!(" {words}  "),
-            };
+            // One blank between hints, whatever their form: the reversed key marks each start.
+            let words = if words.is_empty() { " ".to_string() } else { format!(" {words} ") };
             (label, words)
         })
         .collect()

@@ -2,7 +2,7 @@
 //! does not work here is refused out loud (or, for Esc and the arrows, let go), and the words
 //! on screen are words, in English and in Chinese, at 80x24 and at 160x48.
 
-use super::screen::{demo_db, Station};
+use super::screen::{buffer_text, demo_db, Station};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::KeyCode;
 use ratatui::Terminal;
@@ -334,19 +334,7 @@ fn every_screen_at_160x48_in_both_languages() {
             }
             let mut wide = Terminal::new(TestBackend::new(160, 48)).unwrap();
             wide.draw(|f| returns_dock::station::view::render(&s.app, f)).unwrap();
-            let buf = wide.backend().buffer();
-            let mut out = String::new();
-            for y in 0..buf.area.height {
-                let mut line = String::new();
-                let mut x = 0;
-                while x < buf.area.width {
-                    let sym = buf[(x, y)].symbol();
-                    line.push_str(sym);
-                    x += ratatui::text::Span::raw(sym).width().max(1) as u16;
-                }
-                out.push_str(line.trim_end());
-                out.push('\n');
-            }
+            let out = buffer_text(wide.backend().buffer());
             insta::assert_snapshot!(format!("wide_{tag}_{name}"), out);
         });
     }

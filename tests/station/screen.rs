@@ -92,25 +92,29 @@ impl Station {
     }
 
     pub(crate) fn screen(&self) -> String {
-        let buf = self.terminal.backend().buffer();
-        let mut out = String::new();
-        for y in 0..buf.area.height {
-            let mut line = String::new();
-            let mut x = 0;
-            while x < buf.area.width {
-                let sym = buf[(x, y)].symbol();
-                line.push_str(sym);
-                x += unicode_width(sym).max(1) as u16;
-            }
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
-        out
+        buffer_text(self.terminal.backend().buffer())
     }
 
     pub(crate) fn count(&self, sql: &str) -> i64 {
         self.exec.store.conn().query_row(sql, [], |r| r.get(0)).unwrap()
     }
+}
+
+/// The text of a drawn buffer, one line per row, wide characters once.
+pub(crate) fn buffer_text(buf: &ratatui::buffer::Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        let mut x = 0;
+        while x < buf.area.width {
+            let sym = buf[(x, y)].symbol();
+            line.push_str(sym);
+            x += unicode_width(sym).max(1) as u16;
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 fn unicode_width(s: &str) -> usize {

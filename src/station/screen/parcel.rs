@@ -98,20 +98,11 @@ impl ParcelScreen {
     }
 }
 
-const OUTCOMES: [Command; 6] = [
-    Command::Accept,
-    Command::SecondHand(Grade::B),
-    Command::SecondHand(Grade::C),
-    Command::Scrap,
-    Command::ReturnToSupplier,
-    Command::Refuse,
-];
-
 /// The actions the parcel screen takes now, most used first (the footer shows what fits).
 pub fn keys(app: &App, p: &ParcelScreen) -> Vec<Action> {
     let cmd = Action::Command;
     let mut keys = vec![Action::Help];
-    let outcomes = || OUTCOMES.iter().map(|c| cmd(*c));
+    let outcomes = || Command::OUTCOMES.iter().map(|c| cmd(*c));
     let supervisor = app.user.as_ref().is_some_and(|u| u.role == Role::Supervisor);
     match &p.prompt {
         Prompt::Unit => {
@@ -143,7 +134,7 @@ pub fn keys(app: &App, p: &ParcelScreen) -> Vec<Action> {
         Prompt::Reason { outcome, grade, .. } => {
             // Another outcome replaces the one whose reason is asked for.
             let asked = (*outcome, *grade);
-            keys.extend(OUTCOMES.iter().filter(|c| outcome_of(**c) != asked).map(|c| cmd(*c)));
+            keys.extend(Command::OUTCOMES.iter().filter(|c| outcome_of(**c) != asked).map(|c| cmd(*c)));
             keys.push(cmd(Command::Reason(Reason::Other)));
         }
         Prompt::RefuseParcel => keys.push(cmd(Command::Reason(Reason::Other))),
@@ -173,7 +164,7 @@ pub fn keys(app: &App, p: &ParcelScreen) -> Vec<Action> {
 /// than "not here".
 pub fn why_not(lang: Lang, p: &ParcelScreen, action: Action) -> Option<String> {
     match action {
-        Action::Command(c) if OUTCOMES.contains(&c) && matches!(p.prompt, Prompt::Unit) => {
+        Action::Command(c) if Command::OUTCOMES.contains(&c) && matches!(p.prompt, Prompt::Unit) => {
             Some(if p.view.units.is_empty() { say::no_unit(lang) } else { say::all_inspected(lang) })
         }
         Action::Cause | Action::Note if matches!(p.prompt, Prompt::Unit) => Some(say::no_unit(lang)),

@@ -29,15 +29,6 @@ impl ReviewScreen {
     }
 }
 
-const OVERTURNS: [Command; 6] = [
-    Command::Accept,
-    Command::SecondHand(Grade::B),
-    Command::SecondHand(Grade::C),
-    Command::Scrap,
-    Command::ReturnToSupplier,
-    Command::Refuse,
-];
-
 /// The actions the review screen takes now.
 pub fn keys(r: &ReviewScreen) -> Vec<Action> {
     let cmd = Action::Command;
@@ -54,7 +45,7 @@ pub fn keys(r: &ReviewScreen) -> Vec<Action> {
         keys.push(cmd(Command::Confirm));
         // Only a unit's outcome can be overturned.
         if item.unit.is_some() {
-            keys.extend(OVERTURNS.iter().map(|c| cmd(*c)));
+            keys.extend(Command::OUTCOMES.iter().map(|c| cmd(*c)));
         }
     }
     keys.extend([cmd(Command::Cancel), Action::Export, Action::Quit]);
@@ -119,7 +110,7 @@ impl App {
                     return vec![Effect::Decide { id, decision: Decision::Confirm, comment: None, who }];
                 }
             }
-            Action::Command(c) if OVERTURNS.contains(&c) => {
+            Action::Command(c) if Command::OUTCOMES.contains(&c) => {
                 r.overturn = Some(super::parcel::outcome_of(c));
                 self.band = None;
             }
