@@ -406,3 +406,199 @@ fn a_unit_keyed_in_by_its_sku_keeps_the_products_barcode() {
     assert_eq!(barcodes.len(), 1);
     assert!(barcodes[0].contains("6901234500059"), "{barcodes:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Outside attack (attack12): states and paths the walk above does not reach.
+// ---------------------------------------------------------------------------------------------
+
+/// After-sales registers the return of the unidentified parcel YT5555555555555 while it is
+/// still open on the bench (an import runs whenever it runs): the customer says we sent the
+/// wrong item.
+fn import_late_return(dir: &std::path::Path, db: &std::path::Path, sku: &str) {
+    let file = dir.join("late.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "rma_no,order_no,tracking_no,sku,qty,reason\nRMA-LATE-1,WEB-1,YT5555555555555,{sku},1,发错货了\n"
+        ),
+    )
+    .unwrap();
+    let mut store = returns_dock::store::Store::open(db).unwrap();
+    let opts = returns_dock::import::ImportOptions::new(
+        chrono::DateTime::parse_from_rfc3339("2026-11-22T09:00:30+08:00").unwrap(),
+    );
+    let report =
+        returns_dock::import::returns::import(&mut store, &[returns_dock::import::Source::File(file)], &opts)
+            .unwrap();
+    assert_eq!(report.linked, 1, "{}", report.summary());
+}
+
+fn unit_row(s: &Station) -> String {
+    s.exec
+        .store
+        .conn()
+        .query_row(
+            "SELECT outcome || '/' || coalesce(reason, '-') || '/' || coalesce(cause, 'NULL') FROM units",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// The unit was scanned while its parcel was unidentified; the link lands before the operator
+/// gives the reason. The cause written is worked out on the screen's copy of the parcel, which
+/// still has no return: FRAUD (the customer blamed) where the README's table says
+/// WRONG-ITEM-SENT (the warehouse's error), because the customer said we sent the wrong item.
+#[test]
+fn a_reason_given_just_after_an_import_links_the_parcel_takes_the_customers_word() {
+    let (dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("YT5555555555555");
+    s.press(KeyCode::F(11));
+    s.scan("6901234500172");
+    import_late_return(dir.path(), &db, "SKU-1017");
+    s.press(KeyCode::F(7));
+    s.scan("CMD-REASON-WRONG-ITEM");
+    assert!(s.screen().contains("RMA-LATE-1"), "the parcel is linked: {}", s.screen());
+    assert_eq!(unit_row(&s), "refuse/WRONG-ITEM/WRONG-ITEM-SENT", "{}", band(&s));
+    assert!(!band(&s).contains("Fraud"), "{}", band(&s));
+}
+
+/// A correction made before the link, taken back after it: the outcome restored carries the
+/// cause the station worked out while the parcel had no return (FRAUD, kept in the unit's
+/// steps), not the one the link gives (WRONG-ITEM-SENT).
+#[test]
+fn undoing_a_correction_after_the_link_gives_the_linked_cause() {
+    let (dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("YT5555555555555");
+    s.press(KeyCode::F(11));
+    s.scan("6901234500172");
+    s.press(KeyCode::F(7));
+    s.scan("CMD-REASON-WRONG-ITEM");
+    assert_eq!(unit_row(&s), "refuse/WRONG-ITEM/NULL", "no cause before the link");
+    // A correction: scrap, used.
+    s.press(KeyCode::Up);
+    s.press(KeyCode::F(5));
+    s.scan("CMD-REASON-USED");
+    import_late_return(dir.path(), &db, "SKU-1017");
+    assert_eq!(unit_row(&s), "scrap/USED/CHANGED-MIND", "the link gives the cause");
+    s.press(KeyCode::F(9));
+    assert!(band(&s).contains("Scrap taken back, Refuse again"), "{}", band(&s));
+    assert_eq!(unit_row(&s), "refuse/WRONG-ITEM/WRONG-ITEM-SENT", "the customer said we sent the wrong item");
+}
+
+/// A label jams while the operator is already in the next unit's reason prompt: ^P (or
+/// CMD-REPRINT) is refused there with "No inspected unit to print a label for yet", which is
+/// false (unit 1 was just accepted and labelled). Before the split into screens a reprint
+/// worked in any prompt.
+#[test]
+fn reprint_in_a_prompt_never_says_there_is_nothing_to_reprint() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0002");
+    s.scan("6901234500035");
+    s.press(KeyCode::F(2));
+    assert!(s.app.can_reprint());
+    s.scan("6901234500011");
+    s.scan("RB5-0000123");
+    s.press(KeyCode::F(7));
+    for (stop, key) in [("reason", None), ("note", Some("CMD-REASON-OTHER"))] {
+        if let Some(k) = key {
+            s.scan(k);
+        }
+        s.scan("CMD-REPRINT");
+        let said = band(&s);
+        assert!(!said.contains("No inspected unit to print a label for yet"), "{stop}: {said}");
+    }
+}
+
+/// Unit 1 accepted (its label printed), then taken back twice: its outcome, then the unit
+/// itself. The footer still shows ^P; pressed, it says no printer is set up, though one is.
+#[test]
+fn after_the_unit_is_taken_off_reprint_is_not_offered_and_never_blames_the_printer() {
+    use returns_dock::labels::{printer::Printer, zpl::LabelSize};
+    let (_dir, db) = demo_db();
+    let printer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = printer.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for c in printer.incoming() {
+            let mut c = c.unwrap();
+            let _ = std::io::copy(&mut c, &mut std::io::sink());
+        }
+    });
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    let mut t = chrono::DateTime::parse_from_rfc3339("2026-11-22T09:00:00+08:00").unwrap();
+    s.exec = returns_dock::station::exec::Executor::new(
+        returns_dock::store::Store::open(&db).unwrap(),
+        "ST01",
+        Box::new(move || {
+            t += chrono::Duration::seconds(1);
+            t
+        }),
+    )
+    .with_printer(
+        Printer::Tcp(addr.to_string()),
+        LabelSize::default(),
+        std::time::Duration::from_millis(100),
+    );
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0009");
+    s.scan("6901234500059");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(9));
+    s.press(KeyCode::F(9));
+    assert!(band(&s).contains("taken off the parcel"), "{}", band(&s));
+    assert_eq!(s.count("SELECT count(*) FROM units"), 0);
+    s.ctrl('p');
+    let said = band(&s);
+    assert!(!said.contains("No label printer is set up"), "a printer is set up: {said}");
+    assert!(
+        !s.app.takes(Action::Command(returns_dock::domain::scan::Command::Reprint)),
+        "nothing to reprint"
+    );
+}
+
+/// ^K on a parcel no return claims is refused, rightly, but with "Scan a unit first, then its
+/// outcome" while the unit is on screen with its outcome: the operator scans it again.
+#[test]
+fn cause_on_an_unlinked_parcel_says_why_it_is_refused() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("YT5555555555555");
+    s.press(KeyCode::F(11));
+    s.scan("6901234500172");
+    s.press(KeyCode::F(2));
+    s.ctrl('k');
+    let said = band(&s);
+    assert!(said.contains("✖ ERROR"), "{said}");
+    assert!(!said.contains("Scan a unit first"), "the unit is scanned and has its outcome: {said}");
+}
+
+/// The review queue emptied (the last entry decided): the prompt still says "↑↓ choose ·
+/// CONFIRM (F12) confirms · an outcome key overturns to it", and each of those keys is then
+/// refused.
+#[test]
+fn an_empty_review_queue_does_not_tell_of_keys_it_refuses() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0002");
+    s.press(KeyCode::F(8));
+    s.press(KeyCode::F(12));
+    let mut sup = Station::open(&db, "ST02", Lang::En);
+    sup.scan("OP-SUP1");
+    sup.ctrl('r');
+    sup.scan("2468");
+    sup.press(KeyCode::F(12));
+    let screen = sup.screen();
+    assert!(screen.contains("Nothing waits for review"), "{screen}");
+    assert!(!sup.app.takes(Action::Command(returns_dock::domain::scan::Command::Confirm)));
+    let prompt = screen.lines().rev().nth(2).unwrap_or_default();
+    assert!(!prompt.contains("F12"), "F12 is refused here: {prompt}");
+    assert!(!prompt.contains("↑↓"), "the arrows do nothing here: {prompt}");
+}
