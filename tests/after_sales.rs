@@ -1395,3 +1395,59 @@ mod hostile_text {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Outside attack (attack12).
+// ---------------------------------------------------------------------------------------------
+
+/// `--lang zh` is for human output: the export says what it wrote in Chinese, but "nothing
+/// new" (and "nothing to export yet") stays English.
+#[test]
+fn nothing_new_is_said_in_chinese_with_lang_zh() {
+    let mut d = Dock::new();
+    let said = |out: &std::process::Output| {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let yet = said(&command(d.dir.path(), &["--lang", "zh", "export"]));
+    assert!(!yet.contains("nothing"), "{yet}");
+    troubled_parcel(&mut d);
+    let first = said(&command(d.dir.path(), &["--lang", "zh", "export"]));
+    assert!(first.starts_with("已导出"), "{first}");
+    let again = said(&command(d.dir.path(), &["--lang", "zh", "export"]));
+    assert!(!again.contains("nothing new"), "{again}");
+    assert!(again.contains('1'), "names the batch: {again}");
+}
+
+/// The batch is printed as `b0001` in the file's name; `--batch b0001`, as read off the
+/// file, is refused with Rust's "invalid digit found in string".
+#[test]
+fn a_batch_is_taken_as_printed_in_the_file_name() {
+    let mut d = Dock::new();
+    troubled_parcel(&mut d);
+    let out = command(d.dir.path(), &["export"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let again = command(d.dir.path(), &["export", "--batch", "b0001", "--out", "again.csv"]);
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(!err.contains("invalid digit"), "{err}");
+    assert!(again.status.success(), "{err}");
+    assert!(d.dir.path().join("again.csv").exists());
+}
+
+/// `review list` is "in words (JSON keeps the codes)": in Chinese the kinds are words, in
+/// English they are the codes `refused_unit`, `discrepancy`.
+#[test]
+fn review_list_in_english_names_kinds_in_words() {
+    let mut d = Dock::new();
+    troubled_parcel(&mut d);
+    let out = command(d.dir.path(), &["review", "list"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for code in ["refused_unit", "refused_parcel", "unidentified "] {
+        assert!(!text.contains(code), "{code} in: {text}");
+    }
+    assert!(
+        text.lines().any(|l| l.starts_with("R1 refused unit") || l.starts_with("R1 Refused unit")),
+        "{text}"
+    );
+}
