@@ -80,7 +80,7 @@ pub enum Command {
         #[arg(long)]
         excel: bool,
         /// Produce an earlier batch again (its rows as they stand now)
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", value_parser = batch_id)]
         batch: Option<i64>,
     },
     /// The supervisor's queue: list it, decide an entry, link an unidentified parcel
@@ -560,8 +560,8 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                     println!("{}", words::say::exported(lang, done.rows, done.parcels, done.batch, &path));
                     Ok(())
                 }
-                Err(nothing @ crate::export::ExportError::NothingNew { .. }) => {
-                    println!("{nothing}: no file written");
+                Err(crate::export::ExportError::NothingNew { last }) => {
+                    println!("{}", words::say::nothing_new(lang, last));
                     Ok(())
                 }
                 Err(crate::export::ExportError::NoSuchBatch(b)) => {
@@ -1175,6 +1175,11 @@ fn numbered_id(text: &str, prefix: char, what: &str) -> Result<i64, String> {
     let t = text.trim();
     let digits = t.strip_prefix([prefix, prefix.to_ascii_lowercase()]).unwrap_or(t);
     digits.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| format!("{text} is not {what}"))
+}
+
+/// A batch as its file's name prints it (`b0007`), or its number.
+fn batch_id(text: &str) -> Result<i64, String> {
+    numbered_id(text, 'B', "a batch (its number, or b and digits as in the file's name)")
 }
 
 fn review_id(text: &str) -> Result<i64, String> {

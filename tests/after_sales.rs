@@ -62,6 +62,7 @@ impl Dock {
             reason,
             cause: Cause::ChangedMind,
             note: note.map(String::from),
+            cause_chosen: true,
         };
         st::inspect_unit(self.store.conn_mut(), &a, id, &i).unwrap().unwrap();
         id
@@ -612,7 +613,7 @@ mod review {
         let list = run(&["review", "list"]);
         let text = String::from_utf8_lossy(&list.stdout);
         assert!(
-            text.contains("refused_unit")
+            text.contains("refused unit")
                 && text.contains("RB5-FAKE999")
                 && text.ends_with("3 reviews waiting\n"),
             "{text}"
@@ -662,6 +663,7 @@ mod feedback_sheet {
             reason: Some(Reason::Defective),
             cause,
             note: None,
+            cause_chosen: true,
         };
         st::inspect_unit(d.store.conn_mut(), &a, id, &i).unwrap().unwrap();
         let s = Actor { now: at(signed), ..a };
@@ -1330,6 +1332,7 @@ mod hostile_text {
             reason: Some(Reason::Defective),
             cause: Cause::ProductDefect,
             note: Some("\u{1b}]0;pwn\u{7}note\u{202e}".into()),
+            cause_chosen: true,
         };
         st::inspect_unit(d.store.conn_mut(), &a, id, &i).unwrap().unwrap();
         d.sign(p);

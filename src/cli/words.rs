@@ -146,6 +146,20 @@ pub mod say {
         )
     }
 
+    /// An export that found nothing since batch `last` (None: there never was one).
+    pub fn nothing_new(lang: Lang, last: Option<i64>) -> String {
+        match last {
+            Some(b) => lang.pick(
+                format!("nothing new since batch {b}: no file written"),
+                format!("自批次 {b} 以来没有新内容：未生成文件"),
+            ),
+            None => lang.pick(
+                "nothing to export yet: no file written".to_string(),
+                "暂无可导出内容：未生成文件".to_string(),
+            ),
+        }
+    }
+
     pub fn decided(lang: Lang, id: i64, confirmed: bool, by: &str) -> String {
         match (lang, confirmed) {
             (Lang::En, true) => format!("review R{id} confirmed by {by}"),
@@ -208,16 +222,9 @@ pub mod say {
         )
     }
 
-    /// An entry's kind in words (English keeps the code scripts read).
+    /// An entry's kind in words (`--format json` keeps the code).
     fn kind(lang: Lang, code: &str) -> String {
-        match (lang, code) {
-            (Lang::En, c) => c.to_string(),
-            (Lang::Zh, "refused_unit") => "拒收商品".into(),
-            (Lang::Zh, "refused_parcel") => "拒收包裹".into(),
-            (Lang::Zh, "discrepancy") => "签收有差异".into(),
-            (Lang::Zh, "unidentified") => "无主件".into(),
-            (Lang::Zh, c) => c.to_string(),
-        }
+        crate::station::text::say::review_kind(lang, code)
     }
 
     /// An outcome, reason or discrepancy code in words (`--format json` keeps the codes).

@@ -529,14 +529,20 @@ impl App {
         if self.user.is_none() {
             return sign_in::keys();
         }
-        match &self.screen {
+        let mut keys = match &self.screen {
             Screen::SignIn => sign_in::keys(),
             Screen::Dock { offer } => dock::keys(self, offer.as_ref()),
             Screen::Parcel(p) => parcel::keys(self, p),
             Screen::Review(r) => review::keys(r),
             Screen::Dashboard(_) => dashboard::keys(),
             Screen::Pin { .. } => pin::keys(),
+        };
+        // A label prints again from the dock or the bench, whatever is being asked there.
+        if matches!(self.screen, Screen::Dock { .. } | Screen::Parcel(_)) && self.can_reprint() {
+            let quit = keys.iter().position(|a| *a == Action::Quit).unwrap_or(keys.len());
+            keys.insert(quit, Action::Command(Command::Reprint));
         }
+        keys
     }
 
     /// True when the screen takes `action` now. A reason is one action whichever it is.
@@ -607,7 +613,9 @@ impl App {
             (_, Action::Review | Action::Dashboard | Action::Export) if !supervisor => {
                 Some(say::supervisors_only(lang))
             }
-            (_, Action::Command(Command::Reprint)) => Some(say::nothing_to_reprint(lang)),
+            (Screen::Dock { .. } | Screen::Parcel(_), Action::Command(Command::Reprint)) => {
+                Some(say::nothing_to_reprint(lang))
+            }
             (Screen::Pin { .. }, _) => Some(t(lang, T::PinPrompt).to_string()),
             (Screen::Parcel(p), a) => parcel::why_not(lang, p, a),
             (Screen::Dock { .. }, a) => dock::why_not(lang, a),

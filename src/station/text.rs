@@ -58,6 +58,7 @@ pub enum T {
     HelpNow,
     HelpElsewhere,
     ReviewConfirmHint,
+    ReviewEmptyHint,
 }
 
 pub fn t(lang: Lang, key: T) -> &'static str {
@@ -148,6 +149,7 @@ pub fn t(lang: Lang, key: T) -> &'static str {
         Uninspected => ("not inspected", "未验货"),
         HelpNow => ("Here, now:", "当前可用："),
         HelpElsewhere => ("On other screens:", "其他界面："),
+        ReviewEmptyHint => ("Nothing to decide: Esc goes back to the dock", "暂无待复核：按 Esc 返回"),
         ReviewConfirmHint => (
             "↑↓ choose · CONFIRM (F12) confirms the parcel's review",
             "↑↓ 选择 · “确认”(F12) 完成该包裹的复核",
@@ -914,6 +916,14 @@ pub mod say {
         )
     }
 
+    pub fn no_cause_until_linked(lang: Lang) -> String {
+        pick(
+            lang,
+            "No cause until this parcel is linked to its return (a supervisor or an import links it)".into(),
+            "该包裹关联到退货单后才有原因归属（由主管或导入关联）".into(),
+        )
+    }
+
     pub fn nothing_to_undo(lang: Lang) -> String {
         pick(lang, "Nothing to undo in this parcel yet".into(), "本包裹尚无可撤销的操作".into())
     }
@@ -983,7 +993,7 @@ pub mod say {
         let (en, zh) = match kind {
             "refused_unit" => ("refused unit", "拒收商品"),
             "refused_parcel" => ("refused parcel", "拒收包裹"),
-            "discrepancy" => ("discrepancies", "差异"),
+            "discrepancy" => ("discrepancies", "签收有差异"),
             "unidentified" => ("unidentified", "无主件"),
             other => (other, other),
         };

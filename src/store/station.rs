@@ -413,6 +413,14 @@ pub fn in_write<T>(
     Ok(out)
 }
 
+fn unit_cause(conn: &Connection, unit_id: i64) -> rusqlite::Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT cause FROM units WHERE id = ?1")?
+        .query_row([unit_id], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
 /// Appends one step of a unit's history (`unit_steps`), and the unit's state after it to the
 /// audit log. The unit's row is written first.
 #[allow(clippy::too_many_arguments)]
@@ -440,7 +448,8 @@ fn step(
         i.map(|i| i.outcome.code()),
         i.and_then(|i| i.grade).map(Grade::code),
         i.and_then(|i| i.reason).map(Reason::code),
-        i.map(|i| i.cause.code()),
+        // The cause as the unit's row now has it (the row is written first).
+        if i.is_some() { unit_cause(conn, unit_id)? } else { None },
         i.and_then(|i| i.note.as_deref()),
         undoes,
         review,
@@ -996,13 +1005,24 @@ pub struct Inspection {
     pub reason: Option<Reason>,
     pub cause: Cause,
     pub note: Option<String>,
+    /// Someone chose `cause` (Ctrl+K, or it is the unit's cause kept as it was); otherwise
+    /// the store decides it when it writes, from the unit and its return as they stand then
+    /// (a parcel linked meanwhile is known by then, a screen's copy may not be).
+    pub cause_chosen: bool,
 }
 
 impl Inspection {
     /// The outcome with the grade it carries: accept is A, second-hand B or C as given (B
     /// when none is), every other outcome none.
     pub fn new(outcome: Outcome, grade: Option<Grade>, reason: Option<Reason>, cause: Cause) -> Inspection {
-        Inspection { outcome, grade: grade_of(outcome, grade), reason, cause, note: None }
+        Inspection {
+            outcome,
+            grade: grade_of(outcome, grade),
+            reason,
+            cause,
+            note: None,
+            cause_chosen: false,
+        }
     }
 }
 
@@ -1082,6 +1102,25 @@ pub fn inspect_unit_in(
     Ok(Ok(Inspected { correction, facts }))
 }
 
+/// The cause an inspection gives unit `unit_id`: the one chosen, else the default from what the
+/// inspection found and what the customer of the unit's return said, as they stand now.
+fn settled_cause(tx: &Connection, unit_id: i64, i: &Inspection) -> rusqlite::Result<Cause> {
+    if i.cause_chosen {
+        return Ok(i.cause);
+    }
+    let found: Option<(Option<String>, Option<String>)> = tx
+        .prepare_cached(
+            "SELECT u.discrepancy, coalesce((SELECT r.reason FROM returns r WHERE r.id = u.return_id),
+                (SELECT r.reason FROM parcel_returns pr JOIN returns r ON r.id = pr.return_id
+                 WHERE pr.parcel_id = u.parcel_id ORDER BY pr.return_id LIMIT 1))
+             FROM units u WHERE u.id = ?1",
+        )?
+        .query_row([unit_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (flag, said) = found.unwrap_or_default();
+    Ok(parcel::default_cause(said.as_deref(), flag.as_deref().and_then(UnitFlag::from_code), i.reason))
+}
+
 /// Sets a unit's outcome (or, with None, clears it), given at `at`; `by` also records who and
 /// where, as a new inspection does (undo leaves the unit's last inspector as it was).
 fn write_outcome(
@@ -1091,6 +1130,10 @@ fn write_outcome(
     at: Option<&str>,
     by: Option<&Actor>,
 ) -> rusqlite::Result<()> {
+    let cause = match i {
+        Some(i) => Some(settled_cause(tx, unit_id, i)?),
+        None => None,
+    };
     tx.prepare_cached(
         // A unit of a parcel that no return claims has no cause until it is linked: why it came
         // back is not known before whose return it is.
@@ -1104,7 +1147,7 @@ fn write_outcome(
         i.map(|i| i.outcome.code()),
         i.and_then(|i| i.grade).map(Grade::code),
         i.and_then(|i| i.reason).map(Reason::code),
-        i.map(|i| i.cause.code()),
+        cause.map(Cause::code),
         i.and_then(|i| i.note.as_deref()),
         at,
         by.map(|a| a.user.as_str()),
@@ -1201,6 +1244,9 @@ pub fn undo_last_in(
                         reason: text(2)?.as_deref().and_then(Reason::from_code),
                         cause: text(3)?.as_deref().and_then(Cause::from_code).unwrap_or(Cause::ChangedMind),
                         note: text(4)?,
+                        // A step without a cause was taken before the parcel was linked: the
+                        // cause is decided again now.
+                        cause_chosen: text(3)?.is_some(),
                     },
                     r.get(5)?,
                 ))

@@ -41,9 +41,6 @@ pub fn keys(app: &App, offer: Option<&Offer>) -> Vec<Action> {
     if app.user.as_ref().is_some_and(|u| u.role == Role::Supervisor) {
         keys.extend([Action::Review, Action::Dashboard, Action::Export]);
     }
-    if app.can_reprint() {
-        keys.push(cmd(Command::Reprint));
-    }
     keys.push(Action::Quit);
     keys
 }

@@ -124,9 +124,6 @@ pub fn keys(app: &App, p: &ParcelScreen) -> Vec<Action> {
             if !p.view.units.is_empty() {
                 keys.extend([Action::Up, Action::Down]);
             }
-            if app.can_reprint() {
-                keys.push(cmd(Command::Reprint));
-            }
             if supervisor {
                 keys.push(Action::Export);
             }
@@ -166,6 +163,9 @@ pub fn why_not(lang: Lang, p: &ParcelScreen, action: Action) -> Option<String> {
     match action {
         Action::Command(c) if Command::OUTCOMES.contains(&c) && matches!(p.prompt, Prompt::Unit) => {
             Some(if p.view.units.is_empty() { say::no_unit(lang) } else { say::all_inspected(lang) })
+        }
+        Action::Cause if p.view.expects_nothing() && p.inspected_unit().is_some() => {
+            Some(say::no_cause_until_linked(lang))
         }
         Action::Cause | Action::Note if matches!(p.prompt, Prompt::Unit) => Some(say::no_unit(lang)),
         Action::Command(Command::Undo) if p.view.units.is_empty() => Some(say::nothing_to_undo(lang)),
@@ -249,6 +249,7 @@ impl App {
                     match unit {
                         Some(mut inspection) => {
                             inspection.cause = cause;
+                            inspection.cause_chosen = true;
                             vec![Effect::Inspect { parcel, unit_id, inspection }]
                         }
                         None => self.error(say::no_unit(self.lang)),
@@ -467,5 +468,7 @@ pub fn inspection_of(u: &UnitRecord) -> Option<Inspection> {
         reason: u.reason,
         cause: u.cause.unwrap_or(Cause::ChangedMind),
         note: u.note.clone(),
+        // The unit's cause stays as it is; one it has not got yet is decided by the store.
+        cause_chosen: u.cause.is_some(),
     })
 }

@@ -174,11 +174,19 @@ impl App {
 
     pub(crate) fn undone(&mut self, result: Result<Undone, Refusal>, view: ParcelView) -> Vec<Effect> {
         let lang = self.lang;
+        let last = self.last_inspected;
         let Some(p) = self.parcel_mut() else { return vec![] };
+        let was_here = last.is_some_and(|id| p.view.units.iter().any(|u| u.id == id));
         p.view = view;
         p.prompt = Prompt::Unit;
         p.current = p.view.units.last().map(|u| u.id);
         p.picked = false;
+        // The last unit given an outcome here, taken off or without its outcome now, has no
+        // label to print again.
+        let still = last.is_some_and(|id| p.view.units.iter().any(|u| u.id == id && u.outcome.is_some()));
+        if was_here && !still {
+            self.last_inspected = None;
+        }
         let sku = |s: Option<String>| on_screen(s.as_deref().unwrap_or("?"));
         match result {
             Ok(Undone::Unit { seq, sku: s }) => self.ok(say::undone_unit(lang, seq, &sku(s))),

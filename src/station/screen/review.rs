@@ -56,6 +56,7 @@ pub fn keys(r: &ReviewScreen) -> Vec<Action> {
 pub fn prompt(lang: Lang, r: &ReviewScreen) -> String {
     match (r.overturn, r.item()) {
         (Some((o, g)), _) => say::overturn_comment(lang, &outcome_words(lang, o, g)),
+        (None, None) => t(lang, T::ReviewEmptyHint).to_string(),
         (None, Some(i)) if i.kind == "unidentified" => t(lang, T::ReviewLinkHint).to_string(),
         (None, Some(i)) if i.unit.is_none() => t(lang, T::ReviewConfirmHint).to_string(),
         _ => t(lang, T::ReviewHint).to_string(),
