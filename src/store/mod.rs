@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod boxes;
 pub mod catalog;
+pub mod central;
 pub mod chain;
 pub mod demo;
 pub mod export;
@@ -135,8 +136,25 @@ pub enum StoreError {
     Missing { path: String },
     #[error("{path}: cannot open the database: {detail}")]
     CannotOpen { path: String, detail: String },
+    #[error("{path}: not a returns-dock database ({detail}); it was left untouched")]
+    NotOurs { path: String, detail: String },
     #[error("{path}: database error: {source}")]
     Sql { path: String, source: rusqlite::Error },
+}
+
+/// A server's address is not a file: nothing is created under that name, and it is said
+/// plainly that the records are kept in a file for now.
+fn not_an_address(path: &Path) -> Result<(), StoreError> {
+    let text = path.to_string_lossy();
+    if !central::is_address(&text) {
+        return Ok(());
+    }
+    Err(StoreError::CannotOpen {
+        path: central::shown(&text),
+        detail: "the commands and the station keep their records in a database file for now; \
+                 the central database (PostgreSQL) is not served by them yet"
+            .into(),
+    })
 }
 
 /// An open database. One per process (or per thread); SQLite and WAL let several stations
@@ -157,6 +175,7 @@ impl Store {
     /// never answered with an empty new database. SQLite itself refuses to create the file
     /// (no `SQLITE_OPEN_CREATE`), so nothing appears, not even a `-wal` or `-shm`.
     pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        not_an_address(path)?;
         // An empty file with no write-ahead log beside it holds no database (SQLite would take
         // it for a new one and a command that only reads would create the schema in it).
         let wal = PathBuf::from(format!("{}-wal", path.display()));
@@ -175,6 +194,7 @@ impl Store {
     }
 
     fn open_with(path: &Path, create: OpenFlags) -> Result<Store, StoreError> {
+        not_an_address(path)?;
         let shown = path.display().to_string();
         // `metadata` is a stat, not an open: no descriptor on the file is opened or closed
         // outside SQLite, so no lock this process holds on it can be dropped.

@@ -1,0 +1,165 @@
+//! The central database: PostgreSQL, for the stations of several docks on one server
+//! (`--db postgresql://…`). SQLite stays the embedded default for a dock on one machine.
+//!
+//! Opening one is what opening an SQLite file is: a database that holds tables of its own and
+//! not ours is refused and left untouched; one made by a newer program is refused; a fresh one
+//! gets our schema, in order, in one transaction, under an advisory lock so that stations
+//! starting at once migrate it once. The schema is `migrations_pg/`, append-only like
+//! `migrations/`; its version is kept in `returns_dock_meta`.
+
+use super::StoreError;
+use postgres::{Client, NoTls};
+
+/// The central schema's migrations, in order; the version is the count applied.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations_pg/0001_meta.sql")];
+
+/// The schema version this program makes and knows.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Any key will do, as long as every returns-dock uses the same one: it serialises the first
+/// opening of a database by stations starting at once.
+const MIGRATION_LOCK: i64 = 0x0072_6574_7572_6e73;
+
+/// Whether `db` names a PostgreSQL server rather than a file.
+pub fn is_address(db: &str) -> bool {
+    let lower = db.trim_start().to_ascii_lowercase();
+    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
+}
+
+/// The address as it may be shown: its password, if any, left out.
+pub fn shown(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let (auth, host) = match rest.rsplit_once('@') {
+        Some((auth, host)) => (auth, host),
+        None => return url.to_string(),
+    };
+    let user = auth.split_once(':').map_or(auth, |(user, _)| user);
+    if user.len() == auth.len() {
+        url.to_string()
+    } else {
+        format!("{scheme}://{user}:***@{host}")
+    }
+}
+
+/// An open central database.
+pub struct Central {
+    client: Client,
+    address: String,
+}
+
+impl Central {
+    /// Connects to the server at `url`, checks the database is ours (or empty) and not newer,
+    /// and brings its schema up to date.
+    pub fn open(url: &str) -> Result<Central, StoreError> {
+        let address = shown(url);
+        let client = Client::connect(url, NoTls)
+            .map_err(|e| StoreError::CannotOpen { path: address.clone(), detail: one_line(&e) })?;
+        let mut central = Central { client, address };
+        central.migrate()?;
+        Ok(central)
+    }
+
+    /// The schema version the database is at.
+    pub fn schema_version(&mut self) -> Result<u32, StoreError> {
+        let row = self
+            .client
+            .query_opt("SELECT value FROM returns_dock_meta WHERE key = 'schema_version'", &[])
+            .map_err(|e| self.err(e))?;
+        Ok(row.and_then(|r| r.get::<_, String>(0).parse().ok()).unwrap_or(0))
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let address = self.address.clone();
+        let err = |e: postgres::Error| StoreError::CannotOpen { path: address.clone(), detail: one_line(&e) };
+        let mut tx = self.client.transaction().map_err(err)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(err)?;
+        let ours: bool = tx
+            .query_one("SELECT to_regclass('public.returns_dock_meta') IS NOT NULL", &[])
+            .map_err(err)?
+            .get(0);
+        let found: u32 = if ours {
+            let v: Option<String> = tx
+                .query_opt("SELECT value FROM returns_dock_meta WHERE key = 'schema_version'", &[])
+                .map_err(err)?
+                .map(|r| r.get(0));
+            v.and_then(|v| v.parse().ok()).unwrap_or(0)
+        } else {
+            // Somebody else's database: any table at all in its public schema.
+            let tables: i64 = tx
+                .query_one(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+                    &[],
+                )
+                .map_err(err)?
+                .get(0);
+            if tables > 0 {
+                return Err(StoreError::NotOurs {
+                    path: self.address.clone(),
+                    detail: if tables == 1 {
+                        "it holds a table of its own".to_string()
+                    } else {
+                        format!("it holds {tables} tables of its own")
+                    },
+                });
+            }
+            0
+        };
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew { path: self.address.clone(), found, known: SCHEMA_VERSION });
+        }
+        for (n, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            tx.batch_execute(sql).map_err(|e| StoreError::CannotOpen {
+                path: address.clone(),
+                detail: format!("schema step {}: {}", n + 1, one_line(&e)),
+            })?;
+        }
+        if found < SCHEMA_VERSION {
+            tx.execute(
+                "INSERT INTO returns_dock_meta (key, value) VALUES ('schema_version', $1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                &[&SCHEMA_VERSION.to_string()],
+            )
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+
+    fn err(&self, e: postgres::Error) -> StoreError {
+        StoreError::CannotOpen { path: self.address.clone(), detail: one_line(&e) }
+    }
+}
+
+/// A driver error on one line, with the server's own message where there is one.
+fn one_line(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                text = format!("{text}: {s}");
+                source = s.source();
+            }
+            text.replace('\n', " ")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_told_from_files_and_shown_without_their_password() {
+        assert!(is_address("postgresql://dock@db.example/returns"));
+        assert!(is_address("Postgres://dock@db/returns"));
+        assert!(!is_address("returns-dock.db"));
+        assert!(!is_address("./postgres/returns.db"));
+        assert_eq!(
+            shown("postgresql://dock:s3cret@db:5432/returns"),
+            "postgresql://dock:***@db:5432/returns"
+        );
+        assert_eq!(shown("postgresql://dock@db/returns"), "postgresql://dock@db/returns");
+        assert_eq!(shown("postgresql://db/returns"), "postgresql://db/returns");
+    }
+}

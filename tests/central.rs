@@ -1,0 +1,160 @@
+//! The central database (PostgreSQL): opened as an SQLite file is, with the same refusals.
+//!
+//! The tests use the server `RETURNS_DOCK_TEST_PG` names (`.ci/run` starts one), else start a
+//! private one themselves with `.ci/pg-server` (initdb into a temporary folder, a free
+//! loopback port), stopped when the tests end. Each test gets a database of its own.
+
+use postgres::{Client, NoTls};
+use returns_dock::store::central::{self, Central, SCHEMA_VERSION};
+use returns_dock::store::StoreError;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+/// The server's address (its `postgres` database, for administration).
+fn server() -> &'static str {
+    static SERVER: OnceLock<String> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        if let Ok(url) = std::env::var("RETURNS_DOCK_TEST_PG") {
+            return url;
+        }
+        let dir = tempfile::Builder::new().prefix("returns-dock-pg").tempdir_in("/tmp").unwrap().keep();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/pg-server");
+        let out = std::process::Command::new(script).arg("start").arg(&dir).output().unwrap();
+        assert!(
+            out.status.success(),
+            "a private PostgreSQL server for the tests (install Debian's postgresql, or set RETURNS_DOCK_TEST_PG): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        STARTED.set(dir).unwrap();
+        extern "C" fn stop() {
+            if let Some(dir) = STARTED.get() {
+                let script = concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/pg-server");
+                let _ = std::process::Command::new(script).arg("stop").arg(dir).output();
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+        // SAFETY: registering a plain function to run at exit; it only runs a command.
+        unsafe { libc::atexit(stop) };
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    })
+}
+
+/// The folder of the server these tests started, if they started one.
+static STARTED: OnceLock<std::path::PathBuf> = OnceLock::new();
+
+/// A fresh database of its own for one test: its address.
+fn fresh_database() -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let name = format!("t{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+    let admin = server();
+    let mut c = Client::connect(admin, NoTls).unwrap();
+    c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+#[test]
+fn a_fresh_database_is_made_ours_once_and_opens_again() {
+    let url = fresh_database();
+    let mut c = Central::open(&url).unwrap();
+    assert_eq!(c.schema_version().unwrap(), SCHEMA_VERSION);
+    drop(c);
+    let mut again = Central::open(&url).unwrap();
+    assert_eq!(again.schema_version().unwrap(), SCHEMA_VERSION);
+    let mut raw = Client::connect(&url, NoTls).unwrap();
+    let marks: i64 = raw.query_one("SELECT count(*) FROM returns_dock_meta", &[]).unwrap().get(0);
+    assert_eq!(marks, 2, "the mark and the version, written once");
+}
+
+#[test]
+fn a_database_with_tables_of_its_own_is_refused_and_left_untouched() {
+    let url = fresh_database();
+    let mut raw = Client::connect(&url, NoTls).unwrap();
+    raw.batch_execute(
+        "CREATE TABLE invoices (id int PRIMARY KEY, total numeric); INSERT INTO invoices VALUES (1, 9.5)",
+    )
+    .unwrap();
+    let err = Central::open(&url).err().expect("refused");
+    assert!(matches!(err, StoreError::NotOurs { .. }), "{err}");
+    assert!(err.to_string().contains("not a returns-dock database"), "{err}");
+    assert!(err.to_string().contains("left untouched"), "{err}");
+    let tables: Vec<String> = raw
+        .query("SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(tables, ["invoices"], "nothing of ours was added");
+    let n: i64 = raw.query_one("SELECT count(*) FROM invoices", &[]).unwrap().get(0);
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn a_database_made_by_a_newer_program_is_refused_and_left_as_it_is() {
+    let url = fresh_database();
+    Central::open(&url).unwrap();
+    let mut raw = Client::connect(&url, NoTls).unwrap();
+    raw.execute("UPDATE returns_dock_meta SET value = '999' WHERE key = 'schema_version'", &[]).unwrap();
+    let err = Central::open(&url).err().expect("refused");
+    assert!(matches!(err, StoreError::TooNew { found: 999, .. }), "{err}");
+    assert!(err.to_string().contains("use the newer program"), "{err}");
+    let v: String = raw
+        .query_one("SELECT value FROM returns_dock_meta WHERE key = 'schema_version'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(v, "999");
+}
+
+/// Stations started together against a new database: one migrates it, the others wait for it
+/// and find it ready; none fails.
+#[test]
+fn stations_starting_at_once_migrate_a_new_database_once() {
+    let url = fresh_database();
+    let opened: Vec<Result<u32, String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    Central::open(&url).and_then(|mut c| c.schema_version()).map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(opened.iter().all(|r| r.as_ref() == Ok(&SCHEMA_VERSION)), "{opened:?}");
+    let mut raw = Client::connect(&url, NoTls).unwrap();
+    let marks: i64 = raw.query_one("SELECT count(*) FROM returns_dock_meta", &[]).unwrap().get(0);
+    assert_eq!(marks, 2);
+}
+
+/// No server there: said in one line naming the address, never its password.
+#[test]
+fn an_unreachable_server_is_said_without_its_password() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("postgresql://dock:s3cret@127.0.0.1:{free}/returns?connect_timeout=5");
+    let err = Central::open(&url).err().expect("refused");
+    let said = err.to_string();
+    assert!(matches!(err, StoreError::CannotOpen { .. }), "{said}");
+    assert!(said.contains(&format!("127.0.0.1:{free}")) && !said.contains("s3cret"), "{said}");
+    assert!(!said.contains('\n'), "{said}");
+    assert!(central::is_address(&url));
+}
+
+/// Until the commands are served from the central database, an address given to them is
+/// refused plainly (exit 3), its password never shown, and no file is made under its name.
+#[test]
+fn the_commands_refuse_a_server_address_for_now_and_make_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["review", "list"][..], &["users", "add", "--id", "X", "--name", "Y"][..]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+            .current_dir(dir.path())
+            .arg("--db")
+            .arg("postgresql://dock:s3cret@127.0.0.1:1/returns")
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{err}");
+        assert!(err.contains("not served by them yet") && !err.contains("s3cret"), "{err}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file made");
+}
