@@ -3,6 +3,7 @@
 //! errors to stderr one line each, `file:line: message`.
 
 use crate::config::Config;
+use crate::domain::ids;
 use crate::domain::text::on_screen;
 use crate::gen::{self, GenOptions};
 use crate::import::{self, ImportOptions, ImportReport, Progress, Source};
@@ -1065,10 +1066,7 @@ fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> 
             if *format == LabelFormat::Png && out.is_none() && !*print {
                 return Err(Failure::Usage("a PNG label needs --out FILE".into()));
             }
-            let id: i64 = unit_id
-                .trim_start_matches(['U', 'u'])
-                .parse()
-                .map_err(|_| Failure::Usage(format!("{unit_id} is not a unit id (U and digits)")))?;
+            let id = unit_id.parse::<ids::UnitId>().map_err(Failure::Usage)?.0;
             let store = Store::open_existing(db)?;
             let facts = crate::store::station::unit_facts(store.conn(), id)
                 .map_err(|e| Failure::from(store_err(db, e)))?;
@@ -1161,29 +1159,21 @@ fn audit(db: &Path, what: &AuditWhat, lang: crate::domain::codes::Lang) -> Resul
     }
 }
 
-/// A parcel id as printed, `P12`, or `12`.
+// Ids as printed (`P12`, `U00000004`, `R3`, `b0007`) or bare: `domain::ids`.
 fn parcel_id(text: &str) -> Result<i64, String> {
-    numbered_id(text, 'P', "a parcel id (P and digits)")
+    text.parse::<ids::ParcelId>().map(|id| id.0)
 }
 
-/// A unit id as printed on its label, `U00000004`, or `4`.
 fn unit_id(text: &str) -> Result<i64, String> {
-    numbered_id(text, 'U', "a unit id (U and digits, as on its label)")
+    text.parse::<ids::UnitId>().map(|id| id.0)
 }
 
-fn numbered_id(text: &str, prefix: char, what: &str) -> Result<i64, String> {
-    let t = text.trim();
-    let digits = t.strip_prefix([prefix, prefix.to_ascii_lowercase()]).unwrap_or(t);
-    digits.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| format!("{text} is not {what}"))
-}
-
-/// A batch as its file's name prints it (`b0007`), or its number.
 fn batch_id(text: &str) -> Result<i64, String> {
-    numbered_id(text, 'B', "a batch (its number, or b and digits as in the file's name)")
+    text.parse::<ids::BatchId>().map(|id| id.0)
 }
 
 fn review_id(text: &str) -> Result<i64, String> {
-    numbered_id(text, 'R', "a review id (R and digits, as `review list` prints it)")
+    text.parse::<ids::ReviewId>().map(|id| id.0)
 }
 
 #[cfg(test)]

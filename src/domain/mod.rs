@@ -4,6 +4,7 @@
 pub mod codes;
 pub mod gs1;
 pub mod gtin;
+pub mod ids;
 pub mod money;
 pub mod parcel;
 pub mod scan;

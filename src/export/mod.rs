@@ -146,7 +146,7 @@ impl ExportRow {
 
 /// The id printed on a unit's label.
 pub fn unit_label(id: i64) -> String {
-    format!("U{id:08}")
+    crate::domain::ids::UnitId(id).to_string()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

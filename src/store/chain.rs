@@ -127,7 +127,7 @@ pub fn append(conn: &Connection, c: &Content<'_>) -> rusqlite::Result<i64> {
 
 /// How a unit is named in the log, as on its label.
 pub fn unit_subject(unit_id: i64) -> String {
-    format!("U{unit_id:08}")
+    crate::domain::ids::UnitId(unit_id).to_string()
 }
 
 /// A kind of record whose whole state the log carries: after every change the program makes

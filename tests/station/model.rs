@@ -715,11 +715,30 @@ fn shift(seed: u64, steps: usize) {
                 let band = scan(pty, "CMD-REASON-OUTSIDE-POLICY");
                 assert!(band.contains("refused"), "step {step}: {band}");
                 let o = m.open[k].take().unwrap();
+                let mut units = o.units.clone();
                 if let Some(plan) = o.plan.clone() {
+                    // A unit whose other boxes came in an earlier box of the return goes home
+                    // to it, refused for missing parts: those boxes are taken from the database,
+                    // and every other unit must still be in the refused box.
+                    if let Some(boxes) = m.boxes.get(&plan.return_id) {
+                        let now = db_parcels(&conn);
+                        for b in boxes {
+                            m.parcels.insert(*b, now[b].clone());
+                        }
+                        let stayed = now[&o.parcel].1.clone();
+                        for u in units.iter().filter(|u| u.boxes.is_none()) {
+                            assert!(
+                                stayed.iter().any(|s| s.seq == u.seq),
+                                "step {step}: unit {} left the box",
+                                u.seq
+                            );
+                        }
+                        units = stayed;
+                    }
                     m.later.remove(&plan.return_id);
                     m.closed.push(plan);
                 }
-                m.parcels.insert(o.parcel, ("refused".into(), o.units));
+                m.parcels.insert(o.parcel, ("refused".into(), units));
             } else if roll < 92 {
                 let mut band = scan(pty, "CMD-SIGN");
                 // Units of the return not in the box: the last box, or more to come.
@@ -743,7 +762,12 @@ fn shift(seed: u64, steps: usize) {
                 }
                 // The last box, while a unit misses boxes: refused, and the parcel stays open.
                 if asked && !more && waiting > 0 {
-                    assert!(band.contains(&format!("{waiting} units miss boxes")), "step {step}: {band}");
+                    let said = if waiting == 1 {
+                        "1 unit misses boxes".to_string()
+                    } else {
+                        format!("{waiting} units miss boxes")
+                    };
+                    assert!(band.contains(&said), "step {step}: {band}");
                     scan(pty, "CMD-CANCEL");
                     *tally.entry("last box refused: units miss boxes").or_default() += 1;
                     log.push(format!("{step:3} {} last box refused: {band}", STATIONS[k]));
@@ -772,6 +796,20 @@ fn shift(seed: u64, steps: usize) {
                     m.parcels.insert(o.parcel, ("signed".into(), o.units));
                 } else {
                     assert!(band.contains("Cannot sign"), "step {step}: {band}");
+                    // The first unit without an outcome is named and selected: the next
+                    // outcome goes to it.
+                    let first = o
+                        .units
+                        .iter()
+                        .filter(|u| u.outcome.is_none() && !u.waiting_for_boxes())
+                        .map(|u| u.seq)
+                        .min();
+                    let named = unit_in(&band.replace("unit ", "Unit "));
+                    assert_eq!(named, first, "step {step}: {band}");
+                    if let Some(n) = named {
+                        o.current = Some(n);
+                        o.picked = true;
+                    }
                     scan(pty, "CMD-CANCEL");
                 }
             } else {
