@@ -867,6 +867,7 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     // Sounds of their own for an OK and for an error, as a dock's scanners often have.
     app.ok_sound = config.scanner.ok_sound.is_some();
     app.error_sound = config.scanner.error_sound.is_some();
+    exec.zpl_font = config.label.zpl_font.clone();
     exec.sounds = crate::station::exec::Sounds {
         ok: config.scanner.ok_sound.clone(),
         error: config.scanner.error_sound.clone(),
@@ -1076,7 +1077,9 @@ fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> 
             let label = zpl::UnitLabel::of(id, f);
             let size = config.label.size();
             let bytes = match format {
-                LabelFormat::Zpl => zpl::unit_label(&label, size).into_bytes(),
+                LabelFormat::Zpl => {
+                    zpl::unit_label_in(&label, size, config.label.zpl_font.as_deref()).into_bytes()
+                }
                 LabelFormat::Svg | LabelFormat::Png => {
                     let page =
                         layout::unit_label(&label, f64::from(size.width_mm), f64::from(size.height_mm))

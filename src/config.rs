@@ -117,6 +117,10 @@ pub struct LabelConfig {
     pub width_mm: u32,
     pub height_mm: u32,
     pub dpi: u32,
+    /// A font stored on the label printer that has Chinese (`E:SIMSUN.TTF`, `E:ANMDS.TTF`):
+    /// ZPL labels then print their text in it, Chinese included. Without one they print in the
+    /// printer's font 0, which has no Chinese, and leave those characters out.
+    pub zpl_font: Option<String>,
 }
 
 impl LabelConfig {
@@ -168,7 +172,7 @@ impl Default for ScannerConfig {
 
 impl Default for LabelConfig {
     fn default() -> Self {
-        LabelConfig { width_mm: 60, height_mm: 40, dpi: 203 }
+        LabelConfig { width_mm: 60, height_mm: 40, dpi: 203, zpl_font: None }
     }
 }
 
@@ -242,6 +246,9 @@ impl Config {
             if !(10..=300).contains(&mm) {
                 return Err((key, format!("{mm} must be 10 to 300 (millimetres)")));
             }
+        }
+        if let Some(font) = &label.zpl_font {
+            crate::labels::zpl::check_font(font).map_err(|m| (&["label", "zpl_font"][..], m))?;
         }
         if !(150..=600).contains(&label.dpi) {
             return Err((&["label", "dpi"], format!("{} must be 150 to 600 (dots per inch)", label.dpi)));
@@ -347,6 +354,18 @@ mod tests {
     fn the_defaults_pass_their_own_checks() {
         assert_eq!(Config::parse(""), Ok(Config::default()));
         assert_eq!(Config::default().printer.language, "zpl");
+    }
+
+    #[test]
+    fn a_printer_font_and_the_sounds_are_checked_with_their_line() {
+        let c = Config::parse("[label]\nzpl_font = \"E:SIMSUN.TTF\"\n").unwrap();
+        assert_eq!(c.label.zpl_font.as_deref(), Some("E:SIMSUN.TTF"));
+        let (line, msg) = Config::parse("[label]\ndpi = 203\nzpl_font = \"SIMSUN^XZ\"\n").unwrap_err();
+        assert_eq!(line, Some(3));
+        assert!(msg.starts_with("label.zpl_font:") && msg.contains("E:SIMSUN.TTF"), "{msg}");
+        let (line, msg) = Config::parse("[scanner]\nok_sound = \"  \"\n").unwrap_err();
+        assert_eq!(line, Some(2));
+        assert!(msg.starts_with("scanner.ok_sound:"), "{msg}");
     }
 
     #[test]

@@ -85,9 +85,31 @@ pub fn font0(text: &str) -> String {
     kept.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The label as ZPL: each line of the layout at its baseline (`^FT`) in font 0 at its size,
-/// the barcode at its place with the layout's module in whole dots.
+/// A printer font's name as ZPL takes it: a drive, a colon, a file name with its extension
+/// (`E:SIMSUN.TTF`); nothing that could end the field or start a command.
+pub fn check_font(font: &str) -> Result<(), String> {
+    let ok = font.split_once(':').is_some_and(|(drive, file)| {
+        matches!(drive, "R" | "E" | "B" | "A" | "Z")
+            && file.contains('.')
+            && file.len() <= 40
+            && file.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("\"{font}\" is not a printer font: a drive, a colon and a file, e.g. \"E:SIMSUN.TTF\""))
+    }
+}
+
+/// The label as ZPL in the printer's font 0 (no Chinese): see [`unit_label_in`].
 pub fn unit_label(l: &UnitLabel, size: LabelSize) -> String {
+    unit_label_in(l, size, None)
+}
+
+/// The label as ZPL: each line of the layout at its baseline (`^FT`) at its size, in `font`
+/// (a font stored on the printer, which prints Chinese) or else in font 0 (Chinese left out);
+/// the barcode at its place with the layout's module in whole dots.
+pub fn unit_label_in(l: &UnitLabel, size: LabelSize, font: Option<&str>) -> String {
     let page = layout::unit_page(l, f64::from(size.width_mm), f64::from(size.height_mm));
     let dpm = f64::from(size.dpi) / 25.4;
     let dots = |mm: f64| (mm * dpm).round().max(0.0) as u32;
@@ -96,14 +118,17 @@ pub fn unit_label(l: &UnitLabel, size: LabelSize) -> String {
     for item in &page.items {
         match item {
             Item::Text { x, y, size, text, .. } => {
-                let text = font0(text);
+                let h = dots(*size).max(10);
+                let (text, face) = match font {
+                    Some(f) => (text.replace('…', "..."), format!("^A@N,{h},{h},{f}")),
+                    None => (font0(text), format!("^A0N,{h},{h}")),
+                };
                 // A line of Chinese only has nothing font 0 can print; a line that only named
                 // what follows (a "Supplier" with its name left out) is left out with it.
                 if text.is_empty() || text.ends_with(':') {
                     continue;
                 }
-                let h = dots(*size).max(10);
-                z.push_str(&format!("^FT{},{}^A0N,{h},{h}^FH^FD{}^FS\n", dots(*x), dots(*y), escape(&text)));
+                z.push_str(&format!("^FT{},{}{face}^FH^FD{}^FS\n", dots(*x), dots(*y), escape(&text)));
             }
             Item::Bars { x, y, module, height, code } => {
                 // One module is 2 dots at 203 dpi (0.25 mm), 3 at 300 dpi: sharp on both.
@@ -225,6 +250,32 @@ mod tests {
         let z = unit_label(&l, LabelSize::default());
         assert!(!z.contains("Supplier"), "{z}");
         assert_eq!(z.matches("^FT").count(), 4, "outcome, unit id, SKU, no RMA: {z}");
+    }
+
+    /// With a printer font that has Chinese, every line prints in it, Chinese and all.
+    #[test]
+    fn a_printer_font_prints_the_chinese_too() {
+        let l = UnitLabel {
+            supplier: Some("深圳市华强电子有限公司".into()),
+            name: "优衣库 纯棉圆领T恤 白色 L".into(),
+            ..label()
+        };
+        let z = unit_label_in(&l, LabelSize::default(), Some("E:SIMSUN.TTF"));
+        assert!(z.contains("^FD优衣库 纯棉圆领T恤 白色 L^FS"), "{z}");
+        assert!(z.contains("深圳市华强电子有限公司"), "{z}");
+        assert!(!z.contains("^A0N"), "no line left in font 0: {z}");
+        assert_eq!(z.matches("^A@N,").count(), z.matches("^FT").count(), "{z}");
+        assert!(z.contains(",E:SIMSUN.TTF^FH^FD"), "{z}");
+    }
+
+    #[test]
+    fn a_printer_font_is_a_drive_and_a_file() {
+        for good in ["E:SIMSUN.TTF", "R:ANMDS.TTF", "Z:msung_light.ttf"] {
+            assert_eq!(check_font(good), Ok(()), "{good}");
+        }
+        for bad in ["SIMSUN.TTF", "E:", "E:SIMSUN", "E:SIM^XZ.TTF", "Q:SIMSUN.TTF", "E:a b.TTF", "E:S~.TTF"] {
+            assert!(check_font(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub struct Executor {
     print_error: Option<String>,
     /// The commands that sound an OK, and a warning or an error.
     pub sounds: Sounds,
+    /// The printer's font with Chinese, for the labels it prints (`[label] zpl_font`).
+    pub zpl_font: Option<String>,
 }
 
 /// Sound commands (`[scanner] ok_sound`, `error_sound`), each run through `sh -c` on a thread
@@ -84,6 +86,7 @@ impl Executor {
             printer: None,
             print_error: None,
             sounds: Sounds::default(),
+            zpl_font: None,
         }
     }
 
@@ -124,7 +127,7 @@ impl Executor {
     fn queue_label(&self, id: i64, facts: st::UnitFacts) -> Option<String> {
         let (queue, size) = self.printer.as_ref()?;
         let label = UnitLabel::of(id, facts);
-        let bytes = crate::labels::zpl::unit_label(&label, *size).into_bytes();
+        let bytes = crate::labels::zpl::unit_label_in(&label, *size, self.zpl_font.as_deref()).into_bytes();
         queue.print(Job { label: label.unit_id.clone(), bytes });
         Some(label.unit_id)
     }
