@@ -1,7 +1,8 @@
 //! The scanning station: the terminal screen an operator works at all day.
 //!
 //! - [`input`]: terminal events into messages (scans, typed characters, commands);
-//! - [`app`]: the state machine, `update(msg) -> effects`, pure;
+//! - [`app`]: the state machine, `update(msg) -> effects`, pure; [`messages`]: its messages and
+//!   effects;
 //! - [`exec`]: effects carried out against the database, answered with messages;
 //! - [`screen`]: one module per screen: what its keys and scans do, the keys it takes now, its
 //!   drawing;
@@ -14,6 +15,7 @@ pub mod app;
 pub mod exec;
 pub mod input;
 pub mod keys;
+pub mod messages;
 pub mod screen;
 pub mod text;
 pub mod view;
