@@ -96,6 +96,15 @@ macro_rules! coded {
 }
 
 coded!(
+    /// Where a parcel (one box) stands: on a bench, signed for, or refused.
+    ParcelState {
+        Open => "open", "open", "处理中";
+        Signed => "signed", "signed", "已签收";
+        Refused => "refused", "refused", "已拒收";
+    }
+);
+
+coded!(
     /// What happens to one unit after inspection (export column `outcome`).
     Outcome {
         Accept => "accept", "Accept", "良品入库";

@@ -437,7 +437,7 @@ pub fn parcel_rows(f: &ParcelFacts) -> Vec<ExportRow> {
         row
     };
     let mut rows = Vec::new();
-    let refused_parcel = view.state == "refused";
+    let refused_parcel = view.state == crate::domain::codes::ParcelState::Refused;
     let none = (None, None, ReviewState::default());
     for u in &view.units {
         // A unit still awaiting some of its boxes is exported once it has an outcome.

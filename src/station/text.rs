@@ -164,6 +164,7 @@ pub fn t(lang: Lang, key: T) -> &'static str {
 /// Texts with values in them.
 pub mod say {
     use super::Lang;
+    use crate::domain::codes::ParcelState;
 
     fn pick(lang: Lang, en: String, zh: String) -> String {
         match lang {
@@ -879,31 +880,19 @@ pub mod say {
         }
     }
 
-    /// A parcel's state in words.
-    pub fn state_words(lang: Lang, state: &str) -> &'static str {
-        match (lang, state) {
-            (Lang::En, "signed") => "signed",
-            (Lang::En, "refused") => "refused",
-            (Lang::En, _) => "open",
-            (Lang::Zh, "signed") => "已签收",
-            (Lang::Zh, "refused") => "已拒收",
-            (Lang::Zh, _) => "处理中",
-        }
-    }
-
     /// A parcel in the dock's last parcels: its state with a symbol, and what it was signed
     /// with.
-    pub fn last_parcel_state(lang: Lang, state: &str, discrepancies: i64) -> String {
-        let words = state_words(lang, state);
+    pub fn last_parcel_state(lang: Lang, state: ParcelState, discrepancies: i64) -> String {
+        let words = lang.code(state);
         match (state, discrepancies) {
-            ("signed", 0) => format!("✔ {words}"),
-            ("signed", n) => pick(
+            (ParcelState::Signed, 0) => format!("✔ {words}"),
+            (ParcelState::Signed, n) => pick(
                 lang,
                 format!("⚠ {words}, {}", plural(n, "discrepancy", "discrepancies")),
                 format!("⚠ {words}，{n} 项差异"),
             ),
-            ("refused", _) => format!("✖ {words}"),
-            _ => format!("○ {words}"),
+            (ParcelState::Refused, _) => format!("✖ {words}"),
+            (ParcelState::Open, _) => format!("○ {words}"),
         }
     }
 

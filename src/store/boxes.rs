@@ -6,6 +6,7 @@
 
 use super::chain::{self, By};
 use super::{audit, timestamp};
+use crate::domain::codes::ParcelState;
 use crate::domain::parcel::{Discrepancy, LineRef};
 use chrono::{DateTime, Duration, FixedOffset};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -133,9 +134,9 @@ pub fn record_box(
     rest: Rest,
     audit_id: i64,
 ) -> rusqlite::Result<Vec<Settled>> {
-    let (received_at, state): (String, String) =
+    let (received_at, state): (String, ParcelState) =
         conn.query_row("SELECT received_at, state FROM parcels WHERE id = ?1", [parcel_id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+            Ok((r.get(0)?, super::station::parcel_state(r, 1)?))
         })?;
     let returns: Vec<(i64, String)> = conn
         .prepare_cached(
@@ -160,7 +161,7 @@ pub fn record_box(
             out.push(Settled { rma_no, awaited: 0, closed: before.and_then(|r| r.closed) });
             continue;
         }
-        let closed = if state == "refused" {
+        let closed = if state == ParcelState::Refused {
             Some(Closed::Refused)
         } else if awaited == 0 {
             Some(Closed::Complete)

@@ -5,7 +5,7 @@
 
 pub use super::boxes::{Rest, Settled};
 use super::{audit, chain, timestamp};
-use crate::domain::codes::{Cause, Coded, Grade, Outcome, Reason, Role};
+use crate::domain::codes::{Cause, Coded, Grade, Outcome, ParcelState, Reason, Role};
 use crate::domain::parcel::{
     self, Discrepancy, ExpectedLine, LineRef, Placement, ReceivedUnit, Signable, UnitFlag,
 };
@@ -88,7 +88,7 @@ pub struct ReturnSummary {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParcelSeen {
     pub parcel_id: i64,
-    pub state: String,
+    pub state: ParcelState,
     pub station: String,
     pub operator: String,
     pub received_at: String,
@@ -224,7 +224,7 @@ fn lookup_box(
         }
     }
     // A parcel already open for one of these returns takes precedence: it is where they are.
-    if let Some(p) = seen.clone().filter(|p| p.state == "open") {
+    if let Some(p) = seen.clone().filter(|p| p.state == ParcelState::Open) {
         return Ok(classify_seen(p, station));
     }
     if open.is_empty() {
@@ -318,7 +318,7 @@ fn without_package_suffix(s: &str) -> Option<&str> {
 fn parcel_seen(r: &rusqlite::Row) -> rusqlite::Result<ParcelSeen> {
     Ok(ParcelSeen {
         parcel_id: r.get(0)?,
-        state: r.get(1)?,
+        state: parcel_state(r, 1)?,
         station: r.get(2)?,
         operator: r.get(3)?,
         received_at: r.get(4)?,
@@ -328,11 +328,23 @@ fn parcel_seen(r: &rusqlite::Row) -> rusqlite::Result<ParcelSeen> {
 }
 
 fn classify_seen(p: ParcelSeen, station: &str) -> ParcelLookup {
-    match p.state.as_str() {
-        "open" if p.station == station => ParcelLookup::Resume(p.parcel_id),
-        "open" => ParcelLookup::OpenElsewhere(p),
+    match p.state {
+        ParcelState::Open if p.station == station => ParcelLookup::Resume(p.parcel_id),
+        ParcelState::Open => ParcelLookup::OpenElsewhere(p),
         _ => ParcelLookup::Duplicate(p),
     }
+}
+
+/// A parcel's state as stored (`open`, `signed`, `refused`), read from column `i`.
+pub fn parcel_state(r: &rusqlite::Row, i: usize) -> rusqlite::Result<ParcelState> {
+    let text: String = r.get(i)?;
+    ParcelState::from_code(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("parcel state {text}").into(),
+        )
+    })
 }
 
 /// Why a write was not made.
@@ -483,7 +495,7 @@ fn check_open_here(
             "SELECT id, state, station, operator, received_at, closed_at FROM parcels WHERE id = ?1",
         )?
         .query_row([parcel_id], parcel_seen)?;
-    Ok(if seen.state != "open" {
+    Ok(if seen.state != ParcelState::Open {
         Err(Refusal::Closed)
     } else if seen.station != station {
         Err(Refusal::TakenBy(seen))
@@ -503,11 +515,11 @@ pub fn take_over(
 
 /// [`take_over`] inside the caller's write transaction.
 pub fn take_over_in(tx: &Connection, actor: &Actor, parcel_id: i64) -> rusqlite::Result<Result<(), Refusal>> {
-    let (state, from): (String, String) =
+    let (state, from): (ParcelState, String) =
         tx.query_row("SELECT state, station FROM parcels WHERE id = ?1", [parcel_id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+            Ok((parcel_state(r, 0)?, r.get(1)?))
         })?;
-    if state != "open" {
+    if state != ParcelState::Open {
         return Ok(Err(Refusal::Closed));
     }
     confirm_record(tx, actor, &chain::PARCELS, parcel_id)?;
@@ -629,7 +641,7 @@ impl UnitRecord {
 pub struct ParcelView {
     pub id: i64,
     pub scan: String,
-    pub state: String,
+    pub state: ParcelState,
     pub unidentified: bool,
     pub station: String,
     pub operator: String,
@@ -668,7 +680,7 @@ impl ParcelView {
 pub fn load_parcel(conn: &Connection, parcel_id: i64) -> rusqlite::Result<ParcelView> {
     let (scan, state, unidentified, station, operator, received_at): (
         String,
-        String,
+        ParcelState,
         bool,
         String,
         String,
@@ -677,7 +689,9 @@ pub fn load_parcel(conn: &Connection, parcel_id: i64) -> rusqlite::Result<Parcel
         .prepare_cached(
             "SELECT scan, state, unidentified, station, operator, received_at FROM parcels WHERE id = ?1",
         )?
-        .query_row([parcel_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+        .query_row([parcel_id], |r| {
+            Ok((r.get(0)?, parcel_state(r, 1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?;
     let returns: Vec<ReturnSummary> = conn
         .prepare_cached(&format!(
             "SELECT {RETURN_COLS} FROM parcel_returns pr JOIN returns r ON r.id = pr.return_id WHERE pr.parcel_id = ?1 ORDER BY r.id"
@@ -1737,7 +1751,7 @@ pub fn place_again(
         chain::log_state(conn, log, &chain::UNITS, u.id, "placed again", None)?;
         placed.push(ReceivedUnit { line, flag, ..u.received() });
     }
-    if view.state != "signed" {
+    if view.state != ParcelState::Signed {
         return Ok(());
     }
     let view = load_parcel(conn, parcel_id)?;
@@ -1832,13 +1846,12 @@ pub const DOCK_LAST: &str =
      FROM parcels p WHERE p.station = ?1 ORDER BY p.id DESC LIMIT 5";
 
 /// One of the station's latest parcels, as the dock lists it.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LastParcel {
     pub id: i64,
     /// What identifies it: its RMA numbers, else what was scanned.
     pub what: String,
-    /// `open`, `signed` or `refused`.
-    pub state: String,
+    pub state: ParcelState,
     /// When it was closed, else received.
     pub at: String,
     /// Discrepancies it was signed with.
@@ -1906,7 +1919,7 @@ pub fn dock_info(
             Ok(LastParcel {
                 id: r.get(0)?,
                 what: r.get(1)?,
-                state: r.get(2)?,
+                state: parcel_state(r, 2)?,
                 at: r.get(3)?,
                 discrepancies: r.get(4)?,
             })

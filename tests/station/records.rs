@@ -82,8 +82,8 @@ fn a_clean_parcel_is_received_inspected_and_signed() {
     match st::lookup_parcel(d.store.conn(), "ST02", "RMA-2026-0009").unwrap() {
         ParcelLookup::Duplicate(seen) => {
             assert_eq!(
-                (seen.station.as_str(), seen.operator.as_str(), seen.state.as_str()),
-                ("ST01", "DEMO", "signed")
+                (seen.station.as_str(), seen.operator.as_str(), seen.state),
+                ("ST01", "DEMO", returns_dock::domain::codes::ParcelState::Signed)
             );
         }
         other => panic!("{other:?}"),

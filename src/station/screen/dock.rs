@@ -137,7 +137,7 @@ impl App {
             }
             ParcelLookup::Duplicate(p) => {
                 let at = p.closed_at.as_deref().unwrap_or(&p.received_at);
-                let state = say::state_words(lang, &p.state);
+                let state = lang.code(p.state);
                 let text = say::duplicate(lang, state, &self.short_time(at), &p.station, &p.operator);
                 match &p.rma_awaiting {
                     Some(rma) => self.error(format!("{text} · {}", say::another_box(lang, &on_screen(rma)))),
@@ -223,7 +223,7 @@ pub fn draw(app: &App, f: &mut Frame, area: Rect, offer: Option<&Offer>) {
                     "P{} {} {} {}",
                     l.id,
                     app.short_time(&l.at),
-                    say::last_parcel_state(lang, &l.state, l.discrepancies),
+                    say::last_parcel_state(lang, l.state, l.discrepancies),
                     on_screen(&l.what)
                 ));
                 crate::station::view::cut_line(line, right.width)
