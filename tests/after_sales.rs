@@ -381,7 +381,11 @@ mod review {
     }
 
     fn kinds(d: &Dock) -> Vec<String> {
-        rv::open_reviews(d.store.conn()).unwrap().iter().map(|i| i.kind.clone()).collect()
+        rv::open_reviews(d.store.conn())
+            .unwrap()
+            .iter()
+            .map(|i| returns_dock::domain::codes::Coded::code(i.kind).to_string())
+            .collect()
     }
 
     #[test]
@@ -410,7 +414,7 @@ mod review {
         let who = prove(&mut d, "SUP1", "2468").unwrap();
         let sup = Supervisor { who: &who, station: Some("ST01") };
         for i in &items {
-            let r = if i.kind == "unidentified" {
+            let r = if i.kind == returns_dock::domain::codes::ReviewKind::Unidentified {
                 // A return received in another parcel is not linked to this one.
                 let twice = rv::link(d.store.conn_mut(), sup, i.id, "RMA-2026-0009", now).unwrap();
                 assert_eq!(twice, Err(rv::ReviewRefusal::ReturnReceived("RMA-2026-0009".into(), p)));
@@ -487,13 +491,15 @@ mod review {
         d.unit(stranger, "6901234500059", None, Outcome::Accept, None, Some("no paperwork in the box"));
         d.sign(stranger);
         let items = rv::open_reviews(d.store.conn()).unwrap();
-        let unknown = items.iter().find(|i| i.kind == "unidentified").unwrap();
+        let unknown =
+            items.iter().find(|i| i.kind == returns_dock::domain::codes::ReviewKind::Unidentified).unwrap();
         let units: Vec<(Option<&str>, Option<&str>)> =
             unknown.details.units.iter().map(|u| (u.sku.as_deref(), u.note.as_deref())).collect();
         assert_eq!(units.len(), 1);
         assert_eq!(units[0].1, Some("no paperwork in the box"), "{units:?}");
         let unknown_sku = units[0].0.unwrap().to_string();
-        let flagged = items.iter().find(|i| i.kind == "discrepancy").unwrap();
+        let flagged =
+            items.iter().find(|i| i.kind == returns_dock::domain::codes::ReviewKind::Discrepancy).unwrap();
         let details = &flagged.details;
         assert_eq!(details, &rv::review_details(d.store.conn(), flagged.parcel_id).unwrap());
         let missing: Vec<(&str, i64, Option<i64>)> =
@@ -954,12 +960,14 @@ mod audit {
                 .unwrap();
         let sup = Supervisor { who: &who, station: Some("ST01") };
         let items = rv::open_reviews(d.store.conn()).unwrap();
-        let refused = items.iter().find(|i| i.kind == "refused_unit").unwrap().id;
+        let refused =
+            items.iter().find(|i| i.kind == returns_dock::domain::codes::ReviewKind::RefusedUnit).unwrap().id;
         let overturn = Decision::Overturn { outcome: Outcome::Accept, grade: Some(Grade::A) };
         rv::decide(d.store.conn_mut(), sup, refused, &overturn, Some("serial was on the box"), now)
             .unwrap()
             .unwrap();
-        let other = items.iter().find(|i| i.kind == "discrepancy").unwrap().id;
+        let other =
+            items.iter().find(|i| i.kind == returns_dock::domain::codes::ReviewKind::Discrepancy).unwrap().id;
         rv::decide(d.store.conn_mut(), sup, other, &Decision::Confirm, None, now).unwrap().unwrap();
         // A second parcel with an undone unit.
         let q = d.open("RMA-2026-0009");

@@ -223,10 +223,6 @@ pub mod say {
     }
 
     /// An entry's kind in words (`--format json` keeps the code).
-    fn kind(lang: Lang, code: &str) -> String {
-        crate::station::text::say::review_kind(lang, code)
-    }
-
     /// An outcome, reason or discrepancy code in words (`--format json` keeps the codes).
     fn outcome(lang: Lang, code: &str) -> String {
         Outcome::from_code(code).map_or_else(|| code.to_string(), |o| lang.code(o).to_string())
@@ -251,7 +247,7 @@ pub mod say {
         let mut s = format!(
             "R{} {}{} {} P{} {} [{} {}]",
             i.id,
-            kind(lang, &i.kind),
+            lang.code(i.kind),
             if i.mandatory { lang.pick(" (mandatory)", "（必须复核）") } else { "" },
             crate::station::app::short_time(&i.created_at, zone),
             i.parcel_id,

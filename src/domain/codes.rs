@@ -105,6 +105,23 @@ coded!(
 );
 
 coded!(
+    /// Why an entry is in the supervisor's review queue.
+    ReviewKind {
+        RefusedUnit => "refused_unit", "refused unit", "拒收商品";
+        RefusedParcel => "refused_parcel", "refused parcel", "拒收包裹";
+        Discrepancy => "discrepancy", "discrepancies", "签收有差异";
+        Unidentified => "unidentified", "unidentified", "无主件";
+    }
+);
+
+/// In JSON an entry's kind is its code, as the database and the export write it.
+impl serde::Serialize for ReviewKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+coded!(
     /// What happens to one unit after inspection (export column `outcome`).
     Outcome {
         Accept => "accept", "Accept", "良品入库";

@@ -977,18 +977,6 @@ pub mod say {
         pick(lang, e.to_string(), zh)
     }
 
-    /// A review entry's kind in words.
-    pub fn review_kind(lang: Lang, kind: &str) -> String {
-        let (en, zh) = match kind {
-            "refused_unit" => ("refused unit", "拒收商品"),
-            "refused_parcel" => ("refused parcel", "拒收包裹"),
-            "discrepancy" => ("discrepancies", "签收有差异"),
-            "unidentified" => ("unidentified", "无主件"),
-            other => (other, other),
-        };
-        pick(lang, en.to_string(), zh.to_string())
-    }
-
     /// A discrepancy's kind (the export's codes) in words.
     pub fn discrepancy_kind(lang: Lang, kind: &str) -> &str {
         match (lang, kind) {

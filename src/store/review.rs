@@ -4,7 +4,7 @@
 
 use super::station::grade_of;
 use super::{audit, timestamp};
-use crate::domain::codes::{Coded, Grade, Outcome};
+use crate::domain::codes::{Coded, Grade, Outcome, ReviewKind};
 use crate::domain::tracking::tracking_key;
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -15,7 +15,7 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReviewItem {
     pub id: i64,
-    pub kind: String,
+    pub kind: ReviewKind,
     pub mandatory: bool,
     pub created_at: String,
     pub parcel_id: i64,
@@ -229,7 +229,12 @@ pub fn open_reviews(conn: &Connection) -> rusqlite::Result<Vec<ReviewItem>> {
         let unit: Option<i64> = r.get(14)?;
         Ok(ReviewItem {
             id: r.get(0)?,
-            kind: r.get(1)?,
+            kind: {
+                let code: String = r.get(1)?;
+                ReviewKind::from_code(&code).ok_or_else(|| {
+                    rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, format!("review kind {code}").into())
+                })?
+            },
             mandatory: r.get(2)?,
             created_at: r.get(3)?,
             parcel_id: r.get(4)?,
@@ -409,7 +414,7 @@ pub fn link(
     if decision.is_some() {
         return Ok(Err(ReviewRefusal::AlreadyDecided(id)));
     }
-    if kind != "unidentified" {
+    if kind != ReviewKind::Unidentified.code() {
         return Ok(Err(ReviewRefusal::NotUnidentified(id)));
     }
     // Linked already (by an import, while the entry waited): a second RMA is not stacked on it.

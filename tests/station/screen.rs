@@ -793,7 +793,9 @@ fn a_supervisor_links_an_unidentified_parcel_from_the_review_screen() {
 impl Station {
     fn app_selected_kind(&self) -> Option<String> {
         match &self.app.screen {
-            returns_dock::station::app::Screen::Review(r) => r.items.get(r.selected).map(|i| i.kind.clone()),
+            returns_dock::station::app::Screen::Review(r) => {
+                r.items.get(r.selected).map(|i| returns_dock::domain::codes::Coded::code(i.kind).to_string())
+            }
             _ => None,
         }
     }

@@ -2,7 +2,7 @@
 //! happened; confirm it, overturn a unit's outcome (with a comment), or link an unidentified
 //! parcel to its return.
 
-use crate::domain::codes::{Coded, Grade, Outcome};
+use crate::domain::codes::{Coded, Grade, Outcome, ReviewKind};
 use crate::domain::scan::{self, Command, ScanKind};
 use crate::domain::text::{in_file, on_screen};
 use crate::station::app::{outcome_words, App, Effect, Screen};
@@ -57,7 +57,7 @@ pub fn prompt(lang: Lang, r: &ReviewScreen) -> String {
     match (r.overturn, r.item()) {
         (Some((o, g)), _) => say::overturn_comment(lang, &outcome_words(lang, o, g)),
         (None, None) => t(lang, T::ReviewEmptyHint).to_string(),
-        (None, Some(i)) if i.kind == "unidentified" => t(lang, T::ReviewLinkHint).to_string(),
+        (None, Some(i)) if i.kind == ReviewKind::Unidentified => t(lang, T::ReviewLinkHint).to_string(),
         (None, Some(i)) if i.unit.is_none() => t(lang, T::ReviewConfirmHint).to_string(),
         _ => t(lang, T::ReviewHint).to_string(),
     }
@@ -81,7 +81,7 @@ impl App {
                 comment: Some(typed),
                 who,
             }],
-            (None, Some(item)) if item.kind == "unidentified" && !typed.is_empty() => {
+            (None, Some(item)) if item.kind == ReviewKind::Unidentified && !typed.is_empty() => {
                 vec![Effect::Link { id: item.id, rma: scan::parse(raw).text, who }]
             }
             (None, _) if typed.is_empty() => vec![],
@@ -199,7 +199,7 @@ pub fn draw(app: &App, r: &ReviewScreen, f: &mut Frame, area: Rect) {
                 if i == r.selected { Style::new().add_modifier(Modifier::REVERSED) } else { Style::new() };
             Row::new(vec![
                 Cell::from(format!("{mark}{must}R{}", it.id)),
-                Cell::from(say::review_kind(lang, &it.kind)),
+                Cell::from(lang.code(it.kind)),
                 Cell::from(app.short_time(&it.created_at)),
                 Cell::from(format!("P{}", it.parcel_id)),
                 Cell::from(what),
