@@ -344,7 +344,6 @@ fn every_screen_at_160x48_in_both_languages() {
 /// reason of its return decides it, as for any other unit (README's table).
 #[test]
 fn an_unidentified_parcels_unit_gets_its_cause_when_linked() {
-    use chrono::DateTime;
     let (dir, db) = demo_db();
     let mut s = Station::open(&db, "ST01", Lang::En);
     s.scan("OP-DEMO");
@@ -360,20 +359,7 @@ fn an_unidentified_parcels_unit_gets_its_cause_when_linked() {
     s.press(KeyCode::F(12));
     assert_eq!(s.count("SELECT count(*) FROM units WHERE cause IS NULL AND outcome = 'refuse'"), 1);
     // After-sales registers the return late: the customer said we sent the wrong item.
-    let file = dir.path().join("late.csv");
-    std::fs::write(
-        &file,
-        "rma_no,order_no,tracking_no,sku,qty,reason\nRMA-LATE-1,WEB-1,YT5555555555555,SKU-1005,1,发错货了\n",
-    )
-    .unwrap();
-    let mut store = returns_dock::store::Store::open(&db).unwrap();
-    let opts = returns_dock::import::ImportOptions::new(
-        DateTime::parse_from_rfc3339("2026-11-22T10:00:00+08:00").unwrap(),
-    );
-    let report =
-        returns_dock::import::returns::import(&mut store, &[returns_dock::import::Source::File(file)], &opts)
-            .unwrap();
-    assert_eq!(report.linked, 1, "{}", report.summary());
+    import_late_return(dir.path(), &db, "SKU-1005");
     assert_eq!(s.count("SELECT count(*) FROM units WHERE cause = 'WRONG-ITEM-SENT'"), 1);
     // The log holds the change: the chain still verifies.
     let conn = rusqlite::Connection::open(&db).unwrap();
