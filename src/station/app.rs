@@ -432,10 +432,17 @@ impl App {
     }
 
     /// An action the screen does not take now. Esc and the arrows, pressed by habit where they
-    /// do nothing, are let go quietly; anything else is refused out loud, saying why.
+    /// do nothing, are let go quietly, and so is CONFIRM at the dock; anything else is refused
+    /// out loud, saying why.
     fn refuse_action(&mut self, action: Action) -> Vec<Effect> {
         let lang = self.lang;
         if matches!(action, Action::Up | Action::Down | Action::Command(Command::Cancel)) {
+            return vec![];
+        }
+        // CONFIRM pressed by habit after a signature that needed none: the band keeps saying
+        // the parcel was signed.
+        if action == Action::Command(Command::Confirm) && matches!(self.screen, Screen::Dock { offer: None })
+        {
             return vec![];
         }
         if self.user.is_none() {

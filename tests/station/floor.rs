@@ -588,3 +588,19 @@ fn an_empty_review_queue_does_not_tell_of_keys_it_refuses() {
     assert!(!prompt.contains("F12"), "F12 is refused here: {prompt}");
     assert!(!prompt.contains("↑↓"), "the arrows do nothing here: {prompt}");
 }
+
+/// CONFIRM pressed by habit after a clean signature (F8 signed at once) leaves the band saying
+/// the parcel was signed, instead of an error that hides it.
+#[test]
+fn confirm_by_habit_after_a_clean_signature_keeps_the_signed_band() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0009");
+    s.scan("6901234500059");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    s.press(KeyCode::F(12));
+    assert!(band(&s).contains("Parcel P1 signed"), "{}", band(&s));
+    assert_eq!(s.count("SELECT count(*) FROM parcels WHERE state = 'signed'"), 1);
+}
