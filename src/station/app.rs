@@ -212,7 +212,8 @@ impl App {
     }
 
     /// A batch of events ended. When some of its scans were refused but the band shows a later
-    /// success, the band says so and keeps the first refusal; true when it did (ring the bell).
+    /// success, or a later refusal, the band says so and keeps the first refusal; true when it
+    /// turned a success into an error (ring the bell).
     pub fn batch_ends(&mut self) -> bool {
         let (n, first) = std::mem::take(&mut self.refused_in_batch);
         let Some(first) = first else { return false };
@@ -221,6 +222,12 @@ impl App {
                 b.tone = Tone::Error;
                 b.text = format!("{} · {}", b.text, say::refused_in_burst(self.lang, n, &first));
                 self.bell
+            }
+            // The burst ended on a refusal of its own: the first one is said too, when it was
+            // another (it rang already).
+            Some(b) if n > 1 && b.text != first => {
+                b.text = format!("{} · {}", b.text, say::refused_in_burst(self.lang, n, &first));
+                false
             }
             _ => false,
         }

@@ -604,3 +604,31 @@ fn confirm_by_habit_after_a_clean_signature_keeps_the_signed_band() {
     assert!(band(&s).contains("Parcel P1 signed"), "{}", band(&s));
     assert_eq!(s.count("SELECT count(*) FROM parcels WHERE state = 'signed'"), 1);
 }
+
+/// A scanner's burst that ends on a refusal still says the first refusal of the burst: the
+/// operator learns that the RMA scanned earlier in it was a duplicate.
+#[test]
+fn a_burst_ending_on_a_refusal_names_its_first_refusal_too() {
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0009");
+    s.scan("6901234500059");
+    s.press(KeyCode::F(2));
+    s.press(KeyCode::F(8));
+    // One burst: the same RMA again (a duplicate), then a command the dock does not take.
+    let mut ev: Vec<_> = "RMA-2026-0009\rCMD-UNDO\r"
+        .chars()
+        .map(|c| {
+            if c == '\r' {
+                super::screen::key(KeyCode::Enter)
+            } else {
+                super::screen::key(KeyCode::Char(c))
+            }
+        })
+        .collect();
+    ev.push(super::screen::key(KeyCode::Enter));
+    s.events(ev);
+    let said = band(&s);
+    assert!(said.contains("2 scans of this burst refused, the first: DUPLICATE"), "{said}");
+}
