@@ -302,7 +302,7 @@ pub(crate) fn run_import(
         Ok(report)
     })();
     // The error is read first: what holds the lock, and how long this waited for it.
-    let result = result.map_err(|e| store.err(e));
+    let result = result.map_err(|e: rusqlite::Error| store.err(e));
     unregister(store, work);
     result
 }

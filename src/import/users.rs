@@ -117,7 +117,7 @@ pub fn add(
         }
         Ok(Ok(written))
     })()
-    .map_err(|e| store.err(e))?;
+    .map_err(|e: rusqlite::Error| store.err(e))?;
     Ok(written)
 }
 

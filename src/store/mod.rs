@@ -142,6 +142,15 @@ pub enum StoreError {
     Sql { path: String, source: rusqlite::Error },
 }
 
+/// A database error as the store's callers see it: what went wrong in the engine, without the
+/// engine's type. [`Store::err`] turns it into what the user needs to hear ([`StoreError`]).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct DbError(#[from] rusqlite::Error);
+
+/// What the store's operations answer: the value, or the engine's error ([`DbError`]).
+pub type DbResult<T> = Result<T, DbError>;
+
 /// A server's address is not a file: nothing is created under that name, and it is said
 /// plainly that the records are kept in a file for now.
 fn not_an_address(path: &Path) -> Result<(), StoreError> {
@@ -345,8 +354,8 @@ impl Store {
 
     /// Turns an SQLite error into what the user needs to hear about this file; a lock that
     /// stayed held is said with what holds it, where that is known.
-    pub fn err(&self, e: rusqlite::Error) -> StoreError {
-        classify_on(&self.conn, &self.shown(), e)
+    pub fn err(&self, e: impl Into<DbError>) -> StoreError {
+        classify_on(&self.conn, &self.shown(), e.into().0)
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
