@@ -626,8 +626,7 @@ fn export_bench(dir: &Path, units: u64) {
     let out = dir.join("export.csv");
     let t = Instant::now();
     let done = export::export(
-        store.conn_mut(),
-        "export.db",
+        &mut store,
         &out,
         &ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: true, now, by: None },
     )
@@ -643,8 +642,7 @@ fn export_bench(dir: &Path, units: u64) {
     let station = Station::start(&db);
     let t = Instant::now();
     let all = export::export(
-        store.conn_mut(),
-        "export.db",
+        &mut store,
         &dir.join("export-all.csv"),
         &ExportOptions { format: Format::Csv, span: Span::All, excel: true, now, by: None },
     )
@@ -655,7 +653,7 @@ fn export_bench(dir: &Path, units: u64) {
     println!("{}", waits.line("a station's write during export --all"));
     let t = Instant::now();
     let today = now.date_naive();
-    let sheet = feedback::feedback(store.conn(), today - chrono::Duration::days(6), today, 3, now).unwrap();
+    let sheet = feedback::feedback(&mut store, today - chrono::Duration::days(6), today, 3, now).unwrap();
     println!(
         "feedback sheet: {} units in {:.2} s (goal: < 2 s for 100,000 units)",
         sheet.units,

@@ -482,7 +482,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             if let Some(sup) = by {
                 opts.by = Some(prove(&mut store, config, sup, by_pin.clone())?);
             }
-            let id = &crate::store::users::user_id_of(store.conn(), id).map_err(|e| Failure::from(store.err(e)))?;
+            let id = &store.user_id_of(id).map_err(|e| Failure::from(store.err(e)))?;
             let new_pin = match pin {
                 Some(p) => Some(p.clone()),
                 None if *role == Some(Role::Supervisor) && std::io::stdin().is_terminal() => {
@@ -519,10 +519,9 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             }
             let mut store = Store::open_existing(&db_path(&cli))?;
             // Returns that waited too long for their other boxes close first, as for an export.
-            crate::store::boxes::close_overdue_now(store.conn_mut(), at, config.policy.await_boxes_days)
-                .map_err(|e| Failure::from(store_err(&db_path(&cli), e)))?;
-            let sheet = feedback::feedback(store.conn(), from, to, config.policy.late_after_days, at)
-                .map_err(|e| Failure::from(store_err(&db_path(&cli), e)))?;
+            store.close_overdue(at, config.policy.await_boxes_days).map_err(|e| Failure::from(store.err(e)))?;
+            let sheet = feedback::feedback(&mut store, from, to, config.policy.late_after_days, at)
+                .map_err(|e| Failure::from(store.err(e)))?;
             match format {
                 SheetFormat::Text => print!("{}", feedback::text_in(&sheet, lang)),
                 SheetFormat::Csv => print!("{}", feedback::csv_in(&sheet, lang)),
@@ -543,17 +542,15 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                 (None, false) => Span::SinceLast,
             };
             let mut store = Store::open_existing(&db_path(&cli))?;
-            let db = db_path(&cli).display().to_string();
             let opts = crate::export::ExportOptions { format, span, excel: *excel, now: at, by: None };
             // Returns that waited too long for their other boxes close first, so their missing
             // units are in this export (a batch made again is left exactly as it was).
             if !matches!(span, Span::Batch(_)) {
-                crate::store::boxes::close_overdue_now(store.conn_mut(), at, config.policy.await_boxes_days)
-                    .map_err(|e| Failure::from(store_err(&db_path(&cli), e)))?;
+                store.close_overdue(at, config.policy.await_boxes_days).map_err(|e| Failure::from(store.err(e)))?;
             }
             let done = match out {
-                Some(out) => crate::export::export(store.conn_mut(), &db, out, &opts),
-                None => crate::export::export_fresh(store.conn_mut(), &db, Path::new(""), &opts),
+                Some(out) => crate::export::export(&mut store, out, &opts),
+                None => crate::export::export_fresh(&mut store, Path::new(""), &opts),
             };
             match done {
                 Ok(done) => {
@@ -747,13 +744,13 @@ fn demo_sheet(db: Option<&Path>, out: &Path) -> Result<(), Failure> {
         }
         let store = Store::open_existing(&path)?;
         let e = |err| Failure::from(store_err(&path, err));
-        if !crate::store::demo::is_demo(store.conn()).map_err(e)? {
+        if !store.is_demo().map_err(e)? {
             return Err(Failure::Refused.log(format!(
                 "{}: not a demo database (made by returns-dock demo); the demo sheet lists only a demo's parcels",
                 path.display()
             )));
         }
-        let waiting = crate::store::demo::waiting(store.conn(), None).map_err(e)?;
+        let waiting = store.demo_waiting(None).map_err(e)?;
         let badges = demo_badges(&store).map_err(e)?;
         crate::labels::layout::demo_sheet(&badges, &waiting)
             .map(|(page, shown)| (page, shown, waiting.len()))
@@ -774,7 +771,7 @@ fn demo_sheet(db: Option<&Path>, out: &Path) -> Result<(), Failure> {
 
 /// The demo's two badges, operator and supervisor, with the supervisor's PIN from the sample
 /// users the demo was seeded with (the database keeps only its hash).
-pub fn demo_badges(store: &Store) -> rusqlite::Result<Vec<crate::labels::layout::SheetBadge>> {
+pub fn demo_badges(store: &Store) -> crate::store::DbResult<Vec<crate::labels::layout::SheetBadge>> {
     use crate::domain::codes::{Coded, Role};
     let mut pins = std::collections::HashMap::new();
     let mut users = csv::Reader::from_reader(DEMO_USERS.1);
@@ -789,7 +786,7 @@ pub fn demo_badges(store: &Store) -> rusqlite::Result<Vec<crate::labels::layout:
     }
     let mut out = Vec::new();
     for id in ["DEMO", "SUP1"] {
-        if let Some(u) = crate::store::station::find_user(store.conn(), id)? {
+        if let Some(u) = store.find_user(id)? {
             let role = if u.role == Role::Supervisor { Role::Supervisor } else { Role::Operator };
             out.push(crate::labels::layout::SheetBadge {
                 pin: pins.get(&u.id).filter(|_| role == Role::Supervisor).cloned(),
@@ -839,8 +836,7 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
         .map_or(configured, |shorter| shorter.min(configured));
     // The newest stretch of the audit log is checked at every start: an edit behind the program
     // is said on the first screen, not found months later.
-    let tail = crate::store::chain::verify_tail(store.conn(), TAIL_CHECKED)
-        .map_err(|e| Failure::from(store.err(e)))?;
+    let tail = store.verify_audit_tail(TAIL_CHECKED).map_err(|e| Failure::from(store.err(e)))?;
     if let Some(problem) = &tail {
         app.log_broken = true;
         app.band = Some(crate::station::app::Band {
@@ -849,8 +845,7 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
         });
     }
     // One station id, one running station.
-    let claim = crate::store::work::claim_station(store.conn(), &id, now())
-        .map_err(|e| Failure::from(store.err(e)))?;
+    let claim = store.claim_station(&id, now()).map_err(|e| Failure::from(store.err(e)))?;
     let claim = claim.map_err(|holder| {
         Failure::Unusable(format!(
             "station {id} is already running ({holder}): start this one with another --station, or quit that one"
@@ -878,7 +873,7 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     }
     let ran =
         crate::station::run(&mut app, &mut exec).map_err(|e| Failure::Unusable(format!("terminal: {e}")));
-    let _ = crate::store::work::finish(exec.store.conn(), claim);
+    let _ = exec.store.finish_work(claim);
     ran
 }
 
@@ -941,12 +936,12 @@ fn prove(
     by: &str,
     given: Option<String>,
 ) -> Result<crate::store::auth::Proven, Failure> {
-    let id = crate::store::users::user_id_of(store.conn(), by).map_err(|e| Failure::from(store.err(e)))?;
+    let id = store.user_id_of(by).map_err(|e| Failure::from(store.err(e)))?;
     let pin = supervisor_pin(&id, given)?;
     let rules = config.security.pin_rules();
-    let checked =
-        crate::store::auth::check_pin(store.conn_mut(), &id, pin.trim(), Some("cli"), now(), &rules)
-            .map_err(|e| Failure::from(store.err(e)))?;
+    let checked = store
+        .check_pin(&id, pin.trim(), Some("cli"), now(), &rules)
+        .map_err(|e| Failure::from(store.err(e)))?;
     checked.map_err(|refusal| {
         eprintln!("returns-dock: {refusal}");
         Failure::Refused
@@ -974,9 +969,8 @@ fn review(
     };
     match action {
         ReviewAction::List { format } => {
-            crate::store::boxes::close_overdue_now(store.conn_mut(), now(), config.policy.await_boxes_days)
-                .map_err(e)?;
-            let items = rv::open_reviews(store.conn()).map_err(e)?;
+            store.close_overdue(now(), config.policy.await_boxes_days).map_err(e)?;
+            let items = store.open_reviews().map_err(e)?;
             match format {
                 ListFormat::Json => {
                     let mut json = serde_json::to_value(&items).unwrap_or_default();
@@ -1003,21 +997,20 @@ fn review(
             };
             let who = prove(&mut store, config, by, pin.clone())?;
             let sup = Supervisor { who: &who, station: None };
-            let r =
-                rv::decide(store.conn_mut(), sup, *id, &decision, comment.as_deref(), now()).map_err(e)?;
+            let r = store.decide(sup, *id, &decision, comment.as_deref(), now()).map_err(e)?;
             done(r, words::say::decided(lang, *id, decision == Decision::Confirm, who.id()))
         }
         ReviewAction::Link { id, rma, by, pin } => {
             let who = prove(&mut store, config, by, pin.clone())?;
             let sup = Supervisor { who: &who, station: None };
-            let r = rv::link(store.conn_mut(), sup, *id, rma, now()).map_err(e)?;
+            let r = store.link(sup, *id, rma, now()).map_err(e)?;
             done(r, words::say::linked(lang, *id, rma, who.id()))
         }
     }
 }
 
-fn store_err(db: &Path, e: rusqlite::Error) -> StoreError {
-    crate::store::classify(&db.display().to_string(), e)
+fn store_err(db: &Path, e: crate::store::DbError) -> StoreError {
+    crate::store::classify_db(&db.display().to_string(), e)
 }
 
 /// SVG or PNG, by the file's extension.
@@ -1053,8 +1046,7 @@ fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> 
         LabelsWhat::Badge { user, out } => {
             let format = page_format(out)?;
             let store = Store::open_existing(db)?;
-            let found = crate::store::station::find_user(store.conn(), user)
-                .map_err(|e| Failure::from(store_err(db, e)))?;
+            let found = store.find_user(user).map_err(|e| Failure::from(store_err(db, e)))?;
             let Some(u) = found else { return Err(Failure::Refused.log(format!("no user {user}"))) };
             let role = if u.role == Role::Supervisor { Role::Supervisor } else { Role::Operator };
             let page = layout::badge(&u.id, &u.name, role.en(), role.zh()).map_err(barcode_err)?;
@@ -1069,8 +1061,7 @@ fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> 
             }
             let id = unit_id.parse::<ids::UnitId>().map_err(Failure::Usage)?.0;
             let store = Store::open_existing(db)?;
-            let facts = crate::store::station::unit_facts(store.conn(), id)
-                .map_err(|e| Failure::from(store_err(db, e)))?;
+            let facts = store.unit_facts(id).map_err(|e| Failure::from(store_err(db, e)))?;
             let Some(f) = facts else {
                 return Err(Failure::Refused.log(format!("no unit {unit_id}")));
             };
@@ -1125,7 +1116,7 @@ fn audit(db: &Path, what: &AuditWhat, lang: crate::domain::codes::Lang) -> Resul
     let e = |err| Failure::from(store_err(db, err));
     match what {
         AuditWhat::Verify => {
-            let verdict = chain::verify(store.conn()).map_err(e)?;
+            let verdict = store.verify_audit().map_err(e)?;
             if verdict.ok() {
                 println!("{}", words::say::audit_intact(lang, &verdict));
                 return Ok(());
@@ -1142,7 +1133,7 @@ fn audit(db: &Path, what: &AuditWhat, lang: crate::domain::codes::Lang) -> Resul
                 (_, Some(u)) => chain::Record::Unit(*u),
                 _ => return Err(Failure::Usage("audit show needs --parcel or --unit".into())),
             };
-            let entries = chain::history(store.conn(), &record).map_err(e)?;
+            let entries = store.history(&record).map_err(e)?;
             let zone = *Local::now().offset();
             for x in &entries {
                 println!(

@@ -82,8 +82,7 @@ impl Dock {
     ) -> (export::ExportDone, PathBuf) {
         let out = self.dir.path().join(name);
         let opts = ExportOptions { format, span, excel, now: self.now(), by: None };
-        let db = self.db.display().to_string();
-        let done = export::export(self.store.conn_mut(), &db, &out, &opts).unwrap();
+        let done = export::export(&mut self.store, &out, &opts).unwrap();
         (done, out)
     }
 }
@@ -188,7 +187,7 @@ fn batches_never_repeat_or_skip_and_a_later_decision_comes_in_the_next() {
             now: d.now(),
             by: None,
         };
-        let err = export::export(d.store.conn_mut(), &d.db.display().to_string(), &out, &opts).unwrap_err();
+        let err = export::export(&mut d.store, &out, &opts).unwrap_err();
         assert!(!out.exists(), "{name} not written");
         err
     };
@@ -262,8 +261,7 @@ fn a_failed_write_leaves_no_file_and_no_batch() {
     let out = d.dir.path().join("no-such-dir").join("x.csv");
     let opts =
         ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now: d.now(), by: None };
-    let db = d.db.display().to_string();
-    let err = export::export(d.store.conn_mut(), &db, &out, &opts).unwrap_err();
+    let err = export::export(&mut d.store, &out, &opts).unwrap_err();
     assert!(err.to_string().contains("cannot write the export"), "{err}");
     let batches: i64 =
         d.store.conn().query_row("SELECT count(*) FROM export_batches", [], |r| r.get(0)).unwrap();
@@ -725,7 +723,7 @@ mod feedback_sheet {
         st::open_parcel(d.store.conn_mut(), &a, "YT0000000000009", &[]).unwrap().unwrap();
         let from = day(2026, 11, 16);
         let to = day(2026, 11, 22);
-        let f = feedback::feedback(d.store.conn(), from, to, 3, at("2026-11-22T18:00:00+08:00")).unwrap();
+        let f = feedback::feedback(&mut d.store, from, to, 3, at("2026-11-22T18:00:00+08:00")).unwrap();
         assert_eq!((f.units, f.parcels_signed), (4, 4));
         let dept =
             |code: &str| f.by_department.iter().find(|c| c.code == code).map(|c| (c.count, c.share)).unwrap();
@@ -812,7 +810,7 @@ mod locks {
         let (db, store) = (d.db.clone(), &mut d.store);
         let (exported, waits) = std::thread::scope(|s| {
             let export = s.spawn(|| {
-                let r = export::export(store.conn_mut(), "dock.db", &out, &opts);
+                let r = export::export(store, &out, &opts);
                 done.store(true, Ordering::Release);
                 r.unwrap()
             });
@@ -877,8 +875,7 @@ mod locks {
             now: d.now(),
             by: None,
         };
-        let db = d.db.display().to_string();
-        let b1 = export::export_with(d.store.conn_mut(), &db, &out, &opts, &mut || {
+        let b1 = export::export_with(&mut d.store, &out, &opts, &mut || {
             st::sign_parcel(station.conn_mut(), &a, late, true).unwrap().unwrap();
         })
         .unwrap();
@@ -901,15 +898,15 @@ mod locks {
         // is made again from the other's end, so no row is in both, and none in neither.
         let mut other = Store::open(&d.db).unwrap();
         let a = d.actor();
-        let (now, db) = (d.now(), d.db.display().to_string());
+        let now = d.now();
         let (theirs, mine) = (d.dir.path().join("theirs.csv"), d.dir.path().join("mine.csv"));
         let opts = ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now, by: None };
         let mut raced = false;
         let mut their_batch = None;
-        let b = export::export_with(d.store.conn_mut(), &db, &mine, &opts, &mut || {
+        let b = export::export_with(&mut d.store, &mine, &opts, &mut || {
             if !std::mem::replace(&mut raced, true) {
                 st::sign_parcel(other.conn_mut(), &a, p2, true).unwrap().unwrap();
-                their_batch = Some(export::export(other.conn_mut(), &db, &theirs, &opts).unwrap());
+                their_batch = Some(export::export(&mut other, &theirs, &opts).unwrap());
             }
         });
         let theirs_done = their_batch.unwrap();
@@ -1461,4 +1458,46 @@ fn review_list_in_english_names_kinds_in_words() {
         text.lines().any(|l| l.starts_with("R1 refused unit") || l.starts_with("R1 Refused unit")),
         "{text}"
     );
+}
+
+/// A dock updated from schema version 7, where batches were spans of the log: its batches
+/// keep their parcels (`--batch N` makes the same file again), and what was signed after the
+/// last batch is still due, so the next export takes exactly that.
+#[test]
+fn batches_made_before_marks_keep_their_parcels_and_the_next_export_takes_the_rest() {
+    let mut d = Dock::new();
+    let first = d.open("RMA-2026-0009");
+    d.unit(first, "6901234500059", None, Outcome::Accept, None, None);
+    d.sign(first);
+    let (b1, _) = d.export("b1.csv", Format::Csv, Span::SinceLast, false);
+    let (all, _) = d.export("all.csv", Format::Csv, Span::All, false);
+    let later = d.open("RMA-2026-0011");
+    d.unit(later, "0194000001232", None, Outcome::Accept, None, None);
+    d.sign(later);
+    // Back to version 7 (and before 9): no marks, only the spans the batches recorded.
+    d.store
+        .conn()
+        .execute_batch(
+            "DROP TRIGGER export_due_parcel_closed; DROP TRIGGER export_due_review_decided;
+             DROP TRIGGER export_due_return_closed; DROP TRIGGER export_due_return_closed_new;
+             DROP TRIGGER export_due_policy_unit; DROP TABLE export_due; DROP TABLE export_marks;
+             DROP TRIGGER parcel_returns_open_box; DROP TRIGGER parcels_box_closed;
+             DROP INDEX parcel_returns_one_open_box; ALTER TABLE parcel_returns DROP COLUMN open_box;
+             PRAGMA user_version = 7;",
+        )
+        .unwrap();
+    drop(std::mem::replace(&mut d.store, Store::open_in_memory().unwrap()));
+    d.store = Store::open(&d.db).unwrap();
+    let ids = |p: &Path| read_csv(p).iter().map(|r| r[col("parcel_id")].to_string()).collect::<Vec<_>>();
+    let (_, again) = d.export("again.csv", Format::Csv, Span::Batch(b1.batch), false);
+    assert_eq!(ids(&again), vec![format!("P{first}")], "batch {} as it was", b1.batch);
+    let (_, all_again) = d.export("all-again.csv", Format::Csv, Span::Batch(all.batch), false);
+    assert_eq!(ids(&all_again), vec![format!("P{first}")], "the --all batch holds what was closed then");
+    let (next, p) = d.export("next.csv", Format::Csv, Span::SinceLast, false);
+    assert_eq!(ids(&p), vec![format!("P{later}")], "only what came after batch {}", b1.batch);
+    assert_eq!(next.batch, all.batch + 1);
+    let opts =
+        ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now: d.now(), by: None };
+    let nothing = export::export(&mut d.store, &d.dir.path().join("none.csv"), &opts);
+    assert!(matches!(nothing, Err(export::ExportError::NothingNew { last: Some(n) }) if n == next.batch));
 }

@@ -7,9 +7,8 @@
 
 use crate::domain::codes::{pad, Cause, Coded, Department, Lang};
 use crate::domain::text::make_file_safe;
-use crate::store::feedback as sf;
+use crate::store::{DbResult, Store};
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use rusqlite::Connection;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -52,17 +51,18 @@ pub struct Feedback {
 
 /// The sheet for the days `from` to `to` (both included), in the offset of `now`.
 pub fn feedback(
-    conn: &Connection,
+    store: &mut Store,
     from: NaiveDate,
     to: NaiveDate,
     late_after_days: u32,
     now: DateTime<FixedOffset>,
-) -> rusqlite::Result<Feedback> {
+) -> DbResult<Feedback> {
     let offset = now.offset().to_string();
     // Period bounds as instants: SQLite's julianday() reads the offsets and compares in UTC.
     let start = format!("{}T00:00:00{offset}", from);
     let end = format!("{}T00:00:00{offset}", to.succ_opt().unwrap_or(to));
-    let causes = sf::cause_counts(conn, &start, &end)?;
+    let figures = store.feedback_figures(&start, &end, late_after_days)?;
+    let causes = figures.causes;
     let units: i64 = causes.iter().map(|c| c.1).sum();
     let share = |n: i64| if units > 0 { n as f64 / units as f64 } else { 0.0 };
     let mut by_cause: Vec<Count> = Cause::ALL
@@ -85,7 +85,8 @@ pub fn feedback(
         })
         .collect();
     by_department.sort_by_key(|c| std::cmp::Reverse(c.count));
-    let top_product_skus = sf::top_product_skus(conn, &start, &end)?
+    let top_product_skus = figures
+        .top_product_skus
         .into_iter()
         .map(|(mut sku, mut name, count)| {
             make_file_safe(&mut sku);
@@ -93,8 +94,9 @@ pub fn feedback(
             SkuCount { sku, name, count }
         })
         .collect();
-    let mut hours = sf::turnaround_hours(conn, &start, &end)?;
-    let (parcels_signed, returns_in_several_boxes) = sf::signed_and_multi_box(conn, &start, &end)?;
+    let mut hours = figures.turnaround_hours;
+    let (parcels_signed, returns_in_several_boxes) =
+        (figures.parcels_signed, figures.returns_in_several_boxes);
     hours.sort_by(|a, b| a.total_cmp(b));
     let quantile = |q: f64| -> Option<f64> {
         if hours.is_empty() {
@@ -104,7 +106,7 @@ pub fn feedback(
         let rank = ((q * hours.len() as f64).ceil() as usize).clamp(1, hours.len());
         Some(hours[rank - 1])
     };
-    let mut waiting = sf::open_longer_than(conn, &end, late_after_days)?;
+    let mut waiting = figures.waiting;
     for w in &mut waiting {
         make_file_safe(&mut w.scan);
         make_file_safe(&mut w.station);

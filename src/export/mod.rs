@@ -1,16 +1,16 @@
 //! Files out to after-sales (CONTRACT section 5): one row per unit received, per expected
 //! unit that never arrived, per unit on no RMA. An export takes what changed since the last
-//! one (parcels signed or refused, reviews decided), recorded as a batch over a span of the
-//! audit log, so a lost file can be produced again with `--batch`.
+//! one (parcels signed or refused, reviews decided), recorded as a batch of what it took, so
+//! a lost file can be produced again with `--batch`.
 
 pub mod feedback;
 
 use crate::domain::codes::{Coded, Outcome};
 use crate::domain::money::format_cents;
-use crate::store::export::{self as sx, ParcelFacts, ReviewState};
-use crate::store::{audit, StoreError};
+pub use crate::store::export::Span;
+use crate::store::export::{NewBatch, ParcelFacts, ReviewState, Taken};
+use crate::store::{DbError, Store, StoreError};
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -164,17 +164,6 @@ impl Format {
     }
 }
 
-/// Which rows an export takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Span {
-    /// What changed since the last incremental export.
-    SinceLast,
-    /// Everything, from the first parcel (recorded, but the next incremental export is not moved).
-    All,
-    /// A batch again, by id: its span, with the rows as they stand now.
-    Batch(i64),
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportOptions {
     pub format: Format,
@@ -197,38 +186,27 @@ pub struct ExportDone {
 /// the batch. A crash before the rename leaves no file and no batch; the next export takes the
 /// same rows again.
 ///
-/// The rows are read from one snapshot (a read transaction: stations keep writing meanwhile),
-/// and the batch is recorded afterwards in a short write transaction. The span ends at the
-/// snapshot's last audit entry; anything committed after the snapshot has a later entry, so
-/// the next export takes it. Should another incremental export record its batch in between,
-/// this one's rows overlap it: the export is made again once, from the new end, and if that
-/// too is overtaken it stops with [`ExportError::Overtaken`] (its file removed).
-pub fn export(
-    conn: &mut Connection,
-    db: &str,
-    out: &Path,
-    opts: &ExportOptions,
-) -> Result<ExportDone, ExportError> {
-    export_with(conn, db, out, opts, &mut || {})
+/// The rows are read from one snapshot (stations keep writing meanwhile), and the batch is
+/// recorded afterwards in a short write transaction that marks what the snapshot took (see
+/// [`Store::record_export`]); anything committed after the snapshot is left for the next
+/// export. Should another incremental export take some of the same changes in between, this
+/// one is made again once, and if that too is overtaken it stops with
+/// [`ExportError::Overtaken`] (its file removed).
+pub fn export(store: &mut Store, out: &Path, opts: &ExportOptions) -> Result<ExportDone, ExportError> {
+    export_with(store, out, opts, &mut || {})
 }
 
 /// As [`export`], to a file of its own in `dir` named with its batch ([`fresh_name`]): the name
 /// is chosen from the same snapshot as the rows, and the batch is recorded under that number
 /// (an export that finds it taken meanwhile is made again), so no two exports share a name.
-pub fn export_fresh(
-    conn: &mut Connection,
-    db: &str,
-    dir: &Path,
-    opts: &ExportOptions,
-) -> Result<ExportDone, ExportError> {
-    run(conn, db, Target::Fresh(dir), opts, &mut || {})
+pub fn export_fresh(store: &mut Store, dir: &Path, opts: &ExportOptions) -> Result<ExportDone, ExportError> {
+    run(store, Target::Fresh(dir), opts, &mut || {})
 }
 
 /// As [`export`]; `meanwhile` runs once the file is in place, while the snapshot is still
 /// open and before the batch is recorded (tests write from another connection there).
 pub fn export_with(
-    conn: &mut Connection,
-    db: &str,
+    store: &mut Store,
     out: &Path,
     opts: &ExportOptions,
     meanwhile: &mut dyn FnMut(),
@@ -236,14 +214,14 @@ pub fn export_with(
     let mut tmp = out.as_os_str().to_owned();
     tmp.push(".partial");
     for p in [out, Path::new(&tmp)] {
-        if crate::store::is_database_file(p, Path::new(db)) {
+        if crate::store::is_database_file(p, store.path()) {
             return Err(ExportError::Store(StoreError::IsTheDatabase {
                 path: p.display().to_string(),
-                db: db.to_string(),
+                db: store.path().display().to_string(),
             }));
         }
     }
-    run(conn, db, Target::File(out), opts, meanwhile)
+    run(store, Target::File(out), opts, meanwhile)
 }
 
 /// Where an export goes: a file named by the caller, or a fresh name in a directory.
@@ -254,17 +232,16 @@ enum Target<'a> {
 }
 
 fn run(
-    conn: &mut Connection,
-    db: &str,
+    store: &mut Store,
     target: Target<'_>,
     opts: &ExportOptions,
     meanwhile: &mut dyn FnMut(),
 ) -> Result<ExportDone, ExportError> {
-    let written = |e| ExportError::Store(crate::store::classify_on(conn, db, e));
     let what = match target {
         Target::File(p) | Target::Fresh(p) => p.display().to_string(),
     };
-    let work = crate::store::work::start(conn, "export", Some(&what), opts.now).map_err(written)?;
+    let work =
+        store.start_work("export", Some(&what), opts.now).map_err(|e| ExportError::Store(store.err(e)))?;
     let mut made: Option<PathBuf> = None;
     let result = (|| {
         for attempt in 0..2 {
@@ -272,15 +249,23 @@ fn run(
             if let Some(old) = made.take() {
                 let _ = std::fs::remove_file(old);
             }
-            let snap = write_snapshot(conn, db, target, opts, meanwhile)?;
+            let snap = write_snapshot(store, target, opts, meanwhile)?;
             made = Some(snap.path.clone());
-            match record(conn, &snap, opts) {
+            let path = snap.path.display().to_string();
+            let batch = NewBatch {
+                now: opts.now,
+                by: opts.by.as_deref(),
+                format: opts.format.code(),
+                path: &path,
+                rows: snap.rows,
+            };
+            match store.record_export(&snap.taken, &batch, snap.named) {
                 Ok(Some(batch)) => {
                     return Ok(ExportDone { batch, rows: snap.rows, parcels: snap.parcels, path: snap.path })
                 }
                 Ok(None) if attempt == 0 => continue,
                 Ok(None) => break,
-                Err(e) => return Err(ExportError::Store(crate::store::classify_on(conn, db, e))),
+                Err(e) => return Err(ExportError::Store(store.err(e))),
             }
         }
         if let Some(old) = made.take() {
@@ -293,14 +278,13 @@ fn run(
             let _ = std::fs::remove_file(old);
         }
     }
-    let _ = crate::store::work::finish(conn, work);
+    let _ = store.finish_work(work);
     result
 }
 
 /// What an export read and wrote from its snapshot.
 struct Snapshot {
-    from: i64,
-    to: i64,
+    taken: Taken,
     rows: usize,
     parcels: usize,
     path: PathBuf,
@@ -309,32 +293,30 @@ struct Snapshot {
 }
 
 /// Reads the span's rows from one snapshot and writes them to the target. An incremental
-/// export that finds no parcel since the last batch writes nothing ([`ExportError::NothingNew`]).
+/// export that finds nothing due since the last batch writes nothing ([`ExportError::NothingNew`]).
 fn write_snapshot(
-    conn: &mut Connection,
-    db: &str,
+    store: &mut Store,
     target: Target<'_>,
     opts: &ExportOptions,
     meanwhile: &mut dyn FnMut(),
 ) -> Result<Snapshot, ExportError> {
-    // Reads only, so no lock is asked of anyone: WAL readers never block the writer.
-    let e = |err| ExportError::Store(crate::store::classify(db, err));
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(e)?;
-    let (from, to) = match opts.span {
-        Span::SinceLast => (sx::last_incremental_end(&tx).map_err(e)?, sx::max_audit(&tx).map_err(e)?),
-        Span::All => (0, sx::max_audit(&tx).map_err(e)?),
-        Span::Batch(id) => sx::batch_span(&tx, id).map_err(e)?.ok_or(ExportError::NoSuchBatch(id))?,
+    let db = store.path().display().to_string();
+    let e = |err: DbError| ExportError::Store(crate::store::classify_db(&db, err));
+    let reading = store.export_reading(opts.span).map_err(e)?;
+    let Some(reading) = reading else {
+        let Span::Batch(id) = opts.span else { unreachable!("only a batch can be missing") };
+        return Err(ExportError::NoSuchBatch(id));
     };
-    let parcels = sx::parcels_in(&tx, from, to, opts.span == Span::All).map_err(e)?;
+    let parcels = reading.parcels().to_vec();
     if opts.span == Span::SinceLast && parcels.is_empty() {
-        return Err(ExportError::NothingNew { last: sx::last_incremental_batch(&tx).map_err(e)? });
+        return Err(ExportError::NothingNew { last: reading.last_incremental_batch().map_err(e)? });
     }
     let (path, named) = match target {
         Target::File(p) => (p.to_path_buf(), None),
         Target::Fresh(dir) => {
             let batch = match opts.span {
                 Span::Batch(id) => id,
-                _ => sx::next_batch_id(&tx).map_err(e)?,
+                _ => reading.next_batch_id().map_err(e)?,
             };
             (fresh_name(dir, batch, opts.now, opts.format.code()), Some(batch))
         }
@@ -344,7 +326,7 @@ fn write_snapshot(
     let mut rows = 0;
     write_atomically(out, opts, |sink| {
         for p in &parcels {
-            let mut made = parcel_rows(&sx::parcel_facts(&tx, *p).map_err(e)?);
+            let mut made = parcel_rows(&reading.facts(*p).map_err(e)?);
             made.iter_mut().for_each(|r| r.show_times_in(*opts.now.offset()));
             rows += made.len();
             sink.write(&made)
@@ -353,45 +335,8 @@ fn write_snapshot(
         Ok(())
     })?;
     meanwhile();
-    tx.commit().map_err(e)?;
-    Ok(Snapshot { from, to, rows, parcels: parcels.len(), path, named })
-}
-
-/// Records the batch in a short write transaction: its id, or None when another incremental
-/// export recorded a batch since the snapshot (this one's rows would overlap it).
-fn record(conn: &mut Connection, snap: &Snapshot, opts: &ExportOptions) -> rusqlite::Result<Option<i64>> {
-    let out = snap.path.as_path();
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if opts.span == Span::SinceLast && sx::last_incremental_end(&tx)? != snap.from {
-        return Ok(None);
-    }
-    // The number in the file's name was taken by another export meanwhile.
-    if let (Some(n), false) = (snap.named, matches!(opts.span, Span::Batch(_))) {
-        if sx::next_batch_id(&tx)? != n {
-            return Ok(None);
-        }
-    }
-    let batch = match opts.span {
-        Span::Batch(id) => id,
-        _ => sx::record_batch(
-            &tx,
-            &sx::NewBatch {
-                now: opts.now,
-                by: opts.by.as_deref(),
-                format: opts.format.code(),
-                path: &out.display().to_string(),
-                all_rows: opts.span == Span::All,
-                from: snap.from,
-                to: snap.to,
-                rows: snap.rows,
-            },
-        )?,
-    };
-    // The chain's head as this batch saw it: a copy of the log kept with after-sales' files.
-    let detail = format!("{} rows; log head {}", snap.rows, crate::store::chain::head(&tx)?);
-    audit(&tx, opts.now, None, opts.by.as_deref(), "export", Some(&format!("B{batch}")), Some(&detail))?;
-    tx.commit()?;
-    Ok(Some(batch))
+    let taken = reading.close().map_err(e)?;
+    Ok(Snapshot { taken, rows, parcels: parcels.len(), path, named })
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -6,8 +6,8 @@ use super::app::{Effect, ExportDone, Msg};
 use crate::labels::printer::Printer;
 use crate::labels::queue::{Job, PrintNews, PrintQueue};
 use crate::labels::zpl::{LabelSize, UnitLabel};
-use crate::store::station::{self as st, Actor, ParcelView};
-use crate::store::{timestamp, Store};
+use crate::store::station::{self as st, Actor};
+use crate::store::{timestamp, DbResult, Store};
 use chrono::{DateTime, FixedOffset};
 use std::path::PathBuf;
 
@@ -114,11 +114,11 @@ impl Executor {
     }
 
     /// Queues unit `id`'s label and says which; None when there is no printer.
-    fn print_label(&self, id: i64) -> rusqlite::Result<Option<String>> {
+    fn print_label(&self, id: i64) -> DbResult<Option<String>> {
         if self.printer.is_none() {
             return Ok(None);
         }
-        let Some(facts) = st::unit_facts(self.store.conn(), id)? else { return Ok(None) };
+        let Some(facts) = self.store.unit_facts(id)? else { return Ok(None) };
         Ok(self.queue_label(id, facts))
     }
 
@@ -182,55 +182,35 @@ impl Executor {
         }
     }
 
-    fn try_run(&mut self, user: Option<&str>, effect: Effect) -> rusqlite::Result<After> {
+    fn try_run(&mut self, user: Option<&str>, effect: Effect) -> DbResult<After> {
         let user = user.unwrap_or("").to_string();
         let msg = match effect {
-            Effect::LoadReviews => Msg::Reviews(crate::store::review::open_reviews(self.store.conn())?),
+            Effect::LoadReviews => Msg::Reviews(self.store.open_reviews()?),
             Effect::CheckPin(pin) => {
                 let now = (self.clock)();
-                let (conn, station) = (self.store.conn_mut(), Some(self.station.as_str()));
-                Msg::PinChecked(crate::store::auth::check_pin(
-                    conn,
-                    &user,
-                    &pin,
-                    station,
-                    now,
-                    &self.pin_rules,
-                )?)
+                let station = Some(self.station.as_str());
+                Msg::PinChecked(self.store.check_pin(&user, &pin, station, now, &self.pin_rules)?)
             }
             Effect::Decide { id, decision, comment, who } => {
                 let now = (self.clock)();
                 let sup = crate::store::review::Supervisor { who: &who, station: Some(&self.station) };
-                let result = crate::store::review::decide(
-                    self.store.conn_mut(),
-                    sup,
-                    id,
-                    &decision,
-                    comment.as_deref(),
-                    now,
-                )?;
-                Msg::Decided { id, result, items: crate::store::review::open_reviews(self.store.conn())? }
+                let result = self.store.decide(sup, id, &decision, comment.as_deref(), now)?;
+                Msg::Decided { id, result, items: self.store.open_reviews()? }
             }
             Effect::Link { id, rma, who } => {
                 let now = (self.clock)();
                 let sup = crate::store::review::Supervisor { who: &who, station: Some(&self.station) };
-                let result = crate::store::review::link(self.store.conn_mut(), sup, id, &rma, now)?;
-                Msg::Linked { id, rma, result, items: crate::store::review::open_reviews(self.store.conn())? }
+                let result = self.store.link(sup, id, &rma, now)?;
+                Msg::Linked { id, rma, result, items: self.store.open_reviews()? }
             }
             Effect::LoadDashboard => {
                 let now = (self.clock)();
                 let today = now.date_naive();
-                let f = |from| {
-                    crate::export::feedback::feedback(
-                        self.store.conn(),
-                        from,
-                        today,
-                        self.late_after_days,
-                        now,
-                    )
-                };
+                let days = self.late_after_days;
+                let mut f = |from| crate::export::feedback::feedback(&mut self.store, from, today, days, now);
+                let today_sheet = Box::new(f(today)?);
                 Msg::DashboardLoaded {
-                    today: Box::new(f(today)?),
+                    today: today_sheet,
                     week: Box::new(f(today - chrono::Duration::days(6))?),
                 }
             }
@@ -244,8 +224,7 @@ impl Executor {
                 let days = self.policy.await_boxes_days;
                 std::thread::spawn(move || {
                     let result = Store::open(&db).map_err(|e| e.to_string()).and_then(|mut store| {
-                        crate::store::boxes::close_overdue_now(store.conn_mut(), now, days)
-                            .map_err(|e| e.to_string())?;
+                        store.close_overdue(now, days).map_err(|e| store.err(e).to_string())?;
                         let opts = crate::export::ExportOptions {
                             format: crate::export::Format::Csv,
                             span: crate::export::Span::SinceLast,
@@ -254,12 +233,7 @@ impl Executor {
                             by: Some(by),
                         };
                         // Nothing new writes no file, and says since which batch.
-                        match crate::export::export_fresh(
-                            store.conn_mut(),
-                            &db.display().to_string(),
-                            &dir,
-                            &opts,
-                        ) {
+                        match crate::export::export_fresh(&mut store, &dir, &opts) {
                             Ok(d) => {
                                 Ok(ExportDone::Written { rows: d.rows, path: d.path.display().to_string() })
                             }
@@ -284,26 +258,12 @@ impl Executor {
             }
             Effect::Quit => return Ok(After::Quit),
             Effect::SignIn(id) => {
-                let found = st::find_user(self.store.conn(), &id)?;
-                let (station, now) = (self.station.clone(), (self.clock)());
-                let days = self.policy.await_boxes_days;
-                let a = self.actor(found.as_ref().map_or("", |u| u.id.as_str()));
-                let active = found.as_ref().is_some_and(|u| u.active);
-                let (resume, dock) = st::in_write(self.store.conn_mut(), |tx| {
-                    let mut resume = None;
-                    if active {
-                        st::start_shift_in(tx, &a)?;
-                        crate::store::boxes::close_overdue(tx, now, days)?;
-                        if let Some(p) = st::open_parcel_at(tx, &station)? {
-                            resume = Some(st::load_parcel(tx, p)?);
-                        }
-                    }
-                    Ok((resume, st::dock_info(tx, &station, &now)?))
-                })?;
-                Msg::SignedIn { id, user: found, resume, dock }
+                let now = (self.clock)();
+                let done = self.store.sign_in(&id, &self.station, now, self.policy.await_boxes_days)?;
+                Msg::SignedIn { id, user: done.user, resume: done.resume, dock: done.dock }
             }
             Effect::LookupParcel(scan) => {
-                let found = st::lookup_parcel(self.store.conn(), &self.station, &scan)?;
+                let found = self.store.lookup_parcel(&self.station, &scan)?;
                 // A code that names no parcel may be a product's barcode, scanned too early.
                 let product = match found {
                     st::ParcelLookup::NotFound => {
@@ -315,7 +275,7 @@ impl Executor {
                             }
                             _ => scan.clone(),
                         };
-                        st::find_product_box(self.store.conn(), &code)?.map(|(p, _)| p)
+                        self.store.find_product_box(&code)?.map(|(p, _)| p)
                     }
                     _ => None,
                 };
@@ -323,26 +283,22 @@ impl Executor {
             }
             Effect::OpenParcel { scan, returns } => {
                 let a = self.actor(&user);
-                st::in_write(self.store.conn_mut(), |tx| {
-                    Ok(match st::open_parcel_in(tx, &a, &scan, &returns)? {
-                        Ok(id) => Msg::Opened { view: st::load_parcel(tx, id)?, resumed: false },
-                        Err(r) => Msg::OpenRefused(r),
-                    })
-                })?
+                match self.store.open_parcel(&a, &scan, &returns)? {
+                    Ok(view) => Msg::Opened { view, resumed: false },
+                    Err(r) => Msg::OpenRefused(r),
+                }
             }
-            Effect::ResumeParcel(id) => Msg::Opened { view: self.view(id)?, resumed: true },
+            Effect::ResumeParcel(id) => Msg::Opened { view: self.store.parcel(id)?, resumed: true },
             Effect::TakeOver(id) => {
                 let a = self.actor(&user);
-                st::in_write(self.store.conn_mut(), |tx| {
-                    Ok(match st::take_over_in(tx, &a, id)? {
-                        Ok(()) => Msg::Opened { view: st::load_parcel(tx, id)?, resumed: true },
-                        Err(r) => Msg::OpenRefused(r),
-                    })
-                })?
+                match self.store.take_over(&a, id)? {
+                    Ok(view) => Msg::Opened { view, resumed: true },
+                    Err(r) => Msg::OpenRefused(r),
+                }
             }
             Effect::FindProduct { code, expected_check, mut unit } => {
                 // A box label of a product in several boxes (`…-2/3`) names the box too.
-                let found = st::find_product_box(self.store.conn(), &code)?;
+                let found = self.store.find_product_box(&code)?;
                 if let Some(k) = found.as_ref().and_then(|(_, k)| *k) {
                     unit.box_mark = Some(k.to_string());
                 }
@@ -350,52 +306,35 @@ impl Executor {
             }
             Effect::RecordUnit { parcel, unit } => {
                 let a = self.actor(&user);
-                st::in_write(self.store.conn_mut(), |tx| {
-                    let result = st::record_unit_in(tx, &a, parcel, &unit)?;
-                    Ok(Msg::UnitRecorded { result, view: st::load_parcel(tx, parcel)?, serial: unit.serial })
-                })?
+                let (result, view) = self.store.record_unit(&a, parcel, &unit)?;
+                Msg::UnitRecorded { result, view, serial: unit.serial }
             }
             Effect::Inspect { parcel, unit_id, inspection } => {
                 let a = self.actor(&user);
-                let msg = st::in_write(self.store.conn_mut(), |tx| {
-                    let result = st::inspect_unit_in(tx, &a, unit_id, &inspection)?;
-                    Ok(Msg::Inspected { result, unit_id, view: st::load_parcel(tx, parcel)? })
-                })?;
+                let (result, view) = self.store.inspect(&a, parcel, unit_id, &inspection)?;
                 // Saved: now its label, which is printed from what the write itself recorded.
-                if let Msg::Inspected { result: Ok(done), .. } = &msg {
+                if let Ok(done) = &result {
                     self.queue_label(unit_id, done.facts.clone());
                 }
-                msg
+                Msg::Inspected { result, unit_id, view }
             }
             Effect::Undo(parcel) => {
                 let a = self.actor(&user);
-                st::in_write(self.store.conn_mut(), |tx| {
-                    let result = st::undo_last_in(tx, &a, parcel)?;
-                    Ok(Msg::Undone { result, view: st::load_parcel(tx, parcel)? })
-                })?
+                let (result, view) = self.store.undo(&a, parcel)?;
+                Msg::Undone { result, view }
             }
             Effect::Sign { parcel, confirmed, shown, rest } => {
                 let a = self.actor(&user);
-                let (station, policy) = (self.station.clone(), self.policy);
-                st::in_write(self.store.conn_mut(), |tx| {
-                    let result = st::sign_parcel_in(tx, &a, parcel, confirmed, Some(&shown), &policy, rest)?;
-                    let view = if result.is_err() { Some(st::load_parcel(tx, parcel)?) } else { None };
-                    Ok(Msg::Signed { result, parcel, dock: st::dock_info(tx, &station, &a.now)?, view })
-                })?
+                let (result, dock, view) =
+                    self.store.sign(&a, parcel, confirmed, &shown, &self.policy, rest)?;
+                Msg::Signed { result, parcel, dock, view }
             }
             Effect::RefuseParcel { parcel, reason } => {
                 let a = self.actor(&user);
-                let station = self.station.clone();
-                st::in_write(self.store.conn_mut(), |tx| {
-                    let result = st::refuse_parcel_in(tx, &a, parcel, reason, None)?;
-                    Ok(Msg::ParcelRefused { result, parcel, dock: st::dock_info(tx, &station, &a.now)? })
-                })?
+                let (result, dock) = self.store.refuse_parcel(&a, parcel, reason, None)?;
+                Msg::ParcelRefused { result, parcel, dock }
             }
         };
         Ok(After::Answer(Box::new(msg)))
-    }
-
-    fn view(&self, parcel: i64) -> rusqlite::Result<ParcelView> {
-        st::load_parcel(self.store.conn(), parcel)
     }
 }

@@ -1,47 +1,214 @@
-//! What an export to after-sales reads and records: the span of the audit log it covers, the
-//! parcels in that span, each parcel's facts (units, lines, returns, reviews), and the batch.
+//! What an export to after-sales reads and records: the parcels marked due (or all, or a
+//! batch's again), each parcel's facts (units, lines, returns, reviews), and the batch.
 //! The rows themselves are built from these facts in `crate::export`.
 
 use super::station::{load_parcel, ParcelView};
 use super::timestamp;
+use super::{DbResult, Store};
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::collections::HashMap;
 
-/// The last audit entry: an export covers the log up to here.
-pub fn max_audit(conn: &Connection) -> rusqlite::Result<i64> {
+/// Which rows an export takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    /// What changed since the last incremental export.
+    SinceLast,
+    /// Everything, from the first parcel (recorded, but the next incremental export is not moved).
+    All,
+    /// A batch again, by id: its parcels, with the rows as they stand now.
+    Batch(i64),
+}
+
+/// The last audit entry.
+fn max_audit(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT coalesce(max(id), 0) FROM audit_log", [], |r| r.get(0))
 }
 
-/// Where the next incremental export starts: the end of the last one.
-pub fn last_incremental_end(conn: &Connection) -> rusqlite::Result<i64> {
+/// The end of the last incremental batch's span of the log (kept for reading, no longer what
+/// decides what an export takes).
+fn last_incremental_end(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT coalesce(max(to_audit_id), 0) FROM export_batches WHERE all_rows = 0", [], |r| {
         r.get(0)
     })
 }
 
 /// The last incremental batch, if there was one.
-pub fn last_incremental_batch(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+fn last_incremental_batch(conn: &Connection) -> rusqlite::Result<Option<i64>> {
     conn.query_row("SELECT max(id) FROM export_batches WHERE all_rows = 0", [], |r| r.get(0))
 }
 
 /// The id the next batch recorded gets.
-pub fn next_batch_id(conn: &Connection) -> rusqlite::Result<i64> {
+fn next_batch_id(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM export_batches", [], |r| r.get(0))
 }
 
-/// The audit span of batch `id`, if there is such a batch.
-pub fn batch_span(conn: &Connection, id: i64) -> rusqlite::Result<Option<(i64, i64)>> {
-    conn.query_row("SELECT from_audit_id, to_audit_id FROM export_batches WHERE id = ?1", [id], |r| {
-        Ok((r.get(0)?, r.get(1)?))
-    })
-    .optional()
+/// What an export read, to be recorded with its batch: the rows marked due it took (how many,
+/// up to which), the parcels, and the log as it stood.
+#[derive(Debug, Clone)]
+pub struct Taken {
+    pub span: Span,
+    due: usize,
+    due_up_to: i64,
+    parcels: Vec<i64>,
+    from_audit: i64,
+    to_audit: i64,
 }
 
-/// The parcels closed, or with a review decided, within the span (all closed ones for `all`),
+/// One export's reading: a snapshot (a read transaction; stations keep writing meanwhile) of
+/// the parcels it takes, from which each parcel's facts are read.
+pub struct Reading<'s> {
+    tx: rusqlite::Transaction<'s>,
+    taken: Taken,
+}
+
+impl Reading<'_> {
+    /// The parcels this export takes, in order.
+    pub fn parcels(&self) -> &[i64] {
+        &self.taken.parcels
+    }
+
+    /// Everything the export says of one parcel.
+    pub fn facts(&self, parcel: i64) -> DbResult<ParcelFacts> {
+        Ok(parcel_facts(&self.tx, parcel)?)
+    }
+
+    /// The last incremental batch as this snapshot sees it.
+    pub fn last_incremental_batch(&self) -> DbResult<Option<i64>> {
+        Ok(last_incremental_batch(&self.tx)?)
+    }
+
+    /// The id the next batch would get, as this snapshot sees it.
+    pub fn next_batch_id(&self) -> DbResult<i64> {
+        Ok(next_batch_id(&self.tx)?)
+    }
+
+    /// Ends the snapshot; what it took, for [`Store::record_export`].
+    pub fn close(self) -> DbResult<Taken> {
+        self.tx.commit()?;
+        Ok(self.taken)
+    }
+}
+
+impl Store {
+    /// Opens an export's snapshot of `span` (None: there is no such batch). Reads only: no lock
+    /// is asked of anyone, and WAL readers never block the writer.
+    pub fn export_reading(&mut self, span: Span) -> DbResult<Option<Reading<'_>>> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let to_audit = max_audit(&tx)?;
+        let mut taken = Taken { span, due: 0, due_up_to: 0, parcels: Vec::new(), from_audit: 0, to_audit };
+        match span {
+            Span::SinceLast => {
+                taken.from_audit = last_incremental_end(&tx)?;
+                let (due, up_to): (i64, Option<i64>) = tx.query_row(
+                    "SELECT count(*), max(id) FROM export_due WHERE batch_id IS NULL",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                (taken.due, taken.due_up_to) = (due as usize, up_to.unwrap_or(0));
+                taken.parcels = tx
+                    .prepare(
+                        "SELECT DISTINCT parcel_id FROM export_due WHERE batch_id IS NULL ORDER BY parcel_id",
+                    )?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?;
+            }
+            Span::All => {
+                taken.parcels = tx
+                    .prepare("SELECT id FROM parcels WHERE state <> 'open' ORDER BY id")?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?;
+            }
+            Span::Batch(id) => {
+                let exists: Option<i64> = tx
+                    .query_row("SELECT id FROM export_batches WHERE id = ?1", [id], |r| r.get(0))
+                    .optional()?;
+                if exists.is_none() {
+                    return Ok(None);
+                }
+                taken.parcels = tx
+                    .prepare(
+                        "SELECT parcel_id FROM export_due WHERE batch_id = ?1
+                         UNION SELECT parcel_id FROM export_marks WHERE batch_id = ?1 ORDER BY 1",
+                    )?
+                    .query_map([id], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?;
+            }
+        }
+        Ok(Some(Reading { tx, taken }))
+    }
+
+    /// Records the batch of what an export took, in one short write transaction that also
+    /// marks the rows it took with it; its id. None when another export took some of those
+    /// rows since the snapshot (this one would overlap it), or took the number `named` the
+    /// file is named with: the caller makes its export again.
+    pub fn record_export(
+        &mut self,
+        taken: &Taken,
+        b: &NewBatch<'_>,
+        named: Option<i64>,
+    ) -> DbResult<Option<i64>> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let (Some(n), false) = (named, matches!(taken.span, Span::Batch(_))) {
+            if next_batch_id(&tx)? != n {
+                return Ok(None);
+            }
+        }
+        let batch = match taken.span {
+            Span::Batch(id) => id,
+            _ => {
+                tx.execute(
+                    "INSERT INTO export_batches (created_at, created_by, format, path, all_rows, from_audit_id, to_audit_id, rows)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        timestamp(b.now),
+                        b.by,
+                        b.format,
+                        b.path,
+                        taken.span == Span::All,
+                        taken.from_audit,
+                        taken.to_audit,
+                        b.rows as i64
+                    ],
+                )?;
+                tx.last_insert_rowid()
+            }
+        };
+        match taken.span {
+            Span::SinceLast => {
+                // The rows seen in the snapshot are exactly those not yet marked up to the last
+                // one seen (one writer at a time hands ids out in commit order); any fewer
+                // means another export marked some meanwhile.
+                let marked = tx.execute(
+                    "UPDATE export_due SET batch_id = ?1 WHERE batch_id IS NULL AND id <= ?2",
+                    params![batch, taken.due_up_to],
+                )?;
+                if marked != taken.due {
+                    return Ok(None);
+                }
+            }
+            Span::All => {
+                let mut mark =
+                    tx.prepare("INSERT INTO export_marks (batch_id, parcel_id) VALUES (?1, ?2)")?;
+                for p in &taken.parcels {
+                    mark.execute(params![batch, p])?;
+                }
+            }
+            Span::Batch(_) => {}
+        }
+        // The chain's head as this batch saw it: a copy of the log kept with after-sales' files.
+        let detail = format!("{} rows; log head {}", b.rows, super::chain::head(&tx)?);
+        super::audit(&tx, b.now, None, b.by, "export", Some(&format!("B{batch}")), Some(&detail))?;
+        tx.commit()?;
+        Ok(Some(batch))
+    }
+}
+
+/// Before marks (schema version 8), what a span of the log held: the parcels closed, or with a
+/// review decided, within the span (all closed ones for `all`),
 /// the last box of each return that closed in it (its missing units are in that box's rows),
 /// and the box of each unit the policy refused in it (one whose boxes never all came).
-pub fn parcels_in(conn: &Connection, from: i64, to: i64, all: bool) -> rusqlite::Result<Vec<i64>> {
+pub(super) fn parcels_in(conn: &Connection, from: i64, to: i64, all: bool) -> rusqlite::Result<Vec<i64>> {
     let sql = if all {
         "SELECT id FROM parcels WHERE state <> 'open' ORDER BY id"
     } else {
@@ -67,20 +234,7 @@ pub struct NewBatch<'a> {
     pub by: Option<&'a str>,
     pub format: &'a str,
     pub path: &'a str,
-    pub all_rows: bool,
-    pub from: i64,
-    pub to: i64,
     pub rows: usize,
-}
-
-/// Records an export batch; its id.
-pub fn record_batch(conn: &Connection, b: &NewBatch<'_>) -> rusqlite::Result<i64> {
-    conn.execute(
-        "INSERT INTO export_batches (created_at, created_by, format, path, all_rows, from_audit_id, to_audit_id, rows)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![timestamp(b.now), b.by, b.format, b.path, b.all_rows, b.from, b.to, b.rows as i64],
-    )?;
-    Ok(conn.last_insert_rowid())
 }
 
 /// The latest review of a parcel (or of one of its units), as the export shows it.
@@ -121,7 +275,7 @@ pub struct ParcelFacts {
     pub missing: Vec<((i64, i64), i64)>,
 }
 
-pub fn parcel_facts(conn: &Connection, parcel: i64) -> rusqlite::Result<ParcelFacts> {
+fn parcel_facts(conn: &Connection, parcel: i64) -> rusqlite::Result<ParcelFacts> {
     let view = load_parcel(conn, parcel)?;
     let (closed_at, refuse_reason) =
         conn.query_row("SELECT closed_at, refuse_reason FROM parcels WHERE id = ?1", [parcel], |r| {
@@ -194,4 +348,30 @@ pub fn parcel_facts(conn: &Connection, parcel: i64) -> rusqlite::Result<ParcelFa
         .collect::<Result<_, _>>()?;
     let review = reviews.remove(&None).unwrap_or_default();
     Ok(ParcelFacts { review, view, closed_at, refuse_reason, returns, units, lines, missing })
+}
+
+/// Schema version 8: the batches made before marks get the parcels their spans held, and what
+/// changed since the last incremental batch is marked due, so `--batch N` and the next export
+/// take what they took before.
+pub(super) fn mark_earlier_batches(conn: &Connection) -> rusqlite::Result<()> {
+    let batches: Vec<(i64, bool, i64, i64)> = conn
+        .prepare("SELECT id, all_rows, from_audit_id, to_audit_id FROM export_batches ORDER BY id")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut due = conn.prepare("INSERT INTO export_due (parcel_id, batch_id) VALUES (?1, ?2)")?;
+    let mut marks =
+        conn.prepare("INSERT OR IGNORE INTO export_marks (batch_id, parcel_id) VALUES (?1, ?2)")?;
+    for (id, all, from, to) in batches {
+        for p in parcels_in(conn, from, to, false)? {
+            if all {
+                marks.execute(params![id, p])?;
+            } else {
+                due.execute(params![p, id])?;
+            }
+        }
+    }
+    for p in parcels_in(conn, last_incremental_end(conn)?, max_audit(conn)?, false)? {
+        due.execute(params![p, Option::<i64>::None])?;
+    }
+    Ok(())
 }

@@ -91,3 +91,38 @@ pub fn open_longer_than(conn: &Connection, at: &str, days: u32) -> rusqlite::Res
     })?
     .collect()
 }
+
+/// Everything the feedback sheet reads for one period, from one snapshot (so its counts add up
+/// even while stations keep signing).
+pub struct Figures {
+    pub causes: Vec<(String, i64)>,
+    pub top_product_skus: Vec<(String, String, i64)>,
+    pub turnaround_hours: Vec<f64>,
+    pub parcels_signed: i64,
+    pub returns_in_several_boxes: i64,
+    pub waiting: Vec<OpenParcel>,
+}
+
+impl super::Store {
+    /// The sheet's figures for the period `start` to `end` (instants with their offsets), and
+    /// the parcels open longer than `late_after_days` at `end`.
+    pub fn feedback_figures(
+        &mut self,
+        start: &str,
+        end: &str,
+        late_after_days: u32,
+    ) -> super::DbResult<Figures> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
+        let (parcels_signed, returns_in_several_boxes) = signed_and_multi_box(&tx, start, end)?;
+        let figures = Figures {
+            causes: cause_counts(&tx, start, end)?,
+            top_product_skus: top_product_skus(&tx, start, end)?,
+            turnaround_hours: turnaround_hours(&tx, start, end)?,
+            parcels_signed,
+            returns_in_several_boxes,
+            waiting: open_longer_than(&tx, end, late_after_days)?,
+        };
+        tx.commit()?;
+        Ok(figures)
+    }
+}

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod central;
 pub mod chain;
 pub mod demo;
+pub mod dock;
 pub mod export;
 pub mod feedback;
 pub mod imports;
@@ -36,6 +37,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_trust.sql"),
     include_str!("../../migrations/0006_masked_phones.sql"),
     include_str!("../../migrations/0007_boxes.sql"),
+    include_str!("../../migrations/0008_export_marks.sql"),
+    include_str!("../../migrations/0009_one_open_box.sql"),
 ];
 
 /// The schema version from which phone numbers are stored masked (see its migration).
@@ -43,6 +46,9 @@ const MASKED_PHONES: u32 = 6;
 
 /// The schema version from which a return may arrive in several boxes (see its migration).
 const BOXES: u32 = 7;
+
+/// The schema version from which exports take what is marked due (see its migration).
+const EXPORT_MARKS: u32 = 8;
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -305,6 +311,9 @@ impl Store {
             if i as u32 + 1 == BOXES {
                 chain::log_receipts_made(&tx).map_err(|e| classify(&shown, e))?;
             }
+            if i as u32 + 1 == EXPORT_MARKS {
+                export::mark_earlier_batches(&tx).map_err(|e| classify(&shown, e))?;
+            }
             tx.pragma_update(None, "user_version", i as u32 + 1).map_err(|e| classify(&shown, e))?;
         }
         tx.commit().map_err(|e| classify(&shown, e))
@@ -407,6 +416,11 @@ pub fn audit(
 /// it; times are shown in the reader's zone.
 pub fn timestamp(at: DateTime<FixedOffset>) -> String {
     at.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// As [`classify`], for an error the store answered with.
+pub fn classify_db(path: &str, e: DbError) -> StoreError {
+    classify(path, e.0)
 }
 
 pub fn classify(path: &str, e: rusqlite::Error) -> StoreError {

@@ -553,19 +553,50 @@ pub fn open_parcel_in(
             return Ok(Err(Refusal::TakenBy(p)));
         }
     }
-    let now = timestamp(actor.now);
     let tracking: Option<String> = match returns.first() {
         Some(id) => tx.query_row("SELECT tracking_no FROM returns WHERE id = ?1", [id], |r| r.get(0))?,
         None => None,
     };
     let tracking = tracking.unwrap_or_else(|| scanned.to_string());
+    // Another writer may have opened a box of the same return since the check above (on a
+    // database with several writers at once): the unique index on open boxes refuses this one,
+    // which is then undone back to here and told who has the return.
+    tx.execute_batch("SAVEPOINT open_box")?;
+    let opened = insert_parcel(tx, actor, scanned, &tracking, returns);
+    match opened {
+        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
+            tx.execute_batch("ROLLBACK TO open_box; RELEASE open_box")?;
+            for id in returns {
+                if let Stand::Seen(p) = stand(tx, *id, None)? {
+                    return Ok(Err(Refusal::TakenBy(p)));
+                }
+            }
+            Err(e)
+        }
+        Err(e) => Err(e),
+        Ok(parcel_id) => {
+            tx.execute_batch("RELEASE open_box")?;
+            Ok(Ok(parcel_id))
+        }
+    }
+}
+
+/// The parcel's row, its links to its returns and its first entries in the log.
+fn insert_parcel(
+    tx: &Connection,
+    actor: &Actor,
+    scanned: &str,
+    tracking: &str,
+    returns: &[i64],
+) -> rusqlite::Result<i64> {
+    let now = timestamp(actor.now);
     tx.execute(
         "INSERT INTO parcels (scan, tracking_no, tracking_key, unidentified, station, operator, received_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             scanned,
             tracking,
-            tracking_key(&tracking),
+            tracking_key(tracking),
             returns.is_empty(),
             actor.station,
             actor.user,
@@ -582,7 +613,7 @@ pub fn open_parcel_in(
     let action = if returns.is_empty() { "book_unidentified" } else { "open_parcel" };
     audit_by(tx, actor, action, Some(&format!("P{parcel_id}")), Some(scanned))?;
     log_record(tx, actor, &chain::PARCELS, parcel_id, "opened")?;
-    Ok(Ok(parcel_id))
+    Ok(parcel_id)
 }
 
 /// The parcel open at this station, if any (after a restart, the work goes on there).

@@ -191,3 +191,20 @@ pub fn registered(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
         .optional()
         .map(|r| r.is_some())
 }
+
+impl super::Store {
+    /// Registers long work of this process ([`start`]); its id, for [`super::Store::finish_work`].
+    pub fn start_work(
+        &self,
+        what: &str,
+        file: Option<&str>,
+        now: DateTime<FixedOffset>,
+    ) -> super::DbResult<i64> {
+        Ok(start(&self.conn, what, file, now)?)
+    }
+
+    /// Removes the registration of work that ended.
+    pub fn finish_work(&self, id: i64) -> super::DbResult<()> {
+        Ok(finish(&self.conn, id)?)
+    }
+}

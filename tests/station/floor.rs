@@ -384,7 +384,7 @@ fn a_unit_keyed_in_by_its_sku_keeps_the_products_barcode() {
     let out = db.with_file_name("by-sku.csv");
     let mut store = returns_dock::store::Store::open(&db).unwrap();
     let opts = ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now, by: None };
-    export(store.conn_mut(), &db.display().to_string(), &out, &opts).unwrap();
+    export(&mut store, &out, &opts).unwrap();
     let mut reader = csv::Reader::from_path(&out).unwrap();
     let header = reader.headers().unwrap().clone();
     let col = header.iter().position(|h| h == "barcode").unwrap();

@@ -257,3 +257,43 @@ fn a_serial_scanned_twice_is_one_unit() {
     assert_eq!((id, placed), (0, Placement::SerialAlreadyScanned { seq: 1 }));
     assert_eq!(d.count("SELECT count(*) FROM units"), 1);
 }
+
+/// Two stations scanning boxes of one return at the same moment on a database with several
+/// writers (a central one) are decided by the database itself, not by the station's check
+/// alone: a second open box of a return is refused by its unique index, and once the first box
+/// is closed another may be linked.
+#[test]
+fn the_database_allows_one_open_box_per_return() {
+    let mut d = Dock::new();
+    let p = d.open("RMA-2026-0002");
+    let rid = placed_return(&d, p);
+    // Another writer that skipped the check: a second parcel linked to the same return.
+    let other = Connection::open(&d.path).unwrap();
+    other
+        .execute(
+            "INSERT INTO parcels (scan, station, operator, received_at) VALUES ('X', 'ST02', 'DEMO', '2026-11-22T01:00:00.000Z')",
+            [],
+        )
+        .unwrap();
+    let second = other.last_insert_rowid();
+    let refused = other.execute(
+        "INSERT INTO parcel_returns (parcel_id, return_id, linked_at, linked_by) VALUES (?1, ?2, 'x', 'DEMO')",
+        [second, rid],
+    );
+    assert!(
+        refused.as_ref().is_err_and(|e| e.to_string().contains("UNIQUE constraint failed")),
+        "a second open box of return {rid}: {refused:?}"
+    );
+    // Once the first box is signed, another may be linked to the return.
+    let (u, _) = d.unit(p, "6901234500011", Some("RB5-0000123"));
+    d.inspect(u, Outcome::Accept, None);
+    let a = d.at("ST01", "DEMO");
+    st::sign_parcel(d.conn(), &a, p, true).unwrap().unwrap();
+    assert_eq!(d.count("SELECT count(*) FROM parcel_returns WHERE open_box = 1"), 0, "no box of it open now");
+    other
+        .execute(
+            "INSERT INTO parcel_returns (parcel_id, return_id, linked_at, linked_by) VALUES (?1, ?2, 'x', 'DEMO')",
+            [second, rid],
+        )
+        .unwrap();
+}

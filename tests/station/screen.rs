@@ -894,7 +894,7 @@ fn export_now(db: &Path, at: &str) -> Vec<[String; 5]> {
     let out = db.with_file_name(format!("export-{}.csv", now.timestamp()));
     let mut store = Store::open(db).unwrap();
     let opts = ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now, by: None };
-    match export(store.conn_mut(), &db.display().to_string(), &out, &opts) {
+    match export(&mut store, &out, &opts) {
         Ok(_) => {}
         // Nothing new: no file, no rows.
         Err(returns_dock::export::ExportError::NothingNew { .. }) => return vec![],

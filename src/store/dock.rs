@@ -1,0 +1,262 @@
+//! The dock's operations, as the station and the commands ask for them. Each one is a whole
+//! step: a write opens its own transaction, does the step, reads back what the screen will
+//! show in that same transaction and commits, so an answer only ever confirms what is on disk.
+//! Nothing outside the store sees a connection, a transaction or SQL: this is the boundary a
+//! second engine is added behind.
+
+use super::boxes::Rest;
+use super::review::{self as rv, Decision, ReviewItem, ReviewRefusal, Supervisor};
+use super::station::{self as st, Actor, DockInfo, ParcelLookup, ParcelView, Policy, Product, Refusal, User};
+use super::{DbResult, Store};
+use crate::domain::codes::Reason;
+use crate::domain::parcel::Discrepancy;
+use chrono::{DateTime, FixedOffset};
+
+/// What a station is told when someone signs in: who (None for an unknown badge), the parcel
+/// they left open at this station, and the dock's figures.
+pub struct SignedIn {
+    pub user: Option<User>,
+    pub resume: Option<ParcelView>,
+    pub dock: DockInfo,
+}
+
+/// A step's answer with the parcel as it stands after it.
+pub type WithView<T> = (Result<T, Refusal>, ParcelView);
+
+impl Store {
+    /// The user behind a badge or id, active or not.
+    pub fn find_user(&self, id: &str) -> DbResult<Option<User>> {
+        Ok(st::find_user(&self.conn, id)?)
+    }
+
+    /// Signs the user of `badge` in at `station`: starts their shift, closes returns that
+    /// awaited boxes too long, and finds the parcel they left open here. An unknown or
+    /// inactive badge writes nothing and gets the dock's figures only.
+    pub fn sign_in(
+        &mut self,
+        badge: &str,
+        station: &str,
+        now: DateTime<FixedOffset>,
+        await_boxes_days: u32,
+    ) -> DbResult<SignedIn> {
+        let user = st::find_user(&self.conn, badge)?;
+        let actor = Actor {
+            station: station.to_string(),
+            user: user.as_ref().map_or(String::new(), |u| u.id.clone()),
+            now,
+        };
+        let active = user.as_ref().is_some_and(|u| u.active);
+        let (resume, dock) = st::in_write(&mut self.conn, |tx| {
+            let mut resume = None;
+            if active {
+                st::start_shift_in(tx, &actor)?;
+                super::boxes::close_overdue(tx, now, await_boxes_days)?;
+                if let Some(p) = st::open_parcel_at(tx, station)? {
+                    resume = Some(st::load_parcel(tx, p)?);
+                }
+            }
+            Ok((resume, st::dock_info(tx, station, &now)?))
+        })?;
+        Ok(SignedIn { user, resume, dock })
+    }
+
+    /// What a parcel scan at `station` names: expected returns, a parcel already received, or
+    /// nothing known.
+    pub fn lookup_parcel(&self, station: &str, scan: &str) -> DbResult<ParcelLookup> {
+        Ok(st::lookup_parcel(&self.conn, station, scan)?)
+    }
+
+    /// The product a scanned code names, with the box number when it is a box label
+    /// (`…-2/3`) of a product in several boxes.
+    pub fn find_product_box(&self, code: &str) -> DbResult<Option<(Product, Option<i64>)>> {
+        Ok(st::find_product_box(&self.conn, code)?)
+    }
+
+    /// A parcel as the station shows it.
+    pub fn parcel(&self, id: i64) -> DbResult<ParcelView> {
+        Ok(st::load_parcel(&self.conn, id)?)
+    }
+
+    /// What a unit's label says; None for no such unit.
+    pub fn unit_facts(&self, id: i64) -> DbResult<Option<st::UnitFacts>> {
+        Ok(st::unit_facts(&self.conn, id)?)
+    }
+
+    /// Opens a parcel for the scan, matched to `returns` (none: unidentified).
+    pub fn open_parcel(
+        &mut self,
+        actor: &Actor,
+        scan: &str,
+        returns: &[i64],
+    ) -> DbResult<Result<ParcelView, Refusal>> {
+        Ok(st::in_write(&mut self.conn, |tx| {
+            Ok(match st::open_parcel_in(tx, actor, scan, returns)? {
+                Ok(id) => Ok(st::load_parcel(tx, id)?),
+                Err(r) => Err(r),
+            })
+        })?)
+    }
+
+    /// Takes over a parcel left open at another station.
+    pub fn take_over(&mut self, actor: &Actor, id: i64) -> DbResult<Result<ParcelView, Refusal>> {
+        Ok(st::in_write(&mut self.conn, |tx| {
+            Ok(match st::take_over_in(tx, actor, id)? {
+                Ok(()) => Ok(st::load_parcel(tx, id)?),
+                Err(r) => Err(r),
+            })
+        })?)
+    }
+
+    /// Records a unit scanned into `parcel`.
+    pub fn record_unit(
+        &mut self,
+        actor: &Actor,
+        parcel: i64,
+        unit: &st::NewUnit,
+    ) -> DbResult<WithView<(i64, crate::domain::parcel::Placement)>> {
+        Ok(st::in_write(&mut self.conn, |tx| {
+            let result = st::record_unit_in(tx, actor, parcel, unit)?;
+            Ok((result, st::load_parcel(tx, parcel)?))
+        })?)
+    }
+
+    /// Records a unit's inspection.
+    pub fn inspect(
+        &mut self,
+        actor: &Actor,
+        parcel: i64,
+        unit: i64,
+        inspection: &st::Inspection,
+    ) -> DbResult<WithView<st::Inspected>> {
+        Ok(st::in_write(&mut self.conn, |tx| {
+            let result = st::inspect_unit_in(tx, actor, unit, inspection)?;
+            Ok((result, st::load_parcel(tx, parcel)?))
+        })?)
+    }
+
+    /// Takes back the last step of `parcel`.
+    pub fn undo(&mut self, actor: &Actor, parcel: i64) -> DbResult<WithView<st::Undone>> {
+        Ok(st::in_write(&mut self.conn, |tx| {
+            let result = st::undo_last_in(tx, actor, parcel)?;
+            Ok((result, st::load_parcel(tx, parcel)?))
+        })?)
+    }
+
+    /// Signs `parcel` (its discrepancies confirmed as `shown`), with the dock's figures after;
+    /// a refused signature comes with the parcel as it stands.
+    #[allow(clippy::too_many_arguments)]
+    pub fn sign(
+        &mut self,
+        actor: &Actor,
+        parcel: i64,
+        confirmed: bool,
+        shown: &[Discrepancy],
+        policy: &Policy,
+        rest: Rest,
+    ) -> DbResult<(Result<st::SignedBox, Refusal>, DockInfo, Option<ParcelView>)> {
+        Ok(st::in_write(&mut self.conn, |tx| {
+            let result = st::sign_parcel_in(tx, actor, parcel, confirmed, Some(shown), policy, rest)?;
+            let view = if result.is_err() { Some(st::load_parcel(tx, parcel)?) } else { None };
+            Ok((result, st::dock_info(tx, &actor.station, &actor.now)?, view))
+        })?)
+    }
+
+    /// Refuses the whole parcel, with the dock's figures after.
+    pub fn refuse_parcel(
+        &mut self,
+        actor: &Actor,
+        parcel: i64,
+        reason: Reason,
+        note: Option<&str>,
+    ) -> DbResult<(Result<(), Refusal>, DockInfo)> {
+        Ok(st::in_write(&mut self.conn, |tx| {
+            let result = st::refuse_parcel_in(tx, actor, parcel, reason, note)?;
+            Ok((result, st::dock_info(tx, &actor.station, &actor.now)?))
+        })?)
+    }
+
+    /// Closes every return that has awaited boxes longer than `days`, in its own transaction.
+    pub fn close_overdue(&mut self, now: DateTime<FixedOffset>, days: u32) -> DbResult<Vec<i64>> {
+        Ok(super::boxes::close_overdue_now(&mut self.conn, now, days)?)
+    }
+
+    /// Checks a supervisor's PIN, counting failures and locking as `rules` say.
+    pub fn check_pin(
+        &mut self,
+        user: &str,
+        pin: &str,
+        station: Option<&str>,
+        now: DateTime<FixedOffset>,
+        rules: &super::auth::PinRules,
+    ) -> DbResult<Result<super::auth::Proven, super::auth::PinRefusal>> {
+        Ok(super::auth::check_pin(&mut self.conn, user, pin, station, now, rules)?)
+    }
+
+    /// The reviews waiting for a supervisor.
+    pub fn open_reviews(&self) -> DbResult<Vec<ReviewItem>> {
+        Ok(rv::open_reviews(&self.conn)?)
+    }
+
+    /// What a review is about, unit by unit.
+    pub fn review_details(&self, parcel: i64) -> DbResult<rv::ReviewDetails> {
+        Ok(rv::review_details(&self.conn, parcel)?)
+    }
+
+    /// A supervisor's decision on review `id`.
+    pub fn decide(
+        &mut self,
+        sup: Supervisor<'_>,
+        id: i64,
+        decision: &Decision,
+        comment: Option<&str>,
+        now: DateTime<FixedOffset>,
+    ) -> DbResult<Result<(), ReviewRefusal>> {
+        Ok(rv::decide(&mut self.conn, sup, id, decision, comment, now)?)
+    }
+
+    /// Links the unidentified parcel of review `id` to the return `rma`.
+    pub fn link(
+        &mut self,
+        sup: Supervisor<'_>,
+        id: i64,
+        rma: &str,
+        now: DateTime<FixedOffset>,
+    ) -> DbResult<Result<(), ReviewRefusal>> {
+        Ok(rv::link(&mut self.conn, sup, id, rma, now)?)
+    }
+
+    /// The user id a typed id or scanned badge names (as typed when there is no such user).
+    pub fn user_id_of(&self, text: &str) -> DbResult<String> {
+        Ok(super::users::user_id_of(&self.conn, text)?)
+    }
+
+    /// Claims station id `station` for this process; Err names who runs it already.
+    pub fn claim_station(&self, station: &str, now: DateTime<FixedOffset>) -> DbResult<Result<i64, String>> {
+        Ok(super::work::claim_station(&self.conn, station, now)?)
+    }
+
+    /// Whether this is a demo's database (made by `returns-dock demo`).
+    pub fn is_demo(&self) -> DbResult<bool> {
+        Ok(super::demo::is_demo(&self.conn)?)
+    }
+
+    /// A demo's returns still to come, with what to scan (empty outside a demo).
+    pub fn demo_waiting(&self, limit: Option<i64>) -> DbResult<Vec<super::demo::WaitingReturn>> {
+        Ok(super::demo::waiting(&self.conn, limit)?)
+    }
+
+    /// Checks the whole audit chain.
+    pub fn verify_audit(&self) -> DbResult<super::chain::Verdict> {
+        Ok(super::chain::verify(&self.conn)?)
+    }
+
+    /// Checks the newest `n` entries of the chain; what is wrong, if anything.
+    pub fn verify_audit_tail(&self, n: i64) -> DbResult<Option<String>> {
+        Ok(super::chain::verify_tail(&self.conn, n)?)
+    }
+
+    /// A parcel's or a unit's history, from the audit log.
+    pub fn history(&self, record: &super::chain::Record) -> DbResult<Vec<super::chain::Entry>> {
+        Ok(super::chain::history(&self.conn, record)?)
+    }
+}
