@@ -18,15 +18,19 @@ CREATE TABLE export_due (
 CREATE INDEX export_due_waiting ON export_due (id) WHERE batch_id IS NULL;
 CREATE INDEX export_due_batch ON export_due (batch_id) WHERE batch_id IS NOT NULL;
 
--- The parcels of a batch made with `--all` (an incremental batch's are its marked rows).
-CREATE TABLE export_marks (
-    batch_id  INTEGER NOT NULL REFERENCES export_batches (id),
-    parcel_id INTEGER NOT NULL REFERENCES parcels (id),
-    PRIMARY KEY (batch_id, parcel_id)
-) STRICT, WITHOUT ROWID;
+-- A batch made with `--all` took every parcel closed at its snapshot: made again, it takes
+-- those closed up to the end of its span of the log (nothing is marked for it, so recording it
+-- holds the write lock no longer for a large dock).
 
 CREATE TRIGGER export_due_parcel_closed AFTER UPDATE OF closed_audit_id ON parcels
 WHEN NEW.closed_audit_id IS NOT NULL AND NEW.closed_audit_id IS NOT OLD.closed_audit_id
+BEGIN
+    INSERT INTO export_due (parcel_id) VALUES (NEW.id);
+END;
+
+-- A parcel written closed (copied from another database, say) is due as well.
+CREATE TRIGGER export_due_parcel_closed_new AFTER INSERT ON parcels
+WHEN NEW.closed_audit_id IS NOT NULL
 BEGIN
     INSERT INTO export_due (parcel_id) VALUES (NEW.id);
 END;

@@ -174,9 +174,9 @@ fn phones_are_stored_masked_and_a_database_of_whole_numbers_is_masked_by_its_mig
             "UPDATE returns SET phone = '+86 138 1234 5678', content_hash = 0; DROP TABLE return_receipts;
              ALTER TABLE products DROP COLUMN boxes; ALTER TABLE units DROP COLUMN boxes_in;
              ALTER TABLE units DROP COLUMN box_marks;
-             DROP TRIGGER export_due_parcel_closed; DROP TRIGGER export_due_review_decided;
+             DROP TRIGGER export_due_parcel_closed; DROP TRIGGER export_due_parcel_closed_new; DROP TRIGGER export_due_review_decided;
              DROP TRIGGER IF EXISTS export_due_return_closed; DROP TRIGGER IF EXISTS export_due_return_closed_new;
-             DROP TRIGGER export_due_policy_unit; DROP TABLE export_due; DROP TABLE export_marks;
+             DROP TRIGGER export_due_policy_unit; DROP TABLE export_due;
              DROP TRIGGER parcel_returns_open_box; DROP TRIGGER parcels_box_closed;
              DROP INDEX parcel_returns_one_open_box; ALTER TABLE parcel_returns DROP COLUMN open_box;
              PRAGMA user_version = 5;",

@@ -120,19 +120,20 @@ impl Store {
                     .collect::<Result<_, _>>()?;
             }
             Span::Batch(id) => {
-                let exists: Option<i64> = tx
-                    .query_row("SELECT id FROM export_batches WHERE id = ?1", [id], |r| r.get(0))
+                let found: Option<(bool, i64)> = tx
+                    .query_row("SELECT all_rows, to_audit_id FROM export_batches WHERE id = ?1", [id], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
                     .optional()?;
-                if exists.is_none() {
-                    return Ok(None);
-                }
-                taken.parcels = tx
-                    .prepare(
-                        "SELECT parcel_id FROM export_due WHERE batch_id = ?1
-                         UNION SELECT parcel_id FROM export_marks WHERE batch_id = ?1 ORDER BY 1",
-                    )?
-                    .query_map([id], |r| r.get(0))?
-                    .collect::<Result<_, _>>()?;
+                taken.parcels = match found {
+                    None => return Ok(None),
+                    // An `--all` batch: what was closed up to its end of the log.
+                    Some((true, to)) => parcels_in(&tx, 0, to, false)?,
+                    Some((false, _)) => tx
+                        .prepare("SELECT DISTINCT parcel_id FROM export_due WHERE batch_id = ?1 ORDER BY parcel_id")?
+                        .query_map([id], |r| r.get(0))?
+                        .collect::<Result<_, _>>()?,
+                };
             }
         }
         Ok(Some(Reading { tx, taken }))
@@ -187,14 +188,7 @@ impl Store {
                     return Ok(None);
                 }
             }
-            Span::All => {
-                let mut mark =
-                    tx.prepare("INSERT INTO export_marks (batch_id, parcel_id) VALUES (?1, ?2)")?;
-                for p in &taken.parcels {
-                    mark.execute(params![batch, p])?;
-                }
-            }
-            Span::Batch(_) => {}
+            Span::All | Span::Batch(_) => {}
         }
         // The chain's head as this batch saw it: a copy of the log kept with after-sales' files.
         let detail = format!("{} rows; log head {}", b.rows, super::chain::head(&tx)?);
@@ -204,7 +198,8 @@ impl Store {
     }
 }
 
-/// Before marks (schema version 8), what a span of the log held: the parcels closed, or with a
+/// What a span of the log held (what batches took before marks, schema version 8, and what
+/// an `--all` batch made again takes): the parcels closed, or with a
 /// review decided, within the span (all closed ones for `all`),
 /// the last box of each return that closed in it (its missing units are in that box's rows),
 /// and the box of each unit the policy refused in it (one whose boxes never all came).
@@ -359,15 +354,13 @@ pub(super) fn mark_earlier_batches(conn: &Connection) -> rusqlite::Result<()> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<Result<_, _>>()?;
     let mut due = conn.prepare("INSERT INTO export_due (parcel_id, batch_id) VALUES (?1, ?2)")?;
-    let mut marks =
-        conn.prepare("INSERT OR IGNORE INTO export_marks (batch_id, parcel_id) VALUES (?1, ?2)")?;
     for (id, all, from, to) in batches {
+        // An `--all` batch is made again from its span (see `export_reading`).
+        if all {
+            continue;
+        }
         for p in parcels_in(conn, from, to, false)? {
-            if all {
-                marks.execute(params![id, p])?;
-            } else {
-                due.execute(params![p, id])?;
-            }
+            due.execute(params![p, id])?;
         }
     }
     for p in parcels_in(conn, last_incremental_end(conn)?, max_audit(conn)?, false)? {
