@@ -21,9 +21,11 @@ use super::table::Row;
 use super::{FileReport, ImportOptions, ImportReport, Problem};
 use crate::domain::codes::Resolution;
 use crate::domain::text::on_screen;
-use crate::store::imports::Chunks;
+use crate::store::imports::{self as bookkeeping, Chunks};
 use crate::store::returns::{ReturnCheck, ReturnWriter};
-use crate::store::{Fingerprint, LineWrite, ReturnWrite, ReturnWritten, Store, StoreError};
+use crate::store::{
+    DbError, DbResult, Fingerprint, LineWrite, ReturnWrite, ReturnWritten, Store, StoreError,
+};
 use chrono::FixedOffset;
 use rusqlite::{params, Connection};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -37,7 +39,7 @@ pub fn import(
 ) -> Result<ImportReport, StoreError> {
     super::refuse_the_database(store.path(), sources)?;
     let work = super::register(store, "returns", sources, opts)?;
-    let result = run(store.conn(), sources, opts).map_err(|e| match e {
+    let result = run(store, sources, opts).map_err(|e| match e {
         Failed::Db(e) => store.err(e),
         Failed::Spool(e) => StoreError::Spool { detail: e.to_string() },
     });
@@ -47,12 +49,12 @@ pub fn import(
 
 /// Why an import stopped: the database, or its own spool file.
 enum Failed {
-    Db(rusqlite::Error),
+    Db(DbError),
     Spool(std::io::Error),
 }
 
-impl From<rusqlite::Error> for Failed {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<DbError> for Failed {
+    fn from(e: DbError) -> Self {
         Failed::Db(e)
     }
 }
@@ -63,16 +65,16 @@ impl From<std::io::Error> for Failed {
     }
 }
 
-fn run(conn: &Connection, sources: &[Source], opts: &ImportOptions) -> Result<ImportReport, Failed> {
+fn run(store: &Store, sources: &[Source], opts: &ImportOptions) -> Result<ImportReport, Failed> {
     let mut report = super::new_report("returns", opts);
     let mut run = RunRmas::new(sources);
     let mut spools = Vec::with_capacity(sources.len());
     for (index, source) in sources.iter().enumerate() {
         let errors_before = report.errors.len();
-        let checked = match check_file(conn, source, index, opts, &mut run, Staging::Streamed)? {
+        let checked = match check_file(store, source, index, opts, &mut run, Staging::Streamed)? {
             Checked::Scattered => {
                 run.forget(index);
-                match check_file(conn, source, index, opts, &mut run, Staging::Sorted)? {
+                match check_file(store, source, index, opts, &mut run, Staging::Sorted)? {
                     Checked::Done(done) => done,
                     Checked::Scattered => unreachable!("a sorted read gives each RMA one group"),
                 }
@@ -90,7 +92,7 @@ fn run(conn: &Connection, sources: &[Source], opts: &ImportOptions) -> Result<Im
         // Refused: the valid returns are still counted as they would have been written.
         for (index, spool) in spools.into_iter().enumerate() {
             if let Some(spool) = spool {
-                let mut check = ReturnCheck::new(conn)?;
+                let mut check = ReturnCheck::new(store)?;
                 let file = &mut report.files[index];
                 let display = file.file.clone();
                 for s in spool {
@@ -102,11 +104,11 @@ fn run(conn: &Connection, sources: &[Source], opts: &ImportOptions) -> Result<Im
         }
         return Ok(report);
     }
-    let chunks = Chunks::new(conn)?;
+    let chunks = Chunks::new(store)?;
     let ids = super::start_run(&chunks, "returns", sources, opts, &mut report)?;
     for (index, spool) in spools.into_iter().enumerate() {
         let Some(spool) = spool else { continue };
-        let mut writer = ReturnWriter::new(conn, ids[index], opts.now)?.in_run_from(ids[0]);
+        let mut writer = ReturnWriter::new(&chunks, ids[index], opts.now)?.in_run_from(ids[0]);
         let file = &mut report.files[index];
         opts.progress.start(&format!("writing {}", file.file), spool.returns());
         let mut problems = (Vec::new(), Vec::new());
@@ -117,10 +119,7 @@ fn run(conn: &Connection, sources: &[Source], opts: &ImportOptions) -> Result<Im
         super::finish_file(&chunks, ids[index], &report.files[index], opts)?;
     }
     // Unidentified parcels whose RMA just arrived are linked in a short transaction of their own.
-    chunks.commit()?;
-    chunks.begin()?;
-    report.linked = crate::store::station::link_unidentified(conn, opts.now)?.len() as u64;
-    chunks.commit()?;
+    report.linked = bookkeeping::link_unidentified(&chunks, opts.now)?.len() as u64;
     super::finish_run(chunks, "returns", opts, &mut report)?;
     Ok(report)
 }
@@ -242,7 +241,7 @@ const BATCH: usize = 512;
 /// The first pass over one file: read (on a thread of its own), group, check, and spool the
 /// valid returns, or for a dry run compare them with the database (reading only).
 fn check_file(
-    conn: &Connection,
+    store: &Store,
     source: &Source,
     index: usize,
     opts: &ImportOptions,
@@ -260,7 +259,7 @@ fn check_file(
         })));
     };
     let sink = if opts.dry_run {
-        Sink::DryRun(ReturnCheck::new(conn)?)
+        Sink::DryRun(ReturnCheck::new(store)?)
     } else {
         Sink::Spool(SpoolWriter::create()?)
     };
@@ -303,7 +302,7 @@ fn check_file(
             }
             end
         })?,
-        Staging::Sorted => check.consume(Groups::new(stage(conn, table.rows)?, local))?,
+        Staging::Sorted => check.consume(Groups::new(stage(store.conn(), table.rows)?, local))?,
     };
     if end == GroupEnd::Scattered {
         return Ok(Checked::Scattered);
@@ -331,7 +330,7 @@ fn check_file(
 fn stage<'c>(
     conn: &'c Connection,
     rows: Box<dyn Iterator<Item = Result<Row, Problem>> + '_>,
-) -> rusqlite::Result<Box<dyn Iterator<Item = Result<Row, Problem>> + 'c>> {
+) -> DbResult<Box<dyn Iterator<Item = Result<Row, Problem>> + 'c>> {
     conn.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS import_stage (
              seq INTEGER PRIMARY KEY, rma TEXT NOT NULL, line INTEGER NOT NULL, item INTEGER,

@@ -26,7 +26,7 @@ pub fn import(
         return Ok(report);
     }
     super::run_import(store, sources, opts, "users", |job, report| {
-        let (conn, source, opts) = (job.conn, job.source, job.opts);
+        let (conn, source, opts) = (job.store.conn(), job.source, job.opts);
         let display = source.display();
         let (table, mut file) = super::open_table(source, USERS, opts, &mut report.errors);
         let Some(table) = table else { return Ok(file) };

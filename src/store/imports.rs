@@ -11,8 +11,8 @@
 //! same kind says so and marks it resumed. Imports are idempotent (unchanged records are
 //! found by content), so running the same files again completes the work.
 
-use super::timestamp;
 use super::work::{host, live};
+use super::{timestamp, DbResult, Store};
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{params, Connection};
 use std::cell::Cell;
@@ -40,7 +40,8 @@ impl<'c> Chunks<'c> {
     /// database stays consistent, a power cut may lose the last chunks, as a kill would, and
     /// running the import again completes it). [`Chunks::finish`] commits the end of the run
     /// durably, and that flush makes every earlier chunk durable too.
-    pub fn new(conn: &'c Connection) -> rusqlite::Result<Self> {
+    pub fn new(store: &'c Store) -> DbResult<Self> {
+        let conn = store.conn();
         conn.execute_batch("PRAGMA synchronous = NORMAL")?;
         Ok(Chunks {
             conn,
@@ -50,12 +51,13 @@ impl<'c> Chunks<'c> {
         })
     }
 
-    pub fn conn(&self) -> &'c Connection {
+    /// The connection the chunks write on, for the store's writes inside the chunk under way.
+    pub(super) fn conn(&self) -> &'c Connection {
         self.conn
     }
 
     /// Opens a write transaction unless one is open.
-    pub fn begin(&self) -> rusqlite::Result<()> {
+    pub fn begin(&self) -> DbResult<()> {
         if self.open_since.get().is_none() {
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
             self.open_since.set(Some(Instant::now()));
@@ -64,7 +66,7 @@ impl<'c> Chunks<'c> {
     }
 
     /// Between two records: commits when the transaction has been open for a chunk's time.
-    pub fn tick(&self) -> rusqlite::Result<()> {
+    pub fn tick(&self) -> DbResult<()> {
         if self.open_since.get().is_some_and(|t| t.elapsed() >= CHUNK) {
             self.commit()?;
             std::thread::sleep(GAP);
@@ -73,7 +75,7 @@ impl<'c> Chunks<'c> {
     }
 
     /// Commits the open transaction, if any.
-    pub fn commit(&self) -> rusqlite::Result<()> {
+    pub fn commit(&self) -> DbResult<()> {
         if let Some(t) = self.open_since.get() {
             self.conn.execute_batch("COMMIT")?;
             self.open_since.set(None);
@@ -85,7 +87,7 @@ impl<'c> Chunks<'c> {
 
     /// Commits what is open, then runs `last` in one more transaction committed durably
     /// (`synchronous = FULL` again), which flushes every chunk before it to disk as well.
-    pub fn finish(self, last: impl FnOnce(&Connection) -> rusqlite::Result<()>) -> rusqlite::Result<()> {
+    fn finish(self, last: impl FnOnce(&Connection) -> rusqlite::Result<()>) -> DbResult<()> {
         self.commit()?;
         self.conn.execute_batch("PRAGMA synchronous = FULL")?;
         self.begin()?;
@@ -119,11 +121,12 @@ pub struct Interrupted {
 /// unfinished rows of the same kind whose process is gone are marked as resumed by this run
 /// and returned. The rows' ids, in the order of `files`.
 pub fn start_run(
-    conn: &Connection,
+    chunks: &Chunks<'_>,
     kind: &str,
     files: &[String],
     now: DateTime<FixedOffset>,
-) -> rusqlite::Result<(Vec<i64>, Vec<Interrupted>)> {
+) -> DbResult<(Vec<i64>, Vec<Interrupted>)> {
+    let conn = chunks.conn();
     let here = host();
     let pid = i64::from(std::process::id());
     let at = timestamp(now);
@@ -171,17 +174,42 @@ pub struct FileCounts {
     pub conflicts: u64,
 }
 
-/// Completes a file's row.
-pub fn finish_file(
-    conn: &Connection,
-    id: i64,
-    now: DateTime<FixedOffset>,
-    c: FileCounts,
-) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "UPDATE imports SET finished_at = ?2, created = ?3, updated = ?4, unchanged = ?5,
-             refused = ?6, conflicts = ?7 WHERE id = ?1",
-    )?
-    .execute(params![id, timestamp(now), c.created, c.updated, c.unchanged, c.refused, c.conflicts])
-    .map(|_| ())
+/// Completes a file's row, inside the open chunk.
+pub fn finish_file(chunks: &Chunks<'_>, id: i64, now: DateTime<FixedOffset>, c: FileCounts) -> DbResult<()> {
+    chunks
+        .conn()
+        .prepare_cached(
+            "UPDATE imports SET finished_at = ?2, created = ?3, updated = ?4, unchanged = ?5,
+                 refused = ?6, conflicts = ?7 WHERE id = ?1",
+        )?
+        .execute(params![id, timestamp(now), c.created, c.updated, c.unchanged, c.refused, c.conflicts])?;
+    Ok(())
+}
+
+/// Links the unidentified parcels whose RMA the run just brought, in a short transaction of
+/// their own (what is open is committed first); the parcels linked.
+pub fn link_unidentified(chunks: &Chunks<'_>, now: DateTime<FixedOffset>) -> DbResult<Vec<i64>> {
+    chunks.commit()?;
+    chunks.begin()?;
+    let linked = super::station::link_unidentified(chunks.conn(), now)?;
+    chunks.commit()?;
+    Ok(linked)
+}
+
+/// The run's last transaction, committed durably: its entry in the audit log (`summary`: what
+/// the run did).
+pub fn finish_run(chunks: Chunks<'_>, kind: &str, now: DateTime<FixedOffset>, summary: &str) -> DbResult<()> {
+    chunks.finish(|conn| super::audit(conn, now, None, None, "import", Some(kind), Some(summary)).map(|_| ()))
+}
+
+/// Registers a real run (not a dry run) as running work, so a writer kept waiting can name it;
+/// its id, for [`unregister`].
+pub fn register(store: &Store, kind: &str, files: &[String], now: DateTime<FixedOffset>) -> DbResult<i64> {
+    let what = format!("import {kind}");
+    Ok(super::work::start(store.conn(), &what, Some(&files.join(" ")), now)?)
+}
+
+/// Removes the run's registration: it ended (done, refused or failed).
+pub fn unregister(store: &Store, id: i64) -> DbResult<()> {
+    Ok(super::work::finish(store.conn(), id)?)
 }
