@@ -21,14 +21,13 @@ use super::table::Row;
 use super::{FileReport, ImportOptions, ImportReport, Problem};
 use crate::domain::codes::Resolution;
 use crate::domain::text::on_screen;
-use crate::store::imports::{self as bookkeeping, Chunks};
+use crate::store::imports::{self as bookkeeping, Chunks, Stage};
 use crate::store::returns::{ReturnCheck, ReturnWriter};
 use crate::store::{
     DbError, DbResult, Fingerprint, LineWrite, ReturnWrite, ReturnWritten, Store, StoreError,
 };
 use chrono::FixedOffset;
-use rusqlite::{params, Connection};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 
 /// Loads expected returns from `sources`: all of them or, when any row is refused and
 /// `skip_invalid` is off, none.
@@ -302,7 +301,7 @@ fn check_file(
             }
             end
         })?,
-        Staging::Sorted => check.consume(Groups::new(stage(store.conn(), table.rows)?, local))?,
+        Staging::Sorted => check.consume(Groups::new(stage(store, table.rows)?, local))?,
     };
     if end == GroupEnd::Scattered {
         return Ok(Checked::Scattered);
@@ -325,93 +324,25 @@ fn check_file(
     })))
 }
 
-/// Reads every row into a temporary table and gives them back sorted by RMA, keeping file
-/// order within an RMA, a page at a time. Memory stays flat: SQLite spills the sort to disk.
+/// Reads every row into the store's stage and gives them back sorted by RMA, keeping file order
+/// within an RMA. The rows that could not be read come first: they have no RMA to sort by.
 fn stage<'c>(
-    conn: &'c Connection,
+    store: &'c Store,
     rows: Box<dyn Iterator<Item = Result<Row, Problem>> + '_>,
 ) -> DbResult<Box<dyn Iterator<Item = Result<Row, Problem>> + 'c>> {
-    conn.execute_batch(
-        "CREATE TEMP TABLE IF NOT EXISTS import_stage (
-             seq INTEGER PRIMARY KEY, rma TEXT NOT NULL, line INTEGER NOT NULL, item INTEGER,
-             vals TEXT NOT NULL);
-         DELETE FROM temp.import_stage;
-         DROP INDEX IF EXISTS temp.import_stage_rma;",
-    )?;
+    let mut stage = Stage::new(store)?;
     let mut problems = Vec::new();
-    {
-        let mut insert =
-            conn.prepare("INSERT INTO temp.import_stage (rma, line, item, vals) VALUES (?1, ?2, ?3, ?4)")?;
-        for row in rows {
-            match row {
-                Ok(r) => {
-                    let vals = serde_json::to_string(&r.values).unwrap_or_default();
-                    insert.execute(params![
-                        r.get(f::RMA_NO),
-                        r.line as i64,
-                        r.item.map(|i| i as i64),
-                        vals
-                    ])?;
-                }
-                Err(p) => problems.push(Err(p)),
-            }
+    for row in rows {
+        match row {
+            Ok(r) => stage.add(r.get(f::RMA_NO), r.line, r.item, &r.values)?,
+            Err(p) => problems.push(Err(p)),
         }
     }
-    conn.execute_batch("CREATE INDEX temp.import_stage_rma ON import_stage (rma, seq);")?;
-    let pages = StagedRows { conn, after: None, page: VecDeque::new(), done: false };
-    Ok(Box::new(problems.into_iter().chain(pages)))
-}
-
-struct StagedRows<'c> {
-    conn: &'c Connection,
-    after: Option<(String, i64)>,
-    page: VecDeque<(String, i64, Row)>,
-    done: bool,
-}
-
-impl StagedRows<'_> {
-    const PAGE: i64 = 5000;
-
-    fn fill(&mut self) -> rusqlite::Result<()> {
-        let (rma, seq) = self.after.clone().unwrap_or((String::new(), -1));
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT rma, seq, line, item, vals FROM temp.import_stage
-             WHERE (rma, seq) > (?1, ?2) ORDER BY rma, seq LIMIT ?3",
-        )?;
-        let rows = stmt.query_map(params![rma, seq, Self::PAGE], |r| {
-            let vals: String = r.get(4)?;
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                Row {
-                    line: r.get::<_, i64>(2)? as u64,
-                    item: r.get::<_, Option<i64>>(3)?.map(|i| i as usize),
-                    values: serde_json::from_str(&vals).unwrap_or_default(),
-                },
-            ))
-        })?;
-        for r in rows {
-            self.page.push_back(r?);
-        }
-        self.done = (self.page.len() as i64) < Self::PAGE;
-        Ok(())
-    }
-}
-
-impl Iterator for StagedRows<'_> {
-    type Item = Result<Row, Problem>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.page.is_empty() && !self.done {
-            if let Err(e) = self.fill() {
-                self.done = true;
-                return Some(Err(Problem::new("(staging)", None, e.to_string())));
-            }
-        }
-        let (rma, seq, row) = self.page.pop_front()?;
-        self.after = Some((rma, seq));
-        Some(Ok(row))
-    }
+    let sorted = stage.sorted()?.map(|staged| match staged {
+        Ok(r) => Ok(Row { line: r.line, item: r.item, values: r.values }),
+        Err(e) => Err(Problem::new("(staging)", None, e.to_string())),
+    });
+    Ok(Box::new(problems.into_iter().chain(sorted)))
 }
 
 #[derive(PartialEq)]

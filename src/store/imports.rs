@@ -10,12 +10,16 @@
 //! row left unfinished by a process that is gone is an interrupted import: the next run of the
 //! same kind says so and marks it resumed. Imports are idempotent (unchanged records are
 //! found by content), so running the same files again completes the work.
+//!
+//! A file whose returns are scattered (one RMA's rows apart) is read again through the
+//! [`Stage`], a temporary table that gives its rows back sorted by RMA.
 
 use super::work::{host, live};
 use super::{timestamp, DbResult, Store};
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, Statement};
 use std::cell::Cell;
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 /// How long one write transaction of an import stays open at most (plus the record in hand).
@@ -212,4 +216,105 @@ pub fn register(store: &Store, kind: &str, files: &[String], now: DateTime<Fixed
 /// Removes the run's registration: it ended (done, refused or failed).
 pub fn unregister(store: &Store, id: i64) -> DbResult<()> {
     Ok(super::work::finish(store.conn(), id)?)
+}
+
+/// A file's rows kept in a temporary table, to be read back sorted by RMA, keeping file order
+/// within an RMA, a page at a time. Memory stays flat: SQLite spills the sort to disk.
+pub struct Stage<'c> {
+    conn: &'c Connection,
+    insert: Statement<'c>,
+}
+
+/// A row as the [`Stage`] gives it back.
+pub struct StagedRow {
+    pub line: u64,
+    pub item: Option<usize>,
+    pub values: Vec<String>,
+}
+
+impl<'c> Stage<'c> {
+    /// An empty stage: what an earlier file left in the table is gone.
+    pub fn new(store: &'c Store) -> DbResult<Self> {
+        let conn = store.conn();
+        conn.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS import_stage (
+                 seq INTEGER PRIMARY KEY, rma TEXT NOT NULL, line INTEGER NOT NULL, item INTEGER,
+                 vals TEXT NOT NULL);
+             DELETE FROM temp.import_stage;
+             DROP INDEX IF EXISTS temp.import_stage_rma;",
+        )?;
+        let insert =
+            conn.prepare("INSERT INTO temp.import_stage (rma, line, item, vals) VALUES (?1, ?2, ?3, ?4)")?;
+        Ok(Stage { conn, insert })
+    }
+
+    /// Adds a row of RMA `rma`, after the rows added before it.
+    pub fn add(&mut self, rma: &str, line: u64, item: Option<usize>, values: &[String]) -> DbResult<()> {
+        let vals = serde_json::to_string(values).unwrap_or_default();
+        self.insert.execute(params![rma, line as i64, item.map(|i| i as i64), vals])?;
+        Ok(())
+    }
+
+    /// Every row added, sorted by RMA and, within one, in the order they were added.
+    pub fn sorted(self) -> DbResult<StagedRows<'c>> {
+        let Stage { conn, insert } = self;
+        // The insert is finished with before the index is made.
+        drop(insert);
+        conn.execute_batch("CREATE INDEX temp.import_stage_rma ON import_stage (rma, seq);")?;
+        Ok(StagedRows { conn, after: None, page: VecDeque::new(), done: false })
+    }
+}
+
+/// The staged rows in order, read a page at a time. A page that cannot be read is the last
+/// answer: its error.
+pub struct StagedRows<'c> {
+    conn: &'c Connection,
+    after: Option<(String, i64)>,
+    page: VecDeque<(String, i64, StagedRow)>,
+    done: bool,
+}
+
+impl StagedRows<'_> {
+    const PAGE: i64 = 5000;
+
+    fn fill(&mut self) -> rusqlite::Result<()> {
+        let (rma, seq) = self.after.clone().unwrap_or((String::new(), -1));
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT rma, seq, line, item, vals FROM temp.import_stage
+             WHERE (rma, seq) > (?1, ?2) ORDER BY rma, seq LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![rma, seq, Self::PAGE], |r| {
+            let vals: String = r.get(4)?;
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                StagedRow {
+                    line: r.get::<_, i64>(2)? as u64,
+                    item: r.get::<_, Option<i64>>(3)?.map(|i| i as usize),
+                    values: serde_json::from_str(&vals).unwrap_or_default(),
+                },
+            ))
+        })?;
+        for r in rows {
+            self.page.push_back(r?);
+        }
+        self.done = (self.page.len() as i64) < Self::PAGE;
+        Ok(())
+    }
+}
+
+impl Iterator for StagedRows<'_> {
+    type Item = DbResult<StagedRow>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.page.is_empty() && !self.done {
+            if let Err(e) = self.fill() {
+                self.done = true;
+                return Some(Err(e.into()));
+            }
+        }
+        let (rma, seq, row) = self.page.pop_front()?;
+        self.after = Some((rma, seq));
+        Some(Ok(row))
+    }
 }
