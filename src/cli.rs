@@ -482,7 +482,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             if let Some(sup) = by {
                 opts.by = Some(prove(&mut store, config, sup, by_pin.clone())?);
             }
-            let id = &crate::store::users::user_id_of(store.conn(), id).map_err(|e| Failure::from(store.err(e)))?;
+            let id = &crate::store::users::user_id_of(&store, id).map_err(|e| Failure::from(store.err(e)))?;
             let new_pin = match pin {
                 Some(p) => Some(p.clone()),
                 None if *role == Some(Role::Supervisor) && std::io::stdin().is_terminal() => {
@@ -941,7 +941,7 @@ fn prove(
     by: &str,
     given: Option<String>,
 ) -> Result<crate::store::auth::Proven, Failure> {
-    let id = crate::store::users::user_id_of(store.conn(), by).map_err(|e| Failure::from(store.err(e)))?;
+    let id = crate::store::users::user_id_of(store, by).map_err(|e| Failure::from(store.err(e)))?;
     let pin = supervisor_pin(&id, given)?;
     let rules = config.security.pin_rules();
     let checked =
