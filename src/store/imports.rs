@@ -42,7 +42,7 @@ pub struct Chunks<'c> {
 impl<'c> Chunks<'c> {
     /// Chunks are committed without waiting for the disk (WAL, `synchronous = NORMAL`: the
     /// database stays consistent, a power cut may lose the last chunks, as a kill would, and
-    /// running the import again completes it). [`Chunks::finish`] commits the end of the run
+    /// running the import again completes it). [`finish_run`] commits the end of the run
     /// durably, and that flush makes every earlier chunk durable too.
     pub fn new(store: &'c Store) -> DbResult<Self> {
         let conn = store.conn();
