@@ -19,7 +19,7 @@ pub fn import(
     // finds a barcode taken by an earlier file here rather than in the database.
     let mut run_codes: HashMap<String, String> = HashMap::new();
     super::run_import(store, sources, opts, "catalog", |job, report| {
-        let (conn, source, opts) = (job.conn, job.source, job.opts);
+        let (store, source, opts) = (job.store, job.source, job.opts);
         if job.index == 0 {
             run_codes.clear();
         }
@@ -72,12 +72,12 @@ pub fn import(
                             });
                             match earlier {
                                 Some((code, other_sku)) => ProductWritten::BarcodeTaken { code, other_sku },
-                                None => check_product(conn, &p)?,
+                                None => check_product(store, &p)?,
                             }
                         }
                         Pass::Write(chunks) => {
                             chunks.begin()?;
-                            let w = write_product(conn, &p, opts.now)?;
+                            let w = write_product(chunks, &p, opts.now)?;
                             chunks.tick()?;
                             w
                         }

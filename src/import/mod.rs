@@ -234,8 +234,7 @@ mod spool;
 pub use source::Source;
 
 use crate::store::imports::{self as bookkeeping, Chunks, FileCounts};
-use crate::store::{self as st, Store, StoreError};
-use rusqlite::Connection;
+use crate::store::{self as st, DbError, DbResult, Store, StoreError};
 
 /// Which pass a loader is in: every file of a run is checked before anything is written.
 pub(crate) enum Pass<'a, 'c> {
@@ -248,7 +247,8 @@ pub(crate) enum Pass<'a, 'c> {
 
 /// What a loader is given for one file.
 pub(crate) struct FileJob<'a, 'c> {
-    pub conn: &'c Connection,
+    /// What the check pass reads; the write pass writes in the chunks of [`Pass::Write`].
+    pub store: &'c Store,
     pub source: &'a Source,
     /// The file's place in the run (the first is 0).
     pub index: usize,
@@ -261,20 +261,19 @@ pub(crate) struct FileJob<'a, 'c> {
 /// second reads the files again and writes in short transactions, and the run is recorded.
 /// The loader is called once per file and pass; it must find the same refusals both times.
 pub(crate) fn run_import(
-    store: &mut Store,
+    store: &Store,
     sources: &[Source],
     opts: &ImportOptions,
     kind: &'static str,
-    mut load: impl FnMut(FileJob<'_, '_>, &mut ImportReport) -> rusqlite::Result<FileReport>,
+    mut load: impl FnMut(FileJob<'_, '_>, &mut ImportReport) -> DbResult<FileReport>,
 ) -> Result<ImportReport, StoreError> {
     refuse_the_database(store.path(), sources)?;
     let work = register(store, kind, sources, opts)?;
-    let conn = store.conn();
     let result = (|| {
         let mut report = new_report(kind, opts);
         for (index, source) in sources.iter().enumerate() {
             let errors_before = report.errors.len();
-            let job = FileJob { conn, source, index, pass: Pass::Check, opts };
+            let job = FileJob { store, source, index, pass: Pass::Check, opts };
             let file = load(job, &mut report)?;
             warn_if_header_only(&file, &mut report, errors_before);
             report.files.push(file);
@@ -282,12 +281,12 @@ pub(crate) fn run_import(
         if !goes_ahead(&mut report, opts) {
             return Ok(report);
         }
-        let chunks = Chunks::new(conn)?;
+        let chunks = Chunks::new(store)?;
         let ids = start_run(&chunks, kind, sources, opts, &mut report)?;
         for (index, source) in sources.iter().enumerate() {
             // The same refusals again: they were reported by the first pass.
             let mut again = ImportReport::default();
-            let job = FileJob { conn, source, index, pass: Pass::Write(&chunks), opts };
+            let job = FileJob { store, source, index, pass: Pass::Write(&chunks), opts };
             let mut file = load(job, &mut again)?;
             // A refusal only the writing can find (a supervisor's authority taken away
             // meanwhile) is reported too.
@@ -302,7 +301,7 @@ pub(crate) fn run_import(
         Ok(report)
     })();
     // The error is read first: what holds the lock, and how long this waited for it.
-    let result = result.map_err(|e: rusqlite::Error| store.err(e));
+    let result = result.map_err(|e: DbError| store.err(e));
     unregister(store, work);
     result
 }
@@ -350,10 +349,10 @@ pub(crate) fn start_run(
     sources: &[Source],
     opts: &ImportOptions,
     report: &mut ImportReport,
-) -> rusqlite::Result<Vec<i64>> {
+) -> DbResult<Vec<i64>> {
     let names: Vec<String> = sources.iter().map(Source::display).collect();
     chunks.begin()?;
-    let (ids, resumed) = bookkeeping::start_run(chunks.conn(), kind, &names, opts.now)?;
+    let (ids, resumed) = bookkeeping::start_run(chunks, kind, &names, opts.now)?;
     chunks.commit()?;
     report.resumed = resumed;
     Ok(ids)
@@ -365,7 +364,7 @@ pub(crate) fn finish_file(
     id: i64,
     file: &FileReport,
     opts: &ImportOptions,
-) -> rusqlite::Result<()> {
+) -> DbResult<()> {
     chunks.begin()?;
     let counts = FileCounts {
         created: file.created,
@@ -374,7 +373,7 @@ pub(crate) fn finish_file(
         refused: file.refused,
         conflicts: file.conflicts,
     };
-    bookkeeping::finish_file(chunks.conn(), id, opts.now, counts)?;
+    bookkeeping::finish_file(chunks, id, opts.now, counts)?;
     chunks.tick()
 }
 
@@ -384,12 +383,9 @@ pub(crate) fn finish_run(
     kind: &str,
     opts: &ImportOptions,
     report: &mut ImportReport,
-) -> rusqlite::Result<()> {
+) -> DbResult<()> {
     report.committed = true;
-    let summary = report.summary();
-    chunks.finish(|conn| {
-        st::audit(conn, opts.now, None, None, "import", Some(kind), Some(&summary)).map(|_| ())
-    })
+    bookkeeping::finish_run(chunks, kind, opts.now, &report.summary())
 }
 
 /// An input file that is the database itself (or its -wal or -shm) is refused before it is
@@ -417,13 +413,15 @@ pub(crate) fn register(
         return Ok(None);
     }
     let files: Vec<String> = sources.iter().map(Source::display).collect();
-    let what = format!("import {kind}");
-    st::work::start(store.conn(), &what, Some(&files.join(" ")), opts.now).map(Some).map_err(|e| store.err(e))
+    store
+        .start_work(&format!("import {kind}"), Some(&files.join(" ")), opts.now)
+        .map(Some)
+        .map_err(|e| store.err(e))
 }
 
 pub(crate) fn unregister(store: &Store, work: Option<i64>) {
     if let Some(id) = work {
-        let _ = st::work::finish(store.conn(), id);
+        let _ = store.finish_work(id);
     }
 }
 

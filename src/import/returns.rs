@@ -21,12 +21,13 @@ use super::table::Row;
 use super::{FileReport, ImportOptions, ImportReport, Problem};
 use crate::domain::codes::Resolution;
 use crate::domain::text::on_screen;
-use crate::store::imports::Chunks;
+use crate::store::imports::{self as bookkeeping, Chunks, Stage};
 use crate::store::returns::{ReturnCheck, ReturnWriter};
-use crate::store::{Fingerprint, LineWrite, ReturnWrite, ReturnWritten, Store, StoreError};
+use crate::store::{
+    DbError, DbResult, Fingerprint, LineWrite, ReturnWrite, ReturnWritten, Store, StoreError,
+};
 use chrono::FixedOffset;
-use rusqlite::{params, Connection};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 
 /// Loads expected returns from `sources`: all of them or, when any row is refused and
 /// `skip_invalid` is off, none.
@@ -37,7 +38,7 @@ pub fn import(
 ) -> Result<ImportReport, StoreError> {
     super::refuse_the_database(store.path(), sources)?;
     let work = super::register(store, "returns", sources, opts)?;
-    let result = run(store.conn(), sources, opts).map_err(|e| match e {
+    let result = run(store, sources, opts).map_err(|e| match e {
         Failed::Db(e) => store.err(e),
         Failed::Spool(e) => StoreError::Spool { detail: e.to_string() },
     });
@@ -47,12 +48,12 @@ pub fn import(
 
 /// Why an import stopped: the database, or its own spool file.
 enum Failed {
-    Db(rusqlite::Error),
+    Db(DbError),
     Spool(std::io::Error),
 }
 
-impl From<rusqlite::Error> for Failed {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<DbError> for Failed {
+    fn from(e: DbError) -> Self {
         Failed::Db(e)
     }
 }
@@ -63,16 +64,16 @@ impl From<std::io::Error> for Failed {
     }
 }
 
-fn run(conn: &Connection, sources: &[Source], opts: &ImportOptions) -> Result<ImportReport, Failed> {
+fn run(store: &Store, sources: &[Source], opts: &ImportOptions) -> Result<ImportReport, Failed> {
     let mut report = super::new_report("returns", opts);
     let mut run = RunRmas::new(sources);
     let mut spools = Vec::with_capacity(sources.len());
     for (index, source) in sources.iter().enumerate() {
         let errors_before = report.errors.len();
-        let checked = match check_file(conn, source, index, opts, &mut run, Staging::Streamed)? {
+        let checked = match check_file(store, source, index, opts, &mut run, Staging::Streamed)? {
             Checked::Scattered => {
                 run.forget(index);
-                match check_file(conn, source, index, opts, &mut run, Staging::Sorted)? {
+                match check_file(store, source, index, opts, &mut run, Staging::Sorted)? {
                     Checked::Done(done) => done,
                     Checked::Scattered => unreachable!("a sorted read gives each RMA one group"),
                 }
@@ -90,7 +91,7 @@ fn run(conn: &Connection, sources: &[Source], opts: &ImportOptions) -> Result<Im
         // Refused: the valid returns are still counted as they would have been written.
         for (index, spool) in spools.into_iter().enumerate() {
             if let Some(spool) = spool {
-                let mut check = ReturnCheck::new(conn)?;
+                let mut check = ReturnCheck::new(store)?;
                 let file = &mut report.files[index];
                 let display = file.file.clone();
                 for s in spool {
@@ -102,11 +103,11 @@ fn run(conn: &Connection, sources: &[Source], opts: &ImportOptions) -> Result<Im
         }
         return Ok(report);
     }
-    let chunks = Chunks::new(conn)?;
+    let chunks = Chunks::new(store)?;
     let ids = super::start_run(&chunks, "returns", sources, opts, &mut report)?;
     for (index, spool) in spools.into_iter().enumerate() {
         let Some(spool) = spool else { continue };
-        let mut writer = ReturnWriter::new(conn, ids[index], opts.now)?.in_run_from(ids[0]);
+        let mut writer = ReturnWriter::new(&chunks, ids[index], opts.now)?.in_run_from(ids[0]);
         let file = &mut report.files[index];
         opts.progress.start(&format!("writing {}", file.file), spool.returns());
         let mut problems = (Vec::new(), Vec::new());
@@ -117,10 +118,7 @@ fn run(conn: &Connection, sources: &[Source], opts: &ImportOptions) -> Result<Im
         super::finish_file(&chunks, ids[index], &report.files[index], opts)?;
     }
     // Unidentified parcels whose RMA just arrived are linked in a short transaction of their own.
-    chunks.commit()?;
-    chunks.begin()?;
-    report.linked = crate::store::station::link_unidentified(conn, opts.now)?.len() as u64;
-    chunks.commit()?;
+    report.linked = bookkeeping::link_unidentified(&chunks, opts.now)?.len() as u64;
     super::finish_run(chunks, "returns", opts, &mut report)?;
     Ok(report)
 }
@@ -242,7 +240,7 @@ const BATCH: usize = 512;
 /// The first pass over one file: read (on a thread of its own), group, check, and spool the
 /// valid returns, or for a dry run compare them with the database (reading only).
 fn check_file(
-    conn: &Connection,
+    store: &Store,
     source: &Source,
     index: usize,
     opts: &ImportOptions,
@@ -260,7 +258,7 @@ fn check_file(
         })));
     };
     let sink = if opts.dry_run {
-        Sink::DryRun(ReturnCheck::new(conn)?)
+        Sink::DryRun(ReturnCheck::new(store)?)
     } else {
         Sink::Spool(SpoolWriter::create()?)
     };
@@ -303,7 +301,7 @@ fn check_file(
             }
             end
         })?,
-        Staging::Sorted => check.consume(Groups::new(stage(conn, table.rows)?, local))?,
+        Staging::Sorted => check.consume(Groups::new(stage(store, table.rows)?, local))?,
     };
     if end == GroupEnd::Scattered {
         return Ok(Checked::Scattered);
@@ -326,93 +324,25 @@ fn check_file(
     })))
 }
 
-/// Reads every row into a temporary table and gives them back sorted by RMA, keeping file
-/// order within an RMA, a page at a time. Memory stays flat: SQLite spills the sort to disk.
+/// Reads every row into the store's stage and gives them back sorted by RMA, keeping file order
+/// within an RMA. The rows that could not be read come first: they have no RMA to sort by.
 fn stage<'c>(
-    conn: &'c Connection,
+    store: &'c Store,
     rows: Box<dyn Iterator<Item = Result<Row, Problem>> + '_>,
-) -> rusqlite::Result<Box<dyn Iterator<Item = Result<Row, Problem>> + 'c>> {
-    conn.execute_batch(
-        "CREATE TEMP TABLE IF NOT EXISTS import_stage (
-             seq INTEGER PRIMARY KEY, rma TEXT NOT NULL, line INTEGER NOT NULL, item INTEGER,
-             vals TEXT NOT NULL);
-         DELETE FROM temp.import_stage;
-         DROP INDEX IF EXISTS temp.import_stage_rma;",
-    )?;
+) -> DbResult<Box<dyn Iterator<Item = Result<Row, Problem>> + 'c>> {
+    let mut stage = Stage::new(store)?;
     let mut problems = Vec::new();
-    {
-        let mut insert =
-            conn.prepare("INSERT INTO temp.import_stage (rma, line, item, vals) VALUES (?1, ?2, ?3, ?4)")?;
-        for row in rows {
-            match row {
-                Ok(r) => {
-                    let vals = serde_json::to_string(&r.values).unwrap_or_default();
-                    insert.execute(params![
-                        r.get(f::RMA_NO),
-                        r.line as i64,
-                        r.item.map(|i| i as i64),
-                        vals
-                    ])?;
-                }
-                Err(p) => problems.push(Err(p)),
-            }
+    for row in rows {
+        match row {
+            Ok(r) => stage.add(r.get(f::RMA_NO), r.line, r.item, &r.values)?,
+            Err(p) => problems.push(Err(p)),
         }
     }
-    conn.execute_batch("CREATE INDEX temp.import_stage_rma ON import_stage (rma, seq);")?;
-    let pages = StagedRows { conn, after: None, page: VecDeque::new(), done: false };
-    Ok(Box::new(problems.into_iter().chain(pages)))
-}
-
-struct StagedRows<'c> {
-    conn: &'c Connection,
-    after: Option<(String, i64)>,
-    page: VecDeque<(String, i64, Row)>,
-    done: bool,
-}
-
-impl StagedRows<'_> {
-    const PAGE: i64 = 5000;
-
-    fn fill(&mut self) -> rusqlite::Result<()> {
-        let (rma, seq) = self.after.clone().unwrap_or((String::new(), -1));
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT rma, seq, line, item, vals FROM temp.import_stage
-             WHERE (rma, seq) > (?1, ?2) ORDER BY rma, seq LIMIT ?3",
-        )?;
-        let rows = stmt.query_map(params![rma, seq, Self::PAGE], |r| {
-            let vals: String = r.get(4)?;
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                Row {
-                    line: r.get::<_, i64>(2)? as u64,
-                    item: r.get::<_, Option<i64>>(3)?.map(|i| i as usize),
-                    values: serde_json::from_str(&vals).unwrap_or_default(),
-                },
-            ))
-        })?;
-        for r in rows {
-            self.page.push_back(r?);
-        }
-        self.done = (self.page.len() as i64) < Self::PAGE;
-        Ok(())
-    }
-}
-
-impl Iterator for StagedRows<'_> {
-    type Item = Result<Row, Problem>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.page.is_empty() && !self.done {
-            if let Err(e) = self.fill() {
-                self.done = true;
-                return Some(Err(Problem::new("(staging)", None, e.to_string())));
-            }
-        }
-        let (rma, seq, row) = self.page.pop_front()?;
-        self.after = Some((rma, seq));
-        Some(Ok(row))
-    }
+    let sorted = stage.sorted()?.map(|staged| match staged {
+        Ok(r) => Ok(Row { line: r.line, item: r.item, values: r.values }),
+        Err(e) => Err(Problem::new("(staging)", None, e.to_string())),
+    });
+    Ok(Box::new(problems.into_iter().chain(sorted)))
 }
 
 #[derive(PartialEq)]

@@ -5,13 +5,14 @@ use super::check;
 use super::fields::{users as f, USERS};
 use super::source::Source;
 use super::{ImportOptions, ImportReport, Pass, Problem};
-use crate::domain::codes::{Coded, Role};
+use crate::domain::codes::Role;
 use crate::domain::text::on_screen;
 use crate::store::auth::{hash_pin, verify_pin};
-use crate::store::users::{check_user, pin_hash, write_user};
+use crate::store::users::{
+    check_user, other_active_supervisors, pin_hash, role_and_active, user_id_of, write_in_chunk, write_one,
+};
 use crate::store::{Store, StoreError, UserWrite, UserWritten};
 use argon2::password_hash::PasswordHash;
-use rusqlite::Connection;
 use std::collections::HashMap;
 
 pub fn import(
@@ -26,7 +27,7 @@ pub fn import(
         return Ok(report);
     }
     super::run_import(store, sources, opts, "users", |job, report| {
-        let (conn, source, opts) = (job.conn, job.source, job.opts);
+        let (store, source, opts) = (job.store, job.source, job.opts);
         let display = source.display();
         let (table, mut file) = super::open_table(source, USERS, opts, &mut report.errors);
         let Some(table) = table else { return Ok(file) };
@@ -37,7 +38,7 @@ pub fn import(
             file.rows += 1;
             let result = row.map_err(|p| (p.line, vec![p.message])).and_then(|row| {
                 let line = row.line;
-                let u = from_row(conn, &row, hashing, opts.by.as_ref()).map_err(|m| (Some(line), m))?;
+                let u = from_row(store, &row, hashing, opts.by.as_ref()).map_err(|m| (Some(line), m))?;
                 if let Some(first) = seen.insert(u.id.to_lowercase(), line) {
                     return Err((
                         Some(line),
@@ -47,22 +48,12 @@ pub fn import(
                 Ok(u)
             });
             let written = match (result, &job.pass) {
-                (Ok(u), Pass::Check) => Ok(check_user(conn, &u)?),
-                (Ok(u), Pass::Write(chunks)) => {
-                    // One user a transaction: the next user's PIN is hashed with no lock held.
-                    chunks.begin()?;
-                    // The supervisor's authority is checked again with each user written: one
-                    // taken away meanwhile (by another supervisor) stops the rest.
-                    if let Some(refused) = authority_lost(conn, opts)? {
-                        chunks.commit()?;
-                        Err((seen.get(&u.id.to_lowercase()).copied(), vec![refused]))
-                    } else {
-                        let w = write_user(conn, &u, opts.now)?;
-                        log_change(conn, &u, &w, opts)?;
-                        chunks.commit()?;
-                        Ok(w)
-                    }
-                }
+                (Ok(u), Pass::Check) => Ok(check_user(store, &u)?),
+                // One user a transaction: the next user's PIN is hashed with no lock held. The
+                // supervisor's authority is checked again with each user written: one taken
+                // away meanwhile (by another supervisor) stops the rest.
+                (Ok(u), Pass::Write(chunks)) => write_in_chunk(chunks, &u, opts.by.as_ref(), opts.now)?
+                    .ok_or_else(|| (seen.get(&u.id.to_lowercase()).copied(), vec![authority_lost(opts)])),
                 (Err(e), _) => Err(e),
             };
             match written {
@@ -98,27 +89,15 @@ pub fn add(
     values[f::PIN] = pin.unwrap_or("").to_string();
     let row = super::table::Row { line: 0, item: None, values };
     // Checked (and the PIN hashed) before the write lock is asked for.
-    let u = match from_row(store.conn(), &row, true, opts.by.as_ref()) {
+    let u = match from_row(store, &row, true, opts.by.as_ref()) {
         Ok(u) => u,
         Err(m) => return Ok(Err(m)),
     };
     if let Some(refused) = needs_supervisor(store, opts)? {
         return Ok(Err(vec![refused]));
     }
-    let written = (|| {
-        let tx = store.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        if let Some(refused) = authority_lost(&tx, opts)? {
-            return Ok(Err(vec![refused]));
-        }
-        let written = write_user(&tx, &u, opts.now)?;
-        if !opts.dry_run {
-            log_change(&tx, &u, &written, opts)?;
-            tx.commit()?;
-        }
-        Ok(Ok(written))
-    })()
-    .map_err(|e: rusqlite::Error| store.err(e))?;
-    Ok(written)
+    let written = write_one(store, &u, opts.by.as_ref(), opts.now, opts.dry_run).map_err(|e| store.err(e))?;
+    Ok(written.ok_or_else(|| vec![authority_lost(opts)]))
 }
 
 /// Why users may not be changed without a supervisor: once the database has one, only a
@@ -128,7 +107,7 @@ fn needs_supervisor(store: &Store, opts: &ImportOptions) -> Result<Option<String
     if opts.by.is_some() || opts.dry_run {
         return Ok(None);
     }
-    let has = crate::store::auth::has_supervisor(store.conn()).map_err(|e| store.err(e))?;
+    let has = crate::store::auth::has_supervisor(store).map_err(|e| store.err(e))?;
     Ok(has.then(|| {
         "changing users needs a supervisor: give --by SUPERVISOR and their PIN (only the first supervisor of a \
          database is added without one)"
@@ -136,41 +115,18 @@ fn needs_supervisor(store: &Store, opts: &ImportOptions) -> Result<Option<String
     }))
 }
 
-/// Why the supervisor given with `--by` no longer may change users (their role or active flag
-/// was taken away since their PIN was checked), read in the write's own transaction.
-fn authority_lost(conn: &Connection, opts: &ImportOptions) -> rusqlite::Result<Option<String>> {
-    let Some(by) = &opts.by else { return Ok(None) };
-    Ok((!crate::store::auth::still_supervisor(conn, by)?).then(|| {
-        format!("{} is no longer an active supervisor: nothing more was changed", on_screen(by.id()))
-    }))
-}
-
-/// The audit entry of a user written: who did it, and what the user now is.
-fn log_change(
-    conn: &Connection,
-    u: &UserWrite,
-    w: &UserWritten,
-    opts: &ImportOptions,
-) -> rusqlite::Result<()> {
-    let what = match w {
-        UserWritten::Unchanged => return Ok(()),
-        UserWritten::Created => "created",
-        UserWritten::Updated => "updated",
-    };
-    let pin = if u.pin_hash.is_some() { ", new PIN" } else { "" };
-    let active = if u.active { "" } else { ", inactive" };
-    let detail = format!("{what}: {}{pin}{active}", u.role.code());
-    let by = opts.by.as_ref().map(|p| p.id());
-    if u.role == Role::Supervisor {
-        crate::store::auth::mark_supervised(conn)?;
-    }
-    crate::store::audit(conn, opts.now, None, by, "user", Some(&u.id), Some(&detail)).map(|_| ())
+/// Why the supervisor given with `--by` no longer may change users: their role or active flag
+/// was taken away since their PIN was checked (the store reads it in the write's own
+/// transaction, and writes nothing then).
+fn authority_lost(opts: &ImportOptions) -> String {
+    let by = opts.by.as_ref().map_or("", |b| b.id());
+    format!("{} is no longer an active supervisor: nothing more was changed", on_screen(by))
 }
 
 /// The user of a row. `hashing` false (the check pass) stands a placeholder in for a new PIN's
 /// hash, which is all a check needs to know.
 fn from_row(
-    conn: &Connection,
+    store: &Store,
     row: &super::table::Row,
     hashing: bool,
     by: Option<&crate::store::auth::Proven>,
@@ -179,7 +135,7 @@ fn from_row(
     let id = check::required_identifier("id", row.get(f::ID)).map_err(|e| errors.push(e)).ok();
     // A badge's text names its user: `OP-ZHANG01` in a file is the user ZHANG01.
     let id = match id {
-        Some(id) => Some(crate::store::users::user_id_of(conn, &id).map_err(|e| vec![e.to_string()])?),
+        Some(id) => Some(user_id_of(store, &id).map_err(|e| vec![e.to_string()])?),
         None => None,
     };
     if let Some(id) = &id {
@@ -197,7 +153,7 @@ fn from_row(
     // A role or active flag left out keeps what a known user has (an old file imported again
     // never demotes a supervisor or brings back someone deactivated); a new user is an active
     // operator.
-    let known = id.as_deref().map(|id| crate::store::users::role_and_active(conn, id)).transpose();
+    let known = id.as_deref().map(|id| role_and_active(store, id)).transpose();
     let known = known.map_err(|e| vec![e.to_string()])?.flatten();
     let role = match row.get(f::ROLE) {
         "" => Some(known.map_or(Role::Operator, |k| k.0)),
@@ -223,7 +179,7 @@ fn from_row(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let stored = pin_hash(conn, &id).map_err(|e| vec![e.to_string()])?;
+    let stored = pin_hash(store, &id).map_err(|e| vec![e.to_string()])?;
     let pin_hash = if !pin.is_empty() {
         // The same PIN again keeps the stored hash, so a re-import changes nothing.
         if stored.as_deref().is_some_and(|h| verify_pin(h, pin)) {
@@ -248,8 +204,7 @@ fn from_row(
                 on_screen(&id)
             )]);
         }
-        let others =
-            crate::store::users::other_active_supervisors(conn, &id).map_err(|e| vec![e.to_string()])?;
+        let others = other_active_supervisors(store, &id).map_err(|e| vec![e.to_string()])?;
         if others == 0 {
             return Err(vec![format!(
                 "{} is the last active supervisor: add another supervisor first",

@@ -7,7 +7,7 @@
 //! transaction, as if it were wrong), then the PIN is checked, then the count is cleared when
 //! it was right. Guessing in parallel gains nothing, and a crash in between counts as a failure.
 
-use super::{audit, timestamp};
+use super::{audit, timestamp, DbResult, Store};
 use crate::domain::codes::{Coded, Role};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -196,12 +196,12 @@ pub fn check_pin(
 
 /// True once the database has had a supervisor: from then on only a supervisor may add users
 /// or change a role or PIN. Taking every supervisor's role away later does not open it again.
-pub fn has_supervisor(conn: &Connection) -> rusqlite::Result<bool> {
-    conn.query_row(
+pub fn has_supervisor(store: &Store) -> DbResult<bool> {
+    Ok(store.conn().query_row(
         "SELECT EXISTS (SELECT 1 FROM users WHERE role = ?1) OR EXISTS (SELECT 1 FROM meta WHERE key = ?2)",
         params![Role::Supervisor.code(), GUARDED],
         |r| r.get(0),
-    )
+    )?)
 }
 
 /// The mark, in `meta`, that the database has had a supervisor.

@@ -1,6 +1,7 @@
 //! Products and their barcodes.
 
-use super::timestamp;
+use super::imports::Chunks;
+use super::{timestamp, DbResult, Store};
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -30,8 +31,8 @@ pub enum ProductWritten {
 }
 
 /// What writing `p` would do, found by reading only (a dry run, or the check before writing).
-pub fn check_product(conn: &Connection, p: &ProductWrite) -> rusqlite::Result<ProductWritten> {
-    plan(conn, p).map(|(w, _)| w)
+pub fn check_product(store: &Store, p: &ProductWrite) -> DbResult<ProductWritten> {
+    Ok(plan(store.conn(), p)?.0)
 }
 
 /// What writing `p` does, and the barcodes it adds.
@@ -75,11 +76,13 @@ fn plan(conn: &Connection, p: &ProductWrite) -> rusqlite::Result<(ProductWritten
     Ok((if existing.is_some() { ProductWritten::Updated } else { ProductWritten::Created }, added))
 }
 
+/// Writes `p` inside the chunk under way.
 pub fn write_product(
-    conn: &Connection,
+    chunks: &Chunks<'_>,
     p: &ProductWrite,
     now: DateTime<FixedOffset>,
-) -> rusqlite::Result<ProductWritten> {
+) -> DbResult<ProductWritten> {
+    let conn = chunks.conn();
     let (written, added) = plan(conn, p)?;
     if !matches!(written, ProductWritten::Created | ProductWritten::Updated) {
         return Ok(written);

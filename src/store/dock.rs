@@ -227,7 +227,7 @@ impl Store {
 
     /// The user id a typed id or scanned badge names (as typed when there is no such user).
     pub fn user_id_of(&self, text: &str) -> DbResult<String> {
-        Ok(super::users::user_id_of(&self.conn, text)?)
+        super::users::user_id_of(self, text)
     }
 
     /// Claims station id `station` for this process; Err names who runs it already.

@@ -10,12 +10,16 @@
 //! row left unfinished by a process that is gone is an interrupted import: the next run of the
 //! same kind says so and marks it resumed. Imports are idempotent (unchanged records are
 //! found by content), so running the same files again completes the work.
+//!
+//! A file whose returns are scattered (one RMA's rows apart) is read again through the
+//! [`Stage`], a temporary table that gives its rows back sorted by RMA.
 
-use super::timestamp;
 use super::work::{host, live};
+use super::{timestamp, DbResult, Store};
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, Statement};
 use std::cell::Cell;
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 /// How long one write transaction of an import stays open at most (plus the record in hand).
@@ -38,9 +42,10 @@ pub struct Chunks<'c> {
 impl<'c> Chunks<'c> {
     /// Chunks are committed without waiting for the disk (WAL, `synchronous = NORMAL`: the
     /// database stays consistent, a power cut may lose the last chunks, as a kill would, and
-    /// running the import again completes it). [`Chunks::finish`] commits the end of the run
+    /// running the import again completes it). [`finish_run`] commits the end of the run
     /// durably, and that flush makes every earlier chunk durable too.
-    pub fn new(conn: &'c Connection) -> rusqlite::Result<Self> {
+    pub fn new(store: &'c Store) -> DbResult<Self> {
+        let conn = store.conn();
         conn.execute_batch("PRAGMA synchronous = NORMAL")?;
         Ok(Chunks {
             conn,
@@ -50,12 +55,13 @@ impl<'c> Chunks<'c> {
         })
     }
 
-    pub fn conn(&self) -> &'c Connection {
+    /// The connection the chunks write on, for the store's writes inside the chunk under way.
+    pub(super) fn conn(&self) -> &'c Connection {
         self.conn
     }
 
     /// Opens a write transaction unless one is open.
-    pub fn begin(&self) -> rusqlite::Result<()> {
+    pub fn begin(&self) -> DbResult<()> {
         if self.open_since.get().is_none() {
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
             self.open_since.set(Some(Instant::now()));
@@ -64,7 +70,7 @@ impl<'c> Chunks<'c> {
     }
 
     /// Between two records: commits when the transaction has been open for a chunk's time.
-    pub fn tick(&self) -> rusqlite::Result<()> {
+    pub fn tick(&self) -> DbResult<()> {
         if self.open_since.get().is_some_and(|t| t.elapsed() >= CHUNK) {
             self.commit()?;
             std::thread::sleep(GAP);
@@ -73,7 +79,7 @@ impl<'c> Chunks<'c> {
     }
 
     /// Commits the open transaction, if any.
-    pub fn commit(&self) -> rusqlite::Result<()> {
+    pub fn commit(&self) -> DbResult<()> {
         if let Some(t) = self.open_since.get() {
             self.conn.execute_batch("COMMIT")?;
             self.open_since.set(None);
@@ -85,7 +91,7 @@ impl<'c> Chunks<'c> {
 
     /// Commits what is open, then runs `last` in one more transaction committed durably
     /// (`synchronous = FULL` again), which flushes every chunk before it to disk as well.
-    pub fn finish(self, last: impl FnOnce(&Connection) -> rusqlite::Result<()>) -> rusqlite::Result<()> {
+    fn finish(self, last: impl FnOnce(&Connection) -> rusqlite::Result<()>) -> DbResult<()> {
         self.commit()?;
         self.conn.execute_batch("PRAGMA synchronous = FULL")?;
         self.begin()?;
@@ -119,11 +125,12 @@ pub struct Interrupted {
 /// unfinished rows of the same kind whose process is gone are marked as resumed by this run
 /// and returned. The rows' ids, in the order of `files`.
 pub fn start_run(
-    conn: &Connection,
+    chunks: &Chunks<'_>,
     kind: &str,
     files: &[String],
     now: DateTime<FixedOffset>,
-) -> rusqlite::Result<(Vec<i64>, Vec<Interrupted>)> {
+) -> DbResult<(Vec<i64>, Vec<Interrupted>)> {
+    let conn = chunks.conn();
     let here = host();
     let pid = i64::from(std::process::id());
     let at = timestamp(now);
@@ -171,17 +178,131 @@ pub struct FileCounts {
     pub conflicts: u64,
 }
 
-/// Completes a file's row.
-pub fn finish_file(
-    conn: &Connection,
-    id: i64,
-    now: DateTime<FixedOffset>,
-    c: FileCounts,
-) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "UPDATE imports SET finished_at = ?2, created = ?3, updated = ?4, unchanged = ?5,
-             refused = ?6, conflicts = ?7 WHERE id = ?1",
-    )?
-    .execute(params![id, timestamp(now), c.created, c.updated, c.unchanged, c.refused, c.conflicts])
-    .map(|_| ())
+/// Completes a file's row, inside the open chunk.
+pub fn finish_file(chunks: &Chunks<'_>, id: i64, now: DateTime<FixedOffset>, c: FileCounts) -> DbResult<()> {
+    chunks
+        .conn()
+        .prepare_cached(
+            "UPDATE imports SET finished_at = ?2, created = ?3, updated = ?4, unchanged = ?5,
+                 refused = ?6, conflicts = ?7 WHERE id = ?1",
+        )?
+        .execute(params![id, timestamp(now), c.created, c.updated, c.unchanged, c.refused, c.conflicts])?;
+    Ok(())
+}
+
+/// Links the unidentified parcels whose RMA the run just brought, in a short transaction of
+/// their own (what is open is committed first); the parcels linked.
+pub fn link_unidentified(chunks: &Chunks<'_>, now: DateTime<FixedOffset>) -> DbResult<Vec<i64>> {
+    chunks.commit()?;
+    chunks.begin()?;
+    let linked = super::station::link_unidentified(chunks.conn(), now)?;
+    chunks.commit()?;
+    Ok(linked)
+}
+
+/// The run's last transaction, committed durably: its entry in the audit log (`summary`: what
+/// the run did).
+pub fn finish_run(chunks: Chunks<'_>, kind: &str, now: DateTime<FixedOffset>, summary: &str) -> DbResult<()> {
+    chunks.finish(|conn| super::audit(conn, now, None, None, "import", Some(kind), Some(summary)).map(|_| ()))
+}
+
+/// A file's rows kept in a temporary table, to be read back sorted by RMA, keeping file order
+/// within an RMA, a page at a time. Memory stays flat: SQLite spills the sort to disk.
+pub struct Stage<'c> {
+    conn: &'c Connection,
+    insert: Statement<'c>,
+}
+
+/// A row as the [`Stage`] gives it back.
+pub struct StagedRow {
+    pub line: u64,
+    pub item: Option<usize>,
+    pub values: Vec<String>,
+}
+
+impl<'c> Stage<'c> {
+    /// An empty stage: what an earlier file left in the table is gone.
+    pub fn new(store: &'c Store) -> DbResult<Self> {
+        let conn = store.conn();
+        conn.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS import_stage (
+                 seq INTEGER PRIMARY KEY, rma TEXT NOT NULL, line INTEGER NOT NULL, item INTEGER,
+                 vals TEXT NOT NULL);
+             DELETE FROM temp.import_stage;
+             DROP INDEX IF EXISTS temp.import_stage_rma;",
+        )?;
+        let insert =
+            conn.prepare("INSERT INTO temp.import_stage (rma, line, item, vals) VALUES (?1, ?2, ?3, ?4)")?;
+        Ok(Stage { conn, insert })
+    }
+
+    /// Adds a row of RMA `rma`, after the rows added before it.
+    pub fn add(&mut self, rma: &str, line: u64, item: Option<usize>, values: &[String]) -> DbResult<()> {
+        let vals = serde_json::to_string(values).unwrap_or_default();
+        self.insert.execute(params![rma, line as i64, item.map(|i| i as i64), vals])?;
+        Ok(())
+    }
+
+    /// Every row added, sorted by RMA and, within one, in the order they were added.
+    pub fn sorted(self) -> DbResult<StagedRows<'c>> {
+        let Stage { conn, insert } = self;
+        // The insert is finished with before the index is made.
+        drop(insert);
+        conn.execute_batch("CREATE INDEX temp.import_stage_rma ON import_stage (rma, seq);")?;
+        Ok(StagedRows { conn, after: None, page: VecDeque::new(), done: false })
+    }
+}
+
+/// The staged rows in order, read a page at a time. A page that cannot be read is the last
+/// answer: its error.
+pub struct StagedRows<'c> {
+    conn: &'c Connection,
+    after: Option<(String, i64)>,
+    page: VecDeque<(String, i64, StagedRow)>,
+    done: bool,
+}
+
+impl StagedRows<'_> {
+    const PAGE: i64 = 5000;
+
+    fn fill(&mut self) -> rusqlite::Result<()> {
+        let (rma, seq) = self.after.clone().unwrap_or((String::new(), -1));
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT rma, seq, line, item, vals FROM temp.import_stage
+             WHERE (rma, seq) > (?1, ?2) ORDER BY rma, seq LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![rma, seq, Self::PAGE], |r| {
+            let vals: String = r.get(4)?;
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                StagedRow {
+                    line: r.get::<_, i64>(2)? as u64,
+                    item: r.get::<_, Option<i64>>(3)?.map(|i| i as usize),
+                    values: serde_json::from_str(&vals).unwrap_or_default(),
+                },
+            ))
+        })?;
+        for r in rows {
+            self.page.push_back(r?);
+        }
+        self.done = (self.page.len() as i64) < Self::PAGE;
+        Ok(())
+    }
+}
+
+impl Iterator for StagedRows<'_> {
+    type Item = DbResult<StagedRow>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.page.is_empty() && !self.done {
+            if let Err(e) = self.fill() {
+                self.done = true;
+                return Some(Err(e.into()));
+            }
+        }
+        let (rma, seq, row) = self.page.pop_front()?;
+        self.after = Some((rma, seq));
+        Some(Ok(row))
+    }
 }

@@ -1,6 +1,7 @@
 //! Expected returns: written by imports, one return (with all its lines) at a time.
 
-use super::{timestamp, Fingerprint};
+use super::imports::Chunks;
+use super::{timestamp, DbResult, Fingerprint, Store};
 use crate::domain::codes::{Coded, Resolution};
 use crate::domain::tracking::tracking_key;
 use chrono::{DateTime, FixedOffset};
@@ -90,7 +91,7 @@ pub fn key_if_different(number: &str) -> Option<String> {
     Some(tracking_key(number))
 }
 
-/// Writes returns for one import, with its statements prepared once.
+/// Writes returns for one import, in its chunks, with its statements prepared once.
 pub struct ReturnWriter<'c> {
     conn: &'c Connection,
     import_id: i64,
@@ -104,7 +105,8 @@ pub struct ReturnWriter<'c> {
 }
 
 impl<'c> ReturnWriter<'c> {
-    pub fn new(conn: &'c Connection, import_id: i64, now: DateTime<FixedOffset>) -> rusqlite::Result<Self> {
+    pub fn new(chunks: &Chunks<'c>, import_id: i64, now: DateTime<FixedOffset>) -> DbResult<Self> {
+        let conn = chunks.conn();
         Ok(ReturnWriter {
             conn,
             import_id,
@@ -135,7 +137,7 @@ impl<'c> ReturnWriter<'c> {
         self
     }
 
-    pub fn write(&mut self, r: &ReturnWrite, hash: i64) -> rusqlite::Result<ReturnWritten> {
+    pub fn write(&mut self, r: &ReturnWrite, hash: i64) -> DbResult<ReturnWritten> {
         let keys = Keys::of(r);
         let inserted = self.insert.execute(&header(r, &keys, &hash, &self.import_id, &self.now)[..])?;
         if inserted == 1 {
@@ -274,7 +276,8 @@ pub struct ReturnCheck<'c> {
 }
 
 impl<'c> ReturnCheck<'c> {
-    pub fn new(conn: &'c Connection) -> rusqlite::Result<Self> {
+    pub fn new(store: &'c Store) -> DbResult<Self> {
+        let conn = store.conn();
         let reading = conn.is_autocommit();
         if reading {
             conn.execute_batch("BEGIN DEFERRED")?;
@@ -286,7 +289,7 @@ impl<'c> ReturnCheck<'c> {
         })
     }
 
-    pub fn check(&mut self, r: &ReturnWrite, hash: i64) -> rusqlite::Result<ReturnWritten> {
+    pub fn check(&mut self, r: &ReturnWrite, hash: i64) -> DbResult<ReturnWritten> {
         let found: Option<(i64, i64)> =
             self.existing.query_row([&r.rma_no], |row| Ok((row.get(0)?, row.get(1)?))).optional()?;
         Ok(match found {

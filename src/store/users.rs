@@ -1,9 +1,11 @@
 //! Operators and supervisors.
 
-use super::timestamp;
+use super::auth::{self, Proven};
+use super::imports::Chunks;
+use super::{timestamp, DbResult, Store};
 use crate::domain::codes::{Coded, Role};
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserWrite {
@@ -34,10 +36,11 @@ pub fn without_badge_prefix(text: &str) -> &str {
 /// The id a user given as `text` is stored under: a known user's id as stored (ids are alike in
 /// any case), else the text without a badge's `OP-` (a new user `OP-X` is the user `X`). A user
 /// stored with the whole badge text as their id is found by it first.
-pub fn user_id_of(conn: &Connection, text: &str) -> rusqlite::Result<String> {
+pub fn user_id_of(store: &Store, text: &str) -> DbResult<String> {
     let t = text.trim();
     let bare = without_badge_prefix(t);
-    let known: Option<String> = conn
+    let known: Option<String> = store
+        .conn()
         .prepare_cached("SELECT id FROM users WHERE id = ?1 OR id = ?2 ORDER BY id = ?1 DESC LIMIT 1")?
         .query_row([t, bare], |r| r.get(0))
         .optional()?;
@@ -45,8 +48,9 @@ pub fn user_id_of(conn: &Connection, text: &str) -> rusqlite::Result<String> {
 }
 
 /// A known user's role and whether they are active.
-pub fn role_and_active(conn: &Connection, id: &str) -> rusqlite::Result<Option<(Role, bool)>> {
-    Ok(conn
+pub fn role_and_active(store: &Store, id: &str) -> DbResult<Option<(Role, bool)>> {
+    Ok(store
+        .conn()
         .prepare_cached("SELECT role, active FROM users WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))
         .optional()?
@@ -54,14 +58,17 @@ pub fn role_and_active(conn: &Connection, id: &str) -> rusqlite::Result<Option<(
 }
 
 /// How many active supervisors there are besides `id`.
-pub fn other_active_supervisors(conn: &Connection, id: &str) -> rusqlite::Result<i64> {
-    conn.prepare_cached("SELECT count(*) FROM users WHERE role = ?1 AND active AND id <> ?2")?
-        .query_row(params![Role::Supervisor.code(), id], |r| r.get(0))
+pub fn other_active_supervisors(store: &Store, id: &str) -> DbResult<i64> {
+    Ok(store
+        .conn()
+        .prepare_cached("SELECT count(*) FROM users WHERE role = ?1 AND active AND id <> ?2")?
+        .query_row(params![Role::Supervisor.code(), id], |r| r.get(0))?)
 }
 
 /// The stored PIN hash of a user, to check a PIN against before hashing it anew.
-pub fn pin_hash(conn: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
-    Ok(conn
+pub fn pin_hash(store: &Store, id: &str) -> DbResult<Option<String>> {
+    Ok(store
+        .conn()
         .prepare_cached("SELECT pin_hash FROM users WHERE id = ?1")?
         .query_row([id], |r| r.get::<_, Option<String>>(0))
         .optional()?
@@ -69,8 +76,8 @@ pub fn pin_hash(conn: &Connection, id: &str) -> rusqlite::Result<Option<String>>
 }
 
 /// What writing `u` would do, found by reading only.
-pub fn check_user(conn: &Connection, u: &UserWrite) -> rusqlite::Result<UserWritten> {
-    plan(conn, u).map(|(w, _)| w)
+pub fn check_user(store: &Store, u: &UserWrite) -> DbResult<UserWritten> {
+    Ok(plan(store.conn(), u)?.0)
 }
 
 /// What writing `u` does, and the PIN hash it then stores.
@@ -92,11 +99,7 @@ fn plan(conn: &Connection, u: &UserWrite) -> rusqlite::Result<(UserWritten, Opti
     })
 }
 
-pub fn write_user(
-    conn: &Connection,
-    u: &UserWrite,
-    now: DateTime<FixedOffset>,
-) -> rusqlite::Result<UserWritten> {
+fn write_user(conn: &Connection, u: &UserWrite, now: DateTime<FixedOffset>) -> rusqlite::Result<UserWritten> {
     let (written, hash) = plan(conn, u)?;
     let now = timestamp(now);
     match written {
@@ -117,4 +120,81 @@ pub fn write_user(
         UserWritten::Unchanged => {}
     }
     Ok(written)
+}
+
+/// Writes `u` in one transaction of the chunks of an import, with its audit entry, on behalf
+/// of `by` (see [`write_as`]); None, writing nothing, when `by` is no longer an active supervisor.
+pub fn write_in_chunk(
+    chunks: &Chunks<'_>,
+    u: &UserWrite,
+    by: Option<&Proven>,
+    now: DateTime<FixedOffset>,
+) -> DbResult<Option<UserWritten>> {
+    chunks.begin()?;
+    let written = write_as(chunks.conn(), u, by, now, true)?;
+    chunks.commit()?;
+    Ok(written)
+}
+
+/// Writes the one user `u` (`users add`) in a transaction of its own, with its audit entry, on
+/// behalf of `by` (see [`write_as`]); None, writing nothing, when `by` is no longer an active
+/// supervisor. A dry run writes and rolls the write back, so it answers what writing would do.
+pub fn write_one(
+    store: &mut Store,
+    u: &UserWrite,
+    by: Option<&Proven>,
+    now: DateTime<FixedOffset>,
+    dry_run: bool,
+) -> DbResult<Option<UserWritten>> {
+    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let written = write_as(&tx, u, by, now, !dry_run)?;
+    if written.is_some() && !dry_run {
+        tx.commit()?;
+    }
+    Ok(written)
+}
+
+/// Writes `u` in the open transaction on behalf of `by`, the supervisor proven by PIN (none only
+/// while the database has no supervisor), and when `log`, its audit entry. `by`'s authority is
+/// read again in this same transaction: a role or active flag taken away since the PIN was
+/// checked (by another supervisor) writes nothing and answers None.
+fn write_as(
+    conn: &Connection,
+    u: &UserWrite,
+    by: Option<&Proven>,
+    now: DateTime<FixedOffset>,
+    log: bool,
+) -> rusqlite::Result<Option<UserWritten>> {
+    if let Some(by) = by {
+        if !auth::still_supervisor(conn, by)? {
+            return Ok(None);
+        }
+    }
+    let written = write_user(conn, u, now)?;
+    if log {
+        log_change(conn, u, &written, by, now)?;
+    }
+    Ok(Some(written))
+}
+
+/// The audit entry of a user written: who did it, and what the user now is.
+fn log_change(
+    conn: &Connection,
+    u: &UserWrite,
+    w: &UserWritten,
+    by: Option<&Proven>,
+    now: DateTime<FixedOffset>,
+) -> rusqlite::Result<()> {
+    let what = match w {
+        UserWritten::Unchanged => return Ok(()),
+        UserWritten::Created => "created",
+        UserWritten::Updated => "updated",
+    };
+    let pin = if u.pin_hash.is_some() { ", new PIN" } else { "" };
+    let active = if u.active { "" } else { ", inactive" };
+    let detail = format!("{what}: {}{pin}{active}", u.role.code());
+    if u.role == Role::Supervisor {
+        auth::mark_supervised(conn)?;
+    }
+    super::audit(conn, now, None, by.map(Proven::id), "user", Some(&u.id), Some(&detail)).map(|_| ())
 }
