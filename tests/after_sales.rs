@@ -1501,3 +1501,24 @@ fn batches_made_before_marks_keep_their_parcels_and_the_next_export_takes_the_re
     let nothing = export::export(&mut d.store, &d.dir.path().join("none.csv"), &opts);
     assert!(matches!(nothing, Err(export::ExportError::NothingNew { last: Some(n) }) if n == next.batch));
 }
+
+/// Found by an outside pass: an export whose batch could not be recorded (here the table is
+/// gone from under it) left its finished file in place with no batch, and the next export
+/// wrote the same rows again under the same number. No batch, no file.
+#[test]
+fn an_export_whose_batch_cannot_be_recorded_leaves_no_file() {
+    let mut d = Dock::new();
+    let p = d.open("RMA-2026-0009");
+    d.unit(p, "6901234500059", None, Outcome::Accept, None, None);
+    d.sign(p);
+    let out = d.dir.path().join("lost.csv");
+    let opts =
+        ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now: d.now(), by: None };
+    let other = rusqlite::Connection::open(&d.db).unwrap();
+    let err = export::export_with(&mut d.store, &out, &opts, &mut || {
+        other.execute_batch("ALTER TABLE export_batches RENAME TO export_batches_gone").unwrap();
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("export_batches"), "{err}");
+    assert!(!out.exists(), "a file with no batch behind it was left: {}", out.display());
+}

@@ -265,7 +265,13 @@ fn run(
                 }
                 Ok(None) if attempt == 0 => continue,
                 Ok(None) => break,
-                Err(e) => return Err(ExportError::Store(store.err(e))),
+                // No batch, so no file: the next export writes these rows under this number.
+                Err(e) => {
+                    if let Some(old) = made.take() {
+                        let _ = std::fs::remove_file(old);
+                    }
+                    return Err(ExportError::Store(store.err(e)));
+                }
             }
         }
         if let Some(old) = made.take() {

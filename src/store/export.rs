@@ -48,8 +48,11 @@ fn next_batch_id(conn: &Connection) -> rusqlite::Result<i64> {
 #[derive(Debug, Clone)]
 pub struct Taken {
     pub span: Span,
-    due: usize,
-    due_up_to: i64,
+    /// The rows marked due the snapshot saw, as runs of consecutive ids (first, last): a row
+    /// it did not see is in none of them, whatever order writers commit in.
+    due: Vec<(i64, i64)>,
+    /// How many rows those runs hold.
+    due_rows: usize,
     parcels: Vec<i64>,
     from_audit: i64,
     to_audit: i64,
@@ -96,22 +99,25 @@ impl Store {
     pub fn export_reading(&mut self, span: Span) -> DbResult<Option<Reading<'_>>> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         let to_audit = max_audit(&tx)?;
-        let mut taken = Taken { span, due: 0, due_up_to: 0, parcels: Vec::new(), from_audit: 0, to_audit };
+        let mut taken =
+            Taken { span, due: Vec::new(), due_rows: 0, parcels: Vec::new(), from_audit: 0, to_audit };
         match span {
             Span::SinceLast => {
                 taken.from_audit = last_incremental_end(&tx)?;
-                let (due, up_to): (i64, Option<i64>) = tx.query_row(
-                    "SELECT count(*), max(id) FROM export_due WHERE batch_id IS NULL",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
-                (taken.due, taken.due_up_to) = (due as usize, up_to.unwrap_or(0));
-                taken.parcels = tx
-                    .prepare(
-                        "SELECT DISTINCT parcel_id FROM export_due WHERE batch_id IS NULL ORDER BY parcel_id",
-                    )?
-                    .query_map([], |r| r.get(0))?
-                    .collect::<Result<_, _>>()?;
+                let mut parcels = std::collections::BTreeSet::new();
+                let mut rows =
+                    tx.prepare("SELECT id, parcel_id FROM export_due WHERE batch_id IS NULL ORDER BY id")?;
+                let mut rows = rows.query([])?;
+                while let Some(r) = rows.next()? {
+                    let id: i64 = r.get(0)?;
+                    parcels.insert(r.get::<_, i64>(1)?);
+                    match taken.due.last_mut() {
+                        Some((_, last)) if *last + 1 == id => *last = id,
+                        _ => taken.due.push((id, id)),
+                    }
+                    taken.due_rows += 1;
+                }
+                taken.parcels = parcels.into_iter().collect();
             }
             Span::All => {
                 taken.parcels = tx
@@ -177,14 +183,16 @@ impl Store {
         };
         match taken.span {
             Span::SinceLast => {
-                // The rows seen in the snapshot are exactly those not yet marked up to the last
-                // one seen (one writer at a time hands ids out in commit order); any fewer
-                // means another export marked some meanwhile.
-                let marked = tx.execute(
-                    "UPDATE export_due SET batch_id = ?1 WHERE batch_id IS NULL AND id <= ?2",
-                    params![batch, taken.due_up_to],
+                // Exactly the rows the snapshot saw; any fewer still unmarked means another
+                // export took some meanwhile.
+                let mut mark = tx.prepare_cached(
+                    "UPDATE export_due SET batch_id = ?1 WHERE batch_id IS NULL AND id BETWEEN ?2 AND ?3",
                 )?;
-                if marked != taken.due {
+                let mut marked = 0;
+                for (first, last) in &taken.due {
+                    marked += mark.execute(params![batch, first, last])?;
+                }
+                if marked != taken.due_rows {
                     return Ok(None);
                 }
             }
