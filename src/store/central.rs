@@ -129,6 +129,23 @@ impl Central {
     }
 }
 
+/// What a server's error means for the user: a lost or refused connection, a full disk, a
+/// read-only server, a lock waited on too long, else the server's own words.
+pub fn classify(path: &str, e: postgres::Error) -> StoreError {
+    let path = path.to_string();
+    let detail = one_line(&e);
+    let Some(db) = e.as_db_error() else { return StoreError::CannotOpen { path, detail } };
+    match db.code().code() {
+        "53100" => StoreError::Full { path },
+        "25006" => StoreError::ReadOnly { path, detail },
+        "55P03" | "57014" => StoreError::Busy { path, waited: super::busy_timeout(), holder: None },
+        c if c.starts_with("08") || c.starts_with("28") || c.starts_with("57P") => {
+            StoreError::CannotOpen { path, detail }
+        }
+        _ => StoreError::Engine { path, detail },
+    }
+}
+
 /// A driver error on one line, with the server's own message where there is one.
 fn one_line(e: &postgres::Error) -> String {
     match e.as_db_error() {

@@ -13,6 +13,7 @@ pub mod feedback;
 pub mod imports;
 pub mod returns;
 pub mod review;
+pub mod sql;
 pub mod station;
 pub mod users;
 pub mod work;
@@ -146,13 +147,28 @@ pub enum StoreError {
     NotOurs { path: String, detail: String },
     #[error("{path}: database error: {source}")]
     Sql { path: String, source: rusqlite::Error },
+    #[error("{path}: database error: {detail}")]
+    Engine { path: String, detail: String },
 }
 
 /// A database error as the store's callers see it: what went wrong in the engine, without the
 /// engine's type. [`Store::err`] turns it into what the user needs to hear ([`StoreError`]).
 #[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct DbError(#[from] rusqlite::Error);
+pub enum DbError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Postgres(#[from] postgres::Error),
+    /// A value read was not of the kind the code expects (a column missing or of another kind).
+    #[error("unexpected data: {0}")]
+    Shape(String),
+}
+
+impl DbError {
+    pub(crate) fn shape(what: String) -> DbError {
+        DbError::Shape(what)
+    }
+}
 
 /// What the store's operations answer: the value, or the engine's error ([`DbError`]).
 pub type DbResult<T> = Result<T, DbError>;
@@ -364,7 +380,10 @@ impl Store {
     /// Turns an SQLite error into what the user needs to hear about this file; a lock that
     /// stayed held is said with what holds it, where that is known.
     pub fn err(&self, e: impl Into<DbError>) -> StoreError {
-        classify_on(&self.conn, &self.shown(), e.into().0)
+        match e.into() {
+            DbError::Sqlite(e) => classify_on(&self.conn, &self.shown(), e),
+            other => classify_db(&self.shown(), other),
+        }
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -420,7 +439,11 @@ pub fn timestamp(at: DateTime<FixedOffset>) -> String {
 
 /// As [`classify`], for an error the store answered with.
 pub fn classify_db(path: &str, e: DbError) -> StoreError {
-    classify(path, e.0)
+    match e {
+        DbError::Sqlite(e) => classify(path, e),
+        DbError::Postgres(e) => central::classify(path, e),
+        DbError::Shape(detail) => StoreError::Engine { path: path.to_string(), detail },
+    }
 }
 
 pub fn classify(path: &str, e: rusqlite::Error) -> StoreError {

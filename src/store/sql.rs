@@ -1,0 +1,465 @@
+//! One way for the store to speak SQL to either engine: SQLite (the file of one dock) and
+//! PostgreSQL (the central database of several). A store function is written once, against
+//! [`Sql`], with `?1`-style parameters and SQL both engines read; the few places where the
+//! engines differ ask [`Sql::engine`].
+//!
+//! Values cross as [`Cell`]s: integers, reals, text, bytes or null. Times are text in the one
+//! form the dock writes (`2026-11-22T01:15:02.123Z`): SQLite keeps that text, PostgreSQL a
+//! `timestamptz`, converted both ways here, so text order stays time order for the code above.
+//! Flags are the integers 0 and 1 on both, so `WHERE x = 0` means the same everywhere.
+
+use super::{DbError, DbResult};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// Which engine a connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// One value in or out of a statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+/// What a statement can be given.
+pub trait Arg {
+    fn cell(&self) -> Cell;
+}
+
+impl Arg for Cell {
+    fn cell(&self) -> Cell {
+        self.clone()
+    }
+}
+
+macro_rules! int_arg {
+    ($($t:ty),*) => {$(
+        impl Arg for $t {
+            fn cell(&self) -> Cell {
+                Cell::Int(*self as i64)
+            }
+        }
+    )*};
+}
+int_arg!(i64, i32, u32, u16, u8, usize, u64);
+
+impl Arg for bool {
+    fn cell(&self) -> Cell {
+        Cell::Int(i64::from(*self))
+    }
+}
+
+impl Arg for f64 {
+    fn cell(&self) -> Cell {
+        Cell::Real(*self)
+    }
+}
+
+impl Arg for str {
+    fn cell(&self) -> Cell {
+        Cell::Text(self.to_string())
+    }
+}
+
+impl Arg for String {
+    fn cell(&self) -> Cell {
+        Cell::Text(self.clone())
+    }
+}
+
+impl<T: Arg + ?Sized> Arg for &T {
+    fn cell(&self) -> Cell {
+        (**self).cell()
+    }
+}
+
+impl<T: Arg> Arg for Option<T> {
+    fn cell(&self) -> Cell {
+        self.as_ref().map_or(Cell::Null, Arg::cell)
+    }
+}
+
+/// The arguments of a statement: `args![id, name]`.
+#[macro_export]
+macro_rules! args {
+    () => { &[] as &[&dyn $crate::store::sql::Arg] };
+    ($($a:expr),+ $(,)?) => { &[$(&$a as &dyn $crate::store::sql::Arg),+] as &[&dyn $crate::store::sql::Arg] };
+}
+pub use args;
+
+/// What a value read can become.
+pub trait FromCell: Sized {
+    fn from_cell(c: &Cell) -> Option<Self>;
+}
+
+impl FromCell for i64 {
+    fn from_cell(c: &Cell) -> Option<Self> {
+        match c {
+            Cell::Int(v) => Some(*v),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! int_from {
+    ($($t:ty),*) => {$(
+        impl FromCell for $t {
+            fn from_cell(c: &Cell) -> Option<Self> {
+                i64::from_cell(c).and_then(|v| <$t>::try_from(v).ok())
+            }
+        }
+    )*};
+}
+int_from!(i32, u32, u16, u8, usize, u64);
+
+impl FromCell for bool {
+    fn from_cell(c: &Cell) -> Option<Self> {
+        i64::from_cell(c).map(|v| v != 0)
+    }
+}
+
+impl FromCell for f64 {
+    fn from_cell(c: &Cell) -> Option<Self> {
+        match c {
+            Cell::Real(v) => Some(*v),
+            Cell::Int(v) => Some(*v as f64),
+            _ => None,
+        }
+    }
+}
+
+impl FromCell for String {
+    fn from_cell(c: &Cell) -> Option<Self> {
+        match c {
+            Cell::Text(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl FromCell for Vec<u8> {
+    fn from_cell(c: &Cell) -> Option<Self> {
+        match c {
+            Cell::Bytes(b) => Some(b.clone()),
+            Cell::Text(s) => Some(s.clone().into_bytes()),
+            _ => None,
+        }
+    }
+}
+
+impl<T: FromCell> FromCell for Option<T> {
+    fn from_cell(c: &Cell) -> Option<Self> {
+        match c {
+            Cell::Null => Some(None),
+            other => T::from_cell(other).map(Some),
+        }
+    }
+}
+
+/// A row read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    cells: Vec<Cell>,
+}
+
+impl Row {
+    /// Column `i` as a `T`; a value of another kind is an error that names the column.
+    pub fn get<T: FromCell>(&self, i: usize) -> DbResult<T> {
+        let cell = self.cells.get(i).ok_or_else(|| DbError::shape(format!("no column {i}")))?;
+        T::from_cell(cell).ok_or_else(|| {
+            DbError::shape(format!("column {i} holds {cell:?}, not a {}", std::any::type_name::<T>()))
+        })
+    }
+}
+
+/// A connection (or a transaction on one) of either engine.
+pub trait Sql {
+    fn engine(&self) -> Engine;
+    /// Runs a statement; how many rows it changed.
+    fn exec(&self, sql: &str, args: &[&dyn Arg]) -> DbResult<usize>;
+    /// Runs statements without arguments, one after the other.
+    fn batch(&self, sql: &str) -> DbResult<()>;
+    /// Calls `f` with each row, in order, without holding them all.
+    fn each(&self, sql: &str, args: &[&dyn Arg], f: &mut dyn FnMut(&Row) -> DbResult<()>) -> DbResult<()>;
+
+    /// Every row.
+    fn rows(&self, sql: &str, args: &[&dyn Arg]) -> DbResult<Vec<Row>> {
+        let mut out = Vec::new();
+        self.each(sql, args, &mut |r| {
+            out.push(r.clone());
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The first row, if any.
+    fn row(&self, sql: &str, args: &[&dyn Arg]) -> DbResult<Option<Row>> {
+        let mut first = None;
+        self.each(sql, args, &mut |r| {
+            if first.is_none() {
+                first = Some(r.clone());
+            }
+            Ok(())
+        })?;
+        Ok(first)
+    }
+}
+
+/// Helpers over [`Sql`] with generic results.
+pub trait SqlExt: Sql {
+    /// The first column of the first row (None when there is no row).
+    fn value<T: FromCell>(&self, sql: &str, args: &[&dyn Arg]) -> DbResult<Option<T>> {
+        self.row(sql, args)?.map(|r| r.get(0)).transpose()
+    }
+
+    /// The first column of the one row a statement must give.
+    fn one<T: FromCell>(&self, sql: &str, args: &[&dyn Arg]) -> DbResult<T> {
+        self.value(sql, args)?.ok_or_else(|| DbError::shape(format!("no row from: {}", first_line(sql))))
+    }
+
+    /// Each row made into a `T`.
+    fn map<T>(&self, sql: &str, args: &[&dyn Arg], f: impl Fn(&Row) -> DbResult<T>) -> DbResult<Vec<T>> {
+        let mut out = Vec::new();
+        self.each(sql, args, &mut |r| {
+            out.push(f(r)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+impl<S: Sql + ?Sized> SqlExt for S {}
+
+fn first_line(sql: &str) -> &str {
+    sql.trim().lines().next().unwrap_or("")
+}
+
+// ---- SQLite ------------------------------------------------------------------------------
+
+impl Sql for rusqlite::Connection {
+    fn engine(&self) -> Engine {
+        Engine::Sqlite
+    }
+
+    fn exec(&self, sql: &str, args: &[&dyn Arg]) -> DbResult<usize> {
+        let mut stmt = self.prepare_cached(sql)?;
+        Ok(stmt.execute(rusqlite::params_from_iter(args.iter().map(|a| Lite(a.cell()))))?)
+    }
+
+    fn batch(&self, sql: &str) -> DbResult<()> {
+        Ok(self.execute_batch(sql)?)
+    }
+
+    fn each(&self, sql: &str, args: &[&dyn Arg], f: &mut dyn FnMut(&Row) -> DbResult<()>) -> DbResult<()> {
+        let mut stmt = self.prepare_cached(sql)?;
+        let n = stmt.column_count();
+        let mut rows = stmt.query(rusqlite::params_from_iter(args.iter().map(|a| Lite(a.cell()))))?;
+        while let Some(r) = rows.next()? {
+            let mut cells = Vec::with_capacity(n);
+            for i in 0..n {
+                cells.push(match r.get_ref(i)? {
+                    rusqlite::types::ValueRef::Null => Cell::Null,
+                    rusqlite::types::ValueRef::Integer(v) => Cell::Int(v),
+                    rusqlite::types::ValueRef::Real(v) => Cell::Real(v),
+                    rusqlite::types::ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
+                    rusqlite::types::ValueRef::Blob(b) => Cell::Bytes(b.to_vec()),
+                });
+            }
+            f(&Row { cells })?;
+        }
+        Ok(())
+    }
+}
+
+/// A cell as SQLite takes it.
+struct Lite(Cell);
+
+impl rusqlite::ToSql for Lite {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match &self.0 {
+            Cell::Null => ValueRef::Null,
+            Cell::Int(v) => ValueRef::Integer(*v),
+            Cell::Real(v) => ValueRef::Real(*v),
+            Cell::Text(s) => ValueRef::Text(s.as_bytes()),
+            Cell::Bytes(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+// ---- PostgreSQL --------------------------------------------------------------------------
+
+/// A PostgreSQL connection (or transaction) as the store speaks to it. The driver wants
+/// `&mut` for every statement; the store's functions share one handle, so it is kept in a
+/// `RefCell` (one statement runs at a time, as on SQLite). Statements are prepared once per
+/// connection and kept.
+pub struct Pg<'a> {
+    client: RefCell<PgHandle<'a>>,
+    prepared: &'a RefCell<HashMap<String, postgres::Statement>>,
+}
+
+/// A client, or a transaction on one.
+pub enum PgHandle<'a> {
+    Client(&'a mut postgres::Client),
+    Tx(postgres::Transaction<'a>),
+}
+
+impl<'a> Pg<'a> {
+    pub fn new(handle: PgHandle<'a>, prepared: &'a RefCell<HashMap<String, postgres::Statement>>) -> Pg<'a> {
+        Pg { client: RefCell::new(handle), prepared }
+    }
+
+    /// Commits the transaction this handle is (a client commits each statement already).
+    pub fn commit(self) -> DbResult<()> {
+        match self.client.into_inner() {
+            PgHandle::Tx(tx) => Ok(tx.commit()?),
+            PgHandle::Client(_) => Ok(()),
+        }
+    }
+
+    fn statement(&self, sql: &str) -> DbResult<postgres::Statement> {
+        if let Some(s) = self.prepared.borrow().get(sql) {
+            return Ok(s.clone());
+        }
+        let text = dollar_params(sql);
+        let stmt = match &mut *self.client.borrow_mut() {
+            PgHandle::Client(c) => c.prepare(&text)?,
+            PgHandle::Tx(t) => t.prepare(&text)?,
+        };
+        self.prepared.borrow_mut().insert(sql.to_string(), stmt.clone());
+        Ok(stmt)
+    }
+}
+
+impl Sql for Pg<'_> {
+    fn engine(&self) -> Engine {
+        Engine::Postgres
+    }
+
+    fn exec(&self, sql: &str, args: &[&dyn Arg]) -> DbResult<usize> {
+        let stmt = self.statement(sql)?;
+        let cells: Vec<Cell> = args.iter().map(|a| a.cell()).collect();
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            cells.iter().map(|c| c as &(dyn postgres::types::ToSql + Sync)).collect();
+        let n = match &mut *self.client.borrow_mut() {
+            PgHandle::Client(c) => c.execute(&stmt, &params)?,
+            PgHandle::Tx(t) => t.execute(&stmt, &params)?,
+        };
+        Ok(n as usize)
+    }
+
+    fn batch(&self, sql: &str) -> DbResult<()> {
+        match &mut *self.client.borrow_mut() {
+            PgHandle::Client(c) => c.batch_execute(sql)?,
+            PgHandle::Tx(t) => t.batch_execute(sql)?,
+        }
+        Ok(())
+    }
+
+    fn each(&self, sql: &str, args: &[&dyn Arg], f: &mut dyn FnMut(&Row) -> DbResult<()>) -> DbResult<()> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let stmt = self.statement(sql)?;
+        let cells: Vec<Cell> = args.iter().map(|a| a.cell()).collect();
+        let mut client = self.client.borrow_mut();
+        let mut rows = match &mut *client {
+            PgHandle::Client(c) => c.query_raw(&stmt, cells.iter())?,
+            PgHandle::Tx(t) => t.query_raw(&stmt, cells.iter())?,
+        };
+        while let Some(r) = rows.next()? {
+            f(&pg_row(&r)?)?;
+        }
+        Ok(())
+    }
+}
+
+/// `?1`, `?2`, … as PostgreSQL writes them (`$1`, `$2`, …), outside quoted text.
+pub fn dollar_params(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quote: Option<char> = None;
+    for c in sql.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == '?' => {
+                out.push('$');
+                continue;
+            }
+            None => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A PostgreSQL row as cells: integers of any width, booleans as 0 and 1, and times as the
+/// dock's text form.
+fn pg_row(r: &postgres::Row) -> DbResult<Row> {
+    use postgres::types::Type;
+    let mut cells = Vec::with_capacity(r.len());
+    for (i, col) in r.columns().iter().enumerate() {
+        let t = col.type_();
+        let cell = if *t == Type::INT8 {
+            r.try_get::<_, Option<i64>>(i)?.map_or(Cell::Null, Cell::Int)
+        } else if *t == Type::INT4 {
+            r.try_get::<_, Option<i32>>(i)?.map_or(Cell::Null, |v| Cell::Int(v.into()))
+        } else if *t == Type::INT2 {
+            r.try_get::<_, Option<i16>>(i)?.map_or(Cell::Null, |v| Cell::Int(v.into()))
+        } else if *t == Type::BOOL {
+            r.try_get::<_, Option<bool>>(i)?.map_or(Cell::Null, |v| Cell::Int(v.into()))
+        } else if *t == Type::FLOAT8 {
+            r.try_get::<_, Option<f64>>(i)?.map_or(Cell::Null, Cell::Real)
+        } else if *t == Type::FLOAT4 {
+            r.try_get::<_, Option<f32>>(i)?.map_or(Cell::Null, |v| Cell::Real(v.into()))
+        } else if *t == Type::TIMESTAMPTZ {
+            r.try_get::<_, Option<chrono::DateTime<chrono::Utc>>>(i)?
+                .map_or(Cell::Null, |v| Cell::Text(super::timestamp(v.fixed_offset())))
+        } else if *t == Type::BYTEA {
+            r.try_get::<_, Option<Vec<u8>>>(i)?.map_or(Cell::Null, Cell::Bytes)
+        } else {
+            r.try_get::<_, Option<String>>(i)?.map_or(Cell::Null, Cell::Text)
+        };
+        cells.push(cell);
+    }
+    Ok(Row { cells })
+}
+
+impl postgres::types::ToSql for Cell {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        use postgres::types::{IsNull, Type};
+        match self {
+            Cell::Null => Ok(IsNull::Yes),
+            Cell::Int(v) if *ty == Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
+            Cell::Int(v) if *ty == Type::INT2 => i16::try_from(*v)?.to_sql(ty, out),
+            Cell::Int(v) if *ty == Type::BOOL => (*v != 0).to_sql(ty, out),
+            Cell::Int(v) if *ty == Type::FLOAT8 => (*v as f64).to_sql(ty, out),
+            Cell::Int(v) if *ty == Type::TEXT || *ty == Type::VARCHAR => v.to_string().to_sql(ty, out),
+            Cell::Int(v) => v.to_sql(ty, out),
+            Cell::Real(v) => v.to_sql(ty, out),
+            Cell::Text(s) if *ty == Type::TIMESTAMPTZ => {
+                chrono::DateTime::parse_from_rfc3339(s)?.with_timezone(&chrono::Utc).to_sql(ty, out)
+            }
+            Cell::Text(s) if *ty == Type::INT8 => s.trim().parse::<i64>()?.to_sql(ty, out),
+            Cell::Text(s) => s.as_str().to_sql(ty, out),
+            Cell::Bytes(b) => b.as_slice().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
