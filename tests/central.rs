@@ -163,9 +163,7 @@ fn the_commands_refuse_a_server_address_for_now_and_make_no_file() {
 /// arguments, read back the same values from SQLite and from PostgreSQL, times included
 /// (text on one, `timestamptz` on the other, the same text out of both).
 mod one_sql {
-    use returns_dock::store::sql::{args, Engine, Pg, PgHandle, Sql, SqlExt};
-    use std::cell::RefCell;
-    use std::collections::HashMap;
+    use returns_dock::store::sql::{args, Engine, Pg, Sql, SqlExt};
 
     fn exercise(db: &dyn Sql) {
         db.batch(match db.engine() {
@@ -222,8 +220,7 @@ mod one_sql {
     #[test]
     fn the_same_statements_read_the_same_on_both_engines() {
         exercise(&rusqlite::Connection::open_in_memory().unwrap());
-        let mut client = postgres::Client::connect(&super::fresh_database(), postgres::NoTls).unwrap();
-        let prepared = RefCell::new(HashMap::new());
-        exercise(&Pg::new(PgHandle::Client(&mut client), &prepared));
+        let client = postgres::Client::connect(&super::fresh_database(), postgres::NoTls).unwrap();
+        exercise(&Pg::new(client));
     }
 }

@@ -190,6 +190,11 @@ pub trait Sql {
     /// Calls `f` with each row, in order, without holding them all.
     fn each(&self, sql: &str, args: &[&dyn Arg], f: &mut dyn FnMut(&Row) -> DbResult<()>) -> DbResult<()>;
 
+    /// The SQLite connection, when this is one (for the move onto `Sql`, see [`Bridge`]).
+    fn as_sqlite(&self) -> Option<&rusqlite::Connection> {
+        None
+    }
+
     /// Every row.
     fn rows(&self, sql: &str, args: &[&dyn Arg]) -> DbResult<Vec<Row>> {
         let mut out = Vec::new();
@@ -210,6 +215,73 @@ pub trait Sql {
             Ok(())
         })?;
         Ok(first)
+    }
+}
+
+/// What a transaction is for: a write (on SQLite, the write lock is taken at its start, so a
+/// writer waits at BEGIN and never half way), or a read that sees one snapshot throughout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Write,
+    Read,
+}
+
+/// Runs `f` in one transaction of `mode` and commits; rolls back when `f` fails. On
+/// PostgreSQL a write runs at READ COMMITTED, where unique constraints and row locks decide
+/// races, and a read at REPEATABLE READ, one snapshot throughout.
+pub fn in_tx<T>(db: &dyn Sql, mode: Mode, f: impl FnOnce(&dyn Sql) -> DbResult<T>) -> DbResult<T> {
+    db.batch(match (db.engine(), mode) {
+        (Engine::Sqlite, Mode::Write) => "BEGIN IMMEDIATE",
+        (Engine::Sqlite, Mode::Read) => "BEGIN DEFERRED",
+        (Engine::Postgres, Mode::Write) => "BEGIN",
+        (Engine::Postgres, Mode::Read) => "BEGIN ISOLATION LEVEL REPEATABLE READ",
+    })?;
+    match f(db) {
+        Ok(out) => {
+            if let Err(e) = db.batch("COMMIT") {
+                let _ = db.batch("ROLLBACK");
+                return Err(e);
+            }
+            Ok(out)
+        }
+        Err(e) => {
+            let _ = db.batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// Whether an error is a broken unique or check constraint (a race lost to another writer).
+pub fn is_constraint(e: &DbError) -> bool {
+    match e {
+        DbError::Sqlite(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation),
+        DbError::Postgres(e) => e.code().is_some_and(|c| c.code().starts_with("23")),
+        DbError::Shape(_) => false,
+    }
+}
+
+// ---- While the store moves onto `Sql` ------------------------------------------------------
+// Two bridges let a module speak `Sql` before the modules it calls (or that call it) do; they
+// go once every module does.
+
+/// The SQLite connection behind a handle (only SQLite handles exist until the central
+/// database is served).
+pub trait Bridge {
+    fn sqlite(&self) -> &rusqlite::Connection;
+}
+
+impl Bridge for dyn Sql + '_ {
+    fn sqlite(&self) -> &rusqlite::Connection {
+        self.as_sqlite().expect("the central database is not served yet: only SQLite handles exist")
+    }
+}
+
+impl From<DbError> for rusqlite::Error {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Sqlite(e) => e,
+            other => rusqlite::Error::ToSqlConversionFailure(Box::new(other)),
+        }
     }
 }
 
@@ -247,6 +319,10 @@ fn first_line(sql: &str) -> &str {
 impl Sql for rusqlite::Connection {
     fn engine(&self) -> Engine {
         Engine::Sqlite
+    }
+
+    fn as_sqlite(&self) -> Option<&rusqlite::Connection> {
+        Some(self)
     }
 
     fn exec(&self, sql: &str, args: &[&dyn Arg]) -> DbResult<usize> {
@@ -297,49 +373,31 @@ impl rusqlite::ToSql for Lite {
 
 // ---- PostgreSQL --------------------------------------------------------------------------
 
-/// A PostgreSQL connection (or transaction) as the store speaks to it. The driver wants
-/// `&mut` for every statement; the store's functions share one handle, so it is kept in a
-/// `RefCell` (one statement runs at a time, as on SQLite). Statements are prepared once per
-/// connection and kept.
-pub struct Pg<'a> {
-    client: RefCell<PgHandle<'a>>,
-    prepared: &'a RefCell<HashMap<String, postgres::Statement>>,
+/// A PostgreSQL connection as the store speaks to it. The driver wants `&mut` for every
+/// statement and the store's functions share one handle, so the client is kept in a `RefCell`
+/// (one statement runs at a time, as on SQLite). Transactions are statements (`in_tx`), so
+/// one handle serves inside and outside them. Statements are prepared once and kept.
+pub struct Pg {
+    client: RefCell<postgres::Client>,
+    prepared: RefCell<HashMap<String, postgres::Statement>>,
 }
 
-/// A client, or a transaction on one.
-pub enum PgHandle<'a> {
-    Client(&'a mut postgres::Client),
-    Tx(postgres::Transaction<'a>),
-}
-
-impl<'a> Pg<'a> {
-    pub fn new(handle: PgHandle<'a>, prepared: &'a RefCell<HashMap<String, postgres::Statement>>) -> Pg<'a> {
-        Pg { client: RefCell::new(handle), prepared }
-    }
-
-    /// Commits the transaction this handle is (a client commits each statement already).
-    pub fn commit(self) -> DbResult<()> {
-        match self.client.into_inner() {
-            PgHandle::Tx(tx) => Ok(tx.commit()?),
-            PgHandle::Client(_) => Ok(()),
-        }
+impl Pg {
+    pub fn new(client: postgres::Client) -> Pg {
+        Pg { client: RefCell::new(client), prepared: RefCell::new(HashMap::new()) }
     }
 
     fn statement(&self, sql: &str) -> DbResult<postgres::Statement> {
         if let Some(s) = self.prepared.borrow().get(sql) {
             return Ok(s.clone());
         }
-        let text = dollar_params(sql);
-        let stmt = match &mut *self.client.borrow_mut() {
-            PgHandle::Client(c) => c.prepare(&text)?,
-            PgHandle::Tx(t) => t.prepare(&text)?,
-        };
+        let stmt = self.client.borrow_mut().prepare(&dollar_params(sql))?;
         self.prepared.borrow_mut().insert(sql.to_string(), stmt.clone());
         Ok(stmt)
     }
 }
 
-impl Sql for Pg<'_> {
+impl Sql for Pg {
     fn engine(&self) -> Engine {
         Engine::Postgres
     }
@@ -349,32 +407,30 @@ impl Sql for Pg<'_> {
         let cells: Vec<Cell> = args.iter().map(|a| a.cell()).collect();
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
             cells.iter().map(|c| c as &(dyn postgres::types::ToSql + Sync)).collect();
-        let n = match &mut *self.client.borrow_mut() {
-            PgHandle::Client(c) => c.execute(&stmt, &params)?,
-            PgHandle::Tx(t) => t.execute(&stmt, &params)?,
-        };
+        let n = self.client.borrow_mut().execute(&stmt, &params)?;
         Ok(n as usize)
     }
 
     fn batch(&self, sql: &str) -> DbResult<()> {
-        match &mut *self.client.borrow_mut() {
-            PgHandle::Client(c) => c.batch_execute(sql)?,
-            PgHandle::Tx(t) => t.batch_execute(sql)?,
-        }
-        Ok(())
+        Ok(self.client.borrow_mut().batch_execute(sql)?)
     }
 
     fn each(&self, sql: &str, args: &[&dyn Arg], f: &mut dyn FnMut(&Row) -> DbResult<()>) -> DbResult<()> {
         use postgres::fallible_iterator::FallibleIterator;
         let stmt = self.statement(sql)?;
         let cells: Vec<Cell> = args.iter().map(|a| a.cell()).collect();
-        let mut client = self.client.borrow_mut();
-        let mut rows = match &mut *client {
-            PgHandle::Client(c) => c.query_raw(&stmt, cells.iter())?,
-            PgHandle::Tx(t) => t.query_raw(&stmt, cells.iter())?,
+        // The rows are read before `f` sees them, so `f` may run statements of its own.
+        let rows: Vec<Row> = {
+            let mut client = self.client.borrow_mut();
+            let mut found = Vec::new();
+            let mut rows = client.query_raw(&stmt, cells.iter())?;
+            while let Some(r) = rows.next()? {
+                found.push(pg_row(&r)?);
+            }
+            found
         };
-        while let Some(r) = rows.next()? {
-            f(&pg_row(&r)?)?;
+        for r in &rows {
+            f(r)?;
         }
         Ok(())
     }

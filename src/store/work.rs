@@ -4,9 +4,9 @@
 //! A row left by a process that was killed is stale: its pid is gone on this host, and it is
 //! ignored (and removed by the next registration).
 
-use super::timestamp;
+use super::sql::{args, in_tx, Mode, Sql, SqlExt};
+use super::{timestamp, DbResult};
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{params, Connection, OptionalExtension};
 
 /// This machine's name, as rows of running work and imports record it.
 pub fn host() -> String {
@@ -69,19 +69,17 @@ const STATION: &str = "station";
 /// a parcel open there without a supervisor. The answer is the claim's id (for [`finish`]), or
 /// who holds the id: `pid 4242 on dock-pc-2, since 10:03:12`.
 pub fn claim_station(
-    conn: &Connection,
+    db: &dyn Sql,
     station: &str,
     now: DateTime<FixedOffset>,
-) -> rusqlite::Result<Result<i64, String>> {
+) -> DbResult<Result<i64, String>> {
     let here = host();
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    let claimed = (|| {
-        let rows: Vec<(i64, i64, String, String)> = conn
-            .prepare_cached(
-                "SELECT id, pid, host, started_at FROM running_work WHERE what = ?1 AND file = ?2",
-            )?
-            .query_map(params![STATION, station], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-            .collect::<Result<_, _>>()?;
+    in_tx(db, Mode::Write, |tx| {
+        let rows = tx.map(
+            "SELECT id, pid, host, started_at FROM running_work WHERE what = ?1 AND file = ?2",
+            args![STATION, station],
+            |r| Ok((r.get::<i64>(0)?, r.get::<i64>(1)?, r.get::<String>(2)?, r.get::<String>(3)?)),
+        )?;
         for (id, pid, row_host, started) in rows {
             if row_host != here || still_the_one(pid, &started) {
                 let since = DateTime::parse_from_rfc3339(&started)
@@ -89,21 +87,14 @@ pub fn claim_station(
                     .unwrap_or(started);
                 return Ok(Err(format!("pid {pid} on {row_host}, since {since}")));
             }
-            conn.execute("DELETE FROM running_work WHERE id = ?1", [id])?;
+            tx.exec("DELETE FROM running_work WHERE id = ?1", args![id])?;
         }
-        conn.execute(
-            "INSERT INTO running_work (what, file, pid, host, started_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![STATION, station, i64::from(std::process::id()), here, timestamp(now)],
+        let id = tx.one(
+            "INSERT INTO running_work (what, file, pid, host, started_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+            args![STATION, station, std::process::id(), here, timestamp(now)],
         )?;
-        Ok(Ok(conn.last_insert_rowid()))
-    })();
-    match claimed {
-        Ok(r) => conn.execute_batch("COMMIT").map(|_| r),
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(e)
-        }
-    }
+        Ok(Ok(id))
+    })
 }
 
 /// Whether a row of process `pid` on `host` may still stand for running work.
@@ -115,63 +106,48 @@ pub fn live(pid: i64, row_host: &str, this_host: &str) -> bool {
 /// Registers work starting now (`what`: e.g. "import returns"; `file`: what it reads or
 /// writes), in a short transaction of its own; its id, for [`finish`]. Stale rows of this host
 /// go at the same time.
-pub fn start(
-    conn: &Connection,
-    what: &str,
-    file: Option<&str>,
-    now: DateTime<FixedOffset>,
-) -> rusqlite::Result<i64> {
+pub fn start(db: &dyn Sql, what: &str, file: Option<&str>, now: DateTime<FixedOffset>) -> DbResult<i64> {
     let here = host();
-    let rows: Vec<(i64, i64)> = conn
-        .prepare_cached("SELECT id, pid FROM running_work WHERE host = ?1")?
-        .query_map([&here], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
+    let rows = db.map("SELECT id, pid FROM running_work WHERE host = ?1", args![here], |r| {
+        Ok((r.get::<i64>(0)?, r.get::<i64>(1)?))
+    })?;
     let stale: Vec<i64> = rows.into_iter().filter(|(_, pid)| !alive(*pid)).map(|(id, _)| id).collect();
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    let written = (|| {
+    in_tx(db, Mode::Write, |tx| {
         for id in &stale {
-            conn.execute("DELETE FROM running_work WHERE id = ?1", [id])?;
+            tx.exec("DELETE FROM running_work WHERE id = ?1", args![id])?;
         }
-        conn.execute(
-            "INSERT INTO running_work (what, file, pid, host, started_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![what, file, i64::from(std::process::id()), here, timestamp(now)],
-        )?;
-        Ok(conn.last_insert_rowid())
-    })();
-    match written {
-        Ok(id) => conn.execute_batch("COMMIT").map(|_| id),
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(e)
-        }
-    }
+        tx.one(
+            "INSERT INTO running_work (what, file, pid, host, started_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+            args![what, file, std::process::id(), here, timestamp(now)],
+        )
+    })
 }
 
 /// Removes the registration of work that ended (done, refused or failed).
-pub fn finish(conn: &Connection, id: i64) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM running_work WHERE id = ?1", [id]).map(|_| ())
+pub fn finish(db: &dyn Sql, id: i64) -> DbResult<()> {
+    db.exec("DELETE FROM running_work WHERE id = ?1", args![id]).map(|_| ())
 }
 
 /// What holds the database, if it is long work of another process of ours that still runs:
 /// `import returns big.csv (pid 4242, since 10:03:12)`.
-pub fn holder(conn: &Connection) -> rusqlite::Result<Option<String>> {
+pub fn holder(db: &dyn Sql) -> DbResult<Option<String>> {
     let here = host();
     let me = i64::from(std::process::id());
-    let mut stmt = conn.prepare_cached(
+    let rows = db.map(
         "SELECT what, file, pid, host, started_at FROM running_work WHERE NOT (pid = ?1 AND host = ?2)
            AND what <> 'station' ORDER BY id",
+        args![me, here],
+        |r| {
+            Ok((
+                r.get::<String>(0)?,
+                r.get::<Option<String>>(1)?,
+                r.get::<i64>(2)?,
+                r.get::<String>(3)?,
+                r.get::<String>(4)?,
+            ))
+        },
     )?;
-    let rows = stmt.query_map(params![me, here], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, Option<String>>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-        ))
-    })?;
-    for row in rows {
-        let (what, file, pid, row_host, started) = row?;
+    for (what, file, pid, row_host, started) in rows {
         if !live(pid, &row_host, &here) {
             continue;
         }
@@ -186,10 +162,8 @@ pub fn holder(conn: &Connection) -> rusqlite::Result<Option<String>> {
 }
 
 /// The registration of this process's work with id `id`, if it is still there (for tests).
-pub fn registered(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
-    conn.query_row("SELECT 1 FROM running_work WHERE id = ?1", [id], |_| Ok(()))
-        .optional()
-        .map(|r| r.is_some())
+pub fn registered(db: &dyn Sql, id: i64) -> DbResult<bool> {
+    Ok(db.row("SELECT 1 FROM running_work WHERE id = ?1", args![id])?.is_some())
 }
 
 impl super::Store {
@@ -200,11 +174,11 @@ impl super::Store {
         file: Option<&str>,
         now: DateTime<FixedOffset>,
     ) -> super::DbResult<i64> {
-        Ok(start(&self.conn, what, file, now)?)
+        start(&self.conn, what, file, now)
     }
 
     /// Removes the registration of work that ended.
     pub fn finish_work(&self, id: i64) -> super::DbResult<()> {
-        Ok(finish(&self.conn, id)?)
+        finish(&self.conn, id)
     }
 }
