@@ -224,3 +224,53 @@ mod one_sql {
         exercise(&Pg::new(client));
     }
 }
+
+/// The central schema keeps the rules the file keeps: the log is append-only and sealed, user
+/// ids are told apart without regard to case, one box of a return is open at a time, and a
+/// closed parcel is due for export in the transaction that closed it.
+#[test]
+fn the_central_schema_keeps_the_rules_of_the_file() {
+    let url = fresh_database();
+    drop(Central::open(&url).unwrap());
+    let mut c = Client::connect(&url, NoTls).unwrap();
+    let t = "2026-11-22T01:00:00Z";
+    c.batch_execute(&format!(
+        "INSERT INTO users (id, name, role, created_at, updated_at) VALUES ('DEMO', 'Demo', 'operator', '{t}', '{t}');
+         INSERT INTO audit_log (at, action, hash) VALUES ('{t}', 'sign_in', 'h1');
+         INSERT INTO returns (rma_no, order_no, content_hash, created_at, updated_at) VALUES ('R1', 'O1', 0, '{t}', '{t}');
+         INSERT INTO parcels (scan, station, operator, received_at) VALUES ('R1', 'ST01', 'demo', '{t}');
+         INSERT INTO parcel_returns (parcel_id, return_id, linked_at, linked_by) VALUES (1, 1, '{t}', 'demo');
+         INSERT INTO parcels (scan, station, operator, received_at) VALUES ('R1', 'ST02', 'Demo', '{t}');"
+    ))
+    .unwrap();
+    let refused = |c: &mut Client, sql: &str| {
+        c.batch_execute(sql)
+            .err()
+            .map(|e| e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default())
+    };
+    assert_eq!(
+        refused(&mut c, "UPDATE audit_log SET detail = 'x'").as_deref(),
+        Some("audit_log is append-only")
+    );
+    assert_eq!(refused(&mut c, "DELETE FROM audit_log").as_deref(), Some("audit_log is append-only"));
+    assert!(
+        refused(&mut c, &format!("INSERT INTO audit_log (at, action) VALUES ('{t}', 'x')")).is_some(),
+        "no entry without its hash"
+    );
+    assert!(
+        refused(&mut c, &format!("INSERT INTO users (id, name, role, created_at, updated_at) VALUES ('demo', 'Again', 'operator', '{t}', '{t}')")).is_some(),
+        "DEMO and demo are one user"
+    );
+    let second_box = refused(&mut c, &format!("INSERT INTO parcel_returns (parcel_id, return_id, linked_at, linked_by) VALUES (2, 1, '{t}', 'demo')"));
+    assert!(second_box.is_some_and(|m| m.contains("parcel_returns_one_open_box")), "one open box per return");
+    c.batch_execute(&format!(
+        "UPDATE parcels SET state = 'signed', closed_at = '{t}', closed_audit_id = 1 WHERE id = 1"
+    ))
+    .unwrap();
+    let due: i64 = c
+        .query_one("SELECT count(*) FROM export_due WHERE parcel_id = 1 AND batch_id IS NULL", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(due, 1, "signed, so due for export");
+    c.batch_execute(&format!("INSERT INTO parcel_returns (parcel_id, return_id, linked_at, linked_by) VALUES (2, 1, '{t}', 'demo')")).unwrap();
+}

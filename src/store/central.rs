@@ -11,7 +11,10 @@ use super::StoreError;
 use postgres::{Client, NoTls};
 
 /// The central schema's migrations, in order; the version is the count applied.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations_pg/0001_meta.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations_pg/0001_meta.sql"),
+    include_str!("../../migrations_pg/0002_records.sql"),
+];
 
 /// The schema version this program makes and knows.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
