@@ -99,6 +99,11 @@ pub enum Command {
         #[command(subcommand)]
         what: LabelsWhat,
     },
+    /// The database itself: move a dock's file into a central database
+    Db {
+        #[command(subcommand)]
+        what: DbWhat,
+    },
     /// The tamper-evident log: check it against the records, or print a record's history
     Audit {
         #[command(subcommand)]
@@ -236,6 +241,20 @@ pub enum ReviewAction {
         /// RETURNS_DOCK_PIN)
         #[arg(long)]
         pin: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DbWhat {
+    /// Copies a dock's whole history (audit chain included) from its file into an empty central
+    /// database, in one transaction, and checks the counts after
+    Copy {
+        /// The dock's database file
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// The central database: postgresql://USER@HOST:PORT/DATABASE
+        #[arg(long, value_name = "URL")]
+        to: String,
     },
 }
 
@@ -507,6 +526,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
         Some(Command::Gen { returns, seed, out }) => gen_files(*returns, *seed, out, lang),
         Some(Command::Review { action }) => review(&db_path(&cli), config, action, lang),
         Some(Command::Audit { what }) => audit(&db_path(&cli), what, lang),
+        Some(Command::Db { what: DbWhat::Copy { from, to } }) => db_copy(from, to),
         Some(Command::Labels { what: LabelsWhat::Demo { out } }) => demo_sheet(cli.db.as_deref(), out),
         Some(Command::Labels { what }) => labels(&db_path(&cli), config, what),
         Some(Command::Report { what: ReportWhat::Feedback { from, to, format } }) => {
@@ -1109,6 +1129,25 @@ impl Failure {
 
 /// A review entry's id as printed (`R12`) or bare (`12`).
 /// `audit verify` and `audit show`.
+/// `db copy`: the file's history into a central database, with each table's count said.
+fn db_copy(from: &Path, to: &str) -> Result<(), Failure> {
+    use crate::store::central::{self, Central};
+    if !central::is_address(to) {
+        return Err(Failure::Usage(format!("--to {to}: not a central database address (postgresql://…)")));
+    }
+    let store = Store::open_existing(from)?;
+    let central = Central::open(to)?;
+    let shown = central.address().to_string();
+    let db = central.into_sql()?;
+    let copied =
+        crate::store::copy::copy(&store, &db, &shown).map_err(|e| Failure::Refused.log(e.to_string()))?;
+    for (table, n) in &copied.tables {
+        println!("{table}: {n}");
+    }
+    println!("{} rows copied from {} into {shown}; counts checked", copied.rows(), from.display());
+    Ok(())
+}
+
 fn audit(db: &Path, what: &AuditWhat, lang: crate::domain::codes::Lang) -> Result<(), Failure> {
     use crate::domain::text::on_screen;
     use crate::store::chain;

@@ -62,6 +62,22 @@ impl Central {
         Ok(central)
     }
 
+    /// The open database as the store speaks to it. The session waits for a row lock no
+    /// longer than the busy timeout (as SQLite waits for its write lock), and reads and writes
+    /// times in UTC.
+    pub fn into_sql(mut self) -> Result<super::sql::Pg, StoreError> {
+        let wait = super::busy_timeout().as_millis();
+        self.client
+            .batch_execute(&format!("SET lock_timeout = {wait}; SET TimeZone = 'UTC'"))
+            .map_err(|e| self.err(e))?;
+        Ok(super::sql::Pg::new(self.client))
+    }
+
+    /// The address as it may be shown (no password).
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
     /// The schema version the database is at.
     pub fn schema_version(&mut self) -> Result<u32, StoreError> {
         let row = self

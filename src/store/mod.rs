@@ -6,6 +6,7 @@ pub mod boxes;
 pub mod catalog;
 pub mod central;
 pub mod chain;
+pub mod copy;
 pub mod demo;
 pub mod dock;
 pub mod export;
@@ -149,6 +150,8 @@ pub enum StoreError {
     Sql { path: String, source: rusqlite::Error },
     #[error("{path}: database error: {detail}")]
     Engine { path: String, detail: String },
+    #[error("{path}: {detail}; nothing was done")]
+    Refused { path: String, detail: String },
 }
 
 /// A database error as the store's callers see it: what went wrong in the engine, without the

@@ -1,0 +1,124 @@
+//! Moving a dock: `returns-dock db copy --from FILE.db --to postgresql://…` copies a dock's
+//! whole history from its SQLite file into a central database, ids and the audit chain as
+//! they are, in one transaction, and checks the counts after.
+//!
+//! Only a central database that holds no records yet is copied into: one dock per database
+//! until records carry their dock.
+
+use super::sql::{args, in_tx, Cell, Mode, Pg, Sql, SqlExt};
+use super::{DbResult, Store, StoreError};
+
+/// The tables copied, in an order where what a row refers to is there before it. Running work
+/// is not history and is not copied.
+const TABLES: &[&str] = &[
+    "meta",
+    "products",
+    "product_barcodes",
+    "users",
+    "imports",
+    "returns",
+    "return_lines",
+    "audit_log",
+    "shifts",
+    "parcels",
+    "parcel_returns",
+    "units",
+    "discrepancies",
+    "reviews",
+    "export_batches",
+    "unit_steps",
+    "return_receipts",
+    "export_due",
+];
+
+/// Tables whose ids the central database hands out itself from now on.
+const WITH_IDS: &[&str] = &[
+    "imports",
+    "returns",
+    "audit_log",
+    "shifts",
+    "parcels",
+    "units",
+    "discrepancies",
+    "reviews",
+    "export_batches",
+    "unit_steps",
+    "export_due",
+];
+
+/// What was copied: each table with its count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Copied {
+    pub tables: Vec<(String, u64)>,
+}
+
+impl Copied {
+    pub fn rows(&self) -> u64 {
+        self.tables.iter().map(|t| t.1).sum()
+    }
+}
+
+/// Copies everything from the dock file `from` into the central database `to`.
+pub fn copy(from: &Store, to: &Pg, shown_to: &str) -> Result<Copied, StoreError> {
+    let err = |e| super::classify_db(shown_to, e);
+    let src = from.conn();
+    let held: i64 = to
+        .one(
+            "SELECT (SELECT count(*) FROM parcels) + (SELECT count(*) FROM returns) + (SELECT count(*) FROM audit_log)",
+            args![],
+        )
+        .map_err(err)?;
+    if held > 0 {
+        return Err(StoreError::Refused {
+            path: shown_to.to_string(),
+            detail: "it already holds a dock's records; a dock is copied into an empty central database"
+                .into(),
+        });
+    }
+    // The file is read in one snapshot, so what is copied is one moment of the dock.
+    let source_err = |e| from.err(e);
+    src.batch("BEGIN DEFERRED").map_err(source_err)?;
+    let result = in_tx(to, Mode::Write, |tx| {
+        let mut tables = Vec::new();
+        for table in TABLES {
+            if *table == "export_due" {
+                // The central database marked closed parcels due as they were written; the
+                // file's own marks (with the batches they went in) are what is copied.
+                tx.exec("DELETE FROM export_due", args![])?;
+            }
+            let columns = columns(src, table)?;
+            let n = copy_table(src, to, table, &columns)?;
+            tables.push((table.to_string(), n));
+        }
+        for table in WITH_IDS {
+            tx.batch(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+            ))?;
+        }
+        // Counts after, on the central side, inside the same transaction.
+        for (table, n) in &tables {
+            let there: i64 = tx.one(&format!("SELECT count(*) FROM {table}"), args![])?;
+            if there as u64 != *n {
+                return Err(super::DbError::shape(format!("{table}: {n} rows copied but {there} there")));
+            }
+        }
+        Ok(Copied { tables })
+    });
+    let _ = src.batch("COMMIT");
+    result.map_err(err)
+}
+
+/// A table's columns in the file, in order.
+fn columns(src: &dyn Sql, table: &str) -> DbResult<Vec<String>> {
+    src.map(&format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"), args![], |r| r.get(0))
+}
+
+fn copy_table(src: &dyn Sql, to: &Pg, table: &str, columns: &[String]) -> DbResult<u64> {
+    let select = format!("SELECT {} FROM {table} ORDER BY 1", columns.join(", "));
+    to.copy_in(table, columns, &mut |put| {
+        src.each(&select, args![], &mut |row| {
+            let cells: Vec<Cell> = (0..columns.len()).map(|i| row.get::<Cell>(i)).collect::<DbResult<_>>()?;
+            put(&cells)
+        })
+    })
+}
