@@ -700,6 +700,11 @@ pub fn seed_demo(path: &Path) -> Result<Vec<ImportReport>, Failure> {
         }
     }
     let mut store = Store::open(path)?;
+    seed_demo_into(&mut store)
+}
+
+/// The demo's sample data (catalog, users, returns) into `store`, marked a demo.
+pub fn seed_demo_into(store: &mut Store) -> Result<Vec<ImportReport>, Failure> {
     store.set_meta("demo", "1")?;
     let opts = ImportOptions::new(now());
     let embedded = |(name, bytes): (&'static str, &'static [u8])| Source::Bytes {
@@ -707,11 +712,11 @@ pub fn seed_demo(path: &Path) -> Result<Vec<ImportReport>, Failure> {
         bytes: std::borrow::Cow::Borrowed(bytes),
     };
     let mut reports = vec![
-        import::catalog::import(&mut store, &[embedded(DEMO_CATALOG)], &opts)?,
-        import::users::import(&mut store, &[embedded(DEMO_USERS)], &opts)?,
+        import::catalog::import(store, &[embedded(DEMO_CATALOG)], &opts)?,
+        import::users::import(store, &[embedded(DEMO_USERS)], &opts)?,
     ];
     let returns: Vec<Source> = DEMO_RETURNS.iter().map(|r| embedded(*r)).collect();
-    reports.push(import::returns::import(&mut store, &returns, &opts)?);
+    reports.push(import::returns::import(store, &returns, &opts)?);
     for r in &reports {
         if !r.errors.is_empty() {
             for p in &r.errors {

@@ -48,6 +48,8 @@ pub fn shown(url: &str) -> String {
 pub struct Central {
     client: Client,
     address: String,
+    /// The address as given (with its password), to connect again after a server restart.
+    url: String,
 }
 
 impl Central {
@@ -57,7 +59,7 @@ impl Central {
         let address = shown(url);
         let client = Client::connect(url, NoTls)
             .map_err(|e| StoreError::CannotOpen { path: address.clone(), detail: one_line(&e) })?;
-        let mut central = Central { client, address };
+        let mut central = Central { client, address, url: url.to_string() };
         central.migrate()?;
         Ok(central)
     }
@@ -66,11 +68,10 @@ impl Central {
     /// longer than the busy timeout (as SQLite waits for its write lock), and reads and writes
     /// times in UTC.
     pub fn into_sql(mut self) -> Result<super::sql::Pg, StoreError> {
-        let wait = super::busy_timeout().as_millis();
-        self.client
-            .batch_execute(&format!("SET lock_timeout = {wait}; SET TimeZone = 'UTC'"))
-            .map_err(|e| self.err(e))?;
-        Ok(super::sql::Pg::new(self.client))
+        let settings =
+            format!("SET lock_timeout = {}; SET TimeZone = 'UTC'", super::busy_timeout().as_millis());
+        self.client.batch_execute(&settings).map_err(|e| self.err(e))?;
+        Ok(super::sql::Pg::reconnecting(self.client, &self.url, &settings))
     }
 
     /// The address as it may be shown (no password).

@@ -386,14 +386,46 @@ impl rusqlite::ToSql for Lite {
 pub struct Pg {
     client: RefCell<postgres::Client>,
     prepared: RefCell<HashMap<String, postgres::Statement>>,
+    /// How to connect again after the server went away (a restart), with the session's
+    /// settings: None for a handle that must not.
+    again: Option<(String, String)>,
+    /// Inside a transaction (between BEGIN and COMMIT or ROLLBACK): a connection lost there is
+    /// never replaced silently, or the rest of the transaction would run without it.
+    in_tx: std::cell::Cell<bool>,
 }
 
 impl Pg {
     pub fn new(client: postgres::Client) -> Pg {
-        Pg { client: RefCell::new(client), prepared: RefCell::new(HashMap::new()) }
+        Pg {
+            client: RefCell::new(client),
+            prepared: RefCell::new(HashMap::new()),
+            again: None,
+            in_tx: std::cell::Cell::new(false),
+        }
+    }
+
+    /// A handle that connects again to `url` (running `settings` first) when the server went
+    /// away between two transactions: the statement that found it gone fails (and says so), the
+    /// next one runs on a new connection.
+    pub fn reconnecting(client: postgres::Client, url: &str, settings: &str) -> Pg {
+        Pg { again: Some((url.to_string(), settings.to_string())), ..Pg::new(client) }
+    }
+
+    /// Before a statement: a connection that is gone is replaced, outside a transaction.
+    fn ready(&self) -> DbResult<()> {
+        if !self.client.borrow().is_closed() || self.in_tx.get() {
+            return Ok(());
+        }
+        let Some((url, settings)) = &self.again else { return Ok(()) };
+        let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+        client.batch_execute(settings)?;
+        *self.client.borrow_mut() = client;
+        self.prepared.borrow_mut().clear();
+        Ok(())
     }
 
     fn statement(&self, sql: &str) -> DbResult<postgres::Statement> {
+        self.ready()?;
         if let Some(s) = self.prepared.borrow().get(sql) {
             return Ok(s.clone());
         }
@@ -484,6 +516,17 @@ impl Sql for Pg {
     }
 
     fn batch(&self, sql: &str) -> DbResult<()> {
+        let word = sql.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+        match word.as_str() {
+            "BEGIN" | "START" => {
+                self.ready()?;
+                self.in_tx.set(true);
+            }
+            "COMMIT" | "ROLLBACK" | "END" | "ABORT" if !sql.to_ascii_uppercase().contains(" TO ") => {
+                self.in_tx.set(false)
+            }
+            _ => self.ready()?,
+        }
         Ok(self.client.borrow_mut().batch_execute(sql)?)
     }
 
