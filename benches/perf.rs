@@ -494,7 +494,7 @@ impl Station {
                     let locked = t.elapsed().as_secs_f64();
                     let ok = tx.and_then(|tx| {
                         returns_dock::store::audit(
-                            &tx,
+                            &*tx,
                             chrono::Local::now().fixed_offset(),
                             Some("BENCH"),
                             None,

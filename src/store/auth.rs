@@ -7,12 +7,12 @@
 //! transaction, as if it were wrong), then the PIN is checked, then the count is cleared when
 //! it was right. Guessing in parallel gains nothing, and a crash in between counts as a failure.
 
+use super::sql::{args, in_tx, Mode, Sql, SqlExt};
 use super::{audit, timestamp, DbResult, Store};
 use crate::domain::codes::{Coded, Role};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 /// How many wrong PINs in a row lock a supervisor, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,136 +89,151 @@ struct PinState {
     locked: Option<String>,
 }
 
+/// What the first step of a check found: a refusal already, or the attempt counted and what
+/// the PIN is checked against.
+struct Counted {
+    id: String,
+    hash: String,
+    failures: u32,
+    until: DateTime<FixedOffset>,
+    locks: bool,
+}
+
 /// Checks `pin` for supervisor `user` at `station`, counting a failure and locking as the
 /// rules say. The answer is the proof a decision needs, or why not.
 pub fn check_pin(
-    conn: &mut Connection,
+    db: &dyn Sql,
     user: &str,
     pin: &str,
     station: Option<&str>,
     now: DateTime<FixedOffset>,
     rules: &PinRules,
-) -> rusqlite::Result<Result<Proven, PinRefusal>> {
-    // 1. Count the attempt as a failure before the slow check.
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let found: Option<PinState> = tx
-        .query_row(
-            "SELECT id, role, active, pin_hash, pin_failures, locked_until FROM users WHERE id = ?1",
-            [user],
-            |r| {
-                Ok(PinState {
+) -> DbResult<Result<Proven, PinRefusal>> {
+    // 1. Count the attempt as a failure before the slow check (a refusal is committed too).
+    let counted = in_tx(db, Mode::Write, |tx| {
+        let found: Option<PinState> = tx
+            .row(
+                "SELECT id, role, active, pin_hash, pin_failures, locked_until FROM users WHERE id = ?1",
+                args![user],
+            )?
+            .map(|r| {
+                Ok::<_, super::DbError>(PinState {
                     id: r.get(0)?,
-                    supervisor: Role::parse(&r.get::<_, String>(1)?) == Some(Role::Supervisor),
+                    supervisor: Role::parse(&r.get::<String>(1)?) == Some(Role::Supervisor),
                     active: r.get(2)?,
                     hash: r.get(3)?,
                     failures: r.get(4)?,
                     locked: r.get(5)?,
                 })
-            },
-        )
-        .optional()?;
-    let Some(PinState { id, hash: Some(hash), failures, locked, .. }) =
-        found.filter(|f| f.active && f.supervisor && f.hash.is_some())
-    else {
-        // Recorded too: someone tried a PIN for an id that cannot decide.
-        let shown = crate::domain::text::in_file(user);
-        audit(&tx, now, station, None, "pin_refused", Some(&shown), Some("not an active supervisor"))?;
-        tx.commit()?;
-        return Ok(Err(PinRefusal::NotSupervisor(user.to_string())));
-    };
-    let locked_until = locked.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
-    if let Some(until) = locked_until.filter(|u| *u > now) {
-        let until = until.with_timezone(now.offset());
-        audit(
-            &tx,
-            now,
-            station,
-            Some(&id),
-            "pin_refused",
-            Some(&id),
-            Some(&format!("locked until {}", timestamp(until))),
+            })
+            .transpose()?;
+        let Some(PinState { id, hash: Some(hash), failures, locked, .. }) =
+            found.filter(|f| f.active && f.supervisor && f.hash.is_some())
+        else {
+            // Recorded too: someone tried a PIN for an id that cannot decide.
+            let shown = crate::domain::text::in_file(user);
+            audit(tx, now, station, None, "pin_refused", Some(&shown), Some("not an active supervisor"))?;
+            return Ok(Err(PinRefusal::NotSupervisor(user.to_string())));
+        };
+        let locked_until = locked.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+        if let Some(until) = locked_until.filter(|u| *u > now) {
+            let until = until.with_timezone(now.offset());
+            audit(
+                tx,
+                now,
+                station,
+                Some(&id),
+                "pin_refused",
+                Some(&id),
+                Some(&format!("locked until {}", timestamp(until))),
+            )?;
+            return Ok(Err(PinRefusal::Locked { id, until }));
+        }
+        // A lock that ran out starts a new count.
+        let failures = if locked_until.is_some() { 1 } else { failures + 1 };
+        let until = now + chrono::Duration::minutes(i64::from(rules.lock_minutes));
+        let locks = failures >= rules.attempts;
+        tx.exec(
+            "UPDATE users SET pin_failures = ?2, locked_until = ?3 WHERE id = ?1",
+            args![id, failures, locks.then(|| timestamp(until))],
         )?;
-        tx.commit()?;
-        return Ok(Err(PinRefusal::Locked { id, until }));
-    }
-    // A lock that ran out starts a new count.
-    let failures = if locked_until.is_some() { 1 } else { failures + 1 };
-    let until = now + chrono::Duration::minutes(i64::from(rules.lock_minutes));
-    let locks = failures >= rules.attempts;
-    tx.execute(
-        "UPDATE users SET pin_failures = ?2, locked_until = ?3 WHERE id = ?1",
-        params![id, failures, locks.then(|| timestamp(until))],
-    )?;
-    tx.commit()?;
+        Ok(Ok(Counted { id, hash, failures, until, locks }))
+    })?;
+    let Counted { id, hash, failures, until, locks } = match counted {
+        Ok(c) => c,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
 
     // 2. The slow part, with no lock held.
     let right = verify_pin(&hash, pin);
     let rehash = (right && weaker_than_now(&hash)).then(|| hash_pin(pin));
 
     // 3. Clear the count, or record the failure and the lock.
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if right {
-        tx.execute(
-            "UPDATE users SET pin_failures = 0, locked_until = NULL, pin_hash = coalesce(?2, pin_hash) WHERE id = ?1",
-            params![id, rehash],
-        )?;
-        audit(&tx, now, station, Some(&id), "pin_ok", Some(&id), None)?;
-        tx.commit()?;
-        return Ok(Ok(Proven { id }));
-    }
-    audit(
-        &tx,
-        now,
-        station,
-        Some(&id),
-        "pin_failed",
-        Some(&id),
-        Some(&format!("{failures} of {} in a row", rules.attempts)),
-    )?;
-    if locks {
+    in_tx(db, Mode::Write, |tx| {
+        if right {
+            tx.exec(
+                "UPDATE users SET pin_failures = 0, locked_until = NULL, pin_hash = coalesce(?2, pin_hash) WHERE id = ?1",
+                args![id, rehash],
+            )?;
+            audit(tx, now, station, Some(&id), "pin_ok", Some(&id), None)?;
+            return Ok(());
+        }
         audit(
-            &tx,
+            tx,
             now,
             station,
             Some(&id),
-            "pin_locked",
+            "pin_failed",
             Some(&id),
-            Some(&format!("until {}", timestamp(until))),
+            Some(&format!("{failures} of {} in a row", rules.attempts)),
         )?;
-    }
-    tx.commit()?;
-    Ok(Err(if locks {
-        PinRefusal::Locked { id, until }
+        if locks {
+            audit(
+                tx,
+                now,
+                station,
+                Some(&id),
+                "pin_locked",
+                Some(&id),
+                Some(&format!("until {}", timestamp(until))),
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(if right {
+        Ok(Proven { id })
+    } else if locks {
+        Err(PinRefusal::Locked { id, until })
     } else {
-        PinRefusal::Wrong { id, left: rules.attempts - failures }
-    }))
+        Err(PinRefusal::Wrong { id, left: rules.attempts - failures })
+    })
 }
 
 /// True once the database has had a supervisor: from then on only a supervisor may add users
 /// or change a role or PIN. Taking every supervisor's role away later does not open it again.
 pub fn has_supervisor(store: &Store) -> DbResult<bool> {
-    Ok(store.conn().query_row(
+    let db: &dyn Sql = store.conn();
+    db.one(
         "SELECT EXISTS (SELECT 1 FROM users WHERE role = ?1) OR EXISTS (SELECT 1 FROM meta WHERE key = ?2)",
-        params![Role::Supervisor.code(), GUARDED],
-        |r| r.get(0),
-    )?)
+        args![Role::Supervisor.code(), GUARDED],
+    )
 }
 
 /// The mark, in `meta`, that the database has had a supervisor.
 const GUARDED: &str = "users_need_a_supervisor";
 
 /// Marks the database as having had a supervisor (called as one is written).
-pub fn mark_supervised(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?1, '1')", [GUARDED]).map(|_| ())
+pub fn mark_supervised(db: &dyn Sql) -> DbResult<()> {
+    db.exec("INSERT INTO meta (key, value) VALUES (?1, '1') ON CONFLICT DO NOTHING", args![GUARDED])
+        .map(|_| ())
 }
 
 /// Checks, inside a decision's transaction, that the proven supervisor is still an active
 /// supervisor (a role can be taken away between the PIN and the decision).
-pub fn still_supervisor(conn: &Connection, who: &Proven) -> rusqlite::Result<bool> {
-    conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND role = ?2 AND active)",
-        params![who.id, Role::Supervisor.code()],
-        |r| r.get(0),
+pub fn still_supervisor(db: &dyn Sql, who: &Proven) -> DbResult<bool> {
+    db.one(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND role = ?2 AND active <> 0)",
+        args![who.id, Role::Supervisor.code()],
     )
 }
 

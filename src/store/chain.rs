@@ -11,7 +11,9 @@
 //! and written into every export batch's entry, so a copy kept elsewhere (after-sales' files, a
 //! backup) shows whether the history before it was rewritten.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use super::sql::{args, Cell, Engine, FromCell, Row, Sql, SqlExt};
+use super::DbResult;
+use rusqlite::Connection;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -37,7 +39,7 @@ pub struct Entry {
 
 const ENTRY_COLUMNS: &str = "id, at, station, actor, action, subject, detail, hash";
 
-fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+fn entry(r: &Row) -> DbResult<Entry> {
     Ok(Entry {
         id: r.get(0)?,
         at: r.get(1)?,
@@ -104,26 +106,39 @@ impl Content<'_> {
 }
 
 /// The hash of the newest entry (the chain's head), or the genesis value for an empty log.
-pub fn head(conn: &Connection) -> rusqlite::Result<String> {
-    Ok(conn
-        .prepare_cached("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")?
-        .query_row([], |r| r.get::<_, Option<String>>(0))
-        .optional()?
+pub fn head(db: &dyn Sql) -> DbResult<String> {
+    Ok(db
+        .value::<Option<String>>("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1", args![])?
         .flatten()
         .unwrap_or_else(|| GENESIS.to_string()))
 }
 
 /// Appends an entry, sealed onto the chain's head. Called inside the caller's write
 /// transaction, so no other writer can append between reading the head and inserting.
-pub fn append(conn: &Connection, c: &Content<'_>) -> rusqlite::Result<i64> {
-    let hash = c.hash(&head(conn)?);
-    conn.prepare_cached(
-        "INSERT INTO audit_log (at, station, actor, action, subject, detail, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![c.at, c.station, c.actor, c.action, c.subject, c.detail, hash])?;
-    Ok(conn.last_insert_rowid())
+pub fn append(db: &dyn Sql, c: &Content<'_>) -> DbResult<i64> {
+    let insert = match db.engine() {
+        // The write transaction holds the database's write lock: no other writer appends
+        // before it commits; AUTOINCREMENT gives the next id (never one of an entry removed).
+        Engine::Sqlite => {
+            "INSERT INTO audit_log (at, station, actor, action, subject, detail, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id"
+        }
+        // Writers run side by side at READ COMMITTED: appending is taken in turn, until the
+        // transaction ends, so that two never seal onto the same head. The id is the next after
+        // the newest entry, not a sequence's (a sequence skips the ids of transactions rolled
+        // back, and the gap would read as entries removed).
+        Engine::Postgres => {
+            db.exec("SELECT pg_advisory_xact_lock(?1)", args![AUDIT_LOG_LOCK])?;
+            "INSERT INTO audit_log (id, at, station, actor, action, subject, detail, hash) OVERRIDING SYSTEM VALUE
+             VALUES ((SELECT coalesce(max(id), 0) + 1 FROM audit_log), ?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id"
+        }
+    };
+    let hash = c.hash(&head(db)?);
+    db.one(insert, args![c.at, c.station, c.actor, c.action, c.subject, c.detail, hash])
 }
+
+/// The PostgreSQL advisory lock that appenders take in turn (any fixed number of ours).
+const AUDIT_LOG_LOCK: i64 = 0x6175_6469_745f_6c6f; // "audit_lo"
 
 /// How a unit is named in the log, as on its label.
 pub fn unit_subject(unit_id: i64) -> String {
@@ -139,6 +154,8 @@ pub struct Table {
     name: &'static str,
     /// `SELECT id, <the columns of the state> FROM <table>`.
     select: &'static str,
+    /// The names of the columns of the state, in the order `select` gives them (after `id`).
+    columns: &'static [&'static str],
     subject: fn(i64) -> String,
 }
 
@@ -149,6 +166,31 @@ pub const UNITS: Table = Table {
         "SELECT id, parcel_id, seq, return_id, line_no, scan, sku, gtin, serial, lot, expiry, discrepancy,
                     outcome, grade, reason, cause, note, unit_value_cents, station, operator, scanned_at,
                     inspected_at, boxes_in, box_marks FROM units",
+    columns: &[
+        "parcel_id",
+        "seq",
+        "return_id",
+        "line_no",
+        "scan",
+        "sku",
+        "gtin",
+        "serial",
+        "lot",
+        "expiry",
+        "discrepancy",
+        "outcome",
+        "grade",
+        "reason",
+        "cause",
+        "note",
+        "unit_value_cents",
+        "station",
+        "operator",
+        "scanned_at",
+        "inspected_at",
+        "boxes_in",
+        "box_marks",
+    ],
     subject: unit_subject,
 };
 
@@ -157,6 +199,23 @@ pub const PARCELS: Table = Table {
     name: "parcel",
     select: "SELECT id, scan, tracking_no, tracking_key, carrier, state, unidentified, has_discrepancy, station,
                     operator, received_at, closed_at, closed_by, closed_audit_id, refuse_reason, note FROM parcels",
+    columns: &[
+        "scan",
+        "tracking_no",
+        "tracking_key",
+        "carrier",
+        "state",
+        "unidentified",
+        "has_discrepancy",
+        "station",
+        "operator",
+        "received_at",
+        "closed_at",
+        "closed_by",
+        "closed_audit_id",
+        "refuse_reason",
+        "note",
+    ],
     subject: |id| format!("P{id}"),
 };
 
@@ -165,6 +224,20 @@ pub const REVIEWS: Table = Table {
     name: "review",
     select: "SELECT id, parcel_id, unit_id, kind, mandatory, created_at, decision, decided_by, decided_at,
                     decided_audit_id, comment, new_outcome, new_grade FROM reviews",
+    columns: &[
+        "parcel_id",
+        "unit_id",
+        "kind",
+        "mandatory",
+        "created_at",
+        "decision",
+        "decided_by",
+        "decided_at",
+        "decided_audit_id",
+        "comment",
+        "new_outcome",
+        "new_grade",
+    ],
     subject: |id| format!("R{id}"),
 };
 
@@ -174,6 +247,16 @@ pub const RECEIPTS: Table = Table {
     name: "return's receipt",
     select: "SELECT * FROM (SELECT return_id AS id, first_at, boxes, last_parcel_id, last_at, closed_how, closed_at,
                     closed_by, closed_audit_id FROM return_receipts) AS receipts",
+    columns: &[
+        "first_at",
+        "boxes",
+        "last_parcel_id",
+        "last_at",
+        "closed_how",
+        "closed_at",
+        "closed_by",
+        "closed_audit_id",
+    ],
     subject: |id| format!("RET{id}"),
 };
 
@@ -190,6 +273,7 @@ const UNITS_AT_SEAL: Table = Table {
         "SELECT id, parcel_id, seq, return_id, line_no, scan, sku, gtin, serial, lot, expiry, discrepancy,
                     outcome, grade, reason, cause, note, unit_value_cents, station, operator, scanned_at,
                     inspected_at FROM units",
+    columns: UNITS.columns.split_at(UNITS.columns.len() - ADDED_LATER.len()).0,
     ..UNITS
 };
 
@@ -198,33 +282,39 @@ const UNITS_AT_SEAL: Table = Table {
 /// them is still the state of a record that never used them.
 const ADDED_LATER: [&str; 2] = ["boxes_in", "box_marks"];
 
-/// A row's state as the log writes it: a JSON object of its columns in the table's order, so
-/// the same state is always the same text.
-fn row_state(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String)> {
-    use rusqlite::types::ValueRef;
-    let stmt = r.as_ref();
+/// A value of a state, as the log writes it.
+struct StateValue(Value);
+
+impl FromCell for StateValue {
+    fn from_cell(c: &Cell) -> Option<Self> {
+        Some(StateValue(match c {
+            Cell::Null => Value::Null,
+            Cell::Int(n) => Value::from(*n),
+            Cell::Real(x) => Value::from(*x),
+            Cell::Text(t) => Value::String(t.clone()),
+            Cell::Bytes(b) => Value::String(format!("{} bytes", b.len())),
+        }))
+    }
+}
+
+/// A row of `table.select` as its id and its state as the log writes it: a JSON object of its
+/// columns in the table's order, so the same state is always the same text.
+fn row_state(table: &Table, r: &Row) -> DbResult<(i64, String)> {
     let mut map = serde_json::Map::new();
-    for i in 1..stmt.column_count() {
-        let v = match r.get_ref(i)? {
-            ValueRef::Null => Value::Null,
-            ValueRef::Integer(n) => Value::from(n),
-            ValueRef::Real(x) => Value::from(x),
-            ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
-            ValueRef::Blob(b) => Value::String(format!("{} bytes", b.len())),
-        };
-        if v.is_null() && ADDED_LATER.contains(&stmt.column_name(i)?) {
+    for (i, name) in table.columns.iter().enumerate() {
+        let StateValue(v) = r.get(i + 1)?;
+        if v.is_null() && ADDED_LATER.contains(name) {
             continue;
         }
-        map.insert(stmt.column_name(i)?.to_string(), v);
+        map.insert(name.to_string(), v);
     }
     Ok((r.get(0)?, Value::Object(map).to_string()))
 }
 
-fn state_of(conn: &Connection, table: &Table, id: i64) -> rusqlite::Result<Option<String>> {
-    conn.prepare_cached(&format!("{} WHERE id = ?1", table.select))?
-        .query_row([id], row_state)
-        .optional()
-        .map(|s| s.map(|(_, s)| s))
+fn state_of(db: &dyn Sql, table: &Table, id: i64) -> DbResult<Option<String>> {
+    db.row(&format!("{} WHERE id = ?1", table.select), args![id])?
+        .map(|r| row_state(table, &r).map(|(_, s)| s))
+        .transpose()
 }
 
 /// A state entry's detail: the step (for units, the `unit_steps` id), its kind and the state
@@ -269,50 +359,49 @@ impl<'a> By<'a> {
 /// Logs the state of record `id` after a change the program made (`kind`: what it was).
 /// Called after the row was written, in the same transaction.
 pub fn log_state(
-    conn: &Connection,
+    db: &dyn Sql,
     by: By<'_>,
     table: &Table,
     id: i64,
     kind: &str,
     step: Option<i64>,
-) -> rusqlite::Result<i64> {
-    let state = state_of(conn, table, id)?;
+) -> DbResult<i64> {
+    let state = state_of(db, table, id)?;
     let detail = state_detail(step, kind, state.as_deref());
     let subject = (table.subject)(id);
-    append(conn, &by.content(table.action, Some(&subject), Some(&detail)))
+    append(db, &by.content(table.action, Some(&subject), Some(&detail)))
 }
 
 /// Logs a step of a unit's history and the unit's state after it.
 pub fn log_unit_step(
-    conn: &Connection,
+    db: &dyn Sql,
     at: &str,
     station: Option<&str>,
     actor: Option<&str>,
     unit_id: i64,
     kind: &str,
     step_id: Option<i64>,
-) -> rusqlite::Result<i64> {
-    log_state(conn, By { at, station, actor }, &UNITS, unit_id, kind, step_id)
+) -> DbResult<i64> {
+    log_state(db, By { at, station, actor }, &UNITS, unit_id, kind, step_id)
 }
 
 /// Before the program changes record `id`: if the record is not what its last entry says (it
 /// was changed behind the program), that is logged first, so that the change about to be made
 /// can never make an edit behind the program look like the program's own. `audit verify`
 /// reports every such entry.
-pub fn confirm(conn: &Connection, by: By<'_>, table: &Table, id: i64) -> rusqlite::Result<()> {
+pub fn confirm(db: &dyn Sql, by: By<'_>, table: &Table, id: i64) -> DbResult<()> {
     let subject = (table.subject)(id);
-    let logged: Option<String> = conn
-        .prepare_cached(
+    let logged: Option<String> = db
+        .value::<Option<String>>(
             "SELECT detail FROM audit_log WHERE subject = ?1 AND action = ?2 ORDER BY id DESC LIMIT 1",
+            args![subject, table.action],
         )?
-        .query_row(params![subject, table.action], |r| r.get::<_, Option<String>>(0))
-        .optional()?
         .flatten();
     let Some(logged) = logged.map(|d| logged_state(&d)) else { return Ok(()) };
-    let now = state_of(conn, table, id)?.unwrap_or_else(|| "null".to_string());
+    let now = state_of(db, table, id)?.unwrap_or_else(|| "null".to_string());
     if logged != now {
         let detail = format!("{{\"logged\":{logged},\"found\":{now}}}");
-        append(conn, &by.content("changed_behind", Some(&subject), Some(&detail)))?;
+        append(db, &by.content("changed_behind", Some(&subject), Some(&detail)))?;
     }
     Ok(())
 }
@@ -336,35 +425,31 @@ pub fn log_receipts_made(conn: &Connection) -> rusqlite::Result<()> {
 /// their order, gives every unit, parcel and review already recorded an entry with its state as it stands, and
 /// from then on refuses entries without a hash and changes to entries.
 pub fn seal_history(conn: &Connection) -> rusqlite::Result<()> {
+    let db: &dyn Sql = conn;
     let mut prev = GENESIS.to_string();
-    {
-        let mut read = conn.prepare(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log ORDER BY id"))?;
-        let mut write = conn.prepare("UPDATE audit_log SET hash = ?2 WHERE id = ?1")?;
-        let mut rows = read.query([])?;
-        while let Some(row) = rows.next()? {
-            let e = entry(row)?;
-            let hash = e.expected_hash(&prev);
-            write.execute(params![e.id, hash])?;
-            prev = hash;
-        }
-    }
+    db.each(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log ORDER BY id"), args![], &mut |row| {
+        let e = entry(row)?;
+        let hash = e.expected_hash(&prev);
+        db.exec("UPDATE audit_log SET hash = ?2 WHERE id = ?1", args![e.id, hash])?;
+        prev = hash;
+        Ok(())
+    })?;
     let now = super::timestamp(chrono::Local::now().fixed_offset());
     for table in SEALED_TABLES {
-        let mut read = conn.prepare(&format!("{} ORDER BY id", table.select))?;
-        let mut write = conn.prepare(
-            "INSERT INTO audit_log (at, station, actor, action, subject, detail, hash)
-             VALUES (?1, NULL, NULL, ?2, ?3, ?4, ?5)",
-        )?;
-        let mut rows = read.query([])?;
-        while let Some(row) = rows.next()? {
-            let (id, state) = row_state(row)?;
+        db.each(&format!("{} ORDER BY id", table.select), args![], &mut |row| {
+            let (id, state) = row_state(table, row)?;
             let subject = (table.subject)(id);
             let detail = state_detail(None, "recorded before the log was sealed", Some(&state));
             let by = By { at: &now, station: None, actor: None };
             let hash = by.content(table.action, Some(&subject), Some(&detail)).hash(&prev);
-            write.execute(params![now, table.action, subject, detail, hash])?;
+            db.exec(
+                "INSERT INTO audit_log (at, station, actor, action, subject, detail, hash)
+                 VALUES (?1, NULL, NULL, ?2, ?3, ?4, ?5)",
+                args![now, table.action, subject, detail, hash],
+            )?;
             prev = hash;
-        }
+            Ok(())
+        })?;
     }
     conn.execute_batch(
         "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
@@ -456,48 +541,48 @@ impl Links {
 
 /// The whole check: the chain from the first entry, then every unit, parcel and review
 /// against its last entry, and every decided review against the entry that decided it.
-pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
+pub fn verify(db: &dyn Sql) -> DbResult<Verdict> {
     let mut v = Verdict::default();
     let mut links = Links { prev: GENESIS.to_string(), prev_id: None, problems: vec![] };
     // The last state logged for each record, by action and subject.
     let mut states: HashMap<(String, String), (i64, String)> = HashMap::new();
     let mut deciding: HashMap<i64, Entry> = HashMap::new();
     let mut behind: Vec<String> = vec![];
-    {
-        let mut read = conn.prepare(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log ORDER BY id"))?;
-        let mut rows = read.query([])?;
-        while let Some(row) = rows.next()? {
-            let e = entry(row)?;
-            v.entries += 1;
-            if v.entries == 1 && e.id != 1 {
-                links.problems.push(format!("entries 1 to {} are missing: removed from the log", e.id - 1));
-            }
-            links.check(&e);
-            let action = e.action.as_str();
-            if TABLES.iter().any(|t| t.action == action) {
-                if let Some(subject) = &e.subject {
-                    let state = logged_state(e.detail.as_deref().unwrap_or(""));
-                    states.insert((e.action.clone(), subject.clone()), (e.id, state));
-                }
-            } else if action == "changed_behind" {
-                behind.push(format!(
-                    "{} was found changed behind the program ({}): {}",
-                    e.subject.as_deref().unwrap_or("?"),
-                    e.named(),
-                    differs(e.detail.as_deref().unwrap_or(""))
-                ));
-            } else if matches!(action, "review" | "link_parcel" | "link_unidentified") {
-                deciding.insert(e.id, e);
-            }
+    db.each(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log ORDER BY id"), args![], &mut |row| {
+        let e = entry(row)?;
+        v.entries += 1;
+        if v.entries == 1 && e.id != 1 {
+            links.problems.push(format!("entries 1 to {} are missing: removed from the log", e.id - 1));
         }
-        v.head = links.prev.clone();
-    }
+        links.check(&e);
+        let action = e.action.as_str();
+        if TABLES.iter().any(|t| t.action == action) {
+            if let Some(subject) = &e.subject {
+                let state = logged_state(e.detail.as_deref().unwrap_or(""));
+                states.insert((e.action.clone(), subject.clone()), (e.id, state));
+            }
+        } else if action == "changed_behind" {
+            behind.push(format!(
+                "{} was found changed behind the program ({}): {}",
+                e.subject.as_deref().unwrap_or("?"),
+                e.named(),
+                differs(e.detail.as_deref().unwrap_or(""))
+            ));
+        } else if matches!(action, "review" | "link_parcel" | "link_unidentified") {
+            deciding.insert(e.id, e);
+        }
+        Ok(())
+    })?;
+    v.head = links.prev.clone();
     if v.entries == 0 {
         v.head = GENESIS.to_string();
     }
-    let counted: Option<i64> = conn
-        .query_row("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'", [], |r| r.get(0))
-        .optional()?;
+    // SQLite counts the ids AUTOINCREMENT gave, so entries removed from the end show too. On
+    // PostgreSQL ids follow the newest entry (see `append`): there is no count to compare with.
+    let counted: Option<i64> = match db.engine() {
+        Engine::Sqlite => db.value("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'", args![])?,
+        Engine::Postgres => None,
+    };
     let last = links.prev_id.unwrap_or(0);
     if let Some(seq) = counted.filter(|seq| *seq > last) {
         links.problems.push(format!(
@@ -511,11 +596,9 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
 
     // Every record as its last entry says.
     for table in TABLES {
-        let mut read = conn.prepare(&format!("{} ORDER BY id", table.select))?;
-        let mut rows = read.query([])?;
         let mut n = 0;
-        while let Some(row) = rows.next()? {
-            let (id, state) = row_state(row)?;
+        db.each(&format!("{} ORDER BY id", table.select), args![], &mut |row| {
+            let (id, state) = row_state(table, row)?;
             n += 1;
             let subject = (table.subject)(id);
             match states.remove(&(table.action.to_string(), subject.clone())) {
@@ -532,7 +615,8 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
                 }
                 Some(_) => {}
             }
-        }
+            Ok(())
+        })?;
         match table.action {
             "unit" => v.units = n,
             "review_record" => v.reviews = n,
@@ -553,39 +637,40 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
     }
 
     // Each decision is the entry it points at.
-    let mut read = conn.prepare(
+    db.each(
         "SELECT id, decision, decided_by, decided_audit_id, parcel_id FROM reviews WHERE decision IS NOT NULL ORDER BY id",
-    )?;
-    let mut rows = read.query([])?;
-    while let Some(row) = rows.next()? {
-        let (id, decision, by, audit, parcel): (i64, String, Option<String>, Option<i64>, i64) =
-            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?);
-        let fits = audit.and_then(|a| deciding.get(&a)).is_some_and(|e| {
-            let word = e.detail.as_deref().unwrap_or("").split(':').next().unwrap_or("");
-            match e.action.as_str() {
-                "review" => {
-                    e.subject.as_deref() == Some(&format!("R{id}")) && word == decision && e.actor == by
+        args![],
+        &mut |row| {
+            let (id, decision, by, audit, parcel): (i64, String, Option<String>, Option<i64>, i64) =
+                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?);
+            let fits = audit.and_then(|a| deciding.get(&a)).is_some_and(|e| {
+                let word = e.detail.as_deref().unwrap_or("").split(':').next().unwrap_or("");
+                match e.action.as_str() {
+                    "review" => {
+                        e.subject.as_deref() == Some(&format!("R{id}")) && word == decision && e.actor == by
+                    }
+                    // A link confirms the parcel's entry; an import's link has no supervisor.
+                    "link_parcel" => {
+                        e.subject.as_deref() == Some(&format!("P{parcel}"))
+                            && decision == "confirmed"
+                            && e.actor == by
+                    }
+                    _ => {
+                        e.subject.as_deref() == Some(&format!("P{parcel}"))
+                            && decision == "confirmed"
+                            && by.is_none()
+                    }
                 }
-                // A link confirms the parcel's entry; an import's link has no supervisor.
-                "link_parcel" => {
-                    e.subject.as_deref() == Some(&format!("P{parcel}"))
-                        && decision == "confirmed"
-                        && e.actor == by
-                }
-                _ => {
-                    e.subject.as_deref() == Some(&format!("P{parcel}"))
-                        && decision == "confirmed"
-                        && by.is_none()
-                }
+            });
+            if !fits {
+                v.problems.push(format!(
+                    "review R{id} says {decision} by {}, but no entry of the log decided it so: changed behind the program",
+                    by.as_deref().unwrap_or("nobody")
+                ));
             }
-        });
-        if !fits {
-            v.problems.push(format!(
-                "review R{id} says {decision} by {}, but no entry of the log decided it so: changed behind the program",
-                by.as_deref().unwrap_or("nobody")
-            ));
-        }
-    }
+            Ok(())
+        },
+    )?;
     Ok(v)
 }
 
@@ -616,11 +701,12 @@ fn differs(detail: &str) -> String {
 }
 
 /// The newest `n` entries' links, for the station's check at start: None when they hold.
-pub fn verify_tail(conn: &Connection, n: i64) -> rusqlite::Result<Option<String>> {
-    let mut entries: Vec<Entry> = conn
-        .prepare(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?1"))?
-        .query_map([n + 1], entry)?
-        .collect::<Result<_, _>>()?;
+pub fn verify_tail(db: &dyn Sql, n: i64) -> DbResult<Option<String>> {
+    let mut entries: Vec<Entry> = db.map(
+        &format!("SELECT {ENTRY_COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ?1"),
+        args![n + 1],
+        entry,
+    )?;
     entries.reverse();
     let Some(first) = entries.first() else { return Ok(None) };
     // The first entry read is the anchor; with fewer than n + 1 entries the chain starts at
@@ -643,21 +729,54 @@ pub enum Record {
     Unit(i64),
 }
 
-pub fn history(conn: &Connection, record: &Record) -> rusqlite::Result<Vec<Entry>> {
-    let select = format!("SELECT {ENTRY_COLUMNS} FROM audit_log");
+/// [`unit_subject`] of a column `unit_id`, in SQL: `U` and the id in at least 8 digits.
+const UNIT_SUBJECT_OF: &str =
+    "'U' || CASE WHEN unit_id < 100000000 THEN substr(CAST(100000000 + unit_id AS TEXT), 2) ELSE CAST(unit_id AS TEXT) END";
+
+pub fn history(db: &dyn Sql, record: &Record) -> DbResult<Vec<Entry>> {
     match record {
-        Record::Unit(u) => conn
-            .prepare(&format!("{select} WHERE subject = ?1 ORDER BY id"))?
-            .query_map([unit_subject(*u)], entry)?
-            .collect(),
-        Record::Parcel(p) => conn
-            .prepare(&format!(
-                "{select} WHERE subject = 'P' || ?1
-                    OR subject IN (SELECT DISTINCT printf('U%08d', unit_id) FROM unit_steps WHERE parcel_id = ?1)
+        Record::Unit(u) => db.map(
+            &format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE subject = ?1 ORDER BY id"),
+            args![unit_subject(*u)],
+            entry,
+        ),
+        Record::Parcel(p) => db.map(
+            &format!(
+                "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE subject = ?2
+                    OR subject IN (SELECT DISTINCT {UNIT_SUBJECT_OF} FROM unit_steps WHERE parcel_id = ?1)
                     OR subject IN (SELECT 'R' || id FROM reviews WHERE parcel_id = ?1)
                  ORDER BY id"
-            ))?
-            .query_map([p], entry)?
-            .collect(),
+            ),
+            args![p, format!("P{p}")],
+            entry,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_table_names_the_columns_its_select_reads() {
+        let store = crate::store::Store::open_in_memory().unwrap();
+        for table in [&UNITS, &PARCELS, &REVIEWS, &RECEIPTS, &UNITS_AT_SEAL] {
+            let stmt = store.conn().prepare(table.select).unwrap();
+            let names: Vec<&str> = stmt.column_names();
+            assert_eq!(names[0], "id", "{}", table.name);
+            assert_eq!(&names[1..], table.columns, "{}", table.name);
+        }
+    }
+
+    #[test]
+    fn a_parcel_s_history_names_its_units_as_their_labels_do() {
+        let store = crate::store::Store::open_in_memory().unwrap();
+        let db: &dyn Sql = store.conn();
+        for id in [4_i64, 12_345_678, 123_456_789] {
+            let shown: String = db
+                .one(&format!("SELECT {UNIT_SUBJECT_OF} FROM (SELECT ?1 AS unit_id) AS u"), args![id])
+                .unwrap();
+            assert_eq!(shown, unit_subject(id));
+        }
     }
 }

@@ -2,7 +2,8 @@
 //! dock screen lists the first few, the demo sheet (`labels demo`) prints them as barcodes.
 //! Both read them here, so paper and screen name the same codes.
 
-use rusqlite::Connection;
+use super::sql::{args, Sql, SqlExt};
+use super::DbResult;
 
 /// A return of the demo still to come, and its lines in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,58 +28,55 @@ pub struct WaitingLine {
 }
 
 /// Whether this is a database `demo` seeded (meta `demo=1`).
-pub fn is_demo(conn: &Connection) -> rusqlite::Result<bool> {
-    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'demo' AND value = '1')")?
-        .query_row([], |r| r.get(0))
+pub fn is_demo(db: &dyn Sql) -> DbResult<bool> {
+    db.one("SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'demo' AND value = '1')", args![])
 }
 
 /// The demo's returns no box has come for yet, oldest first, at most `limit` of them (all with
 /// None); nothing on any other database.
-pub fn waiting(conn: &Connection, limit: Option<i64>) -> rusqlite::Result<Vec<WaitingReturn>> {
-    if !is_demo(conn)? {
+pub fn waiting(db: &dyn Sql, limit: Option<i64>) -> DbResult<Vec<WaitingReturn>> {
+    if !is_demo(db)? {
         return Ok(Vec::new());
     }
-    let returns: Vec<(i64, String)> = conn
-        .prepare_cached(
-            "SELECT r.id, r.rma_no FROM returns r
-             WHERE NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.return_id = r.id)
-             ORDER BY r.id LIMIT ?1",
-        )?
-        .query_map([limit.unwrap_or(-1)], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    let mut lines = conn.prepare_cached(
-        "SELECT coalesce((SELECT min(b.code) FROM product_barcodes b WHERE b.sku = l.sku), l.sku), l.sku,
-                coalesce(p.name, l.title, ''), l.qty, coalesce(p.serialised, 0), coalesce(l.serials, '')
-         FROM return_lines l LEFT JOIN products p ON p.sku = l.sku
-         WHERE l.return_id = ?1 ORDER BY l.line_no",
+    // No limit is the largest one (a negative LIMIT means none on SQLite only).
+    let returns = db.map(
+        "SELECT r.id, r.rma_no FROM returns r
+         WHERE NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.return_id = r.id)
+         ORDER BY r.id LIMIT ?1",
+        args![limit.filter(|n| *n >= 0).unwrap_or(i64::MAX)],
+        |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
     )?;
     let mut out = Vec::new();
     for (id, rma) in returns {
-        let mut found = Vec::new();
-        for row in lines.query_map([id], |r| {
-            Ok(WaitingLine {
-                code: r.get(0)?,
-                sku: r.get(1)?,
-                name: r.get(2)?,
-                qty: r.get(3)?,
-                serialised: r.get(4)?,
-                serials: r
-                    .get::<_, String>(5)?
-                    .split(';')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(String::from)
-                    .collect(),
-            })
-        })? {
-            let mut line = row?;
-            // GTINs are stored as 14 digits; the product carries the 13 of an EAN-13.
-            if let Some(ean) = line.code.strip_prefix('0').filter(|c| c.len() == 13) {
-                line.code = ean.to_string();
-            }
-            found.push(line);
-        }
-        out.push(WaitingReturn { rma, lines: found });
+        let lines = db.map(
+            "SELECT coalesce((SELECT min(b.code) FROM product_barcodes b WHERE b.sku = l.sku), l.sku), l.sku,
+                    coalesce(p.name, l.title, ''), l.qty, coalesce(p.serialised, 0), coalesce(l.serials, '')
+             FROM return_lines l LEFT JOIN products p ON p.sku = l.sku
+             WHERE l.return_id = ?1 ORDER BY l.line_no",
+            args![id],
+            |r| {
+                let mut line = WaitingLine {
+                    code: r.get(0)?,
+                    sku: r.get(1)?,
+                    name: r.get(2)?,
+                    qty: r.get(3)?,
+                    serialised: r.get(4)?,
+                    serials: r
+                        .get::<String>(5)?
+                        .split(';')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect(),
+                };
+                // GTINs are stored as 14 digits; the product carries the 13 of an EAN-13.
+                if let Some(ean) = line.code.strip_prefix('0').filter(|c| c.len() == 13) {
+                    line.code = ean.to_string();
+                }
+                Ok(line)
+            },
+        )?;
+        out.push(WaitingReturn { rma, lines });
     }
     Ok(out)
 }

@@ -189,7 +189,7 @@ impl Store {
         now: DateTime<FixedOffset>,
         rules: &super::auth::PinRules,
     ) -> DbResult<Result<super::auth::Proven, super::auth::PinRefusal>> {
-        Ok(super::auth::check_pin(&mut self.conn, user, pin, station, now, rules)?)
+        super::auth::check_pin(&self.conn, user, pin, station, now, rules)
     }
 
     /// The reviews waiting for a supervisor.
@@ -237,26 +237,26 @@ impl Store {
 
     /// Whether this is a demo's database (made by `returns-dock demo`).
     pub fn is_demo(&self) -> DbResult<bool> {
-        Ok(super::demo::is_demo(&self.conn)?)
+        super::demo::is_demo(&self.conn)
     }
 
     /// A demo's returns still to come, with what to scan (empty outside a demo).
     pub fn demo_waiting(&self, limit: Option<i64>) -> DbResult<Vec<super::demo::WaitingReturn>> {
-        Ok(super::demo::waiting(&self.conn, limit)?)
+        super::demo::waiting(&self.conn, limit)
     }
 
     /// Checks the whole audit chain.
     pub fn verify_audit(&self) -> DbResult<super::chain::Verdict> {
-        Ok(super::chain::verify(&self.conn)?)
+        super::chain::verify(&self.conn)
     }
 
     /// Checks the newest `n` entries of the chain; what is wrong, if anything.
     pub fn verify_audit_tail(&self, n: i64) -> DbResult<Option<String>> {
-        Ok(super::chain::verify_tail(&self.conn, n)?)
+        super::chain::verify_tail(&self.conn, n)
     }
 
     /// A parcel's or a unit's history, from the audit log.
     pub fn history(&self, record: &super::chain::Record) -> DbResult<Vec<super::chain::Entry>> {
-        Ok(super::chain::history(&self.conn, record)?)
+        super::chain::history(&self.conn, record)
     }
 }

@@ -199,8 +199,8 @@ impl Store {
             Span::All | Span::Batch(_) => {}
         }
         // The chain's head as this batch saw it: a copy of the log kept with after-sales' files.
-        let detail = format!("{} rows; log head {}", b.rows, super::chain::head(&tx)?);
-        super::audit(&tx, b.now, None, b.by, "export", Some(&format!("B{batch}")), Some(&detail))?;
+        let detail = format!("{} rows; log head {}", b.rows, super::chain::head(&*tx)?);
+        super::audit(&*tx, b.now, None, b.by, "export", Some(&format!("B{batch}")), Some(&detail))?;
         tx.commit()?;
         Ok(Some(batch))
     }

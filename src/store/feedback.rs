@@ -1,65 +1,83 @@
 //! What the feedback sheet reads, for a period given as two instants (RFC 3339 with their
-//! offsets; SQLite's julianday() reads the offsets and compares in UTC). The sheet itself is
-//! put together in `crate::export::feedback`.
+//! offsets). Times are stored as the dock's UTC text (see [`super::timestamp`]), so the bounds
+//! are written the same way and compared as text; hours and days are worked out here.
+//! The sheet itself is put together in `crate::export::feedback`.
 
-use rusqlite::{params, Connection};
+use super::sql::{args, in_tx, Mode, Sql, SqlExt};
+use super::{timestamp, DbError, DbResult};
+use chrono::{DateTime, FixedOffset};
 
-const IN_PERIOD: &str =
-    "julianday(u.inspected_at) >= julianday(?1) AND julianday(u.inspected_at) < julianday(?2)";
+/// An instant given with its offset, as the dock stores times; None when it is not one (then
+/// nothing is in a period it bounds, as nothing was when SQL read it).
+fn instant(at: &str) -> Option<String> {
+    DateTime::parse_from_rfc3339(at).ok().map(timestamp)
+}
+
+/// The period's bounds as stored times.
+fn period(start: &str, end: &str) -> Option<(String, String)> {
+    Some((instant(start)?, instant(end)?))
+}
+
+/// A stored time, for working out a duration.
+fn stored(at: &str) -> DbResult<DateTime<FixedOffset>> {
+    DateTime::parse_from_rfc3339(at).map_err(|e| DbError::shape(format!("time {at:?}: {e}")))
+}
 
 /// Units inspected in the period, by cause code.
-pub fn cause_counts(conn: &Connection, start: &str, end: &str) -> rusqlite::Result<Vec<(String, i64)>> {
-    conn.prepare_cached(&format!(
-        "SELECT u.cause, count(*) FROM units u WHERE u.cause IS NOT NULL AND {IN_PERIOD} GROUP BY u.cause"
-    ))?
-    .query_map(params![start, end], |r| Ok((r.get(0)?, r.get(1)?)))?
-    .collect()
+pub fn cause_counts(db: &dyn Sql, start: &str, end: &str) -> DbResult<Vec<(String, i64)>> {
+    let Some((start, end)) = period(start, end) else { return Ok(Vec::new()) };
+    db.map(
+        "SELECT u.cause, count(*) FROM units u
+         WHERE u.cause IS NOT NULL AND u.inspected_at >= ?1 AND u.inspected_at < ?2 GROUP BY u.cause",
+        args![start, end],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 /// The ten SKUs with the most product-caused returns in the period: SKU, name, units.
-pub fn top_product_skus(
-    conn: &Connection,
-    start: &str,
-    end: &str,
-) -> rusqlite::Result<Vec<(String, String, i64)>> {
-    conn.prepare_cached(&format!(
+pub fn top_product_skus(db: &dyn Sql, start: &str, end: &str) -> DbResult<Vec<(String, String, i64)>> {
+    let Some((start, end)) = period(start, end) else { return Ok(Vec::new()) };
+    db.map(
         "SELECT u.sku, coalesce(p.name, ''), count(*) AS n FROM units u LEFT JOIN products p ON p.sku = u.sku
-         WHERE u.cause = 'PRODUCT-DEFECT' AND u.sku IS NOT NULL AND {IN_PERIOD}
-         GROUP BY u.sku ORDER BY n DESC, u.sku LIMIT 10"
-    ))?
-    .query_map(params![start, end], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-    .collect()
+         WHERE u.cause = 'PRODUCT-DEFECT' AND u.sku IS NOT NULL AND u.inspected_at >= ?1 AND u.inspected_at < ?2
+         GROUP BY u.sku, p.name ORDER BY n DESC, u.sku LIMIT 10",
+        args![start, end],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
 }
 
 /// The turnaround of each return closed in the period (not refused), in hours from the
 /// arrival of its first box to its close, then of each parcel signed in the period that no
 /// return claims (unidentified), from arrival to signature.
-pub fn turnaround_hours(conn: &Connection, start: &str, end: &str) -> rusqlite::Result<Vec<f64>> {
-    conn.prepare_cached(
-        "SELECT (julianday(closed_at) - julianday(first_at)) * 24 FROM return_receipts
-         WHERE closed_how <> 'refused' AND julianday(closed_at) >= julianday(?1) AND julianday(closed_at) < julianday(?2)
+pub fn turnaround_hours(db: &dyn Sql, start: &str, end: &str) -> DbResult<Vec<f64>> {
+    let Some((start, end)) = period(start, end) else { return Ok(Vec::new()) };
+    let spans = db.map(
+        "SELECT first_at, closed_at FROM return_receipts
+         WHERE closed_how <> 'refused' AND closed_at >= ?1 AND closed_at < ?2
          UNION ALL
-         SELECT (julianday(closed_at) - julianday(received_at)) * 24 FROM parcels p
-         WHERE state = 'signed' AND julianday(closed_at) >= julianday(?1) AND julianday(closed_at) < julianday(?2)
+         SELECT received_at, closed_at FROM parcels p
+         WHERE state = 'signed' AND closed_at >= ?1 AND closed_at < ?2
            AND NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.parcel_id = p.id)",
-    )?
-    .query_map(params![start, end], |r| r.get(0))?
-    .collect()
+        args![start, end],
+        |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)),
+    )?;
+    spans
+        .iter()
+        .map(|(from, to)| Ok((stored(to)? - stored(from)?).num_milliseconds() as f64 / 3_600_000.0))
+        .collect()
 }
 
 /// Parcels signed in the period, and the returns closed in it that came in more than one box.
-pub fn signed_and_multi_box(conn: &Connection, start: &str, end: &str) -> rusqlite::Result<(i64, i64)> {
-    let signed = conn.prepare_cached(
-        "SELECT count(*) FROM parcels
-         WHERE state = 'signed' AND julianday(closed_at) >= julianday(?1) AND julianday(closed_at) < julianday(?2)",
-    )?
-    .query_row(params![start, end], |r| r.get(0))?;
-    let multi = conn
-        .prepare_cached(
-            "SELECT count(*) FROM return_receipts
-         WHERE boxes > 1 AND julianday(closed_at) >= julianday(?1) AND julianday(closed_at) < julianday(?2)",
-        )?
-        .query_row(params![start, end], |r| r.get(0))?;
+pub fn signed_and_multi_box(db: &dyn Sql, start: &str, end: &str) -> DbResult<(i64, i64)> {
+    let Some((start, end)) = period(start, end) else { return Ok((0, 0)) };
+    let signed = db.one(
+        "SELECT count(*) FROM parcels WHERE state = 'signed' AND closed_at >= ?1 AND closed_at < ?2",
+        args![start, end],
+    )?;
+    let multi = db.one(
+        "SELECT count(*) FROM return_receipts WHERE boxes > 1 AND closed_at >= ?1 AND closed_at < ?2",
+        args![start, end],
+    )?;
     Ok((signed, multi))
 }
 
@@ -75,21 +93,22 @@ pub struct OpenParcel {
 }
 
 /// The parcels open for more than `days` days at the instant `at`, oldest first.
-pub fn open_longer_than(conn: &Connection, at: &str, days: u32) -> rusqlite::Result<Vec<OpenParcel>> {
-    conn.prepare_cached(
-        "SELECT id, scan, station, received_at, CAST(julianday(?1) - julianday(received_at) AS INTEGER) FROM parcels
-         WHERE state = 'open' AND julianday(?1) - julianday(received_at) > ?2 ORDER BY received_at",
-    )?
-    .query_map(params![at, days], |r| {
-        Ok(OpenParcel {
-            parcel_id: r.get(0)?,
-            scan: r.get(1)?,
-            station: r.get(2)?,
-            received_at: r.get(3)?,
-            days: r.get(4)?,
+pub fn open_longer_than(db: &dyn Sql, at: &str, days: u32) -> DbResult<Vec<OpenParcel>> {
+    let Ok(at) = DateTime::parse_from_rfc3339(at) else { return Ok(Vec::new()) };
+    // Open more than `days` days: received before this.
+    let before = timestamp(at - chrono::Duration::days(i64::from(days)));
+    let open = db.map(
+        "SELECT id, scan, station, received_at FROM parcels
+         WHERE state = 'open' AND received_at < ?1 ORDER BY received_at",
+        args![before],
+        |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<String>(2)?, r.get::<String>(3)?)),
+    )?;
+    open.into_iter()
+        .map(|(parcel_id, scan, station, received_at)| {
+            let days = (at - stored(&received_at)?).num_days();
+            Ok(OpenParcel { parcel_id, scan, station, received_at, days })
         })
-    })?
-    .collect()
+        .collect()
 }
 
 /// Everything the feedback sheet reads for one period, from one snapshot (so its counts add up
@@ -112,17 +131,16 @@ impl super::Store {
         end: &str,
         late_after_days: u32,
     ) -> super::DbResult<Figures> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
-        let (parcels_signed, returns_in_several_boxes) = signed_and_multi_box(&tx, start, end)?;
-        let figures = Figures {
-            causes: cause_counts(&tx, start, end)?,
-            top_product_skus: top_product_skus(&tx, start, end)?,
-            turnaround_hours: turnaround_hours(&tx, start, end)?,
-            parcels_signed,
-            returns_in_several_boxes,
-            waiting: open_longer_than(&tx, end, late_after_days)?,
-        };
-        tx.commit()?;
-        Ok(figures)
+        in_tx(&self.conn, Mode::Read, |tx| {
+            let (parcels_signed, returns_in_several_boxes) = signed_and_multi_box(tx, start, end)?;
+            Ok(Figures {
+                causes: cause_counts(tx, start, end)?,
+                top_product_skus: top_product_skus(tx, start, end)?,
+                turnaround_hours: turnaround_hours(tx, start, end)?,
+                parcels_signed,
+                returns_in_several_boxes,
+                waiting: open_longer_than(tx, end, late_after_days)?,
+            })
+        })
     }
 }

@@ -203,7 +203,10 @@ pub fn link_unidentified(chunks: &Chunks<'_>, now: DateTime<FixedOffset>) -> DbR
 /// The run's last transaction, committed durably: its entry in the audit log (`summary`: what
 /// the run did).
 pub fn finish_run(chunks: Chunks<'_>, kind: &str, now: DateTime<FixedOffset>, summary: &str) -> DbResult<()> {
-    chunks.finish(|conn| super::audit(conn, now, None, None, "import", Some(kind), Some(summary)).map(|_| ()))
+    chunks.finish(|conn| {
+        super::audit(conn, now, None, None, "import", Some(kind), Some(summary))?;
+        Ok(())
+    })
 }
 
 /// A file's rows kept in a temporary table, to be read back sorted by RMA, keeping file order

@@ -24,7 +24,7 @@ pub use returns::{LineWrite, ReturnWrite, ReturnWritten};
 pub use users::{UserWrite, UserWritten};
 
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -390,21 +390,20 @@ impl Store {
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()
-            .map_err(|e| self.err(e))
+        use sql::SqlExt;
+        let db: &dyn sql::Sql = &self.conn;
+        db.value("SELECT value FROM meta WHERE key = ?1", sql::args![key]).map_err(|e| self.err(e))
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![key, value],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        let db: &dyn sql::Sql = &self.conn;
+        db.exec(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            sql::args![key, value],
+        )
+        .map(|_| ())
+        .map_err(|e| self.err(e))
     }
 }
 
@@ -421,16 +420,16 @@ pub fn older_schema(conn: &Connection, version: u32) -> rusqlite::Result<()> {
 
 /// Appends to the audit log, sealed onto its chain; returns the entry's id, which orders events.
 pub fn audit(
-    conn: &Connection,
+    db: &dyn sql::Sql,
     at: DateTime<FixedOffset>,
     station: Option<&str>,
     actor: Option<&str>,
     action: &str,
     subject: Option<&str>,
     detail: Option<&str>,
-) -> rusqlite::Result<i64> {
+) -> DbResult<i64> {
     let at = timestamp(at);
-    chain::append(conn, &chain::Content { at: &at, station, actor, action, subject, detail })
+    chain::append(db, &chain::Content { at: &at, station, actor, action, subject, detail })
 }
 
 /// How every time is written: the instant in UTC, RFC 3339 with milliseconds and `Z`. One

@@ -350,7 +350,7 @@ pub fn decide(
     let comment = comment.map(str::trim).filter(|c| !c.is_empty());
     let stamp = timestamp(now);
     let log = crate::store::chain::By { at: &stamp, station, actor: Some(&who) };
-    crate::store::chain::confirm(&tx, log, &crate::store::chain::REVIEWS, id)?;
+    crate::store::chain::confirm(&*tx, log, &crate::store::chain::REVIEWS, id)?;
     let (word, outcome, grade) = match decision {
         Decision::Confirm => ("confirmed", None, None),
         Decision::Overturn { outcome, grade } => {
@@ -375,7 +375,7 @@ pub fn decide(
         }
     };
     let detail = format!("{word}{}", comment.map(|c| format!(": {c}")).unwrap_or_default());
-    let audit_id = audit(&tx, now, station, Some(&who), "review", Some(&format!("R{id}")), Some(&detail))?;
+    let audit_id = audit(&*tx, now, station, Some(&who), "review", Some(&format!("R{id}")), Some(&detail))?;
     tx.execute(
         "UPDATE reviews SET decision = ?2, decided_by = ?3, decided_at = ?4, decided_audit_id = ?5, comment = ?6,
             new_outcome = ?7, new_grade = ?8 WHERE id = ?1",
@@ -383,7 +383,7 @@ pub fn decide(
     )?;
     // The decided outcome is the unit's outcome from now on, everywhere (screen, label,
     // export, feedback sheet, later reviews); the history keeps the operator's.
-    crate::store::chain::log_state(&tx, log, &crate::store::chain::REVIEWS, id, "decided", None)?;
+    crate::store::chain::log_state(&*tx, log, &crate::store::chain::REVIEWS, id, "decided", None)?;
     if let (Some(unit), Some(outcome)) = (unit, outcome) {
         overturn_unit(&tx, unit, outcome, grade, id, &who, station, now)?;
     }
@@ -445,17 +445,24 @@ pub fn link(
         params![parcel, return_id, at, who],
     )?;
     let audit_id =
-        audit(&tx, now, sup.station, Some(&who), "link_parcel", Some(&format!("P{parcel}")), Some(rma_no))?;
+        audit(&*tx, now, sup.station, Some(&who), "link_parcel", Some(&format!("P{parcel}")), Some(rma_no))?;
     // The parcel's units land on the return's lines as if scanned in a parcel of it.
     crate::store::station::place_again(&tx, parcel, Some(&who), &at, audit_id)?;
     let log = crate::store::chain::By { at: &at, station: sup.station, actor: Some(&who) };
-    crate::store::chain::confirm(&tx, log, &crate::store::chain::REVIEWS, id)?;
+    crate::store::chain::confirm(&*tx, log, &crate::store::chain::REVIEWS, id)?;
     tx.execute(
         "UPDATE reviews SET decision = 'confirmed', decided_by = ?2, decided_at = ?3, decided_audit_id = ?4, comment = ?5
          WHERE id = ?1",
         params![id, who, at, audit_id, format!("linked to {rma_no}")],
     )?;
-    crate::store::chain::log_state(&tx, log, &crate::store::chain::REVIEWS, id, "decided by the link", None)?;
+    crate::store::chain::log_state(
+        &*tx,
+        log,
+        &crate::store::chain::REVIEWS,
+        id,
+        "decided by the link",
+        None,
+    )?;
     tx.commit()?;
     Ok(Ok(()))
 }

@@ -381,7 +381,7 @@ fn audit_by(
     subject: Option<&str>,
     detail: Option<&str>,
 ) -> rusqlite::Result<i64> {
-    audit(conn, actor.now, Some(&actor.station), Some(&actor.user), action, subject, detail)
+    Ok(audit(conn, actor.now, Some(&actor.station), Some(&actor.user), action, subject, detail)?)
 }
 
 /// Who, where and when, as the log's state entries record it.
@@ -402,13 +402,14 @@ fn log_record(
     kind: &str,
 ) -> rusqlite::Result<()> {
     let at = timestamp(actor.now);
-    chain::log_state(conn, by(actor, &at), table, id, kind, None).map(|_| ())
+    chain::log_state(conn, by(actor, &at), table, id, kind, None)?;
+    Ok(())
 }
 
 /// Before `actor` changes record `id`: logs it first if it was changed behind the program.
 fn confirm_record(conn: &Connection, actor: &Actor, table: &chain::Table, id: i64) -> rusqlite::Result<()> {
     let at = timestamp(actor.now);
-    chain::confirm(conn, by(actor, &at), table, id)
+    Ok(chain::confirm(conn, by(actor, &at), table, id)?)
 }
 
 /// Runs `f` in one `BEGIN IMMEDIATE` transaction and commits. The station reads what it will

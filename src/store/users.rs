@@ -196,5 +196,6 @@ fn log_change(
     if u.role == Role::Supervisor {
         auth::mark_supervised(conn)?;
     }
-    super::audit(conn, now, None, by.map(Proven::id), "user", Some(&u.id), Some(&detail)).map(|_| ())
+    super::audit(conn, now, None, by.map(Proven::id), "user", Some(&u.id), Some(&detail))?;
+    Ok(())
 }
