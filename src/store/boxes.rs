@@ -208,7 +208,7 @@ pub fn record_box(
         // them: refused for missing parts, for review.
         if closed.is_some() {
             let now = DateTime::parse_from_rfc3339(by.at)
-                .map_err(|e| DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
+                .map_err(|e| DbError::shape(format!("time {}: {e}", by.at)))?;
             super::station::refuse_incomplete(db, now, rid)?;
         }
         out.push(Settled { rma_no, awaited, closed });
