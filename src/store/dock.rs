@@ -26,7 +26,7 @@ pub type WithView<T> = (Result<T, Refusal>, ParcelView);
 impl Store {
     /// The user behind a badge or id, active or not.
     pub fn find_user(&self, id: &str) -> DbResult<Option<User>> {
-        Ok(st::find_user(&self.conn, id)?)
+        st::find_user(&self.conn, id)
     }
 
     /// Signs the user of `badge` in at `station`: starts their shift, closes returns that
@@ -46,7 +46,7 @@ impl Store {
             now,
         };
         let active = user.as_ref().is_some_and(|u| u.active);
-        let (resume, dock) = st::in_write(&mut self.conn, |tx| {
+        let (resume, dock) = st::in_write(&self.conn, |tx| {
             let mut resume = None;
             if active {
                 st::start_shift_in(tx, &actor)?;
@@ -63,23 +63,23 @@ impl Store {
     /// What a parcel scan at `station` names: expected returns, a parcel already received, or
     /// nothing known.
     pub fn lookup_parcel(&self, station: &str, scan: &str) -> DbResult<ParcelLookup> {
-        Ok(st::lookup_parcel(&self.conn, station, scan)?)
+        st::lookup_parcel(&self.conn, station, scan)
     }
 
     /// The product a scanned code names, with the box number when it is a box label
     /// (`…-2/3`) of a product in several boxes.
     pub fn find_product_box(&self, code: &str) -> DbResult<Option<(Product, Option<i64>)>> {
-        Ok(st::find_product_box(&self.conn, code)?)
+        st::find_product_box(&self.conn, code)
     }
 
     /// A parcel as the station shows it.
     pub fn parcel(&self, id: i64) -> DbResult<ParcelView> {
-        Ok(st::load_parcel(&self.conn, id)?)
+        st::load_parcel(&self.conn, id)
     }
 
     /// What a unit's label says; None for no such unit.
     pub fn unit_facts(&self, id: i64) -> DbResult<Option<st::UnitFacts>> {
-        Ok(st::unit_facts(&self.conn, id)?)
+        st::unit_facts(&self.conn, id)
     }
 
     /// Opens a parcel for the scan, matched to `returns` (none: unidentified).
@@ -89,22 +89,22 @@ impl Store {
         scan: &str,
         returns: &[i64],
     ) -> DbResult<Result<ParcelView, Refusal>> {
-        Ok(st::in_write(&mut self.conn, |tx| {
+        st::in_write(&self.conn, |tx| {
             Ok(match st::open_parcel_in(tx, actor, scan, returns)? {
                 Ok(id) => Ok(st::load_parcel(tx, id)?),
                 Err(r) => Err(r),
             })
-        })?)
+        })
     }
 
     /// Takes over a parcel left open at another station.
     pub fn take_over(&mut self, actor: &Actor, id: i64) -> DbResult<Result<ParcelView, Refusal>> {
-        Ok(st::in_write(&mut self.conn, |tx| {
+        st::in_write(&self.conn, |tx| {
             Ok(match st::take_over_in(tx, actor, id)? {
                 Ok(()) => Ok(st::load_parcel(tx, id)?),
                 Err(r) => Err(r),
             })
-        })?)
+        })
     }
 
     /// Records a unit scanned into `parcel`.
@@ -114,10 +114,10 @@ impl Store {
         parcel: i64,
         unit: &st::NewUnit,
     ) -> DbResult<WithView<(i64, crate::domain::parcel::Placement)>> {
-        Ok(st::in_write(&mut self.conn, |tx| {
+        st::in_write(&self.conn, |tx| {
             let result = st::record_unit_in(tx, actor, parcel, unit)?;
             Ok((result, st::load_parcel(tx, parcel)?))
-        })?)
+        })
     }
 
     /// Records a unit's inspection.
@@ -128,18 +128,18 @@ impl Store {
         unit: i64,
         inspection: &st::Inspection,
     ) -> DbResult<WithView<st::Inspected>> {
-        Ok(st::in_write(&mut self.conn, |tx| {
+        st::in_write(&self.conn, |tx| {
             let result = st::inspect_unit_in(tx, actor, unit, inspection)?;
             Ok((result, st::load_parcel(tx, parcel)?))
-        })?)
+        })
     }
 
     /// Takes back the last step of `parcel`.
     pub fn undo(&mut self, actor: &Actor, parcel: i64) -> DbResult<WithView<st::Undone>> {
-        Ok(st::in_write(&mut self.conn, |tx| {
+        st::in_write(&self.conn, |tx| {
             let result = st::undo_last_in(tx, actor, parcel)?;
             Ok((result, st::load_parcel(tx, parcel)?))
-        })?)
+        })
     }
 
     /// Signs `parcel` (its discrepancies confirmed as `shown`), with the dock's figures after;
@@ -154,11 +154,11 @@ impl Store {
         policy: &Policy,
         rest: Rest,
     ) -> DbResult<(Result<st::SignedBox, Refusal>, DockInfo, Option<ParcelView>)> {
-        Ok(st::in_write(&mut self.conn, |tx| {
+        st::in_write(&self.conn, |tx| {
             let result = st::sign_parcel_in(tx, actor, parcel, confirmed, Some(shown), policy, rest)?;
             let view = if result.is_err() { Some(st::load_parcel(tx, parcel)?) } else { None };
             Ok((result, st::dock_info(tx, &actor.station, &actor.now)?, view))
-        })?)
+        })
     }
 
     /// Refuses the whole parcel, with the dock's figures after.
@@ -169,15 +169,15 @@ impl Store {
         reason: Reason,
         note: Option<&str>,
     ) -> DbResult<(Result<(), Refusal>, DockInfo)> {
-        Ok(st::in_write(&mut self.conn, |tx| {
+        st::in_write(&self.conn, |tx| {
             let result = st::refuse_parcel_in(tx, actor, parcel, reason, note)?;
             Ok((result, st::dock_info(tx, &actor.station, &actor.now)?))
-        })?)
+        })
     }
 
     /// Closes every return that has awaited boxes longer than `days`, in its own transaction.
     pub fn close_overdue(&mut self, now: DateTime<FixedOffset>, days: u32) -> DbResult<Vec<i64>> {
-        Ok(super::boxes::close_overdue_now(&mut self.conn, now, days)?)
+        super::boxes::close_overdue_now(&self.conn, now, days)
     }
 
     /// Checks a supervisor's PIN, counting failures and locking as `rules` say.

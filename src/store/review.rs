@@ -436,7 +436,7 @@ pub fn link(
         .optional()?;
     let Some(return_id) = ret else { return Ok(Err(ReviewRefusal::NoSuchReturn(rma_no.to_string()))) };
     // A return takes the box unless one of its boxes is open or it closed: then it was received.
-    if let Some(p) = crate::store::station::box_refused(&tx, return_id)? {
+    if let Some(p) = crate::store::station::box_refused(&*tx, return_id)? {
         return Ok(Err(ReviewRefusal::ReturnReceived(rma_no.to_string(), p)));
     }
     let at = timestamp(now);
@@ -447,7 +447,7 @@ pub fn link(
     let audit_id =
         audit(&*tx, now, sup.station, Some(&who), "link_parcel", Some(&format!("P{parcel}")), Some(rma_no))?;
     // The parcel's units land on the return's lines as if scanned in a parcel of it.
-    crate::store::station::place_again(&tx, parcel, Some(&who), &at, audit_id)?;
+    crate::store::station::place_again(&*tx, parcel, Some(&who), &at, audit_id)?;
     let log = crate::store::chain::By { at: &at, station: sup.station, actor: Some(&who) };
     crate::store::chain::confirm(&*tx, log, &crate::store::chain::REVIEWS, id)?;
     tx.execute(

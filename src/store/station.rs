@@ -4,14 +4,14 @@
 //! two stations racing for one parcel cannot both win.
 
 pub use super::boxes::{Rest, Settled};
-use super::{audit, chain, timestamp};
+use super::sql::{args, in_tx, is_constraint, Engine, Mode, Row, Sql, SqlExt};
+use super::{audit, chain, timestamp, DbError, DbResult};
 use crate::domain::codes::{Cause, Coded, Grade, Outcome, ParcelState, Reason, Role};
 use crate::domain::parcel::{
     self, Discrepancy, ExpectedLine, LineRef, Placement, ReceivedUnit, Signable, UnitFlag,
 };
 use crate::domain::tracking::tracking_key;
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 /// Who does something, where and when.
 #[derive(Debug, Clone)]
@@ -31,13 +31,14 @@ pub struct User {
 
 /// The user with id `id`, given bare (`ZHANG01`) or as on a badge (`OP-ZHANG01`): a user whose
 /// stored id itself begins with `OP-` is found by that id first.
-pub fn find_user(conn: &Connection, id: &str) -> rusqlite::Result<Option<User>> {
+pub fn find_user(db: &dyn Sql, id: &str) -> DbResult<Option<User>> {
     let id = id.trim();
     let bare = super::users::without_badge_prefix(id);
-    conn.prepare_cached(
+    db.row(
         "SELECT id, name, role, active FROM users WHERE id = ?1 OR id = ?2 ORDER BY id = ?1 DESC LIMIT 1",
+        args![id, bare],
     )?
-    .query_row([id, bare], |r| {
+    .map(|r| {
         let role: String = r.get(2)?;
         Ok(User {
             id: r.get(0)?,
@@ -46,26 +47,31 @@ pub fn find_user(conn: &Connection, id: &str) -> rusqlite::Result<Option<User>> 
             active: r.get(3)?,
         })
     })
-    .optional()
+    .transpose()
+}
+
+/// The one row a statement must give (an error names the statement when there is none).
+fn the_row(db: &dyn Sql, sql: &str, args: &[&dyn super::sql::Arg]) -> DbResult<Row> {
+    db.row(sql, args)?
+        .ok_or_else(|| DbError::shape(format!("no row from: {}", sql.trim().lines().next().unwrap_or(""))))
 }
 
 /// Starts a shift for `actor.user` at `actor.station`, ending whatever shift was open there.
-pub fn start_shift(conn: &mut Connection, actor: &Actor) -> rusqlite::Result<i64> {
-    in_write(conn, |tx| start_shift_in(tx, actor))
+pub fn start_shift(db: &dyn Sql, actor: &Actor) -> DbResult<i64> {
+    in_write(db, |tx| start_shift_in(tx, actor))
 }
 
 /// [`start_shift`] inside the caller's write transaction.
-pub fn start_shift_in(tx: &Connection, actor: &Actor) -> rusqlite::Result<i64> {
+pub fn start_shift_in(tx: &dyn Sql, actor: &Actor) -> DbResult<i64> {
     let now = timestamp(actor.now);
-    tx.execute(
+    tx.exec(
         "UPDATE shifts SET ended_at = ?2 WHERE station = ?1 AND ended_at IS NULL",
-        params![actor.station, now],
+        args![actor.station, now],
     )?;
-    tx.execute(
-        "INSERT INTO shifts (station, user_id, started_at) VALUES (?1, ?2, ?3)",
-        params![actor.station, actor.user, now],
+    let id: i64 = tx.one(
+        "INSERT INTO shifts (station, user_id, started_at) VALUES (?1, ?2, ?3) RETURNING id",
+        args![actor.station, actor.user, now],
     )?;
-    let id = tx.last_insert_rowid();
     audit_by(tx, actor, "sign_in", None, None)?;
     Ok(id)
 }
@@ -121,7 +127,7 @@ pub enum ParcelLookup {
 const RETURN_COLS: &str = "r.id, r.rma_no, r.order_no, r.tracking_no, r.customer, r.reason, r.resolution,
     coalesce((SELECT x.boxes FROM return_receipts x WHERE x.return_id = r.id), 0)";
 
-fn return_summary(r: &rusqlite::Row) -> rusqlite::Result<ReturnSummary> {
+fn return_summary(r: &Row) -> DbResult<ReturnSummary> {
     Ok(ReturnSummary {
         id: r.get(0)?,
         rma_no: r.get(1)?,
@@ -145,33 +151,29 @@ fn travel_apart(returns: &[ReturnSummary]) -> bool {
 /// Finds what a parcel scan means: an RMA number, else a tracking number, else an order
 /// number, each as scanned and under its key (case and punctuation ignored). An RMA found by
 /// its own number brings along the other RMAs that travel under its tracking number.
-pub fn lookup_parcel(conn: &Connection, station: &str, scanned: &str) -> rusqlite::Result<ParcelLookup> {
-    lookup_box(conn, station, scanned, scanned)
+pub fn lookup_parcel(db: &dyn Sql, station: &str, scanned: &str) -> DbResult<ParcelLookup> {
+    lookup_box(db, station, scanned, scanned)
 }
 
 /// [`lookup_parcel`] of `scanned`, read from the label as `label` (with a package suffix).
-fn lookup_box(
-    conn: &Connection,
-    station: &str,
-    scanned: &str,
-    label: &str,
-) -> rusqlite::Result<ParcelLookup> {
+fn lookup_box(db: &dyn Sql, station: &str, scanned: &str, label: &str) -> DbResult<ParcelLookup> {
     let key = tracking_key(scanned);
-    let by = |col: &str, keycol: &str| -> rusqlite::Result<Vec<ReturnSummary>> {
+    let by = |col: &str, keycol: &str| -> DbResult<Vec<ReturnSummary>> {
         let sql = format!(
             "SELECT {RETURN_COLS} FROM returns r WHERE r.{col} = ?1 OR r.{col} = ?2 OR r.{keycol} = ?2 ORDER BY r.id"
         );
-        conn.prepare_cached(&sql)?.query_map(params![scanned, key], return_summary)?.collect()
+        db.map(&sql, args![scanned, key], return_summary)
     };
     let mut found = by("rma_no", "rma_key")?;
     let by_rma = !found.is_empty();
     if found.len() == 1 {
         if let Some(t) = found[0].tracking_no.clone() {
             let id = found[0].id;
-            let mut more: Vec<ReturnSummary> = conn
-                .prepare_cached(&format!("SELECT {RETURN_COLS} FROM returns r WHERE r.tracking_no = ?1 AND r.id <> ?2 ORDER BY r.id"))?
-                .query_map(params![t, id], return_summary)?
-                .collect::<Result<_, _>>()?;
+            let mut more: Vec<ReturnSummary> = db.map(
+                &format!("SELECT {RETURN_COLS} FROM returns r WHERE r.tracking_no = ?1 AND r.id <> ?2 ORDER BY r.id"),
+                args![t, id],
+                return_summary,
+            )?;
             found.append(&mut more);
         }
     }
@@ -186,17 +188,18 @@ fn lookup_box(
     // A courier's package suffix (JD prints `JDVA00012345678-1-1-`): the number without it.
     if found.is_empty() {
         if let Some(base) = without_package_suffix(scanned) {
-            return lookup_box(conn, station, base, label);
+            return lookup_box(db, station, base, label);
         }
     }
     // A parcel booked in before: unidentified ones are found by what was scanned then.
-    let seen_unidentified = conn
-        .prepare_cached(
+    let seen_unidentified = db
+        .row(
             "SELECT id, state, station, operator, received_at, closed_at FROM parcels
              WHERE unidentified = 1 AND tracking_key = ?1 ORDER BY id DESC LIMIT 1",
+            args![key],
         )?
-        .query_row([&key], parcel_seen)
-        .optional()?;
+        .map(|r| parcel_seen(&r))
+        .transpose()?;
     if found.is_empty() {
         return Ok(match seen_unidentified {
             Some(p) => classify_seen(p, station),
@@ -209,7 +212,7 @@ fn lookup_box(
     let mut open: Vec<ReturnSummary> = Vec::new();
     let mut seen: Option<ParcelSeen> = None;
     for (i, r) in found.into_iter().enumerate() {
-        match stand(conn, r.id, box_key.as_deref())? {
+        match stand(db, r.id, box_key.as_deref())? {
             // The RMA scanned is what the box is: closed, or open somewhere, it is that parcel,
             // whatever the returns that travel with it await.
             Stand::Seen(p) if by_rma && i == 0 => return Ok(classify_seen(p, station)),
@@ -249,42 +252,43 @@ enum Stand {
     SameBox(ParcelSeen),
 }
 
-fn seen_parcel(conn: &Connection, id: i64) -> rusqlite::Result<ParcelSeen> {
-    conn.prepare_cached(
+fn seen_parcel(db: &dyn Sql, id: i64) -> DbResult<ParcelSeen> {
+    parcel_seen(&the_row(
+        db,
         "SELECT id, state, station, operator, received_at, closed_at FROM parcels WHERE id = ?1",
-    )?
-    .query_row([id], parcel_seen)
+        args![id],
+    )?)
 }
 
 /// Where return `id` stands. `box_key`: the tracking key of the box scanned, when the scan
 /// named a box.
-fn stand(conn: &Connection, id: i64, box_key: Option<&str>) -> rusqlite::Result<Stand> {
-    let open = conn
-        .prepare_cached(
+fn stand(db: &dyn Sql, id: i64, box_key: Option<&str>) -> DbResult<Stand> {
+    let open = db
+        .row(
             "SELECT p.id, p.state, p.station, p.operator, p.received_at, p.closed_at
              FROM parcel_returns pr JOIN parcels p ON p.id = pr.parcel_id WHERE pr.return_id = ?1 AND p.state = 'open'
              ORDER BY p.id DESC LIMIT 1",
+            args![id],
         )?
-        .query_row([id], parcel_seen)
-        .optional()?;
+        .map(|r| parcel_seen(&r))
+        .transpose()?;
     if let Some(p) = open {
         return Ok(Stand::Seen(p));
     }
-    let Some(receipt) = super::boxes::receipt(conn, id)? else { return Ok(Stand::Takes) };
+    let Some(receipt) = super::boxes::receipt(db, id)? else { return Ok(Stand::Takes) };
     if receipt.closed.is_some() {
-        return Ok(Stand::Seen(seen_parcel(conn, receipt.last_parcel_id)?));
+        return Ok(Stand::Seen(seen_parcel(db, receipt.last_parcel_id)?));
     }
     let Some(key) = box_key else { return Ok(Stand::Takes) };
     // The box is the number it was scanned by, unless that named the return (its RMA or
     // order number): then the return's tracking number.
-    let boxes: Vec<(i64, String, String, String, Option<String>)> = conn
-        .prepare_cached(
-            "SELECT p.id, p.scan, r.rma_no, r.order_no, r.tracking_no FROM parcel_returns pr
-             JOIN parcels p ON p.id = pr.parcel_id JOIN returns r ON r.id = pr.return_id
-             WHERE pr.return_id = ?1 AND p.state <> 'open' ORDER BY p.id DESC",
-        )?
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
-        .collect::<Result<_, _>>()?;
+    let boxes: Vec<(i64, String, String, String, Option<String>)> = db.map(
+        "SELECT p.id, p.scan, r.rma_no, r.order_no, r.tracking_no FROM parcel_returns pr
+         JOIN parcels p ON p.id = pr.parcel_id JOIN returns r ON r.id = pr.return_id
+         WHERE pr.return_id = ?1 AND p.state <> 'open' ORDER BY p.id DESC",
+        args![id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
     let same = boxes.into_iter().find_map(|(p, scan, rma, order, tracking)| {
         let scanned = tracking_key(&scan);
         let named_return = scanned == tracking_key(&rma) || scanned == tracking_key(&order);
@@ -292,15 +296,15 @@ fn stand(conn: &Connection, id: i64, box_key: Option<&str>) -> rusqlite::Result<
         (was.as_deref() == Some(key)).then_some(p)
     });
     Ok(match same {
-        Some(p) => Stand::SameBox(seen_parcel(conn, p)?),
+        Some(p) => Stand::SameBox(seen_parcel(db, p)?),
         None => Stand::Takes,
     })
 }
 
 /// The parcel that keeps return `id` from taking another box: one of its boxes open, or the
 /// box it closed with. None while it takes boxes.
-pub fn box_refused(conn: &Connection, id: i64) -> rusqlite::Result<Option<i64>> {
-    Ok(match stand(conn, id, None)? {
+pub fn box_refused(db: &dyn Sql, id: i64) -> DbResult<Option<i64>> {
+    Ok(match stand(db, id, None)? {
         Stand::Seen(p) | Stand::SameBox(p) => Some(p.parcel_id),
         Stand::Takes => None,
     })
@@ -315,7 +319,7 @@ fn without_package_suffix(s: &str) -> Option<&str> {
     (digits(a) && digits(b) && base.len() >= 8).then_some(base)
 }
 
-fn parcel_seen(r: &rusqlite::Row) -> rusqlite::Result<ParcelSeen> {
+fn parcel_seen(r: &Row) -> DbResult<ParcelSeen> {
     Ok(ParcelSeen {
         parcel_id: r.get(0)?,
         state: parcel_state(r, 1)?,
@@ -336,15 +340,9 @@ fn classify_seen(p: ParcelSeen, station: &str) -> ParcelLookup {
 }
 
 /// A parcel's state as stored (`open`, `signed`, `refused`), read from column `i`.
-pub fn parcel_state(r: &rusqlite::Row, i: usize) -> rusqlite::Result<ParcelState> {
+pub fn parcel_state(r: &Row, i: usize) -> DbResult<ParcelState> {
     let text: String = r.get(i)?;
-    ParcelState::from_code(&text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            i,
-            rusqlite::types::Type::Text,
-            format!("parcel state {text}").into(),
-        )
-    })
+    ParcelState::from_code(&text).ok_or_else(|| DbError::shape(format!("column {i}: parcel state {text}")))
 }
 
 /// Why a write was not made.
@@ -375,13 +373,13 @@ pub enum Refusal {
 
 /// An audit entry made by `actor` at their station.
 fn audit_by(
-    conn: &Connection,
+    db: &dyn Sql,
     actor: &Actor,
     action: &str,
     subject: Option<&str>,
     detail: Option<&str>,
-) -> rusqlite::Result<i64> {
-    Ok(audit(conn, actor.now, Some(&actor.station), Some(&actor.user), action, subject, detail)?)
+) -> DbResult<i64> {
+    audit(db, actor.now, Some(&actor.station), Some(&actor.user), action, subject, detail)
 }
 
 /// Who, where and when, as the log's state entries record it.
@@ -394,51 +392,36 @@ fn by<'a>(actor: &'a Actor, at: &'a str) -> chain::By<'a> {
 }
 
 /// Logs record `id`'s state after a change `actor` made.
-fn log_record(
-    conn: &Connection,
-    actor: &Actor,
-    table: &chain::Table,
-    id: i64,
-    kind: &str,
-) -> rusqlite::Result<()> {
+fn log_record(db: &dyn Sql, actor: &Actor, table: &chain::Table, id: i64, kind: &str) -> DbResult<()> {
     let at = timestamp(actor.now);
-    chain::log_state(conn, by(actor, &at), table, id, kind, None)?;
+    chain::log_state(db, by(actor, &at), table, id, kind, None)?;
     Ok(())
 }
 
 /// Before `actor` changes record `id`: logs it first if it was changed behind the program.
-fn confirm_record(conn: &Connection, actor: &Actor, table: &chain::Table, id: i64) -> rusqlite::Result<()> {
+fn confirm_record(db: &dyn Sql, actor: &Actor, table: &chain::Table, id: i64) -> DbResult<()> {
     let at = timestamp(actor.now);
-    Ok(chain::confirm(conn, by(actor, &at), table, id)?)
+    chain::confirm(db, by(actor, &at), table, id)
 }
 
-/// Runs `f` in one `BEGIN IMMEDIATE` transaction and commits. The station reads what it will
-/// show inside the same transaction (the parcel after the step, the shift's figures), so an
-/// answer can only come back once the step is on disk, and a read that fails after a commit
-/// can never turn a saved step into one the screen calls "not saved".
-pub fn in_write<T>(
-    conn: &mut Connection,
-    f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
-) -> rusqlite::Result<T> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let out = f(&tx)?;
-    tx.commit()?;
-    Ok(out)
+/// Runs `f` in one write transaction (`BEGIN IMMEDIATE` on SQLite) and commits; rolls back
+/// when `f` fails. The station reads what it will show inside the same transaction (the
+/// parcel after the step, the shift's figures), so an answer can only come back once the step
+/// is on disk, and a read that fails after a commit can never turn a saved step into one the
+/// screen calls "not saved".
+pub fn in_write<T>(db: &dyn Sql, f: impl FnOnce(&dyn Sql) -> DbResult<T>) -> DbResult<T> {
+    in_tx(db, Mode::Write, f)
 }
 
-fn unit_cause(conn: &Connection, unit_id: i64) -> rusqlite::Result<Option<String>> {
-    Ok(conn
-        .prepare_cached("SELECT cause FROM units WHERE id = ?1")?
-        .query_row([unit_id], |r| r.get(0))
-        .optional()?
-        .flatten())
+fn unit_cause(db: &dyn Sql, unit_id: i64) -> DbResult<Option<String>> {
+    Ok(db.value::<Option<String>>("SELECT cause FROM units WHERE id = ?1", args![unit_id])?.flatten())
 }
 
 /// Appends one step of a unit's history (`unit_steps`), and the unit's state after it to the
 /// audit log. The unit's row is written first.
 #[allow(clippy::too_many_arguments)]
 fn step(
-    conn: &Connection,
+    db: &dyn Sql,
     actor: &Actor,
     parcel_id: i64,
     unit_id: i64,
@@ -447,33 +430,33 @@ fn step(
     i: Option<&Inspection>,
     undoes: Option<i64>,
     review: Option<i64>,
-) -> rusqlite::Result<i64> {
-    conn.prepare_cached(
+) -> DbResult<i64> {
+    // The cause as the unit's row now has it (the row is written first).
+    let cause = if i.is_some() { unit_cause(db, unit_id)? } else { None };
+    let id: i64 = db.one(
         "INSERT INTO unit_steps (parcel_id, unit_id, seq, kind, outcome, grade, reason, cause, note, undoes, review_id,
             station, actor, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )?
-    .execute(params![
-        parcel_id,
-        unit_id,
-        seq,
-        kind,
-        i.map(|i| i.outcome.code()),
-        i.and_then(|i| i.grade).map(Grade::code),
-        i.and_then(|i| i.reason).map(Reason::code),
-        // The cause as the unit's row now has it (the row is written first).
-        if i.is_some() { unit_cause(conn, unit_id)? } else { None },
-        i.and_then(|i| i.note.as_deref()),
-        undoes,
-        review,
-        Some(actor.station.as_str()).filter(|s| !s.is_empty()),
-        actor.user,
-        timestamp(actor.now)
-    ])?;
-    let id = conn.last_insert_rowid();
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
+        args![
+            parcel_id,
+            unit_id,
+            seq,
+            kind,
+            i.map(|i| i.outcome.code()),
+            i.and_then(|i| i.grade).map(Grade::code),
+            i.and_then(|i| i.reason).map(Reason::code),
+            cause,
+            i.and_then(|i| i.note.as_deref()),
+            undoes,
+            review,
+            Some(actor.station.as_str()).filter(|s| !s.is_empty()),
+            actor.user,
+            timestamp(actor.now)
+        ],
+    )?;
     let station = Some(actor.station.as_str()).filter(|s| !s.is_empty());
     super::chain::log_unit_step(
-        conn,
+        db,
         &timestamp(actor.now),
         station,
         Some(&actor.user),
@@ -486,16 +469,8 @@ fn step(
 
 /// A write to a parcel is allowed while it is open at the writing station: after a supervisor
 /// took it over elsewhere, the old station is told so instead.
-fn check_open_here(
-    conn: &Connection,
-    parcel_id: i64,
-    station: &str,
-) -> rusqlite::Result<Result<(), Refusal>> {
-    let seen = conn
-        .prepare_cached(
-            "SELECT id, state, station, operator, received_at, closed_at FROM parcels WHERE id = ?1",
-        )?
-        .query_row([parcel_id], parcel_seen)?;
+fn check_open_here(db: &dyn Sql, parcel_id: i64, station: &str) -> DbResult<Result<(), Refusal>> {
+    let seen = seen_parcel(db, parcel_id)?;
     Ok(if seen.state != ParcelState::Open {
         Err(Refusal::Closed)
     } else if seen.station != station {
@@ -506,25 +481,19 @@ fn check_open_here(
 }
 
 /// A supervisor takes over a parcel left open at another station: it moves here, logged.
-pub fn take_over(
-    conn: &mut Connection,
-    actor: &Actor,
-    parcel_id: i64,
-) -> rusqlite::Result<Result<(), Refusal>> {
-    in_write(conn, |tx| take_over_in(tx, actor, parcel_id))
+pub fn take_over(db: &dyn Sql, actor: &Actor, parcel_id: i64) -> DbResult<Result<(), Refusal>> {
+    in_write(db, |tx| take_over_in(tx, actor, parcel_id))
 }
 
 /// [`take_over`] inside the caller's write transaction.
-pub fn take_over_in(tx: &Connection, actor: &Actor, parcel_id: i64) -> rusqlite::Result<Result<(), Refusal>> {
-    let (state, from): (ParcelState, String) =
-        tx.query_row("SELECT state, station FROM parcels WHERE id = ?1", [parcel_id], |r| {
-            Ok((parcel_state(r, 0)?, r.get(1)?))
-        })?;
+pub fn take_over_in(tx: &dyn Sql, actor: &Actor, parcel_id: i64) -> DbResult<Result<(), Refusal>> {
+    let r = the_row(tx, "SELECT state, station FROM parcels WHERE id = ?1", args![parcel_id])?;
+    let (state, from): (ParcelState, String) = (parcel_state(&r, 0)?, r.get(1)?);
     if state != ParcelState::Open {
         return Ok(Err(Refusal::Closed));
     }
     confirm_record(tx, actor, &chain::PARCELS, parcel_id)?;
-    tx.execute("UPDATE parcels SET station = ?2 WHERE id = ?1", params![parcel_id, actor.station])?;
+    tx.exec("UPDATE parcels SET station = ?2 WHERE id = ?1", args![parcel_id, actor.station])?;
     audit_by(tx, actor, "take_over", Some(&format!("P{parcel_id}")), Some(&from))?;
     log_record(tx, actor, &chain::PARCELS, parcel_id, "taken over")?;
     Ok(Ok(()))
@@ -533,21 +502,21 @@ pub fn take_over_in(tx: &Connection, actor: &Actor, parcel_id: i64) -> rusqlite:
 /// Opens a parcel for `returns` (a scan's expected returns). Checked again under the write
 /// lock: if another station took one of them in the meantime, nothing is written.
 pub fn open_parcel(
-    conn: &mut Connection,
+    db: &dyn Sql,
     actor: &Actor,
     scanned: &str,
     returns: &[i64],
-) -> rusqlite::Result<Result<i64, Refusal>> {
-    in_write(conn, |tx| open_parcel_in(tx, actor, scanned, returns))
+) -> DbResult<Result<i64, Refusal>> {
+    in_write(db, |tx| open_parcel_in(tx, actor, scanned, returns))
 }
 
 /// [`open_parcel`] inside the caller's write transaction.
 pub fn open_parcel_in(
-    tx: &Connection,
+    tx: &dyn Sql,
     actor: &Actor,
     scanned: &str,
     returns: &[i64],
-) -> rusqlite::Result<Result<i64, Refusal>> {
+) -> DbResult<Result<i64, Refusal>> {
     // A return takes a new box unless one of its boxes is open, or it closed meanwhile.
     for id in returns {
         if let Stand::Seen(p) = stand(tx, *id, None)? {
@@ -555,18 +524,18 @@ pub fn open_parcel_in(
         }
     }
     let tracking: Option<String> = match returns.first() {
-        Some(id) => tx.query_row("SELECT tracking_no FROM returns WHERE id = ?1", [id], |r| r.get(0))?,
+        Some(id) => tx.one("SELECT tracking_no FROM returns WHERE id = ?1", args![id])?,
         None => None,
     };
     let tracking = tracking.unwrap_or_else(|| scanned.to_string());
     // Another writer may have opened a box of the same return since the check above (on a
     // database with several writers at once): the unique index on open boxes refuses this one,
     // which is then undone back to here and told who has the return.
-    tx.execute_batch("SAVEPOINT open_box")?;
+    tx.batch("SAVEPOINT open_box")?;
     let opened = insert_parcel(tx, actor, scanned, &tracking, returns);
     match opened {
-        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
-            tx.execute_batch("ROLLBACK TO open_box; RELEASE open_box")?;
+        Err(e) if is_constraint(&e) => {
+            tx.batch("ROLLBACK TO open_box; RELEASE open_box")?;
             for id in returns {
                 if let Stand::Seen(p) = stand(tx, *id, None)? {
                     return Ok(Err(Refusal::TakenBy(p)));
@@ -576,7 +545,7 @@ pub fn open_parcel_in(
         }
         Err(e) => Err(e),
         Ok(parcel_id) => {
-            tx.execute_batch("RELEASE open_box")?;
+            tx.batch("RELEASE open_box")?;
             Ok(Ok(parcel_id))
         }
     }
@@ -584,31 +553,22 @@ pub fn open_parcel_in(
 
 /// The parcel's row, its links to its returns and its first entries in the log.
 fn insert_parcel(
-    tx: &Connection,
+    tx: &dyn Sql,
     actor: &Actor,
     scanned: &str,
     tracking: &str,
     returns: &[i64],
-) -> rusqlite::Result<i64> {
+) -> DbResult<i64> {
     let now = timestamp(actor.now);
-    tx.execute(
+    let parcel_id: i64 = tx.one(
         "INSERT INTO parcels (scan, tracking_no, tracking_key, unidentified, station, operator, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            scanned,
-            tracking,
-            tracking_key(tracking),
-            returns.is_empty(),
-            actor.station,
-            actor.user,
-            now
-        ],
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+        args![scanned, tracking, tracking_key(tracking), returns.is_empty(), actor.station, actor.user, now],
     )?;
-    let parcel_id = tx.last_insert_rowid();
     for id in returns {
-        tx.execute(
+        tx.exec(
             "INSERT INTO parcel_returns (parcel_id, return_id, linked_at, linked_by) VALUES (?1, ?2, ?3, ?4)",
-            params![parcel_id, id, now, actor.user],
+            args![parcel_id, id, now, actor.user],
         )?;
     }
     let action = if returns.is_empty() { "book_unidentified" } else { "open_parcel" };
@@ -618,12 +578,11 @@ fn insert_parcel(
 }
 
 /// The parcel open at this station, if any (after a restart, the work goes on there).
-pub fn open_parcel_at(conn: &Connection, station: &str) -> rusqlite::Result<Option<i64>> {
-    conn.prepare_cached(
+pub fn open_parcel_at(db: &dyn Sql, station: &str) -> DbResult<Option<i64>> {
+    db.value(
         "SELECT id FROM parcels WHERE station = ?1 AND state = 'open' ORDER BY id DESC LIMIT 1",
-    )?
-    .query_row([station], |r| r.get(0))
-    .optional()
+        args![station],
+    )
 }
 
 /// A unit as stored, with its inspection.
@@ -709,7 +668,12 @@ impl ParcelView {
     }
 }
 
-pub fn load_parcel(conn: &Connection, parcel_id: i64) -> rusqlite::Result<ParcelView> {
+pub fn load_parcel(db: &dyn Sql, parcel_id: i64) -> DbResult<ParcelView> {
+    let r = the_row(
+        db,
+        "SELECT scan, state, unidentified, station, operator, received_at FROM parcels WHERE id = ?1",
+        args![parcel_id],
+    )?;
     let (scan, state, unidentified, station, operator, received_at): (
         String,
         ParcelState,
@@ -717,28 +681,22 @@ pub fn load_parcel(conn: &Connection, parcel_id: i64) -> rusqlite::Result<Parcel
         String,
         String,
         String,
-    ) = conn
-        .prepare_cached(
-            "SELECT scan, state, unidentified, station, operator, received_at FROM parcels WHERE id = ?1",
-        )?
-        .query_row([parcel_id], |r| {
-            Ok((r.get(0)?, parcel_state(r, 1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-        })?;
-    let returns: Vec<ReturnSummary> = conn
-        .prepare_cached(&format!(
+    ) = (r.get(0)?, parcel_state(&r, 1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
+    let returns: Vec<ReturnSummary> = db.map(
+        &format!(
             "SELECT {RETURN_COLS} FROM parcel_returns pr JOIN returns r ON r.id = pr.return_id WHERE pr.parcel_id = ?1 ORDER BY r.id"
-        ))?
-        .query_map([parcel_id], return_summary)?
-        .collect::<Result<_, _>>()?;
-    let lines: Vec<ExpectedLine> = conn
-        .prepare_cached(
-            "SELECT l.return_id, l.line_no, r.rma_no, l.sku, coalesce(l.title, p.name), l.qty, l.serials
-             FROM parcel_returns pr JOIN returns r ON r.id = pr.return_id
-             JOIN return_lines l ON l.return_id = r.id
-             LEFT JOIN products p ON p.sku = l.sku
-             WHERE pr.parcel_id = ?1 ORDER BY r.id, l.line_no",
-        )?
-        .query_map([parcel_id], |r| {
+        ),
+        args![parcel_id],
+        return_summary,
+    )?;
+    let lines: Vec<ExpectedLine> = db.map(
+        "SELECT l.return_id, l.line_no, r.rma_no, l.sku, coalesce(l.title, p.name), l.qty, l.serials
+         FROM parcel_returns pr JOIN returns r ON r.id = pr.return_id
+         JOIN return_lines l ON l.return_id = r.id
+         LEFT JOIN products p ON p.sku = l.sku
+         WHERE pr.parcel_id = ?1 ORDER BY r.id, l.line_no",
+        args![parcel_id],
+        |r| {
             let serials: Option<String> = r.get(6)?;
             Ok(ExpectedLine {
                 line: (r.get(0)?, r.get(1)?),
@@ -749,13 +707,13 @@ pub fn load_parcel(conn: &Connection, parcel_id: i64) -> rusqlite::Result<Parcel
                 serials: serials.map(|s| s.split(';').map(String::from).collect()).unwrap_or_default(),
                 arrived_before: 0,
             })
-        })?
-        .collect::<Result<_, _>>()?;
+        },
+    )?;
     // A return in several boxes: this box is expected to hold what its other boxes did not.
     let mut lines = lines;
     let mut earlier_serials = Vec::new();
     if returns.iter().any(|r| r.boxes > 0) {
-        let elsewhere = super::boxes::arrived_elsewhere(conn, parcel_id)?;
+        let elsewhere = super::boxes::arrived_elsewhere(db, parcel_id)?;
         for l in &mut lines {
             if let Some((n, serials)) = elsewhere.get(&l.line) {
                 l.arrived_before = *n;
@@ -765,16 +723,15 @@ pub fn load_parcel(conn: &Connection, parcel_id: i64) -> rusqlite::Result<Parcel
         }
         earlier_serials = elsewhere.into_values().flat_map(|(_, s)| s).collect();
     }
-    let units: Vec<UnitRecord> = conn
-        .prepare_cached(
-            "SELECT id, seq, scan, sku, serial, return_id, line_no, discrepancy, outcome, grade, reason, cause, note,
-                    unit_value_cents, boxes_in, box_marks, (SELECT p.boxes FROM products p WHERE p.sku = units.sku)
-             FROM units WHERE parcel_id = ?1 ORDER BY seq",
-        )?
-        .query_map([parcel_id], |r| {
+    let units: Vec<UnitRecord> = db.map(
+        "SELECT id, seq, scan, sku, serial, return_id, line_no, discrepancy, outcome, grade, reason, cause, note,
+                unit_value_cents, boxes_in, box_marks, (SELECT p.boxes FROM products p WHERE p.sku = units.sku)
+         FROM units WHERE parcel_id = ?1 ORDER BY seq",
+        args![parcel_id],
+        |r| {
             let rid: Option<i64> = r.get(5)?;
             let no: Option<i64> = r.get(6)?;
-            let text = |i: usize| r.get::<_, Option<String>>(i);
+            let text = |i: usize| r.get::<Option<String>>(i);
             Ok(UnitRecord {
                 id: r.get(0)?,
                 seq: r.get(1)?,
@@ -789,11 +746,11 @@ pub fn load_parcel(conn: &Connection, parcel_id: i64) -> rusqlite::Result<Parcel
                 cause: text(11)?.as_deref().and_then(Cause::from_code),
                 note: text(12)?,
                 unit_value_cents: r.get(13)?,
-                boxes: r.get::<_, Option<i64>>(14)?.zip(r.get::<_, Option<i64>>(16)?),
+                boxes: r.get::<Option<i64>>(14)?.zip(r.get::<Option<i64>>(16)?),
                 box_marks: marks(text(15)?.as_deref()),
             })
-        })?
-        .collect::<Result<_, _>>()?;
+        },
+    )?;
     Ok(ParcelView {
         id: parcel_id,
         scan,
@@ -844,29 +801,28 @@ pub fn box_label(code: &str) -> Option<(&str, i64, i64)> {
 
 /// [`find_product`], or a product in several boxes by one of its box labels (`…-2/3`, when
 /// the product comes in that many boxes): the product and which box.
-pub fn find_product_box(conn: &Connection, code: &str) -> rusqlite::Result<Option<(Product, Option<i64>)>> {
-    if let Some(p) = find_product(conn, code)? {
+pub fn find_product_box(db: &dyn Sql, code: &str) -> DbResult<Option<(Product, Option<i64>)>> {
+    if let Some(p) = find_product(db, code)? {
         return Ok(Some((p, None)));
     }
     let Some((base, k, n)) = box_label(code) else { return Ok(None) };
-    Ok(find_product(conn, base)?.filter(|p| p.boxes == n).map(|p| (p, Some(k))))
+    Ok(find_product(db, base)?.filter(|p| p.boxes == n).map(|p| (p, Some(k))))
 }
 
 /// The product behind a scanned code: a GTIN in any of its lengths (stored as 14 digits),
 /// another barcode, or a SKU, in any letter case.
-pub fn find_product(conn: &Connection, code: &str) -> rusqlite::Result<Option<Product>> {
+pub fn find_product(db: &dyn Sql, code: &str) -> DbResult<Option<Product>> {
     let gtin = crate::domain::gtin::Gtin::parse(code).ok().map(|g| g.as_str().to_string());
     let upper = code.to_ascii_uppercase();
-    conn.prepare_cached(
+    db.row(
         "SELECT p.sku, p.name, p.serialised, p.boxes FROM products p
          WHERE p.sku = ?1 OR p.sku = ?2
             OR p.sku IN (SELECT sku FROM product_barcodes WHERE code IN (?1, ?2, ?3))
          LIMIT 1",
+        args![code, upper, gtin],
     )?
-    .query_row(params![code, upper, gtin], |r| {
-        Ok(Product { sku: r.get(0)?, name: r.get(1)?, serialised: r.get(2)?, boxes: r.get(3)? })
-    })
-    .optional()
+    .map(|r| Ok(Product { sku: r.get(0)?, name: r.get(1)?, serialised: r.get(2)?, boxes: r.get(3)? }))
+    .transpose()
 }
 
 /// A unit to record: what was scanned and what is known about it.
@@ -886,21 +842,21 @@ pub struct NewUnit {
 /// Records a unit taken out of the parcel, placed on its line (or flagged) under the write
 /// lock, so the placement sees every unit recorded before it. Returns the unit's id, or why not.
 pub fn record_unit(
-    conn: &mut Connection,
+    db: &dyn Sql,
     actor: &Actor,
     parcel_id: i64,
     unit: &NewUnit,
-) -> rusqlite::Result<Result<(i64, Placement), Refusal>> {
-    in_write(conn, |tx| record_unit_in(tx, actor, parcel_id, unit))
+) -> DbResult<Result<(i64, Placement), Refusal>> {
+    in_write(db, |tx| record_unit_in(tx, actor, parcel_id, unit))
 }
 
 /// [`record_unit`] inside the caller's write transaction.
 pub fn record_unit_in(
-    tx: &Connection,
+    tx: &dyn Sql,
     actor: &Actor,
     parcel_id: i64,
     unit: &NewUnit,
-) -> rusqlite::Result<Result<(i64, Placement), Refusal>> {
+) -> DbResult<Result<(i64, Placement), Refusal>> {
     if let Err(r) = check_open_here(tx, parcel_id, &actor.station)? {
         return Ok(Err(r));
     }
@@ -913,10 +869,7 @@ pub fn record_unit_in(
     // A box of a product in several boxes: another box of a unit still missing it (here, or
     // in an earlier box of these returns), else the first box of a new unit.
     let of: i64 = match &unit.sku {
-        Some(sku) => tx
-            .query_row("SELECT boxes FROM products WHERE sku = ?1", [sku], |r| r.get(0))
-            .optional()?
-            .unwrap_or(1),
+        Some(sku) => tx.value("SELECT boxes FROM products WHERE sku = ?1", args![sku])?.unwrap_or(1),
         None => 1,
     };
     if of > 1 {
@@ -929,25 +882,25 @@ pub fn record_unit_in(
         return Ok(Ok((0, placement)));
     };
     let value: Option<i64> = match line {
-        Some((rid, no)) => tx.query_row(
+        Some((rid, no)) => tx.one(
             "SELECT unit_value_cents FROM return_lines WHERE return_id = ?1 AND line_no = ?2",
-            params![rid, no],
-            |r| r.get(0),
+            args![rid, no],
         )?,
         None => None,
     };
     // A unit's id is on its label: never handed out twice, even after undo removed the unit
-    // that had it (the history keeps that unit's steps under its id).
-    let id: i64 = tx.query_row(
-        "SELECT max(coalesce((SELECT max(id) FROM units), 0), coalesce((SELECT max(unit_id) FROM unit_steps), 0)) + 1",
-        [],
-        |r| r.get(0),
+    // that had it (the history keeps that unit's steps under its id). (The larger of the two
+    // by CASE: SQLite's max(a, b) is PostgreSQL's greatest.)
+    let id: i64 = tx.one(
+        "SELECT CASE WHEN a > b THEN a ELSE b END + 1 FROM (SELECT coalesce((SELECT max(id) FROM units), 0) AS a,
+            coalesce((SELECT max(unit_id) FROM unit_steps), 0) AS b) m",
+        args![],
     )?;
-    tx.execute(
+    tx.exec(
         "INSERT INTO units (id, parcel_id, seq, return_id, line_no, scan, sku, gtin, serial, lot, expiry, discrepancy,
             unit_value_cents, station, operator, scanned_at, boxes_in, box_marks)
          VALUES (?16, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?17, ?18)",
-        params![
+        args![
             parcel_id,
             seq,
             line.map(|l| l.0),
@@ -976,13 +929,13 @@ pub fn record_unit_in(
 /// this parcel's, else one awaiting its boxes in an earlier box of the parcel's returns, which
 /// moves here as unit `seq` (its parts are at this station now). None when no unit misses it.
 fn add_box(
-    tx: &Connection,
+    tx: &dyn Sql,
     actor: &Actor,
     view: &ParcelView,
     unit: &NewUnit,
     of: i64,
     seq: i64,
-) -> rusqlite::Result<Option<(i64, Placement)>> {
+) -> DbResult<Option<(i64, Placement)>> {
     // A box its label names goes to a unit that does not have it yet; a serial number, to the
     // unit of that serial.
     let lacks = |marks: &[String]| unit.box_mark.as_ref().is_none_or(|k| !marks.contains(k));
@@ -1001,22 +954,22 @@ fn add_box(
     let earlier = match here {
         Some(_) => None,
         None => tx
-            .prepare_cached(
+            .map(
                 "SELECT u.id, u.boxes_in, u.box_marks, u.serial FROM units u JOIN parcels p ON p.id = u.parcel_id
                  WHERE u.return_id IN (SELECT return_id FROM parcel_returns WHERE parcel_id = ?1)
                    AND u.parcel_id <> ?1 AND p.state = 'signed' AND u.sku = ?2 AND u.outcome IS NULL
                    AND u.boxes_in < ?3
                  ORDER BY u.id",
+                args![view.id, unit.sku, of],
+                |r| {
+                    Ok((
+                        r.get::<i64>(0)?,
+                        r.get::<i64>(1)?,
+                        marks(r.get::<Option<String>>(2)?.as_deref()),
+                        r.get::<Option<String>>(3)?,
+                    ))
+                },
             )?
-            .query_map(params![view.id, unit.sku, of], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    marks(r.get::<_, Option<String>>(2)?.as_deref()),
-                    r.get::<_, Option<String>>(3)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?
             .into_iter()
             .find(|(_, _, m, serial)| lacks(m) && same_unit(serial.as_deref()))
             .map(|(id, have, m, _)| (id, seq, have, m, true)),
@@ -1025,9 +978,9 @@ fn add_box(
     confirm_record(tx, actor, &chain::UNITS, id)?;
     marks.push(unit.box_mark.clone().unwrap_or_else(|| UNNAMED_BOX.to_string()));
     let stored = stored_marks(&marks);
-    tx.execute(
+    tx.exec(
         "UPDATE units SET parcel_id = ?2, seq = ?3, boxes_in = ?4, box_marks = ?5 WHERE id = ?1",
-        params![id, view.id, at_seq, have + 1, stored],
+        args![id, view.id, at_seq, have + 1, stored],
     )?;
     step(tx, actor, view.id, id, at_seq, "scan", None, None, None)?;
     if moves {
@@ -1097,26 +1050,25 @@ pub struct Inspected {
 /// Records the inspection of unit `unit_id`. A unit that has an outcome already is corrected:
 /// the new outcome is current, and the history keeps the first.
 pub fn inspect_unit(
-    conn: &mut Connection,
+    db: &dyn Sql,
     actor: &Actor,
     unit_id: i64,
     i: &Inspection,
-) -> rusqlite::Result<Result<Inspected, Refusal>> {
-    in_write(conn, |tx| inspect_unit_in(tx, actor, unit_id, i))
+) -> DbResult<Result<Inspected, Refusal>> {
+    in_write(db, |tx| inspect_unit_in(tx, actor, unit_id, i))
 }
 
 /// [`inspect_unit`] inside the caller's write transaction.
 pub fn inspect_unit_in(
-    tx: &Connection,
+    tx: &dyn Sql,
     actor: &Actor,
     unit_id: i64,
     i: &Inspection,
-) -> rusqlite::Result<Result<Inspected, Refusal>> {
+) -> DbResult<Result<Inspected, Refusal>> {
     let found: Option<(i64, i64, Option<String>, Option<String>)> = tx
-        .query_row("SELECT parcel_id, seq, outcome, grade FROM units WHERE id = ?1", [unit_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?;
+        .row("SELECT parcel_id, seq, outcome, grade FROM units WHERE id = ?1", args![unit_id])?
+        .map(|r| Ok::<_, DbError>((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .transpose()?;
     let Some((parcel_id, seq, before, before_grade)) = found else { return Ok(Err(Refusal::NoSuchUnit)) };
     if let Err(r) = check_open_here(tx, parcel_id, &actor.station)? {
         return Ok(Err(r));
@@ -1124,12 +1076,12 @@ pub fn inspect_unit_in(
     // Accepted means complete: a unit still missing boxes is refused, or second-hand.
     if i.outcome == Outcome::Accept {
         let boxes: Option<(i64, i64)> = tx
-            .query_row(
+            .row(
                 "SELECT u.boxes_in, p.boxes FROM units u JOIN products p ON p.sku = u.sku WHERE u.id = ?1",
-                [unit_id],
-                |r| Ok(r.get::<_, Option<i64>>(0)?.zip(r.get::<_, Option<i64>>(1)?)),
-            )
-            .optional()?
+                args![unit_id],
+            )?
+            .map(|r| Ok::<_, DbError>(r.get::<Option<i64>>(0)?.zip(r.get::<Option<i64>>(1)?)))
+            .transpose()?
             .flatten();
         if let Some((have, of)) = boxes.filter(|(have, of)| have < of) {
             return Ok(Err(Refusal::NeedsEveryBox { seq, have, of }));
@@ -1150,19 +1102,20 @@ pub fn inspect_unit_in(
 
 /// The cause an inspection gives unit `unit_id`: the one chosen, else the default from what the
 /// inspection found and what the customer of the unit's return said, as they stand now.
-fn settled_cause(tx: &Connection, unit_id: i64, i: &Inspection) -> rusqlite::Result<Cause> {
+fn settled_cause(tx: &dyn Sql, unit_id: i64, i: &Inspection) -> DbResult<Cause> {
     if i.cause_chosen {
         return Ok(i.cause);
     }
     let found: Option<(Option<String>, Option<String>)> = tx
-        .prepare_cached(
+        .row(
             "SELECT u.discrepancy, coalesce((SELECT r.reason FROM returns r WHERE r.id = u.return_id),
                 (SELECT r.reason FROM parcel_returns pr JOIN returns r ON r.id = pr.return_id
                  WHERE pr.parcel_id = u.parcel_id ORDER BY pr.return_id LIMIT 1))
              FROM units u WHERE u.id = ?1",
+            args![unit_id],
         )?
-        .query_row([unit_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+        .map(|r| Ok::<_, DbError>((r.get(0)?, r.get(1)?)))
+        .transpose()?;
     let (flag, said) = found.unwrap_or_default();
     Ok(parcel::default_cause(said.as_deref(), flag.as_deref().and_then(UnitFlag::from_code), i.reason))
 }
@@ -1170,35 +1123,35 @@ fn settled_cause(tx: &Connection, unit_id: i64, i: &Inspection) -> rusqlite::Res
 /// Sets a unit's outcome (or, with None, clears it), given at `at`; `by` also records who and
 /// where, as a new inspection does (undo leaves the unit's last inspector as it was).
 fn write_outcome(
-    tx: &Connection,
+    tx: &dyn Sql,
     unit_id: i64,
     i: Option<&Inspection>,
     at: Option<&str>,
     by: Option<&Actor>,
-) -> rusqlite::Result<()> {
+) -> DbResult<()> {
     let cause = match i {
         Some(i) => Some(settled_cause(tx, unit_id, i)?),
         None => None,
     };
-    tx.prepare_cached(
+    tx.exec(
         // A unit of a parcel that no return claims has no cause until it is linked: why it came
         // back is not known before whose return it is.
         "UPDATE units SET outcome = ?2, grade = ?3, reason = ?4, note = ?6, inspected_at = ?7,
             cause = CASE WHEN EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.parcel_id = units.parcel_id)
                          THEN ?5 END,
             operator = coalesce(?8, operator), station = coalesce(?9, station) WHERE id = ?1",
-    )?
-    .execute(params![
-        unit_id,
-        i.map(|i| i.outcome.code()),
-        i.and_then(|i| i.grade).map(Grade::code),
-        i.and_then(|i| i.reason).map(Reason::code),
-        cause.map(Cause::code),
-        i.and_then(|i| i.note.as_deref()),
-        at,
-        by.map(|a| a.user.as_str()),
-        by.map(|a| a.station.as_str())
-    ])?;
+        args![
+            unit_id,
+            i.map(|i| i.outcome.code()),
+            i.and_then(|i| i.grade).map(Grade::code),
+            i.and_then(|i| i.reason).map(Reason::code),
+            cause.map(Cause::code),
+            i.and_then(|i| i.note.as_deref()),
+            at,
+            by.map(|a| a.user.as_str()),
+            by.map(|a| a.station.as_str())
+        ],
+    )?;
     Ok(())
 }
 
@@ -1219,71 +1172,63 @@ pub enum Undone {
 /// Takes back the last step of the parcel that is not taken back yet: a unit's outcome (the
 /// unit returns to the outcome it had before, or none) or a unit's scan (the unit is removed).
 /// The history keeps both the step and its undoing; the audit log says so too.
-pub fn undo_last(
-    conn: &mut Connection,
-    actor: &Actor,
-    parcel_id: i64,
-) -> rusqlite::Result<Result<Undone, Refusal>> {
-    in_write(conn, |tx| undo_last_in(tx, actor, parcel_id))
+pub fn undo_last(db: &dyn Sql, actor: &Actor, parcel_id: i64) -> DbResult<Result<Undone, Refusal>> {
+    in_write(db, |tx| undo_last_in(tx, actor, parcel_id))
 }
 
 /// [`undo_last`] inside the caller's write transaction.
-pub fn undo_last_in(
-    tx: &Connection,
-    actor: &Actor,
-    parcel_id: i64,
-) -> rusqlite::Result<Result<Undone, Refusal>> {
+pub fn undo_last_in(tx: &dyn Sql, actor: &Actor, parcel_id: i64) -> DbResult<Result<Undone, Refusal>> {
     if let Err(r) = check_open_here(tx, parcel_id, &actor.station)? {
         return Ok(Err(r));
     }
     let last: Option<(i64, i64, i64, String, Given)> = tx
-        .prepare_cached(
+        .row(
             "SELECT s.id, s.unit_id, s.seq, s.kind, s.outcome, s.grade FROM unit_steps s
              WHERE s.parcel_id = ?1 AND s.kind IN ('scan', 'inspect', 'correct')
                AND NOT EXISTS (SELECT 1 FROM unit_steps u WHERE u.undoes = s.id)
              ORDER BY s.id DESC LIMIT 1",
+            args![parcel_id],
         )?
-        .query_row([parcel_id], |r| {
+        .map(|r| {
             let outcome: Option<String> = r.get(4)?;
             let grade: Option<String> = r.get(5)?;
             let given = outcome
                 .as_deref()
                 .and_then(Outcome::from_code)
                 .map(|o| (o, grade.as_deref().and_then(Grade::from_code)));
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, given))
+            Ok::<_, DbError>((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, given))
         })
-        .optional()?;
+        .transpose()?;
     let Some((step_id, unit_id, seq, kind, taken)) = last else {
         return Ok(Err(Refusal::NothingToUndo));
     };
     confirm_record(tx, actor, &chain::UNITS, unit_id)?;
     let sku: Option<String> =
-        tx.query_row("SELECT sku FROM units WHERE id = ?1", [unit_id], |r| r.get(0)).optional()?.flatten();
-    let boxes_in: Option<i64> = tx
-        .query_row("SELECT boxes_in FROM units WHERE id = ?1", [unit_id], |r| r.get(0))
-        .optional()?
-        .flatten();
+        tx.value::<Option<String>>("SELECT sku FROM units WHERE id = ?1", args![unit_id])?.flatten();
+    let boxes_in: Option<i64> =
+        tx.value::<Option<i64>>("SELECT boxes_in FROM units WHERE id = ?1", args![unit_id])?.flatten();
     let undone = if kind == "scan" && boxes_in.is_some_and(|b| b > 1) {
         // A box of a unit in several: the unit keeps its other boxes (and goes back to the
         // parcel they came in, when this box was the only one scanned here).
         undo_box(tx, actor, parcel_id, unit_id, seq, step_id)?;
         Undone::Box { seq, sku }
     } else if kind == "scan" {
-        tx.execute("DELETE FROM units WHERE id = ?1", [unit_id])?;
+        tx.exec("DELETE FROM units WHERE id = ?1", args![unit_id])?;
         step(tx, actor, parcel_id, unit_id, seq, "undo", None, Some(step_id), None)?;
         Undone::Unit { seq, sku }
     } else {
         // The outcome the unit had before this step, if one is still in force.
         let before: Option<(Inspection, String)> = tx
-            .prepare_cached(
+            .row(
                 "SELECT s.outcome, s.grade, s.reason, s.cause, s.note, s.at FROM unit_steps s
                  WHERE s.unit_id = ?1 AND s.id < ?2 AND s.kind IN ('inspect', 'correct', 'overturn')
                    AND NOT EXISTS (SELECT 1 FROM unit_steps u WHERE u.undoes = s.id)
                  ORDER BY s.id DESC LIMIT 1",
+                args![unit_id, step_id],
             )?
-            .query_row(params![unit_id, step_id], |r| {
-                let text = |i: usize| r.get::<_, Option<String>>(i);
-                Ok((
+            .map(|r| {
+                let text = |i: usize| r.get::<Option<String>>(i);
+                Ok::<_, DbError>((
                     Inspection {
                         outcome: text(0)?.as_deref().and_then(Outcome::from_code).unwrap_or(Outcome::Accept),
                         grade: text(1)?.as_deref().and_then(Grade::from_code),
@@ -1297,7 +1242,7 @@ pub fn undo_last_in(
                     r.get(5)?,
                 ))
             })
-            .optional()?;
+            .transpose()?;
         write_outcome(
             tx,
             unit_id,
@@ -1315,11 +1260,7 @@ pub fn undo_last_in(
 
 /// When the returns of `view` close with it: their units still missing boxes in earlier boxes
 /// are refused for missing parts. True when there were any.
-fn settle_earlier_boxes(
-    tx: &Connection,
-    now: DateTime<FixedOffset>,
-    view: &ParcelView,
-) -> rusqlite::Result<bool> {
+fn settle_earlier_boxes(tx: &dyn Sql, now: DateTime<FixedOffset>, view: &ParcelView) -> DbResult<bool> {
     let mut any = false;
     for r in &view.returns {
         any |= refuse_incomplete(tx, now, r.id)? > 0;
@@ -1330,19 +1271,14 @@ fn settle_earlier_boxes(
 /// When return `return_id` closes without them: each of its units in a signed box still
 /// missing boxes, with no outcome, is refused for missing parts (by the policy, as the log
 /// says), for review. How many.
-pub fn refuse_incomplete(
-    tx: &Connection,
-    now: DateTime<FixedOffset>,
-    return_id: i64,
-) -> rusqlite::Result<usize> {
-    let units: Vec<(i64, i64, i64)> = tx
-        .prepare_cached(
-            "SELECT u.id, u.parcel_id, u.seq FROM units u JOIN products p ON p.sku = u.sku
-             JOIN parcels x ON x.id = u.parcel_id
-             WHERE u.return_id = ?1 AND x.state = 'signed' AND u.outcome IS NULL AND u.boxes_in < p.boxes",
-        )?
-        .query_map([return_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<Result<_, _>>()?;
+pub fn refuse_incomplete(tx: &dyn Sql, now: DateTime<FixedOffset>, return_id: i64) -> DbResult<usize> {
+    let units: Vec<(i64, i64, i64)> = tx.map(
+        "SELECT u.id, u.parcel_id, u.seq FROM units u JOIN products p ON p.sku = u.sku
+         JOIN parcels x ON x.id = u.parcel_id
+         WHERE u.return_id = ?1 AND x.state = 'signed' AND u.outcome IS NULL AND u.boxes_in < p.boxes",
+        args![return_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     let actor = Actor { station: String::new(), user: "policy".into(), now };
     let at = timestamp(now);
     let n = units.len();
@@ -1357,47 +1293,47 @@ pub fn refuse_incomplete(
         confirm_record(tx, &actor, &chain::UNITS, id)?;
         write_outcome(tx, id, Some(&i), Some(&at), None)?;
         step(tx, &actor, parcel, id, seq, "inspect", Some(&i), None, None)?;
-        tx.execute(
-            "INSERT INTO reviews (parcel_id, unit_id, kind, mandatory, created_at) VALUES (?1, ?2, 'refused_unit', 0, ?3)",
-            params![parcel, id, at],
+        let review: i64 = tx.one(
+            "INSERT INTO reviews (parcel_id, unit_id, kind, mandatory, created_at) VALUES (?1, ?2, 'refused_unit', 0, ?3)
+             RETURNING id",
+            args![parcel, id, at],
         )?;
-        log_record(tx, &actor, &chain::REVIEWS, tx.last_insert_rowid(), "opened")?;
+        log_record(tx, &actor, &chain::REVIEWS, review, "opened")?;
     }
     Ok(n)
 }
 
 /// Takes back the scan `step_id` of one box of unit `unit_id` (scanned here as `seq`).
 fn undo_box(
-    tx: &Connection,
+    tx: &dyn Sql,
     actor: &Actor,
     parcel_id: i64,
     unit_id: i64,
     seq: i64,
     step_id: i64,
-) -> rusqlite::Result<()> {
-    let (have, stored): (i64, Option<String>) =
-        tx.query_row("SELECT boxes_in, box_marks FROM units WHERE id = ?1", [unit_id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+) -> DbResult<()> {
+    let r = the_row(tx, "SELECT boxes_in, box_marks FROM units WHERE id = ?1", args![unit_id])?;
+    let (have, stored): (i64, Option<String>) = (r.get(0)?, r.get(1)?);
     // One mark per box scanned, in order: the last scanned goes.
     let mut m = marks(stored.as_deref());
     m.pop();
     let stored = stored_marks(&m);
     // Where its other boxes were scanned, if none of them here.
     let home: Option<(i64, i64)> = tx
-        .prepare_cached(
+        .row(
             "SELECT s.parcel_id, s.seq FROM unit_steps s
              WHERE s.unit_id = ?1 AND s.id <> ?2 AND s.kind = 'scan'
                AND NOT EXISTS (SELECT 1 FROM unit_steps u WHERE u.undoes = s.id)
              ORDER BY s.id DESC LIMIT 1",
+            args![unit_id, step_id],
         )?
-        .query_row(params![unit_id, step_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
+        .map(|r| Ok::<_, DbError>((r.get(0)?, r.get(1)?)))
+        .transpose()?
         .filter(|(p, _)| *p != parcel_id);
     let (to_parcel, to_seq) = home.unwrap_or((parcel_id, seq));
-    tx.execute(
+    tx.exec(
         "UPDATE units SET boxes_in = ?2, box_marks = ?3, parcel_id = ?4, seq = ?5 WHERE id = ?1",
-        params![unit_id, have - 1, stored, to_parcel, to_seq],
+        args![unit_id, have - 1, stored, to_parcel, to_seq],
     )?;
     step(tx, actor, parcel_id, unit_id, seq, "undo", None, Some(step_id), None)?;
     Ok(())
@@ -1445,23 +1381,23 @@ pub enum Mandatory {
 /// acknowledged them; refused units and a parcel signed with discrepancies (or unidentified)
 /// enter the supervisor's queue.
 pub fn sign_parcel(
-    conn: &mut Connection,
+    db: &dyn Sql,
     actor: &Actor,
     parcel_id: i64,
     confirmed: bool,
-) -> rusqlite::Result<Result<Vec<Discrepancy>, Refusal>> {
-    sign_parcel_with(conn, actor, parcel_id, confirmed, &Policy::default())
+) -> DbResult<Result<Vec<Discrepancy>, Refusal>> {
+    sign_parcel_with(db, actor, parcel_id, confirmed, &Policy::default())
 }
 
 /// [`sign_parcel`] under the station's review policy.
 pub fn sign_parcel_with(
-    conn: &mut Connection,
+    db: &dyn Sql,
     actor: &Actor,
     parcel_id: i64,
     confirmed: bool,
     policy: &Policy,
-) -> rusqlite::Result<Result<Vec<Discrepancy>, Refusal>> {
-    in_write(conn, |tx| {
+) -> DbResult<Result<Vec<Discrepancy>, Refusal>> {
+    in_write(db, |tx| {
         let signed = sign_parcel_in(tx, actor, parcel_id, confirmed, None, policy, Rest::Missing)?;
         Ok(signed.map(|s| s.found))
     })
@@ -1482,14 +1418,14 @@ pub struct SignedBox {
 /// `rest`: what the units not in the box are, when some are not: missing (the last box) or
 /// awaited in boxes still to come.
 pub fn sign_parcel_in(
-    tx: &Connection,
+    tx: &dyn Sql,
     actor: &Actor,
     parcel_id: i64,
     confirmed: bool,
     shown: Option<&[Discrepancy]>,
     policy: &Policy,
     rest: Rest,
-) -> rusqlite::Result<Result<SignedBox, Refusal>> {
+) -> DbResult<Result<SignedBox, Refusal>> {
     if let Err(r) = check_open_here(tx, parcel_id, &actor.station)? {
         return Ok(Err(r));
     }
@@ -1535,19 +1471,20 @@ pub fn sign_parcel_in(
     let audit_id = audit_by(tx, actor, "sign", Some(&format!("P{parcel_id}")), Some(&detail))?;
     confirm_record(tx, actor, &chain::PARCELS, parcel_id)?;
     store_discrepancies(tx, &view, &found, Some(&actor.user), &now)?;
-    tx.execute(
+    tx.exec(
         "UPDATE parcels SET state = 'signed', closed_at = ?2, closed_by = ?3, closed_audit_id = ?4, has_discrepancy = ?5
          WHERE id = ?1",
-        params![parcel_id, now, actor.user, audit_id, !found.is_empty()],
+        args![parcel_id, now, actor.user, audit_id, !found.is_empty()],
     )?;
     log_record(tx, actor, &chain::PARCELS, parcel_id, "signed")?;
     let settled = super::boxes::record_box(tx, by(actor, &now), parcel_id, &standing, rest, audit_id)?;
     for u in view.units.iter().filter(|u| u.outcome == Some(Outcome::Refuse)) {
-        tx.execute(
-            "INSERT INTO reviews (parcel_id, unit_id, kind, mandatory, created_at) VALUES (?1, ?2, 'refused_unit', ?3, ?4)",
-            params![parcel_id, u.id, policy.mandatory(&view, u).is_some(), now],
+        let review: i64 = tx.one(
+            "INSERT INTO reviews (parcel_id, unit_id, kind, mandatory, created_at) VALUES (?1, ?2, 'refused_unit', ?3, ?4)
+             RETURNING id",
+            args![parcel_id, u.id, policy.mandatory(&view, u).is_some(), now],
         )?;
-        log_record(tx, actor, &chain::REVIEWS, tx.last_insert_rowid(), "opened")?;
+        log_record(tx, actor, &chain::REVIEWS, review, "opened")?;
     }
     // Unidentified while it expects nothing; a parcel an import linked meanwhile is reviewed
     // for its discrepancies like any other.
@@ -1559,22 +1496,22 @@ pub fn sign_parcel_in(
         None
     };
     if let Some(kind) = kind {
-        tx.execute(
-            "INSERT INTO reviews (parcel_id, kind, created_at) VALUES (?1, ?2, ?3)",
-            params![parcel_id, kind, now],
+        let review: i64 = tx.one(
+            "INSERT INTO reviews (parcel_id, kind, created_at) VALUES (?1, ?2, ?3) RETURNING id",
+            args![parcel_id, kind, now],
         )?;
-        log_record(tx, actor, &chain::REVIEWS, tx.last_insert_rowid(), "opened")?;
+        log_record(tx, actor, &chain::REVIEWS, review, "opened")?;
     }
     Ok(Ok(SignedBox { found, settled }))
 }
 
 fn store_discrepancies(
-    tx: &Connection,
+    tx: &dyn Sql,
     view: &ParcelView,
     found: &[Discrepancy],
     by: Option<&str>,
     now: &str,
-) -> rusqlite::Result<()> {
+) -> DbResult<()> {
     for d in found {
         let (kind, line, unit, qty) = match d {
             Discrepancy::Missing { line, qty } => ("missing", Some(*line), None, *qty),
@@ -1586,10 +1523,10 @@ fn store_discrepancies(
                 ("uninspected", None, view.units.iter().find(|u| u.seq == *seq).map(|u| u.id), 1)
             }
         };
-        tx.execute(
+        tx.exec(
             "INSERT INTO discrepancies (parcel_id, kind, return_id, line_no, unit_id, qty, acknowledged_by, acknowledged_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![view.id, kind, line.map(|l| l.0), line.map(|l| l.1), unit, qty, by, now],
+            args![view.id, kind, line.map(|l| l.0), line.map(|l| l.1), unit, qty, by, now],
         )?;
     }
     Ok(())
@@ -1597,23 +1534,23 @@ fn store_discrepancies(
 
 /// Refuses the whole parcel at the dock, with a reason; it goes to the supervisor's queue.
 pub fn refuse_parcel(
-    conn: &mut Connection,
+    db: &dyn Sql,
     actor: &Actor,
     parcel_id: i64,
     reason: Reason,
     note: Option<&str>,
-) -> rusqlite::Result<Result<(), Refusal>> {
-    in_write(conn, |tx| refuse_parcel_in(tx, actor, parcel_id, reason, note))
+) -> DbResult<Result<(), Refusal>> {
+    in_write(db, |tx| refuse_parcel_in(tx, actor, parcel_id, reason, note))
 }
 
 /// [`refuse_parcel`] inside the caller's write transaction.
 pub fn refuse_parcel_in(
-    tx: &Connection,
+    tx: &dyn Sql,
     actor: &Actor,
     parcel_id: i64,
     reason: Reason,
     note: Option<&str>,
-) -> rusqlite::Result<Result<(), Refusal>> {
+) -> DbResult<Result<(), Refusal>> {
     if let Err(r) = check_open_here(tx, parcel_id, &actor.station)? {
         return Ok(Err(r));
     }
@@ -1622,17 +1559,16 @@ pub fn refuse_parcel_in(
     // scanned here: what is refused is this box.
     // Its steps here are taken back, newest first: an outcome given here (it had none when it
     // moved), then the boxes scanned here.
-    let moved_in: Vec<(i64, i64, i64, String)> = tx
-        .prepare_cached(
-            "SELECT s.id, s.unit_id, s.seq, s.kind FROM unit_steps s JOIN units u ON u.id = s.unit_id
-             WHERE s.parcel_id = ?1 AND u.parcel_id = ?1 AND s.kind IN ('scan', 'inspect', 'correct')
-               AND NOT EXISTS (SELECT 1 FROM unit_steps x WHERE x.undoes = s.id)
-               AND EXISTS (SELECT 1 FROM unit_steps o WHERE o.unit_id = s.unit_id AND o.parcel_id <> ?1
-                           AND o.kind = 'scan' AND NOT EXISTS (SELECT 1 FROM unit_steps x WHERE x.undoes = o.id))
-             ORDER BY s.id DESC",
-        )?
-        .query_map([parcel_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-        .collect::<Result<_, _>>()?;
+    let moved_in: Vec<(i64, i64, i64, String)> = tx.map(
+        "SELECT s.id, s.unit_id, s.seq, s.kind FROM unit_steps s JOIN units u ON u.id = s.unit_id
+         WHERE s.parcel_id = ?1 AND u.parcel_id = ?1 AND s.kind IN ('scan', 'inspect', 'correct')
+           AND NOT EXISTS (SELECT 1 FROM unit_steps x WHERE x.undoes = s.id)
+           AND EXISTS (SELECT 1 FROM unit_steps o WHERE o.unit_id = s.unit_id AND o.parcel_id <> ?1
+                       AND o.kind = 'scan' AND NOT EXISTS (SELECT 1 FROM unit_steps x WHERE x.undoes = o.id))
+         ORDER BY s.id DESC",
+        args![parcel_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
     for (step_id, unit_id, seq, kind) in moved_in {
         confirm_record(tx, actor, &chain::UNITS, unit_id)?;
         if kind == "scan" {
@@ -1644,18 +1580,18 @@ pub fn refuse_parcel_in(
     }
     confirm_record(tx, actor, &chain::PARCELS, parcel_id)?;
     let audit_id = audit_by(tx, actor, "refuse_parcel", Some(&format!("P{parcel_id}")), Some(reason.code()))?;
-    tx.execute(
+    tx.exec(
         "UPDATE parcels SET state = 'refused', closed_at = ?2, closed_by = ?3, closed_audit_id = ?4, refuse_reason = ?5, note = ?6
          WHERE id = ?1",
-        params![parcel_id, now, actor.user, audit_id, reason.code(), note],
+        args![parcel_id, now, actor.user, audit_id, reason.code(), note],
     )?;
     log_record(tx, actor, &chain::PARCELS, parcel_id, "refused")?;
     super::boxes::record_box(tx, by(actor, &now), parcel_id, &[], Rest::Missing, audit_id)?;
-    tx.execute(
-        "INSERT INTO reviews (parcel_id, kind, created_at) VALUES (?1, 'refused_parcel', ?2)",
-        params![parcel_id, now],
+    let review: i64 = tx.one(
+        "INSERT INTO reviews (parcel_id, kind, created_at) VALUES (?1, 'refused_parcel', ?2) RETURNING id",
+        args![parcel_id, now],
     )?;
-    log_record(tx, actor, &chain::REVIEWS, tx.last_insert_rowid(), "opened")?;
+    log_record(tx, actor, &chain::REVIEWS, review, "opened")?;
     Ok(Ok(()))
 }
 
@@ -1663,15 +1599,14 @@ pub fn refuse_parcel_in(
 /// tracking number (run by an import, after its returns are written). Each parcel's units are
 /// placed on the lines exactly as if they had been scanned in a parcel of those returns, and
 /// the parcel's "unidentified" review is decided by the link. Returns the parcels linked.
-pub fn link_unidentified(conn: &Connection, now: DateTime<FixedOffset>) -> rusqlite::Result<Vec<i64>> {
-    let waiting: Vec<(i64, String, String)> = conn
-        .prepare(
-            "SELECT p.id, p.tracking_key, p.scan FROM parcels p
-             WHERE p.unidentified = 1 AND p.tracking_key IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.parcel_id = p.id)",
-        )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<Result<_, _>>()?;
+pub fn link_unidentified(db: &dyn Sql, now: DateTime<FixedOffset>) -> DbResult<Vec<i64>> {
+    let waiting: Vec<(i64, String, String)> = db.map(
+        "SELECT p.id, p.tracking_key, p.scan FROM parcels p
+         WHERE p.unidentified = 1 AND p.tracking_key IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.parcel_id = p.id)",
+        args![],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     let at = timestamp(now);
     let mut linked = Vec::new();
     for (parcel_id, key, scan) in waiting {
@@ -1679,16 +1614,16 @@ pub fn link_unidentified(conn: &Connection, now: DateTime<FixedOffset>) -> rusql
         // station's scan would have found it.
         let mut returns: Vec<(i64, String)> = Vec::new();
         for key in std::iter::once(key.clone()).chain(without_package_suffix(&scan).map(tracking_key)) {
-            returns = conn
-                .prepare_cached(
+            returns = db
+                .map(
                     "SELECT id, rma_no FROM returns r WHERE (r.tracking_no = ?1 OR r.tracking_key = ?1)",
+                    args![key],
+                    |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
                 )?
-                .query_map([&key], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<Vec<(i64, String)>, _>>()?
                 .into_iter()
-                .map(|r| Ok(matches!(stand(conn, r.0, None)?, Stand::Takes).then_some(r)))
+                .map(|r| Ok(matches!(stand(db, r.0, None)?, Stand::Takes).then_some(r)))
                 .filter_map(Result::transpose)
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<DbResult<_>>()?;
             if !returns.is_empty() {
                 break;
             }
@@ -1697,14 +1632,14 @@ pub fn link_unidentified(conn: &Connection, now: DateTime<FixedOffset>) -> rusql
             continue;
         }
         for (rid, _) in &returns {
-            conn.execute(
+            db.exec(
                 "INSERT INTO parcel_returns (parcel_id, return_id, linked_at, linked_by) VALUES (?1, ?2, ?3, 'import')",
-                params![parcel_id, rid, at],
+                args![parcel_id, rid, at],
             )?;
         }
         let rmas: Vec<&str> = returns.iter().map(|(_, n)| n.as_str()).collect();
         let audit_id = audit(
-            conn,
+            db,
             now,
             None,
             Some("import"),
@@ -1712,24 +1647,23 @@ pub fn link_unidentified(conn: &Connection, now: DateTime<FixedOffset>) -> rusql
             Some(&format!("P{parcel_id}")),
             Some(&key),
         )?;
-        place_again(conn, parcel_id, None, &at, audit_id)?;
-        let reviews: Vec<i64> = conn
-            .prepare_cached(
-                "SELECT id FROM reviews WHERE parcel_id = ?1 AND kind = 'unidentified' AND decision IS NULL",
-            )?
-            .query_map([parcel_id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        place_again(db, parcel_id, None, &at, audit_id)?;
+        let reviews: Vec<i64> = db.map(
+            "SELECT id FROM reviews WHERE parcel_id = ?1 AND kind = 'unidentified' AND decision IS NULL",
+            args![parcel_id],
+            |r| r.get(0),
+        )?;
         let by = chain::By { at: &at, station: None, actor: Some("import") };
         for id in &reviews {
-            chain::confirm(conn, by, &chain::REVIEWS, *id)?;
+            chain::confirm(db, by, &chain::REVIEWS, *id)?;
         }
-        conn.execute(
+        db.exec(
             "UPDATE reviews SET decision = 'confirmed', decided_at = ?2, decided_audit_id = ?3, comment = ?4
              WHERE parcel_id = ?1 AND kind = 'unidentified' AND decision IS NULL",
-            params![parcel_id, at, audit_id, format!("linked to {} by an import", rmas.join(" + "))],
+            args![parcel_id, at, audit_id, format!("linked to {} by an import", rmas.join(" + "))],
         )?;
         for id in reviews {
-            chain::log_state(conn, by, &chain::REVIEWS, id, "decided by the link", None)?;
+            chain::log_state(db, by, &chain::REVIEWS, id, "decided by the link", None)?;
         }
         linked.push(parcel_id);
     }
@@ -1742,14 +1676,8 @@ pub fn link_unidentified(conn: &Connection, now: DateTime<FixedOffset>) -> rusql
 /// whoever linked it) and, if there are any, a review of them, as signing would have made; it
 /// is a box of its returns now, and what is not in it is awaited in boxes to come (`audit_id`:
 /// the entry that linked it).
-pub fn place_again(
-    conn: &Connection,
-    parcel_id: i64,
-    by: Option<&str>,
-    at: &str,
-    audit_id: i64,
-) -> rusqlite::Result<()> {
-    let view = load_parcel(conn, parcel_id)?;
+pub fn place_again(db: &dyn Sql, parcel_id: i64, by: Option<&str>, at: &str, audit_id: i64) -> DbResult<()> {
+    let view = load_parcel(db, parcel_id)?;
     let mut placed: Vec<ReceivedUnit> = Vec::new();
     for u in &view.units {
         let p = view.place(&placed, u.sku.as_deref(), u.serial.as_deref());
@@ -1760,10 +1688,9 @@ pub fn place_again(
             | Placement::BoxAdded { .. } => (None, Some(UnitFlag::Unexpected)),
         };
         let value: Option<i64> = match line {
-            Some((rid, no)) => conn.query_row(
+            Some((rid, no)) => db.one(
                 "SELECT unit_value_cents FROM return_lines WHERE return_id = ?1 AND line_no = ?2",
-                params![rid, no],
-                |r| r.get(0),
+                args![rid, no],
             )?,
             None => None,
         };
@@ -1774,44 +1701,40 @@ pub fn place_again(
             .outcome
             .map(|_| parcel::default_cause(said.and_then(|r| r.reason.as_deref()), flag, u.reason).code());
         let log = chain::By { at, station: None, actor: by };
-        chain::confirm(conn, log, &chain::UNITS, u.id)?;
-        conn.execute(
+        chain::confirm(db, log, &chain::UNITS, u.id)?;
+        db.exec(
             "UPDATE units SET return_id = ?2, line_no = ?3, discrepancy = ?4, unit_value_cents = ?5,
                 cause = coalesce(cause, ?6) WHERE id = ?1",
-            params![u.id, line.map(|l| l.0), line.map(|l| l.1), flag.map(UnitFlag::code), value, cause],
+            args![u.id, line.map(|l| l.0), line.map(|l| l.1), flag.map(UnitFlag::code), value, cause],
         )?;
-        chain::log_state(conn, log, &chain::UNITS, u.id, "placed again", None)?;
+        chain::log_state(db, log, &chain::UNITS, u.id, "placed again", None)?;
         placed.push(ReceivedUnit { line, flag, ..u.received() });
     }
     if view.state != ParcelState::Signed {
         return Ok(());
     }
-    let view = load_parcel(conn, parcel_id)?;
+    let view = load_parcel(db, parcel_id)?;
     let standing = view.discrepancies();
     let found: Vec<Discrepancy> = standing.iter().filter(|d| !d.awaited()).cloned().collect();
     // The discrepancies stored at signing were those of a parcel that expected nothing; what
     // stands now replaces them (the audit log keeps the link that changed them).
-    conn.execute("DELETE FROM discrepancies WHERE parcel_id = ?1", [parcel_id])?;
-    store_discrepancies(conn, &view, &found, by, at)?;
+    db.exec("DELETE FROM discrepancies WHERE parcel_id = ?1", args![parcel_id])?;
+    store_discrepancies(db, &view, &found, by, at)?;
     let log = chain::By { at, station: None, actor: by };
-    super::boxes::record_box(conn, log, parcel_id, &standing, Rest::Awaited, audit_id)?;
-    chain::confirm(conn, log, &chain::PARCELS, parcel_id)?;
-    conn.execute(
-        "UPDATE parcels SET has_discrepancy = ?2 WHERE id = ?1",
-        params![parcel_id, !found.is_empty()],
-    )?;
-    chain::log_state(conn, log, &chain::PARCELS, parcel_id, "placed again", None)?;
-    let open: bool = conn.query_row(
+    super::boxes::record_box(db, log, parcel_id, &standing, Rest::Awaited, audit_id)?;
+    chain::confirm(db, log, &chain::PARCELS, parcel_id)?;
+    db.exec("UPDATE parcels SET has_discrepancy = ?2 WHERE id = ?1", args![parcel_id, !found.is_empty()])?;
+    chain::log_state(db, log, &chain::PARCELS, parcel_id, "placed again", None)?;
+    let open: bool = db.one(
         "SELECT EXISTS (SELECT 1 FROM reviews WHERE parcel_id = ?1 AND kind = 'discrepancy' AND decision IS NULL)",
-        [parcel_id],
-        |r| r.get(0),
+        args![parcel_id],
     )?;
     if !found.is_empty() && !open {
-        conn.execute(
-            "INSERT INTO reviews (parcel_id, kind, created_at) VALUES (?1, 'discrepancy', ?2)",
-            params![parcel_id, at],
+        let review: i64 = db.one(
+            "INSERT INTO reviews (parcel_id, kind, created_at) VALUES (?1, 'discrepancy', ?2) RETURNING id",
+            args![parcel_id, at],
         )?;
-        chain::log_state(conn, log, &chain::REVIEWS, conn.last_insert_rowid(), "opened", None)?;
+        chain::log_state(db, log, &chain::REVIEWS, review, "opened", None)?;
     }
     Ok(())
 }
@@ -1831,8 +1754,8 @@ pub struct UnitFacts {
     pub supplier: Option<String>,
 }
 
-pub fn unit_facts(conn: &Connection, unit_id: i64) -> rusqlite::Result<Option<UnitFacts>> {
-    conn.query_row(
+pub fn unit_facts(db: &dyn Sql, unit_id: i64) -> DbResult<Option<UnitFacts>> {
+    db.row(
         "SELECT u.outcome, u.grade, u.sku, r.rma_no, coalesce(u.inspected_at, u.scanned_at),
                 coalesce(p.name, l.title), p.supplier
          FROM units u
@@ -1840,21 +1763,21 @@ pub fn unit_facts(conn: &Connection, unit_id: i64) -> rusqlite::Result<Option<Un
          LEFT JOIN return_lines l ON l.return_id = u.return_id AND l.line_no = u.line_no
          LEFT JOIN products p ON p.sku = u.sku
          WHERE u.id = ?1",
-        [unit_id],
-        |r| {
-            let outcome: Option<String> = r.get(0)?;
-            Ok(UnitFacts {
-                outcome: outcome.as_deref().and_then(Outcome::from_code),
-                grade: r.get(1)?,
-                sku: r.get(2)?,
-                rma: r.get(3)?,
-                at: r.get(4)?,
-                title: r.get(5)?,
-                supplier: r.get(6)?,
-            })
-        },
-    )
-    .optional()
+        args![unit_id],
+    )?
+    .map(|r| {
+        let outcome: Option<String> = r.get(0)?;
+        Ok(UnitFacts {
+            outcome: outcome.as_deref().and_then(Outcome::from_code),
+            grade: r.get(1)?,
+            sku: r.get(2)?,
+            rma: r.get(3)?,
+            at: r.get(4)?,
+            title: r.get(5)?,
+            supplier: r.get(6)?,
+        })
+    })
+    .transpose()
 }
 
 /// The shift's counts at a station since a time (?1 station, ?2 since): parcels closed, units
@@ -1869,9 +1792,21 @@ pub const DOCK_REVIEWS: &str = "SELECT count(*) FROM reviews WHERE decision IS N
 /// Unidentified parcels not linked yet, from the index of unidentified parcels.
 pub const DOCK_UNIDENTIFIED: &str = "SELECT count(*) FROM parcels p INDEXED BY parcels_unidentified
      WHERE unidentified = 1 AND NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.parcel_id = p.id)";
+/// [`DOCK_UNIDENTIFIED`] as PostgreSQL reads it (no index hints: its planner picks the partial
+/// index by the same condition).
+const DOCK_UNIDENTIFIED_PG: &str = "SELECT count(*) FROM parcels p
+     WHERE unidentified = 1 AND NOT EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.parcel_id = p.id)";
 /// The station's last five parcels (?1 station), newest first.
 pub const DOCK_LAST: &str =
     "SELECT p.id, coalesce((SELECT group_concat(r.rma_no, ' + ') FROM parcel_returns pr
+        JOIN returns r ON r.id = pr.return_id WHERE pr.parcel_id = p.id), p.scan),
+        p.state, coalesce(p.closed_at, p.received_at),
+        (SELECT count(*) FROM discrepancies d WHERE d.parcel_id = p.id)
+     FROM parcels p WHERE p.station = ?1 ORDER BY p.id DESC LIMIT 5";
+/// [`DOCK_LAST`] as PostgreSQL reads it: `string_agg` for `group_concat`, in the order SQLite
+/// reads a parcel's links (by return id, its primary key's order).
+const DOCK_LAST_PG: &str =
+    "SELECT p.id, coalesce((SELECT string_agg(r.rma_no, ' + ' ORDER BY pr.return_id) FROM parcel_returns pr
         JOIN returns r ON r.id = pr.return_id WHERE pr.parcel_id = p.id), p.scan),
         p.state, coalesce(p.closed_at, p.received_at),
         (SELECT count(*) FROM discrepancies d WHERE d.parcel_id = p.id)
@@ -1914,8 +1849,8 @@ pub type DemoReturn = (String, Vec<(String, i64, bool)>);
 
 /// A few returns of the demo database that no box has come for yet, with their lines' barcodes
 /// and quantities; nothing on any other database (see [`super::demo::waiting`]).
-pub fn demo_waiting(conn: &Connection, n: i64) -> rusqlite::Result<Vec<DemoReturn>> {
-    Ok(super::demo::waiting(conn, Some(n))?
+pub fn demo_waiting(db: &dyn Sql, n: i64) -> DbResult<Vec<DemoReturn>> {
+    Ok(super::demo::waiting(db, Some(n))?
         .into_iter()
         .map(|r| (r.rma, r.lines.into_iter().map(|l| (l.code, l.qty, l.serialised)).collect()))
         .collect())
@@ -1925,42 +1860,36 @@ pub fn demo_waiting(conn: &Connection, n: i64) -> rusqlite::Result<Vec<DemoRetur
 ///
 /// Every count comes from an index over the shift's own rows (migration 3), so it costs the
 /// same after a year of history as on the first day.
-pub fn dock_info(
-    conn: &Connection,
-    station: &str,
-    now: &DateTime<FixedOffset>,
-) -> rusqlite::Result<DockInfo> {
-    let since: String = conn
-        .query_row(
+pub fn dock_info(db: &dyn Sql, station: &str, now: &DateTime<FixedOffset>) -> DbResult<DockInfo> {
+    let since: String = db
+        .value::<String>(
             "SELECT started_at FROM shifts WHERE station = ?1 AND ended_at IS NULL ORDER BY id DESC LIMIT 1",
-            [station],
-            |r| r.get(0),
+            args![station],
         )
-        .unwrap_or_else(|_| timestamp(*now));
-    let count = |sql: &str| -> rusqlite::Result<i64> {
-        conn.prepare_cached(sql)?.query_row(params![station, since], |r| r.get(0))
-    };
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| timestamp(*now));
+    let count = |sql: &str| -> DbResult<i64> { db.one(sql, args![station, since]) };
     let [parcels, units, refused] = DOCK_SHIFT_COUNTS.map(count);
     let (parcels, units, refused) = (parcels?, units?, refused?);
-    let dock = |sql: &str| -> rusqlite::Result<i64> { conn.prepare_cached(sql)?.query_row([], |r| r.get(0)) };
+    let dock = |sql: &str| -> DbResult<i64> { db.one(sql, args![]) };
     let review = dock(DOCK_REVIEWS)?;
-    let unidentified = dock(DOCK_UNIDENTIFIED)?;
-    let last = conn
-        .prepare_cached(DOCK_LAST)?
-        .query_map([station], |r| {
-            Ok(LastParcel {
-                id: r.get(0)?,
-                what: r.get(1)?,
-                state: parcel_state(r, 2)?,
-                at: r.get(3)?,
-                discrepancies: r.get(4)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    let demo_waiting = demo_waiting(conn, 3)?;
-    let no_users = !conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM users)")?
-        .query_row([], |r| r.get::<_, bool>(0))?;
+    let (unidentified_sql, last_sql) = match db.engine() {
+        Engine::Sqlite => (DOCK_UNIDENTIFIED, DOCK_LAST),
+        Engine::Postgres => (DOCK_UNIDENTIFIED_PG, DOCK_LAST_PG),
+    };
+    let unidentified = dock(unidentified_sql)?;
+    let last = db.map(last_sql, args![station], |r| {
+        Ok(LastParcel {
+            id: r.get(0)?,
+            what: r.get(1)?,
+            state: parcel_state(r, 2)?,
+            at: r.get(3)?,
+            discrepancies: r.get(4)?,
+        })
+    })?;
+    let demo_waiting = demo_waiting(db, 3)?;
+    let no_users = !db.one::<bool>("SELECT EXISTS (SELECT 1 FROM users)", args![])?;
     Ok(DockInfo { parcels, units, refused, review, unidentified, last, demo_waiting, no_users })
 }
 
