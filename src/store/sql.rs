@@ -230,12 +230,7 @@ pub enum Mode {
 /// PostgreSQL a write runs at READ COMMITTED, where unique constraints and row locks decide
 /// races, and a read at REPEATABLE READ, one snapshot throughout.
 pub fn in_tx<T>(db: &dyn Sql, mode: Mode, f: impl FnOnce(&dyn Sql) -> DbResult<T>) -> DbResult<T> {
-    db.batch(match (db.engine(), mode) {
-        (Engine::Sqlite, Mode::Write) => "BEGIN IMMEDIATE",
-        (Engine::Sqlite, Mode::Read) => "BEGIN DEFERRED",
-        (Engine::Postgres, Mode::Write) => "BEGIN",
-        (Engine::Postgres, Mode::Read) => "BEGIN ISOLATION LEVEL REPEATABLE READ",
-    })?;
+    begin(db, mode)?;
     match f(db) {
         Ok(out) => {
             if let Err(e) = db.batch("COMMIT") {
@@ -249,6 +244,17 @@ pub fn in_tx<T>(db: &dyn Sql, mode: Mode, f: impl FnOnce(&dyn Sql) -> DbResult<T
             Err(e)
         }
     }
+}
+
+/// Begins a transaction of `mode` as [`in_tx`] does, for a value that holds one across several
+/// calls; its owner commits (`COMMIT`) or rolls back (`ROLLBACK`) itself, also when dropped.
+pub(crate) fn begin(db: &dyn Sql, mode: Mode) -> DbResult<()> {
+    db.batch(match (db.engine(), mode) {
+        (Engine::Sqlite, Mode::Write) => "BEGIN IMMEDIATE",
+        (Engine::Sqlite, Mode::Read) => "BEGIN DEFERRED",
+        (Engine::Postgres, Mode::Write) => "BEGIN",
+        (Engine::Postgres, Mode::Read) => "BEGIN ISOLATION LEVEL REPEATABLE READ",
+    })
 }
 
 /// Whether an error is a broken unique or check constraint (a race lost to another writer).
