@@ -96,7 +96,14 @@ impl Reading<'_> {
         self.open = false;
         Ok(std::mem::replace(
             &mut self.taken,
-            Taken { span: Span::All, due: Vec::new(), due_rows: 0, parcels: Vec::new(), from_audit: 0, to_audit: 0 },
+            Taken {
+                span: Span::All,
+                due: Vec::new(),
+                due_rows: 0,
+                parcels: Vec::new(),
+                from_audit: 0,
+                to_audit: 0,
+            },
         ))
     }
 }
@@ -119,7 +126,14 @@ impl Store {
         let mut reading = Reading {
             db,
             open: true,
-            taken: Taken { span, due: Vec::new(), due_rows: 0, parcels: Vec::new(), from_audit: 0, to_audit: 0 },
+            taken: Taken {
+                span,
+                due: Vec::new(),
+                due_rows: 0,
+                parcels: Vec::new(),
+                from_audit: 0,
+                to_audit: 0,
+            },
         };
         let taken = &mut reading.taken;
         taken.to_audit = max_audit(db)?;
@@ -127,21 +141,27 @@ impl Store {
             Span::SinceLast => {
                 taken.from_audit = last_incremental_end(db)?;
                 let mut parcels = std::collections::BTreeSet::new();
-                db.each("SELECT id, parcel_id FROM export_due WHERE batch_id IS NULL ORDER BY id", args![], &mut |r| {
-                    let id: i64 = r.get(0)?;
-                    parcels.insert(r.get::<i64>(1)?);
-                    match taken.due.last_mut() {
-                        Some((_, last)) if *last + 1 == id => *last = id,
-                        _ => taken.due.push((id, id)),
-                    }
-                    taken.due_rows += 1;
-                    Ok(())
-                })?;
+                db.each(
+                    "SELECT id, parcel_id FROM export_due WHERE batch_id IS NULL ORDER BY id",
+                    args![],
+                    &mut |r| {
+                        let id: i64 = r.get(0)?;
+                        parcels.insert(r.get::<i64>(1)?);
+                        match taken.due.last_mut() {
+                            Some((_, last)) if *last + 1 == id => *last = id,
+                            _ => taken.due.push((id, id)),
+                        }
+                        taken.due_rows += 1;
+                        Ok(())
+                    },
+                )?;
                 taken.parcels = parcels.into_iter().collect();
             }
             Span::All => {
                 taken.parcels =
-                    db.map("SELECT id FROM parcels WHERE state <> 'open' ORDER BY id", args![], |r| r.get(0))?;
+                    db.map("SELECT id FROM parcels WHERE state <> 'open' ORDER BY id", args![], |r| {
+                        r.get(0)
+                    })?;
             }
             Span::Batch(id) => {
                 let found = db

@@ -399,7 +399,8 @@ fn decide_in(
         }
     };
     let detail = format!("{word}{}", comment.map(|c| format!(": {c}")).unwrap_or_default());
-    let audit_id = audit(tx.sqlite(), now, station, Some(&who), "review", Some(&format!("R{id}")), Some(&detail))?;
+    let audit_id =
+        audit(tx.sqlite(), now, station, Some(&who), "review", Some(&format!("R{id}")), Some(&detail))?;
     tx.exec(
         "UPDATE reviews SET decision = ?2, decided_by = ?3, decided_at = ?4, decided_audit_id = ?5, comment = ?6,
             new_outcome = ?7, new_grade = ?8 WHERE id = ?1",
@@ -457,8 +458,10 @@ fn link_in(
     if let Some(rmas) = linked {
         return Ok(Err(ReviewRefusal::AlreadyLinked(parcel, rmas)));
     }
-    let ret: Option<i64> =
-        tx.value("SELECT id FROM returns WHERE rma_no = ?1 OR rma_key = ?2", args![rma_no, tracking_key(rma_no)])?;
+    let ret: Option<i64> = tx.value(
+        "SELECT id FROM returns WHERE rma_no = ?1 OR rma_key = ?2",
+        args![rma_no, tracking_key(rma_no)],
+    )?;
     let Some(return_id) = ret else { return Ok(Err(ReviewRefusal::NoSuchReturn(rma_no.to_string()))) };
     // A return takes the box unless one of its boxes is open or it closed: then it was received.
     if let Some(p) = crate::store::station::box_refused(tx.sqlite(), return_id)? {
@@ -470,8 +473,15 @@ fn link_in(
          ON CONFLICT DO NOTHING",
         args![parcel, return_id, at, who],
     )?;
-    let audit_id =
-        audit(tx.sqlite(), now, sup.station, Some(&who), "link_parcel", Some(&format!("P{parcel}")), Some(rma_no))?;
+    let audit_id = audit(
+        tx.sqlite(),
+        now,
+        sup.station,
+        Some(&who),
+        "link_parcel",
+        Some(&format!("P{parcel}")),
+        Some(rma_no),
+    )?;
     // The parcel's units land on the return's lines as if scanned in a parcel of it.
     crate::store::station::place_again(tx.sqlite(), parcel, Some(&who), &at, audit_id)?;
     let log = crate::store::chain::By { at: &at, station: sup.station, actor: Some(&who) };
@@ -481,7 +491,14 @@ fn link_in(
          WHERE id = ?1",
         args![id, who, at, audit_id, format!("linked to {rma_no}")],
     )?;
-    crate::store::chain::log_state(tx.sqlite(), log, &crate::store::chain::REVIEWS, id, "decided by the link", None)?;
+    crate::store::chain::log_state(
+        tx.sqlite(),
+        log,
+        &crate::store::chain::REVIEWS,
+        id,
+        "decided by the link",
+        None,
+    )?;
     Ok(Ok(()))
 }
 
