@@ -57,6 +57,13 @@ pub struct Taken {
     to_audit: i64,
 }
 
+impl Taken {
+    /// Nothing taken yet.
+    fn nothing(span: Span) -> Taken {
+        Taken { span, due: Vec::new(), due_rows: 0, parcels: Vec::new(), from_audit: 0, to_audit: 0 }
+    }
+}
+
 /// One export's reading: a snapshot (a read transaction; stations keep writing meanwhile) of
 /// the parcels it takes, from which each parcel's facts are read. The transaction is the
 /// reading's own: [`Reading::close`] commits it, and a reading dropped unclosed rolls it back.
@@ -94,17 +101,8 @@ impl Reading<'_> {
         // could not commit).
         self.db.batch("COMMIT")?;
         self.open = false;
-        Ok(std::mem::replace(
-            &mut self.taken,
-            Taken {
-                span: Span::All,
-                due: Vec::new(),
-                due_rows: 0,
-                parcels: Vec::new(),
-                from_audit: 0,
-                to_audit: 0,
-            },
-        ))
+        let span = self.taken.span;
+        Ok(std::mem::replace(&mut self.taken, Taken::nothing(span)))
     }
 }
 
@@ -123,18 +121,7 @@ impl Store {
         let db: &dyn Sql = &self.conn;
         begin(db, Mode::Read)?;
         // From here the reading owns the transaction: an early return rolls it back.
-        let mut reading = Reading {
-            db,
-            open: true,
-            taken: Taken {
-                span,
-                due: Vec::new(),
-                due_rows: 0,
-                parcels: Vec::new(),
-                from_audit: 0,
-                to_audit: 0,
-            },
-        };
+        let mut reading = Reading { db, open: true, taken: Taken::nothing(span) };
         let taken = &mut reading.taken;
         taken.to_audit = max_audit(db)?;
         match span {
@@ -256,7 +243,10 @@ fn record_in(tx: &dyn Sql, taken: &Taken, b: &NewBatch<'_>, named: Option<i64>) 
 /// review decided, within the span (all closed ones for `all`),
 /// the last box of each return that closed in it (its missing units are in that box's rows),
 /// and the box of each unit the policy refused in it (one whose boxes never all came).
-/// Also read by the SQLite migration to version 8 ([`mark_earlier_batches`]).
+/// Also read by the SQLite migration to version 8 ([`mark_earlier_batches`]). Not every
+/// entry's subject is a letter and a number (an import's is its kind): only a unit's
+/// (`U00000004`) is cast, since PostgreSQL refuses to cast other text and may join before it
+/// filters.
 pub(super) fn parcels_in(db: &dyn Sql, from: i64, to: i64, all: bool) -> DbResult<Vec<i64>> {
     if all {
         return db.map("SELECT id FROM parcels WHERE state <> 'open' ORDER BY id", args![], |r| r.get(0));
@@ -265,7 +255,8 @@ pub(super) fn parcels_in(db: &dyn Sql, from: i64, to: i64, all: bool) -> DbResul
         "SELECT id FROM parcels WHERE closed_audit_id > ?1 AND closed_audit_id <= ?2
          UNION SELECT parcel_id FROM reviews WHERE decided_audit_id > ?1 AND decided_audit_id <= ?2
          UNION SELECT last_parcel_id FROM return_receipts WHERE closed_audit_id > ?1 AND closed_audit_id <= ?2
-         UNION SELECT u.parcel_id FROM audit_log a JOIN units u ON u.id = CAST(substr(a.subject, 2) AS INTEGER)
+         UNION SELECT u.parcel_id FROM audit_log a
+               JOIN units u ON u.id = CAST(CASE WHEN a.action = 'unit' THEN substr(a.subject, 2) END AS INTEGER)
                WHERE a.id > ?1 AND a.id <= ?2 AND a.action = 'unit' AND a.actor = 'policy'
          ORDER BY 1",
         args![from, to],
