@@ -492,7 +492,7 @@ impl Station {
                     let t = Instant::now();
                     let tx = s.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate);
                     let locked = t.elapsed().as_secs_f64();
-                    let ok = tx.and_then(|tx| {
+                    let ok = tx.map_err(returns_dock::store::DbError::from).and_then(|tx| {
                         returns_dock::store::audit(
                             &*tx,
                             chrono::Local::now().fixed_offset(),
@@ -502,7 +502,7 @@ impl Station {
                             None,
                             None,
                         )?;
-                        tx.commit()
+                        Ok(tx.commit()?)
                     });
                     waits.push((t.elapsed().as_secs_f64(), locked, ok.is_ok()));
                     std::thread::sleep(std::time::Duration::from_millis(100));

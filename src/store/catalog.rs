@@ -1,9 +1,9 @@
 //! Products and their barcodes.
 
 use super::imports::Chunks;
-use super::{timestamp, DbResult, Store};
+use super::sql::{args, Sql, SqlExt};
+use super::{timestamp, DbError, DbResult, Store};
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{params, Connection, OptionalExtension};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductWrite {
@@ -36,27 +36,31 @@ pub fn check_product(store: &Store, p: &ProductWrite) -> DbResult<ProductWritten
 }
 
 /// What writing `p` does, and the barcodes it adds.
-fn plan(conn: &Connection, p: &ProductWrite) -> rusqlite::Result<(ProductWritten, Vec<String>)> {
+fn plan(db: &dyn Sql, p: &ProductWrite) -> DbResult<(ProductWritten, Vec<String>)> {
     for code in &p.barcodes {
-        let owner: Option<String> = conn
-            .prepare_cached("SELECT sku FROM product_barcodes WHERE code = ?1")?
-            .query_row([code], |r| r.get(0))
-            .optional()?;
+        let owner: Option<String> =
+            db.value("SELECT sku FROM product_barcodes WHERE code = ?1", args![code])?;
         if let Some(other) = owner.filter(|o| o != &p.sku) {
             return Ok((ProductWritten::BarcodeTaken { code: code.clone(), other_sku: other }, Vec::new()));
         }
     }
-    type Row = (String, bool, Option<String>, Option<i64>, i64);
-    let existing: Option<Row> = conn
-        .prepare_cached(
+    let existing = db
+        .row(
             "SELECT name, serialised, supplier, unit_value_cents, boxes FROM products WHERE sku = ?1",
+            args![p.sku],
         )?
-        .query_row([&p.sku], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-        .optional()?;
-    let mut codes: Vec<String> = conn
-        .prepare_cached("SELECT code FROM product_barcodes WHERE sku = ?1 ORDER BY code")?
-        .query_map([&p.sku], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+        .map(|r| {
+            Ok::<_, DbError>((
+                r.get::<String>(0)?,
+                r.get::<bool>(1)?,
+                r.get::<Option<String>>(2)?,
+                r.get::<Option<i64>>(3)?,
+                r.get::<i64>(4)?,
+            ))
+        })
+        .transpose()?;
+    let mut codes: Vec<String> =
+        db.map("SELECT code FROM product_barcodes WHERE sku = ?1 ORDER BY code", args![p.sku], |r| r.get(0))?;
     let mut wanted = p.barcodes.clone();
     wanted.sort();
     wanted.dedup();
@@ -82,23 +86,22 @@ pub fn write_product(
     p: &ProductWrite,
     now: DateTime<FixedOffset>,
 ) -> DbResult<ProductWritten> {
-    let conn = chunks.conn();
-    let (written, added) = plan(conn, p)?;
+    let db = chunks.db();
+    let (written, added) = plan(db, p)?;
     if !matches!(written, ProductWritten::Created | ProductWritten::Updated) {
         return Ok(written);
     }
     let now = timestamp(now);
-    conn.prepare_cached(
+    db.exec(
         "INSERT INTO products (sku, name, serialised, supplier, unit_value_cents, updated_at, boxes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (sku) DO UPDATE SET name = excluded.name, serialised = excluded.serialised,
             supplier = excluded.supplier, unit_value_cents = excluded.unit_value_cents,
             updated_at = excluded.updated_at, boxes = excluded.boxes",
-    )?
-    .execute(params![p.sku, p.name, p.serialised, p.supplier, p.unit_value_cents, now, p.boxes])?;
+        args![p.sku, p.name, p.serialised, p.supplier, p.unit_value_cents, now, p.boxes],
+    )?;
     for code in &added {
-        conn.prepare_cached("INSERT INTO product_barcodes (code, sku) VALUES (?1, ?2)")?
-            .execute(params![code, p.sku])?;
+        db.exec("INSERT INTO product_barcodes (code, sku) VALUES (?1, ?2)", args![code, p.sku])?;
     }
     Ok(written)
 }

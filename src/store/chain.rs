@@ -408,7 +408,7 @@ pub fn confirm(db: &dyn Sql, by: By<'_>, table: &Table, id: i64) -> DbResult<()>
 
 /// Run once, by the migration that counts a return's boxes (7): every receipt it made from the
 /// parcels before gets an entry with its state, as every record has.
-pub fn log_receipts_made(conn: &Connection) -> rusqlite::Result<()> {
+pub fn log_receipts_made(conn: &Connection) -> DbResult<()> {
     let now = super::timestamp(chrono::Local::now().fixed_offset());
     let ids: Vec<i64> = conn
         .prepare("SELECT return_id FROM return_receipts ORDER BY return_id")?
@@ -424,7 +424,7 @@ pub fn log_receipts_made(conn: &Connection) -> rusqlite::Result<()> {
 /// Run once, by the migration that adds the hashes: seals the entries already in the log in
 /// their order, gives every unit, parcel and review already recorded an entry with its state as it stands, and
 /// from then on refuses entries without a hash and changes to entries.
-pub fn seal_history(conn: &Connection) -> rusqlite::Result<()> {
+pub fn seal_history(conn: &Connection) -> DbResult<()> {
     let db: &dyn Sql = conn;
     let mut prev = GENESIS.to_string();
     db.each(&format!("SELECT {ENTRY_COLUMNS} FROM audit_log ORDER BY id"), args![], &mut |row| {
@@ -460,7 +460,8 @@ pub fn seal_history(conn: &Connection) -> rusqlite::Result<()> {
          BEGIN
              SELECT RAISE(ABORT, 'audit_log entries carry their hash');
          END;",
-    )
+    )?;
+    Ok(())
 }
 
 /// What `audit verify` found.

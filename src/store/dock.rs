@@ -194,12 +194,12 @@ impl Store {
 
     /// The reviews waiting for a supervisor.
     pub fn open_reviews(&self) -> DbResult<Vec<ReviewItem>> {
-        Ok(rv::open_reviews(&self.conn)?)
+        rv::open_reviews(&self.conn)
     }
 
     /// What a review is about, unit by unit.
     pub fn review_details(&self, parcel: i64) -> DbResult<rv::ReviewDetails> {
-        Ok(rv::review_details(&self.conn, parcel)?)
+        rv::review_details(&self.conn, parcel)
     }
 
     /// A supervisor's decision on review `id`.
@@ -211,7 +211,7 @@ impl Store {
         comment: Option<&str>,
         now: DateTime<FixedOffset>,
     ) -> DbResult<Result<(), ReviewRefusal>> {
-        Ok(rv::decide(&mut self.conn, sup, id, decision, comment, now)?)
+        rv::decide(&self.conn, sup, id, decision, comment, now)
     }
 
     /// Links the unidentified parcel of review `id` to the return `rma`.
@@ -222,7 +222,7 @@ impl Store {
         rma: &str,
         now: DateTime<FixedOffset>,
     ) -> DbResult<Result<(), ReviewRefusal>> {
-        Ok(rv::link(&mut self.conn, sup, id, rma, now)?)
+        rv::link(&self.conn, sup, id, rma, now)
     }
 
     /// The user id a typed id or scanned badge names (as typed when there is no such user).

@@ -2,11 +2,12 @@
 //! batch's again), each parcel's facts (units, lines, returns, reviews), and the batch.
 //! The rows themselves are built from these facts in `crate::export`.
 
+use super::sql::{args, begin, in_tx, Mode, Sql, SqlExt};
 use super::station::{load_parcel, ParcelView};
 use super::timestamp;
-use super::{DbResult, Store};
+use super::{DbError, DbResult, Store};
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection};
 use std::collections::HashMap;
 
 /// Which rows an export takes.
@@ -21,26 +22,24 @@ pub enum Span {
 }
 
 /// The last audit entry.
-fn max_audit(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT coalesce(max(id), 0) FROM audit_log", [], |r| r.get(0))
+fn max_audit(db: &dyn Sql) -> DbResult<i64> {
+    db.one("SELECT coalesce(max(id), 0) FROM audit_log", args![])
 }
 
 /// The end of the last incremental batch's span of the log (kept for reading, no longer what
 /// decides what an export takes).
-fn last_incremental_end(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT coalesce(max(to_audit_id), 0) FROM export_batches WHERE all_rows = 0", [], |r| {
-        r.get(0)
-    })
+fn last_incremental_end(db: &dyn Sql) -> DbResult<i64> {
+    db.one("SELECT coalesce(max(to_audit_id), 0) FROM export_batches WHERE all_rows = 0", args![])
 }
 
 /// The last incremental batch, if there was one.
-fn last_incremental_batch(conn: &Connection) -> rusqlite::Result<Option<i64>> {
-    conn.query_row("SELECT max(id) FROM export_batches WHERE all_rows = 0", [], |r| r.get(0))
+fn last_incremental_batch(db: &dyn Sql) -> DbResult<Option<i64>> {
+    db.one("SELECT max(id) FROM export_batches WHERE all_rows = 0", args![])
 }
 
 /// The id the next batch recorded gets.
-fn next_batch_id(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM export_batches", [], |r| r.get(0))
+fn next_batch_id(db: &dyn Sql) -> DbResult<i64> {
+    db.one("SELECT coalesce(max(id), 0) + 1 FROM export_batches", args![])
 }
 
 /// What an export read, to be recorded with its batch: the rows marked due it took (how many,
@@ -58,10 +57,20 @@ pub struct Taken {
     to_audit: i64,
 }
 
+impl Taken {
+    /// Nothing taken yet.
+    fn nothing(span: Span) -> Taken {
+        Taken { span, due: Vec::new(), due_rows: 0, parcels: Vec::new(), from_audit: 0, to_audit: 0 }
+    }
+}
+
 /// One export's reading: a snapshot (a read transaction; stations keep writing meanwhile) of
-/// the parcels it takes, from which each parcel's facts are read.
+/// the parcels it takes, from which each parcel's facts are read. The transaction is the
+/// reading's own: [`Reading::close`] commits it, and a reading dropped unclosed rolls it back.
 pub struct Reading<'s> {
-    tx: rusqlite::Transaction<'s>,
+    db: &'s dyn Sql,
+    /// Whether the transaction is still open (until `close`).
+    open: bool,
     taken: Taken,
 }
 
@@ -73,23 +82,35 @@ impl Reading<'_> {
 
     /// Everything the export says of one parcel.
     pub fn facts(&self, parcel: i64) -> DbResult<ParcelFacts> {
-        Ok(parcel_facts(&self.tx, parcel)?)
+        parcel_facts(self.db, parcel)
     }
 
     /// The last incremental batch as this snapshot sees it.
     pub fn last_incremental_batch(&self) -> DbResult<Option<i64>> {
-        Ok(last_incremental_batch(&self.tx)?)
+        last_incremental_batch(self.db)
     }
 
     /// The id the next batch would get, as this snapshot sees it.
     pub fn next_batch_id(&self) -> DbResult<i64> {
-        Ok(next_batch_id(&self.tx)?)
+        next_batch_id(self.db)
     }
 
     /// Ends the snapshot; what it took, for [`Store::record_export`].
-    pub fn close(self) -> DbResult<Taken> {
-        self.tx.commit()?;
-        Ok(self.taken)
+    pub fn close(mut self) -> DbResult<Taken> {
+        // Whatever COMMIT answers, the transaction is over here (Drop rolls back one that
+        // could not commit).
+        self.db.batch("COMMIT")?;
+        self.open = false;
+        let span = self.taken.span;
+        Ok(std::mem::replace(&mut self.taken, Taken::nothing(span)))
+    }
+}
+
+impl Drop for Reading<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.db.batch("ROLLBACK");
+        }
     }
 }
 
@@ -97,113 +118,124 @@ impl Store {
     /// Opens an export's snapshot of `span` (None: there is no such batch). Reads only: no lock
     /// is asked of anyone, and WAL readers never block the writer.
     pub fn export_reading(&mut self, span: Span) -> DbResult<Option<Reading<'_>>> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let to_audit = max_audit(&tx)?;
-        let mut taken =
-            Taken { span, due: Vec::new(), due_rows: 0, parcels: Vec::new(), from_audit: 0, to_audit };
+        let db: &dyn Sql = &self.conn;
+        begin(db, Mode::Read)?;
+        // From here the reading owns the transaction: an early return rolls it back.
+        let mut reading = Reading { db, open: true, taken: Taken::nothing(span) };
+        let taken = &mut reading.taken;
+        taken.to_audit = max_audit(db)?;
         match span {
             Span::SinceLast => {
-                taken.from_audit = last_incremental_end(&tx)?;
+                taken.from_audit = last_incremental_end(db)?;
                 let mut parcels = std::collections::BTreeSet::new();
-                let mut rows =
-                    tx.prepare("SELECT id, parcel_id FROM export_due WHERE batch_id IS NULL ORDER BY id")?;
-                let mut rows = rows.query([])?;
-                while let Some(r) = rows.next()? {
-                    let id: i64 = r.get(0)?;
-                    parcels.insert(r.get::<_, i64>(1)?);
-                    match taken.due.last_mut() {
-                        Some((_, last)) if *last + 1 == id => *last = id,
-                        _ => taken.due.push((id, id)),
-                    }
-                    taken.due_rows += 1;
-                }
+                db.each(
+                    "SELECT id, parcel_id FROM export_due WHERE batch_id IS NULL ORDER BY id",
+                    args![],
+                    &mut |r| {
+                        let id: i64 = r.get(0)?;
+                        parcels.insert(r.get::<i64>(1)?);
+                        match taken.due.last_mut() {
+                            Some((_, last)) if *last + 1 == id => *last = id,
+                            _ => taken.due.push((id, id)),
+                        }
+                        taken.due_rows += 1;
+                        Ok(())
+                    },
+                )?;
                 taken.parcels = parcels.into_iter().collect();
             }
             Span::All => {
-                taken.parcels = tx
-                    .prepare("SELECT id FROM parcels WHERE state <> 'open' ORDER BY id")?
-                    .query_map([], |r| r.get(0))?
-                    .collect::<Result<_, _>>()?;
+                taken.parcels =
+                    db.map("SELECT id FROM parcels WHERE state <> 'open' ORDER BY id", args![], |r| {
+                        r.get(0)
+                    })?;
             }
             Span::Batch(id) => {
-                let found: Option<(bool, i64)> = tx
-                    .query_row("SELECT all_rows, to_audit_id FROM export_batches WHERE id = ?1", [id], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })
-                    .optional()?;
+                let found = db
+                    .row("SELECT all_rows, to_audit_id FROM export_batches WHERE id = ?1", args![id])?
+                    .map(|r| Ok::<_, DbError>((r.get::<bool>(0)?, r.get::<i64>(1)?)))
+                    .transpose()?;
                 taken.parcels = match found {
                     None => return Ok(None),
                     // An `--all` batch: what was closed up to its end of the log.
-                    Some((true, to)) => parcels_in(&tx, 0, to, false)?,
-                    Some((false, _)) => tx
-                        .prepare("SELECT DISTINCT parcel_id FROM export_due WHERE batch_id = ?1 ORDER BY parcel_id")?
-                        .query_map([id], |r| r.get(0))?
-                        .collect::<Result<_, _>>()?,
+                    Some((true, to)) => parcels_in(db, 0, to, false)?,
+                    Some((false, _)) => db.map(
+                        "SELECT DISTINCT parcel_id FROM export_due WHERE batch_id = ?1 ORDER BY parcel_id",
+                        args![id],
+                        |r| r.get(0),
+                    )?,
                 };
             }
         }
-        Ok(Some(Reading { tx, taken }))
+        Ok(Some(reading))
     }
 
     /// Records the batch of what an export took, in one short write transaction that also
     /// marks the rows it took with it; its id. None when another export took some of those
     /// rows since the snapshot (this one would overlap it), or took the number `named` the
-    /// file is named with: the caller makes its export again.
+    /// file is named with: the caller makes its export again. None commits nothing.
     pub fn record_export(
         &mut self,
         taken: &Taken,
         b: &NewBatch<'_>,
         named: Option<i64>,
     ) -> DbResult<Option<i64>> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let (Some(n), false) = (named, matches!(taken.span, Span::Batch(_))) {
-            if next_batch_id(&tx)? != n {
+        in_tx(&self.conn, Mode::Write, |tx| {
+            // What a batch that cannot be recorded wrote is rolled back to here.
+            tx.batch("SAVEPOINT batch")?;
+            let batch = record_in(tx, taken, b, named)?;
+            tx.batch(if batch.is_some() { "RELEASE batch" } else { "ROLLBACK TO batch; RELEASE batch" })?;
+            Ok(batch)
+        })
+    }
+}
+
+/// [`Store::record_export`] in its transaction: None when the batch is not to be recorded
+/// (the caller rolls back what this wrote).
+fn record_in(tx: &dyn Sql, taken: &Taken, b: &NewBatch<'_>, named: Option<i64>) -> DbResult<Option<i64>> {
+    if let (Some(n), false) = (named, matches!(taken.span, Span::Batch(_))) {
+        if next_batch_id(tx)? != n {
+            return Ok(None);
+        }
+    }
+    let batch = match taken.span {
+        Span::Batch(id) => id,
+        _ => tx.one(
+            "INSERT INTO export_batches (created_at, created_by, format, path, all_rows, from_audit_id, to_audit_id, rows)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+            args![
+                timestamp(b.now),
+                b.by,
+                b.format,
+                b.path,
+                taken.span == Span::All,
+                taken.from_audit,
+                taken.to_audit,
+                b.rows as i64
+            ],
+        )?,
+    };
+    match taken.span {
+        Span::SinceLast => {
+            // Exactly the rows the snapshot saw; any fewer still unmarked means another
+            // export took some meanwhile.
+            let mut marked = 0;
+            for (first, last) in &taken.due {
+                marked += tx.exec(
+                    "UPDATE export_due SET batch_id = ?1 WHERE batch_id IS NULL AND id BETWEEN ?2 AND ?3",
+                    args![batch, first, last],
+                )?;
+            }
+            if marked != taken.due_rows {
                 return Ok(None);
             }
         }
-        let batch = match taken.span {
-            Span::Batch(id) => id,
-            _ => {
-                tx.execute(
-                    "INSERT INTO export_batches (created_at, created_by, format, path, all_rows, from_audit_id, to_audit_id, rows)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![
-                        timestamp(b.now),
-                        b.by,
-                        b.format,
-                        b.path,
-                        taken.span == Span::All,
-                        taken.from_audit,
-                        taken.to_audit,
-                        b.rows as i64
-                    ],
-                )?;
-                tx.last_insert_rowid()
-            }
-        };
-        match taken.span {
-            Span::SinceLast => {
-                // Exactly the rows the snapshot saw; any fewer still unmarked means another
-                // export took some meanwhile.
-                let mut mark = tx.prepare_cached(
-                    "UPDATE export_due SET batch_id = ?1 WHERE batch_id IS NULL AND id BETWEEN ?2 AND ?3",
-                )?;
-                let mut marked = 0;
-                for (first, last) in &taken.due {
-                    marked += mark.execute(params![batch, first, last])?;
-                }
-                if marked != taken.due_rows {
-                    return Ok(None);
-                }
-            }
-            Span::All | Span::Batch(_) => {}
-        }
-        // The chain's head as this batch saw it: a copy of the log kept with after-sales' files.
-        let detail = format!("{} rows; log head {}", b.rows, super::chain::head(&*tx)?);
-        super::audit(&*tx, b.now, None, b.by, "export", Some(&format!("B{batch}")), Some(&detail))?;
-        tx.commit()?;
-        Ok(Some(batch))
+        Span::All | Span::Batch(_) => {}
     }
+    // The chain's head as this batch saw it: a copy of the log kept with after-sales' files.
+    let detail = format!("{} rows; log head {}", b.rows, super::chain::head(tx)?);
+    super::audit(tx, b.now, None, b.by, "export", Some(&format!("B{batch}")), Some(&detail))?;
+    Ok(Some(batch))
 }
 
 /// What a span of the log held (what batches took before marks, schema version 8, and what
@@ -211,24 +243,25 @@ impl Store {
 /// review decided, within the span (all closed ones for `all`),
 /// the last box of each return that closed in it (its missing units are in that box's rows),
 /// and the box of each unit the policy refused in it (one whose boxes never all came).
-pub(super) fn parcels_in(conn: &Connection, from: i64, to: i64, all: bool) -> rusqlite::Result<Vec<i64>> {
-    let sql = if all {
-        "SELECT id FROM parcels WHERE state <> 'open' ORDER BY id"
-    } else {
+/// Also read by the SQLite migration to version 8 ([`mark_earlier_batches`]). Not every
+/// entry's subject is a letter and a number (an import's is its kind): only a unit's
+/// (`U00000004`) is cast, since PostgreSQL refuses to cast other text and may join before it
+/// filters.
+pub(super) fn parcels_in(db: &dyn Sql, from: i64, to: i64, all: bool) -> DbResult<Vec<i64>> {
+    if all {
+        return db.map("SELECT id FROM parcels WHERE state <> 'open' ORDER BY id", args![], |r| r.get(0));
+    }
+    db.map(
         "SELECT id FROM parcels WHERE closed_audit_id > ?1 AND closed_audit_id <= ?2
          UNION SELECT parcel_id FROM reviews WHERE decided_audit_id > ?1 AND decided_audit_id <= ?2
          UNION SELECT last_parcel_id FROM return_receipts WHERE closed_audit_id > ?1 AND closed_audit_id <= ?2
-         UNION SELECT u.parcel_id FROM audit_log a JOIN units u ON u.id = CAST(substr(a.subject, 2) AS INTEGER)
+         UNION SELECT u.parcel_id FROM audit_log a
+               JOIN units u ON u.id = CAST(CASE WHEN a.action = 'unit' THEN substr(a.subject, 2) END AS INTEGER)
                WHERE a.id > ?1 AND a.id <= ?2 AND a.action = 'unit' AND a.actor = 'policy'
-         ORDER BY 1"
-    };
-    let mut stmt = conn.prepare(sql)?;
-    let get = |r: &rusqlite::Row| r.get::<_, i64>(0);
-    if all {
-        stmt.query_map([], get)?.collect()
-    } else {
-        stmt.query_map(params![from, to], get)?.collect()
-    }
+         ORDER BY 1",
+        args![from, to],
+        |r| r.get(0),
+    )
 }
 
 /// What a batch records.
@@ -278,12 +311,13 @@ pub struct ParcelFacts {
     pub missing: Vec<((i64, i64), i64)>,
 }
 
-fn parcel_facts(conn: &Connection, parcel: i64) -> rusqlite::Result<ParcelFacts> {
-    let view = load_parcel(conn, parcel)?;
-    let (closed_at, refuse_reason) =
-        conn.query_row("SELECT closed_at, refuse_reason FROM parcels WHERE id = ?1", [parcel], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+fn parcel_facts(db: &dyn Sql, parcel: i64) -> DbResult<ParcelFacts> {
+    let view = load_parcel(db, parcel)?;
+    let (closed_at, refuse_reason) = db
+        .row("SELECT closed_at, refuse_reason FROM parcels WHERE id = ?1", args![parcel])?
+        .map(|r| Ok::<_, DbError>((r.get::<Option<String>>(0)?, r.get::<Option<String>>(1)?)))
+        .transpose()?
+        .ok_or_else(|| DbError::shape(format!("no parcel {parcel}")))?;
     let returns = view
         .returns
         .iter()
@@ -299,56 +333,59 @@ fn parcel_facts(conn: &Connection, parcel: i64) -> rusqlite::Result<ParcelFacts>
         .collect();
     // One query each for the reviews, the units and the lines of the parcel.
     let mut reviews: HashMap<Option<i64>, ReviewState> = HashMap::new();
-    let mut stmt = conn.prepare_cached(
+    db.each(
         "SELECT unit_id, decision, decided_by, decided_at, comment, new_outcome, new_grade FROM reviews
          WHERE parcel_id = ?1 ORDER BY id",
+        args![parcel],
+        &mut |r| {
+            // The latest review of each unit (and of the parcel itself) wins.
+            let decision: Option<String> = r.get(1)?;
+            reviews.insert(
+                r.get(0)?,
+                ReviewState {
+                    review: decision.unwrap_or_else(|| "pending".into()),
+                    by: r.get::<Option<String>>(2)?.unwrap_or_default(),
+                    at: r.get::<Option<String>>(3)?.unwrap_or_default(),
+                    comment: r.get::<Option<String>>(4)?.unwrap_or_default(),
+                    new_outcome: r.get(5)?,
+                    new_grade: r.get(6)?,
+                },
+            );
+            Ok(())
+        },
     )?;
-    let mut found = stmt.query([parcel])?;
-    while let Some(r) = found.next()? {
-        // The latest review of each unit (and of the parcel itself) wins.
-        let decision: Option<String> = r.get(1)?;
-        reviews.insert(
-            r.get(0)?,
-            ReviewState {
-                review: decision.unwrap_or_else(|| "pending".into()),
-                by: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
-                at: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-                comment: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
-                new_outcome: r.get(5)?,
-                new_grade: r.get(6)?,
-            },
-        );
-    }
-    drop(found);
-    let units = conn
+    let units = db
         // A unit keyed in by its SKU keeps the product's barcode (its line's, else the
         // catalog's), not the SKU typed.
-        .prepare_cached(
+        .map(
             "SELECT u.id, coalesce(u.gtin, CASE WHEN upper(trim(u.scan)) = upper(u.sku) THEN coalesce(
                     (SELECT l.barcode FROM return_lines l WHERE l.return_id = u.return_id AND l.line_no = u.line_no),
                     (SELECT min(b.code) FROM product_barcodes b WHERE b.sku = u.sku)) END),
                 u.unit_value_cents
              FROM units u WHERE u.parcel_id = ?1",
+            args![parcel],
+            |r| {
+                let id: i64 = r.get(0)?;
+                Ok((id, (r.get(1)?, r.get(2)?, reviews.get(&Some(id)).cloned().unwrap_or_default())))
+            },
         )?
-        .query_map([parcel], |r| {
-            let id: i64 = r.get(0)?;
-            Ok((id, (r.get(1)?, r.get(2)?, reviews.get(&Some(id)).cloned().unwrap_or_default())))
-        })?
-        .collect::<Result<_, _>>()?;
-    let lines = conn
-        .prepare_cached(
+        .into_iter()
+        .collect();
+    let lines = db
+        .map(
             "SELECT l.return_id, l.line_no, l.barcode, l.unit_value_cents FROM parcel_returns pr
              JOIN return_lines l ON l.return_id = pr.return_id WHERE pr.parcel_id = ?1",
+            args![parcel],
+            |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))),
         )?
-        .query_map([parcel], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))?
-        .collect::<Result<_, _>>()?;
-    let missing = conn
-        .prepare_cached(
-            "SELECT return_id, line_no, qty FROM discrepancies
-             WHERE parcel_id = ?1 AND kind = 'missing' AND line_no IS NOT NULL ORDER BY return_id, line_no, id",
-        )?
-        .query_map([parcel], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?
-        .collect::<Result<_, _>>()?;
+        .into_iter()
+        .collect();
+    let missing = db.map(
+        "SELECT return_id, line_no, qty FROM discrepancies
+         WHERE parcel_id = ?1 AND kind = 'missing' AND line_no IS NOT NULL ORDER BY return_id, line_no, id",
+        args![parcel],
+        |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)),
+    )?;
     let review = reviews.remove(&None).unwrap_or_default();
     Ok(ParcelFacts { review, view, closed_at, refuse_reason, returns, units, lines, missing })
 }
@@ -356,7 +393,7 @@ fn parcel_facts(conn: &Connection, parcel: i64) -> rusqlite::Result<ParcelFacts>
 /// Schema version 8: the batches made before marks get the parcels their spans held, and what
 /// changed since the last incremental batch is marked due, so `--batch N` and the next export
 /// take what they took before.
-pub(super) fn mark_earlier_batches(conn: &Connection) -> rusqlite::Result<()> {
+pub(super) fn mark_earlier_batches(conn: &Connection) -> DbResult<()> {
     let batches: Vec<(i64, bool, i64, i64)> = conn
         .prepare("SELECT id, all_rows, from_audit_id, to_audit_id FROM export_batches ORDER BY id")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?

@@ -14,10 +14,10 @@
 //! A file whose returns are scattered (one RMA's rows apart) is read again through the
 //! [`Stage`], a temporary table that gives its rows back sorted by RMA.
 
+use super::sql::{args, begin, Engine, Mode, Sql, SqlExt};
 use super::work::{host, live};
 use super::{timestamp, DbResult, Store};
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{params, Connection, Statement};
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -32,7 +32,7 @@ pub const GAP: Duration = Duration::from_millis(2);
 /// Short write transactions over one connection. Dropped with a transaction open, it rolls
 /// that transaction back: only whole records are ever committed.
 pub struct Chunks<'c> {
-    conn: &'c Connection,
+    db: &'c dyn Sql,
     open_since: Cell<Option<Instant>>,
     commits: Cell<u64>,
     /// The longest time the lock was held by one chunk.
@@ -40,15 +40,18 @@ pub struct Chunks<'c> {
 }
 
 impl<'c> Chunks<'c> {
-    /// Chunks are committed without waiting for the disk (WAL, `synchronous = NORMAL`: the
-    /// database stays consistent, a power cut may lose the last chunks, as a kill would, and
-    /// running the import again completes it). [`finish_run`] commits the end of the run
-    /// durably, and that flush makes every earlier chunk durable too.
+    /// Chunks are committed without waiting for the disk (SQLite: WAL, `synchronous = NORMAL`:
+    /// the database stays consistent, a power cut may lose the last chunks, as a kill would,
+    /// and running the import again completes it). [`finish_run`] commits the end of the run
+    /// durably, and that flush makes every earlier chunk durable too. PostgreSQL commits each
+    /// chunk as the server is set to.
     pub fn new(store: &'c Store) -> DbResult<Self> {
-        let conn = store.conn();
-        conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+        let db: &dyn Sql = store.conn();
+        if db.engine() == Engine::Sqlite {
+            db.batch("PRAGMA synchronous = NORMAL")?;
+        }
         Ok(Chunks {
-            conn,
+            db,
             open_since: Cell::new(None),
             commits: Cell::new(0),
             longest: Cell::new(Duration::ZERO),
@@ -56,14 +59,14 @@ impl<'c> Chunks<'c> {
     }
 
     /// The connection the chunks write on, for the store's writes inside the chunk under way.
-    pub(super) fn conn(&self) -> &'c Connection {
-        self.conn
+    pub(super) fn db(&self) -> &'c dyn Sql {
+        self.db
     }
 
     /// Opens a write transaction unless one is open.
     pub fn begin(&self) -> DbResult<()> {
         if self.open_since.get().is_none() {
-            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            begin(self.db, Mode::Write)?;
             self.open_since.set(Some(Instant::now()));
         }
         Ok(())
@@ -81,7 +84,7 @@ impl<'c> Chunks<'c> {
     /// Commits the open transaction, if any.
     pub fn commit(&self) -> DbResult<()> {
         if let Some(t) = self.open_since.get() {
-            self.conn.execute_batch("COMMIT")?;
+            self.db.batch("COMMIT")?;
             self.open_since.set(None);
             self.commits.set(self.commits.get() + 1);
             self.longest.set(self.longest.get().max(t.elapsed()));
@@ -90,13 +93,21 @@ impl<'c> Chunks<'c> {
     }
 
     /// Commits what is open, then runs `last` in one more transaction committed durably
-    /// (`synchronous = FULL` again), which flushes every chunk before it to disk as well.
-    fn finish(self, last: impl FnOnce(&Connection) -> rusqlite::Result<()>) -> DbResult<()> {
+    /// (SQLite: `synchronous = FULL` again), which flushes every chunk before it to disk as well.
+    fn finish(self, last: impl FnOnce(&dyn Sql) -> DbResult<()>) -> DbResult<()> {
         self.commit()?;
-        self.conn.execute_batch("PRAGMA synchronous = FULL")?;
+        self.durable()?;
         self.begin()?;
-        last(self.conn)?;
+        last(self.db)?;
         self.commit()
+    }
+
+    /// Commits wait for the disk again (SQLite's `synchronous = FULL`, as the store is opened).
+    fn durable(&self) -> DbResult<()> {
+        if self.db.engine() == Engine::Sqlite {
+            self.db.batch("PRAGMA synchronous = FULL")?;
+        }
+        Ok(())
     }
 
     /// How many chunks were committed, and the longest time one held the lock.
@@ -108,9 +119,9 @@ impl<'c> Chunks<'c> {
 impl Drop for Chunks<'_> {
     fn drop(&mut self) {
         if self.open_since.get().is_some() {
-            let _ = self.conn.execute_batch("ROLLBACK");
+            let _ = self.db.batch("ROLLBACK");
         }
-        let _ = self.conn.execute_batch("PRAGMA synchronous = FULL");
+        let _ = self.durable();
     }
 }
 
@@ -130,29 +141,31 @@ pub fn start_run(
     files: &[String],
     now: DateTime<FixedOffset>,
 ) -> DbResult<(Vec<i64>, Vec<Interrupted>)> {
-    let conn = chunks.conn();
+    let db = chunks.db();
     let here = host();
     let pid = i64::from(std::process::id());
     let at = timestamp(now);
     let mut ids = Vec::with_capacity(files.len());
     for file in files {
-        conn.prepare_cached(
-            "INSERT INTO imports (kind, file, started_at, pid, host) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![kind, file, at, pid, here])?;
-        ids.push(conn.last_insert_rowid());
+        ids.push(db.one(
+            "INSERT INTO imports (kind, file, started_at, pid, host) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+            args![kind, file, at, pid, here],
+        )?);
     }
-    // id, file, started_at, pid, host
-    type Unfinished = (i64, String, String, Option<i64>, Option<String>);
-    let unfinished: Vec<Unfinished> = conn
-        .prepare_cached(
-            "SELECT id, file, started_at, pid, host FROM imports
-             WHERE kind = ?1 AND finished_at IS NULL AND resumed_by IS NULL AND id < ?2 ORDER BY id",
-        )?
-        .query_map(params![kind, ids.first().copied().unwrap_or(i64::MAX)], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .collect::<Result<_, _>>()?;
+    let unfinished = db.map(
+        "SELECT id, file, started_at, pid, host FROM imports
+         WHERE kind = ?1 AND finished_at IS NULL AND resumed_by IS NULL AND id < ?2 ORDER BY id",
+        args![kind, ids.first().copied().unwrap_or(i64::MAX)],
+        |r| {
+            Ok((
+                r.get::<i64>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
+                r.get::<Option<i64>>(3)?,
+                r.get::<Option<String>>(4)?,
+            ))
+        },
+    )?;
     let mut interrupted = Vec::new();
     for (id, file, started_at, row_pid, row_host) in unfinished {
         let running = match (row_pid, row_host) {
@@ -162,7 +175,7 @@ pub fn start_run(
         if running {
             continue;
         }
-        conn.execute("UPDATE imports SET resumed_by = ?2 WHERE id = ?1", params![id, ids[0]])?;
+        db.exec("UPDATE imports SET resumed_by = ?2 WHERE id = ?1", args![id, ids[0]])?;
         interrupted.push(Interrupted { file, started_at });
     }
     Ok((ids, interrupted))
@@ -180,13 +193,11 @@ pub struct FileCounts {
 
 /// Completes a file's row, inside the open chunk.
 pub fn finish_file(chunks: &Chunks<'_>, id: i64, now: DateTime<FixedOffset>, c: FileCounts) -> DbResult<()> {
-    chunks
-        .conn()
-        .prepare_cached(
-            "UPDATE imports SET finished_at = ?2, created = ?3, updated = ?4, unchanged = ?5,
-                 refused = ?6, conflicts = ?7 WHERE id = ?1",
-        )?
-        .execute(params![id, timestamp(now), c.created, c.updated, c.unchanged, c.refused, c.conflicts])?;
+    chunks.db().exec(
+        "UPDATE imports SET finished_at = ?2, created = ?3, updated = ?4, unchanged = ?5,
+             refused = ?6, conflicts = ?7 WHERE id = ?1",
+        args![id, timestamp(now), c.created, c.updated, c.unchanged, c.refused, c.conflicts],
+    )?;
     Ok(())
 }
 
@@ -195,7 +206,7 @@ pub fn finish_file(chunks: &Chunks<'_>, id: i64, now: DateTime<FixedOffset>, c: 
 pub fn link_unidentified(chunks: &Chunks<'_>, now: DateTime<FixedOffset>) -> DbResult<Vec<i64>> {
     chunks.commit()?;
     chunks.begin()?;
-    let linked = super::station::link_unidentified(chunks.conn(), now)?;
+    let linked = super::station::link_unidentified(chunks.db(), now)?;
     chunks.commit()?;
     Ok(linked)
 }
@@ -203,17 +214,18 @@ pub fn link_unidentified(chunks: &Chunks<'_>, now: DateTime<FixedOffset>) -> DbR
 /// The run's last transaction, committed durably: its entry in the audit log (`summary`: what
 /// the run did).
 pub fn finish_run(chunks: Chunks<'_>, kind: &str, now: DateTime<FixedOffset>, summary: &str) -> DbResult<()> {
-    chunks.finish(|conn| {
-        super::audit(conn, now, None, None, "import", Some(kind), Some(summary))?;
+    chunks.finish(|db| {
+        super::audit(db, now, None, None, "import", Some(kind), Some(summary))?;
         Ok(())
     })
 }
 
 /// A file's rows kept in a temporary table, to be read back sorted by RMA, keeping file order
-/// within an RMA, a page at a time. Memory stays flat: SQLite spills the sort to disk.
+/// within an RMA, a page at a time. Memory stays flat: the engine spills the sort to disk.
+/// The table is the connection's own (SQLite's `temp` schema, a PostgreSQL temporary table,
+/// whose name needs no schema: the session's temporary tables come first).
 pub struct Stage<'c> {
-    conn: &'c Connection,
-    insert: Statement<'c>,
+    db: &'c dyn Sql,
 }
 
 /// A row as the [`Stage`] gives it back.
@@ -226,40 +238,54 @@ pub struct StagedRow {
 impl<'c> Stage<'c> {
     /// An empty stage: what an earlier file left in the table is gone.
     pub fn new(store: &'c Store) -> DbResult<Self> {
-        let conn = store.conn();
-        conn.execute_batch(
-            "CREATE TEMP TABLE IF NOT EXISTS import_stage (
-                 seq INTEGER PRIMARY KEY, rma TEXT NOT NULL, line INTEGER NOT NULL, item INTEGER,
-                 vals TEXT NOT NULL);
-             DELETE FROM temp.import_stage;
-             DROP INDEX IF EXISTS temp.import_stage_rma;",
-        )?;
-        let insert =
-            conn.prepare("INSERT INTO temp.import_stage (rma, line, item, vals) VALUES (?1, ?2, ?3, ?4)")?;
-        Ok(Stage { conn, insert })
+        let db: &dyn Sql = store.conn();
+        db.batch(match db.engine() {
+            Engine::Sqlite => {
+                "CREATE TEMP TABLE IF NOT EXISTS import_stage (
+                     seq INTEGER PRIMARY KEY, rma TEXT NOT NULL, line INTEGER NOT NULL, item INTEGER,
+                     vals TEXT NOT NULL);
+                 DELETE FROM temp.import_stage;
+                 DROP INDEX IF EXISTS temp.import_stage_rma;"
+            }
+            Engine::Postgres => {
+                "CREATE TEMPORARY TABLE IF NOT EXISTS import_stage (
+                     seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, rma TEXT NOT NULL,
+                     line BIGINT NOT NULL, item BIGINT, vals TEXT NOT NULL);
+                 DELETE FROM import_stage;
+                 DROP INDEX IF EXISTS import_stage_rma;"
+            }
+        })?;
+        Ok(Stage { db })
     }
 
     /// Adds a row of RMA `rma`, after the rows added before it.
     pub fn add(&mut self, rma: &str, line: u64, item: Option<usize>, values: &[String]) -> DbResult<()> {
         let vals = serde_json::to_string(values).unwrap_or_default();
-        self.insert.execute(params![rma, line as i64, item.map(|i| i as i64), vals])?;
+        // No `temp.` before the name: on SQLite a temporary table hides a main one of that
+        // name, as on PostgreSQL.
+        self.db.exec(
+            "INSERT INTO import_stage (rma, line, item, vals) VALUES (?1, ?2, ?3, ?4)",
+            args![rma, line as i64, item.map(|i| i as i64), vals],
+        )?;
         Ok(())
     }
 
     /// Every row added, sorted by RMA and, within one, in the order they were added.
     pub fn sorted(self) -> DbResult<StagedRows<'c>> {
-        let Stage { conn, insert } = self;
-        // The insert is finished with before the index is made.
-        drop(insert);
-        conn.execute_batch("CREATE INDEX temp.import_stage_rma ON import_stage (rma, seq);")?;
-        Ok(StagedRows { conn, after: None, page: VecDeque::new(), done: false })
+        let db = self.db;
+        // The index goes where its table is (SQLite names the schema; PostgreSQL may not).
+        db.batch(match db.engine() {
+            Engine::Sqlite => "CREATE INDEX temp.import_stage_rma ON import_stage (rma, seq);",
+            Engine::Postgres => "CREATE INDEX import_stage_rma ON import_stage (rma, seq);",
+        })?;
+        Ok(StagedRows { db, after: None, page: VecDeque::new(), done: false })
     }
 }
 
 /// The staged rows in order, read a page at a time. A page that cannot be read is the last
 /// answer: its error.
 pub struct StagedRows<'c> {
-    conn: &'c Connection,
+    db: &'c dyn Sql,
     after: Option<(String, i64)>,
     page: VecDeque<(String, i64, StagedRow)>,
     done: bool,
@@ -268,27 +294,27 @@ pub struct StagedRows<'c> {
 impl StagedRows<'_> {
     const PAGE: i64 = 5000;
 
-    fn fill(&mut self) -> rusqlite::Result<()> {
+    fn fill(&mut self) -> DbResult<()> {
         let (rma, seq) = self.after.clone().unwrap_or((String::new(), -1));
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT rma, seq, line, item, vals FROM temp.import_stage
+        let page = &mut self.page;
+        self.db.each(
+            "SELECT rma, seq, line, item, vals FROM import_stage
              WHERE (rma, seq) > (?1, ?2) ORDER BY rma, seq LIMIT ?3",
+            args![rma, seq, Self::PAGE],
+            &mut |r| {
+                let vals: String = r.get(4)?;
+                page.push_back((
+                    r.get::<String>(0)?,
+                    r.get::<i64>(1)?,
+                    StagedRow {
+                        line: r.get::<i64>(2)? as u64,
+                        item: r.get::<Option<i64>>(3)?.map(|i| i as usize),
+                        values: serde_json::from_str(&vals).unwrap_or_default(),
+                    },
+                ));
+                Ok(())
+            },
         )?;
-        let rows = stmt.query_map(params![rma, seq, Self::PAGE], |r| {
-            let vals: String = r.get(4)?;
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                StagedRow {
-                    line: r.get::<_, i64>(2)? as u64,
-                    item: r.get::<_, Option<i64>>(3)?.map(|i| i as usize),
-                    values: serde_json::from_str(&vals).unwrap_or_default(),
-                },
-            ))
-        })?;
-        for r in rows {
-            self.page.push_back(r?);
-        }
         self.done = (self.page.len() as i64) < Self::PAGE;
         Ok(())
     }
@@ -301,7 +327,7 @@ impl Iterator for StagedRows<'_> {
         if self.page.is_empty() && !self.done {
             if let Err(e) = self.fill() {
                 self.done = true;
-                return Some(Err(e.into()));
+                return Some(Err(e));
             }
         }
         let (rma, seq, row) = self.page.pop_front()?;

@@ -317,21 +317,21 @@ impl Store {
         if found > SCHEMA_VERSION {
             return Err(StoreError::TooNew { path: shown, found, known: SCHEMA_VERSION });
         }
-        returns::give_mask_phone(&tx).map_err(|e| classify(&shown, e))?;
+        returns::give_mask_phone(&tx).map_err(|e| classify_db(&shown, e))?;
         for (i, sql) in MIGRATIONS.iter().enumerate().take(target as usize).skip(found as usize) {
             tx.execute_batch(sql).map_err(|e| classify(&shown, e))?;
             // What SQL cannot do: hashes are computed here.
             if i + 1 == chain::SEALED_FROM_VERSION as usize {
-                chain::seal_history(&tx).map_err(|e| classify(&shown, e))?;
+                chain::seal_history(&tx).map_err(|e| classify_db(&shown, e))?;
             }
             if i as u32 + 1 == MASKED_PHONES {
-                returns::fingerprint_masked_phones(&tx).map_err(|e| classify(&shown, e))?;
+                returns::fingerprint_masked_phones(&tx).map_err(|e| classify_db(&shown, e))?;
             }
             if i as u32 + 1 == BOXES {
-                chain::log_receipts_made(&tx).map_err(|e| classify(&shown, e))?;
+                chain::log_receipts_made(&tx).map_err(|e| classify_db(&shown, e))?;
             }
             if i as u32 + 1 == EXPORT_MARKS {
-                export::mark_earlier_batches(&tx).map_err(|e| classify(&shown, e))?;
+                export::mark_earlier_batches(&tx).map_err(|e| classify_db(&shown, e))?;
             }
             tx.pragma_update(None, "user_version", i as u32 + 1).map_err(|e| classify(&shown, e))?;
         }

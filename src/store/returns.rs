@@ -1,11 +1,12 @@
 //! Expected returns: written by imports, one return (with all its lines) at a time.
 
 use super::imports::Chunks;
-use super::{timestamp, DbResult, Fingerprint, Store};
+use super::sql::{args, begin, Arg, Mode, Sql, SqlExt};
+use super::{timestamp, DbError, DbResult, Fingerprint, Store};
 use crate::domain::codes::{Coded, Resolution};
 use crate::domain::tracking::tracking_key;
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{params, Connection, OptionalExtension, Statement, ToSql};
+use rusqlite::{params, Connection};
 
 /// One expected return as validated from a file.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,41 +92,18 @@ pub fn key_if_different(number: &str) -> Option<String> {
     Some(tracking_key(number))
 }
 
-/// Writes returns for one import, in its chunks, with its statements prepared once.
+/// Writes returns for one import, in its chunks.
 pub struct ReturnWriter<'c> {
-    conn: &'c Connection,
+    db: &'c dyn Sql,
     import_id: i64,
     /// The first import id of this run (several files): see [`ReturnWriter::in_run_from`].
     run_from: i64,
     now: String,
-    insert: Statement<'c>,
-    insert_line: Statement<'c>,
-    existing: Statement<'c>,
-    touch: Statement<'c>,
 }
 
 impl<'c> ReturnWriter<'c> {
     pub fn new(chunks: &Chunks<'c>, import_id: i64, now: DateTime<FixedOffset>) -> DbResult<Self> {
-        let conn = chunks.conn();
-        Ok(ReturnWriter {
-            conn,
-            import_id,
-            run_from: import_id,
-            now: timestamp(now),
-            insert: conn.prepare(
-                "INSERT INTO returns (rma_no, rma_key, order_no, order_key, tracking_no, tracking_key,
-                    carrier, customer, phone, reason, resolution, requested_at, content_hash, import_id,
-                    created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
-                 ON CONFLICT (rma_no) DO NOTHING",
-            )?,
-            insert_line: conn.prepare(
-                "INSERT INTO return_lines (return_id, line_no, sku, barcode, title, qty, serials, unit_value_cents)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?,
-            existing: conn.prepare("SELECT id, content_hash, import_id FROM returns WHERE rma_no = ?1")?,
-            touch: conn.prepare("UPDATE returns SET import_id = ?2 WHERE id = ?1")?,
-        })
+        Ok(ReturnWriter { db: chunks.db(), import_id, run_from: import_id, now: timestamp(now) })
     }
 
     /// Creates, updates or leaves the return, inside the caller's transaction. `hash` is
@@ -139,78 +117,89 @@ impl<'c> ReturnWriter<'c> {
 
     pub fn write(&mut self, r: &ReturnWrite, hash: i64) -> DbResult<ReturnWritten> {
         let keys = Keys::of(r);
-        let inserted = self.insert.execute(&header(r, &keys, &hash, &self.import_id, &self.now)[..])?;
-        if inserted == 1 {
-            let id = self.conn.last_insert_rowid();
+        let db = self.db;
+        // The id of the return inserted; none when the RMA is there already.
+        let inserted: Option<i64> = db.value(
+            "INSERT INTO returns (rma_no, rma_key, order_no, order_key, tracking_no, tracking_key,
+                carrier, customer, phone, reason, resolution, requested_at, content_hash, import_id,
+                created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
+             ON CONFLICT (rma_no) DO NOTHING RETURNING id",
+            &header(r, &keys, &hash, &self.import_id, &self.now),
+        )?;
+        if let Some(id) = inserted {
             self.insert_lines(id, &r.lines)?;
             return Ok(ReturnWritten::Created);
         }
-        let (id, old_hash, last_import): (i64, i64, Option<i64>) =
-            self.existing.query_row([&r.rma_no], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        let (id, old_hash, last_import) = db
+            .row("SELECT id, content_hash, import_id FROM returns WHERE rma_no = ?1", args![r.rma_no])?
+            .map(|row| Ok::<_, DbError>((row.get::<i64>(0)?, row.get::<i64>(1)?, row.get::<Option<i64>>(2)?)))
+            .transpose()?
+            .ok_or_else(|| DbError::shape(format!("return {} neither inserted nor found", r.rma_no)))?;
         if last_import == Some(self.import_id) {
             return Ok(ReturnWritten::SeenEarlierInThisImport);
         }
         if old_hash == hash {
-            self.touch.execute(params![id, self.import_id])?;
+            self.touch(id)?;
             return Ok(ReturnWritten::Unchanged);
         }
         if let Some(earlier) = last_import.filter(|i| *i >= self.run_from) {
-            let file =
-                self.conn.query_row("SELECT file FROM imports WHERE id = ?1", [earlier], |r| r.get(0))?;
+            let file = db.one("SELECT file FROM imports WHERE id = ?1", args![earlier])?;
             return Ok(ReturnWritten::InEarlierFile { file });
         }
-        if let Some((parcel_id, received_at)) = received_parcel(self.conn, id)? {
-            self.touch.execute(params![id, self.import_id])?;
+        if let Some((parcel_id, received_at)) = received_parcel(db, id)? {
+            self.touch(id)?;
             return Ok(ReturnWritten::Conflict { parcel_id, received_at });
         }
         // The same parameters as the insert: ?1 is the RMA, ?2 its key.
-        self.conn
-            .prepare_cached(
-                "UPDATE returns SET rma_key = ?2, order_no = ?3, order_key = ?4, tracking_no = ?5,
-                    tracking_key = ?6, carrier = ?7, customer = ?8, phone = ?9, reason = ?10,
-                    resolution = ?11, requested_at = ?12, content_hash = ?13, import_id = ?14,
-                    updated_at = ?15
-                 WHERE rma_no = ?1",
-            )?
-            .execute(&header(r, &keys, &hash, &self.import_id, &self.now)[..])?;
-        self.conn.prepare_cached("DELETE FROM return_lines WHERE return_id = ?1")?.execute([id])?;
+        db.exec(
+            "UPDATE returns SET rma_key = ?2, order_no = ?3, order_key = ?4, tracking_no = ?5,
+                tracking_key = ?6, carrier = ?7, customer = ?8, phone = ?9, reason = ?10,
+                resolution = ?11, requested_at = ?12, content_hash = ?13, import_id = ?14,
+                updated_at = ?15
+             WHERE rma_no = ?1",
+            &header(r, &keys, &hash, &self.import_id, &self.now),
+        )?;
+        db.exec("DELETE FROM return_lines WHERE return_id = ?1", args![id])?;
         self.insert_lines(id, &r.lines)?;
         Ok(ReturnWritten::Updated)
     }
 
-    fn insert_lines(&mut self, return_id: i64, lines: &[LineWrite]) -> rusqlite::Result<()> {
+    /// Notes that this import had return `id` (unchanged, or kept against a parcel received).
+    fn touch(&self, id: i64) -> DbResult<()> {
+        self.db.exec("UPDATE returns SET import_id = ?2 WHERE id = ?1", args![id, self.import_id])?;
+        Ok(())
+    }
+
+    fn insert_lines(&mut self, return_id: i64, lines: &[LineWrite]) -> DbResult<()> {
         for (i, l) in lines.iter().enumerate() {
             let serials = (!l.serials.is_empty()).then(|| l.serials.join(";"));
-            self.insert_line.execute(params![
-                return_id,
-                i as i64 + 1,
-                l.sku,
-                l.barcode,
-                l.title,
-                l.qty,
-                serials,
-                l.unit_value_cents
-            ])?;
+            self.db.exec(
+                "INSERT INTO return_lines (return_id, line_no, sku, barcode, title, qty, serials, unit_value_cents)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                args![return_id, i as i64 + 1, l.sku, l.barcode, l.title, l.qty, serials, l.unit_value_cents],
+            )?;
         }
         Ok(())
     }
 }
 
 /// Lets SQL call the program's own `mask_phone` (the migration that masks stored numbers).
-pub(super) fn give_mask_phone(conn: &Connection) -> rusqlite::Result<()> {
+pub(super) fn give_mask_phone(conn: &Connection) -> DbResult<()> {
     use rusqlite::functions::FunctionFlags;
     conn.create_scalar_function(
         "mask_phone",
         1,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| Ok(ctx.get::<Option<String>>(0)?.map(|p| crate::domain::text::mask_phone(&p))),
-    )
+    )?;
+    Ok(())
 }
 
 /// Computes the fingerprint of the returns with a phone number again from what is stored,
 /// once their numbers were masked: re-importing the same file then still finds them
 /// unchanged, and never in conflict with a parcel already received.
-pub(super) fn fingerprint_masked_phones(conn: &Connection) -> rusqlite::Result<()> {
+pub(super) fn fingerprint_masked_phones(conn: &Connection) -> DbResult<()> {
     let mut returns = conn.prepare(
         "SELECT id, rma_no, order_no, tracking_no, carrier, customer, phone, reason, resolution,
                 requested_at
@@ -256,19 +245,19 @@ pub(super) fn fingerprint_masked_phones(conn: &Connection) -> rusqlite::Result<(
 }
 
 /// The first parcel that brought return `id` in, with when it was received.
-fn received_parcel(conn: &Connection, id: i64) -> rusqlite::Result<Option<(i64, String)>> {
-    conn.prepare_cached(
+fn received_parcel(db: &dyn Sql, id: i64) -> DbResult<Option<(i64, String)>> {
+    db.row(
         "SELECT p.id, p.received_at FROM parcel_returns pr JOIN parcels p ON p.id = pr.parcel_id
          WHERE pr.return_id = ?1 ORDER BY p.received_at LIMIT 1",
+        args![id],
     )?
-    .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
-    .optional()
+    .map(|row| Ok((row.get(0)?, row.get(1)?)))
+    .transpose()
 }
 
 /// What writing a return would do, found by reading only: a dry run's answer.
 pub struct ReturnCheck<'c> {
-    conn: &'c Connection,
-    existing: Statement<'c>,
+    db: &'c dyn Sql,
     /// The checks read one snapshot, in a read transaction of their own: without it every
     /// lookup took and dropped SQLite's shared lock (two fcntl calls), a quarter of a dry run.
     /// A read transaction never blocks a writer in WAL mode.
@@ -277,25 +266,27 @@ pub struct ReturnCheck<'c> {
 
 impl<'c> ReturnCheck<'c> {
     pub fn new(store: &'c Store) -> DbResult<Self> {
-        let conn = store.conn();
-        let reading = conn.is_autocommit();
+        let db: &dyn Sql = store.conn();
+        // Checks made inside a transaction already open read in that one. Only an SQLite
+        // connection can say whether one is (the store leaves a PostgreSQL handle inside a
+        // transaction only while one of its own values holds it, as this one does).
+        let reading = db.as_sqlite().is_none_or(rusqlite::Connection::is_autocommit);
         if reading {
-            conn.execute_batch("BEGIN DEFERRED")?;
+            begin(db, Mode::Read)?;
         }
-        Ok(ReturnCheck {
-            conn,
-            existing: conn.prepare("SELECT id, content_hash FROM returns WHERE rma_no = ?1")?,
-            reading,
-        })
+        Ok(ReturnCheck { db, reading })
     }
 
     pub fn check(&mut self, r: &ReturnWrite, hash: i64) -> DbResult<ReturnWritten> {
-        let found: Option<(i64, i64)> =
-            self.existing.query_row([&r.rma_no], |row| Ok((row.get(0)?, row.get(1)?))).optional()?;
+        let found = self
+            .db
+            .row("SELECT id, content_hash FROM returns WHERE rma_no = ?1", args![r.rma_no])?
+            .map(|row| Ok::<_, DbError>((row.get::<i64>(0)?, row.get::<i64>(1)?)))
+            .transpose()?;
         Ok(match found {
             None => ReturnWritten::Created,
             Some((_, old)) if old == hash => ReturnWritten::Unchanged,
-            Some((id, _)) => match received_parcel(self.conn, id)? {
+            Some((id, _)) => match received_parcel(self.db, id)? {
                 Some((parcel_id, received_at)) => ReturnWritten::Conflict { parcel_id, received_at },
                 None => ReturnWritten::Updated,
             },
@@ -306,7 +297,7 @@ impl<'c> ReturnCheck<'c> {
 impl Drop for ReturnCheck<'_> {
     fn drop(&mut self) {
         if self.reading {
-            let _ = self.conn.execute_batch("ROLLBACK");
+            let _ = self.db.batch("ROLLBACK");
         }
     }
 }
@@ -332,7 +323,7 @@ impl Keys {
 }
 
 /// The return's own values: ?1 to ?15 of both the insert and the update.
-// `&String`, not `&str`: a `str` is unsized and cannot stand behind `&dyn ToSql`.
+// `&String`, not `&str`: a `str` is unsized and cannot stand behind `&dyn Arg`.
 #[allow(clippy::ptr_arg)]
 fn header<'a>(
     r: &'a ReturnWrite,
@@ -340,7 +331,7 @@ fn header<'a>(
     hash: &'a i64,
     import_id: &'a i64,
     now: &'a String,
-) -> [&'a dyn ToSql; 15] {
+) -> [&'a dyn Arg; 15] {
     [
         &r.rma_no,
         &keys.rma,

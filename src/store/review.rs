@@ -2,12 +2,12 @@
 //! unidentified parcels. Deciding needs a supervisor and their PIN; every decision is written
 //! to the audit log, whose id places it in the next export.
 
+use super::sql::{args, in_tx, Arg, Mode, Sql, SqlExt};
 use super::station::grade_of;
-use super::{audit, timestamp};
+use super::{audit, timestamp, DbError, DbResult};
 use crate::domain::codes::{Coded, Grade, Outcome, ReviewKind};
 use crate::domain::tracking::tracking_key;
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -109,8 +109,8 @@ const OPEN_PARCELS: &str = "IN (SELECT parcel_id FROM reviews WHERE decision IS 
 const ONE_PARCEL: &str = "= ?1";
 
 /// What parcel `parcel` held and lacked, as [`ReviewItem::details`] says it.
-pub fn review_details(conn: &Connection, parcel: i64) -> rusqlite::Result<ReviewDetails> {
-    Ok(details_of(conn, ONE_PARCEL, &[&parcel])?.remove(&parcel).unwrap_or_default())
+pub fn review_details(db: &dyn Sql, parcel: i64) -> DbResult<ReviewDetails> {
+    Ok(details_of(db, ONE_PARCEL, args![parcel])?.remove(&parcel).unwrap_or_default())
 }
 
 /// A unit read: its parcel, its place in that parcel's list, its line and the line's serials.
@@ -118,55 +118,53 @@ type Placed = (i64, usize, Option<(i64, i64)>, Option<String>);
 
 /// The details of the parcels that `which` (one of the constants above) picks, in three queries
 /// whatever their number: units, missing lines, parcel notes.
-fn details_of(
-    conn: &Connection,
-    which: &str,
-    args: &[&dyn rusqlite::ToSql],
-) -> rusqlite::Result<HashMap<i64, ReviewDetails>> {
+fn details_of(db: &dyn Sql, which: &str, args: &[&dyn Arg]) -> DbResult<HashMap<i64, ReviewDetails>> {
     let mut out: HashMap<i64, ReviewDetails> = HashMap::new();
     // (parcel, line) -> the serials units of that parcel brought on it.
     let mut brought: HashMap<(i64, i64, i64), Vec<String>> = HashMap::new();
     let mut lines: Vec<Placed> = Vec::new();
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT u.parcel_id, u.id, u.sku, coalesce(l.title, p.name), u.serial, r.rma_no, l.sku, l.serials,
-                u.discrepancy, u.outcome, u.grade, u.reason, u.note,
-                coalesce(u.unit_value_cents, l.unit_value_cents, p.unit_value_cents), u.return_id, u.line_no
-         FROM units u LEFT JOIN products p ON p.sku = u.sku
-         LEFT JOIN return_lines l ON l.return_id = u.return_id AND l.line_no = u.line_no
-         LEFT JOIN returns r ON r.id = u.return_id
-         WHERE u.parcel_id {which} ORDER BY u.parcel_id, u.seq"
-    ))?;
-    let mut rows = stmt.query(args)?;
-    while let Some(r) = rows.next()? {
-        let parcel: i64 = r.get(0)?;
-        let line: Option<(i64, i64)> = match (r.get::<_, Option<i64>>(14)?, r.get::<_, Option<i64>>(15)?) {
-            (Some(ret), Some(no)) => Some((ret, no)),
-            _ => None,
-        };
-        let unit = ReviewUnit {
-            unit: crate::export::unit_label(r.get(1)?),
-            sku: r.get(2)?,
-            name: r.get(3)?,
-            serial: r.get(4)?,
-            rma_no: r.get(5)?,
-            expected_sku: r.get(6)?,
-            expected_serials: Vec::new(),
-            discrepancy: r.get(8)?,
-            outcome: r.get(9)?,
-            grade: r.get(10)?,
-            reason: r.get(11)?,
-            note: r.get(12)?,
-            value_cents: r.get(13)?,
-        };
-        if let (Some((ret, no)), Some(serial)) = (line, &unit.serial) {
-            brought.entry((parcel, ret, no)).or_default().push(serial.clone());
-        }
-        let d = out.entry(parcel).or_default();
-        d.received_cents += unit.value_cents.unwrap_or(0);
-        lines.push((parcel, d.units.len(), line, r.get(7)?));
-        d.units.push(unit);
-    }
-    drop(rows);
+    db.each(
+        &format!(
+            "SELECT u.parcel_id, u.id, u.sku, coalesce(l.title, p.name), u.serial, r.rma_no, l.sku, l.serials,
+                    u.discrepancy, u.outcome, u.grade, u.reason, u.note,
+                    coalesce(u.unit_value_cents, l.unit_value_cents, p.unit_value_cents), u.return_id, u.line_no
+             FROM units u LEFT JOIN products p ON p.sku = u.sku
+             LEFT JOIN return_lines l ON l.return_id = u.return_id AND l.line_no = u.line_no
+             LEFT JOIN returns r ON r.id = u.return_id
+             WHERE u.parcel_id {which} ORDER BY u.parcel_id, u.seq"
+        ),
+        args,
+        &mut |r| {
+            let parcel: i64 = r.get(0)?;
+            let line: Option<(i64, i64)> = match (r.get::<Option<i64>>(14)?, r.get::<Option<i64>>(15)?) {
+                (Some(ret), Some(no)) => Some((ret, no)),
+                _ => None,
+            };
+            let unit = ReviewUnit {
+                unit: crate::export::unit_label(r.get(1)?),
+                sku: r.get(2)?,
+                name: r.get(3)?,
+                serial: r.get(4)?,
+                rma_no: r.get(5)?,
+                expected_sku: r.get(6)?,
+                expected_serials: Vec::new(),
+                discrepancy: r.get(8)?,
+                outcome: r.get(9)?,
+                grade: r.get(10)?,
+                reason: r.get(11)?,
+                note: r.get(12)?,
+                value_cents: r.get(13)?,
+            };
+            if let (Some((ret, no)), Some(serial)) = (line, &unit.serial) {
+                brought.entry((parcel, ret, no)).or_default().push(serial.clone());
+            }
+            let d = out.entry(parcel).or_default();
+            d.received_cents += unit.value_cents.unwrap_or(0);
+            lines.push((parcel, d.units.len(), line, r.get(7)?));
+            d.units.push(unit);
+            Ok(())
+        },
+    )?;
     for (parcel, i, line, serials) in lines {
         let (Some((ret, no)), Some(serials)) = (line, serials) else { continue };
         let taken = brought.get(&(parcel, ret, no));
@@ -178,45 +176,50 @@ fn details_of(
             .map(String::from)
             .collect();
     }
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT d.parcel_id, r.rma_no, l.sku, coalesce(l.title, p.name), d.qty,
-                coalesce(l.unit_value_cents, p.unit_value_cents)
-         FROM discrepancies d JOIN return_lines l ON l.return_id = d.return_id AND l.line_no = d.line_no
-         JOIN returns r ON r.id = d.return_id LEFT JOIN products p ON p.sku = l.sku
-         WHERE d.kind = 'missing' AND d.parcel_id {which} ORDER BY d.parcel_id, d.return_id, d.line_no, d.id"
-    ))?;
-    let mut rows = stmt.query(args)?;
-    while let Some(r) = rows.next()? {
-        let m = MissingUnits {
-            rma_no: r.get(1)?,
-            sku: r.get(2)?,
-            name: r.get(3)?,
-            qty: r.get(4)?,
-            value_cents: r.get(5)?,
-        };
-        let d = out.entry(r.get(0)?).or_default();
-        d.missing_cents += m.value_cents.unwrap_or(0) * m.qty;
-        d.missing.push(m);
-    }
-    drop(rows);
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT id, note FROM parcels WHERE id {which} AND note IS NOT NULL AND note <> ''"
-    ))?;
-    let mut rows = stmt.query(args)?;
-    while let Some(r) = rows.next()? {
-        out.entry(r.get(0)?).or_default().parcel_note = r.get(1)?;
-    }
+    db.each(
+        &format!(
+            "SELECT d.parcel_id, r.rma_no, l.sku, coalesce(l.title, p.name), d.qty,
+                    coalesce(l.unit_value_cents, p.unit_value_cents)
+             FROM discrepancies d JOIN return_lines l ON l.return_id = d.return_id AND l.line_no = d.line_no
+             JOIN returns r ON r.id = d.return_id LEFT JOIN products p ON p.sku = l.sku
+             WHERE d.kind = 'missing' AND d.parcel_id {which} ORDER BY d.parcel_id, d.return_id, d.line_no, d.id"
+        ),
+        args,
+        &mut |r| {
+            let m = MissingUnits {
+                rma_no: r.get(1)?,
+                sku: r.get(2)?,
+                name: r.get(3)?,
+                qty: r.get(4)?,
+                value_cents: r.get(5)?,
+            };
+            let d = out.entry(r.get(0)?).or_default();
+            d.missing_cents += m.value_cents.unwrap_or(0) * m.qty;
+            d.missing.push(m);
+            Ok(())
+        },
+    )?;
+    db.each(
+        &format!("SELECT id, note FROM parcels WHERE id {which} AND note IS NOT NULL AND note <> ''"),
+        args,
+        &mut |r| {
+            out.entry(r.get(0)?).or_default().parcel_note = r.get(1)?;
+            Ok(())
+        },
+    )?;
     Ok(out)
 }
 
 /// Every undecided entry, oldest first, each with its parcel's details.
-pub fn open_reviews(conn: &Connection) -> rusqlite::Result<Vec<ReviewItem>> {
-    let details = details_of(conn, OPEN_PARCELS, &[])?;
-    conn.prepare(
+pub fn open_reviews(db: &dyn Sql) -> DbResult<Vec<ReviewItem>> {
+    let details = details_of(db, OPEN_PARCELS, args![])?;
+    db.map(
+        // `string_agg` reads alike on both engines (SQLite from 3.44), where `group_concat` is
+        // SQLite's own; the order is the one SQLite's primary key gave it.
         "SELECT v.id, v.kind, v.mandatory, v.created_at, p.id, p.state, p.scan, p.station, p.operator, p.received_at,
                 p.closed_at,
-                (SELECT group_concat(r.rma_no, ' + ') FROM parcel_returns pr JOIN returns r ON r.id = pr.return_id
-                 WHERE pr.parcel_id = p.id),
+                (SELECT string_agg(r.rma_no, ' + ' ORDER BY pr.return_id) FROM parcel_returns pr
+                 JOIN returns r ON r.id = pr.return_id WHERE pr.parcel_id = p.id),
                 (SELECT r.reason FROM parcel_returns pr JOIN returns r ON r.id = pr.return_id
                  WHERE pr.parcel_id = p.id LIMIT 1),
                 p.refuse_reason, u.id, u.sku, u.serial, u.outcome, u.reason, u.discrepancy, u.note,
@@ -224,41 +227,40 @@ pub fn open_reviews(conn: &Connection) -> rusqlite::Result<Vec<ReviewItem>> {
                  WHERE pr.parcel_id = p.id), 1)
          FROM reviews v JOIN parcels p ON p.id = v.parcel_id LEFT JOIN units u ON u.id = v.unit_id
          WHERE v.decision IS NULL ORDER BY v.created_at, v.id",
-    )?
-    .query_map([], |r| {
-        let unit: Option<i64> = r.get(14)?;
-        Ok(ReviewItem {
-            id: r.get(0)?,
-            kind: {
-                let code: String = r.get(1)?;
-                ReviewKind::from_code(&code).ok_or_else(|| {
-                    rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, format!("review kind {code}").into())
-                })?
-            },
-            mandatory: r.get(2)?,
-            created_at: r.get(3)?,
-            parcel_id: r.get(4)?,
-            parcel_state: r.get(5)?,
-            scan: r.get(6)?,
-            station: r.get(7)?,
-            operator: r.get(8)?,
-            received_at: r.get(9)?,
-            closed_at: r.get(10)?,
-            rmas: r.get::<_, Option<String>>(11)?.unwrap_or_default(),
-            customer_reason: r.get(12)?,
-            parcel_refuse_reason: r.get(13)?,
-            unit: unit.map(crate::export::unit_label),
-            sku: r.get(15)?,
-            serial: r.get(16)?,
-            outcome: r.get(17)?,
-            reason: r.get(18)?,
-            discrepancy: r.get(19)?,
-            note: r.get(20)?,
-            boxes: r.get(21)?,
-            details: details.get(&r.get::<_, i64>(4)?).cloned().unwrap_or_default(),
-        })
-    })?
-    .collect()
+        args![],
+        |r| {
+            let unit: Option<i64> = r.get(14)?;
+            Ok(ReviewItem {
+                id: r.get(0)?,
+                kind: {
+                    let code: String = r.get(1)?;
+                    ReviewKind::from_code(&code)
+                        .ok_or_else(|| DbError::shape(format!("column 1 holds review kind {code}")))?
+                },
+                mandatory: r.get(2)?,
+                created_at: r.get(3)?,
+                parcel_id: r.get(4)?,
+                parcel_state: r.get(5)?,
+                scan: r.get(6)?,
+                station: r.get(7)?,
+                operator: r.get(8)?,
+                received_at: r.get(9)?,
+                closed_at: r.get(10)?,
+                rmas: r.get::<Option<String>>(11)?.unwrap_or_default(),
+                customer_reason: r.get(12)?,
+                parcel_refuse_reason: r.get(13)?,
+                unit: unit.map(crate::export::unit_label),
+                sku: r.get(15)?,
+                serial: r.get(16)?,
+                outcome: r.get(17)?,
+                reason: r.get(18)?,
+                discrepancy: r.get(19)?,
+                note: r.get(20)?,
+                boxes: r.get(21)?,
+                details: details.get(&r.get::<i64>(4)?).cloned().unwrap_or_default(),
+            })
+        },
+    )
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -308,7 +310,7 @@ pub struct Supervisor<'a> {
 
 impl Supervisor<'_> {
     /// The supervisor's id, when they are still an active supervisor.
-    fn check(&self, tx: &Connection) -> rusqlite::Result<Result<String, ReviewRefusal>> {
+    fn check(&self, tx: &dyn Sql) -> DbResult<Result<String, ReviewRefusal>> {
         Ok(if crate::store::auth::still_supervisor(tx, self.who)? {
             Ok(self.who.id().to_string())
         } else {
@@ -317,26 +319,49 @@ impl Supervisor<'_> {
     }
 }
 
+/// Runs `f` in one write transaction, committed when it records the decision; a refusal writes
+/// nothing (what `f` wrote before it refused, e.g. a `changed_behind` entry, is rolled back).
+fn deciding(
+    db: &dyn Sql,
+    f: impl FnOnce(&dyn Sql) -> DbResult<Result<(), ReviewRefusal>>,
+) -> DbResult<Result<(), ReviewRefusal>> {
+    in_tx(db, Mode::Write, |tx| {
+        tx.batch("SAVEPOINT decision")?;
+        let out = f(tx)?;
+        tx.batch(if out.is_ok() { "RELEASE decision" } else { "ROLLBACK TO decision; RELEASE decision" })?;
+        Ok(out)
+    })
+}
+
 /// Records a supervisor's decision on review `id`.
 pub fn decide(
-    conn: &mut Connection,
+    db: &dyn Sql,
     sup: Supervisor<'_>,
     id: i64,
     decision: &Decision,
     comment: Option<&str>,
     now: DateTime<FixedOffset>,
-) -> rusqlite::Result<Result<(), ReviewRefusal>> {
+) -> DbResult<Result<(), ReviewRefusal>> {
+    deciding(db, |tx| decide_in(tx, sup, id, decision, comment, now))
+}
+
+fn decide_in(
+    tx: &dyn Sql,
+    sup: Supervisor<'_>,
+    id: i64,
+    decision: &Decision,
+    comment: Option<&str>,
+    now: DateTime<FixedOffset>,
+) -> DbResult<Result<(), ReviewRefusal>> {
     let station = sup.station;
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let who = match sup.check(&tx)? {
+    let who = match sup.check(tx)? {
         Ok(w) => w,
         Err(r) => return Ok(Err(r)),
     };
-    let state: Option<(Option<String>, Option<i64>)> = tx
-        .query_row("SELECT decision, unit_id FROM reviews WHERE id = ?1", [id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
+    let state = tx
+        .row("SELECT decision, unit_id FROM reviews WHERE id = ?1", args![id])?
+        .map(|r| Ok::<_, DbError>((r.get::<Option<String>>(0)?, r.get::<Option<i64>>(1)?)))
+        .transpose()?;
     let unit = match state {
         None => return Ok(Err(ReviewRefusal::NoSuchReview(id))),
         Some((Some(_), _)) => return Ok(Err(ReviewRefusal::AlreadyDecided(id))),
@@ -350,7 +375,7 @@ pub fn decide(
     let comment = comment.map(str::trim).filter(|c| !c.is_empty());
     let stamp = timestamp(now);
     let log = crate::store::chain::By { at: &stamp, station, actor: Some(&who) };
-    crate::store::chain::confirm(&*tx, log, &crate::store::chain::REVIEWS, id)?;
+    crate::store::chain::confirm(tx, log, &crate::store::chain::REVIEWS, id)?;
     let (word, outcome, grade) = match decision {
         Decision::Confirm => ("confirmed", None, None),
         Decision::Overturn { outcome, grade } => {
@@ -362,11 +387,10 @@ pub fn decide(
                 return Ok(Err(ReviewRefusal::GradeNotAllowed));
             }
             // Accepted means complete: not a unit of a product in several boxes missing some.
-            let missing_boxes: bool = tx.query_row(
+            let missing_boxes: bool = tx.one(
                 "SELECT EXISTS (SELECT 1 FROM units u JOIN products p ON p.sku = u.sku
                                 WHERE u.id = ?1 AND u.boxes_in < p.boxes)",
-                [unit.unwrap_or(0)],
-                |r| r.get(0),
+                args![unit.unwrap_or(0)],
             )?;
             if *outcome == Outcome::Accept && missing_boxes {
                 return Ok(Err(ReviewRefusal::MissingBoxes(id)));
@@ -375,41 +399,48 @@ pub fn decide(
         }
     };
     let detail = format!("{word}{}", comment.map(|c| format!(": {c}")).unwrap_or_default());
-    let audit_id = audit(&*tx, now, station, Some(&who), "review", Some(&format!("R{id}")), Some(&detail))?;
-    tx.execute(
+    let audit_id = audit(tx, now, station, Some(&who), "review", Some(&format!("R{id}")), Some(&detail))?;
+    tx.exec(
         "UPDATE reviews SET decision = ?2, decided_by = ?3, decided_at = ?4, decided_audit_id = ?5, comment = ?6,
             new_outcome = ?7, new_grade = ?8 WHERE id = ?1",
-        params![id, word, who, timestamp(now), audit_id, comment, outcome.map(Outcome::code), grade.map(Grade::code)],
+        args![id, word, who, timestamp(now), audit_id, comment, outcome.map(Outcome::code), grade.map(Grade::code)],
     )?;
     // The decided outcome is the unit's outcome from now on, everywhere (screen, label,
     // export, feedback sheet, later reviews); the history keeps the operator's.
-    crate::store::chain::log_state(&*tx, log, &crate::store::chain::REVIEWS, id, "decided", None)?;
+    crate::store::chain::log_state(tx, log, &crate::store::chain::REVIEWS, id, "decided", None)?;
     if let (Some(unit), Some(outcome)) = (unit, outcome) {
-        overturn_unit(&tx, unit, outcome, grade, id, &who, station, now)?;
+        overturn_unit(tx, unit, outcome, grade, id, &who, station, now)?;
     }
-    tx.commit()?;
     Ok(Ok(()))
 }
 
 /// Links the unidentified parcel of review `id` to the expected return `rma_no`, and closes the
 /// review as confirmed with a comment saying so.
 pub fn link(
-    conn: &mut Connection,
+    db: &dyn Sql,
     sup: Supervisor<'_>,
     id: i64,
     rma_no: &str,
     now: DateTime<FixedOffset>,
-) -> rusqlite::Result<Result<(), ReviewRefusal>> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let who = match sup.check(&tx)? {
+) -> DbResult<Result<(), ReviewRefusal>> {
+    deciding(db, |tx| link_in(tx, sup, id, rma_no, now))
+}
+
+fn link_in(
+    tx: &dyn Sql,
+    sup: Supervisor<'_>,
+    id: i64,
+    rma_no: &str,
+    now: DateTime<FixedOffset>,
+) -> DbResult<Result<(), ReviewRefusal>> {
+    let who = match sup.check(tx)? {
         Ok(w) => w,
         Err(r) => return Ok(Err(r)),
     };
-    let review: Option<(i64, String, Option<String>)> = tx
-        .query_row("SELECT parcel_id, kind, decision FROM reviews WHERE id = ?1", [id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()?;
+    let review = tx
+        .row("SELECT parcel_id, kind, decision FROM reviews WHERE id = ?1", args![id])?
+        .map(|r| Ok::<_, DbError>((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<Option<String>>(2)?)))
+        .transpose()?;
     let Some((parcel, kind, decision)) = review else { return Ok(Err(ReviewRefusal::NoSuchReview(id))) };
     if decision.is_some() {
         return Ok(Err(ReviewRefusal::AlreadyDecided(id)));
@@ -418,52 +449,41 @@ pub fn link(
         return Ok(Err(ReviewRefusal::NotUnidentified(id)));
     }
     // Linked already (by an import, while the entry waited): a second RMA is not stacked on it.
-    let linked: Option<String> = tx.query_row(
-        "SELECT group_concat(r.rma_no, ' + ') FROM parcel_returns pr JOIN returns r ON r.id = pr.return_id
-         WHERE pr.parcel_id = ?1",
-        [parcel],
-        |r| r.get(0),
+    let linked: Option<String> = tx.one(
+        "SELECT string_agg(r.rma_no, ' + ' ORDER BY pr.return_id) FROM parcel_returns pr
+         JOIN returns r ON r.id = pr.return_id WHERE pr.parcel_id = ?1",
+        args![parcel],
     )?;
     if let Some(rmas) = linked {
         return Ok(Err(ReviewRefusal::AlreadyLinked(parcel, rmas)));
     }
-    let ret: Option<i64> = tx
-        .query_row(
-            "SELECT id FROM returns WHERE rma_no = ?1 OR rma_key = ?2",
-            params![rma_no, tracking_key(rma_no)],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let ret: Option<i64> = tx.value(
+        "SELECT id FROM returns WHERE rma_no = ?1 OR rma_key = ?2",
+        args![rma_no, tracking_key(rma_no)],
+    )?;
     let Some(return_id) = ret else { return Ok(Err(ReviewRefusal::NoSuchReturn(rma_no.to_string()))) };
     // A return takes the box unless one of its boxes is open or it closed: then it was received.
-    if let Some(p) = crate::store::station::box_refused(&*tx, return_id)? {
+    if let Some(p) = crate::store::station::box_refused(tx, return_id)? {
         return Ok(Err(ReviewRefusal::ReturnReceived(rma_no.to_string(), p)));
     }
     let at = timestamp(now);
-    tx.execute(
-        "INSERT OR IGNORE INTO parcel_returns (parcel_id, return_id, linked_at, linked_by) VALUES (?1, ?2, ?3, ?4)",
-        params![parcel, return_id, at, who],
+    tx.exec(
+        "INSERT INTO parcel_returns (parcel_id, return_id, linked_at, linked_by) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT DO NOTHING",
+        args![parcel, return_id, at, who],
     )?;
     let audit_id =
-        audit(&*tx, now, sup.station, Some(&who), "link_parcel", Some(&format!("P{parcel}")), Some(rma_no))?;
+        audit(tx, now, sup.station, Some(&who), "link_parcel", Some(&format!("P{parcel}")), Some(rma_no))?;
     // The parcel's units land on the return's lines as if scanned in a parcel of it.
-    crate::store::station::place_again(&*tx, parcel, Some(&who), &at, audit_id)?;
+    crate::store::station::place_again(tx, parcel, Some(&who), &at, audit_id)?;
     let log = crate::store::chain::By { at: &at, station: sup.station, actor: Some(&who) };
-    crate::store::chain::confirm(&*tx, log, &crate::store::chain::REVIEWS, id)?;
-    tx.execute(
+    crate::store::chain::confirm(tx, log, &crate::store::chain::REVIEWS, id)?;
+    tx.exec(
         "UPDATE reviews SET decision = 'confirmed', decided_by = ?2, decided_at = ?3, decided_audit_id = ?4, comment = ?5
          WHERE id = ?1",
-        params![id, who, at, audit_id, format!("linked to {rma_no}")],
+        args![id, who, at, audit_id, format!("linked to {rma_no}")],
     )?;
-    crate::store::chain::log_state(
-        &*tx,
-        log,
-        &crate::store::chain::REVIEWS,
-        id,
-        "decided by the link",
-        None,
-    )?;
-    tx.commit()?;
+    crate::store::chain::log_state(tx, log, &crate::store::chain::REVIEWS, id, "decided by the link", None)?;
     Ok(Ok(()))
 }
 
@@ -471,7 +491,7 @@ pub fn link(
 /// history. Accept carries no reason; any other outcome keeps the operator's reason.
 #[allow(clippy::too_many_arguments)]
 fn overturn_unit(
-    tx: &Connection,
+    tx: &dyn Sql,
     unit: i64,
     outcome: Outcome,
     grade: Option<Grade>,
@@ -479,21 +499,21 @@ fn overturn_unit(
     who: &str,
     station: Option<&str>,
     now: DateTime<FixedOffset>,
-) -> rusqlite::Result<()> {
+) -> DbResult<()> {
     let at = timestamp(now);
     let log = crate::store::chain::By { at: &at, station, actor: Some(who) };
     crate::store::chain::confirm(tx, log, &crate::store::chain::UNITS, unit)?;
-    tx.execute(
+    tx.exec(
         "UPDATE units SET outcome = ?2, grade = ?3, reason = CASE WHEN ?2 = 'accept' THEN NULL ELSE reason END
          WHERE id = ?1",
-        params![unit, outcome.code(), grade.map(Grade::code)],
+        args![unit, outcome.code(), grade.map(Grade::code)],
     )?;
-    tx.execute(
+    let step: i64 = tx.one(
         "INSERT INTO unit_steps (parcel_id, unit_id, seq, kind, outcome, grade, reason, cause, note, review_id, station, actor, at)
-         SELECT parcel_id, id, seq, 'overturn', outcome, grade, reason, cause, note, ?2, ?3, ?4, ?5 FROM units WHERE id = ?1",
-        params![unit, review, station, who, at],
+         SELECT parcel_id, id, seq, 'overturn', outcome, grade, reason, cause, note, ?2, ?3, ?4, ?5 FROM units WHERE id = ?1
+         RETURNING id",
+        args![unit, review, station, who, at],
     )?;
-    let step = tx.last_insert_rowid();
     crate::store::chain::log_unit_step(tx, &at, station, Some(who), unit, "overturn", Some(step))?;
     Ok(())
 }

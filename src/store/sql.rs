@@ -236,12 +236,7 @@ pub enum Mode {
 /// PostgreSQL a write runs at READ COMMITTED, where unique constraints and row locks decide
 /// races, and a read at REPEATABLE READ, one snapshot throughout.
 pub fn in_tx<T>(db: &dyn Sql, mode: Mode, f: impl FnOnce(&dyn Sql) -> DbResult<T>) -> DbResult<T> {
-    db.batch(match (db.engine(), mode) {
-        (Engine::Sqlite, Mode::Write) => "BEGIN IMMEDIATE",
-        (Engine::Sqlite, Mode::Read) => "BEGIN DEFERRED",
-        (Engine::Postgres, Mode::Write) => "BEGIN",
-        (Engine::Postgres, Mode::Read) => "BEGIN ISOLATION LEVEL REPEATABLE READ",
-    })?;
+    begin(db, mode)?;
     match f(db) {
         Ok(out) => {
             if let Err(e) = db.batch("COMMIT") {
@@ -257,37 +252,23 @@ pub fn in_tx<T>(db: &dyn Sql, mode: Mode, f: impl FnOnce(&dyn Sql) -> DbResult<T
     }
 }
 
+/// Begins a transaction of `mode` as [`in_tx`] does, for a value that holds one across several
+/// calls; its owner commits (`COMMIT`) or rolls back (`ROLLBACK`) itself, also when dropped.
+pub(crate) fn begin(db: &dyn Sql, mode: Mode) -> DbResult<()> {
+    db.batch(match (db.engine(), mode) {
+        (Engine::Sqlite, Mode::Write) => "BEGIN IMMEDIATE",
+        (Engine::Sqlite, Mode::Read) => "BEGIN DEFERRED",
+        (Engine::Postgres, Mode::Write) => "BEGIN",
+        (Engine::Postgres, Mode::Read) => "BEGIN ISOLATION LEVEL REPEATABLE READ",
+    })
+}
+
 /// Whether an error is a broken unique or check constraint (a race lost to another writer).
 pub fn is_constraint(e: &DbError) -> bool {
     match e {
         DbError::Sqlite(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation),
         DbError::Postgres(e) => e.code().is_some_and(|c| c.code().starts_with("23")),
         DbError::Shape(_) => false,
-    }
-}
-
-// ---- While the store moves onto `Sql` ------------------------------------------------------
-// Two bridges let a module speak `Sql` before the modules it calls (or that call it) do; they
-// go once every module does.
-
-/// The SQLite connection behind a handle (only SQLite handles exist until the central
-/// database is served).
-pub trait Bridge {
-    fn sqlite(&self) -> &rusqlite::Connection;
-}
-
-impl Bridge for dyn Sql + '_ {
-    fn sqlite(&self) -> &rusqlite::Connection {
-        self.as_sqlite().expect("the central database is not served yet: only SQLite handles exist")
-    }
-}
-
-impl From<DbError> for rusqlite::Error {
-    fn from(e: DbError) -> Self {
-        match e {
-            DbError::Sqlite(e) => e,
-            other => rusqlite::Error::ToSqlConversionFailure(Box::new(other)),
-        }
     }
 }
 

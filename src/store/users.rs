@@ -2,10 +2,10 @@
 
 use super::auth::{self, Proven};
 use super::imports::Chunks;
-use super::{timestamp, DbResult, Store};
+use super::sql::{args, in_tx, Mode, Sql, SqlExt};
+use super::{timestamp, DbError, DbResult, Store};
 use crate::domain::codes::{Coded, Role};
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserWrite {
@@ -39,40 +39,37 @@ pub fn without_badge_prefix(text: &str) -> &str {
 pub fn user_id_of(store: &Store, text: &str) -> DbResult<String> {
     let t = text.trim();
     let bare = without_badge_prefix(t);
-    let known: Option<String> = store
-        .conn()
-        .prepare_cached("SELECT id FROM users WHERE id = ?1 OR id = ?2 ORDER BY id = ?1 DESC LIMIT 1")?
-        .query_row([t, bare], |r| r.get(0))
-        .optional()?;
+    let db: &dyn Sql = store.conn();
+    let known: Option<String> = db.value(
+        "SELECT id FROM users WHERE id = ?1 OR id = ?2 ORDER BY id = ?1 DESC LIMIT 1",
+        args![t, bare],
+    )?;
     Ok(known.unwrap_or_else(|| bare.to_string()))
 }
 
 /// A known user's role and whether they are active.
 pub fn role_and_active(store: &Store, id: &str) -> DbResult<Option<(Role, bool)>> {
-    Ok(store
-        .conn()
-        .prepare_cached("SELECT role, active FROM users WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))
-        .optional()?
-        .map(|(role, active)| (Role::parse(&role).unwrap_or(Role::Operator), active)))
+    let db: &dyn Sql = store.conn();
+    let found = db
+        .row("SELECT role, active FROM users WHERE id = ?1", args![id])?
+        .map(|r| Ok::<_, DbError>((r.get::<String>(0)?, r.get::<bool>(1)?)))
+        .transpose()?;
+    Ok(found.map(|(role, active)| (Role::parse(&role).unwrap_or(Role::Operator), active)))
 }
 
 /// How many active supervisors there are besides `id`.
 pub fn other_active_supervisors(store: &Store, id: &str) -> DbResult<i64> {
-    Ok(store
-        .conn()
-        .prepare_cached("SELECT count(*) FROM users WHERE role = ?1 AND active AND id <> ?2")?
-        .query_row(params![Role::Supervisor.code(), id], |r| r.get(0))?)
+    let db: &dyn Sql = store.conn();
+    db.one(
+        "SELECT count(*) FROM users WHERE role = ?1 AND active = 1 AND id <> ?2",
+        args![Role::Supervisor.code(), id],
+    )
 }
 
 /// The stored PIN hash of a user, to check a PIN against before hashing it anew.
 pub fn pin_hash(store: &Store, id: &str) -> DbResult<Option<String>> {
-    Ok(store
-        .conn()
-        .prepare_cached("SELECT pin_hash FROM users WHERE id = ?1")?
-        .query_row([id], |r| r.get::<_, Option<String>>(0))
-        .optional()?
-        .flatten())
+    let db: &dyn Sql = store.conn();
+    Ok(db.value::<Option<String>>("SELECT pin_hash FROM users WHERE id = ?1", args![id])?.flatten())
 }
 
 /// What writing `u` would do, found by reading only.
@@ -81,11 +78,18 @@ pub fn check_user(store: &Store, u: &UserWrite) -> DbResult<UserWritten> {
 }
 
 /// What writing `u` does, and the PIN hash it then stores.
-fn plan(conn: &Connection, u: &UserWrite) -> rusqlite::Result<(UserWritten, Option<String>)> {
-    let existing: Option<(String, String, Option<String>, bool)> = conn
-        .prepare_cached("SELECT name, role, pin_hash, active FROM users WHERE id = ?1")?
-        .query_row([&u.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .optional()?;
+fn plan(db: &dyn Sql, u: &UserWrite) -> DbResult<(UserWritten, Option<String>)> {
+    let existing = db
+        .row("SELECT name, role, pin_hash, active FROM users WHERE id = ?1", args![u.id])?
+        .map(|r| {
+            Ok::<_, DbError>((
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<Option<String>>(2)?,
+                r.get::<bool>(3)?,
+            ))
+        })
+        .transpose()?;
     Ok(match existing {
         None => (UserWritten::Created, u.pin_hash.clone()),
         Some((name, role, hash, active)) => {
@@ -99,23 +103,23 @@ fn plan(conn: &Connection, u: &UserWrite) -> rusqlite::Result<(UserWritten, Opti
     })
 }
 
-fn write_user(conn: &Connection, u: &UserWrite, now: DateTime<FixedOffset>) -> rusqlite::Result<UserWritten> {
-    let (written, hash) = plan(conn, u)?;
+fn write_user(db: &dyn Sql, u: &UserWrite, now: DateTime<FixedOffset>) -> DbResult<UserWritten> {
+    let (written, hash) = plan(db, u)?;
     let now = timestamp(now);
     match written {
         UserWritten::Created => {
-            conn.prepare_cached(
+            db.exec(
                 "INSERT INTO users (id, name, role, pin_hash, active, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-            )?
-            .execute(params![u.id, u.name, u.role.code(), hash, u.active, now])?;
+                args![u.id, u.name, u.role.code(), hash, u.active, now],
+            )?;
         }
         UserWritten::Updated => {
-            conn.prepare_cached(
+            db.exec(
                 "UPDATE users SET name = ?2, role = ?3, pin_hash = ?4, active = ?5, updated_at = ?6
                  WHERE id = ?1",
-            )?
-            .execute(params![u.id, u.name, u.role.code(), hash, u.active, now])?;
+                args![u.id, u.name, u.role.code(), hash, u.active, now],
+            )?;
         }
         UserWritten::Unchanged => {}
     }
@@ -131,7 +135,7 @@ pub fn write_in_chunk(
     now: DateTime<FixedOffset>,
 ) -> DbResult<Option<UserWritten>> {
     chunks.begin()?;
-    let written = write_as(chunks.conn(), u, by, now, true)?;
+    let written = write_as(chunks.db(), u, by, now, true)?;
     chunks.commit()?;
     Ok(written)
 }
@@ -146,12 +150,17 @@ pub fn write_one(
     now: DateTime<FixedOffset>,
     dry_run: bool,
 ) -> DbResult<Option<UserWritten>> {
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let written = write_as(&tx, u, by, now, !dry_run)?;
-    if written.is_some() && !dry_run {
-        tx.commit()?;
-    }
-    Ok(written)
+    in_tx(store.conn(), Mode::Write, |tx| {
+        // Kept only when written for real; a dry run (or a refusal) is rolled back to here.
+        tx.batch("SAVEPOINT user")?;
+        let written = write_as(tx, u, by, now, !dry_run)?;
+        tx.batch(if written.is_some() && !dry_run {
+            "RELEASE user"
+        } else {
+            "ROLLBACK TO user; RELEASE user"
+        })?;
+        Ok(written)
+    })
 }
 
 /// Writes `u` in the open transaction on behalf of `by`, the supervisor proven by PIN (none only
@@ -159,32 +168,32 @@ pub fn write_one(
 /// read again in this same transaction: a role or active flag taken away since the PIN was
 /// checked (by another supervisor) writes nothing and answers None.
 fn write_as(
-    conn: &Connection,
+    db: &dyn Sql,
     u: &UserWrite,
     by: Option<&Proven>,
     now: DateTime<FixedOffset>,
     log: bool,
-) -> rusqlite::Result<Option<UserWritten>> {
+) -> DbResult<Option<UserWritten>> {
     if let Some(by) = by {
-        if !auth::still_supervisor(conn, by)? {
+        if !auth::still_supervisor(db, by)? {
             return Ok(None);
         }
     }
-    let written = write_user(conn, u, now)?;
+    let written = write_user(db, u, now)?;
     if log {
-        log_change(conn, u, &written, by, now)?;
+        log_change(db, u, &written, by, now)?;
     }
     Ok(Some(written))
 }
 
 /// The audit entry of a user written: who did it, and what the user now is.
 fn log_change(
-    conn: &Connection,
+    db: &dyn Sql,
     u: &UserWrite,
     w: &UserWritten,
     by: Option<&Proven>,
     now: DateTime<FixedOffset>,
-) -> rusqlite::Result<()> {
+) -> DbResult<()> {
     let what = match w {
         UserWritten::Unchanged => return Ok(()),
         UserWritten::Created => "created",
@@ -194,8 +203,8 @@ fn log_change(
     let active = if u.active { "" } else { ", inactive" };
     let detail = format!("{what}: {}{pin}{active}", u.role.code());
     if u.role == Role::Supervisor {
-        auth::mark_supervised(conn)?;
+        auth::mark_supervised(db)?;
     }
-    super::audit(conn, now, None, by.map(Proven::id), "user", Some(&u.id), Some(&detail))?;
+    super::audit(db, now, None, by.map(Proven::id), "user", Some(&u.id), Some(&detail))?;
     Ok(())
 }
