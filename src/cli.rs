@@ -27,7 +27,8 @@ use crate::domain::codes::{Coded, Grade, Outcome, Role};
                   the scanning station starts (`returns-dock --station ST02` is `returns-dock station --station ST02`)."
 )]
 pub struct Cli {
-    /// The database file [default: returns-dock.db in the working directory]
+    /// The database: a dock's file, or a central database's address (postgresql://USER@HOST/DB)
+    /// [default: returns-dock.db in the working directory]
     #[arg(long, global = true, env = "RETURNS_DOCK_DB", value_name = "PATH", display_order = 1)]
     pub db: Option<PathBuf>,
     /// Station settings (TOML) [default: returns-dock.toml if present]
@@ -876,7 +877,7 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
             "station {id} is already running ({holder}): start this one with another --station, or quit that one"
         ))
     })?;
-    let log = db.with_file_name("returns-dock.log");
+    let log = store.folder().join("returns-dock.log");
     let mut exec = Executor::new(store, &id, Box::new(now)).with_log(log);
     if let Some(problem) = tail {
         exec.log_line(None, &format!("audit log check at start failed: {problem}"));

@@ -139,24 +139,43 @@ fn an_unreachable_server_is_said_without_its_password() {
     assert!(central::is_address(&url));
 }
 
-/// Until the commands are served from the central database, an address given to them is
-/// refused plainly (exit 3), its password never shown, and no file is made under its name.
+/// The commands take a server's address as they take a file: one they cannot reach is said in
+/// one line, without its password, and nothing is made in its place; one they reach keeps what
+/// they record (a user added there is in its log, which checks out).
 #[test]
-fn the_commands_refuse_a_server_address_for_now_and_make_no_file() {
+fn the_commands_keep_their_records_on_a_server_given_its_address() {
     let dir = tempfile::tempdir().unwrap();
-    for args in [&["review", "list"][..], &["users", "add", "--id", "X", "--name", "Y"][..]] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+    let dock = |db: &str, args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
             .current_dir(dir.path())
             .arg("--db")
-            .arg("postgresql://dock:s3cret@127.0.0.1:1/returns")
+            .arg(db)
             .args(args)
             .output()
-            .unwrap();
+            .unwrap()
+    };
+    for args in [&["review", "list"][..], &["users", "add", "--id", "X", "--name", "Y"][..]] {
+        let out = dock("postgresql://dock:s3cret@127.0.0.1:1/returns", args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(3), "{err}");
-        assert!(err.contains("not served by them yet") && !err.contains("s3cret"), "{err}");
+        assert!(
+            err.contains("postgresql://dock:***@127.0.0.1:1/returns") && !err.contains("s3cret"),
+            "{err}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file made");
+    let url = fresh_database();
+    let out = dock(&url, &["users", "add", "--id", "OP7", "--name", "Ada"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = dock(&url, &["audit", "verify"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.starts_with("audit log intact: 1 entries chained"), "{said}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "still no file: the records are on the server"
+    );
 }
 
 /// The store speaks one SQL to both engines (`store::sql`): the same statements, with the same
@@ -273,4 +292,149 @@ fn the_central_schema_keeps_the_rules_of_the_file() {
         .get(0);
     assert_eq!(due, 1, "signed, so due for export");
     c.batch_execute(&format!("INSERT INTO parcel_returns (parcel_id, return_id, linked_at, linked_by) VALUES (2, 1, '{t}', 'demo')")).unwrap();
+}
+
+/// One contract for the store, run on both engines: a dock's day through the store's own
+/// operations (seed, sign in, open, scan, inspect, sign, refuse, review, export, feedback,
+/// audit), and the files it gives after-sales are the same bytes from SQLite and from
+/// PostgreSQL.
+mod contract {
+    use chrono::{DateTime, Duration, FixedOffset};
+    use returns_dock::domain::codes::{Cause, Grade, Outcome, Reason};
+    use returns_dock::export::{self, ExportOptions, Format, Span};
+    use returns_dock::store::review::{Decision, Supervisor};
+    use returns_dock::store::station::{Actor, Inspection, NewUnit, ParcelLookup, Policy, Refusal};
+    use returns_dock::store::Store;
+    use std::path::Path;
+
+    struct Day {
+        store: Store,
+        tick: i64,
+    }
+
+    impl Day {
+        fn now(&mut self) -> DateTime<FixedOffset> {
+            self.tick += 1;
+            DateTime::parse_from_rfc3339("2026-11-22T09:00:00+08:00").unwrap() + Duration::seconds(self.tick)
+        }
+
+        fn actor(&mut self, station: &str) -> Actor {
+            Actor { station: station.into(), user: "DEMO".into(), now: self.now() }
+        }
+
+        fn open(&mut self, station: &str, scan: &str) -> i64 {
+            let ids = match self.store.lookup_parcel(station, scan).unwrap() {
+                ParcelLookup::Expected(rs) => rs.iter().map(|r| r.id).collect::<Vec<_>>(),
+                other => panic!("{scan}: {other:?}"),
+            };
+            let a = self.actor(station);
+            self.store.open_parcel(&a, scan, &ids).unwrap().unwrap().id
+        }
+
+        fn unit(&mut self, parcel: i64, code: &str, serial: Option<&str>, outcome: Outcome) -> i64 {
+            let sku = self.store.find_product_box(code).unwrap().map(|(p, _)| p.sku);
+            let a = self.actor("ST01");
+            let u =
+                NewUnit { scan: code.into(), sku, serial: serial.map(String::from), ..NewUnit::default() };
+            let ((id, _), _) = {
+                let (r, v) = self.store.record_unit(&a, parcel, &u).unwrap();
+                (r.unwrap(), v)
+            };
+            let a = self.actor("ST01");
+            let reason = (outcome == Outcome::Refuse).then_some(Reason::CustomerDamage);
+            let i = Inspection::new(outcome, Some(Grade::A), reason, Cause::ChangedMind);
+            self.store.inspect(&a, parcel, id, &i).unwrap().0.unwrap();
+            id
+        }
+    }
+
+    /// The day on `store`; the export's bytes and what was checked on the way.
+    fn a_day(store: Store, dir: &Path) -> Vec<u8> {
+        let mut d = Day { store, tick: 0 };
+        returns_dock::cli::seed_demo_into(&mut d.store).unwrap();
+        let now = d.now();
+        let signed = d.store.sign_in("OP-DEMO", "ST01", now, 14).unwrap();
+        assert_eq!(signed.user.map(|u| u.id).as_deref(), Some("DEMO"));
+        // A clean parcel, signed.
+        let p1 = d.open("ST01", "RMA-2026-0009");
+        d.unit(p1, "6901234500059", None, Outcome::Accept);
+        let a = d.actor("ST01");
+        let (signed, _, _) = d
+            .store
+            .sign(&a, p1, false, &[], &Policy::default(), returns_dock::store::boxes::Rest::Missing)
+            .unwrap();
+        signed.unwrap();
+        // Scanned again at another station: a duplicate, saying where.
+        match d.store.lookup_parcel("ST02", "RMA-2026-0009").unwrap() {
+            ParcelLookup::Duplicate(seen) => assert_eq!(seen.station, "ST01"),
+            other => panic!("{other:?}"),
+        }
+        // A parcel with a unit refused and one missing: confirmed at signing, reviewed.
+        let p2 = d.open("ST01", "RMA-2026-0002");
+        d.unit(p2, "6901234500011", Some("RB5-0000123"), Outcome::Refuse);
+        let a = d.actor("ST01");
+        let view = d.store.parcel(p2).unwrap();
+        let shown = view.discrepancies();
+        let (refused, _, _) = d
+            .store
+            .sign(&a, p2, false, &shown, &Policy::default(), returns_dock::store::boxes::Rest::Missing)
+            .unwrap();
+        assert_eq!(refused.err(), Some(Refusal::NotConfirmed));
+        let a = d.actor("ST01");
+        d.store
+            .sign(&a, p2, true, &shown, &Policy::default(), returns_dock::store::boxes::Rest::Missing)
+            .unwrap()
+            .0
+            .unwrap();
+        // The other station cannot open a return that is open here.
+        let p3 = d.open("ST01", "RMA-2026-0011");
+        let a = d.actor("ST02");
+        let ids: Vec<i64> = d.store.parcel(p3).unwrap().returns.iter().map(|r| r.id).collect();
+        assert!(matches!(d.store.open_parcel(&a, "RMA-2026-0011", &ids).unwrap(), Err(Refusal::TakenBy(_))));
+        let a = d.actor("ST01");
+        d.store.refuse_parcel(&a, p3, Reason::OutsidePolicy, None).unwrap().0.unwrap();
+        // The supervisor decides every review.
+        let now = d.now();
+        let proof =
+            d.store.check_pin("SUP1", "2468", Some("ST01"), now, &Default::default()).unwrap().unwrap();
+        let reviews = d.store.open_reviews().unwrap();
+        assert!(reviews.len() >= 2, "{reviews:?}");
+        for r in &reviews {
+            let now = d.now();
+            let sup = Supervisor { who: &proof, station: Some("ST01") };
+            d.store.decide(sup, r.id, &Decision::Confirm, Some("seen"), now).unwrap().unwrap();
+        }
+        assert!(d.store.open_reviews().unwrap().is_empty());
+        // The export, and nothing new after it.
+        let out = dir.join("export.csv");
+        let opts = ExportOptions {
+            format: Format::Csv,
+            span: Span::SinceLast,
+            excel: false,
+            now: d.now(),
+            by: None,
+        };
+        let done = export::export(&mut d.store, &out, &opts).unwrap();
+        assert_eq!(done.parcels, 3);
+        let again = export::export(&mut d.store, &dir.join("again.csv"), &opts);
+        assert!(matches!(again, Err(export::ExportError::NothingNew { last: Some(b) }) if b == done.batch));
+        // The week's sheet counts what was inspected.
+        let now = d.now();
+        let sheet =
+            export::feedback::feedback(&mut d.store, now.date_naive(), now.date_naive(), 3, now).unwrap();
+        assert_eq!(sheet.units, 2, "the two units inspected");
+        let verdict = d.store.verify_audit().unwrap();
+        assert!(verdict.ok(), "{:?}", verdict.problems);
+        std::fs::read(&out).unwrap()
+    }
+
+    #[test]
+    fn a_day_at_the_dock_reads_the_same_from_both_engines() {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = a_day(Store::open(&dir.path().join("dock.db")).unwrap(), dir.path());
+        let pg_dir = dir.path().join("pg");
+        std::fs::create_dir(&pg_dir).unwrap();
+        let central = a_day(Store::open(Path::new(&super::fresh_database())).unwrap(), &pg_dir);
+        assert_eq!(String::from_utf8_lossy(&sqlite), String::from_utf8_lossy(&central));
+    }
 }

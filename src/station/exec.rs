@@ -216,14 +216,14 @@ impl Executor {
             }
             Effect::StartExport => {
                 // On its own thread and connection: the screen keeps taking scans meanwhile.
-                let db = self.store.path().to_path_buf();
                 let now = (self.clock)();
-                let dir = db.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+                let dir = self.store.folder();
                 let tx = self.workers.0.clone();
                 let by = user.clone();
                 let days = self.policy.await_boxes_days;
+                let other = self.store.reopen();
                 std::thread::spawn(move || {
-                    let result = Store::open(&db).map_err(|e| e.to_string()).and_then(|mut store| {
+                    let result = other.map_err(|e| e.to_string()).and_then(|mut store| {
                         store.close_overdue(now, days).map_err(|e| store.err(e).to_string())?;
                         let opts = crate::export::ExportOptions {
                             format: crate::export::Format::Csv,

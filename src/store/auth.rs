@@ -212,7 +212,7 @@ pub fn check_pin(
 /// True once the database has had a supervisor: from then on only a supervisor may add users
 /// or change a role or PIN. Taking every supervisor's role away later does not open it again.
 pub fn has_supervisor(store: &Store) -> DbResult<bool> {
-    let db: &dyn Sql = store.conn();
+    let db = store.db();
     db.one(
         "SELECT EXISTS (SELECT 1 FROM users WHERE role = ?1) OR EXISTS (SELECT 1 FROM meta WHERE key = ?2)",
         args![Role::Supervisor.code(), GUARDED],

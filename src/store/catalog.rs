@@ -32,7 +32,7 @@ pub enum ProductWritten {
 
 /// What writing `p` would do, found by reading only (a dry run, or the check before writing).
 pub fn check_product(store: &Store, p: &ProductWrite) -> DbResult<ProductWritten> {
-    Ok(plan(store.conn(), p)?.0)
+    Ok(plan(store.db(), p)?.0)
 }
 
 /// What writing `p` does, and the barcodes it adds.

@@ -26,7 +26,7 @@ pub type WithView<T> = (Result<T, Refusal>, ParcelView);
 impl Store {
     /// The user behind a badge or id, active or not.
     pub fn find_user(&self, id: &str) -> DbResult<Option<User>> {
-        st::find_user(&self.conn, id)
+        st::find_user(self.db(), id)
     }
 
     /// Signs the user of `badge` in at `station`: starts their shift, closes returns that
@@ -39,14 +39,14 @@ impl Store {
         now: DateTime<FixedOffset>,
         await_boxes_days: u32,
     ) -> DbResult<SignedIn> {
-        let user = st::find_user(&self.conn, badge)?;
+        let user = st::find_user(self.db(), badge)?;
         let actor = Actor {
             station: station.to_string(),
             user: user.as_ref().map_or(String::new(), |u| u.id.clone()),
             now,
         };
         let active = user.as_ref().is_some_and(|u| u.active);
-        let (resume, dock) = st::in_write(&self.conn, |tx| {
+        let (resume, dock) = st::in_write(self.db(), |tx| {
             let mut resume = None;
             if active {
                 st::start_shift_in(tx, &actor)?;
@@ -63,23 +63,23 @@ impl Store {
     /// What a parcel scan at `station` names: expected returns, a parcel already received, or
     /// nothing known.
     pub fn lookup_parcel(&self, station: &str, scan: &str) -> DbResult<ParcelLookup> {
-        st::lookup_parcel(&self.conn, station, scan)
+        st::lookup_parcel(self.db(), station, scan)
     }
 
     /// The product a scanned code names, with the box number when it is a box label
     /// (`…-2/3`) of a product in several boxes.
     pub fn find_product_box(&self, code: &str) -> DbResult<Option<(Product, Option<i64>)>> {
-        st::find_product_box(&self.conn, code)
+        st::find_product_box(self.db(), code)
     }
 
     /// A parcel as the station shows it.
     pub fn parcel(&self, id: i64) -> DbResult<ParcelView> {
-        st::load_parcel(&self.conn, id)
+        st::load_parcel(self.db(), id)
     }
 
     /// What a unit's label says; None for no such unit.
     pub fn unit_facts(&self, id: i64) -> DbResult<Option<st::UnitFacts>> {
-        st::unit_facts(&self.conn, id)
+        st::unit_facts(self.db(), id)
     }
 
     /// Opens a parcel for the scan, matched to `returns` (none: unidentified).
@@ -89,7 +89,7 @@ impl Store {
         scan: &str,
         returns: &[i64],
     ) -> DbResult<Result<ParcelView, Refusal>> {
-        st::in_write(&self.conn, |tx| {
+        st::in_write(self.db(), |tx| {
             Ok(match st::open_parcel_in(tx, actor, scan, returns)? {
                 Ok(id) => Ok(st::load_parcel(tx, id)?),
                 Err(r) => Err(r),
@@ -99,7 +99,7 @@ impl Store {
 
     /// Takes over a parcel left open at another station.
     pub fn take_over(&mut self, actor: &Actor, id: i64) -> DbResult<Result<ParcelView, Refusal>> {
-        st::in_write(&self.conn, |tx| {
+        st::in_write(self.db(), |tx| {
             Ok(match st::take_over_in(tx, actor, id)? {
                 Ok(()) => Ok(st::load_parcel(tx, id)?),
                 Err(r) => Err(r),
@@ -114,7 +114,7 @@ impl Store {
         parcel: i64,
         unit: &st::NewUnit,
     ) -> DbResult<WithView<(i64, crate::domain::parcel::Placement)>> {
-        st::in_write(&self.conn, |tx| {
+        st::in_write(self.db(), |tx| {
             let result = st::record_unit_in(tx, actor, parcel, unit)?;
             Ok((result, st::load_parcel(tx, parcel)?))
         })
@@ -128,7 +128,7 @@ impl Store {
         unit: i64,
         inspection: &st::Inspection,
     ) -> DbResult<WithView<st::Inspected>> {
-        st::in_write(&self.conn, |tx| {
+        st::in_write(self.db(), |tx| {
             let result = st::inspect_unit_in(tx, actor, unit, inspection)?;
             Ok((result, st::load_parcel(tx, parcel)?))
         })
@@ -136,7 +136,7 @@ impl Store {
 
     /// Takes back the last step of `parcel`.
     pub fn undo(&mut self, actor: &Actor, parcel: i64) -> DbResult<WithView<st::Undone>> {
-        st::in_write(&self.conn, |tx| {
+        st::in_write(self.db(), |tx| {
             let result = st::undo_last_in(tx, actor, parcel)?;
             Ok((result, st::load_parcel(tx, parcel)?))
         })
@@ -154,7 +154,7 @@ impl Store {
         policy: &Policy,
         rest: Rest,
     ) -> DbResult<(Result<st::SignedBox, Refusal>, DockInfo, Option<ParcelView>)> {
-        st::in_write(&self.conn, |tx| {
+        st::in_write(self.db(), |tx| {
             let result = st::sign_parcel_in(tx, actor, parcel, confirmed, Some(shown), policy, rest)?;
             let view = if result.is_err() { Some(st::load_parcel(tx, parcel)?) } else { None };
             Ok((result, st::dock_info(tx, &actor.station, &actor.now)?, view))
@@ -169,7 +169,7 @@ impl Store {
         reason: Reason,
         note: Option<&str>,
     ) -> DbResult<(Result<(), Refusal>, DockInfo)> {
-        st::in_write(&self.conn, |tx| {
+        st::in_write(self.db(), |tx| {
             let result = st::refuse_parcel_in(tx, actor, parcel, reason, note)?;
             Ok((result, st::dock_info(tx, &actor.station, &actor.now)?))
         })
@@ -177,7 +177,7 @@ impl Store {
 
     /// Closes every return that has awaited boxes longer than `days`, in its own transaction.
     pub fn close_overdue(&mut self, now: DateTime<FixedOffset>, days: u32) -> DbResult<Vec<i64>> {
-        super::boxes::close_overdue_now(&self.conn, now, days)
+        super::boxes::close_overdue_now(self.db(), now, days)
     }
 
     /// Checks a supervisor's PIN, counting failures and locking as `rules` say.
@@ -189,17 +189,17 @@ impl Store {
         now: DateTime<FixedOffset>,
         rules: &super::auth::PinRules,
     ) -> DbResult<Result<super::auth::Proven, super::auth::PinRefusal>> {
-        super::auth::check_pin(&self.conn, user, pin, station, now, rules)
+        super::auth::check_pin(self.db(), user, pin, station, now, rules)
     }
 
     /// The reviews waiting for a supervisor.
     pub fn open_reviews(&self) -> DbResult<Vec<ReviewItem>> {
-        rv::open_reviews(&self.conn)
+        rv::open_reviews(self.db())
     }
 
     /// What a review is about, unit by unit.
     pub fn review_details(&self, parcel: i64) -> DbResult<rv::ReviewDetails> {
-        rv::review_details(&self.conn, parcel)
+        rv::review_details(self.db(), parcel)
     }
 
     /// A supervisor's decision on review `id`.
@@ -211,7 +211,7 @@ impl Store {
         comment: Option<&str>,
         now: DateTime<FixedOffset>,
     ) -> DbResult<Result<(), ReviewRefusal>> {
-        rv::decide(&self.conn, sup, id, decision, comment, now)
+        rv::decide(self.db(), sup, id, decision, comment, now)
     }
 
     /// Links the unidentified parcel of review `id` to the return `rma`.
@@ -222,7 +222,7 @@ impl Store {
         rma: &str,
         now: DateTime<FixedOffset>,
     ) -> DbResult<Result<(), ReviewRefusal>> {
-        rv::link(&self.conn, sup, id, rma, now)
+        rv::link(self.db(), sup, id, rma, now)
     }
 
     /// The user id a typed id or scanned badge names (as typed when there is no such user).
@@ -232,31 +232,31 @@ impl Store {
 
     /// Claims station id `station` for this process; Err names who runs it already.
     pub fn claim_station(&self, station: &str, now: DateTime<FixedOffset>) -> DbResult<Result<i64, String>> {
-        super::work::claim_station(&self.conn, station, now)
+        super::work::claim_station(self.db(), station, now)
     }
 
     /// Whether this is a demo's database (made by `returns-dock demo`).
     pub fn is_demo(&self) -> DbResult<bool> {
-        super::demo::is_demo(&self.conn)
+        super::demo::is_demo(self.db())
     }
 
     /// A demo's returns still to come, with what to scan (empty outside a demo).
     pub fn demo_waiting(&self, limit: Option<i64>) -> DbResult<Vec<super::demo::WaitingReturn>> {
-        super::demo::waiting(&self.conn, limit)
+        super::demo::waiting(self.db(), limit)
     }
 
     /// Checks the whole audit chain.
     pub fn verify_audit(&self) -> DbResult<super::chain::Verdict> {
-        super::chain::verify(&self.conn)
+        super::chain::verify(self.db())
     }
 
     /// Checks the newest `n` entries of the chain; what is wrong, if anything.
     pub fn verify_audit_tail(&self, n: i64) -> DbResult<Option<String>> {
-        super::chain::verify_tail(&self.conn, n)
+        super::chain::verify_tail(self.db(), n)
     }
 
     /// A parcel's or a unit's history, from the audit log.
     pub fn history(&self, record: &super::chain::Record) -> DbResult<Vec<super::chain::Entry>> {
-        super::chain::history(&self.conn, record)
+        super::chain::history(self.db(), record)
     }
 }

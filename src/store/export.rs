@@ -118,7 +118,7 @@ impl Store {
     /// Opens an export's snapshot of `span` (None: there is no such batch). Reads only: no lock
     /// is asked of anyone, and WAL readers never block the writer.
     pub fn export_reading(&mut self, span: Span) -> DbResult<Option<Reading<'_>>> {
-        let db: &dyn Sql = &self.conn;
+        let db: &dyn Sql = self.db();
         begin(db, Mode::Read)?;
         // From here the reading owns the transaction: an early return rolls it back.
         let mut reading = Reading { db, open: true, taken: Taken::nothing(span) };
@@ -180,7 +180,7 @@ impl Store {
         b: &NewBatch<'_>,
         named: Option<i64>,
     ) -> DbResult<Option<i64>> {
-        in_tx(&self.conn, Mode::Write, |tx| {
+        in_tx(self.db(), Mode::Write, |tx| {
             // What a batch that cannot be recorded wrote is rolled back to here.
             tx.batch("SAVEPOINT batch")?;
             let batch = record_in(tx, taken, b, named)?;

@@ -131,7 +131,7 @@ impl super::Store {
         end: &str,
         late_after_days: u32,
     ) -> super::DbResult<Figures> {
-        in_tx(&self.conn, Mode::Read, |tx| {
+        in_tx(self.db(), Mode::Read, |tx| {
             let (parcels_signed, returns_in_several_boxes) = signed_and_multi_box(tx, start, end)?;
             Ok(Figures {
                 causes: cause_counts(tx, start, end)?,

@@ -46,7 +46,7 @@ impl<'c> Chunks<'c> {
     /// durably, and that flush makes every earlier chunk durable too. PostgreSQL commits each
     /// chunk as the server is set to.
     pub fn new(store: &'c Store) -> DbResult<Self> {
-        let db: &dyn Sql = store.conn();
+        let db = store.db();
         if db.engine() == Engine::Sqlite {
             db.batch("PRAGMA synchronous = NORMAL")?;
         }
@@ -238,7 +238,7 @@ pub struct StagedRow {
 impl<'c> Stage<'c> {
     /// An empty stage: what an earlier file left in the table is gone.
     pub fn new(store: &'c Store) -> DbResult<Self> {
-        let db: &dyn Sql = store.conn();
+        let db = store.db();
         db.batch(match db.engine() {
             Engine::Sqlite => {
                 "CREATE TEMP TABLE IF NOT EXISTS import_stage (

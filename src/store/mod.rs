@@ -176,32 +176,44 @@ impl DbError {
 /// What the store's operations answer: the value, or the engine's error ([`DbError`]).
 pub type DbResult<T> = Result<T, DbError>;
 
-/// A server's address is not a file: nothing is created under that name, and it is said
-/// plainly that the records are kept in a file for now.
-fn not_an_address(path: &Path) -> Result<(), StoreError> {
-    let text = path.to_string_lossy();
-    if !central::is_address(&text) {
-        return Ok(());
-    }
-    Err(StoreError::CannotOpen {
-        path: central::shown(&text),
-        detail: "the commands and the station keep their records in a database file for now; \
-                 the central database (PostgreSQL) is not served by them yet"
-            .into(),
-    })
+/// An open database: a dock's SQLite file (WAL lets several stations share it) or a central
+/// PostgreSQL database (`postgresql://…`, for several docks). One per process (or per thread).
+pub struct Store {
+    handle: Handle,
+    /// The file, or the server's address as it may be shown (no password).
+    path: PathBuf,
+    /// The server's address as given (with its password), to open it again.
+    address: Option<String>,
 }
 
-/// An open database. One per process (or per thread); SQLite and WAL let several stations
-/// share the file.
-pub struct Store {
-    conn: Connection,
-    path: PathBuf,
+enum Handle {
+    File(Connection),
+    Central(Box<sql::Pg>),
 }
 
 impl Store {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(store) = Store::open_central(path)? {
+            return Ok(store);
+        }
         Store::open_with(path, OpenFlags::SQLITE_OPEN_CREATE)
+    }
+
+    /// A server's address opens the central database there (made ours on first use, refused if
+    /// it is somebody else's or newer); None for a file's path.
+    fn open_central(path: &Path) -> Result<Option<Store>, StoreError> {
+        let text = path.to_string_lossy();
+        if !central::is_address(&text) {
+            return Ok(None);
+        }
+        let central = central::Central::open(&text)?;
+        let shown = PathBuf::from(central.address());
+        Ok(Some(Store {
+            handle: Handle::Central(Box::new(central.into_sql()?)),
+            path: shown,
+            address: Some(text.into_owned()),
+        }))
     }
 
     /// Opens and migrates the database at `path`, which must exist: for the commands that
@@ -209,7 +221,9 @@ impl Store {
     /// never answered with an empty new database. SQLite itself refuses to create the file
     /// (no `SQLITE_OPEN_CREATE`), so nothing appears, not even a `-wal` or `-shm`.
     pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
-        not_an_address(path)?;
+        if let Some(store) = Store::open_central(path)? {
+            return Ok(store);
+        }
         // An empty file with no write-ahead log beside it holds no database (SQLite would take
         // it for a new one and a command that only reads would create the schema in it).
         let wal = PathBuf::from(format!("{}-wal", path.display()));
@@ -228,7 +242,6 @@ impl Store {
     }
 
     fn open_with(path: &Path, create: OpenFlags) -> Result<Store, StoreError> {
-        not_an_address(path)?;
         let shown = path.display().to_string();
         // `metadata` is a stat, not an open: no descriptor on the file is opened or closed
         // outside SQLite, so no lock this process holds on it can be dropped.
@@ -248,7 +261,7 @@ impl Store {
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | create | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(&shown, e))?;
-        let mut store = Store { conn, path: path.to_path_buf() };
+        let mut store = Store { handle: Handle::File(conn), path: path.to_path_buf(), address: None };
         store.check_header()?;
         store.configure()?;
         store.migrate()?;
@@ -261,7 +274,7 @@ impl Store {
     /// and closing any descriptor on it drops every POSIX lock this process holds there,
     /// including a running connection's: another program then deletes the WAL still in use.
     fn check_header(&self) -> Result<(), StoreError> {
-        self.conn
+        self.conn()
             .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0))
             .map(|_| ())
             .map_err(|e| self.err(e))
@@ -270,25 +283,25 @@ impl Store {
     /// A private database in memory, for tests and benchmarks.
     pub fn open_in_memory() -> Result<Store, StoreError> {
         let conn = Connection::open_in_memory().map_err(|e| classify(":memory:", e))?;
-        let mut store = Store { conn, path: PathBuf::from(":memory:") };
+        let mut store = Store { handle: Handle::File(conn), path: PathBuf::from(":memory:"), address: None };
         store.configure()?;
         store.migrate()?;
         Ok(store)
     }
 
     fn configure(&self) -> Result<(), StoreError> {
-        self.conn.busy_handler(Some(retry_every_millisecond)).map_err(|e| self.err(e))?;
+        self.conn().busy_handler(Some(retry_every_millisecond)).map_err(|e| self.err(e))?;
         // WAL lets stations read while one writes; FULL makes every commit durable before the
         // screen confirms it.
         let mode: String =
-            self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| self.err(e))?;
+            self.conn().query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| self.err(e))?;
         if mode != "wal" && mode != "memory" {
             return Err(StoreError::CannotOpen {
                 path: self.shown(),
                 detail: format!("write-ahead logging could not be enabled (journal mode {mode})"),
             });
         }
-        self.conn
+        self.conn()
             .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
             .map_err(|e| self.err(e))
     }
@@ -309,7 +322,7 @@ impl Store {
     pub fn migrate_to(&mut self, target: u32) -> Result<(), StoreError> {
         let shown = self.shown();
         let tx = self
-            .conn
+            .conn_mut()
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| classify(&shown, e))?;
         let found: u32 =
@@ -340,7 +353,15 @@ impl Store {
 
     /// `PRAGMA user_version`: 0 for a new file.
     pub fn schema_version(&self) -> Result<u32, StoreError> {
-        self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.err(e))
+        if self.is_central() {
+            use sql::SqlExt;
+            let v: Option<String> = self
+                .db()
+                .value("SELECT value FROM returns_dock_meta WHERE key = 'schema_version'", sql::args![])
+                .map_err(|e| self.err(e))?;
+            return Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0));
+        }
+        self.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.err(e))
     }
 
     /// True when another connection (a running station, another command) has this database
@@ -348,9 +369,13 @@ impl Store {
     /// question is asked by taking the exclusive lock for a moment, without waiting. The store
     /// keeps that lock until it is dropped: ask only just before closing it.
     pub fn in_use_elsewhere(&mut self) -> Result<bool, StoreError> {
-        self.conn.busy_handler(None).map_err(|e| self.err(e))?;
-        self.conn.execute_batch("PRAGMA locking_mode = EXCLUSIVE").map_err(|e| self.err(e))?;
-        match self.conn.execute_batch("BEGIN EXCLUSIVE; COMMIT") {
+        if self.is_central() {
+            // A server is in use by design; the demo, which asks, never runs on one.
+            return Ok(true);
+        }
+        self.conn().busy_handler(None).map_err(|e| self.err(e))?;
+        self.conn().execute_batch("PRAGMA locking_mode = EXCLUSIVE").map_err(|e| self.err(e))?;
+        match self.conn().execute_batch("BEGIN EXCLUSIVE; COMMIT") {
             Ok(()) => Ok(false),
             Err(e)
                 if matches!(
@@ -364,12 +389,51 @@ impl Store {
         }
     }
 
+    /// The database as the store's operations speak to it, whichever engine it is.
+    pub fn db(&self) -> &dyn sql::Sql {
+        match &self.handle {
+            Handle::File(c) => c,
+            Handle::Central(pg) => pg.as_ref(),
+        }
+    }
+
+    /// Another connection to the same database (for work on a thread of its own).
+    pub fn reopen(&self) -> Result<Store, StoreError> {
+        match &self.address {
+            Some(url) => Store::open(Path::new(url)),
+            None => Store::open(&self.path),
+        }
+    }
+
+    /// Where files the program writes beside its database go (the station's exports and its
+    /// log): the file's folder, or the working folder for a central database.
+    pub fn folder(&self) -> PathBuf {
+        if self.is_central() {
+            return PathBuf::from(".");
+        }
+        self.path.parent().map(Path::to_path_buf).unwrap_or_default()
+    }
+
+    /// Whether this is a central database (PostgreSQL) rather than a dock's file.
+    pub fn is_central(&self) -> bool {
+        matches!(self.handle, Handle::Central(_))
+    }
+
+    /// The SQLite connection of a dock's file, for what only a file has (its pragmas, its
+    /// migrations, tests that look under the store). Not for a central database.
     pub fn conn(&self) -> &Connection {
-        &self.conn
+        match &self.handle {
+            Handle::File(c) => c,
+            Handle::Central(_) => panic!("{}: a central database has no SQLite connection", self.shown()),
+        }
     }
 
     pub fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+        let shown = self.shown();
+        match &mut self.handle {
+            Handle::File(c) => c,
+            Handle::Central(_) => panic!("{shown}: a central database has no SQLite connection"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -384,26 +448,25 @@ impl Store {
     /// stayed held is said with what holds it, where that is known.
     pub fn err(&self, e: impl Into<DbError>) -> StoreError {
         match e.into() {
-            DbError::Sqlite(e) => classify_on(&self.conn, &self.shown(), e),
+            DbError::Sqlite(e) => classify_on(self.conn(), &self.shown(), e),
             other => classify_db(&self.shown(), other),
         }
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         use sql::SqlExt;
-        let db: &dyn sql::Sql = &self.conn;
-        db.value("SELECT value FROM meta WHERE key = ?1", sql::args![key]).map_err(|e| self.err(e))
+        self.db().value("SELECT value FROM meta WHERE key = ?1", sql::args![key]).map_err(|e| self.err(e))
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        let db: &dyn sql::Sql = &self.conn;
-        db.exec(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+        self.db()
+            .exec(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            sql::args![key, value],
-        )
-        .map(|_| ())
-        .map_err(|e| self.err(e))
+                sql::args![key, value],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
     }
 }
 

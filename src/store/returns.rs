@@ -266,7 +266,7 @@ pub struct ReturnCheck<'c> {
 
 impl<'c> ReturnCheck<'c> {
     pub fn new(store: &'c Store) -> DbResult<Self> {
-        let db: &dyn Sql = store.conn();
+        let db = store.db();
         // Checks made inside a transaction already open read in that one. Only an SQLite
         // connection can say whether one is (the store leaves a PostgreSQL handle inside a
         // transaction only while one of its own values holds it, as this one does).

@@ -39,7 +39,7 @@ pub fn without_badge_prefix(text: &str) -> &str {
 pub fn user_id_of(store: &Store, text: &str) -> DbResult<String> {
     let t = text.trim();
     let bare = without_badge_prefix(t);
-    let db: &dyn Sql = store.conn();
+    let db = store.db();
     let known: Option<String> = db.value(
         "SELECT id FROM users WHERE id = ?1 OR id = ?2 ORDER BY id = ?1 DESC LIMIT 1",
         args![t, bare],
@@ -49,7 +49,7 @@ pub fn user_id_of(store: &Store, text: &str) -> DbResult<String> {
 
 /// A known user's role and whether they are active.
 pub fn role_and_active(store: &Store, id: &str) -> DbResult<Option<(Role, bool)>> {
-    let db: &dyn Sql = store.conn();
+    let db = store.db();
     let found = db
         .row("SELECT role, active FROM users WHERE id = ?1", args![id])?
         .map(|r| Ok::<_, DbError>((r.get::<String>(0)?, r.get::<bool>(1)?)))
@@ -59,7 +59,7 @@ pub fn role_and_active(store: &Store, id: &str) -> DbResult<Option<(Role, bool)>
 
 /// How many active supervisors there are besides `id`.
 pub fn other_active_supervisors(store: &Store, id: &str) -> DbResult<i64> {
-    let db: &dyn Sql = store.conn();
+    let db = store.db();
     db.one(
         "SELECT count(*) FROM users WHERE role = ?1 AND active = 1 AND id <> ?2",
         args![Role::Supervisor.code(), id],
@@ -68,13 +68,13 @@ pub fn other_active_supervisors(store: &Store, id: &str) -> DbResult<i64> {
 
 /// The stored PIN hash of a user, to check a PIN against before hashing it anew.
 pub fn pin_hash(store: &Store, id: &str) -> DbResult<Option<String>> {
-    let db: &dyn Sql = store.conn();
+    let db = store.db();
     Ok(db.value::<Option<String>>("SELECT pin_hash FROM users WHERE id = ?1", args![id])?.flatten())
 }
 
 /// What writing `u` would do, found by reading only.
 pub fn check_user(store: &Store, u: &UserWrite) -> DbResult<UserWritten> {
-    Ok(plan(store.conn(), u)?.0)
+    Ok(plan(store.db(), u)?.0)
 }
 
 /// What writing `u` does, and the PIN hash it then stores.
@@ -150,14 +150,14 @@ pub fn write_one(
     now: DateTime<FixedOffset>,
     dry_run: bool,
 ) -> DbResult<Option<UserWritten>> {
-    in_tx(store.conn(), Mode::Write, |tx| {
+    in_tx(store.db(), Mode::Write, |tx| {
         // Kept only when written for real; a dry run (or a refusal) is rolled back to here.
-        tx.batch("SAVEPOINT user")?;
+        tx.batch("SAVEPOINT user_write")?;
         let written = write_as(tx, u, by, now, !dry_run)?;
         tx.batch(if written.is_some() && !dry_run {
-            "RELEASE user"
+            "RELEASE user_write"
         } else {
-            "ROLLBACK TO user; RELEASE user"
+            "ROLLBACK TO user_write; RELEASE user_write"
         })?;
         Ok(written)
     })

@@ -174,11 +174,11 @@ impl super::Store {
         file: Option<&str>,
         now: DateTime<FixedOffset>,
     ) -> super::DbResult<i64> {
-        start(&self.conn, what, file, now)
+        start(self.db(), what, file, now)
     }
 
     /// Removes the registration of work that ended.
     pub fn finish_work(&self, id: i64) -> super::DbResult<()> {
-        finish(&self.conn, id)
+        finish(self.db(), id)
     }
 }
