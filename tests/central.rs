@@ -438,3 +438,104 @@ mod contract {
         assert_eq!(String::from_utf8_lossy(&sqlite), String::from_utf8_lossy(&central));
     }
 }
+
+/// Stations writing at once on a central database, where no single writer lock orders them:
+/// the database decides. Three stations race for the same return again and again, one wins
+/// each time and the others are told who has it; units scanned at the same moment in different
+/// parcels all get ids of their own; two exports at once neither repeat nor lose a parcel.
+mod races {
+    use chrono::{DateTime, Duration, FixedOffset};
+    use returns_dock::store::station::{Actor, NewUnit, ParcelLookup, Refusal};
+    use returns_dock::store::Store;
+    use std::path::Path;
+    use std::sync::Barrier;
+
+    fn at(tick: i64) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-11-22T09:00:00+08:00").unwrap() + Duration::seconds(tick)
+    }
+
+    #[test]
+    fn three_stations_racing_for_one_return_one_wins_each_time() {
+        let url = super::fresh_database();
+        let mut seed = Store::open(Path::new(&url)).unwrap();
+        returns_dock::cli::seed_demo_into(&mut seed).unwrap();
+        let rmas = ["RMA-2026-0009", "RMA-2026-0011", "RMA-2026-0002", "RMA-2026-0001"];
+        let ids: Vec<Vec<i64>> = rmas
+            .iter()
+            .map(|rma| match seed.lookup_parcel("ST01", rma).unwrap() {
+                ParcelLookup::Expected(rs) => rs.iter().map(|r| r.id).collect(),
+                other => panic!("{rma}: {other:?}"),
+            })
+            .collect();
+        let stations = ["ST01", "ST02", "ST03"];
+        let barrier = Barrier::new(stations.len());
+        let results: Vec<Vec<Result<i64, Refusal>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = stations
+                .iter()
+                .map(|station| {
+                    let (url, ids, barrier) = (&url, &ids, &barrier);
+                    s.spawn(move || {
+                        let mut store = Store::open(Path::new(url)).unwrap();
+                        let mut won = Vec::new();
+                        for (i, (rma, returns)) in rmas.iter().zip(ids).enumerate() {
+                            barrier.wait();
+                            let a = Actor {
+                                station: station.to_string(),
+                                user: "DEMO".into(),
+                                now: at(i as i64),
+                            };
+                            won.push(store.open_parcel(&a, rma, returns).unwrap().map(|v| v.id));
+                        }
+                        won
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (i, rma) in rmas.iter().enumerate() {
+            let outcomes: Vec<&Result<i64, Refusal>> = results.iter().map(|r| &r[i]).collect();
+            let winners = outcomes.iter().filter(|r| r.is_ok()).count();
+            assert_eq!(winners, 1, "{rma}: {outcomes:?}");
+            for r in outcomes.iter().filter(|r| r.is_err()) {
+                assert!(
+                    matches!(r, Err(Refusal::TakenBy(seen)) if stations.contains(&seen.station.as_str())),
+                    "{rma}: {r:?}"
+                );
+            }
+        }
+        // The winners scan a unit each, all at the same moment: every unit is saved, each with
+        // its own id.
+        let parcels: Vec<(usize, i64)> = results
+            .iter()
+            .enumerate()
+            .flat_map(|(s, won)| won.iter().filter_map(move |r| r.as_ref().ok().map(|p| (s, *p))))
+            .collect();
+        let barrier = Barrier::new(parcels.len());
+        let units: Vec<i64> = std::thread::scope(|s| {
+            let handles: Vec<_> = parcels
+                .iter()
+                .map(|(station, parcel)| {
+                    let (url, barrier) = (&url, &barrier);
+                    s.spawn(move || {
+                        let mut store = Store::open(Path::new(url)).unwrap();
+                        let a = Actor {
+                            station: stations[*station].to_string(),
+                            user: "DEMO".into(),
+                            now: at(60),
+                        };
+                        let u = NewUnit { scan: "6901234500059".into(), ..NewUnit::default() };
+                        barrier.wait();
+                        store.record_unit(&a, *parcel, &u).unwrap().0.unwrap().0
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut distinct = units.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), rmas.len(), "{units:?}");
+        let verdict = seed.verify_audit().unwrap();
+        assert!(verdict.ok(), "{:?}", verdict.problems);
+    }
+}

@@ -95,6 +95,11 @@ pub fn copy(from: &Store, to: &Pg, shown_to: &str) -> Result<Copied, StoreError>
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
             ))?;
         }
+        // A unit taken back by undo keeps its id in its steps: the next unit comes after those.
+        tx.batch(
+            "SELECT setval(pg_get_serial_sequence('units', 'id'),
+                 greatest((SELECT coalesce(max(id), 0) FROM units), (SELECT coalesce(max(unit_id), 0) FROM unit_steps)) + 1, false)",
+        )?;
         // Counts after, on the central side, inside the same transaction.
         for (table, n) in &tables {
             let there: i64 = tx.one(&format!("SELECT count(*) FROM {table}"), args![])?;

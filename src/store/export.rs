@@ -2,7 +2,7 @@
 //! batch's again), each parcel's facts (units, lines, returns, reviews), and the batch.
 //! The rows themselves are built from these facts in `crate::export`.
 
-use super::sql::{args, begin, in_tx, Mode, Sql, SqlExt};
+use super::sql::{args, begin, in_tx, is_constraint, Mode, Sql, SqlExt};
 use super::station::{load_parcel, ParcelView};
 use super::timestamp;
 use super::{DbError, DbResult, Store};
@@ -182,8 +182,13 @@ impl Store {
     ) -> DbResult<Option<i64>> {
         in_tx(self.db(), Mode::Write, |tx| {
             // What a batch that cannot be recorded wrote is rolled back to here.
+            // Another export recording the same number at once (several writers on a central
+            // database) loses on the key and is made again, as one overtaken.
             tx.batch("SAVEPOINT batch")?;
-            let batch = record_in(tx, taken, b, named)?;
+            let batch = match record_in(tx, taken, b, named) {
+                Err(e) if is_constraint(&e) => None,
+                other => other?,
+            };
             tx.batch(if batch.is_some() { "RELEASE batch" } else { "ROLLBACK TO batch; RELEASE batch" })?;
             Ok(batch)
         })
@@ -201,8 +206,8 @@ fn record_in(tx: &dyn Sql, taken: &Taken, b: &NewBatch<'_>, named: Option<i64>) 
     let batch = match taken.span {
         Span::Batch(id) => id,
         _ => tx.one(
-            "INSERT INTO export_batches (created_at, created_by, format, path, all_rows, from_audit_id, to_audit_id, rows)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+            "INSERT INTO export_batches (id, created_at, created_by, format, path, all_rows, from_audit_id, to_audit_id, rows)
+             VALUES ((SELECT coalesce(max(id), 0) + 1 FROM export_batches), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
             args![
                 timestamp(b.now),
                 b.by,

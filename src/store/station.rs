@@ -889,13 +889,17 @@ pub fn record_unit_in(
         None => None,
     };
     // A unit's id is on its label: never handed out twice, even after undo removed the unit
-    // that had it (the history keeps that unit's steps under its id). (The larger of the two
-    // by CASE: SQLite's max(a, b) is PostgreSQL's greatest.)
-    let id: i64 = tx.one(
-        "SELECT CASE WHEN a > b THEN a ELSE b END + 1 FROM (SELECT coalesce((SELECT max(id) FROM units), 0) AS a,
-            coalesce((SELECT max(unit_id) FROM unit_steps), 0) AS b) m",
-        args![],
-    )?;
+    // that had it (the history keeps that unit's steps under its id). One writer at a time
+    // (SQLite) takes the next after both; on a central database, where stations write at once,
+    // the sequence hands each its own.
+    let id: i64 = match tx.engine() {
+        Engine::Sqlite => tx.one(
+            "SELECT CASE WHEN a > b THEN a ELSE b END + 1 FROM (SELECT coalesce((SELECT max(id) FROM units), 0) AS a,
+                coalesce((SELECT max(unit_id) FROM unit_steps), 0) AS b) m",
+            args![],
+        )?,
+        Engine::Postgres => tx.one("SELECT nextval(pg_get_serial_sequence('units', 'id'))", args![])?,
+    };
     tx.exec(
         "INSERT INTO units (id, parcel_id, seq, return_id, line_no, scan, sku, gtin, serial, lot, expiry, discrepancy,
             unit_value_cents, station, operator, scanned_at, boxes_in, box_marks)
