@@ -1,5 +1,7 @@
 //! The figures behind README's performance table. Run: `cargo bench --bench perf` (all), or
-//! `cargo bench --bench perf -- import [LINES]`.
+//! `cargo bench --bench perf -- import [LINES]`. The central database's figures (`-- central
+//! [LINES]`) use the server `RETURNS_DOCK_BENCH_PG` names (its `postgres` database, for making
+//! one of its own), else start a private one with `.ci/pg-server`.
 //!
 //! Each figure is printed as `name: value unit (goal: ...)`. Data comes from `gen`, so every
 //! run measures the same bytes.
@@ -36,6 +38,10 @@ fn main() {
     if matches!(which, "all" | "labels") {
         let labels = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1_000);
         labels_bench(labels);
+    }
+    if matches!(which, "all" | "central") {
+        let lines = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(100_000);
+        central_bench(dir.path(), lines);
     }
     if matches!(which, "all" | "security") {
         let units = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
@@ -662,4 +668,123 @@ fn export_bench(dir: &Path, units: u64) {
         sheet.units,
         t.elapsed().as_secs_f64()
     );
+}
+
+/// The central database beside a dock's file, in one run: the same generated returns imported
+/// into each, then the same station steps (find the parcel, open it, scan a unit, inspect it,
+/// sign) on each, every step a whole transaction as the station makes it.
+fn central_bench(dir: &Path, lines: u64) {
+    use returns_dock::domain::codes::{Cause, Grade, Outcome};
+    use returns_dock::store::boxes::Rest;
+    use returns_dock::store::station::{Actor, Inspection, NewUnit, ParcelLookup, Policy};
+    let (server, started) = match std::env::var("RETURNS_DOCK_BENCH_PG") {
+        Ok(url) => (url, None),
+        Err(_) => {
+            let folder = dir.join("pg");
+            std::fs::create_dir_all(&folder).unwrap();
+            let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/pg-server"))
+                .arg("start")
+                .arg(&folder)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            (String::from_utf8(out.stdout).unwrap().trim().to_string(), Some(folder))
+        }
+    };
+    let name = format!("bench{}", std::process::id());
+    postgres::Client::connect(&server, postgres::NoTls)
+        .unwrap()
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let central = format!("{}/{name}", server.rsplit_once('/').unwrap().0);
+    let returns_csv = dir.join("central-returns.csv");
+    let catalog_csv = dir.join("central-returns.catalog.csv");
+    {
+        let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(&returns_csv).unwrap());
+        let mut cat = BufWriter::with_capacity(1 << 20, std::fs::File::create(&catalog_csv).unwrap());
+        gen::generate(&GenOptions { returns: lines, seed: 5, max_lines: Some(lines) }, &mut out, &mut cat)
+            .unwrap();
+        out.flush().unwrap();
+        cat.flush().unwrap();
+    }
+    std::fs::write(dir.join("central-users.csv"), "id,name\nBENCH,Bench Operator\n").unwrap();
+    let rmas: Vec<String> = {
+        let mut r = csv::Reader::from_path(&returns_csv).unwrap();
+        let at = r.headers().unwrap().iter().position(|h| h == "rma_no").unwrap();
+        let mut seen: Vec<String> = r.records().map(|x| x.unwrap()[at].to_string()).collect();
+        seen.dedup();
+        seen.into_iter().step_by(97).take(300).collect()
+    };
+    for (engine, db) in
+        [("SQLite", dir.join("central-side.db").display().to_string()), ("PostgreSQL", central)]
+    {
+        let mut store = Store::open(Path::new(&db)).unwrap();
+        let opts = ImportOptions::new(chrono::Local::now().fixed_offset());
+        import::users::import(&mut store, &[Source::File(dir.join("central-users.csv"))], &opts).unwrap();
+        import::catalog::import(&mut store, &[Source::File(catalog_csv.clone())], &opts).unwrap();
+        let t = Instant::now();
+        let r = import::returns::import(&mut store, &[Source::File(returns_csv.clone())], &opts).unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        assert!(r.errors.is_empty(), "{:?}", &r.errors[..r.errors.len().min(3)]);
+        println!(
+            "{engine}: import of {lines} lines in {secs:.1} s: {:.0} lines/s (goal: >= 200,000 lines/s)",
+            lines as f64 / secs
+        );
+        let mut steps: Vec<f64> = Vec::new();
+        let mut timed = |f: &mut dyn FnMut()| {
+            let t = Instant::now();
+            f();
+            steps.push(t.elapsed().as_secs_f64() * 1e3);
+        };
+        let now = chrono::Local::now().fixed_offset();
+        let a = Actor { station: "ST01".into(), user: "BENCH".into(), now };
+        for rma in &rmas {
+            let mut returns = Vec::new();
+            let mut first: Option<(String, Option<String>)> = None;
+            timed(&mut || {
+                if let ParcelLookup::Expected(rs) = store.lookup_parcel("ST01", rma).unwrap() {
+                    returns = rs.iter().map(|r| r.id).collect();
+                }
+            });
+            let mut parcel = 0;
+            timed(&mut || parcel = store.open_parcel(&a, rma, &returns).unwrap().unwrap().id);
+            if let Some(line) = store.parcel(parcel).unwrap().lines.first() {
+                first = Some((line.sku.clone(), line.serials.first().cloned()));
+            }
+            let (sku, serial) = first.unwrap_or_default();
+            let mut unit = 0;
+            timed(&mut || {
+                let u = NewUnit {
+                    scan: sku.clone(),
+                    sku: Some(sku.clone()),
+                    serial: serial.clone(),
+                    ..NewUnit::default()
+                };
+                unit = store.record_unit(&a, parcel, &u).unwrap().0.unwrap().0;
+            });
+            timed(&mut || {
+                let i = Inspection::new(Outcome::Accept, Some(Grade::A), None, Cause::ChangedMind);
+                store.inspect(&a, parcel, unit, &i).unwrap().0.unwrap();
+            });
+            timed(&mut || {
+                let shown = store.parcel(parcel).unwrap().discrepancies();
+                store.sign(&a, parcel, true, &shown, &Policy::default(), Rest::Missing).unwrap().0.unwrap();
+            });
+        }
+        steps.sort_by(f64::total_cmp);
+        let q = |p: f64| steps[((p * steps.len() as f64) as usize).min(steps.len() - 1)];
+        println!(
+            "{engine}: {} station steps on {lines} lines: median {:.2} ms, p99 {:.2} ms, longest {:.2} ms (goal: p99 < 5 ms)",
+            steps.len(),
+            q(0.5),
+            q(0.99),
+            steps[steps.len() - 1]
+        );
+    }
+    if let Some(folder) = started {
+        let _ = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/pg-server"))
+            .arg("stop")
+            .arg(folder)
+            .output();
+    }
 }

@@ -428,6 +428,74 @@ mod contract {
         std::fs::read(&out).unwrap()
     }
 
+    /// A dock moves: its file's whole history copied into a central database (`db copy`), the
+    /// chain verified there, the same export made again from there, and a second copy refused.
+    #[test]
+    fn a_dock_copied_into_a_central_database_keeps_its_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("dock.db");
+        let exported = a_day(Store::open(&file).unwrap(), dir.path());
+        let url = super::fresh_database();
+        let run = |args: &[&str]| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+                .current_dir(dir.path())
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        let out = run(&["db", "copy", "--from", "dock.db", "--to", &url]);
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(said.contains("counts checked"), "{said}");
+        let file_store = Store::open(&file).unwrap();
+        let mut central = Store::open(Path::new(&url)).unwrap();
+        for table in
+            ["audit_log", "parcels", "units", "unit_steps", "reviews", "export_batches", "export_due"]
+        {
+            let count = |s: &Store| {
+                returns_dock::store::sql::SqlExt::one::<i64>(
+                    s.db(),
+                    &format!("SELECT count(*) FROM {table}"),
+                    &[],
+                )
+                .unwrap()
+            };
+            assert_eq!(count(&file_store), count(&central), "{table}");
+        }
+        let verdict = central.verify_audit().unwrap();
+        assert!(verdict.ok(), "{:?}", verdict.problems);
+        assert_eq!(verdict.head, file_store.verify_audit().unwrap().head, "the same chain, to its head");
+        // The batch the dock made is made again from the central database, the same bytes.
+        let again = dir.path().join("again.csv");
+        let opts = ExportOptions {
+            format: Format::Csv,
+            span: Span::Batch(1),
+            excel: false,
+            now: DateTime::parse_from_rfc3339("2026-11-22T09:00:40+08:00").unwrap(),
+            by: None,
+        };
+        export::export(&mut central, &again, &opts).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&std::fs::read(&again).unwrap()),
+            String::from_utf8_lossy(&exported)
+        );
+        // New records there carry on from the copied ids.
+        let a = Actor {
+            station: "ST09".into(),
+            user: "DEMO".into(),
+            now: DateTime::parse_from_rfc3339("2026-11-23T09:00:00+08:00").unwrap(),
+        };
+        let returns = match central.lookup_parcel("ST09", "RMA-2026-0001").unwrap() {
+            ParcelLookup::Expected(rs) => rs.iter().map(|r| r.id).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        let view = central.open_parcel(&a, "RMA-2026-0001", &returns).unwrap().unwrap();
+        assert_eq!(view.id, 4, "after the three parcels copied");
+        let out = run(&["db", "copy", "--from", "dock.db", "--to", &url]);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("already holds a dock's records"));
+    }
+
     #[test]
     fn a_day_at_the_dock_reads_the_same_from_both_engines() {
         let dir = tempfile::tempdir().unwrap();
