@@ -730,11 +730,13 @@ fn central_bench(dir: &Path, lines: u64) {
             "{engine}: import of {lines} lines in {secs:.1} s: {:.0} lines/s (goal: >= 200,000 lines/s)",
             lines as f64 / secs
         );
-        let mut steps: Vec<f64> = Vec::new();
+        let mut steps: Vec<(usize, f64)> = Vec::new();
+        let mut kind = 0;
         let mut timed = |f: &mut dyn FnMut()| {
             let t = Instant::now();
             f();
-            steps.push(t.elapsed().as_secs_f64() * 1e3);
+            steps.push((kind % 5, t.elapsed().as_secs_f64() * 1e3));
+            kind += 1;
         };
         let now = chrono::Local::now().fixed_offset();
         let a = Actor { station: "ST01".into(), user: "BENCH".into(), now };
@@ -771,15 +773,29 @@ fn central_bench(dir: &Path, lines: u64) {
                 store.sign(&a, parcel, true, &shown, &Policy::default(), Rest::Missing).unwrap().0.unwrap();
             });
         }
-        steps.sort_by(f64::total_cmp);
-        let q = |p: f64| steps[((p * steps.len() as f64) as usize).min(steps.len() - 1)];
+        let summary = |mut times: Vec<f64>| {
+            times.sort_by(f64::total_cmp);
+            let q = |p: f64| times[((p * times.len() as f64) as usize).min(times.len() - 1)];
+            format!(
+                "median {:.2} ms, p99 {:.2} ms, longest {:.2} ms",
+                q(0.5),
+                q(0.99),
+                times[times.len() - 1]
+            )
+        };
         println!(
-            "{engine}: {} station steps on {lines} lines: median {:.2} ms, p99 {:.2} ms, longest {:.2} ms (goal: p99 < 5 ms)",
+            "{engine}: {} station steps on {lines} lines: {} (goal: p99 < 5 ms)",
             steps.len(),
-            q(0.5),
-            q(0.99),
-            steps[steps.len() - 1]
+            summary(steps.iter().map(|s| s.1).collect())
         );
+        for (i, name) in
+            ["find the parcel", "open it", "scan a unit", "inspect it", "sign"].iter().enumerate()
+        {
+            println!(
+                "  {engine} {name}: {}",
+                summary(steps.iter().filter(|s| s.0 == i).map(|s| s.1).collect())
+            );
+        }
     }
     if let Some(folder) = started {
         let _ = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/pg-server"))

@@ -7,51 +7,10 @@
 use postgres::{Client, NoTls};
 use returns_dock::store::central::{self, Central, SCHEMA_VERSION};
 use returns_dock::store::StoreError;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
 
-/// The server's address (its `postgres` database, for administration).
-fn server() -> &'static str {
-    static SERVER: OnceLock<String> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        if let Ok(url) = std::env::var("RETURNS_DOCK_TEST_PG") {
-            return url;
-        }
-        let dir = tempfile::Builder::new().prefix("returns-dock-pg").tempdir_in("/tmp").unwrap().keep();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/pg-server");
-        let out = std::process::Command::new(script).arg("start").arg(&dir).output().unwrap();
-        assert!(
-            out.status.success(),
-            "a private PostgreSQL server for the tests (install Debian's postgresql, or set RETURNS_DOCK_TEST_PG): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        STARTED.set(dir).unwrap();
-        extern "C" fn stop() {
-            if let Some(dir) = STARTED.get() {
-                let script = concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/pg-server");
-                let _ = std::process::Command::new(script).arg("stop").arg(dir).output();
-                let _ = std::fs::remove_dir_all(dir);
-            }
-        }
-        // SAFETY: registering a plain function to run at exit; it only runs a command.
-        unsafe { libc::atexit(stop) };
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    })
-}
-
-/// The folder of the server these tests started, if they started one.
-static STARTED: OnceLock<std::path::PathBuf> = OnceLock::new();
-
-/// A fresh database of its own for one test: its address.
-fn fresh_database() -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let name = format!("t{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-    let admin = server();
-    let mut c = Client::connect(admin, NoTls).unwrap();
-    c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-    let (base, _) = admin.rsplit_once('/').unwrap();
-    format!("{base}/{name}")
-}
+#[path = "support/pg.rs"]
+mod pg;
+use pg::fresh_database;
 
 #[test]
 fn a_fresh_database_is_made_ours_once_and_opens_again() {

@@ -1,6 +1,7 @@
 //! The scanning station: its records in the database (`records`), and the screen driven by
 //! keys through the real loop (`screen`), and what the floor sees and may press (`floor`).
 
+mod central;
 mod floor;
 mod load;
 mod model;

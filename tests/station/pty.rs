@@ -22,9 +22,14 @@ impl Pty {
 
     /// A station with these environment variables (a zone, a short busy timeout).
     pub fn start_with(db: &Path, station: &str, env: &[(&str, &str)]) -> Pty {
+        Pty::start_in(db.parent().unwrap(), db.to_str().unwrap(), station, env)
+    }
+
+    /// A station on the database `db` (a file or a server's address), run in `folder`.
+    pub fn start_in(folder: &Path, db: &str, station: &str, env: &[(&str, &str)]) -> Pty {
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_returns-dock"));
-        cmd.args(["--db", db.to_str().unwrap(), "station", "--station", station]);
-        cmd.cwd(db.parent().unwrap());
+        cmd.args(["--db", db, "station", "--station", station]);
+        cmd.cwd(folder);
         for (k, v) in env {
             cmd.env(k, v);
         }
