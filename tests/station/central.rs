@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 #[path = "../support/pg.rs"]
-mod pg;
+pub mod pg;
 
 /// A demo's data on a fresh database at `url`.
 fn seeded(url: &str) {

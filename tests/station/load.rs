@@ -3,38 +3,39 @@
 //! What the screens confirmed must be on disk, every time.
 
 use super::pty::{generated_dock, Plan, Pty};
+use returns_dock::store::sql::{args, Sql, SqlExt};
 use rusqlite::{Connection, OptionalExtension};
 use std::path::Path;
 use std::time::Duration;
 
 /// Returns alone in their boxes whose products carry no serial numbers.
-fn plans(conn: &Connection, n: usize) -> Vec<Plan> {
-    super::pty::plans(conn, n, false)
+fn plans(db: &dyn Sql, n: usize) -> Vec<Plan> {
+    super::pty::plans(db, n, false)
 }
 
 /// The next scan of `plan` at `station`, from what the database says is done: the RMA, a
 /// unit, an accept or the signature; None when the parcel is closed or open elsewhere.
-fn next_scan(conn: &Connection, station: &str, plan: &Plan) -> Option<String> {
-    let parcel: Option<(i64, String, String)> = conn
-        .query_row(
+fn next_scan(db: &dyn Sql, station: &str, plan: &Plan) -> Option<String> {
+    let parcel: Option<(i64, String, String)> = db
+        .row(
             "SELECT p.id, p.state, p.station FROM parcels p JOIN parcel_returns pr ON pr.parcel_id = p.id
              WHERE pr.return_id = ?1",
-            [plan.return_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            args![plan.return_id],
         )
-        .optional()
-        .unwrap();
+        .unwrap()
+        .map(|r| (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap()));
     let Some((id, state, at)) = parcel else { return Some(plan.rma.clone()) };
     if state != "open" || at != station {
         return None;
     }
-    let (units, uninspected): (i64, i64) = conn
-        .query_row(
+    let row = db
+        .row(
             "SELECT count(*), count(*) FILTER (WHERE outcome IS NULL) FROM units WHERE parcel_id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            args![id],
         )
+        .unwrap()
         .unwrap();
+    let (units, uninspected): (i64, i64) = (row.get(0).unwrap(), row.get(1).unwrap());
     Some(if uninspected > 0 {
         "CMD-ACCEPT".into()
     } else if (units as usize) < plan.units.len() {
@@ -49,14 +50,15 @@ fn lost_race(band: &str) -> bool {
     band.contains("is open at station") || band.contains("DUPLICATE") || band.contains("a moment ago")
 }
 
-fn count(conn: &Connection, sql: &str) -> i64 {
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+fn count(db: &dyn Sql, sql: &str) -> i64 {
+    db.one(sql, args![]).unwrap()
 }
 
-/// One station working through its parcels; returns (parcels it won, races it lost).
-fn work(db: &Path, station: &str, user: &str, parcels: &[Plan]) -> (usize, usize) {
-    let conn = Connection::open(db).unwrap();
-    let mut pty = Pty::start(db, station);
+/// One station working through its parcels on the database `db` (a file or a server's
+/// address), run in `folder`; returns (parcels it won, races it lost).
+fn work(folder: &Path, db: &str, station: &str, user: &str, parcels: &[Plan]) -> (usize, usize) {
+    let check = returns_dock::store::Store::open(Path::new(db)).unwrap();
+    let mut pty = Pty::start_in(folder, db, station, &[]);
     assert!(pty.wait_for("Scan your badge", Duration::from_secs(30)), "{}", pty.contents());
     assert!(pty.step(&format!("OP-{user}")).contains("Signed in"), "{}", pty.contents());
     let (mut won, mut lost) = (0, 0);
@@ -70,7 +72,7 @@ fn work(db: &Path, station: &str, user: &str, parcels: &[Plan]) -> (usize, usize
             continue;
         }
         assert!(band.contains("✔ OK"), "{station} {}: {band}\n{}", plan.rma, pty.contents());
-        while let Some(scan) = next_scan(&conn, station, plan) {
+        while let Some(scan) = next_scan(check.db(), station, plan) {
             let band = pty.step(&scan);
             assert!(band.contains("✔ OK"), "{station} {scan}: {band}\n{}", pty.contents());
             if scan == "CMD-SIGN" {
@@ -83,12 +85,31 @@ fn work(db: &Path, station: &str, user: &str, parcels: &[Plan]) -> (usize, usize
 
 #[test]
 fn three_stations_at_once_through_200_parcels_each_racing_for_some() {
-    let (_dir, db) = generated_dock(1800);
-    let conn = Connection::open(&db).unwrap();
-    let all = plans(&conn, 580);
+    let (dir, db) = generated_dock(1800);
+    three_stations(dir.path(), db.to_str().unwrap(), &Connection::open(&db).unwrap());
+}
+
+/// The same three stations on a central database: the dock's file moved there (`db copy`),
+/// the race for each parcel decided by the server.
+#[test]
+fn three_stations_at_once_on_the_central_database() {
+    let (dir, _file) = generated_dock(1800);
+    let url = super::central::pg::fresh_database();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+        .current_dir(dir.path())
+        .args(["db", "copy", "--from", "dock.db", "--to", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let check = returns_dock::store::Store::open(Path::new(&url)).unwrap();
+    three_stations(dir.path(), &url, check.db());
+}
+
+/// 190 parcels of its own for each of three stations, and 10 that all three scan at the same
+/// point of their shifts: every parcel signed once, each race won once, nothing lost.
+fn three_stations(folder: &Path, db: &str, check: &dyn Sql) {
+    let all = plans(check, 580);
     assert_eq!(all.len(), 580, "enough lone returns");
-    // 190 parcels of its own for each station, and 10 that all three scan at the same point
-    // of their shifts.
     let races: Vec<Plan> = all[570..580].to_vec();
     let shifts: Vec<Vec<Plan>> = (0..3)
         .map(|k| {
@@ -103,10 +124,7 @@ fn three_stations_at_once_through_200_parcels_each_racing_for_some() {
         let handles: Vec<_> = [("ST01", "DEMO"), ("ST02", "OP2"), ("ST03", "OP3")]
             .iter()
             .zip(&shifts)
-            .map(|((station, user), parcels)| {
-                let db = db.clone();
-                s.spawn(move || work(&db, station, user, parcels))
-            })
+            .map(|((station, user), parcels)| s.spawn(move || work(folder, db, station, user, parcels)))
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
@@ -115,20 +133,20 @@ fn three_stations_at_once_through_200_parcels_each_racing_for_some() {
     assert_eq!(won, 580, "every parcel signed by exactly one station: {results:?}");
     assert_eq!(lost, 20, "each race had one winner and two told so: {results:?}");
     let expected_units: usize = all.iter().map(|p| p.units.len()).sum();
-    assert_eq!(count(&conn, "SELECT count(*) FROM parcels"), 580, "no parcel received twice");
+    assert_eq!(count(check, "SELECT count(*) FROM parcels"), 580, "no parcel received twice");
     assert_eq!(
-        count(&conn, "SELECT count(*) FROM parcels WHERE state = 'signed' AND has_discrepancy = 0"),
+        count(check, "SELECT count(*) FROM parcels WHERE state = 'signed' AND has_discrepancy = 0"),
         580
     );
-    assert_eq!(count(&conn, "SELECT count(*) FROM units WHERE outcome = 'accept'") as usize, expected_units);
+    assert_eq!(count(check, "SELECT count(*) FROM units WHERE outcome = 'accept'") as usize, expected_units);
     assert_eq!(
-        count(&conn, "SELECT count(*) FROM units") as usize,
+        count(check, "SELECT count(*) FROM units") as usize,
         expected_units,
         "no unit lost or doubled"
     );
     assert_eq!(
         count(
-            &conn,
+            check,
             "SELECT count(*) FROM units u JOIN parcels p ON p.id = u.parcel_id WHERE u.station <> p.station"
         ),
         0,

@@ -2,6 +2,7 @@
 //! through a terminal emulator: what an operator's station really goes through.
 
 use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+use returns_dock::store::sql::{args, Sql, SqlExt};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -182,42 +183,31 @@ pub struct Plan {
 
 /// The first `n` returns alone in their boxes, by id; without serialised products when
 /// `serials` is false.
-pub fn plans(conn: &rusqlite::Connection, n: usize, serials: bool) -> Vec<Plan> {
-    let returns: Vec<(i64, String)> = conn
-        .prepare(
+pub fn plans(db: &dyn Sql, n: usize, serials: bool) -> Vec<Plan> {
+    let returns = db
+        .map(
             "SELECT r.id, r.rma_no FROM returns r WHERE r.tracking_no IS NOT NULL
                AND (SELECT count(*) FROM returns x WHERE x.tracking_no = r.tracking_no) = 1
-               AND (?2 OR NOT EXISTS (SELECT 1 FROM return_lines l JOIN products p ON p.sku = l.sku
+               AND (?2 = 1 OR NOT EXISTS (SELECT 1 FROM return_lines l JOIN products p ON p.sku = l.sku
                                      WHERE l.return_id = r.id AND p.serialised = 1))
              ORDER BY r.id LIMIT ?1",
-        )
-        .unwrap()
-        .query_map(rusqlite::params![n as i64, serials], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let mut lines = conn
-        .prepare(
-            "SELECT (SELECT min(b.code) FROM product_barcodes b WHERE b.sku = l.sku), l.qty, l.serials, p.serialised
-             FROM return_lines l JOIN products p ON p.sku = l.sku WHERE l.return_id = ?1 ORDER BY l.line_no",
+            args![n as i64, serials],
+            |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
         )
         .unwrap();
     returns
         .into_iter()
         .map(|(return_id, rma)| {
             let mut units = Vec::new();
-            let rows = lines
-                .query_map([return_id], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                        r.get::<_, bool>(3)?,
-                    ))
-                })
+            let rows = db
+                .map(
+                    "SELECT (SELECT min(b.code) FROM product_barcodes b WHERE b.sku = l.sku), l.qty, l.serials, p.serialised
+                     FROM return_lines l JOIN products p ON p.sku = l.sku WHERE l.return_id = ?1 ORDER BY l.line_no",
+                    args![return_id],
+                    |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?, r.get::<Option<String>>(2)?, r.get::<bool>(3)?)),
+                )
                 .unwrap();
-            for row in rows {
-                let (code, qty, listed, serialised) = row.unwrap();
+            for (code, qty, listed, serialised) in rows {
                 let listed: Vec<String> =
                     listed.map(|s| s.split(';').map(String::from).collect()).unwrap_or_default();
                 for i in 0..qty as usize {
