@@ -739,7 +739,7 @@ fn central_bench(dir: &Path, lines: u64) {
             kind += 1;
         };
         let now = chrono::Local::now().fixed_offset();
-        let a = Actor { station: "ST01".into(), user: "BENCH".into(), now };
+        let a = Actor { station: "ST01".into(), dock: String::new(), user: "BENCH".into(), now };
         for rma in &rmas {
             let mut returns = Vec::new();
             let mut first: Option<(String, Option<String>)> = None;

@@ -736,7 +736,7 @@ fn demo(cli: &Cli, config: &Config, lang: Option<Lang>) -> Result<(), Failure> {
     for r in &reports {
         println!("{}", words::say::import_summary(speak, r));
     }
-    let shown = path.display().to_string();
+    let shown = crate::store::central::shown(&path.display().to_string());
     println!("{}", words::say::demo_ready(speak, &shown));
     if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         println!("{}", words::say::demo_not_a_terminal(speak, &shown));
@@ -1036,7 +1036,7 @@ fn review(
 }
 
 fn store_err(db: &Path, e: crate::store::DbError) -> StoreError {
-    crate::store::classify_db(&db.display().to_string(), e)
+    crate::store::classify_db(&crate::store::central::shown(&db.display().to_string()), e)
 }
 
 /// SVG or PNG, by the file's extension.

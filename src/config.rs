@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     /// This station's id, printed on every record it makes.
     pub station: String,
+    /// The dock this station stands at (a warehouse, a site), recorded on every parcel it
+    /// receives; empty: the machine's host name.
+    pub dock: String,
     /// `en` or `zh`.
     pub language: String,
     pub scanner: ScannerConfig,
@@ -147,6 +150,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             station: "ST01".into(),
+            dock: String::new(),
             language: "en".into(),
             scanner: ScannerConfig::default(),
             printer: PrinterConfig::default(),
@@ -224,6 +228,9 @@ impl Config {
     fn check(&self) -> Result<(), (&'static [&'static str], String)> {
         let station = self.station.trim();
         check_station_id(station).map_err(|m| (&["station"][..], m))?;
+        if !self.dock.is_empty() {
+            check_station_id(self.dock.trim()).map_err(|m| (&["dock"][..], m))?;
+        }
         if !matches!(self.language.as_str(), "en" | "zh") {
             return Err((&["language"], format!("\"{}\" must be en or zh", self.language)));
         }
@@ -324,6 +331,16 @@ pub fn check_station_id(station: &str) -> Result<(), String> {
         return Err("must be 1 to 32 characters, without control, invisible or reordering characters".into());
     }
     Ok(())
+}
+
+impl Config {
+    /// The dock this station stands at: the configured one, else the machine's host name.
+    pub fn dock_name(&self) -> String {
+        match self.dock.trim() {
+            "" => crate::store::work::host(),
+            d => d.to_string(),
+        }
+    }
 }
 
 /// The line of `key` (a path of table names and the key) in `text`, when it is written there.

@@ -29,7 +29,7 @@ impl Dock {
     }
 
     fn actor(&mut self) -> Actor {
-        Actor { station: "ST01".into(), user: "DEMO".into(), now: self.now() }
+        Actor { station: "ST01".into(), dock: String::new(), user: "DEMO".into(), now: self.now() }
     }
 
     fn open(&mut self, scan: &str) -> i64 {
@@ -656,7 +656,7 @@ mod feedback_sheet {
             ParcelLookup::Expected(rs) => rs.iter().map(|r| r.id).collect::<Vec<_>>(),
             other => panic!("{other:?}"),
         };
-        let a = Actor { station: "ST01".into(), user: "DEMO".into(), now: at(received) };
+        let a = Actor { station: "ST01".into(), dock: String::new(), user: "DEMO".into(), now: at(received) };
         let p = st::open_parcel(d.store.conn_mut(), &a, scan, &ids).unwrap().unwrap();
         let sku = st::find_product(d.store.conn(), code).unwrap().map(|p| p.sku);
         let u = NewUnit { scan: code.into(), sku, ..NewUnit::default() };
@@ -719,7 +719,12 @@ mod feedback_sheet {
             "2026-11-10T10:00:00+08:00",
         );
         // Received on the 15th and still open on the 22nd: waiting.
-        let a = Actor { station: "ST02".into(), user: "DEMO".into(), now: at("2026-11-15T08:00:00+08:00") };
+        let a = Actor {
+            station: "ST02".into(),
+            dock: String::new(),
+            user: "DEMO".into(),
+            now: at("2026-11-15T08:00:00+08:00"),
+        };
         st::open_parcel(d.store.conn_mut(), &a, "YT0000000000009", &[]).unwrap().unwrap();
         let from = day(2026, 11, 16);
         let to = day(2026, 11, 22);

@@ -17,6 +17,8 @@ pub type Clock = Box<dyn FnMut() -> DateTime<FixedOffset>>;
 pub struct Executor {
     pub store: Store,
     pub station: String,
+    /// The dock the station stands at, recorded on the parcels it receives.
+    pub dock: String,
     pub clock: Clock,
     /// Where failures are written (never to the screen, which belongs to the operator).
     pub log: Option<PathBuf>,
@@ -77,6 +79,7 @@ impl Executor {
         Executor {
             store,
             station: station.to_string(),
+            dock: String::new(),
             clock,
             log: None,
             policy: st::Policy::default(),
@@ -167,7 +170,12 @@ impl Executor {
     }
 
     fn actor(&mut self, user: &str) -> Actor {
-        Actor { station: self.station.clone(), user: user.to_string(), now: (self.clock)() }
+        Actor {
+            station: self.station.clone(),
+            dock: self.dock.clone(),
+            user: user.to_string(),
+            now: (self.clock)(),
+        }
     }
 
     /// Runs one effect for the signed-in `user` (None before sign-in).

@@ -31,16 +31,28 @@ pub fn is_address(db: &str) -> bool {
 
 /// The address as it may be shown: its password, if any, left out.
 pub fn shown(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let (auth, host) = match rest.rsplit_once('@') {
-        Some((auth, host)) => (auth, host),
-        None => return url.to_string(),
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
     };
-    let user = auth.split_once(':').map_or(auth, |(user, _)| user);
-    if user.len() == auth.len() {
-        url.to_string()
-    } else {
-        format!("{scheme}://{user}:***@{host}")
+    let base = match base.split_once("://").and_then(|(scheme, rest)| Some((scheme, rest.rsplit_once('@')?)))
+    {
+        Some((scheme, (auth, host))) if auth.contains(':') => {
+            let user = auth.split_once(':').map_or(auth, |(user, _)| user);
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => base.to_string(),
+    };
+    match query {
+        // A password given as a parameter is left out the same way.
+        Some(q) => {
+            let params: Vec<&str> = q
+                .split('&')
+                .map(|kv| if kv.to_ascii_lowercase().starts_with("password=") { "password=***" } else { kv })
+                .collect();
+            format!("{base}?{}", params.join("&"))
+        }
+        None => base,
     }
 }
 
@@ -56,12 +68,33 @@ impl Central {
     /// Connects to the server at `url`, checks the database is ours (or empty) and not newer,
     /// and brings its schema up to date.
     pub fn open(url: &str) -> Result<Central, StoreError> {
+        let mut central = Central::connect(url)?;
+        central.migrate()?;
+        Ok(central)
+    }
+
+    /// As [`Central::open`], for a database that must be ours already (the commands that only
+    /// read, as for a file that must exist): an empty or mistyped database is said, and nothing
+    /// is made in it.
+    pub fn open_existing(url: &str) -> Result<Central, StoreError> {
+        let mut central = Central::connect(url)?;
+        let ours: bool = central
+            .client
+            .query_one("SELECT to_regclass('public.returns_dock_meta') IS NOT NULL", &[])
+            .map_err(|e| central.err(e))?
+            .get(0);
+        if !ours {
+            return Err(StoreError::Missing { path: central.address.clone() });
+        }
+        central.migrate()?;
+        Ok(central)
+    }
+
+    fn connect(url: &str) -> Result<Central, StoreError> {
         let address = shown(url);
         let client = Client::connect(url, NoTls)
             .map_err(|e| StoreError::CannotOpen { path: address.clone(), detail: one_line(&e) })?;
-        let mut central = Central { client, address, url: url.to_string() };
-        central.migrate()?;
-        Ok(central)
+        Ok(Central { client, address, url: url.to_string() })
     }
 
     /// The open database as the store speaks to it. The session waits for a row lock no
@@ -198,5 +231,10 @@ mod tests {
         );
         assert_eq!(shown("postgresql://dock@db/returns"), "postgresql://dock@db/returns");
         assert_eq!(shown("postgresql://db/returns"), "postgresql://db/returns");
+        assert_eq!(
+            shown("postgresql://dock@db/returns?sslmode=disable&password=s3cret"),
+            "postgresql://dock@db/returns?sslmode=disable&password=***"
+        );
+        assert_eq!(shown("postgresql://dock:pw@db/r?PASSWORD=x"), "postgresql://dock:***@db/r?password=***");
     }
 }

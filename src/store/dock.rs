@@ -42,6 +42,7 @@ impl Store {
         let user = st::find_user(self.db(), badge)?;
         let actor = Actor {
             station: station.to_string(),
+            dock: String::new(),
             user: user.as_ref().map_or(String::new(), |u| u.id.clone()),
             now,
         };

@@ -194,7 +194,7 @@ enum Handle {
 impl Store {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(store) = Store::open_central(path)? {
+        if let Some(store) = Store::open_central(path, central::Central::open)? {
             return Ok(store);
         }
         Store::open_with(path, OpenFlags::SQLITE_OPEN_CREATE)
@@ -202,12 +202,15 @@ impl Store {
 
     /// A server's address opens the central database there (made ours on first use, refused if
     /// it is somebody else's or newer); None for a file's path.
-    fn open_central(path: &Path) -> Result<Option<Store>, StoreError> {
+    fn open_central(
+        path: &Path,
+        open: fn(&str) -> Result<central::Central, StoreError>,
+    ) -> Result<Option<Store>, StoreError> {
         let text = path.to_string_lossy();
         if !central::is_address(&text) {
             return Ok(None);
         }
-        let central = central::Central::open(&text)?;
+        let central = open(&text)?;
         let shown = PathBuf::from(central.address());
         Ok(Some(Store {
             handle: Handle::Central(Box::new(central.into_sql()?)),
@@ -221,7 +224,7 @@ impl Store {
     /// never answered with an empty new database. SQLite itself refuses to create the file
     /// (no `SQLITE_OPEN_CREATE`), so nothing appears, not even a `-wal` or `-shm`.
     pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
-        if let Some(store) = Store::open_central(path)? {
+        if let Some(store) = Store::open_central(path, central::Central::open_existing)? {
             return Ok(store);
         }
         // An empty file with no write-ahead log beside it holds no database (SQLite would take

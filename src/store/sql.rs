@@ -499,9 +499,13 @@ impl Sql for Pg {
     fn batch(&self, sql: &str) -> DbResult<()> {
         let word = sql.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
         match word.as_str() {
+            // Inside a transaction only once it began: a BEGIN that found the server gone
+            // leaves the handle free to connect again at the next step.
             "BEGIN" | "START" => {
                 self.ready()?;
+                self.client.borrow_mut().batch_execute(sql)?;
                 self.in_tx.set(true);
+                return Ok(());
             }
             "COMMIT" | "ROLLBACK" | "END" | "ABORT" if !sql.to_ascii_uppercase().contains(" TO ") => {
                 self.in_tx.set(false)

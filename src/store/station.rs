@@ -17,6 +17,8 @@ use chrono::{DateTime, FixedOffset};
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub station: String,
+    /// The dock the station stands at (empty where none was named).
+    pub dock: String,
     pub user: String,
     pub now: DateTime<FixedOffset>,
 }
@@ -1283,7 +1285,7 @@ pub fn refuse_incomplete(tx: &dyn Sql, now: DateTime<FixedOffset>, return_id: i6
         args![return_id],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    let actor = Actor { station: String::new(), user: "policy".into(), now };
+    let actor = Actor { station: String::new(), dock: String::new(), user: "policy".into(), now };
     let at = timestamp(now);
     let n = units.len();
     for (id, parcel, seq) in units {

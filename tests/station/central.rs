@@ -89,15 +89,20 @@ fn a_station_goes_on_after_the_server_restarts() {
     pty.step("RMA-2026-0009");
     server.restart();
     let band = pty.step("6901234500059");
-    let lost = !band.contains("OK");
-    eprintln!("the scan after the restart: {band}");
-    if lost {
+    if !band.contains("OK") {
         assert!(band.to_lowercase().contains("not saved"), "said plainly: {band}");
         let band = pty.step("6901234500059");
         assert!(band.contains("OK"), "the next scan goes through: {band}");
     }
+    // Found by an outside pass: when the first step after a restart was a write, its BEGIN
+    // failed and the station never connected again (NOT SAVED until it was restarted).
+    server.restart();
     let band = pty.step("CMD-ACCEPT");
-    assert!(band.contains("Accept"), "{band}");
+    if !band.contains("Accept") {
+        assert!(band.to_lowercase().contains("not saved"), "said plainly: {band}");
+        let band = pty.step("CMD-ACCEPT");
+        assert!(band.contains("Accept"), "the next step goes through: {band}");
+    }
     let band = pty.step("CMD-SIGN");
     assert!(band.contains("signed"), "{band}");
     pty.kill_hard();

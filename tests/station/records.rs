@@ -30,7 +30,7 @@ impl Dock {
         self.tick += 1;
         let now = DateTime::parse_from_rfc3339("2026-11-22T09:00:00+08:00").unwrap()
             + chrono::Duration::seconds(self.tick);
-        Actor { station: station.into(), user: user.into(), now }
+        Actor { station: station.into(), dock: String::new(), user: user.into(), now }
     }
 
     fn conn(&mut self) -> &mut Connection {
