@@ -847,6 +847,8 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     };
     let mut app = App::new(&id, lang, config.scanner.bell, config.scanner.auto_accept_matched);
     app.policy = policy;
+    let dock = config.dock_name();
+    app.dock_name = dock.clone();
     if store.meta("demo")?.as_deref() == Some("1") {
         app.demo_badges = Some(text::t(lang, text::T::DemoBadges).to_string());
     }
@@ -879,6 +881,7 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     })?;
     let log = store.folder().join("returns-dock.log");
     let mut exec = Executor::new(store, &id, Box::new(now)).with_log(log);
+    exec.dock = dock;
     if let Some(problem) = tail {
         exec.log_line(None, &format!("audit log check at start failed: {problem}"));
     }

@@ -1487,7 +1487,7 @@ fn batches_made_before_marks_keep_their_parcels_and_the_next_export_takes_the_re
              DROP TRIGGER export_due_return_closed; DROP TRIGGER export_due_return_closed_new;
              DROP TRIGGER export_due_policy_unit; DROP TABLE export_due;
              DROP TRIGGER parcel_returns_open_box; DROP TRIGGER parcels_box_closed;
-             DROP INDEX parcel_returns_one_open_box; ALTER TABLE parcel_returns DROP COLUMN open_box;
+             DROP INDEX parcel_returns_one_open_box; ALTER TABLE parcel_returns DROP COLUMN open_box; ALTER TABLE parcels DROP COLUMN dock;
              PRAGMA user_version = 7;",
         )
         .unwrap();

@@ -304,7 +304,7 @@ mod contract {
         }
 
         fn actor(&mut self, station: &str) -> Actor {
-            Actor { station: station.into(), dock: String::new(), user: "DEMO".into(), now: self.now() }
+            Actor { station: station.into(), dock: "NORTH".into(), user: "DEMO".into(), now: self.now() }
         }
 
         fn open(&mut self, station: &str, scan: &str) -> i64 {
@@ -351,7 +351,9 @@ mod contract {
         signed.unwrap();
         // Scanned again at another station: a duplicate, saying where.
         match d.store.lookup_parcel("ST02", "RMA-2026-0009").unwrap() {
-            ParcelLookup::Duplicate(seen) => assert_eq!(seen.station, "ST01"),
+            ParcelLookup::Duplicate(seen) => {
+                assert_eq!((seen.station.as_str(), seen.dock.as_deref()), ("ST01", Some("NORTH")))
+            }
             other => panic!("{other:?}"),
         }
         // A parcel with a unit refused and one missing: confirmed at signing, reviewed.

@@ -178,7 +178,7 @@ fn phones_are_stored_masked_and_a_database_of_whole_numbers_is_masked_by_its_mig
              DROP TRIGGER IF EXISTS export_due_return_closed; DROP TRIGGER IF EXISTS export_due_return_closed_new;
              DROP TRIGGER export_due_policy_unit; DROP TABLE export_due;
              DROP TRIGGER parcel_returns_open_box; DROP TRIGGER parcels_box_closed;
-             DROP INDEX parcel_returns_one_open_box; ALTER TABLE parcel_returns DROP COLUMN open_box;
+             DROP INDEX parcel_returns_one_open_box; ALTER TABLE parcel_returns DROP COLUMN open_box; ALTER TABLE parcels DROP COLUMN dock;
              PRAGMA user_version = 5;",
         )
         .unwrap();

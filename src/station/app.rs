@@ -74,6 +74,8 @@ pub struct Unlocked {
 pub struct App {
     pub lang: Lang,
     pub station: String,
+    /// The dock the station stands at, shown in the header when named.
+    pub dock_name: String,
     pub bell: bool,
     /// A sound is configured for an OK (`[scanner] ok_sound`), and for a warning or an error
     /// (`error_sound`, which then takes the bell's place).
@@ -122,6 +124,7 @@ impl App {
         App {
             lang,
             station: station.to_string(),
+            dock_name: String::new(),
             bell,
             ok_sound: false,
             error_sound: false,

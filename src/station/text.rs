@@ -541,6 +541,16 @@ pub mod say {
         )
     }
 
+    /// A station as a message names it: with its dock when that is not this station's.
+    pub fn station_at(lang: Lang, station: &str, dock: Option<&str>, here: &str) -> String {
+        match dock {
+            Some(d) if d != here => {
+                pick(lang, format!("{station} at dock {d}"), format!("{d} 仓的 {station}"))
+            }
+            _ => station.to_string(),
+        }
+    }
+
     pub fn take_over_offer(lang: Lang, station: &str, operator: &str) -> String {
         pick(
             lang,

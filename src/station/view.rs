@@ -54,7 +54,11 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect) {
         Lang::En => "EN",
         Lang::Zh => "中文",
     };
-    let text = format!(" {} · {} · {}{} · {}", t(app.lang, T::Title), app.station, user, parcel, lang);
+    let place = match app.dock_name.as_str() {
+        "" => app.station.clone(),
+        dock => format!("{dock} · {}", app.station),
+    };
+    let text = format!(" {} · {} · {}{} · {}", t(app.lang, T::Title), place, user, parcel, lang);
     let reversed = Style::new().add_modifier(Modifier::REVERSED);
     // A broken audit log, else the printer's trouble, takes the right of the header (most of it
     // on a narrow screen), for as long as it lasts.

@@ -14,6 +14,7 @@ use postgres::{Client, NoTls};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations_pg/0001_meta.sql"),
     include_str!("../../migrations_pg/0002_records.sql"),
+    include_str!("../../migrations_pg/0003_docks.sql"),
 ];
 
 /// The schema version this program makes and knows.

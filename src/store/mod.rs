@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0007_boxes.sql"),
     include_str!("../../migrations/0008_export_marks.sql"),
     include_str!("../../migrations/0009_one_open_box.sql"),
+    include_str!("../../migrations/0010_docks.sql"),
 ];
 
 /// The schema version from which phone numbers are stored masked (see its migration).

@@ -101,6 +101,8 @@ pub struct ParcelSeen {
     pub operator: String,
     pub received_at: String,
     pub closed_at: Option<String>,
+    /// The dock it was received at (None: before docks were named).
+    pub dock: Option<String>,
     /// For the same box scanned again: the return it belongs to, still awaiting other boxes
     /// (a new box of it is opened by its RMA number).
     pub rma_awaiting: Option<String>,
@@ -196,7 +198,7 @@ fn lookup_box(db: &dyn Sql, station: &str, scanned: &str, label: &str) -> DbResu
     // A parcel booked in before: unidentified ones are found by what was scanned then.
     let seen_unidentified = db
         .row(
-            "SELECT id, state, station, operator, received_at, closed_at FROM parcels
+            "SELECT id, state, station, operator, received_at, closed_at, dock FROM parcels
              WHERE unidentified = 1 AND tracking_key = ?1 ORDER BY id DESC LIMIT 1",
             args![key],
         )?
@@ -257,7 +259,7 @@ enum Stand {
 fn seen_parcel(db: &dyn Sql, id: i64) -> DbResult<ParcelSeen> {
     parcel_seen(&the_row(
         db,
-        "SELECT id, state, station, operator, received_at, closed_at FROM parcels WHERE id = ?1",
+        "SELECT id, state, station, operator, received_at, closed_at, dock FROM parcels WHERE id = ?1",
         args![id],
     )?)
 }
@@ -267,7 +269,7 @@ fn seen_parcel(db: &dyn Sql, id: i64) -> DbResult<ParcelSeen> {
 fn stand(db: &dyn Sql, id: i64, box_key: Option<&str>) -> DbResult<Stand> {
     let open = db
         .row(
-            "SELECT p.id, p.state, p.station, p.operator, p.received_at, p.closed_at
+            "SELECT p.id, p.state, p.station, p.operator, p.received_at, p.closed_at, p.dock
              FROM parcel_returns pr JOIN parcels p ON p.id = pr.parcel_id WHERE pr.return_id = ?1 AND p.state = 'open'
              ORDER BY p.id DESC LIMIT 1",
             args![id],
@@ -329,6 +331,7 @@ fn parcel_seen(r: &Row) -> DbResult<ParcelSeen> {
         operator: r.get(3)?,
         received_at: r.get(4)?,
         closed_at: r.get(5)?,
+        dock: r.get(6)?,
         rma_awaiting: None,
     })
 }
@@ -563,9 +566,18 @@ fn insert_parcel(
 ) -> DbResult<i64> {
     let now = timestamp(actor.now);
     let parcel_id: i64 = tx.one(
-        "INSERT INTO parcels (scan, tracking_no, tracking_key, unidentified, station, operator, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
-        args![scanned, tracking, tracking_key(tracking), returns.is_empty(), actor.station, actor.user, now],
+        "INSERT INTO parcels (scan, tracking_no, tracking_key, unidentified, station, operator, received_at, dock)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+        args![
+            scanned,
+            tracking,
+            tracking_key(tracking),
+            returns.is_empty(),
+            actor.station,
+            actor.user,
+            now,
+            Some(actor.dock.as_str()).filter(|d| !d.is_empty())
+        ],
     )?;
     for id in returns {
         tx.exec(

@@ -632,3 +632,50 @@ fn a_burst_ending_on_a_refusal_names_its_first_refusal_too() {
     let said = band(&s);
     assert!(said.contains("2 scans of this burst refused, the first: DUPLICATE"), "{said}");
 }
+
+/// Two docks on one database: each station's header names its dock, a parcel received at one
+/// dock scanned at the other is a duplicate that says at which dock, and one open there is
+/// said to be open at that dock's station (English and Chinese).
+#[test]
+fn a_parcel_received_at_another_dock_says_which_dock() {
+    let (_dir, db) = demo_db();
+    let at = |dock: &str, station: &str, lang: Lang| {
+        let mut s = Station::open(&db, station, lang);
+        s.app.dock_name = dock.into();
+        s.exec.dock = dock.into();
+        s.scan("OP-DEMO");
+        s
+    };
+    let mut north = at("NORTH", "ST01", Lang::En);
+    assert!(
+        north.screen().lines().next().unwrap().contains("RETURNS DOCK · NORTH · ST01 · Demo Operator"),
+        "{}",
+        north.screen()
+    );
+    north.scan("RMA-2026-0009");
+    north.scan("6901234500059");
+    north.scan("CMD-ACCEPT");
+    north.scan("CMD-SIGN");
+    assert!(band(&north).contains("signed"), "{}", north.screen());
+    north.scan("RMA-2026-0011");
+    let mut south = at("SOUTH", "ST07", Lang::En);
+    south.scan("RMA-2026-0011");
+    assert!(band(&south).contains("open at station ST01 at dock NORTH"), "{}", south.screen());
+    south.scan("RMA-2026-0009");
+    assert!(
+        band(&south).contains("DUPLICATE") && band(&south).contains("station ST01 at dock NORTH"),
+        "{}",
+        south.screen()
+    );
+    let mut zh = at("SOUTH", "ST08", Lang::Zh);
+    zh.scan("RMA-2026-0009");
+    assert!(band(&zh).contains("NORTH 仓的 ST01"), "{}", zh.screen());
+    // At the same dock the dock goes unsaid.
+    let mut also_north = at("NORTH", "ST02", Lang::En);
+    also_north.scan("RMA-2026-0009");
+    assert!(
+        band(&also_north).contains("station ST01, by") && !band(&also_north).contains("dock NORTH"),
+        "{}",
+        also_north.screen()
+    );
+}

@@ -128,17 +128,21 @@ impl App {
                 self.warn(text)
             }
             ParcelLookup::OpenElsewhere(p) => {
+                let station =
+                    on_screen(&say::station_at(lang, &p.station, p.dock.as_deref(), &self.dock_name));
                 if self.user.as_ref().is_some_and(|u| u.role == Role::Supervisor) {
                     self.screen = Screen::Dock { offer: Some(Offer::TakeOver { parcel: p.parcel_id }) };
-                    self.warn(say::take_over_offer(lang, &p.station, &p.operator))
+                    self.warn(say::take_over_offer(lang, &station, &p.operator))
                 } else {
-                    self.error(say::open_elsewhere(lang, &p.station, &p.operator))
+                    self.error(say::open_elsewhere(lang, &station, &p.operator))
                 }
             }
             ParcelLookup::Duplicate(p) => {
                 let at = p.closed_at.as_deref().unwrap_or(&p.received_at);
                 let state = lang.code(p.state);
-                let text = say::duplicate(lang, state, &self.short_time(at), &p.station, &p.operator);
+                let station =
+                    on_screen(&say::station_at(lang, &p.station, p.dock.as_deref(), &self.dock_name));
+                let text = say::duplicate(lang, state, &self.short_time(at), &station, &p.operator);
                 match &p.rma_awaiting {
                     Some(rma) => self.error(format!("{text} · {}", say::another_box(lang, &on_screen(rma)))),
                     None => self.error(text),
