@@ -202,6 +202,9 @@ pub enum ReviewAction {
         /// Text for a terminal, or JSON for a program
         #[arg(long, value_enum, default_value = "text")]
         format: ListFormat,
+        /// Only the parcels received at this dock [default: every dock]
+        #[arg(long, value_name = "D")]
+        dock: Option<String>,
     },
     /// Confirm or overturn an entry (overturning needs a comment)
     Decide {
@@ -997,9 +1000,9 @@ fn review(
         }
     };
     match action {
-        ReviewAction::List { format } => {
+        ReviewAction::List { format, dock } => {
             store.close_overdue(now(), config.policy.await_boxes_days).map_err(e)?;
-            let items = store.open_reviews().map_err(e)?;
+            let items = store.open_reviews_at(dock.as_deref().map(str::trim)).map_err(e)?;
             match format {
                 ListFormat::Json => {
                     let mut json = serde_json::to_value(&items).unwrap_or_default();

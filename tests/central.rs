@@ -386,6 +386,10 @@ mod contract {
             d.store.check_pin("SUP1", "2468", Some("ST01"), now, &Default::default()).unwrap().unwrap();
         let reviews = d.store.open_reviews().unwrap();
         assert!(reviews.len() >= 2, "{reviews:?}");
+        // The queue of one dock: these parcels were received at NORTH.
+        assert_eq!(d.store.open_reviews_at(Some("NORTH")).unwrap(), reviews);
+        assert!(d.store.open_reviews_at(Some("SOUTH")).unwrap().is_empty());
+        assert!(reviews.iter().all(|r| r.dock.as_deref() == Some("NORTH")));
         for r in &reviews {
             let now = d.now();
             let sup = Supervisor { who: &proof, station: Some("ST01") };

@@ -193,6 +193,11 @@ impl Store {
         super::auth::check_pin(self.db(), user, pin, station, now, rules)
     }
 
+    /// The reviews waiting for a supervisor, of the parcels received at `dock` (None: all).
+    pub fn open_reviews_at(&self, dock: Option<&str>) -> DbResult<Vec<ReviewItem>> {
+        rv::open_reviews_at(self.db(), dock)
+    }
+
     /// The reviews waiting for a supervisor.
     pub fn open_reviews(&self) -> DbResult<Vec<ReviewItem>> {
         rv::open_reviews(self.db())

@@ -37,6 +37,9 @@ pub struct ReviewItem {
     pub note: Option<String>,
     /// The most boxes any of the parcel's returns came in (1 for most).
     pub boxes: i64,
+    /// The dock the parcel was received at (left out where none was named).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dock: Option<String>,
     /// What the entry's parcel held and lacked (the whole parcel, also for an entry about one
     /// of its units).
     pub details: ReviewDetails,
@@ -212,6 +215,11 @@ fn details_of(db: &dyn Sql, which: &str, args: &[&dyn Arg]) -> DbResult<HashMap<
 
 /// Every undecided entry, oldest first, each with its parcel's details.
 pub fn open_reviews(db: &dyn Sql) -> DbResult<Vec<ReviewItem>> {
+    open_reviews_at(db, None)
+}
+
+/// As [`open_reviews`], of the parcels received at `dock` only (None: every dock).
+pub fn open_reviews_at(db: &dyn Sql, dock: Option<&str>) -> DbResult<Vec<ReviewItem>> {
     let details = details_of(db, OPEN_PARCELS, args![])?;
     db.map(
         // `string_agg` reads alike on both engines (SQLite from 3.44), where `group_concat` is
@@ -224,10 +232,11 @@ pub fn open_reviews(db: &dyn Sql) -> DbResult<Vec<ReviewItem>> {
                  WHERE pr.parcel_id = p.id LIMIT 1),
                 p.refuse_reason, u.id, u.sku, u.serial, u.outcome, u.reason, u.discrepancy, u.note,
                 coalesce((SELECT max(x.boxes) FROM parcel_returns pr JOIN return_receipts x ON x.return_id = pr.return_id
-                 WHERE pr.parcel_id = p.id), 1)
+                 WHERE pr.parcel_id = p.id), 1),
+                p.dock
          FROM reviews v JOIN parcels p ON p.id = v.parcel_id LEFT JOIN units u ON u.id = v.unit_id
-         WHERE v.decision IS NULL ORDER BY v.created_at, v.id",
-        args![],
+         WHERE v.decision IS NULL AND (CAST(?1 AS TEXT) IS NULL OR p.dock = ?1) ORDER BY v.created_at, v.id",
+        args![dock],
         |r| {
             let unit: Option<i64> = r.get(14)?;
             Ok(ReviewItem {
@@ -257,6 +266,7 @@ pub fn open_reviews(db: &dyn Sql) -> DbResult<Vec<ReviewItem>> {
                 discrepancy: r.get(19)?,
                 note: r.get(20)?,
                 boxes: r.get(21)?,
+                dock: r.get(22)?,
                 details: details.get(&r.get::<i64>(4)?).cloned().unwrap_or_default(),
             })
         },
