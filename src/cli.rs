@@ -321,9 +321,10 @@ pub enum LabelsWhat {
     Unit {
         /// The id on the label, `U00000042`, or `42`
         unit_id: String,
-        /// ZPL for a label printer, SVG or PNG for a screen or an office printer
-        #[arg(long, value_enum, default_value = "zpl")]
-        format: LabelFormat,
+        /// ZPL for a label printer, SVG or PNG for a screen or an office printer [default: by
+        /// the extension of --out (.svg, .png), else zpl]
+        #[arg(long, value_enum)]
+        format: Option<LabelFormat>,
         /// The file to write [default: the label on stdout]
         #[arg(long, value_name = "FILE", conflicts_with = "print")]
         out: Option<PathBuf>,
@@ -1088,6 +1089,19 @@ fn labels(db: &Path, config: &Config, what: &LabelsWhat) -> Result<(), Failure> 
         }
         LabelsWhat::Demo { out } => demo_sheet(Some(db), out),
         LabelsWhat::Unit { unit_id, format, out, print } => {
+            // The file's name says what it holds: a ZPL label is never written as `x.png`.
+            let named = out.as_deref().and_then(|o| page_format(o).ok());
+            let format = &match (*format, named) {
+                (Some(f), Some(n)) if f != n => {
+                    let o = out.as_deref().unwrap_or(Path::new("")).display();
+                    return Err(Failure::Usage(format!(
+                        "--out {o} is named for another format than --format gives"
+                    )));
+                }
+                (Some(f), _) => f,
+                (None, Some(n)) => n,
+                (None, None) => LabelFormat::Zpl,
+            };
             if *format == LabelFormat::Png && out.is_none() && !*print {
                 return Err(Failure::Usage("a PNG label needs --out FILE".into()));
             }

@@ -1225,6 +1225,15 @@ mod audit {
         let label = run(&["labels", "unit", &printed]);
         assert!(String::from_utf8_lossy(&label).contains(&printed));
         assert_eq!(label, run(&["labels", "unit", &bare]));
+        // Found at the end of a session: `--out u.png` wrote ZPL text under a PNG's name. The
+        // name now says the format; a --format that contradicts it is refused.
+        run(&["labels", "unit", &printed, "--out", "u.png"]);
+        assert!(std::fs::read(d.dir.path().join("u.png")).unwrap().starts_with(b"\x89PNG"), "a PNG");
+        run(&["labels", "unit", &printed, "--out", "u.zpl"]);
+        assert!(std::fs::read(d.dir.path().join("u.zpl")).unwrap().starts_with(b"^XA"), "ZPL");
+        let clash = command(d.dir.path(), &["labels", "unit", &printed, "--format", "zpl", "--out", "v.png"]);
+        assert_eq!(clash.status.code(), Some(2), "{}", String::from_utf8_lossy(&clash.stderr));
+        assert!(!d.dir.path().join("v.png").exists());
         let history = run(&["audit", "show", "--parcel", &format!("P{p}")]);
         assert!(history.len() > 100);
         assert_eq!(history, run(&["audit", "show", "--parcel", &p.to_string()]));
