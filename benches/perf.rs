@@ -636,7 +636,7 @@ fn export_bench(dir: &Path, units: u64) {
     let done = export::export(
         &mut store,
         &out,
-        &ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: true, now, by: None },
+        &ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: true, now, by: None, dock: None },
     )
     .unwrap();
     println!(
@@ -653,7 +653,7 @@ fn export_bench(dir: &Path, units: u64) {
     let all = export::export(
         &mut store,
         &dir.join("export-all.csv"),
-        &ExportOptions { format: Format::Csv, span: Span::All, excel: true, now, by: None },
+        &ExportOptions { format: Format::Csv, span: Span::All, excel: true, now, by: None, dock: None },
     )
     .unwrap();
     let all_s = t.elapsed().as_secs_f64();

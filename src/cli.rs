@@ -84,6 +84,10 @@ pub enum Command {
         /// Produce an earlier batch again (its rows as they stand now)
         #[arg(long, value_name = "ID", value_parser = batch_id)]
         batch: Option<i64>,
+        /// Only the parcels received at this dock [default: every dock] (a batch made again
+        /// keeps the dock it was made for)
+        #[arg(long, value_name = "DOCK", conflicts_with = "batch", value_parser = dock_name)]
+        dock: Option<String>,
     },
     /// The supervisor's queue: list it, decide an entry, link an unidentified parcel
     Review {
@@ -203,7 +207,7 @@ pub enum ReviewAction {
         #[arg(long, value_enum, default_value = "text")]
         format: ListFormat,
         /// Only the parcels received at this dock [default: every dock]
-        #[arg(long, value_name = "D")]
+        #[arg(long, value_name = "DOCK", value_parser = dock_name)]
         dock: Option<String>,
     },
     /// Confirm or overturn an entry (overturning needs a comment)
@@ -291,6 +295,10 @@ pub enum ReportWhat {
         /// Text with bars for a terminal, CSV or JSON for others
         #[arg(long, value_enum, default_value = "text")]
         format: SheetFormat,
+        /// Only the parcels received at this dock (a return counts at its last box's dock)
+        /// [default: every dock]
+        #[arg(long, value_name = "DOCK", value_parser = dock_name)]
+        dock: Option<String>,
     },
 }
 
@@ -534,7 +542,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
         Some(Command::Db { what: DbWhat::Copy { from, to } }) => db_copy(from, to),
         Some(Command::Labels { what: LabelsWhat::Demo { out } }) => demo_sheet(cli.db.as_deref(), out),
         Some(Command::Labels { what }) => labels(&db_path(&cli), config, what),
-        Some(Command::Report { what: ReportWhat::Feedback { from, to, format } }) => {
+        Some(Command::Report { what: ReportWhat::Feedback { from, to, format, dock } }) => {
             use crate::export::feedback;
             let at = now();
             let to = to.unwrap_or_else(|| at.date_naive());
@@ -545,7 +553,8 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             let mut store = Store::open_existing(&db_path(&cli))?;
             // Returns that waited too long for their other boxes close first, as for an export.
             store.close_overdue(at, config.policy.await_boxes_days).map_err(|e| Failure::from(store.err(e)))?;
-            let sheet = feedback::feedback(&mut store, from, to, config.policy.late_after_days, at)
+            let dock = dock.as_deref();
+            let sheet = feedback::feedback_at(&mut store, from, to, config.policy.late_after_days, at, dock)
                 .map_err(|e| Failure::from(store.err(e)))?;
             match format {
                 SheetFormat::Text => print!("{}", feedback::text_in(&sheet, lang)),
@@ -554,7 +563,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Some(Command::Export { out, format, all, excel, batch }) => {
+        Some(Command::Export { out, format, all, excel, batch, dock }) => {
             use crate::export::{Format, Span};
             let format = match format {
                 ExportFormat::Csv => Format::Csv,
@@ -567,7 +576,8 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                 (None, false) => Span::SinceLast,
             };
             let mut store = Store::open_existing(&db_path(&cli))?;
-            let opts = crate::export::ExportOptions { format, span, excel: *excel, now: at, by: None };
+            let dock = dock.clone();
+            let opts = crate::export::ExportOptions { format, span, excel: *excel, now: at, by: None, dock };
             // Returns that waited too long for their other boxes close first, so their missing
             // units are in this export (a batch made again is left exactly as it was).
             if !matches!(span, Span::Batch(_)) {
@@ -1003,7 +1013,7 @@ fn review(
     match action {
         ReviewAction::List { format, dock } => {
             store.close_overdue(now(), config.policy.await_boxes_days).map_err(e)?;
-            let items = store.open_reviews_at(dock.as_deref().map(str::trim)).map_err(e)?;
+            let items = store.open_reviews_at(dock.as_deref()).map_err(e)?;
             match format {
                 ListFormat::Json => {
                     let mut json = serde_json::to_value(&items).unwrap_or_default();
@@ -1229,6 +1239,14 @@ fn unit_id(text: &str) -> Result<i64, String> {
 
 fn batch_id(text: &str) -> Result<i64, String> {
     text.parse::<ids::BatchId>().map(|id| id.0)
+}
+
+/// A dock's name as given on the command line: trimmed, never empty.
+fn dock_name(text: &str) -> Result<String, String> {
+    match text.trim() {
+        "" => Err("a dock's name, as its stations' configuration gives it".into()),
+        name => Ok(name.to_string()),
+    }
 }
 
 fn review_id(text: &str) -> Result<i64, String> {

@@ -81,7 +81,7 @@ impl Dock {
         excel: bool,
     ) -> (export::ExportDone, PathBuf) {
         let out = self.dir.path().join(name);
-        let opts = ExportOptions { format, span, excel, now: self.now(), by: None };
+        let opts = ExportOptions { format, span, excel, now: self.now(), by: None, dock: None };
         let done = export::export(&mut self.store, &out, &opts).unwrap();
         (done, out)
     }
@@ -186,6 +186,7 @@ fn batches_never_repeat_or_skip_and_a_later_decision_comes_in_the_next() {
             excel: false,
             now: d.now(),
             by: None,
+            dock: None,
         };
         let err = export::export(&mut d.store, &out, &opts).unwrap_err();
         assert!(!out.exists(), "{name} not written");
@@ -259,8 +260,14 @@ fn a_failed_write_leaves_no_file_and_no_batch() {
     let mut d = Dock::new();
     troubled_parcel(&mut d);
     let out = d.dir.path().join("no-such-dir").join("x.csv");
-    let opts =
-        ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now: d.now(), by: None };
+    let opts = ExportOptions {
+        format: Format::Csv,
+        span: Span::SinceLast,
+        excel: false,
+        now: d.now(),
+        by: None,
+        dock: None,
+    };
     let err = export::export(&mut d.store, &out, &opts).unwrap_err();
     assert!(err.to_string().contains("cannot write the export"), "{err}");
     let batches: i64 =
@@ -809,8 +816,14 @@ mod locks {
         let mut d = Dock::new();
         signed_parcels(&mut d, 15_000);
         let out = d.dir.path().join("all.csv");
-        let opts =
-            ExportOptions { format: Format::Csv, span: Span::All, excel: false, now: d.now(), by: None };
+        let opts = ExportOptions {
+            format: Format::Csv,
+            span: Span::All,
+            excel: false,
+            now: d.now(),
+            by: None,
+            dock: None,
+        };
         let done = AtomicBool::new(false);
         let (db, store) = (d.db.clone(), &mut d.store);
         let (exported, waits) = std::thread::scope(|s| {
@@ -879,6 +892,7 @@ mod locks {
             excel: false,
             now: d.now(),
             by: None,
+            dock: None,
         };
         let b1 = export::export_with(&mut d.store, &out, &opts, &mut || {
             st::sign_parcel(station.conn_mut(), &a, late, true).unwrap().unwrap();
@@ -905,7 +919,14 @@ mod locks {
         let a = d.actor();
         let now = d.now();
         let (theirs, mine) = (d.dir.path().join("theirs.csv"), d.dir.path().join("mine.csv"));
-        let opts = ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now, by: None };
+        let opts = ExportOptions {
+            format: Format::Csv,
+            span: Span::SinceLast,
+            excel: false,
+            now,
+            by: None,
+            dock: None,
+        };
         let mut raced = false;
         let mut their_batch = None;
         let b = export::export_with(&mut d.store, &mine, &opts, &mut || {
@@ -1496,7 +1517,7 @@ fn batches_made_before_marks_keep_their_parcels_and_the_next_export_takes_the_re
              DROP TRIGGER export_due_return_closed; DROP TRIGGER export_due_return_closed_new;
              DROP TRIGGER export_due_policy_unit; DROP TABLE export_due;
              DROP TRIGGER parcel_returns_open_box; DROP TRIGGER parcels_box_closed;
-             DROP INDEX parcel_returns_one_open_box; ALTER TABLE parcel_returns DROP COLUMN open_box; ALTER TABLE parcels DROP COLUMN dock;
+             DROP INDEX parcel_returns_one_open_box; ALTER TABLE parcel_returns DROP COLUMN open_box; ALTER TABLE parcels DROP COLUMN dock; ALTER TABLE export_batches DROP COLUMN dock;
              PRAGMA user_version = 7;",
         )
         .unwrap();
@@ -1510,10 +1531,57 @@ fn batches_made_before_marks_keep_their_parcels_and_the_next_export_takes_the_re
     let (next, p) = d.export("next.csv", Format::Csv, Span::SinceLast, false);
     assert_eq!(ids(&p), vec![format!("P{later}")], "only what came after batch {}", b1.batch);
     assert_eq!(next.batch, all.batch + 1);
-    let opts =
-        ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now: d.now(), by: None };
+    let opts = ExportOptions {
+        format: Format::Csv,
+        span: Span::SinceLast,
+        excel: false,
+        now: d.now(),
+        by: None,
+        dock: None,
+    };
     let nothing = export::export(&mut d.store, &d.dir.path().join("none.csv"), &opts);
     assert!(matches!(nothing, Err(export::ExportError::NothingNew { last: Some(n) }) if n == next.batch));
+}
+
+/// A dock updated from schema version 10, where a parcel's dock was recorded but the states the
+/// log carried left it out: each such parcel gets an entry with its dock, so `audit verify`
+/// finds every record what its last entry says, and a parcel also edited behind the program
+/// before the update is still reported (the update's own entry does not make the edit look like
+/// the program's).
+#[test]
+fn parcels_received_before_the_log_carried_their_dock_are_logged_with_it_and_an_edit_behind_is_still_seen() {
+    let mut d = Dock::new();
+    let clean = d.open("RMA-2026-0009");
+    d.unit(clean, "6901234500059", None, Outcome::Accept, None, None);
+    d.sign(clean);
+    let edited = d.open("RMA-2026-0011");
+    d.unit(edited, "0194000001232", None, Outcome::Accept, None, None);
+    d.sign(edited);
+    // As version 10 left them: the dock on the record, not in the logged states.
+    d.store
+        .conn()
+        .execute_batch(&format!(
+            "UPDATE parcels SET dock = 'NORTH';
+             UPDATE parcels SET note = 'edited behind the program' WHERE id = {edited};
+             ALTER TABLE export_batches DROP COLUMN dock;
+             PRAGMA user_version = 10;"
+        ))
+        .unwrap();
+    drop(std::mem::replace(&mut d.store, Store::open_in_memory().unwrap()));
+    d.store = Store::open(&d.db).unwrap();
+    let verdict = d.store.verify_audit().unwrap();
+    assert_eq!(verdict.problems.len(), 1, "{:?}", verdict.problems);
+    assert!(verdict.problems[0].contains(&format!("P{edited}")), "{:?}", verdict.problems);
+    let logged: String = d
+        .store
+        .conn()
+        .query_row(
+            "SELECT detail FROM audit_log WHERE subject = ?1 AND action = 'parcel' ORDER BY id DESC LIMIT 1",
+            [format!("P{clean}")],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(logged.contains(r#""dock":"NORTH""#), "{logged}");
 }
 
 /// Found by an outside pass: an export whose batch could not be recorded (here the table is
@@ -1526,8 +1594,14 @@ fn an_export_whose_batch_cannot_be_recorded_leaves_no_file() {
     d.unit(p, "6901234500059", None, Outcome::Accept, None, None);
     d.sign(p);
     let out = d.dir.path().join("lost.csv");
-    let opts =
-        ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now: d.now(), by: None };
+    let opts = ExportOptions {
+        format: Format::Csv,
+        span: Span::SinceLast,
+        excel: false,
+        now: d.now(),
+        by: None,
+        dock: None,
+    };
     let other = rusqlite::Connection::open(&d.db).unwrap();
     let err = export::export_with(&mut d.store, &out, &opts, &mut || {
         other.execute_batch("ALTER TABLE export_batches RENAME TO export_batches_gone").unwrap();

@@ -295,6 +295,8 @@ mod contract {
     struct Day {
         store: Store,
         tick: i64,
+        /// The dock the stations stand at.
+        dock: &'static str,
     }
 
     impl Day {
@@ -304,7 +306,7 @@ mod contract {
         }
 
         fn actor(&mut self, station: &str) -> Actor {
-            Actor { station: station.into(), dock: "NORTH".into(), user: "DEMO".into(), now: self.now() }
+            Actor { station: station.into(), dock: self.dock.into(), user: "DEMO".into(), now: self.now() }
         }
 
         fn open(&mut self, station: &str, scan: &str) -> i64 {
@@ -335,7 +337,7 @@ mod contract {
 
     /// The day on `store`; the export's bytes and what was checked on the way.
     fn a_day(store: Store, dir: &Path) -> Vec<u8> {
-        let mut d = Day { store, tick: 0 };
+        let mut d = Day { store, tick: 0, dock: "NORTH" };
         returns_dock::cli::seed_demo_into(&mut d.store).unwrap();
         let now = d.now();
         let signed = d.store.sign_in("OP-DEMO", "ST01", now, 14).unwrap();
@@ -404,6 +406,7 @@ mod contract {
             excel: false,
             now: d.now(),
             by: None,
+            dock: None,
         };
         let done = export::export(&mut d.store, &out, &opts).unwrap();
         assert_eq!(done.parcels, 3);
@@ -464,6 +467,7 @@ mod contract {
             excel: false,
             now: DateTime::parse_from_rfc3339("2026-11-22T09:00:40+08:00").unwrap(),
             by: None,
+            dock: None,
         };
         export::export(&mut central, &again, &opts).unwrap();
         assert_eq!(
@@ -485,7 +489,7 @@ mod contract {
         assert_eq!(view.id, 4, "after the three parcels copied");
         let out = run(&["db", "copy", "--from", "dock.db", "--to", &url]);
         assert!(!out.status.success());
-        assert!(String::from_utf8_lossy(&out.stderr).contains("already holds a dock's records"));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("already holds the records of dock NORTH"));
     }
 
     #[test]
@@ -496,6 +500,138 @@ mod contract {
         std::fs::create_dir(&pg_dir).unwrap();
         let central = a_day(Store::open(Path::new(&super::fresh_database())).unwrap(), &pg_dir);
         assert_eq!(String::from_utf8_lossy(&sqlite), String::from_utf8_lossy(&central));
+    }
+
+    /// Two docks on one database, each exporting and reporting its own: `export --dock`
+    /// takes that dock's parcels and marks only them, a batch made again keeps its dock, an
+    /// export of every dock afterwards takes only what no dock's export took, and the feedback
+    /// sheet of a dock counts its own units. What each step gave, as text, to compare engines.
+    fn two_docks(store: Store, dir: &Path, cli_db: &str) -> String {
+        let mut d = Day { store, tick: 0, dock: "NORTH" };
+        returns_dock::cli::seed_demo_into(&mut d.store).unwrap();
+        let mut said = Vec::new();
+        let sign = |d: &mut Day, p: i64| {
+            let a = d.actor("ST01");
+            let shown = d.store.parcel(p).unwrap().discrepancies();
+            d.store
+                .sign(&a, p, true, &shown, &Policy::default(), returns_dock::store::boxes::Rest::Missing)
+                .unwrap()
+                .0
+                .unwrap();
+        };
+        let north = d.open("ST01", "RMA-2026-0009");
+        d.unit(north, "6901234500059", None, Outcome::Accept);
+        sign(&mut d, north);
+        d.dock = "SOUTH";
+        let south = d.open("ST01", "RMA-2026-0002");
+        d.unit(south, "6901234500011", Some("RB5-0000123"), Outcome::Refuse);
+        sign(&mut d, south);
+        let mut export = |d: &mut Day, name: &str, span: Span, dock: Option<&str>| {
+            let opts = ExportOptions {
+                format: Format::Csv,
+                span,
+                excel: false,
+                now: d.now(),
+                by: None,
+                dock: dock.map(String::from),
+            };
+            match export::export(&mut d.store, &dir.join(name), &opts) {
+                Ok(done) => {
+                    let bytes = std::fs::read_to_string(dir.join(name)).unwrap();
+                    let mut ids: Vec<&str> =
+                        bytes.lines().skip(1).filter_map(|l| l.split(',').nth(3)).collect();
+                    ids.dedup();
+                    said.push(format!("{name}: batch {} parcels {ids:?}", done.batch));
+                    (Some(done.batch), ids.iter().map(|s| s.to_string()).collect::<Vec<_>>(), bytes)
+                }
+                Err(export::ExportError::NothingNew { last }) => {
+                    said.push(format!("{name}: nothing new since {last:?}"));
+                    (None, Vec::new(), String::new())
+                }
+                Err(e) => panic!("{name}: {e}"),
+            }
+        };
+        let (b1, ids, north_bytes) = export(&mut d, "north.csv", Span::SinceLast, Some("NORTH"));
+        assert_eq!(ids, vec![format!("P{north}")], "NORTH's export holds NORTH's parcel only");
+        assert!(export(&mut d, "north-again.csv", Span::SinceLast, Some("NORTH")).0.is_none());
+        let (_, ids, _) = export(&mut d, "south.csv", Span::SinceLast, Some("SOUTH"));
+        assert_eq!(ids, vec![format!("P{south}")], "SOUTH's parcel was left for SOUTH's export");
+        assert!(
+            export(&mut d, "every.csv", Span::SinceLast, None).0.is_none(),
+            "every dock's export after each dock's: nothing left"
+        );
+        // A third parcel at NORTH goes in the next export of every dock, and only it.
+        d.dock = "NORTH";
+        let third = d.open("ST01", "RMA-2026-0011");
+        let a = d.actor("ST01");
+        d.store.refuse_parcel(&a, third, Reason::OutsidePolicy, None).unwrap().0.unwrap();
+        let (_, ids, _) = export(&mut d, "every-2.csv", Span::SinceLast, None);
+        assert_eq!(ids, vec![format!("P{third}")]);
+        // NORTH's first batch made again: the same bytes, NORTH's parcel only.
+        let (_, _, again) = export(&mut d, "b1-again.csv", Span::Batch(b1.unwrap()), None);
+        assert_eq!(again, north_bytes);
+        // Everything closed at SOUTH, and that batch made again keeps its dock.
+        let (all, ids, _) = export(&mut d, "south-all.csv", Span::All, Some("SOUTH"));
+        assert_eq!(ids, vec![format!("P{south}")]);
+        let (_, ids, _) = export(&mut d, "south-all-again.csv", Span::Batch(all.unwrap()), None);
+        assert_eq!(ids, vec![format!("P{south}")], "an --all --dock batch made again is of its dock");
+        // Each dock's feedback sheet counts its own units; every dock's counts both.
+        let now = d.now();
+        let day = now.date_naive();
+        for dock in [Some("NORTH"), Some("SOUTH"), None] {
+            let f = export::feedback::feedback_at(&mut d.store, day, day, 3, now, dock).unwrap();
+            said.push(format!("feedback {dock:?}: {} units, {} signed", f.units, f.parcels_signed));
+            let expected = if dock.is_some() { (1, 1) } else { (2, 2) };
+            assert_eq!((f.units, f.parcels_signed), expected, "{dock:?}");
+            assert_eq!(f.dock.as_deref(), dock);
+        }
+        let verdict = d.store.verify_audit().unwrap();
+        assert!(verdict.ok(), "{:?}", verdict.problems);
+        drop(d);
+        // The same from the command line: the sheet's JSON names its dock; an empty dock and a
+        // dock with --batch are refused as usage.
+        let run = |args: &[&str]| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+                .current_dir(dir)
+                .arg("--db")
+                .arg(cli_db)
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        let out = run(&[
+            "report",
+            "feedback",
+            "--from",
+            "2026-11-22",
+            "--to",
+            "2026-11-22",
+            "--format",
+            "json",
+            "--dock",
+            "SOUTH",
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let sheet: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!((sheet["dock"].as_str(), sheet["units"].as_i64()), (Some("SOUTH"), Some(1)));
+        let out = run(&["export", "--dock", " ", "--out", "x.csv"]);
+        assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = run(&["export", "--dock", "NORTH", "--batch", "1", "--out", "x.csv"]);
+        assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(!dir.join("x.csv").exists());
+        said.join("\n")
+    }
+
+    #[test]
+    fn two_docks_export_and_report_each_their_own_on_both_engines() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("dock.db");
+        let sqlite = two_docks(Store::open(&file).unwrap(), dir.path(), &file.display().to_string());
+        let pg_dir = dir.path().join("pg");
+        std::fs::create_dir(&pg_dir).unwrap();
+        let url = super::fresh_database();
+        let central = two_docks(Store::open(Path::new(&url)).unwrap(), &pg_dir, &url);
+        assert_eq!(sqlite, central);
     }
 }
 

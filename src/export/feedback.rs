@@ -47,9 +47,12 @@ pub struct Feedback {
     pub turnaround_p90_hours: Option<f64>,
     pub late_after_days: u32,
     pub waiting: Vec<Waiting>,
+    /// The dock the sheet is of (left out for every dock's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dock: Option<String>,
 }
 
-/// The sheet for the days `from` to `to` (both included), in the offset of `now`.
+/// The sheet for the days `from` to `to` (both included), in the offset of `now`, over every dock.
 pub fn feedback(
     store: &mut Store,
     from: NaiveDate,
@@ -57,11 +60,24 @@ pub fn feedback(
     late_after_days: u32,
     now: DateTime<FixedOffset>,
 ) -> DbResult<Feedback> {
+    feedback_at(store, from, to, late_after_days, now, None)
+}
+
+/// As [`feedback`], of the parcels received at `dock` (None: every dock). A return counts at
+/// the dock of its last box.
+pub fn feedback_at(
+    store: &mut Store,
+    from: NaiveDate,
+    to: NaiveDate,
+    late_after_days: u32,
+    now: DateTime<FixedOffset>,
+    dock: Option<&str>,
+) -> DbResult<Feedback> {
     let offset = now.offset().to_string();
     // Period bounds as instants: SQLite's julianday() reads the offsets and compares in UTC.
     let start = format!("{}T00:00:00{offset}", from);
     let end = format!("{}T00:00:00{offset}", to.succ_opt().unwrap_or(to));
-    let figures = store.feedback_figures(&start, &end, late_after_days)?;
+    let figures = store.feedback_figures(&start, &end, late_after_days, dock)?;
     let causes = figures.causes;
     let units: i64 = causes.iter().map(|c| c.1).sum();
     let share = |n: i64| if units > 0 { n as f64 / units as f64 } else { 0.0 };
@@ -124,6 +140,11 @@ pub fn feedback(
         turnaround_p90_hours: quantile(0.9),
         late_after_days,
         waiting,
+        dock: dock.map(|d| {
+            let mut d = d.to_string();
+            make_file_safe(&mut d);
+            d
+        }),
     })
 }
 
@@ -147,13 +168,18 @@ fn label(c: &Count, lang: Lang) -> String {
 
 /// The sheet for a terminal, with bars, in `lang`.
 pub fn text_in(f: &Feedback, lang: Lang) -> String {
+    let at = f
+        .dock
+        .as_deref()
+        .map(|d| lang.pick(format!(" at dock {d}"), format!("（{d} 仓）")))
+        .unwrap_or_default();
     let mut s = lang.pick(
         format!(
-            "Feedback {} to {}: {} units inspected, {} parcels signed\n\nBy department that must act\n",
+            "Feedback {} to {}{at}: {} units inspected, {} parcels signed\n\nBy department that must act\n",
             f.from, f.to, f.units, f.parcels_signed
         ),
         format!(
-            "售后反馈 {} 至 {}：验货 {} 件，签收 {} 个包裹\n\n按需改进的部门\n",
+            "售后反馈 {} 至 {}{at}：验货 {} 件，签收 {} 个包裹\n\n按需改进的部门\n",
             f.from, f.to, f.units, f.parcels_signed
         ),
     );

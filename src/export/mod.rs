@@ -172,6 +172,9 @@ pub struct ExportOptions {
     pub excel: bool,
     pub now: DateTime<FixedOffset>,
     pub by: Option<String>,
+    /// Only the parcels received at this dock (None: every dock). A batch made again takes
+    /// the dock it took.
+    pub dock: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -308,7 +311,7 @@ fn write_snapshot(
 ) -> Result<Snapshot, ExportError> {
     let db = store.path().display().to_string();
     let e = |err: DbError| ExportError::Store(crate::store::classify_db(&db, err));
-    let reading = store.export_reading(opts.span).map_err(e)?;
+    let reading = store.export_reading(opts.span, opts.dock.as_deref()).map_err(e)?;
     let Some(reading) = reading else {
         let Span::Batch(id) = opts.span else { unreachable!("only a batch can be missing") };
         return Err(ExportError::NoSuchBatch(id));

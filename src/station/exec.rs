@@ -239,6 +239,8 @@ impl Executor {
                             excel: true,
                             now,
                             by: Some(by),
+                            // Every dock's: what after-sales is due, wherever it was received.
+                            dock: None,
                         };
                         // Nothing new writes no file, and says since which batch.
                         match crate::export::export_fresh(&mut store, &dir, &opts) {

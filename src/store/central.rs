@@ -7,7 +7,8 @@
 //! starting at once migrate it once. The schema is `migrations_pg/`, append-only like
 //! `migrations/`; its version is kept in `returns_dock_meta`.
 
-use super::StoreError;
+use super::sql::{args, in_tx, Mode, Pg, Sql, SqlExt};
+use super::{DbError, DbResult, StoreError};
 use postgres::{Client, NoTls};
 
 /// The central schema's migrations, in order; the version is the count applied.
@@ -15,7 +16,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations_pg/0001_meta.sql"),
     include_str!("../../migrations_pg/0002_records.sql"),
     include_str!("../../migrations_pg/0003_docks.sql"),
+    include_str!("../../migrations_pg/0004_docks_on_record.sql"),
 ];
+
+/// The step after which every parcel's dock is in the log (see `chain::log_parcel_docks`).
+const DOCKS_LOGGED: u32 = 4;
 
 /// The schema version this program makes and knows.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -59,7 +64,7 @@ pub fn shown(url: &str) -> String {
 
 /// An open central database.
 pub struct Central {
-    client: Client,
+    db: Pg,
     address: String,
     /// The address as given (with its password), to connect again after a server restart.
     url: String,
@@ -69,7 +74,7 @@ impl Central {
     /// Connects to the server at `url`, checks the database is ours (or empty) and not newer,
     /// and brings its schema up to date.
     pub fn open(url: &str) -> Result<Central, StoreError> {
-        let mut central = Central::connect(url)?;
+        let central = Central::connect(url)?;
         central.migrate()?;
         Ok(central)
     }
@@ -78,34 +83,30 @@ impl Central {
     /// read, as for a file that must exist): an empty or mistyped database is said, and nothing
     /// is made in it.
     pub fn open_existing(url: &str) -> Result<Central, StoreError> {
-        let mut central = Central::connect(url)?;
-        let ours: bool = central
-            .client
-            .query_one("SELECT to_regclass('public.returns_dock_meta') IS NOT NULL", &[])
-            .map_err(|e| central.err(e))?
-            .get(0);
-        if !ours {
+        let central = Central::connect(url)?;
+        if !central.ours().map_err(|e| central.err(e))? {
             return Err(StoreError::Missing { path: central.address.clone() });
         }
         central.migrate()?;
         Ok(central)
     }
 
+    /// Connects, the session set as the store wants it: it waits for a row lock no longer than
+    /// the busy timeout (as SQLite waits for its write lock), and reads and writes times in UTC.
     fn connect(url: &str) -> Result<Central, StoreError> {
         let address = shown(url);
-        let client = Client::connect(url, NoTls)
+        let mut client = Client::connect(url, NoTls)
             .map_err(|e| StoreError::CannotOpen { path: address.clone(), detail: one_line(&e) })?;
-        Ok(Central { client, address, url: url.to_string() })
+        client
+            .batch_execute(&settings())
+            .map_err(|e| StoreError::CannotOpen { path: address.clone(), detail: one_line(&e) })?;
+        Ok(Central { db: Pg::new(client), address, url: url.to_string() })
     }
 
-    /// The open database as the store speaks to it. The session waits for a row lock no
-    /// longer than the busy timeout (as SQLite waits for its write lock), and reads and writes
-    /// times in UTC.
-    pub fn into_sql(mut self) -> Result<super::sql::Pg, StoreError> {
-        let settings =
-            format!("SET lock_timeout = {}; SET TimeZone = 'UTC'", super::busy_timeout().as_millis());
-        self.client.batch_execute(&settings).map_err(|e| self.err(e))?;
-        Ok(super::sql::Pg::reconnecting(self.client, &self.url, &settings))
+    /// The open database as the store speaks to it, connecting again (with the same settings)
+    /// after the server went away between two transactions.
+    pub fn into_sql(self) -> Result<Pg, StoreError> {
+        Ok(self.db.reconnecting_to(&self.url, &settings()))
     }
 
     /// The address as it may be shown (no password).
@@ -115,72 +116,105 @@ impl Central {
 
     /// The schema version the database is at.
     pub fn schema_version(&mut self) -> Result<u32, StoreError> {
-        let row = self
-            .client
-            .query_opt("SELECT value FROM returns_dock_meta WHERE key = 'schema_version'", &[])
-            .map_err(|e| self.err(e))?;
-        Ok(row.and_then(|r| r.get::<_, String>(0).parse().ok()).unwrap_or(0))
+        version(&self.db).map_err(|e| self.err(e))
     }
 
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        let address = self.address.clone();
-        let err = |e: postgres::Error| StoreError::CannotOpen { path: address.clone(), detail: one_line(&e) };
-        let mut tx = self.client.transaction().map_err(err)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(err)?;
-        let ours: bool = tx
-            .query_one("SELECT to_regclass('public.returns_dock_meta') IS NOT NULL", &[])
-            .map_err(err)?
-            .get(0);
-        let found: u32 = if ours {
-            let v: Option<String> = tx
-                .query_opt("SELECT value FROM returns_dock_meta WHERE key = 'schema_version'", &[])
-                .map_err(err)?
-                .map(|r| r.get(0));
-            v.and_then(|v| v.parse().ok()).unwrap_or(0)
-        } else {
-            // Somebody else's database: any table at all in its public schema.
-            let tables: i64 = tx
-                .query_one(
-                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
-                    &[],
-                )
-                .map_err(err)?
-                .get(0);
-            if tables > 0 {
-                return Err(StoreError::NotOurs {
-                    path: self.address.clone(),
-                    detail: if tables == 1 {
-                        "it holds a table of its own".to_string()
-                    } else {
-                        format!("it holds {tables} tables of its own")
-                    },
-                });
-            }
-            0
+    /// Whether our own table is there.
+    fn ours(&self) -> DbResult<bool> {
+        self.db.one("SELECT to_regclass('public.returns_dock_meta') IS NOT NULL", args![])
+    }
+
+    /// Brings the schema up to date in one transaction, with the steps SQL cannot do (hashes
+    /// computed here) in the same transaction as the step they follow.
+    fn migrate(&self) -> Result<(), StoreError> {
+        let db: &dyn Sql = &self.db;
+        let address = &self.address;
+        // A refusal rolls the transaction back like an error: nothing is made.
+        let mut refused: Option<StoreError> = None;
+        let mut refuse = |why: StoreError| {
+            refused = Some(why);
+            DbError::shape("refused".to_string())
         };
-        if found > SCHEMA_VERSION {
-            return Err(StoreError::TooNew { path: self.address.clone(), found, known: SCHEMA_VERSION });
+        let done = in_tx(db, Mode::Write, |tx| {
+            tx.exec("SELECT pg_advisory_xact_lock(?1)", args![MIGRATION_LOCK])?;
+            let found = if self.ours()? {
+                version(tx)?
+            } else {
+                // Somebody else's database: any table at all in its public schema.
+                let tables: i64 = tx.one(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+                    args![],
+                )?;
+                if tables > 0 {
+                    return Err(refuse(StoreError::NotOurs {
+                        path: address.clone(),
+                        detail: if tables == 1 {
+                            "it holds a table of its own".to_string()
+                        } else {
+                            format!("it holds {tables} tables of its own")
+                        },
+                    }));
+                }
+                0
+            };
+            if found > SCHEMA_VERSION {
+                return Err(refuse(StoreError::TooNew {
+                    path: address.clone(),
+                    found,
+                    known: SCHEMA_VERSION,
+                }));
+            }
+            for (n, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+                if let Err(e) = tx.batch(sql) {
+                    let detail = match e {
+                        DbError::Postgres(e) => one_line(&e),
+                        other => other.to_string(),
+                    };
+                    return Err(refuse(StoreError::CannotOpen {
+                        path: address.clone(),
+                        detail: format!("schema step {}: {detail}", n + 1),
+                    }));
+                }
+                if n as u32 + 1 == DOCKS_LOGGED {
+                    super::chain::log_parcel_docks(tx)?;
+                }
+            }
+            if found < SCHEMA_VERSION {
+                tx.exec(
+                    "INSERT INTO returns_dock_meta (key, value) VALUES ('schema_version', ?1)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    args![SCHEMA_VERSION.to_string()],
+                )?;
+            }
+            Ok(())
+        });
+        match (done, refused) {
+            (Ok(()), _) => Ok(()),
+            (Err(_), Some(refused)) => Err(refused),
+            (Err(e), None) => Err(self.err(e)),
         }
-        for (n, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-            tx.batch_execute(sql).map_err(|e| StoreError::CannotOpen {
-                path: address.clone(),
-                detail: format!("schema step {}: {}", n + 1, one_line(&e)),
-            })?;
-        }
-        if found < SCHEMA_VERSION {
-            tx.execute(
-                "INSERT INTO returns_dock_meta (key, value) VALUES ('schema_version', $1)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                &[&SCHEMA_VERSION.to_string()],
-            )
-            .map_err(err)?;
-        }
-        tx.commit().map_err(err)
     }
 
-    fn err(&self, e: postgres::Error) -> StoreError {
-        StoreError::CannotOpen { path: self.address.clone(), detail: one_line(&e) }
+    fn err(&self, e: DbError) -> StoreError {
+        match e {
+            DbError::Postgres(e) => {
+                StoreError::CannotOpen { path: self.address.clone(), detail: one_line(&e) }
+            }
+            other => super::classify_db(&self.address, other),
+        }
     }
+}
+
+/// The session's settings, on every connection.
+fn settings() -> String {
+    format!("SET lock_timeout = {}; SET TimeZone = 'UTC'", super::busy_timeout().as_millis())
+}
+
+/// The schema version recorded (0 when none is).
+fn version(db: &dyn Sql) -> DbResult<u32> {
+    let v: Option<String> =
+        db.value("SELECT value FROM returns_dock_meta WHERE key = 'schema_version'", args![])?;
+    Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
 /// What a server's error means for the user: a lost or refused connection, a full disk, a

@@ -198,7 +198,7 @@ pub const PARCELS: Table = Table {
     action: "parcel",
     name: "parcel",
     select: "SELECT id, scan, tracking_no, tracking_key, carrier, state, unidentified, has_discrepancy, station,
-                    operator, received_at, closed_at, closed_by, closed_audit_id, refuse_reason, note FROM parcels",
+                    operator, received_at, closed_at, closed_by, closed_audit_id, refuse_reason, note, dock FROM parcels",
     columns: &[
         "scan",
         "tracking_no",
@@ -215,6 +215,7 @@ pub const PARCELS: Table = Table {
         "closed_audit_id",
         "refuse_reason",
         "note",
+        "dock",
     ],
     subject: |id| format!("P{id}"),
 };
@@ -264,7 +265,7 @@ pub const RECEIPTS: Table = Table {
 const TABLES: [&Table; 4] = [&UNITS, &PARCELS, &REVIEWS, &RECEIPTS];
 
 /// The records there were when the log was sealed (migration 5).
-const SEALED_TABLES: [&Table; 3] = [&UNITS_AT_SEAL, &PARCELS, &REVIEWS];
+const SEALED_TABLES: [&Table; 3] = [&UNITS_AT_SEAL, &PARCELS_WITHOUT_DOCK, &REVIEWS];
 
 /// Units as migration 5 found them, before the columns of a product's boxes (migration 7);
 /// their states are the same, since those columns show only when they hold a value.
@@ -273,14 +274,23 @@ const UNITS_AT_SEAL: Table = Table {
         "SELECT id, parcel_id, seq, return_id, line_no, scan, sku, gtin, serial, lot, expiry, discrepancy,
                     outcome, grade, reason, cause, note, unit_value_cents, station, operator, scanned_at,
                     inspected_at FROM units",
-    columns: UNITS.columns.split_at(UNITS.columns.len() - ADDED_LATER.len()).0,
+    columns: UNITS.columns.split_at(UNITS.columns.len() - 2).0,
     ..UNITS
 };
 
+/// Parcels without their dock (migration 10): as migration 5 found them, and as the log carried
+/// them until migration 11.
+const PARCELS_WITHOUT_DOCK: Table = Table {
+    select: "SELECT id, scan, tracking_no, tracking_key, carrier, state, unidentified, has_discrepancy, station,
+                    operator, received_at, closed_at, closed_by, closed_audit_id, refuse_reason, note FROM parcels",
+    columns: PARCELS.columns.split_at(PARCELS.columns.len() - 1).0,
+    ..PARCELS
+};
+
 /// Columns added to a record after states of it were first logged (migration 7: a product's
-/// boxes): a state carries them only when they hold a value, so that a state logged before
-/// them is still the state of a record that never used them.
-const ADDED_LATER: [&str; 2] = ["boxes_in", "box_marks"];
+/// boxes; migration 10: a parcel's dock): a state carries them only when they hold a value, so
+/// that a state logged before them is still the state of a record that never used them.
+const ADDED_LATER: [&str; 3] = ["boxes_in", "box_marks", "dock"];
 
 /// A value of a state, as the log writes it.
 struct StateValue(Value);
@@ -417,6 +427,37 @@ pub fn log_receipts_made(conn: &Connection) -> DbResult<()> {
     let by = By { at: &now, station: None, actor: None };
     for id in ids {
         log_state(conn, by, &RECEIPTS, id, "made from the parcel signed before boxes were counted", None)?;
+    }
+    Ok(())
+}
+
+/// Run once, by the migration after which the log carries a parcel's dock (file 11, central 4):
+/// every parcel received at a named dock before gets an entry with its state, dock included,
+/// so that its record is again what its last entry says. A parcel whose record is not what its
+/// last entry says, its dock aside, was changed behind the program: that is logged first, as
+/// [`confirm`] does, so this step never makes such an edit look like the program's own.
+pub fn log_parcel_docks(db: &dyn Sql) -> DbResult<()> {
+    let now = super::timestamp(chrono::Local::now().fixed_offset());
+    let ids: Vec<i64> =
+        db.map("SELECT id FROM parcels WHERE dock IS NOT NULL ORDER BY id", args![], |r| r.get(0))?;
+    let by = By { at: &now, station: None, actor: None };
+    for id in ids {
+        let subject = (PARCELS.subject)(id);
+        let logged: Option<String> = db
+            .value::<Option<String>>(
+                "SELECT detail FROM audit_log WHERE subject = ?1 AND action = ?2 ORDER BY id DESC LIMIT 1",
+                args![subject, PARCELS.action],
+            )?
+            .flatten()
+            .map(|d| logged_state(&d));
+        let before = state_of(db, &PARCELS_WITHOUT_DOCK, id)?;
+        let with_dock = state_of(db, &PARCELS, id)?;
+        if let Some(logged) = logged.filter(|l| Some(l) != before.as_ref() && Some(l) != with_dock.as_ref()) {
+            let found = with_dock.as_deref().unwrap_or("null");
+            let detail = format!("{{\"logged\":{logged},\"found\":{found}}}");
+            append(db, &by.content("changed_behind", Some(&subject), Some(&detail)))?;
+        }
+        log_state(db, by, &PARCELS, id, "its dock, recorded before the log carried it", None)?;
     }
     Ok(())
 }

@@ -2,8 +2,10 @@
 //! whole history from its SQLite file into a central database, ids and the audit chain as
 //! they are, in one transaction, and checks the counts after.
 //!
-//! Only a central database that holds no records yet is copied into: one dock per database
-//! until records carry their dock.
+//! Only a central database that holds no records yet is copied into. A dock's ids are kept as
+//! they are because they are printed on its units' labels and named in its log's chain; a
+//! second dock's ids would clash with the first's. The other docks start their stations on the
+//! central database, and their files keep the history they had.
 
 use super::sql::{args, in_tx, Cell, Mode, Pg, Sql, SqlExt};
 use super::{DbResult, Store, StoreError};
@@ -69,11 +71,25 @@ pub fn copy(from: &Store, to: &Pg, shown_to: &str) -> Result<Copied, StoreError>
         )
         .map_err(err)?;
     if held > 0 {
-        return Err(StoreError::Refused {
-            path: shown_to.to_string(),
-            detail: "it already holds a dock's records; a dock is copied into an empty central database"
-                .into(),
-        });
+        let docks = |db: &dyn Sql| -> DbResult<Vec<String>> {
+            db.map("SELECT DISTINCT dock FROM parcels WHERE dock IS NOT NULL ORDER BY dock", args![], |r| {
+                r.get(0)
+            })
+        };
+        let there = docks(to).map_err(err)?;
+        let here = docks(src).map_err(|e| from.err(e))?;
+        let detail = match here.iter().find(|d| there.contains(d)) {
+            Some(same) => {
+                format!("it already holds the records of dock {same}: was this file copied before?")
+            }
+            None => format!(
+                "it already holds records{}; a dock's history is copied only into an empty central \
+                 database, since its unit ids (on its labels) would clash with those there: start this \
+                 dock's stations on the central database and keep this file for its history",
+                if there.is_empty() { String::new() } else { format!(" (of dock {})", there.join(", ")) }
+            ),
+        };
+        return Err(StoreError::Refused { path: shown_to.to_string(), detail });
     }
     // The file is read in one snapshot, so what is copied is one moment of the dock.
     let source_err = |e| from.err(e);

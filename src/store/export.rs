@@ -55,12 +55,22 @@ pub struct Taken {
     parcels: Vec<i64>,
     from_audit: i64,
     to_audit: i64,
+    /// The dock whose parcels it took (None: every dock).
+    dock: Option<String>,
 }
 
 impl Taken {
     /// Nothing taken yet.
     fn nothing(span: Span) -> Taken {
-        Taken { span, due: Vec::new(), due_rows: 0, parcels: Vec::new(), from_audit: 0, to_audit: 0 }
+        Taken {
+            span,
+            due: Vec::new(),
+            due_rows: 0,
+            parcels: Vec::new(),
+            from_audit: 0,
+            to_audit: 0,
+            dock: None,
+        }
     }
 }
 
@@ -104,6 +114,12 @@ impl Reading<'_> {
         let span = self.taken.span;
         Ok(std::mem::replace(&mut self.taken, Taken::nothing(span)))
     }
+
+    /// The dock whose parcels this export takes (None: every dock); a batch made again takes
+    /// the dock it took.
+    pub fn dock(&self) -> Option<&str> {
+        self.taken.dock.as_deref()
+    }
 }
 
 impl Drop for Reading<'_> {
@@ -115,22 +131,27 @@ impl Drop for Reading<'_> {
 }
 
 impl Store {
-    /// Opens an export's snapshot of `span` (None: there is no such batch). Reads only: no lock
-    /// is asked of anyone, and WAL readers never block the writer.
-    pub fn export_reading(&mut self, span: Span) -> DbResult<Option<Reading<'_>>> {
+    /// Opens an export's snapshot of `span` (None: there is no such batch), of the parcels
+    /// received at `dock` (None: every dock; a batch made again takes the dock it took).
+    /// Reads only: no lock is asked of anyone, and WAL readers never block the writer.
+    pub fn export_reading(&mut self, span: Span, dock: Option<&str>) -> DbResult<Option<Reading<'_>>> {
         let db: &dyn Sql = self.db();
         begin(db, Mode::Read)?;
         // From here the reading owns the transaction: an early return rolls it back.
         let mut reading = Reading { db, open: true, taken: Taken::nothing(span) };
         let taken = &mut reading.taken;
         taken.to_audit = max_audit(db)?;
+        taken.dock = dock.map(str::to_string);
         match span {
             Span::SinceLast => {
                 taken.from_audit = last_incremental_end(db)?;
                 let mut parcels = std::collections::BTreeSet::new();
+                // One dock's rows are a subset of the due rows: its runs of consecutive ids
+                // break where another dock's row lies, so marking them never takes that row.
                 db.each(
-                    "SELECT id, parcel_id FROM export_due WHERE batch_id IS NULL ORDER BY id",
-                    args![],
+                    "SELECT d.id, d.parcel_id FROM export_due d JOIN parcels p ON p.id = d.parcel_id
+                     WHERE d.batch_id IS NULL AND (CAST(?1 AS TEXT) IS NULL OR p.dock = ?1) ORDER BY d.id",
+                    args![dock],
                     &mut |r| {
                         let id: i64 = r.get(0)?;
                         parcels.insert(r.get::<i64>(1)?);
@@ -145,21 +166,26 @@ impl Store {
                 taken.parcels = parcels.into_iter().collect();
             }
             Span::All => {
-                taken.parcels =
-                    db.map("SELECT id FROM parcels WHERE state <> 'open' ORDER BY id", args![], |r| {
-                        r.get(0)
-                    })?;
+                taken.parcels = parcels_in(db, 0, 0, true)?;
+                taken.parcels.retain(at_dock(db, dock)?);
             }
             Span::Batch(id) => {
                 let found = db
-                    .row("SELECT all_rows, to_audit_id FROM export_batches WHERE id = ?1", args![id])?
-                    .map(|r| Ok::<_, DbError>((r.get::<bool>(0)?, r.get::<i64>(1)?)))
+                    .row("SELECT all_rows, to_audit_id, dock FROM export_batches WHERE id = ?1", args![id])?
+                    .map(|r| {
+                        Ok::<_, DbError>((r.get::<bool>(0)?, r.get::<i64>(1)?, r.get::<Option<String>>(2)?))
+                    })
                     .transpose()?;
-                taken.parcels = match found {
-                    None => return Ok(None),
-                    // An `--all` batch: what was closed up to its end of the log.
-                    Some((true, to)) => parcels_in(db, 0, to, false)?,
-                    Some((false, _)) => db.map(
+                let Some((all, to, dock)) = found else { return Ok(None) };
+                taken.dock = dock;
+                taken.parcels = match all {
+                    // An `--all` batch: what was closed up to its end of the log, at its dock.
+                    true => {
+                        let mut parcels = parcels_in(db, 0, to, false)?;
+                        parcels.retain(at_dock(db, taken.dock.as_deref())?);
+                        parcels
+                    }
+                    false => db.map(
                         "SELECT DISTINCT parcel_id FROM export_due WHERE batch_id = ?1 ORDER BY parcel_id",
                         args![id],
                         |r| r.get(0),
@@ -206,8 +232,8 @@ fn record_in(tx: &dyn Sql, taken: &Taken, b: &NewBatch<'_>, named: Option<i64>) 
     let batch = match taken.span {
         Span::Batch(id) => id,
         _ => tx.one(
-            "INSERT INTO export_batches (id, created_at, created_by, format, path, all_rows, from_audit_id, to_audit_id, rows)
-             VALUES ((SELECT coalesce(max(id), 0) + 1 FROM export_batches), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+            "INSERT INTO export_batches (id, created_at, created_by, format, path, all_rows, from_audit_id, to_audit_id, rows, dock)
+             VALUES ((SELECT coalesce(max(id), 0) + 1 FROM export_batches), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
             args![
                 timestamp(b.now),
                 b.by,
@@ -216,7 +242,8 @@ fn record_in(tx: &dyn Sql, taken: &Taken, b: &NewBatch<'_>, named: Option<i64>) 
                 taken.span == Span::All,
                 taken.from_audit,
                 taken.to_audit,
-                b.rows as i64
+                b.rows as i64,
+                taken.dock
             ],
         )?,
     };
@@ -238,7 +265,8 @@ fn record_in(tx: &dyn Sql, taken: &Taken, b: &NewBatch<'_>, named: Option<i64>) 
         Span::All | Span::Batch(_) => {}
     }
     // The chain's head as this batch saw it: a copy of the log kept with after-sales' files.
-    let detail = format!("{} rows; log head {}", b.rows, super::chain::head(tx)?);
+    let dock = taken.dock.as_deref().map(|d| format!(" of dock {d}")).unwrap_or_default();
+    let detail = format!("{} rows{dock}; log head {}", b.rows, super::chain::head(tx)?);
     super::audit(tx, b.now, None, b.by, "export", Some(&format!("B{batch}")), Some(&detail))?;
     Ok(Some(batch))
 }
@@ -267,6 +295,17 @@ pub(super) fn parcels_in(db: &dyn Sql, from: i64, to: i64, all: bool) -> DbResul
         args![from, to],
         |r| r.get(0),
     )
+}
+
+/// Which of the parcels are kept for `dock` (None: every one), as a filter.
+fn at_dock(db: &dyn Sql, dock: Option<&str>) -> DbResult<impl FnMut(&i64) -> bool> {
+    let there: Option<std::collections::HashSet<i64>> = match dock {
+        None => None,
+        Some(d) => Some(
+            db.map("SELECT id FROM parcels WHERE dock = ?1", args![d], |r| r.get(0))?.into_iter().collect(),
+        ),
+    };
+    Ok(move |p: &i64| there.as_ref().is_none_or(|t| t.contains(p)))
 }
 
 /// What a batch records.

@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0008_export_marks.sql"),
     include_str!("../../migrations/0009_one_open_box.sql"),
     include_str!("../../migrations/0010_docks.sql"),
+    include_str!("../../migrations/0011_docks_on_record.sql"),
 ];
 
 /// The schema version from which phone numbers are stored masked (see its migration).
@@ -52,6 +53,8 @@ const BOXES: u32 = 7;
 
 /// The schema version from which exports take what is marked due (see its migration).
 const EXPORT_MARKS: u32 = 8;
+/// The schema version after which the log carries a parcel's dock (0011_docks_on_record.sql).
+const DOCKS_LOGGED: u32 = 11;
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -349,6 +352,9 @@ impl Store {
             }
             if i as u32 + 1 == EXPORT_MARKS {
                 export::mark_earlier_batches(&tx).map_err(|e| classify_db(&shown, e))?;
+            }
+            if i as u32 + 1 == DOCKS_LOGGED {
+                chain::log_parcel_docks(&*tx as &Connection).map_err(|e| classify_db(&shown, e))?;
             }
             tx.pragma_update(None, "user_version", i as u32 + 1).map_err(|e| classify(&shown, e))?;
         }

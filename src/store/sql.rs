@@ -392,6 +392,12 @@ impl Pg {
         Pg { again: Some((url.to_string(), settings.to_string())), ..Pg::new(client) }
     }
 
+    /// This handle, from now on connecting again as [`Pg::reconnecting`] does.
+    pub fn reconnecting_to(mut self, url: &str, settings: &str) -> Pg {
+        self.again = Some((url.to_string(), settings.to_string()));
+        self
+    }
+
     /// Before a statement: a connection that is gone is replaced, outside a transaction.
     fn ready(&self) -> DbResult<()> {
         if !self.client.borrow().is_closed() || self.in_tx.get() {

@@ -383,7 +383,8 @@ fn a_unit_keyed_in_by_its_sku_keeps_the_products_barcode() {
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T12:00:00+08:00").unwrap();
     let out = db.with_file_name("by-sku.csv");
     let mut store = returns_dock::store::Store::open(&db).unwrap();
-    let opts = ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now, by: None };
+    let opts =
+        ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now, by: None, dock: None };
     export(&mut store, &out, &opts).unwrap();
     let mut reader = csv::Reader::from_path(&out).unwrap();
     let header = reader.headers().unwrap().clone();

@@ -893,7 +893,8 @@ fn export_now(db: &Path, at: &str) -> Vec<[String; 5]> {
     let now = DateTime::parse_from_rfc3339(at).unwrap();
     let out = db.with_file_name(format!("export-{}.csv", now.timestamp()));
     let mut store = Store::open(db).unwrap();
-    let opts = ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now, by: None };
+    let opts =
+        ExportOptions { format: Format::Csv, span: Span::SinceLast, excel: false, now, by: None, dock: None };
     match export(&mut store, &out, &opts) {
         Ok(_) => {}
         // Nothing new: no file, no rows.
