@@ -622,6 +622,46 @@ mod contract {
         said.join("\n")
     }
 
+    /// A central database made before the log carried a parcel's dock (schema 3): opening it
+    /// logs each such parcel with its dock, and a parcel edited behind the program before is
+    /// still reported by `audit verify`.
+    #[test]
+    fn a_central_database_from_before_docks_were_logged_is_brought_up_to_date() {
+        let url = super::fresh_database();
+        let mut d = Day { store: Store::open(Path::new(&url)).unwrap(), tick: 0, dock: "" };
+        returns_dock::cli::seed_demo_into(&mut d.store).unwrap();
+        let mut parcels = Vec::new();
+        for rma in ["RMA-2026-0009", "RMA-2026-0011"] {
+            let p = d.open("ST01", rma);
+            let a = d.actor("ST01");
+            d.store.refuse_parcel(&a, p, Reason::OutsidePolicy, None).unwrap().0.unwrap();
+            parcels.push(p);
+        }
+        drop(d);
+        // As schema 3 left it: the dock on the record, not in the logged states.
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        c.batch_execute(&format!(
+            "UPDATE parcels SET dock = 'NORTH';
+             UPDATE parcels SET note = 'edited behind the program' WHERE id = {};
+             ALTER TABLE export_batches DROP COLUMN dock;
+             UPDATE returns_dock_meta SET value = '3' WHERE key = 'schema_version';",
+            parcels[1]
+        ))
+        .unwrap();
+        let mut store = Store::open(Path::new(&url)).unwrap();
+        let verdict = store.verify_audit().unwrap();
+        assert_eq!(verdict.problems.len(), 1, "{:?}", verdict.problems);
+        assert!(verdict.problems[0].contains(&format!("P{}", parcels[1])), "{:?}", verdict.problems);
+        let logged: String = c
+            .query_one(
+                "SELECT detail FROM audit_log WHERE subject = $1 AND action = 'parcel' ORDER BY id DESC LIMIT 1",
+                &[&format!("P{}", parcels[0])],
+            )
+            .unwrap()
+            .get(0);
+        assert!(logged.contains(r#""dock":"NORTH""#), "{logged}");
+    }
+
     #[test]
     fn two_docks_export_and_report_each_their_own_on_both_engines() {
         let dir = tempfile::tempdir().unwrap();
