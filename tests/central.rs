@@ -648,7 +648,7 @@ mod contract {
             parcels[1]
         ))
         .unwrap();
-        let mut store = Store::open(Path::new(&url)).unwrap();
+        let store = Store::open(Path::new(&url)).unwrap();
         let verdict = store.verify_audit().unwrap();
         assert_eq!(verdict.problems.len(), 1, "{:?}", verdict.problems);
         assert!(verdict.problems[0].contains(&format!("P{}", parcels[1])), "{:?}", verdict.problems);
