@@ -676,8 +676,8 @@ mod contract {
 }
 
 /// Stations writing at once on a central database, where no single writer lock orders them:
-/// the database decides. Three stations race for the same return again and again, one wins
-/// each time and the others are told who has it; units scanned at the same moment in different
+/// the database decides. Three stations on two docks race for the same return again and
+/// again, one wins each time and the others are told which station at which dock has it; units scanned at the same moment in different
 /// parcels all get ids of their own; two exports at once neither repeat nor lose a parcel.
 mod races {
     use chrono::{DateTime, Duration, FixedOffset};
@@ -703,7 +703,9 @@ mod races {
                 other => panic!("{rma}: {other:?}"),
             })
             .collect();
+        // Two docks: ST01 and ST02 at NORTH, ST03 at SOUTH.
         let stations = ["ST01", "ST02", "ST03"];
+        let dock_of = |station: &str| if station == "ST03" { "SOUTH" } else { "NORTH" };
         let barrier = Barrier::new(stations.len());
         let results: Vec<Vec<Result<i64, Refusal>>> = std::thread::scope(|s| {
             let handles: Vec<_> = stations
@@ -717,7 +719,7 @@ mod races {
                             barrier.wait();
                             let a = Actor {
                                 station: station.to_string(),
-                                dock: String::new(),
+                                dock: dock_of(station).into(),
                                 user: "DEMO".into(),
                                 now: at(i as i64),
                             };
@@ -731,12 +733,15 @@ mod races {
         });
         for (i, rma) in rmas.iter().enumerate() {
             let outcomes: Vec<&Result<i64, Refusal>> = results.iter().map(|r| &r[i]).collect();
-            let winners = outcomes.iter().filter(|r| r.is_ok()).count();
-            assert_eq!(winners, 1, "{rma}: {outcomes:?}");
+            let winners: Vec<usize> = (0..stations.len()).filter(|s| outcomes[*s].is_ok()).collect();
+            assert_eq!(winners.len(), 1, "{rma}: {outcomes:?}");
+            // The others are told the winner's station and dock.
+            let winner = stations[winners[0]];
             for r in outcomes.iter().filter(|r| r.is_err()) {
                 assert!(
-                    matches!(r, Err(Refusal::TakenBy(seen)) if stations.contains(&seen.station.as_str())),
-                    "{rma}: {r:?}"
+                    matches!(r, Err(Refusal::TakenBy(seen))
+                        if seen.station == winner && seen.dock.as_deref() == Some(dock_of(winner))),
+                    "{rma}: won by {winner}, told {r:?}"
                 );
             }
         }
@@ -757,7 +762,7 @@ mod races {
                         let mut store = Store::open(Path::new(url)).unwrap();
                         let a = Actor {
                             station: stations[*station].to_string(),
-                            dock: String::new(),
+                            dock: dock_of(stations[*station]).into(),
                             user: "DEMO".into(),
                             now: at(60),
                         };
