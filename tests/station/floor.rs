@@ -679,4 +679,12 @@ fn a_parcel_received_at_another_dock_says_which_dock() {
         "{}",
         also_north.screen()
     );
+    // A refusal at NORTH, reviewed by a supervisor at SOUTH: the entry says where it was made.
+    north.scan("CMD-REFUSE-PARCEL");
+    north.scan("CMD-REASON-OUTSIDE-POLICY");
+    let mut sup = at("SOUTH", "ST09", Lang::En);
+    sup.scan("OP-SUP1");
+    sup.ctrl('r');
+    sup.scan("2468");
+    assert!(sup.screen().contains("ST01 at dock NORTH"), "{}", sup.screen());
 }

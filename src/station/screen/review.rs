@@ -223,7 +223,7 @@ pub fn draw(app: &App, r: &ReviewScreen, f: &mut Frame, area: Rect) {
     f.render_stateful_widget(table, list, &mut state);
     if let Some(it) = r.item() {
         f.render_widget(
-            Paragraph::new(detail_lines(lang, it, app.zone))
+            Paragraph::new(detail_lines(lang, it, app.zone, &app.dock_name))
                 .block(Block::new().borders(Borders::TOP))
                 .wrap(Wrap { trim: true }),
             detail,
@@ -237,16 +237,17 @@ fn outcome_of_item(lang: Lang, it: &ReviewItem) -> String {
     outcome.map(|o| lang.code(o).to_string()).unwrap_or_default()
 }
 
-/// What happened, for the entry selected: where and by whom, the customer's own reason, then
-/// (as `review list` prints them) the units against what was expected, what is missing, the
-/// notes and the value.
-fn detail_lines(lang: Lang, it: &ReviewItem, zone: chrono::FixedOffset) -> Vec<Line<'static>> {
+/// What happened, for the entry selected: where (with the dock, when not this station's) and
+/// by whom, the customer's own reason, then (as `review list` prints them) the units against
+/// what was expected, what is missing, the notes and the value.
+fn detail_lines(lang: Lang, it: &ReviewItem, zone: chrono::FixedOffset, here: &str) -> Vec<Line<'static>> {
     // Nearly all of it came from files, scans and typing: each part cleaned.
+    let dock = it.dock.as_deref().map(on_screen);
     let mut head = format!(
         "{} · {} · {} {}",
         on_screen(&it.rmas),
         on_screen(&it.scan),
-        on_screen(&it.station),
+        say::station_at(lang, &on_screen(&it.station), dock.as_deref(), here),
         on_screen(&it.operator)
     );
     if it.boxes > 1 {
