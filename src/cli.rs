@@ -264,6 +264,17 @@ pub enum DbWhat {
         #[arg(long, value_name = "URL")]
         to: String,
     },
+    /// The grants for a role that runs the stations and commands on a central database it does
+    /// not own: the records read and written, the history only added to. Printed as SQL, or
+    /// given with --apply by the owner on --db
+    Grants {
+        /// The role (a PostgreSQL user) the stations connect as
+        #[arg(long, value_name = "ROLE")]
+        role: String,
+        /// Give them on the central database --db names (as its owner), instead of printing them
+        #[arg(long)]
+        apply: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -540,6 +551,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
         Some(Command::Review { action }) => review(&db_path(&cli), config, action, lang),
         Some(Command::Audit { what }) => audit(&db_path(&cli), what, lang),
         Some(Command::Db { what: DbWhat::Copy { from, to } }) => db_copy(from, to),
+        Some(Command::Db { what: DbWhat::Grants { role, apply } }) => db_grants(cli.db.as_deref(), role, *apply),
         Some(Command::Labels { what: LabelsWhat::Demo { out } }) => demo_sheet(cli.db.as_deref(), out),
         Some(Command::Labels { what }) => labels(&db_path(&cli), config, what),
         Some(Command::Report { what: ReportWhat::Feedback { from, to, format, dock } }) => {
@@ -1181,6 +1193,28 @@ fn db_copy(from: &Path, to: &str) -> Result<(), Failure> {
         println!("{table}: {n}");
     }
     println!("{} rows copied from {} into {shown}; counts checked", copied.rows(), from.display());
+    Ok(())
+}
+
+fn db_grants(db: Option<&Path>, role: &str, apply: bool) -> Result<(), Failure> {
+    use crate::store::central::{self, Central};
+    let sql = central::grants(role).map_err(Failure::Usage)?;
+    if !apply {
+        print!("{sql}");
+        return Ok(());
+    }
+    let url = db.map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+    if !central::is_address(&url) {
+        return Err(Failure::Usage(
+            "--apply gives the grants on a central database: --db postgresql://…".into(),
+        ));
+    }
+    let central = Central::open(&url)?;
+    central.grant(role)?;
+    println!(
+        "{}: role {role} may run the stations and commands; the history is only added to",
+        central.address()
+    );
     Ok(())
 }
 

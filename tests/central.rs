@@ -662,6 +662,45 @@ mod contract {
         assert!(logged.contains(r#""dock":"NORTH""#), "{logged}");
     }
 
+    /// Stations that connect as a role of their own, given by `db grants --apply`: a dock's
+    /// whole day runs as it, and the server itself (not only the triggers) refuses it any change
+    /// to the history and to the schema's version.
+    #[test]
+    fn a_station_role_runs_the_day_but_cannot_rewrite_the_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = super::fresh_database();
+        drop(Store::open(Path::new(&url)).unwrap());
+        let role = format!("station_{}", url.rsplit('/').next().unwrap());
+        let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        admin.batch_execute(&format!("CREATE ROLE {role} LOGIN")).unwrap();
+        let run = |args: &[&str]| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock")).args(args).output().unwrap()
+        };
+        let printed = run(&["db", "grants", "--role", "we\"ird"]);
+        let sql = String::from_utf8_lossy(&printed.stdout);
+        assert!(
+            sql.contains(r#"REVOKE UPDATE, DELETE, TRUNCATE ON audit_log, unit_steps FROM "we""ird";"#),
+            "{sql}"
+        );
+        let out = run(&["--db", &url, "db", "grants", "--role", &role, "--apply"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let as_station = url.replacen("returns_dock@", &format!("{role}@"), 1);
+        assert_ne!(as_station, url);
+        a_day(Store::open(Path::new(&as_station)).unwrap(), dir.path());
+        let mut station = postgres::Client::connect(&as_station, postgres::NoTls).unwrap();
+        for change in [
+            "UPDATE audit_log SET detail = 'rewritten' WHERE id = 1",
+            "DELETE FROM unit_steps",
+            "TRUNCATE audit_log",
+            "UPDATE returns_dock_meta SET value = '99'",
+        ] {
+            let e = station.batch_execute(change).unwrap_err();
+            assert_eq!(e.code(), Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE), "{change}: {e}");
+        }
+        let verdict = Store::open(Path::new(&url)).unwrap().verify_audit().unwrap();
+        assert!(verdict.ok(), "{:?}", verdict.problems);
+    }
+
     #[test]
     fn two_docks_export_and_report_each_their_own_on_both_engines() {
         let dir = tempfile::tempdir().unwrap();

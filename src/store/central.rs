@@ -205,6 +205,39 @@ impl Central {
     }
 }
 
+/// The tables whose rows are history: a role that is not the owner may add to them and read
+/// them, never change or remove what is there (the triggers refuse it to the owner as well).
+const APPEND_ONLY: &[&str] = &["audit_log", "unit_steps"];
+
+/// The grants that let `role` run the stations and the commands on a central database it does
+/// not own: read and write the records, take ids from the sequences, only add to the history
+/// (no UPDATE, DELETE or TRUNCATE on the log and the units' steps), and only read the schema's
+/// version (the owner brings the schema up to date). Run again after an update that adds a
+/// table. The role's name is quoted, so any name the server allows may be given.
+pub fn grants(role: &str) -> Result<String, String> {
+    if role.is_empty() || role.len() > 63 || role.contains('\0') {
+        return Err(format!("{role:?}: not a role name (1 to 63 bytes)"));
+    }
+    let r = format!("\"{}\"", role.replace('"', "\"\""));
+    let history = APPEND_ONLY.join(", ");
+    Ok(format!(
+        "GRANT USAGE ON SCHEMA public TO {r};\n\
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r};\n\
+         REVOKE UPDATE, DELETE, TRUNCATE ON {history} FROM {r};\n\
+         REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON returns_dock_meta FROM {r};\n\
+         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {r};\n"
+    ))
+}
+
+impl Central {
+    /// Gives `role` the [`grants`], in one transaction (run by the database's owner).
+    pub fn grant(&self, role: &str) -> Result<(), StoreError> {
+        let sql =
+            grants(role).map_err(|detail| StoreError::Refused { path: self.address.clone(), detail })?;
+        in_tx(&self.db, Mode::Write, |tx| tx.batch(&sql)).map_err(|e| self.err(e))
+    }
+}
+
 /// The session's settings, on every connection.
 fn settings() -> String {
     format!("SET lock_timeout = {}; SET TimeZone = 'UTC'", super::busy_timeout().as_millis())
