@@ -541,6 +541,11 @@ pub mod say {
         )
     }
 
+    /// Where a record was made, when that is another dock than this station's.
+    pub fn at_dock(lang: Lang, dock: &str) -> String {
+        pick(lang, format!("at dock {dock}"), format!("{dock} 仓"))
+    }
+
     /// A station as a message names it: with its dock when that is not this station's.
     pub fn station_at(lang: Lang, station: &str, dock: Option<&str>, here: &str) -> String {
         match dock {

@@ -686,5 +686,5 @@ fn a_parcel_received_at_another_dock_says_which_dock() {
     sup.scan("OP-SUP1");
     sup.ctrl('r');
     sup.scan("2468");
-    assert!(sup.screen().contains("ST01 at dock NORTH"), "{}", sup.screen());
+    assert!(sup.screen().contains("ST01 DEMO · at dock NORTH"), "{}", sup.screen());
 }

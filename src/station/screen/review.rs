@@ -242,14 +242,16 @@ fn outcome_of_item(lang: Lang, it: &ReviewItem) -> String {
 /// what was expected, what is missing, the notes and the value.
 fn detail_lines(lang: Lang, it: &ReviewItem, zone: chrono::FixedOffset, here: &str) -> Vec<Line<'static>> {
     // Nearly all of it came from files, scans and typing: each part cleaned.
-    let dock = it.dock.as_deref().map(on_screen);
     let mut head = format!(
         "{} · {} · {} {}",
         on_screen(&it.rmas),
         on_screen(&it.scan),
-        say::station_at(lang, &on_screen(&it.station), dock.as_deref(), here),
+        on_screen(&it.station),
         on_screen(&it.operator)
     );
+    if let Some(dock) = it.dock.as_deref().filter(|d| *d != here) {
+        head = format!("{head} · {}", say::at_dock(lang, &on_screen(dock)));
+    }
     if it.boxes > 1 {
         head = format!("{head} · {}", say::in_boxes(lang, it.boxes));
     }
