@@ -701,6 +701,39 @@ mod contract {
         assert!(verdict.ok(), "{:?}", verdict.problems);
     }
 
+    /// `audit verify` run while a station works: what the station writes meanwhile (units
+    /// scanned and inspected, with their entries) is never taken for an edit behind the program.
+    fn verify_while_a_station_works(db: &str) {
+        let mut seed = Store::open(Path::new(db)).unwrap();
+        returns_dock::cli::seed_demo_into(&mut seed).unwrap();
+        let mut d = Day { store: seed, tick: 0, dock: "NORTH" };
+        let parcel = d.open("ST01", "RMA-2026-0009");
+        let done = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for _ in 0..60 {
+                    d.unit(parcel, "6901234500059", None, Outcome::Accept);
+                }
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
+            });
+            let auditor = Store::open(Path::new(db)).unwrap();
+            let mut runs = 0;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) || runs == 0 {
+                let verdict = auditor.verify_audit().unwrap();
+                assert!(verdict.ok(), "run {runs}: {:?}", verdict.problems);
+                runs += 1;
+            }
+            assert!(runs > 1, "the audit ran while the station worked");
+        });
+    }
+
+    #[test]
+    fn audit_verify_while_a_station_works_finds_nothing_wrong_on_both_engines() {
+        let dir = tempfile::tempdir().unwrap();
+        verify_while_a_station_works(&dir.path().join("dock.db").display().to_string());
+        verify_while_a_station_works(&super::fresh_database());
+    }
+
     #[test]
     fn two_docks_export_and_report_each_their_own_on_both_engines() {
         let dir = tempfile::tempdir().unwrap();
