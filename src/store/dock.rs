@@ -74,9 +74,10 @@ impl Store {
         st::find_product_box(self.db(), code)
     }
 
-    /// A parcel as the station shows it.
+    /// A parcel as the station shows it, read in one snapshot (its units, lines and
+    /// discrepancies as they stood together).
     pub fn parcel(&self, id: i64) -> DbResult<ParcelView> {
-        st::load_parcel(self.db(), id)
+        in_tx(self.db(), Mode::Read, |tx| st::load_parcel(tx, id))
     }
 
     /// What a unit's label says; None for no such unit.
@@ -196,17 +197,17 @@ impl Store {
 
     /// The reviews waiting for a supervisor, of the parcels received at `dock` (None: all).
     pub fn open_reviews_at(&self, dock: Option<&str>) -> DbResult<Vec<ReviewItem>> {
-        rv::open_reviews_at(self.db(), dock)
+        in_tx(self.db(), Mode::Read, |tx| rv::open_reviews_at(tx, dock))
     }
 
     /// The reviews waiting for a supervisor.
     pub fn open_reviews(&self) -> DbResult<Vec<ReviewItem>> {
-        rv::open_reviews(self.db())
+        in_tx(self.db(), Mode::Read, rv::open_reviews)
     }
 
     /// What a review is about, unit by unit.
     pub fn review_details(&self, parcel: i64) -> DbResult<rv::ReviewDetails> {
-        rv::review_details(self.db(), parcel)
+        in_tx(self.db(), Mode::Read, |tx| rv::review_details(tx, parcel))
     }
 
     /// A supervisor's decision on review `id`.
