@@ -162,6 +162,12 @@ fn scan(pty: &mut Pty, code: &str) -> String {
     send(pty, format!("{code}\r").as_bytes(), Duration::from_secs(5))
 }
 
+/// A scan the screen lets go quietly: the band stays, so there is no answer to wait for the
+/// full time; it is given the double-read window, so that the next scan is taken as new.
+fn quiet(pty: &mut Pty, code: &str) -> String {
+    send(pty, format!("{code}\r").as_bytes(), Duration::from_millis(150))
+}
+
 /// The unit a unit scan's band says was recorded; None when none was (an error, or the same
 /// code again within the double-read window).
 fn new_unit(band: &str) -> Option<i64> {
@@ -791,7 +797,9 @@ fn shift(engine: Engine, seed: u64, steps: usize) {
                         o.current = Some(n);
                         o.picked = true;
                     }
-                    scan(pty, "CMD-CANCEL");
+                    // Esc by habit: nothing to leave, so let go quietly (the unit stays selected).
+                    let after = quiet(pty, "CMD-CANCEL");
+                    assert_eq!(after, band, "step {step}: Esc with nothing to leave");
                 }
             } else {
                 // Killed at a random moment: idle, or a scan sent and not yet answered.
