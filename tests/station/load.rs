@@ -2,9 +2,10 @@
 //! parcels; and a station killed (SIGKILL) at random moments of its shift, again and again.
 //! What the screens confirmed must be on disk, every time.
 
+use super::engines::{seed, Dock, Engine, Replay};
 use super::pty::{generated_dock, Plan, Pty};
 use returns_dock::store::sql::{args, Sql, SqlExt};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use std::path::Path;
 use std::time::Duration;
 
@@ -156,22 +157,40 @@ fn three_stations(folder: &Path, db: &str, check: &dyn Sql) {
 
 /// What the screen has confirmed so far: units recorded, units inspected, parcels signed,
 /// parcels received.
-fn on_disk(conn: &Connection) -> (i64, i64, i64, i64) {
+fn on_disk(db: &dyn Sql) -> (i64, i64, i64, i64) {
     (
-        count(conn, "SELECT count(*) FROM units"),
-        count(conn, "SELECT count(*) FROM units WHERE outcome IS NOT NULL"),
-        count(conn, "SELECT count(*) FROM parcels WHERE state = 'signed'"),
-        count(conn, "SELECT count(*) FROM parcels"),
+        count(db, "SELECT count(*) FROM units"),
+        count(db, "SELECT count(*) FROM units WHERE outcome IS NOT NULL"),
+        count(db, "SELECT count(*) FROM parcels WHERE state = 'signed'"),
+        count(db, "SELECT count(*) FROM parcels"),
     )
 }
 
 #[test]
 fn a_station_killed_at_random_moments_loses_nothing_it_confirmed() {
-    let (_dir, db) = generated_dock(300);
-    let conn = Connection::open(&db).unwrap();
-    let parcels = plans(&conn, 40);
-    // A fixed seed: the same moments every run, and a failure can be replayed.
-    let mut seed: u64 = 0x5EED_D0C5;
+    killed_at_random_moments(Engine::Sqlite, "a_station_killed_at_random_moments_loses_nothing_it_confirmed");
+}
+
+/// The same shift, killed at the same moments, on a central database: a kill cuts the
+/// station's connection, and what the server kept is checked once its session ended.
+#[test]
+fn a_station_on_the_central_database_killed_at_random_moments_loses_nothing_it_confirmed() {
+    killed_at_random_moments(
+        Engine::Postgres,
+        "a_station_on_the_central_database_killed_at_random_moments_loses_nothing_it_confirmed",
+    );
+}
+
+/// 40 parcels through one station killed (SIGKILL) every few steps: idle, in the middle of a
+/// scan's handling, or halfway through a scan's characters. The moments come from a seed
+/// (`RETURNS_DOCK_KILL_SEED`, said on failure), so a failure can be replayed.
+fn killed_at_random_moments(engine: Engine, test: &str) {
+    let dock = Dock::generated(engine, 300);
+    let db = dock.db();
+    let parcels = plans(db, 40);
+    let first = seed("RETURNS_DOCK_KILL_SEED", 0x5EED_D0C5);
+    let _replay = Replay(format!("RETURNS_DOCK_KILL_SEED={first} cargo test --test station load::{test}"));
+    let mut seed = first;
     let mut random = move |n: u64| {
         seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = seed;
@@ -182,11 +201,9 @@ fn a_station_killed_at_random_moments_loses_nothing_it_confirmed() {
     let mut kills = 0;
     let mut next = 0; // the parcel being worked on
     while next < parcels.len() {
-        let open_before: Option<i64> = conn
-            .query_row("SELECT id FROM parcels WHERE state = 'open' AND station = 'ST01'", [], |r| r.get(0))
-            .optional()
-            .unwrap();
-        let mut pty = Pty::start(&db, "ST01");
+        let open_before: Option<i64> =
+            db.value("SELECT id FROM parcels WHERE state = 'open' AND station = 'ST01'", args![]).unwrap();
+        let mut pty = dock.station("ST01", &[]);
         assert!(pty.wait_for("Scan your badge", Duration::from_secs(30)), "{}", pty.contents());
         let band = pty.step("OP-DEMO");
         if let Some(id) = open_before {
@@ -200,16 +217,16 @@ fn a_station_killed_at_random_moments_loses_nothing_it_confirmed() {
         // Some steps, each confirmed on screen, then the kill: idle, in the middle of a
         // scan's handling, or halfway through a scan's characters.
         let steps = 1 + random(12);
-        let mut confirmed = on_disk(&conn);
+        let mut confirmed = on_disk(db);
         let mut done = 0;
         while done < steps && next < parcels.len() {
-            let Some(scan) = next_scan(&conn, "ST01", &parcels[next]) else {
+            let Some(scan) = next_scan(db, "ST01", &parcels[next]) else {
                 next += 1;
                 continue;
             };
             let band = pty.step(&scan);
             assert!(band.contains("✔ OK"), "{scan}: {band}\n{}", pty.contents());
-            confirmed = on_disk(&conn);
+            confirmed = on_disk(db);
             done += 1;
         }
         if next >= parcels.len() {
@@ -218,19 +235,19 @@ fn a_station_killed_at_random_moments_loses_nothing_it_confirmed() {
         match random(3) {
             0 => {}
             1 => {
-                if let Some(scan) = next_scan(&conn, "ST01", &parcels[next]) {
+                if let Some(scan) = next_scan(db, "ST01", &parcels[next]) {
                     pty.send(format!("{scan}\r").as_bytes());
                 }
             }
             _ => {
-                if let Some(scan) = next_scan(&conn, "ST01", &parcels[next]) {
+                if let Some(scan) = next_scan(db, "ST01", &parcels[next]) {
                     pty.send(&scan.as_bytes()[..scan.len() / 2]);
                 }
             }
         }
-        pty.kill_hard();
+        dock.killed(pty, "ST01");
         kills += 1;
-        let after = on_disk(&conn);
+        let after = on_disk(db);
         // Everything confirmed is there; at most the one step in flight was added.
         assert!(
             after.0 >= confirmed.0
@@ -252,7 +269,7 @@ fn a_station_killed_at_random_moments_loses_nothing_it_confirmed() {
     let units: usize = parcels.iter().map(|p| p.units.len()).sum();
     let n = parcels.len() as i64;
     assert_eq!(
-        on_disk(&conn),
+        on_disk(db),
         (units as i64, units as i64, n, n),
         "the whole shift, once each; no parcel twice"
     );

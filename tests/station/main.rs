@@ -2,6 +2,7 @@
 //! keys through the real loop (`screen`), and what the floor sees and may press (`floor`).
 
 mod central;
+mod engines;
 mod floor;
 mod load;
 mod model;

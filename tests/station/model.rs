@@ -10,10 +10,10 @@
 //! CI runs a few seeds; `RETURNS_DOCK_MODEL_SEEDS=1-200 RETURNS_DOCK_MODEL_STEPS=400 cargo
 //! test --test station model -- --nocapture` is the longer run.
 
-use super::pty::{generated_dock, plans, Plan, Pty};
-use rusqlite::{Connection, OptionalExtension};
+use super::engines::{Dock, Engine, Replay};
+use super::pty::{plans, Plan, Pty};
+use returns_dock::store::sql::{args, Sql, SqlExt};
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 const STATIONS: [&str; 2] = ["ST01", "ST02"];
@@ -128,8 +128,8 @@ struct Station {
     badge: &'static str,
 }
 
-fn start(db: &Path, s: &mut Station) {
-    let mut pty = Pty::start_with(db, s.name, &[("RETURNS_DOCK_BUSY_TIMEOUT_MS", BUSY_MS)]);
+fn start(dock: &Dock, s: &mut Station) {
+    let mut pty = dock.station(s.name, &[("RETURNS_DOCK_BUSY_TIMEOUT_MS", BUSY_MS)]);
     assert!(pty.wait_for("Scan your badge", Duration::from_secs(30)), "{}", pty.contents());
     let band = pty.step(s.badge);
     assert!(band.contains("Signed in") || band.contains("resumed"), "{band}");
@@ -162,6 +162,12 @@ fn scan(pty: &mut Pty, code: &str) -> String {
     send(pty, format!("{code}\r").as_bytes(), Duration::from_secs(5))
 }
 
+/// A scan the screen lets go quietly: the band stays, so there is no answer to wait for the
+/// full time; it is given the double-read window, so that the next scan is taken as new.
+fn quiet(pty: &mut Pty, code: &str) -> String {
+    send(pty, format!("{code}\r").as_bytes(), Duration::from_millis(150))
+}
+
 /// The unit a unit scan's band says was recorded; None when none was (an error, or the same
 /// code again within the double-read window).
 fn new_unit(band: &str) -> Option<i64> {
@@ -177,30 +183,23 @@ fn unit_in(band: &str) -> Option<i64> {
     rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }
 
-fn db_parcels(conn: &Connection) -> BTreeMap<i64, (String, Vec<Unit>)> {
+fn db_parcels(db: &dyn Sql) -> BTreeMap<i64, (String, Vec<Unit>)> {
     let mut out = BTreeMap::new();
-    let ids: Vec<(i64, String)> = conn
-        .prepare("SELECT id, state FROM parcels ORDER BY id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let ids: Vec<(i64, String)> =
+        db.map("SELECT id, state FROM parcels ORDER BY id", args![], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
     for (id, state) in ids {
-        let units = conn
-            .prepare(
+        let units = db
+            .map(
                 "SELECT seq, coalesce(sku, ''), outcome, boxes_in, (SELECT p.boxes FROM products p WHERE p.sku = u.sku),
                         discrepancy IS NOT NULL
                  FROM units u WHERE parcel_id = ?1 ORDER BY seq",
+                args![id],
+                |r| {
+                    let boxes = r.get::<Option<i64>>(3)?.zip(r.get::<Option<i64>>(4)?);
+                    Ok(Unit { seq: r.get(0)?, sku: r.get(1)?, outcome: r.get(2)?, boxes, flagged: r.get(5)? })
+                },
             )
-            .unwrap()
-            .query_map([id], |r| {
-                let boxes = r.get::<_, Option<i64>>(3)?.zip(r.get::<_, Option<i64>>(4)?);
-                Ok(Unit { seq: r.get(0)?, sku: r.get(1)?, outcome: r.get(2)?, boxes, flagged: r.get(5)? })
-            })
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+            .unwrap();
         out.insert(id, (state, units));
     }
     out
@@ -215,15 +214,13 @@ fn expected(m: &Model) -> BTreeMap<i64, (String, Vec<Unit>)> {
     out
 }
 
-fn check(db: &Path, m: &Model, step: usize, what: &str, log: &[String]) {
-    let conn = Connection::open(db).unwrap();
+fn check(db: &dyn Sql, m: &Model, step: usize, what: &str, log: &[String]) {
     // Each return's receipt counts its boxes, and is open while the screens said more come.
-    let miscounted: i64 = conn
-        .query_row(
+    let miscounted: i64 = db
+        .one(
             "SELECT count(*) FROM return_receipts x WHERE x.boxes <> (SELECT count(*) FROM parcel_returns pr
                  JOIN parcels p ON p.id = pr.parcel_id WHERE pr.return_id = x.return_id AND p.state <> 'open')",
-            [],
-            |r| r.get(0),
+            args![],
         )
         .unwrap();
     assert_eq!(
@@ -231,15 +228,11 @@ fn check(db: &Path, m: &Model, step: usize, what: &str, log: &[String]) {
         "after step {step} ({what}): receipts whose boxes are not their closed parcels"
     );
     let closed_at = |rid: i64| -> Option<Option<String>> {
-        conn.query_row("SELECT closed_at FROM return_receipts WHERE return_id = ?1", [rid], |r| r.get(0))
-            .optional()
-            .unwrap()
+        db.value("SELECT closed_at FROM return_receipts WHERE return_id = ?1", args![rid]).unwrap()
     };
     for (rid, boxes) in &m.later {
         assert_eq!(closed_at(*rid), Some(None), "after step {step} ({what}): return {rid} awaits more boxes");
-        let n: i64 = conn
-            .query_row("SELECT boxes FROM return_receipts WHERE return_id = ?1", [rid], |r| r.get(0))
-            .unwrap();
+        let n: i64 = db.one("SELECT boxes FROM return_receipts WHERE return_id = ?1", args![rid]).unwrap();
         assert_eq!(n, *boxes, "after step {step} ({what}): the boxes of return {rid}");
     }
     for p in &m.closed {
@@ -249,7 +242,7 @@ fn check(db: &Path, m: &Model, step: usize, what: &str, log: &[String]) {
             p.rma
         );
     }
-    let found = db_parcels(&conn);
+    let found = db_parcels(db);
     let want = expected(m);
     if found != want {
         let diff: Vec<String> = want
@@ -269,47 +262,45 @@ fn check(db: &Path, m: &Model, step: usize, what: &str, log: &[String]) {
 }
 
 /// The return's newest box.
-fn parcel_of(conn: &Connection, return_id: i64) -> Option<i64> {
-    conn.query_row(
+fn parcel_of(db: &dyn Sql, return_id: i64) -> Option<i64> {
+    db.value(
         "SELECT parcel_id FROM parcel_returns WHERE return_id = ?1 ORDER BY parcel_id DESC LIMIT 1",
-        [return_id],
-        |r| r.get(0),
+        args![return_id],
     )
-    .optional()
     .unwrap()
 }
 
 /// The command line on the station's database, as the supervisor (PIN 1357).
-fn cli(db: &Path, args: &[&str]) -> std::process::Output {
-    super::pty::cli(db, "1357", args)
+fn cli(dock: &Dock, args: &[&str]) -> std::process::Output {
+    dock.cli("1357", args)
 }
 
-/// One seeded shift of `steps` steps.
-fn shift(seed: u64, steps: usize) {
-    let (_dir, db) = generated_dock(150);
+/// One seeded shift of `steps` steps on `engine`.
+fn shift(engine: Engine, seed: u64, steps: usize) {
+    let dock = Dock::generated(engine, 150);
+    let db = dock.db();
     let out = cli(
-        &db,
+        &dock,
         &["users", "add", "--id", "BOSS", "--name", "Boss", "--role", "supervisor", "--pin", "1357"],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let conn = Connection::open(&db).unwrap();
     let mut m = Model {
         parcels: BTreeMap::new(),
         open: [None, None],
-        waiting: plans(&conn, 60, false),
+        waiting: plans(db, 60, false),
         later: BTreeMap::new(),
         closed: Vec::new(),
         boxes: BTreeMap::new(),
     };
     // Returns of products in several boxes (a bench in two, a trampoline in three), one unit
     // each: their boxes come one scan at a time, in one parcel or several.
-    let catalog = db.with_file_name("in-boxes.csv");
+    let catalog = dock.file("in-boxes.csv");
     let rows: String =
         IN_BOXES.iter().map(|(code, sku, n)| format!("{sku},{sku} in {n} boxes,{code},{n}\n")).collect();
     std::fs::write(&catalog, format!("sku,name,barcodes,boxes\n{rows}")).unwrap();
-    let out = cli(&db, &["import", "catalog", catalog.to_str().unwrap()]);
+    let out = cli(&dock, &["import", "catalog", catalog.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let returns = db.with_file_name("in-boxes-returns.csv");
+    let returns = dock.file("in-boxes-returns.csv");
     let rows: String = (0..8)
         .map(|i| {
             let (_, sku, _) = IN_BOXES[i % 2];
@@ -317,12 +308,11 @@ fn shift(seed: u64, steps: usize) {
         })
         .collect();
     std::fs::write(&returns, format!("rma_no,order_no,tracking_no,sku,qty\n{rows}")).unwrap();
-    let out = cli(&db, &["import", "returns", returns.to_str().unwrap()]);
+    let out = cli(&dock, &["import", "returns", returns.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for i in 0..8 {
         let rma = format!("RMA-MB-{seed}-{i}");
-        let return_id: i64 =
-            conn.query_row("SELECT id FROM returns WHERE rma_no = ?1", [&rma], |r| r.get(0)).unwrap();
+        let return_id: i64 = db.one("SELECT id FROM returns WHERE rma_no = ?1", args![rma]).unwrap();
         let (code, _, n) = IN_BOXES[i % 2];
         m.waiting.insert(2 * i, Plan { rma, return_id, units: vec![(code.to_string(), None); n as usize] });
     }
@@ -339,7 +329,7 @@ fn shift(seed: u64, steps: usize) {
         Station { pty: None, name: STATIONS[1], badge: BADGES[1] },
     ];
     for s in st.iter_mut() {
-        start(&db, s);
+        start(&dock, s);
     }
     let mut log: Vec<String> = Vec::new();
     let mut tally: BTreeMap<&str, usize> = BTreeMap::new();
@@ -350,11 +340,12 @@ fn shift(seed: u64, steps: usize) {
         let open = m.open[k].is_some();
         let pty = st[k].pty.as_mut().unwrap();
         let sku_of = |code: &str| -> String {
-            conn.query_row(
-                "SELECT sku FROM product_barcodes WHERE code = ?1 OR code = substr('00000000000000' || ?1, -14)",
-                [code],
-                |r| r.get(0),
+            // A barcode is kept as scanned or as its 14-digit GTIN.
+            db.value(
+                "SELECT sku FROM product_barcodes WHERE code = ?1 OR code = ?2",
+                args![code, format!("{code:0>14}")],
             )
+            .unwrap()
             .unwrap_or_default()
         };
         if roll < 5 {
@@ -365,7 +356,7 @@ fn shift(seed: u64, steps: usize) {
                 1 => &["review", "list"],
                 _ => &["export", "--out", "x.csv"],
             };
-            let out = cli(&db, args);
+            let out = cli(&dock, args);
             assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         } else if roll < 8 && k == 1 {
             // The supervisor's own export, on its worker thread.
@@ -389,19 +380,18 @@ fn shift(seed: u64, steps: usize) {
         } else if roll < 11 {
             // A supervisor overturns a refusal from the command line.
             what = "overturn";
-            let r: Option<(i64, i64, i64)> = conn
-                .query_row(
+            let r: Option<(i64, i64, i64)> = db
+                .row(
                     "SELECT v.id, u.parcel_id, u.seq FROM reviews v JOIN units u ON u.id = v.unit_id
                          WHERE v.decision IS NULL AND v.kind = 'refused_unit' ORDER BY v.id LIMIT 1",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    args![],
                 )
-                .optional()
-                .unwrap();
+                .unwrap()
+                .map(|r| (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap()));
             if let Some((id, parcel, seq)) = r {
                 let rid = id.to_string();
                 let out = cli(
-                    &db,
+                    &dock,
                     &[
                         "review",
                         "decide",
@@ -429,16 +419,15 @@ fn shift(seed: u64, steps: usize) {
             let code = all_codes[rng.below(all_codes.len())].clone();
             let sku = sku_of(&code);
             let tracking = target.clone().unwrap_or_else(|| format!("YT8{n:012}"));
-            let file = db.with_file_name(format!("m{n}.csv"));
+            let file = dock.file(&format!("m{n}.csv"));
             std::fs::write(
                 &file,
                 format!("rma_no,order_no,tracking_no,sku,qty\n{rma},SO-M-{n},{tracking},{sku},1\n"),
             )
             .unwrap();
-            let out = cli(&db, &["import", "returns", file.to_str().unwrap()]);
+            let out = cli(&dock, &["import", "returns", file.to_str().unwrap()]);
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            let return_id: i64 =
-                conn.query_row("SELECT id FROM returns WHERE rma_no = ?1", [&rma], |r| r.get(0)).unwrap();
+            let return_id: i64 = db.one("SELECT id FROM returns WHERE rma_no = ?1", args![rma]).unwrap();
             if target.is_some() {
                 for o in m.open.iter_mut().flatten() {
                     if o.unidentified.as_deref() == Some(tracking.as_str()) {
@@ -484,7 +473,7 @@ fn shift(seed: u64, steps: usize) {
                 }
                 if band.contains("Parcel received") || later.is_some() {
                     m.waiting.remove(i);
-                    let id = parcel_of(&conn, plan.return_id).expect("the parcel the screen confirmed");
+                    let id = parcel_of(db, plan.return_id).expect("the parcel the screen confirmed");
                     m.open[k] = Some(Open { parcel: id, plan: Some(plan), ..Open::default() });
                 } else if band.contains("open at station") || band.contains("DUPLICATE") {
                     m.waiting.remove(i);
@@ -573,11 +562,10 @@ fn shift(seed: u64, steps: usize) {
                 let want = n0 + 3;
                 let start = Instant::now();
                 while start.elapsed() < Duration::from_secs(10) {
-                    let c: i64 = conn
-                        .query_row(
+                    let c: i64 = db
+                        .one(
                             "SELECT count(*) FROM units WHERE parcel_id = ?1 AND seq > ?2 AND outcome = 'accept'",
-                            rusqlite::params![o.parcel, n0],
-                            |r| r.get(0),
+                            args![o.parcel, n0],
                         )
                         .unwrap();
                     if c == 3 {
@@ -656,7 +644,7 @@ fn shift(seed: u64, steps: usize) {
                 // The model's last step: replayed from the history the screens confirmed is
                 // beyond a small model, so the database's answer is checked for its shape and
                 // then taken: the unit named, removed or its outcome taken back.
-                let fresh = db_parcels(&conn).remove(&o.parcel).unwrap().1;
+                let fresh = db_parcels(db).remove(&o.parcel).unwrap().1;
                 if band.contains("taken off") {
                     assert_eq!(fresh.len() + 1, o.units.len(), "step {step}: {band}");
                 } else if band.contains("last box of unit") {
@@ -668,7 +656,7 @@ fn shift(seed: u64, steps: usize) {
                     assert!(before.boxes.is_some_and(|(have, _)| have > 1), "step {step}: {band}");
                     *tally.entry("a box taken back").or_default() += 1;
                     if let Some(boxes) = o.plan.as_ref().and_then(|p| m.boxes.get(&p.return_id)) {
-                        let now = db_parcels(&conn);
+                        let now = db_parcels(db);
                         for b in boxes {
                             m.parcels.insert(*b, now[b].clone());
                         }
@@ -702,10 +690,9 @@ fn shift(seed: u64, steps: usize) {
             } else if roll < 82 {
                 // Another program holds the write lock past the station's timeout.
                 what = "locked";
-                let lock = Connection::open(&db).unwrap();
-                lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+                let lock = dock.hold_write_lock();
                 let band = scan(pty, &code);
-                lock.execute_batch("ROLLBACK").unwrap();
+                drop(lock);
                 if !band.contains("read twice") {
                     assert!(band.contains("NOT SAVED"), "step {step}: {band}");
                 }
@@ -721,7 +708,7 @@ fn shift(seed: u64, steps: usize) {
                     // to it, refused for missing parts: those boxes are taken from the database,
                     // and every other unit must still be in the refused box.
                     if let Some(boxes) = m.boxes.get(&plan.return_id) {
-                        let now = db_parcels(&conn);
+                        let now = db_parcels(db);
                         for b in boxes {
                             m.parcels.insert(*b, now[b].clone());
                         }
@@ -771,7 +758,7 @@ fn shift(seed: u64, steps: usize) {
                     scan(pty, "CMD-CANCEL");
                     *tally.entry("last box refused: units miss boxes").or_default() += 1;
                     log.push(format!("{step:3} {} last box refused: {band}", STATIONS[k]));
-                    check(&db, &m, step, what, &log);
+                    check(db, &m, step, what, &log);
                     continue;
                 }
                 // Linked by an import while on screen: what stands now is shown, then signed.
@@ -810,7 +797,9 @@ fn shift(seed: u64, steps: usize) {
                         o.current = Some(n);
                         o.picked = true;
                     }
-                    scan(pty, "CMD-CANCEL");
+                    // Esc by habit: nothing to leave, so let go quietly (the unit stays selected).
+                    let after = quiet(pty, "CMD-CANCEL");
+                    assert_eq!(after, band, "step {step}: Esc with nothing to leave");
                 }
             } else {
                 // Killed at a random moment: idle, or a scan sent and not yet answered.
@@ -820,10 +809,10 @@ fn shift(seed: u64, steps: usize) {
                     pty.send(format!("{code}\r").as_bytes());
                     std::thread::sleep(Duration::from_millis(rng.below(15) as u64));
                 }
-                st[k].pty.take().unwrap().kill_hard();
+                dock.killed(st[k].pty.take().unwrap(), STATIONS[k]);
                 if in_flight {
                     // At most the one step in flight is added: a unit with the next number.
-                    let fresh = db_parcels(&conn).remove(&o.parcel).unwrap().1;
+                    let fresh = db_parcels(db).remove(&o.parcel).unwrap().1;
                     assert!(
                         fresh.len() == o.units.len() || fresh.len() == o.units.len() + 1,
                         "step {step}: {} units on disk, {} confirmed",
@@ -833,7 +822,7 @@ fn shift(seed: u64, steps: usize) {
                     assert_eq!(fresh[..o.units.len()], o.units[..], "step {step}: confirmed units kept");
                     o.units = fresh;
                 }
-                start(&db, &mut st[k]);
+                start(&dock, &mut st[k]);
                 o.current = o.units.last().map(|u| u.seq);
                 o.picked = false;
             }
@@ -847,12 +836,12 @@ fn shift(seed: u64, steps: usize) {
         if std::env::var_os("RETURNS_DOCK_MODEL_VERBOSE").is_some() {
             eprintln!("{}", log.last().unwrap());
         }
-        check(&db, &m, step, what, &log);
+        check(db, &m, step, what, &log);
     }
-    screen_label_and_export_agree(&db, &conn);
+    screen_label_and_export_agree(&dock);
     // After two stations, the command line, kills and outside locks, the log still proves the
     // records: every unit and decision is what its entries say, and the chain is whole.
-    let verify = cli(&db, &["audit", "verify"]);
+    let verify = cli(&dock, &["audit", "verify"]);
     assert!(
         verify.status.success(),
         "seed {seed}: audit verify after the shift: {}{}",
@@ -864,9 +853,9 @@ fn shift(seed: u64, steps: usize) {
 
 /// At the end of a shift, for every unit of a closed parcel: the export's row and the unit's
 /// label say the outcome the database (checked against the screens at every step) holds.
-fn screen_label_and_export_agree(db: &Path, conn: &Connection) {
-    let out = db.with_file_name("end.csv");
-    let done = cli(db, &["export", "--all", "--out", out.to_str().unwrap()]);
+fn screen_label_and_export_agree(dock: &Dock) {
+    let out = dock.file("end.csv");
+    let done = cli(dock, &["export", "--all", "--out", out.to_str().unwrap()]);
     assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
     let bytes = std::fs::read(&out).unwrap();
     let mut reader = csv::Reader::from_reader(bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes));
@@ -879,20 +868,19 @@ fn screen_label_and_export_agree(db: &Path, conn: &Connection) {
         .filter(|c| !c[unit_col].is_empty())
         .map(|c| (c[unit_col].to_string(), (c[outcome_col].to_string(), c[grade_col].to_string())))
         .collect();
-    let units: Vec<(i64, Option<String>, Option<String>, String)> = conn
-        .prepare(
+    let units: Vec<(i64, Option<String>, Option<String>, String)> = dock
+        .db()
+        .map(
             "SELECT u.id, u.outcome, u.grade, p.state FROM units u JOIN parcels p ON p.id = u.parcel_id
              WHERE p.state <> 'open'
                -- A unit awaiting some of its boxes is exported once it has its outcome.
                AND NOT (p.state = 'signed' AND u.outcome IS NULL
                         AND u.boxes_in < (SELECT x.boxes FROM products x WHERE x.sku = u.sku))
              ORDER BY u.id",
+            args![],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+        .unwrap();
     for (i, (id, outcome, grade, state)) in units.iter().enumerate() {
         let label = format!("U{id:08}");
         let Some((o, g)) = exported.get(&label) else { panic!("{label} is not in the export") };
@@ -904,7 +892,7 @@ fn screen_label_and_export_agree(db: &Path, conn: &Connection) {
         // The labels of a sample of units, as the printer would get them.
         if i % 7 == 0 {
             if let Some(outcome) = outcome {
-                let zpl = cli(db, &["labels", "unit", &label, "--format", "zpl"]);
+                let zpl = cli(dock, &["labels", "unit", &label, "--format", "zpl"]);
                 let zpl = String::from_utf8_lossy(&zpl.stdout).to_string();
                 use returns_dock::domain::codes::{Coded, Outcome};
                 let words = Outcome::from_code(outcome).unwrap().en().to_uppercase();
@@ -914,8 +902,9 @@ fn screen_label_and_export_agree(db: &Path, conn: &Connection) {
     }
 }
 
-fn seeds() -> Vec<u64> {
-    let spec = std::env::var("RETURNS_DOCK_MODEL_SEEDS").unwrap_or_else(|_| "1,2".into());
+/// The seeds to run: `RETURNS_DOCK_MODEL_SEEDS` (`1,2`, `1-200`), else `default`.
+fn seeds(default: &str) -> Vec<u64> {
+    let spec = std::env::var("RETURNS_DOCK_MODEL_SEEDS").unwrap_or_else(|_| default.into());
     spec.split(',')
         .flat_map(|part| match part.split_once('-') {
             Some((a, b)) => (a.trim().parse().unwrap()..=b.trim().parse().unwrap()).collect::<Vec<u64>>(),
@@ -924,10 +913,32 @@ fn seeds() -> Vec<u64> {
         .collect()
 }
 
+/// The shifts of `seeds`, of `RETURNS_DOCK_MODEL_STEPS` steps or else `steps`, on `engine`;
+/// a failure says the command that replays its shift.
+fn shifts(engine: Engine, test: &str, default_seeds: &str, steps: usize) {
+    let steps = std::env::var("RETURNS_DOCK_MODEL_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(steps);
+    for seed in seeds(default_seeds) {
+        let _replay = Replay(format!(
+            "RETURNS_DOCK_MODEL_SEEDS={seed} RETURNS_DOCK_MODEL_STEPS={steps} cargo test --test station model::{test} -- --nocapture"
+        ));
+        shift(engine, seed, steps);
+    }
+}
+
 #[test]
 fn random_shifts_match_what_the_screens_confirmed() {
-    let steps = std::env::var("RETURNS_DOCK_MODEL_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(120);
-    for seed in seeds() {
-        shift(seed, steps);
-    }
+    shifts(Engine::Sqlite, "random_shifts_match_what_the_screens_confirmed", "1,2", 120);
+}
+
+/// The same model on a central database, with seeds of its own: the dock's file moved there
+/// with `db copy`, the stations and the command line given its address, another program's
+/// write lock held on its tables, kills that cut a session mid-transaction.
+#[test]
+fn random_shifts_on_the_central_database_match_what_the_screens_confirmed() {
+    shifts(
+        Engine::Postgres,
+        "random_shifts_on_the_central_database_match_what_the_screens_confirmed",
+        "3",
+        120,
+    );
 }
