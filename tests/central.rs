@@ -994,4 +994,160 @@ mod imports {
         );
         assert_eq!(store.db().one::<i64>("SELECT count(*) FROM returns", &[]).unwrap(), 3);
     }
+
+    /// An import killed midway (SIGKILL) committed only whole returns, and running it again
+    /// completes it, on each engine: the same returns and lines as an import never interrupted,
+    /// and the same on both.
+    #[test]
+    fn an_import_killed_midway_is_completed_by_running_it_again_on_both_engines() {
+        use std::process::{Command, Stdio};
+        use std::time::{Duration, Instant};
+        const BIN: &str = env!("CARGO_BIN_EXE_returns-dock");
+        let dir = tempfile::tempdir().unwrap();
+        let dock = |db: &str, args: &[&str]| {
+            Command::new(BIN).current_dir(dir.path()).arg("--db").arg(db).args(args).output().unwrap()
+        };
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let out = dock("gen.db", &["gen", "--returns", "20000", "--seed", "3", "--out", "g.csv"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        // A count read from outside, as another program would (none while the schema is not there).
+        let count = |db: &str, sql: &str| -> Option<i64> {
+            if super::central::is_address(db) {
+                let mut c = postgres::Client::connect(db, postgres::NoTls).ok()?;
+                c.query_one(sql, &[]).ok().map(|r| r.get(0))
+            } else {
+                let path = dir.path().join(db);
+                if !path.exists() {
+                    return None;
+                }
+                let c = rusqlite::Connection::open(path).ok()?;
+                c.busy_timeout(Duration::from_secs(10)).ok()?;
+                c.query_row(sql, [], |r| r.get(0)).ok()
+            }
+        };
+        let open = |db: &str| {
+            let path = if super::central::is_address(db) { PathBuf::from(db) } else { dir.path().join(db) };
+            Store::open(&path).unwrap()
+        };
+        let mut kept = Vec::new();
+        for (engine, whole, cut) in [
+            ("SQLite", "whole.db".to_string(), "cut.db".to_string()),
+            ("PostgreSQL", super::fresh_database(), super::fresh_database()),
+        ] {
+            let out = dock(&whole, &["import", "returns", "g.csv"]);
+            assert!(out.status.success(), "{engine}: {}", text(&out.stderr));
+            let mut child = Command::new(BIN)
+                .current_dir(dir.path())
+                .args(["--db", &cut, "import", "returns", "g.csv"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while count(&cut, "SELECT count(*) FROM returns").unwrap_or(0) == 0 {
+                assert!(Instant::now() < deadline, "{engine}: the import never wrote");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            child.kill().unwrap();
+            child.wait().unwrap();
+            let loaded = count(&cut, "SELECT count(*) FROM returns").unwrap();
+            assert!(loaded > 0 && loaded < 20_000, "{engine}: killed midway, {loaded} returns loaded");
+            let bare = count(
+                &cut,
+                "SELECT count(*) FROM returns r WHERE NOT EXISTS (SELECT 1 FROM return_lines l WHERE l.return_id = r.id)",
+            );
+            assert_eq!(bare, Some(0), "{engine}: only whole returns were committed");
+            assert_eq!(count(&cut, "SELECT count(*) FROM imports WHERE finished_at IS NULL"), Some(1));
+            let again = dock(&cut, &["import", "returns", "g.csv"]);
+            assert!(again.status.success(), "{engine}: {}", text(&again.stderr));
+            let summary = text(&again.stdout);
+            assert!(
+                summary.contains(&format!("{} created, 0 updated, {loaded} unchanged", 20_000 - loaded)),
+                "{engine}: {summary}"
+            );
+            assert!(
+                summary.contains("; resumed an import of g.csv interrupted after it started at "),
+                "{summary}"
+            );
+            let rows = stored(&open(&cut), false);
+            assert_eq!(
+                rows,
+                stored(&open(&whole), false),
+                "{engine}: the same as an import never interrupted"
+            );
+            kept.push(rows);
+        }
+        assert_eq!(kept[0], kept[1], "SQLite, then PostgreSQL");
+    }
+
+    /// A station at work on a central database while a large import runs there: every step
+    /// it takes (find a parcel, open it, refuse it) goes through, and at no moment does it see a
+    /// return without its lines.
+    #[test]
+    fn a_station_works_on_while_a_large_import_runs() {
+        use returns_dock::domain::codes::Reason;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let url = super::fresh_database();
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, body: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, body).unwrap();
+            Source::File(p)
+        };
+        let opts = ImportOptions::new(now());
+        let mut store = Store::open(Path::new(&url)).unwrap();
+        import::users::import(&mut store, &[write("users.csv", b"id,name\nOP1,Op One\n")], &opts).unwrap();
+        let mut early = H.to_string();
+        for i in 1..=60 {
+            early.push_str(&format!("S-{i},O-S{i},,,,,,,,SKU-A,,,1,,\n"));
+        }
+        import::returns::import(&mut store, &[write("early.csv", early.as_bytes())], &opts).unwrap();
+        let (mut big, mut catalog) = (Vec::new(), Vec::new());
+        let gen = returns_dock::gen::GenOptions { returns: 20_000, seed: 5, max_lines: None };
+        returns_dock::gen::generate(&gen, &mut big, &mut catalog).unwrap();
+        let big = write("big.csv", &big);
+        let done = AtomicBool::new(false);
+        let (report, steps) = std::thread::scope(|s| {
+            let import = s.spawn(|| {
+                let r = import::returns::import(&mut store, &[big], &opts);
+                done.store(true, Ordering::Release);
+                r.unwrap()
+            });
+            let mut station = Store::open(Path::new(&url)).unwrap();
+            let a = Actor { station: "ST01".into(), dock: "NORTH".into(), user: "OP1".into(), now: now() };
+            let mut steps = 0;
+            for i in 1..=60 {
+                if done.load(Ordering::Acquire) {
+                    break;
+                }
+                let rma = format!("S-{i}");
+                let ids = match station.lookup_parcel("ST01", &rma).unwrap() {
+                    ParcelLookup::Expected(rs) => rs.iter().map(|r| r.id).collect::<Vec<_>>(),
+                    other => panic!("{rma}: {other:?}"),
+                };
+                let parcel = station.open_parcel(&a, &rma, &ids).unwrap().unwrap().id;
+                station.refuse_parcel(&a, parcel, Reason::OutsidePolicy, None).unwrap().0.unwrap();
+                let bare: i64 = station
+                    .db()
+                    .one(
+                        "SELECT count(*) FROM returns r
+                         WHERE NOT EXISTS (SELECT 1 FROM return_lines l WHERE l.return_id = r.id)",
+                        &[],
+                    )
+                    .unwrap();
+                assert_eq!(bare, 0, "a return seen without its lines");
+                steps += 1;
+            }
+            (import.join().unwrap(), steps)
+        });
+        assert!(report.committed && report.errors.is_empty(), "{:?}", report.errors.first());
+        assert_eq!(report.files[0].created, 20_000);
+        assert!(steps >= 5, "the station worked while the import ran: {steps} steps");
+        let refused: i64 = Store::open(Path::new(&url))
+            .unwrap()
+            .db()
+            .one("SELECT count(*) FROM parcels WHERE state = 'refused'", &[])
+            .unwrap();
+        assert_eq!(refused, steps, "every step the station took was kept");
+    }
 }
