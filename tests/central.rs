@@ -1150,4 +1150,96 @@ mod imports {
             .unwrap();
         assert_eq!(refused, steps, "every step the station took was kept");
     }
+
+    /// The catalog on both engines (a product a time on a file, a set at a time on a server):
+    /// the same reports and the same products and barcodes, through a load, the same file
+    /// again, changes (a barcode dropped from the file is kept), a barcode another product has
+    /// in the database or in an earlier file of the run, and a file that repeats itself.
+    #[test]
+    fn the_same_catalogs_give_the_same_reports_and_products_on_both_engines() {
+        let mut d = Docks::new();
+        let catalog = |d: &mut Docks, files: &[(&str, &str)], skip_invalid: bool| -> Vec<String> {
+            let sources: Vec<Source> =
+                files.iter().map(|(name, body)| Source::File(d.file(name, body))).collect();
+            let mut opts = ImportOptions::new(now());
+            opts.skip_invalid = skip_invalid;
+            let dir = d.dir.path().to_path_buf();
+            let told: Vec<Vec<String>> = d
+                .engines
+                .iter_mut()
+                .map(|(_, store)| said(&import::catalog::import(store, &sources, &opts).unwrap(), &dir))
+                .collect();
+            assert_eq!(told[0], told[1], "SQLite, then PostgreSQL");
+            let rows: Vec<Vec<String>> = d
+                .engines
+                .iter()
+                .map(|(_, s)| {
+                    let mut rows = s
+                        .db()
+                        .map(
+                            "SELECT p.sku, p.name, p.serialised, p.supplier, p.unit_value_cents, p.boxes, p.updated_at,
+                                    b.code FROM products p LEFT JOIN product_barcodes b ON b.sku = p.sku",
+                            &[],
+                            |r| {
+                                let cells: Vec<String> = (0..8)
+                                    .map(|i| r.get::<Cell>(i).map(|c| if i == 6 { instant(&c) } else { format!("{c:?}") }))
+                                    .collect::<Result<_, _>>()?;
+                                Ok(cells.join("|"))
+                            },
+                        )
+                        .unwrap();
+                    rows.sort();
+                    rows
+                })
+                .collect();
+            assert_eq!(rows[0], rows[1], "SQLite, then PostgreSQL");
+            told[0].clone()
+        };
+        let first = "sku,name,barcodes,serialised,supplier,unit_value,boxes\n\
+                     S1,耳机,6901234500011;4006381333931,yes,Acme,199.00,1\n\
+                     S2,Cable,,no,,9.9,1\n\
+                     S3,Sofa,X-SOFA-1,no,Home,999,3\n";
+        let told = catalog(&mut d, &[("cat.csv", first)], false);
+        assert!(told[0].contains("3 created, 0 updated, 0 unchanged, 0 refused"), "{told:?}");
+        let told = catalog(&mut d, &[("cat.csv", first)], false);
+        assert!(told[0].contains("0 created, 0 updated, 3 unchanged, 0 refused"), "{told:?}");
+        // S1 renamed and with one barcode less (kept), S2 given a barcode, S4 new; S5 takes S1's
+        // barcode and S6 is listed twice (refused, the rest loads with --skip-invalid).
+        let second = "sku,name,barcodes,serialised,supplier,unit_value,boxes\n\
+                      S1,Earphones,6901234500011,yes,Acme,199.00,1\n\
+                      S2,Cable,X-CABLE,no,,9.9,1\n\
+                      S4,Lamp,X-LAMP,no,,20,1\n\
+                      S5,Fake,4006381333931,no,,1,1\n\
+                      S6,Six,,no,,1,1\n\
+                      S6,Six again,,no,,1,1\n";
+        let told = catalog(&mut d, &[("second.csv", second)], true);
+        assert!(told[0].contains("2 created, 2 updated, 0 unchanged, 2 refused"), "{told:?}");
+        assert!(
+            told.contains(
+                &"error second.csv:5: barcode 04006381333931 already belongs to SKU S1".to_string()
+            ),
+            "{told:?}"
+        );
+        assert!(
+            told.contains(&"error second.csv:7: SKU S6 is listed twice (first on line 6)".to_string()),
+            "{told:?}"
+        );
+        assert_eq!(
+            d.count("SELECT count(*) FROM product_barcodes WHERE sku = 'S1'"),
+            2,
+            "the dropped barcode is kept"
+        );
+        // Two files of one run: the second gives a barcode of the first to another SKU.
+        let a = "sku,name,barcodes\nS7,Seven,X-SEVEN\n";
+        let b = "sku,name,barcodes\nS8,Eight,X-SEVEN\nS9,Nine,X-NINE\n";
+        let told = catalog(&mut d, &[("a.csv", a), ("b.csv", b)], false);
+        assert!(
+            told.contains(&"error b.csv:2: barcode X-SEVEN already belongs to SKU S7".to_string()),
+            "{told:?}"
+        );
+        assert!(told[0].starts_with("refused, nothing written"), "{told:?}");
+        let told = catalog(&mut d, &[("a.csv", a), ("b.csv", b)], true);
+        assert!(told[0].contains("2 created, 0 updated, 0 unchanged, 1 refused"), "{told:?}");
+        assert_eq!(d.count("SELECT count(*) FROM products"), 7, "S1 to S4, S6, S7 and S9");
+    }
 }
