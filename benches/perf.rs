@@ -1,7 +1,8 @@
 //! The figures behind README's performance table. Run: `cargo bench --bench perf` (all), or
 //! `cargo bench --bench perf -- import [LINES]`. The central database's figures (`-- central
-//! [LINES]`) use the server `RETURNS_DOCK_BENCH_PG` names (its `postgres` database, for making
-//! one of its own), else start a private one with `.ci/pg-server`.
+//! [LINES]`: station steps; `-- central-import [LINES]`: imports while a station writes) use
+//! the server `RETURNS_DOCK_BENCH_PG` names (its `postgres` database, for making one of its
+//! own), else start a private one with `.ci/pg-server`.
 //!
 //! Each figure is printed as `name: value unit (goal: ...)`. Data comes from `gen`, so every
 //! run measures the same bytes.
@@ -42,6 +43,10 @@ fn main() {
     if matches!(which, "all" | "central") {
         let lines = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(100_000);
         central_bench(dir.path(), lines);
+    }
+    if matches!(which, "all" | "central-import") {
+        let lines = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
+        central_import_bench(dir.path(), lines);
     }
     if matches!(which, "all" | "security") {
         let units = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
@@ -487,30 +492,49 @@ struct Station {
 struct Waits(Vec<(f64, f64, bool)>);
 
 impl Station {
+    /// On a file, the lock is waited for at BEGIN IMMEDIATE; on a central database, where no
+    /// writer locks the whole database, at the audit log's own lock (taken in turn by every
+    /// writer that appends to it, as a station's every step does), inside the entry's append.
     fn start(db: &Path) -> Station {
         let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let thread = {
             let (db, done) = (db.to_path_buf(), done.clone());
             std::thread::spawn(move || {
+                use returns_dock::store::sql::{in_tx, Mode};
                 let mut s = Store::open(&db).unwrap();
                 let mut waits = Vec::new();
+                let probe = |db: &dyn returns_dock::store::sql::Sql| {
+                    returns_dock::store::audit(
+                        db,
+                        chrono::Local::now().fixed_offset(),
+                        Some("BENCH"),
+                        None,
+                        "probe",
+                        None,
+                        None,
+                    )
+                };
                 while !done.load(std::sync::atomic::Ordering::Relaxed) {
                     let t = Instant::now();
-                    let tx = s.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate);
-                    let locked = t.elapsed().as_secs_f64();
-                    let ok = tx.map_err(returns_dock::store::DbError::from).and_then(|tx| {
-                        returns_dock::store::audit(
-                            &*tx,
-                            chrono::Local::now().fixed_offset(),
-                            Some("BENCH"),
-                            None,
-                            "probe",
-                            None,
-                            None,
-                        )?;
-                        Ok(tx.commit()?)
-                    });
-                    waits.push((t.elapsed().as_secs_f64(), locked, ok.is_ok()));
+                    let (locked, ok) = if s.is_central() {
+                        let mut locked = 0.0;
+                        let ok = in_tx(s.db(), Mode::Write, |db| {
+                            let id = probe(db);
+                            locked = t.elapsed().as_secs_f64();
+                            id
+                        });
+                        (locked, ok.is_ok())
+                    } else {
+                        let tx =
+                            s.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate);
+                        let locked = t.elapsed().as_secs_f64();
+                        let ok = tx.map_err(returns_dock::store::DbError::from).and_then(|tx| {
+                            probe(&*tx)?;
+                            Ok(tx.commit()?)
+                        });
+                        (locked, ok.is_ok())
+                    };
+                    waits.push((t.elapsed().as_secs_f64(), locked, ok));
                     std::thread::sleep(std::time::Duration::from_millis(100));
                 }
                 waits
@@ -677,26 +701,8 @@ fn central_bench(dir: &Path, lines: u64) {
     use returns_dock::domain::codes::{Cause, Grade, Outcome};
     use returns_dock::store::boxes::Rest;
     use returns_dock::store::station::{Actor, Inspection, NewUnit, ParcelLookup, Policy};
-    let (server, started) = match std::env::var("RETURNS_DOCK_BENCH_PG") {
-        Ok(url) => (url, None),
-        Err(_) => {
-            let folder = dir.join("pg");
-            std::fs::create_dir_all(&folder).unwrap();
-            let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/pg-server"))
-                .arg("start")
-                .arg(&folder)
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            (String::from_utf8(out.stdout).unwrap().trim().to_string(), Some(folder))
-        }
-    };
-    let name = format!("bench{}", std::process::id());
-    postgres::Client::connect(&server, postgres::NoTls)
-        .unwrap()
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let central = format!("{}/{name}", server.rsplit_once('/').unwrap().0);
+    let server = BenchServer::start(dir);
+    let central = server.database();
     let returns_csv = dir.join("central-returns.csv");
     let catalog_csv = dir.join("central-returns.catalog.csv");
     {
@@ -797,10 +803,125 @@ fn central_bench(dir: &Path, lines: u64) {
             );
         }
     }
-    if let Some(folder) = started {
-        let _ = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/pg-server"))
-            .arg("stop")
-            .arg(folder)
-            .output();
+}
+
+/// The PostgreSQL server of the central figures: the one `RETURNS_DOCK_BENCH_PG` names, else a
+/// private one started here (`.ci/pg-server`) and stopped when dropped.
+struct BenchServer {
+    url: String,
+    started: Option<std::path::PathBuf>,
+}
+
+impl BenchServer {
+    fn start(dir: &Path) -> BenchServer {
+        if let Ok(url) = std::env::var("RETURNS_DOCK_BENCH_PG") {
+            return BenchServer { url, started: None };
+        }
+        let folder = dir.join("pg");
+        std::fs::create_dir_all(&folder).unwrap();
+        let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/pg-server"))
+            .arg("start")
+            .arg(&folder)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        BenchServer { url: String::from_utf8(out.stdout).unwrap().trim().to_string(), started: Some(folder) }
+    }
+
+    /// A new database of its own on the server: its address.
+    fn database(&self) -> String {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let name =
+            format!("bench{}_{}", std::process::id(), N.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        postgres::Client::connect(&self.url, postgres::NoTls)
+            .unwrap()
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        format!("{}/{name}", self.url.rsplit_once('/').unwrap().0)
+    }
+}
+
+impl Drop for BenchServer {
+    fn drop(&mut self) {
+        if let Some(folder) = &self.started {
+            let _ = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/pg-server"))
+                .arg("stop")
+                .arg(folder)
+                .output();
+        }
+    }
+}
+
+/// An import into each engine in one run, with a station writing meanwhile: the catalog (its
+/// products a second), then `lines` generated return lines into a fresh database (lines a
+/// second, and how long the station's writes waited), then the same file again, unchanged.
+fn central_import_bench(dir: &Path, lines: u64) {
+    let server = BenchServer::start(dir);
+    let returns_csv = dir.join("central-import.csv");
+    let catalog_csv = dir.join("central-import.catalog.csv");
+    let summary = {
+        let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(&returns_csv).unwrap());
+        let mut cat = BufWriter::with_capacity(1 << 20, std::fs::File::create(&catalog_csv).unwrap());
+        let s = gen::generate(
+            &GenOptions { returns: lines, seed: 1, max_lines: Some(lines) },
+            &mut out,
+            &mut cat,
+        )
+        .unwrap();
+        out.flush().unwrap();
+        cat.flush().unwrap();
+        out.get_ref().sync_all().unwrap();
+        s
+    };
+    std::fs::write(dir.join("central-import-users.csv"), "id,name\nBENCH,Bench Operator\n").unwrap();
+    println!("(on PostgreSQL, a station's wait for the lock is from its BEGIN to its entry appended under the log's lock)");
+    println!(
+        "central import: {} returns, {} lines, {} products ({:.0} MB of CSV)",
+        summary.returns,
+        summary.lines,
+        summary.products,
+        file_mb(&returns_csv)
+    );
+    for (engine, db) in
+        [("SQLite", dir.join("central-import.db").display().to_string()), ("PostgreSQL", server.database())]
+    {
+        let mut store = Store::open(Path::new(&db)).unwrap();
+        let opts = ImportOptions::new(chrono::Local::now().fixed_offset());
+        import::users::import(&mut store, &[Source::File(dir.join("central-import-users.csv"))], &opts)
+            .unwrap();
+        let t = Instant::now();
+        let c = import::catalog::import(&mut store, &[Source::File(catalog_csv.clone())], &opts).unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        assert!(c.errors.is_empty(), "{:?}", c.errors.first());
+        println!(
+            "{engine}: catalog of {} products in {secs:.2} s = {:.0} products/s",
+            summary.products,
+            summary.products as f64 / secs
+        );
+        for (what, run) in [("import", 0), ("re-import, unchanged,", 1)] {
+            let station = Station::start(Path::new(&db));
+            let t = Instant::now();
+            let r = import::returns::import(&mut store, &[Source::File(returns_csv.clone())], &opts).unwrap();
+            let secs = t.elapsed().as_secs_f64();
+            let waits = station.stop();
+            assert!(r.errors.is_empty(), "{:?}", &r.errors[..r.errors.len().min(3)]);
+            let f = &r.files[0];
+            assert_eq!(
+                (f.created, f.unchanged),
+                if run == 0 { (summary.returns, 0) } else { (0, summary.returns) }
+            );
+            println!(
+                "{engine}: {what} of {} lines in {secs:.2} s = {:.0} lines/s (goal: >= 200,000 lines/s)",
+                summary.lines,
+                summary.lines as f64 / secs
+            );
+            println!(
+                "{}",
+                waits.line(&format!(
+                    "  {engine}: a station's write during that {}",
+                    what.trim_end_matches(',')
+                ))
+            );
+        }
     }
 }

@@ -854,3 +854,645 @@ mod races {
         assert!(verdict.ok(), "{:?}", verdict.problems);
     }
 }
+
+/// Imports on both engines: the same files give the same report (counts, refusals and
+/// warnings, each naming its file and line) and the same stored returns and lines, whether a
+/// dock's file writes them a return at a time or a central database a set at a time.
+mod imports {
+    use chrono::{DateTime, FixedOffset};
+    use returns_dock::import::{self, ImportOptions, ImportReport, Source};
+    use returns_dock::store::sql::{Cell, SqlExt};
+    use returns_dock::store::station::{Actor, ParcelLookup};
+    use returns_dock::store::Store;
+    use std::path::{Path, PathBuf};
+
+    fn now() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-11-22T10:00:00+08:00").unwrap()
+    }
+
+    /// A time as an instant in UTC: a file keeps the text an import was given, a server its
+    /// own form of the same instant.
+    fn instant(c: &Cell) -> String {
+        match c {
+            Cell::Text(t) => DateTime::parse_from_rfc3339(t)
+                .map(|d| d.with_timezone(&chrono::Utc).to_rfc3339())
+                .unwrap_or_else(|_| t.clone()),
+            other => format!("{other:?}"),
+        }
+    }
+
+    /// Every return (with the file of the import that last had it) and every line as stored,
+    /// sorted, without ids; with the times the imports wrote unless `times` is off.
+    pub(super) fn stored(store: &Store, times: bool) -> Vec<String> {
+        let cells = |sql: &str, time_columns: &[usize]| -> Vec<String> {
+            let mut rows: Vec<String> = store
+                .db()
+                .map(sql, &[], |r| {
+                    let n = sql.split(" FROM ").next().unwrap().matches(',').count() + 1;
+                    let mut out = Vec::with_capacity(n);
+                    for i in 0..n {
+                        let c: Cell = r.get(i)?;
+                        out.push(if time_columns.contains(&i) { instant(&c) } else { format!("{c:?}") });
+                    }
+                    Ok(out.join("|"))
+                })
+                .unwrap();
+            rows.sort();
+            rows
+        };
+        let header = if times {
+            "SELECT r.rma_no, r.rma_key, r.order_no, r.order_key, r.tracking_no, r.tracking_key, r.carrier,
+                    r.customer, r.phone, r.reason, r.resolution, r.requested_at, r.content_hash, i.file,
+                    r.created_at, r.updated_at FROM returns r LEFT JOIN imports i ON i.id = r.import_id"
+        } else {
+            "SELECT r.rma_no, r.rma_key, r.order_no, r.order_key, r.tracking_no, r.tracking_key, r.carrier,
+                    r.customer, r.phone, r.reason, r.resolution, r.requested_at, r.content_hash, i.file
+             FROM returns r LEFT JOIN imports i ON i.id = r.import_id"
+        };
+        let mut out = cells(header, &[11, 14, 15]);
+        out.extend(cells(
+            "SELECT r.rma_no, l.line_no, l.sku, l.barcode, l.title, l.qty, l.serials, l.unit_value_cents
+             FROM return_lines l JOIN returns r ON r.id = l.return_id",
+            &[],
+        ));
+        out
+    }
+
+    /// What a user is told: the summary, the details, each refusal and warning (the folder
+    /// taken off the files' names), and each file's counts.
+    fn said(report: &ImportReport, dir: &Path) -> Vec<String> {
+        let prefix = format!("{}/", dir.display());
+        let mut out = vec![report.summary()];
+        out.extend(report.details());
+        out.extend(report.errors.iter().map(|p| format!("error {p}")));
+        out.extend(report.warnings.iter().map(|p| format!("warning {p}")));
+        for f in &report.files {
+            out.push(format!(
+                "{}: {} rows, {} created, {} updated, {} unchanged, {} refused ({} rows), {} conflicts",
+                f.file, f.rows, f.created, f.updated, f.unchanged, f.refused, f.refused_rows, f.conflicts
+            ));
+        }
+        out.into_iter().map(|l| l.replace(&prefix, "")).collect()
+    }
+
+    /// The same dock on a file and on a central database, importing from one folder.
+    struct Docks {
+        dir: tempfile::TempDir,
+        engines: Vec<(&'static str, Store)>,
+    }
+
+    impl Docks {
+        fn new() -> Docks {
+            let dir = tempfile::tempdir().unwrap();
+            let file = Store::open(&dir.path().join("dock.db")).unwrap();
+            let central = Store::open(Path::new(&super::fresh_database())).unwrap();
+            let docks = Docks { dir, engines: vec![("SQLite", file), ("PostgreSQL", central)] };
+            let users = docks.file("users.csv", "id,name\nOP1,Op One\n");
+            for (_, store) in &docks.engines {
+                let mut store = store.reopen().unwrap();
+                import::users::import(&mut store, &[Source::File(users.clone())], &ImportOptions::new(now()))
+                    .unwrap();
+            }
+            docks
+        }
+
+        fn file(&self, name: &str, body: &str) -> PathBuf {
+            let p = self.dir.path().join(name);
+            std::fs::write(&p, body).unwrap();
+            p
+        }
+
+        /// Imports `files` into each engine: what the user is told, the same on both.
+        fn import(&mut self, files: &[&Path], skip_invalid: bool) -> Vec<String> {
+            let sources: Vec<Source> = files.iter().map(|p| Source::File(p.to_path_buf())).collect();
+            let mut opts = ImportOptions::new(now());
+            opts.skip_invalid = skip_invalid;
+            let dir = self.dir.path().to_path_buf();
+            let told: Vec<Vec<String>> = self
+                .engines
+                .iter_mut()
+                .map(|(_, store)| said(&import::returns::import(store, &sources, &opts).unwrap(), &dir))
+                .collect();
+            assert_eq!(told[0], told[1], "SQLite, then PostgreSQL");
+            told[0].clone()
+        }
+
+        /// What is stored, the same on both engines.
+        fn stored(&self) -> Vec<String> {
+            let rows: Vec<Vec<String>> = self.engines.iter().map(|(_, s)| stored(s, true)).collect();
+            assert_eq!(rows[0], rows[1], "SQLite, then PostgreSQL");
+            rows[0].clone()
+        }
+
+        fn count(&self, sql: &str) -> i64 {
+            let counts: Vec<i64> = self.engines.iter().map(|(_, s)| s.db().one(sql, &[]).unwrap()).collect();
+            assert_eq!(counts[0], counts[1], "{sql}: SQLite, then PostgreSQL");
+            counts[0]
+        }
+    }
+
+    const H: &str = "rma_no,order_no,tracking_no,carrier,customer,phone,reason,resolution,created_at,sku,barcode,title,qty,serials,unit_value\n";
+
+    /// Four returns: one of two lines, one with serials, one whose numbers are not their own
+    /// lookup keys, one in another zone.
+    fn first() -> String {
+        format!(
+            "{H}R-1,O-1,SF1234567890123,顺丰速运,张三,13812345678,质量问题,refund,2026-11-20 14:30:00,SKU-A,4006381333931,蓝牙耳机,1,SN-1,199.00\n\
+             R-1,O-1,SF1234567890123,顺丰速运,张三,13812345678,质量问题,refund,2026-11-20 14:30:00,SKU-B,,数据线,2,,29.9\n\
+             R-2,O-2,SF1234567890123,顺丰速运,张三,,不想要了,exchange,2026-11-20T06:30:00+00:00,SKU-C,,T恤,2,SN-7;SN-8,79\n\
+             r-3x,o-3x,yt-7300000000001,圆通速递,李四,,,repair,,SKU-A,,,1,,\n\
+             R-4,O-4,,,,,,,2026-11-21T09:15:00-05:00,SKU-D,,,3,,\n"
+        )
+    }
+
+    #[test]
+    fn the_same_files_give_the_same_reports_and_rows_on_both_engines() {
+        let mut d = Docks::new();
+        let first = d.file("first.csv", &first());
+        let told = d.import(&[&first], false);
+        assert!(told[0].starts_with("imported 4 returns from 1 file (5 rows): 4 created"), "{told:?}");
+        let loaded = d.stored();
+        assert_eq!(d.count("SELECT count(*) FROM return_lines"), 5);
+        assert_eq!(
+            d.count("SELECT count(*) FROM returns WHERE rma_key IS NOT NULL"),
+            4,
+            "a dash makes a key of its own"
+        );
+
+        // Again: nothing changes, not even a time.
+        let told = d.import(&[&first], false);
+        assert!(told[0].contains("0 created, 0 updated, 4 unchanged, 0 refused"), "{told:?}");
+        let again = d.stored();
+        let without_file =
+            |rows: &[String]| -> Vec<String> { rows.iter().map(|r| r.replace("first.csv", "")).collect() };
+        assert_eq!(without_file(&again), without_file(&loaded));
+
+        // R-1 changed (one line left, another quantity), R-2 as it was, R-5 new.
+        let changed = d.file(
+            "changed.csv",
+            &format!(
+                "{H}R-1,O-1,SF1234567890123,顺丰速运,张三,13812345678,质量问题,refund,2026-11-20 14:30:00,SKU-B,,数据线,5,,29.9\n\
+                 R-2,O-2,SF1234567890123,顺丰速运,张三,,不想要了,exchange,2026-11-20T06:30:00+00:00,SKU-C,,T恤,2,SN-7;SN-8,79\n\
+                 R-5,O-5,,,,,,,,SKU-E,,,1,,\n"
+            ),
+        );
+        let told = d.import(&[&changed], false);
+        assert!(told[0].contains("1 created, 1 updated, 1 unchanged, 0 refused"), "{told:?}");
+        d.stored();
+        assert_eq!(
+            d.count("SELECT count(*) FROM return_lines l JOIN returns r ON r.id = l.return_id WHERE r.rma_no = 'R-1'"),
+            1,
+            "R-1's lines replaced"
+        );
+        assert_eq!(
+            d.count(
+                "SELECT qty FROM return_lines l JOIN returns r ON r.id = l.return_id WHERE r.rma_no = 'R-1'"
+            ),
+            5
+        );
+
+        // Rows of one RMA apart in a file load as one return; an RMA written in two ways in one
+        // file is refused (the rest loads with --skip-invalid).
+        let scattered = d.file(
+            "scattered.csv",
+            &format!("{H}R-6,O-6,,,,,,,,SKU-A,,,1,,\nR-7,O-7,,,,,,,,SKU-B,,,1,,\nR-6,O-6,,,,,,,,SKU-C,,,2,,\nR-8,O-8,,,,,,,,SKU-A,,,1,,\nＲ-8,O-8,,,,,,,,SKU-B,,,1,,\n"),
+        );
+        let told = d.import(&[&scattered], true);
+        assert!(told.iter().any(|l| l.contains("R-8 is written in two ways")), "{told:?}");
+        assert!(told[0].contains("3 created, 0 updated, 0 unchanged, 1 refused"), "{told:?}");
+        d.stored();
+        assert_eq!(
+            d.count("SELECT count(*) FROM return_lines l JOIN returns r ON r.id = l.return_id WHERE r.rma_no = 'R-6'"),
+            2
+        );
+
+        // One RMA in two files of one run: with other content, refused (nothing is written);
+        // alike, loaded once.
+        let a = d.file("a.csv", &format!("{H}R-9,O-9,,,,,,,,SKU-A,,,1,,\nR-10,O-10,,,,,,,,SKU-A,,,1,,\n"));
+        let b = d.file("b.csv", &format!("{H}R-9,O-9,,,,,,,,SKU-B,,,1,,\nR-10,O-10,,,,,,,,SKU-A,,,1,,\n"));
+        let told = d.import(&[&a, &b], false);
+        assert!(told[0].starts_with("refused, nothing written"), "{told:?}");
+        assert!(told.contains(&"error b.csv:2: RMA R-9 is also in a.csv, with other content: one RMA must come from one file".to_string()), "{told:?}");
+        assert_eq!(d.count("SELECT count(*) FROM returns WHERE rma_no IN ('R-9', 'R-10')"), 0);
+        let told = d.import(&[&a, &b], true);
+        assert!(told[0].contains("2 created, 0 updated, 1 unchanged, 1 refused"), "{told:?}");
+        d.stored();
+
+        // R-2's parcel arrives at a station; then after-sales sends R-2 again, changed: what was
+        // received is kept, and the warning names the parcel and when it came.
+        for (_, store) in &mut d.engines {
+            let ids = match store.lookup_parcel("ST01", "R-2").unwrap() {
+                ParcelLookup::Expected(rs) => rs.iter().map(|r| r.id).collect::<Vec<_>>(),
+                other => panic!("{other:?}"),
+            };
+            let a = Actor { station: "ST01".into(), dock: "NORTH".into(), user: "OP1".into(), now: now() };
+            store.open_parcel(&a, "R-2", &ids).unwrap().unwrap();
+        }
+        let received = d.file(
+            "received.csv",
+            &format!("{H}R-2,O-2,SF1234567890123,顺丰速运,张三,,不想要了,exchange,2026-11-20T06:30:00+00:00,SKU-Q,,T恤,9,,79\n"),
+        );
+        let told = d.import(&[&received], false);
+        assert!(told[0].contains("0 created, 0 updated, 1 unchanged, 0 refused, 1 conflicts"), "{told:?}");
+        assert!(
+            told.contains(&"warning received.csv:2: RMA R-2 changed, but its parcel P1 was received at 2026-11-22T02:00:00.000Z: what was received is kept and the change was not applied".to_string()),
+            "{told:?}"
+        );
+        let rows = d.stored();
+        assert!(rows.iter().any(|r| r.starts_with("Text(\"R-2\")|Int(1)|Text(\"SKU-C\")")), "{rows:?}");
+        assert_eq!(d.count("SELECT count(*) FROM imports WHERE finished_at IS NULL"), 0);
+    }
+
+    /// The writer itself, given returns a batch at a time (a set at a time on PostgreSQL, one
+    /// by one on SQLite): an RMA twice in one batch is written once and then found seen in
+    /// this import; one an earlier file of the run wrote with other content is refused with
+    /// that file's name; one the run left alike is unchanged; one from an earlier run, changed,
+    /// is updated. The same outcomes, in order, on both engines.
+    #[test]
+    fn a_batch_is_decided_return_by_return_as_one_return_is() {
+        use returns_dock::domain::codes::Resolution;
+        use returns_dock::store::imports::{start_run, Chunks};
+        use returns_dock::store::returns::ReturnWriter;
+        use returns_dock::store::{LineWrite, ReturnWrite, ReturnWritten};
+        let ret = |rma: &str, sku: &str| ReturnWrite {
+            rma_no: rma.into(),
+            order_no: format!("O{rma}"),
+            tracking_no: None,
+            carrier: None,
+            customer: Some("张三".into()),
+            phone: None,
+            reason: None,
+            resolution: Resolution::Refund,
+            requested_at: Some("2026-11-20T14:30:00+08:00".into()),
+            lines: vec![LineWrite {
+                sku: sku.into(),
+                barcode: None,
+                title: None,
+                qty: 1,
+                serials: vec![],
+                unit_value_cents: Some(100),
+            }],
+        };
+        let d = Docks::new();
+        let mut outcomes = Vec::new();
+        for (_, store) in &d.engines {
+            let chunks = Chunks::new(store).unwrap();
+            chunks.begin().unwrap();
+            let (old, _) = start_run(&chunks, "returns", &["old.csv".into()], now()).unwrap();
+            let mut w = ReturnWriter::new(&chunks, old[0], now()).unwrap();
+            let earlier = ret("E1", "A");
+            assert_eq!(
+                w.write_batch(&[(&earlier, earlier.fingerprint())]).unwrap(),
+                [ReturnWritten::Created]
+            );
+            chunks.commit().unwrap();
+            chunks.begin().unwrap();
+            let (ids, _) =
+                start_run(&chunks, "returns", &["one.csv".into(), "two.csv".into()], now()).unwrap();
+            let mut one = ReturnWriter::new(&chunks, ids[0], now()).unwrap().in_run_from(ids[0]);
+            let batch = [ret("A1", "A"), ret("B1", "A"), ret("A1", "B"), ret("C1", "A")];
+            let pairs: Vec<(&ReturnWrite, i64)> = batch.iter().map(|r| (r, r.fingerprint())).collect();
+            let mut got = one.write_batch(&pairs).unwrap();
+            let mut two = ReturnWriter::new(&chunks, ids[1], now()).unwrap().in_run_from(ids[0]);
+            let batch = [ret("B1", "Z"), ret("C1", "A"), ret("E1", "Z"), ret("D1", "A")];
+            let pairs: Vec<(&ReturnWrite, i64)> = batch.iter().map(|r| (r, r.fingerprint())).collect();
+            got.extend(two.write_batch(&pairs).unwrap());
+            chunks.commit().unwrap();
+            outcomes.push(got);
+        }
+        assert_eq!(outcomes[0], outcomes[1], "SQLite, then PostgreSQL");
+        assert_eq!(
+            outcomes[0],
+            [
+                ReturnWritten::Created,
+                ReturnWritten::Created,
+                ReturnWritten::SeenEarlierInThisImport,
+                ReturnWritten::Created,
+                ReturnWritten::InEarlierFile { file: "one.csv".into() },
+                ReturnWritten::Unchanged,
+                ReturnWritten::Updated,
+                ReturnWritten::Created,
+            ]
+        );
+        let rows = d.stored();
+        assert!(
+            rows.contains(&"Text(\"A1\")|Int(1)|Text(\"A\")|Null|Null|Int(1)|Null|Int(100)".to_string()),
+            "{rows:?}"
+        );
+        assert!(
+            rows.contains(&"Text(\"E1\")|Int(1)|Text(\"Z\")|Null|Null|Int(1)|Null|Int(100)".to_string()),
+            "{rows:?}"
+        );
+    }
+
+    /// Another writer inserts a return of the set while the set is being written (its row
+    /// not yet committed): the set's insert waits for it, leaves it alone, and the return is
+    /// then decided against what the other wrote, as a return written alone would be.
+    #[test]
+    fn a_return_another_writer_inserted_meanwhile_is_decided_against_it() {
+        use postgres::{Client, NoTls};
+        let url = super::fresh_database();
+        let mut store = Store::open(Path::new(&url)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("r.csv");
+        std::fs::write(
+            &file,
+            format!(
+                "{H}R-1,O-1,,,,,,,,SKU-A,,,1,,\nR-2,O-2,,,,,,,,SKU-B,,,2,,\nR-3,O-3,,,,,,,,SKU-C,,,1,,\n"
+            ),
+        )
+        .unwrap();
+        let mut other = Client::connect(&url, NoTls).unwrap();
+        let mut tx = other.transaction().unwrap();
+        tx.batch_execute(
+            "INSERT INTO returns (rma_no, order_no, content_hash, created_at, updated_at)
+             VALUES ('R-2', 'O-OTHER', 42, now(), now())",
+        )
+        .unwrap();
+        let report = std::thread::scope(|s| {
+            let import = s.spawn(|| {
+                import::returns::import(&mut store, &[Source::File(file.clone())], &ImportOptions::new(now()))
+                    .unwrap()
+            });
+            // The import waits for the other writer's row.
+            let mut watch = Client::connect(&url, NoTls).unwrap();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            loop {
+                let waiting: i64 = watch
+                    .query_one(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+                           AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO returns%'",
+                        &[],
+                    )
+                    .unwrap()
+                    .get(0);
+                if waiting > 0 {
+                    break;
+                }
+                assert!(std::time::Instant::now() < deadline, "the import never met the other row");
+                assert!(!import.is_finished(), "the import did not wait for the other writer");
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            tx.commit().unwrap();
+            import.join().unwrap()
+        });
+        let f = &report.files[0];
+        assert_eq!((f.created, f.updated, f.unchanged, f.refused), (2, 1, 0, 0), "{:?}", report.errors);
+        let store = Store::open(Path::new(&url)).unwrap();
+        let rows = stored(&store, false);
+        assert!(rows.iter().any(|r| r.starts_with("Text(\"R-2\")|Text(\"R2\")|Text(\"O-2\")")), "{rows:?}");
+        assert!(
+            rows.contains(&"Text(\"R-2\")|Int(1)|Text(\"SKU-B\")|Null|Null|Int(2)|Null|Null".to_string()),
+            "{rows:?}"
+        );
+        assert_eq!(store.db().one::<i64>("SELECT count(*) FROM returns", &[]).unwrap(), 3);
+    }
+
+    /// An import killed midway (SIGKILL) committed only whole returns, and running it again
+    /// completes it, on each engine: the same returns and lines as an import never interrupted,
+    /// and the same on both.
+    #[test]
+    fn an_import_killed_midway_is_completed_by_running_it_again_on_both_engines() {
+        use std::process::{Command, Stdio};
+        use std::time::{Duration, Instant};
+        const BIN: &str = env!("CARGO_BIN_EXE_returns-dock");
+        let dir = tempfile::tempdir().unwrap();
+        let dock = |db: &str, args: &[&str]| {
+            Command::new(BIN).current_dir(dir.path()).arg("--db").arg(db).args(args).output().unwrap()
+        };
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let out = dock("gen.db", &["gen", "--returns", "20000", "--seed", "3", "--out", "g.csv"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        // A count read from outside, as another program would (none while the schema is not there).
+        let count = |db: &str, sql: &str| -> Option<i64> {
+            if super::central::is_address(db) {
+                let mut c = postgres::Client::connect(db, postgres::NoTls).ok()?;
+                c.query_one(sql, &[]).ok().map(|r| r.get(0))
+            } else {
+                let path = dir.path().join(db);
+                if !path.exists() {
+                    return None;
+                }
+                let c = rusqlite::Connection::open(path).ok()?;
+                c.busy_timeout(Duration::from_secs(10)).ok()?;
+                c.query_row(sql, [], |r| r.get(0)).ok()
+            }
+        };
+        let open = |db: &str| {
+            let path = if super::central::is_address(db) { PathBuf::from(db) } else { dir.path().join(db) };
+            Store::open(&path).unwrap()
+        };
+        let mut kept = Vec::new();
+        for (engine, whole, cut) in [
+            ("SQLite", "whole.db".to_string(), "cut.db".to_string()),
+            ("PostgreSQL", super::fresh_database(), super::fresh_database()),
+        ] {
+            let out = dock(&whole, &["import", "returns", "g.csv"]);
+            assert!(out.status.success(), "{engine}: {}", text(&out.stderr));
+            let mut child = Command::new(BIN)
+                .current_dir(dir.path())
+                .args(["--db", &cut, "import", "returns", "g.csv"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while count(&cut, "SELECT count(*) FROM returns").unwrap_or(0) == 0 {
+                assert!(Instant::now() < deadline, "{engine}: the import never wrote");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            child.kill().unwrap();
+            child.wait().unwrap();
+            let loaded = count(&cut, "SELECT count(*) FROM returns").unwrap();
+            assert!(loaded > 0 && loaded < 20_000, "{engine}: killed midway, {loaded} returns loaded");
+            let bare = count(
+                &cut,
+                "SELECT count(*) FROM returns r WHERE NOT EXISTS (SELECT 1 FROM return_lines l WHERE l.return_id = r.id)",
+            );
+            assert_eq!(bare, Some(0), "{engine}: only whole returns were committed");
+            assert_eq!(count(&cut, "SELECT count(*) FROM imports WHERE finished_at IS NULL"), Some(1));
+            let again = dock(&cut, &["import", "returns", "g.csv"]);
+            assert!(again.status.success(), "{engine}: {}", text(&again.stderr));
+            let summary = text(&again.stdout);
+            assert!(
+                summary.contains(&format!("{} created, 0 updated, {loaded} unchanged", 20_000 - loaded)),
+                "{engine}: {summary}"
+            );
+            assert!(
+                summary.contains("; resumed an import of g.csv interrupted after it started at "),
+                "{summary}"
+            );
+            let rows = stored(&open(&cut), false);
+            assert_eq!(
+                rows,
+                stored(&open(&whole), false),
+                "{engine}: the same as an import never interrupted"
+            );
+            kept.push(rows);
+        }
+        assert_eq!(kept[0], kept[1], "SQLite, then PostgreSQL");
+    }
+
+    /// A station at work on a central database while a large import runs there: every step
+    /// it takes (find a parcel, open it, refuse it) goes through, and at no moment does it see a
+    /// return without its lines.
+    #[test]
+    fn a_station_works_on_while_a_large_import_runs() {
+        use returns_dock::domain::codes::Reason;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let url = super::fresh_database();
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, body: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, body).unwrap();
+            Source::File(p)
+        };
+        let opts = ImportOptions::new(now());
+        let mut store = Store::open(Path::new(&url)).unwrap();
+        import::users::import(&mut store, &[write("users.csv", b"id,name\nOP1,Op One\n")], &opts).unwrap();
+        let mut early = H.to_string();
+        for i in 1..=60 {
+            early.push_str(&format!("S-{i},O-S{i},,,,,,,,SKU-A,,,1,,\n"));
+        }
+        import::returns::import(&mut store, &[write("early.csv", early.as_bytes())], &opts).unwrap();
+        let (mut big, mut catalog) = (Vec::new(), Vec::new());
+        let gen = returns_dock::gen::GenOptions { returns: 20_000, seed: 5, max_lines: None };
+        returns_dock::gen::generate(&gen, &mut big, &mut catalog).unwrap();
+        let big = write("big.csv", &big);
+        let done = AtomicBool::new(false);
+        let (report, steps) = std::thread::scope(|s| {
+            let import = s.spawn(|| {
+                let r = import::returns::import(&mut store, &[big], &opts);
+                done.store(true, Ordering::Release);
+                r.unwrap()
+            });
+            let mut station = Store::open(Path::new(&url)).unwrap();
+            let a = Actor { station: "ST01".into(), dock: "NORTH".into(), user: "OP1".into(), now: now() };
+            let mut steps = 0;
+            for i in 1..=60 {
+                if done.load(Ordering::Acquire) {
+                    break;
+                }
+                let rma = format!("S-{i}");
+                let ids = match station.lookup_parcel("ST01", &rma).unwrap() {
+                    ParcelLookup::Expected(rs) => rs.iter().map(|r| r.id).collect::<Vec<_>>(),
+                    other => panic!("{rma}: {other:?}"),
+                };
+                let parcel = station.open_parcel(&a, &rma, &ids).unwrap().unwrap().id;
+                station.refuse_parcel(&a, parcel, Reason::OutsidePolicy, None).unwrap().0.unwrap();
+                let bare: i64 = station
+                    .db()
+                    .one(
+                        "SELECT count(*) FROM returns r
+                         WHERE NOT EXISTS (SELECT 1 FROM return_lines l WHERE l.return_id = r.id)",
+                        &[],
+                    )
+                    .unwrap();
+                assert_eq!(bare, 0, "a return seen without its lines");
+                steps += 1;
+            }
+            (import.join().unwrap(), steps)
+        });
+        assert!(report.committed && report.errors.is_empty(), "{:?}", report.errors.first());
+        assert_eq!(report.files[0].created, 20_000);
+        assert!(steps >= 5, "the station worked while the import ran: {steps} steps");
+        let refused: i64 = Store::open(Path::new(&url))
+            .unwrap()
+            .db()
+            .one("SELECT count(*) FROM parcels WHERE state = 'refused'", &[])
+            .unwrap();
+        assert_eq!(refused, steps, "every step the station took was kept");
+    }
+
+    /// The catalog on both engines (a product a time on a file, a set at a time on a server):
+    /// the same reports and the same products and barcodes, through a load, the same file
+    /// again, changes (a barcode dropped from the file is kept), a barcode another product has
+    /// in the database or in an earlier file of the run, and a file that repeats itself.
+    #[test]
+    fn the_same_catalogs_give_the_same_reports_and_products_on_both_engines() {
+        let mut d = Docks::new();
+        let catalog = |d: &mut Docks, files: &[(&str, &str)], skip_invalid: bool| -> Vec<String> {
+            let sources: Vec<Source> =
+                files.iter().map(|(name, body)| Source::File(d.file(name, body))).collect();
+            let mut opts = ImportOptions::new(now());
+            opts.skip_invalid = skip_invalid;
+            let dir = d.dir.path().to_path_buf();
+            let told: Vec<Vec<String>> = d
+                .engines
+                .iter_mut()
+                .map(|(_, store)| said(&import::catalog::import(store, &sources, &opts).unwrap(), &dir))
+                .collect();
+            assert_eq!(told[0], told[1], "SQLite, then PostgreSQL");
+            let rows: Vec<Vec<String>> = d
+                .engines
+                .iter()
+                .map(|(_, s)| {
+                    let mut rows = s
+                        .db()
+                        .map(
+                            "SELECT p.sku, p.name, p.serialised, p.supplier, p.unit_value_cents, p.boxes, p.updated_at,
+                                    b.code FROM products p LEFT JOIN product_barcodes b ON b.sku = p.sku",
+                            &[],
+                            |r| {
+                                let cells: Vec<String> = (0..8)
+                                    .map(|i| r.get::<Cell>(i).map(|c| if i == 6 { instant(&c) } else { format!("{c:?}") }))
+                                    .collect::<Result<_, _>>()?;
+                                Ok(cells.join("|"))
+                            },
+                        )
+                        .unwrap();
+                    rows.sort();
+                    rows
+                })
+                .collect();
+            assert_eq!(rows[0], rows[1], "SQLite, then PostgreSQL");
+            told[0].clone()
+        };
+        let first = "sku,name,barcodes,serialised,supplier,unit_value,boxes\n\
+                     S1,耳机,6901234500011;4006381333931,yes,Acme,199.00,1\n\
+                     S2,Cable,,no,,9.9,1\n\
+                     S3,Sofa,X-SOFA-1,no,Home,999,3\n";
+        let told = catalog(&mut d, &[("cat.csv", first)], false);
+        assert!(told[0].contains("3 created, 0 updated, 0 unchanged, 0 refused"), "{told:?}");
+        let told = catalog(&mut d, &[("cat.csv", first)], false);
+        assert!(told[0].contains("0 created, 0 updated, 3 unchanged, 0 refused"), "{told:?}");
+        // S1 renamed and with one barcode less (kept), S2 given a barcode, S4 new; S5 takes S1's
+        // barcode and S6 is listed twice (refused, the rest loads with --skip-invalid).
+        let second = "sku,name,barcodes,serialised,supplier,unit_value,boxes\n\
+                      S1,Earphones,6901234500011,yes,Acme,199.00,1\n\
+                      S2,Cable,X-CABLE,no,,9.9,1\n\
+                      S4,Lamp,X-LAMP,no,,20,1\n\
+                      S5,Fake,4006381333931,no,,1,1\n\
+                      S6,Six,,no,,1,1\n\
+                      S6,Six again,,no,,1,1\n";
+        let told = catalog(&mut d, &[("second.csv", second)], true);
+        assert!(told[0].contains("2 created, 2 updated, 0 unchanged, 2 refused"), "{told:?}");
+        assert!(
+            told.contains(
+                &"error second.csv:5: barcode 04006381333931 already belongs to SKU S1".to_string()
+            ),
+            "{told:?}"
+        );
+        assert!(
+            told.contains(&"error second.csv:7: SKU S6 is listed twice (first on line 6)".to_string()),
+            "{told:?}"
+        );
+        assert_eq!(
+            d.count("SELECT count(*) FROM product_barcodes WHERE sku = 'S1'"),
+            2,
+            "the dropped barcode is kept"
+        );
+        // Two files of one run: the second gives a barcode of the first to another SKU.
+        let a = "sku,name,barcodes\nS7,Seven,X-SEVEN\n";
+        let b = "sku,name,barcodes\nS8,Eight,X-SEVEN\nS9,Nine,X-NINE\n";
+        let told = catalog(&mut d, &[("a.csv", a), ("b.csv", b)], false);
+        assert!(
+            told.contains(&"error b.csv:2: barcode X-SEVEN already belongs to SKU S7".to_string()),
+            "{told:?}"
+        );
+        assert!(told[0].starts_with("refused, nothing written"), "{told:?}");
+        let told = catalog(&mut d, &[("a.csv", a), ("b.csv", b)], true);
+        assert!(told[0].contains("2 created, 0 updated, 0 unchanged, 1 refused"), "{told:?}");
+        assert_eq!(d.count("SELECT count(*) FROM products"), 7, "S1 to S4, S6, S7 and S9");
+    }
+}

@@ -6,8 +6,8 @@ use super::rejected::Rejected;
 use super::source::Source;
 use super::{ImportOptions, ImportReport, Pass, Problem};
 use crate::domain::text::on_screen;
-use crate::store::catalog::{check_product, write_product};
-use crate::store::{ProductWrite, ProductWritten, Store, StoreError};
+use crate::store::catalog::{batch_size, check_products, write_products};
+use crate::store::{DbError, ProductWrite, ProductWritten, Store, StoreError};
 use std::collections::HashMap;
 
 pub fn import(
@@ -32,6 +32,85 @@ pub fn import(
         };
         let mut seen_sku: HashMap<String, u64> = HashMap::new();
         let mut seen_code: HashMap<String, (String, u64)> = HashMap::new();
+        // Rows read and checked, whose products wait to be looked up (or written) a batch at a
+        // time; each is then counted in its turn, so the report reads as row by row.
+        let mut pending: Vec<Pending> = Vec::new();
+        let (batch, mut products) = (batch_size(store), 0);
+        let mut settle = |pending: &mut Vec<Pending>, file: &mut super::FileReport| -> Result<(), DbError> {
+            let products: Vec<&ProductWrite> =
+                pending.iter().filter_map(|p| p.checked.as_ref().ok()).collect();
+            let written = if products.is_empty() {
+                Vec::new()
+            } else {
+                match &job.pass {
+                    Pass::Check => {
+                        // A barcode an earlier file of the run gives to another SKU is taken there.
+                        let earlier: Vec<Option<ProductWritten>> = products
+                            .iter()
+                            .map(|p| {
+                                p.barcodes.iter().find_map(|c| {
+                                    run_codes.get(c).filter(|s| **s != p.sku).map(|s| {
+                                        ProductWritten::BarcodeTaken { code: c.clone(), other_sku: s.clone() }
+                                    })
+                                })
+                            })
+                            .collect();
+                        let asked: Vec<&ProductWrite> = products
+                            .iter()
+                            .zip(&earlier)
+                            .filter(|(_, e)| e.is_none())
+                            .map(|(p, _)| *p)
+                            .collect();
+                        let mut found = check_products(store, &asked)?.into_iter();
+                        earlier.into_iter().map(|e| e.or_else(|| found.next())).collect::<Option<Vec<_>>>()
+                    }
+                    Pass::Write(chunks) => {
+                        chunks.begin()?;
+                        let w = write_products(chunks, &products, opts.now)?;
+                        chunks.tick()?;
+                        Some(w)
+                    }
+                }
+                .filter(|w| w.len() == products.len())
+                .ok_or_else(|| DbError::shape("fewer answers than products".into()))?
+            };
+            let mut written = written.into_iter();
+            for Pending { row, checked } in pending.drain(..) {
+                let line = row.as_ref().map(|r| r.line);
+                let outcome = match checked {
+                    Err(e) => Err(e),
+                    Ok(p) => match written.next() {
+                        Some(ProductWritten::BarcodeTaken { code, other_sku }) => Err((
+                            line,
+                            vec![format!("barcode {code} already belongs to SKU {}", on_screen(&other_sku))],
+                        )),
+                        Some(w) => {
+                            for code in &p.barcodes {
+                                run_codes.entry(code.clone()).or_insert_with(|| p.sku.clone());
+                            }
+                            Ok(w)
+                        }
+                        None => return Err(DbError::shape("fewer answers than products".into())),
+                    },
+                };
+                match outcome {
+                    Ok(ProductWritten::Created) => file.created += 1,
+                    Ok(ProductWritten::Updated) => file.updated += 1,
+                    Ok(_) => file.unchanged += 1,
+                    Err((line, msgs)) => {
+                        file.refused += 1;
+                        file.refused_rows += 1;
+                        if let Some(r) = &mut rejected {
+                            let _ = r.write(row.as_ref(), line, &msgs.join("; "), CATALOG.len());
+                        }
+                        for m in msgs {
+                            report.errors.push(Problem::new(&display, line, m));
+                        }
+                    }
+                }
+            }
+            Ok(())
+        };
         for row in table.rows {
             file.rows += 1;
             let (row, result) = match row {
@@ -41,7 +120,7 @@ pub fn import(
                     (Some(row), r)
                 }
             };
-            let result = result.and_then(|p| {
+            let checked = result.and_then(|p| {
                 let line = row.as_ref().map(|r| r.line).unwrap_or(0);
                 if let Some(first) = seen_sku.insert(p.sku.clone(), line) {
                     return Err((
@@ -63,61 +142,25 @@ pub fn import(
                 }
                 Ok(p)
             });
-            let written = match result {
-                Ok(p) => {
-                    let w = match &job.pass {
-                        Pass::Check => {
-                            let earlier = p.barcodes.iter().find_map(|c| {
-                                run_codes.get(c).filter(|s| **s != p.sku).map(|s| (c.clone(), s.clone()))
-                            });
-                            match earlier {
-                                Some((code, other_sku)) => ProductWritten::BarcodeTaken { code, other_sku },
-                                None => check_product(store, &p)?,
-                            }
-                        }
-                        Pass::Write(chunks) => {
-                            chunks.begin()?;
-                            let w = write_product(chunks, &p, opts.now)?;
-                            chunks.tick()?;
-                            w
-                        }
-                    };
-                    match w {
-                        ProductWritten::BarcodeTaken { code, other_sku } => Err((
-                            row.as_ref().map(|r| r.line),
-                            vec![format!("barcode {code} already belongs to SKU {}", on_screen(&other_sku))],
-                        )),
-                        w => {
-                            for code in &p.barcodes {
-                                run_codes.entry(code.clone()).or_insert_with(|| p.sku.clone());
-                            }
-                            Ok(w)
-                        }
-                    }
-                }
-                Err(e) => Err(e),
-            };
-            match written {
-                Ok(ProductWritten::Created) => file.created += 1,
-                Ok(ProductWritten::Updated) => file.updated += 1,
-                Ok(_) => file.unchanged += 1,
-                Err((line, msgs)) => {
-                    file.refused += 1;
-                    file.refused_rows += 1;
-                    if let Some(r) = &mut rejected {
-                        let _ = r.write(row.as_ref(), line, &msgs.join("; "), CATALOG.len());
-                    }
-                    for m in msgs {
-                        report.errors.push(Problem::new(&display, line, m));
-                    }
-                }
+            products += usize::from(checked.is_ok());
+            pending.push(Pending { row, checked });
+            if products >= batch {
+                settle(&mut pending, &mut file)?;
+                products = 0;
             }
         }
+        settle(&mut pending, &mut file)?;
         if let Some(r) = rejected.filter(|r| r.rows > 0) {
             file.rejected_file = r.finish().ok().map(|p| p.display().to_string());
         }
         Ok(file)
     })
+}
+
+/// A row of the catalog read and checked: its product, or why it is refused (with the line).
+struct Pending {
+    row: Option<super::table::Row>,
+    checked: Result<ProductWrite, (Option<u64>, Vec<String>)>,
 }
 
 fn validate(row: &super::table::Row) -> Result<ProductWrite, Vec<String>> {

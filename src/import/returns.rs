@@ -576,11 +576,15 @@ fn write_spooled(
             let _ = tx.send(Ok(batch));
         });
         let written = (|| -> Result<(), Failed> {
-            for batch in rx.iter() {
-                for s in batch? {
-                    chunks.begin()?;
-                    let w = writer.write(&s.write, s.hash)?;
-                    chunks.tick()?;
+            // The returns of one batch of the writer's, written in one chunk.
+            let mut batch: Vec<Spooled> = Vec::new();
+            let mut lines = 0;
+            let mut write = |writer: &mut ReturnWriter<'_>, batch: &mut Vec<Spooled>| -> Result<(), Failed> {
+                chunks.begin()?;
+                let pairs: Vec<(&ReturnWrite, i64)> = batch.iter().map(|s| (&s.write, s.hash)).collect();
+                let done = writer.write_batch(&pairs)?;
+                chunks.tick()?;
+                for (s, w) in batch.drain(..).zip(done) {
                     if let Some(p) = tally(file, warnings, &display, s.first_line, &s.write, w) {
                         file.refused += 1;
                         file.refused_rows += 1;
@@ -588,6 +592,20 @@ fn write_spooled(
                     }
                     opts.progress.advance(1);
                 }
+                Ok(())
+            };
+            for spooled in rx.iter() {
+                for s in spooled? {
+                    if !batch.is_empty() && lines + s.write.lines.len() > writer.batch_lines() {
+                        write(writer, &mut batch)?;
+                        lines = 0;
+                    }
+                    lines += s.write.lines.len();
+                    batch.push(s);
+                }
+            }
+            if !batch.is_empty() {
+                write(writer, &mut batch)?;
             }
             Ok(())
         })();

@@ -201,6 +201,11 @@ pub trait Sql {
         None
     }
 
+    /// The PostgreSQL handle, when this is one (for what only the server has: COPY).
+    fn as_pg(&self) -> Option<&Pg> {
+        None
+    }
+
     /// Every row.
     fn rows(&self, sql: &str, args: &[&dyn Arg]) -> DbResult<Vec<Row>> {
         let mut out = Vec::new();
@@ -491,6 +496,10 @@ fn copy_text(c: &Cell, out: &mut String) {
 impl Sql for Pg {
     fn engine(&self) -> Engine {
         Engine::Postgres
+    }
+
+    fn as_pg(&self) -> Option<&Pg> {
+        Some(self)
     }
 
     fn exec(&self, sql: &str, args: &[&dyn Arg]) -> DbResult<usize> {
