@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations_pg/0001_meta.sql"),
     include_str!("../../migrations_pg/0002_records.sql"),
     include_str!("../../migrations_pg/0003_docks.sql"),
+    include_str!("../../migrations_pg/0004_station_steps.sql"),
 ];
 
 /// The schema version this program makes and knows.

@@ -90,12 +90,13 @@ impl Store {
         scan: &str,
         returns: &[i64],
     ) -> DbResult<Result<ParcelView, Refusal>> {
-        st::in_write(self.db(), |tx| {
+        let opened = st::in_write(self.db(), |tx| {
             Ok(match st::open_parcel_in(tx, actor, scan, returns)? {
                 Ok(id) => Ok(st::load_parcel(tx, id)?),
                 Err(r) => Err(r),
             })
-        })
+        });
+        st::lost_race(self.db(), returns, opened)
     }
 
     /// Takes over a parcel left open at another station.
