@@ -755,19 +755,19 @@ mod steps {
         first.db().batch("BEGIN").unwrap();
         let won =
             st::open_parcel_in(first.db(), &actor("ST01", 1), "RMA-2026-0009", &returns).unwrap().unwrap();
-        let lost = std::thread::scope(|s| {
+        let taken_by = std::thread::scope(|s| {
             let other = s.spawn(|| {
                 let mut second = Store::open(Path::new(&url)).unwrap();
-                second.open_parcel(&actor("ST02", 1), "RMA-2026-0009", &returns).unwrap()
+                match second.open_parcel(&actor("ST02", 1), "RMA-2026-0009", &returns).unwrap() {
+                    Err(Refusal::TakenBy(seen)) => (seen.parcel_id, seen.station),
+                    other => panic!("{other:?}"),
+                }
             });
             until(&url, SOMEONE_WAITS);
             first.db().batch("COMMIT").unwrap();
             other.join().unwrap()
         });
-        match lost {
-            Err(Refusal::TakenBy(seen)) => assert_eq!((seen.parcel_id, seen.station.as_str()), (won, "ST01")),
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(taken_by, (won, "ST01".to_string()));
         assert_eq!(count(&first, "SELECT count(*) FROM parcels"), parcels + 1, "the winner's box only");
         assert_eq!(count(&first, "SELECT count(*) FROM audit_log"), entries + 2, "the winner's entries only");
         let verdict = first.verify_audit().unwrap();

@@ -111,10 +111,10 @@ pub fn copy(from: &Store, to: &Pg, shown_to: &str) -> Result<Copied, StoreError>
     });
     let _ = src.batch("COMMIT");
     let copied = result.map_err(err)?;
-    // Tables filled by COPY have no statistics until autovacuum gets to them: the planner
-    // would guess, and a guess can walk a whole index for one row. The stations that start
-    // on the copy next find them counted.
-    to.batch("ANALYZE").map_err(err)?;
+    // Tables filled by COPY have neither statistics nor a map of their visible pages until
+    // autovacuum gets to them (while the stations work): the planner would guess, and a guess
+    // can walk a whole index for one row. The stations that start on the copy find them ready.
+    to.batch("VACUUM (ANALYZE)").map_err(err)?;
     Ok(copied)
 }
 

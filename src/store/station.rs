@@ -823,10 +823,13 @@ pub fn find_product_box(db: &dyn Sql, code: &str) -> DbResult<Option<(Product, O
 pub fn find_product(db: &dyn Sql, code: &str) -> DbResult<Option<Product>> {
     let gtin = crate::domain::gtin::Gtin::parse(code).ok().map(|g| g.as_str().to_string());
     let upper = code.to_ascii_uppercase();
+    // By SKU, else by barcode: two index lookups (one condition with OR across both had
+    // PostgreSQL read the whole catalog).
     db.row(
-        "SELECT p.sku, p.name, p.serialised, p.boxes FROM products p
-         WHERE p.sku = ?1 OR p.sku = ?2
-            OR p.sku IN (SELECT sku FROM product_barcodes WHERE code IN (?1, ?2, ?3))
+        "SELECT p.sku, p.name, p.serialised, p.boxes FROM products p WHERE p.sku = ?1 OR p.sku = ?2
+         UNION ALL
+         SELECT p.sku, p.name, p.serialised, p.boxes FROM product_barcodes b JOIN products p ON p.sku = b.sku
+         WHERE b.code IN (?1, ?2, ?3)
          LIMIT 1",
         args![code, upper, gtin],
     )?
