@@ -1,8 +1,9 @@
 //! The figures behind README's performance table. Run: `cargo bench --bench perf` (all), or
 //! `cargo bench --bench perf -- import [LINES]`. The central database's figures (`-- central
-//! [LINES]`: station steps; `-- central-import [LINES]`: imports while a station writes) use
-//! the server `RETURNS_DOCK_BENCH_PG` names (its `postgres` database, for making one of its
-//! own), else start a private one with `.ci/pg-server`.
+//! [LINES]`: station steps; `-- central-import [LINES]`: imports while a station writes;
+//! `-- central-scan [RETURNS]`: the station on a million returns) use the server
+//! `RETURNS_DOCK_BENCH_PG` names (its `postgres` database, for making one of its own), else
+//! start a private one with `.ci/pg-server`.
 //!
 //! Each figure is printed as `name: value unit (goal: ...)`. Data comes from `gen`, so every
 //! run measures the same bytes.
@@ -47,6 +48,10 @@ fn main() {
     if matches!(which, "all" | "central-import") {
         let lines = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
         central_import_bench(dir.path(), lines);
+    }
+    if matches!(which, "all" | "central-scan") {
+        let returns = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
+        central_scan_bench(dir.path(), returns);
     }
     if matches!(which, "all" | "security") {
         let units = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
@@ -159,11 +164,42 @@ fn labels_bench(n: u64) {
 /// From a scan's Enter to the next frame, through the real loop (input, state machine,
 /// database with its durable commit, drawing) on a database of `returns` expected returns.
 fn scan_bench(dir: &Path, returns: u64) {
-    use ratatui::backend::TestBackend;
-    use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-    use ratatui::Terminal;
-    use returns_dock::station::{app::App, exec::Executor, text::Lang};
+    let (db, history) = scan_database(dir, returns);
+    let scans = shift_scans(&db, returns);
+    reset_peak_memory();
+    let shift = run_shift(Store::open(&db).unwrap(), &scans);
+    let signed: i64 = shift
+        .store
+        .conn()
+        .query_row("SELECT count(*) FROM parcels WHERE state = 'signed' AND scan NOT LIKE 'HIST%'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let (mut times, mut signs) = (shift.times, shift.signs);
+    signs.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "signing with {history} units of history: {} sign scans, median {:.2} ms, max {:.2} ms",
+        signs.len(),
+        signs[signs.len() / 2],
+        signs[signs.len() - 1]
+    );
+    times.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "scan to frame, {history} units of history: {} scans ({signed} parcels signed), median {:.2} ms, p99 {:.2} ms, max {:.2} ms (goal: p99 < 5 ms)",
+        times.len(),
+        pct(0.5),
+        pct(0.99),
+        times[times.len() - 1]
+    );
+    println!("station peak memory: {:.0} MB (goal: < 100 MB)", peak_memory_mb());
+    startup_bench(&db);
+}
 
+/// The station's database of the scan figures, `scan.db` in `dir`: `returns` expected returns
+/// from `gen`, imported, and a year of one station's history. Returns its path and how many
+/// units of history it holds.
+fn scan_database(dir: &Path, returns: u64) -> (std::path::PathBuf, i64) {
     let db = dir.join("scan.db");
     let t = Instant::now();
     {
@@ -218,61 +254,95 @@ fn scan_bench(dir: &Path, returns: u64) {
         "history: {history} inspected units of this station added in {:.1} s",
         t.elapsed().as_secs_f64()
     );
+    (db, history)
+}
 
-    // The shift's scans: returns spread over the whole database, each alone in its box.
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let mut scans: Vec<String> = vec!["OP-BENCH".into()];
-    let step = (returns / 150).max(1) as i64;
-    let mut id = 1i64;
-    let mut serial = 0;
-    while scans.len() < 600 && id <= returns as i64 {
-        let alone: Option<String> = conn
+/// Returns spread over the whole database, each alone in its box: up to `n` of them, among
+/// every `returns / n`-th id from `1 + offset * returns / n / 2` (offset 1: the ids halfway
+/// between those of offset 0).
+fn returns_alone(conn: &rusqlite::Connection, returns: u64, n: usize, offset: i64) -> Vec<i64> {
+    let step = (returns / n as u64).max(1) as i64;
+    let mut found = Vec::new();
+    let mut id = 1 + offset * step / 2;
+    while found.len() < n && id <= returns as i64 {
+        let alone = conn
             .query_row(
-                "SELECT r.rma_no FROM returns r WHERE r.id = ?1
+                "SELECT 1 FROM returns r WHERE r.id = ?1
                    AND (SELECT count(*) FROM returns x WHERE x.tracking_no = r.tracking_no) = 1",
                 [id],
-                |r| r.get(0),
+                |_| Ok(()),
             )
-            .ok();
-        if let Some(rma) = alone {
-            scans.push(rma);
-            let mut stmt = conn
-                .prepare(
-                    "SELECT b.code, l.qty, p.serialised FROM return_lines l JOIN products p ON p.sku = l.sku
-                     JOIN product_barcodes b ON b.sku = l.sku WHERE l.return_id = ?1",
-                )
-                .unwrap();
-            let lines: Vec<(String, i64, bool)> = stmt
-                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect();
-            for (code, qty, serialised) in lines {
-                for _ in 0..qty {
-                    scans.push(code.clone());
-                    if serialised {
-                        serial += 1;
-                        scans.push(format!("BENCH-{serial:06}"));
-                    }
-                    scans.push("CMD-ACCEPT".into());
-                }
-            }
-            scans.push("CMD-SIGN".into());
-            scans.push("CMD-CONFIRM".into());
+            .is_ok();
+        if alone {
+            found.push(id);
         }
         id += step;
     }
-    drop(conn);
+    found
+}
 
-    reset_peak_memory();
-    let store = Store::open(&db).unwrap();
+/// A shift's scans on the scan database: the badge, then returns spread over the whole
+/// database, each alone in its box, every unit scanned and accepted, each parcel signed.
+fn shift_scans(db: &Path, returns: u64) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut scans: Vec<String> = vec!["OP-BENCH".into()];
+    let mut serial = 0;
+    for id in returns_alone(&conn, returns, 150, 0) {
+        if scans.len() >= 600 {
+            break;
+        }
+        let rma: String =
+            conn.query_row("SELECT rma_no FROM returns WHERE id = ?1", [id], |r| r.get(0)).unwrap();
+        scans.push(rma);
+        let mut stmt = conn
+            .prepare(
+                "SELECT b.code, l.qty, p.serialised FROM return_lines l JOIN products p ON p.sku = l.sku
+                 JOIN product_barcodes b ON b.sku = l.sku WHERE l.return_id = ?1",
+            )
+            .unwrap();
+        let lines: Vec<(String, i64, bool)> = stmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for (code, qty, serialised) in lines {
+            for _ in 0..qty {
+                scans.push(code.clone());
+                if serialised {
+                    serial += 1;
+                    scans.push(format!("BENCH-{serial:06}"));
+                }
+                scans.push("CMD-ACCEPT".into());
+            }
+        }
+        scans.push("CMD-SIGN".into());
+        scans.push("CMD-CONFIRM".into());
+    }
+    scans
+}
+
+/// A shift through the real loop: each scan's Enter timed to the drawn frame.
+struct Shift {
+    store: Store,
+    /// Every scan's time, in ms, in order.
+    times: Vec<f64>,
+    /// The signatures' (CMD-SIGN and CMD-CONFIRM).
+    signs: Vec<f64>,
+}
+
+fn run_shift(store: Store, scans: &[String]) -> Shift {
+    use ratatui::backend::TestBackend;
+    use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::Terminal;
+    use returns_dock::station::{app::App, exec::Executor, text::Lang};
+
     let mut app = App::new("BENCH", Lang::En, false, false);
     let mut exec = Executor::new(store, "BENCH", Box::new(|| chrono::Local::now().fixed_offset()));
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let key = |c| Event::Key(KeyEvent::new(c, KeyModifiers::NONE));
     let mut times: Vec<f64> = Vec::with_capacity(scans.len());
     let mut signs: Vec<f64> = Vec::new();
-    for scan in &scans {
+    for scan in scans {
         // The characters arrive first (a scanner's burst), then the Enter is timed to the frame.
         let chars: Vec<Event> = scan.chars().map(|c| key(KeyCode::Char(c))).collect();
         // A person's scans, a second apart on the station's clock (not double reads).
@@ -302,31 +372,7 @@ fn scan_bench(dir: &Path, returns: u64) {
             signs.push(ms);
         }
     }
-    let signed: i64 = exec
-        .store
-        .conn()
-        .query_row("SELECT count(*) FROM parcels WHERE state = 'signed' AND scan NOT LIKE 'HIST%'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    signs.sort_by(|a, b| a.total_cmp(b));
-    println!(
-        "signing with {history} units of history: {} sign scans, median {:.2} ms, max {:.2} ms",
-        signs.len(),
-        signs[signs.len() / 2],
-        signs[signs.len() - 1]
-    );
-    times.sort_by(|a, b| a.total_cmp(b));
-    let pct = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
-    println!(
-        "scan to frame, {history} units of history: {} scans ({signed} parcels signed), median {:.2} ms, p99 {:.2} ms, max {:.2} ms (goal: p99 < 5 ms)",
-        times.len(),
-        pct(0.5),
-        pct(0.99),
-        times[times.len() - 1]
-    );
-    println!("station peak memory: {:.0} MB (goal: < 100 MB)", peak_memory_mb());
-    startup_bench(&db);
+    Shift { store: exec.store, times, signs }
 }
 
 /// From starting the real binary (this build) in a pseudo-terminal to its first frame on the
@@ -698,9 +744,6 @@ fn export_bench(dir: &Path, units: u64) {
 /// into each, then the same station steps (find the parcel, open it, scan a unit, inspect it,
 /// sign) on each, every step a whole transaction as the station makes it.
 fn central_bench(dir: &Path, lines: u64) {
-    use returns_dock::domain::codes::{Cause, Grade, Outcome};
-    use returns_dock::store::boxes::Rest;
-    use returns_dock::store::station::{Actor, Inspection, NewUnit, ParcelLookup, Policy};
     let server = BenchServer::start(dir);
     let central = server.database();
     let returns_csv = dir.join("central-returns.csv");
@@ -736,72 +779,8 @@ fn central_bench(dir: &Path, lines: u64) {
             "{engine}: import of {lines} lines in {secs:.1} s: {:.0} lines/s (goal: >= 200,000 lines/s)",
             lines as f64 / secs
         );
-        let mut steps: Vec<(usize, f64)> = Vec::new();
-        let mut kind = 0;
-        let mut timed = |f: &mut dyn FnMut()| {
-            let t = Instant::now();
-            f();
-            steps.push((kind % 5, t.elapsed().as_secs_f64() * 1e3));
-            kind += 1;
-        };
-        let now = chrono::Local::now().fixed_offset();
-        let a = Actor { station: "ST01".into(), dock: String::new(), user: "BENCH".into(), now };
-        for rma in &rmas {
-            let mut returns = Vec::new();
-            let mut first: Option<(String, Option<String>)> = None;
-            timed(&mut || {
-                if let ParcelLookup::Expected(rs) = store.lookup_parcel("ST01", rma).unwrap() {
-                    returns = rs.iter().map(|r| r.id).collect();
-                }
-            });
-            let mut parcel = 0;
-            timed(&mut || parcel = store.open_parcel(&a, rma, &returns).unwrap().unwrap().id);
-            if let Some(line) = store.parcel(parcel).unwrap().lines.first() {
-                first = Some((line.sku.clone(), line.serials.first().cloned()));
-            }
-            let (sku, serial) = first.unwrap_or_default();
-            let mut unit = 0;
-            timed(&mut || {
-                let u = NewUnit {
-                    scan: sku.clone(),
-                    sku: Some(sku.clone()),
-                    serial: serial.clone(),
-                    ..NewUnit::default()
-                };
-                unit = store.record_unit(&a, parcel, &u).unwrap().0.unwrap().0;
-            });
-            timed(&mut || {
-                let i = Inspection::new(Outcome::Accept, Some(Grade::A), None, Cause::ChangedMind);
-                store.inspect(&a, parcel, unit, &i).unwrap().0.unwrap();
-            });
-            timed(&mut || {
-                let shown = store.parcel(parcel).unwrap().discrepancies();
-                store.sign(&a, parcel, true, &shown, &Policy::default(), Rest::Missing).unwrap().0.unwrap();
-            });
-        }
-        let summary = |mut times: Vec<f64>| {
-            times.sort_by(f64::total_cmp);
-            let q = |p: f64| times[((p * times.len() as f64) as usize).min(times.len() - 1)];
-            format!(
-                "median {:.2} ms, p99 {:.2} ms, longest {:.2} ms",
-                q(0.5),
-                q(0.99),
-                times[times.len() - 1]
-            )
-        };
-        println!(
-            "{engine}: {} station steps on {lines} lines: {} (goal: p99 < 5 ms)",
-            steps.len(),
-            summary(steps.iter().map(|s| s.1).collect())
-        );
-        for (i, name) in
-            ["find the parcel", "open it", "scan a unit", "inspect it", "sign"].iter().enumerate()
-        {
-            println!(
-                "  {engine} {name}: {}",
-                summary(steps.iter().filter(|s| s.0 == i).map(|s| s.1).collect())
-            );
-        }
+        let steps = station_steps(&mut store, "ST01", &rmas);
+        print_steps(engine, &format!("{lines} lines"), &steps);
     }
 }
 
@@ -924,4 +903,140 @@ fn central_import_bench(dir: &Path, lines: u64) {
             );
         }
     }
+}
+
+/// One station step as timed: which (0 find, 1 open, 2 scan, 3 inspect, 4 sign), its time in
+/// ms, and its round trips to the server (0 on a file).
+type Step = (usize, f64, u64);
+
+const STEP_NAMES: [&str; 5] = ["find the parcel", "open it", "scan a unit", "inspect it", "sign"];
+
+/// The station's steps for each return of `rmas`, as the station makes them (each a whole
+/// transaction of the store): find the parcel by its RMA, open it, scan the first expected
+/// unit, accept it, and sign with what the screen shows (the rest of the return missing).
+fn station_steps(store: &mut Store, station: &str, rmas: &[String]) -> Vec<Step> {
+    use returns_dock::domain::codes::{Cause, Grade, Outcome};
+    use returns_dock::store::boxes::Rest;
+    use returns_dock::store::station::{Actor, Inspection, NewUnit, ParcelLookup, Policy};
+    let mut steps: Vec<Step> = Vec::new();
+    let now = chrono::Local::now().fixed_offset();
+    let a = Actor { station: station.into(), dock: String::new(), user: "BENCH".into(), now };
+    let mut timed = |store: &mut Store, kind: usize, f: &mut dyn FnMut(&mut Store)| {
+        let trips = store.round_trips().unwrap_or(0);
+        let t = Instant::now();
+        f(store);
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        steps.push((kind, ms, store.round_trips().unwrap_or(0) - trips));
+    };
+    for rma in rmas {
+        let mut returns = Vec::new();
+        timed(store, 0, &mut |s| {
+            if let ParcelLookup::Expected(rs) = s.lookup_parcel(station, rma).unwrap() {
+                returns = rs.iter().map(|r| r.id).collect();
+            }
+        });
+        // Received already with another return of its box: found, nothing more to do.
+        if returns.is_empty() {
+            continue;
+        }
+        let mut view = None;
+        timed(store, 1, &mut |s| view = Some(s.open_parcel(&a, rma, &returns).unwrap().unwrap()));
+        let view = view.unwrap();
+        let line = view.lines.first().expect("a return has lines");
+        let unit = NewUnit {
+            scan: line.sku.clone(),
+            sku: Some(line.sku.clone()),
+            serial: line.serials.first().cloned(),
+            ..NewUnit::default()
+        };
+        let mut unit_id = 0;
+        timed(store, 2, &mut |s| unit_id = s.record_unit(&a, view.id, &unit).unwrap().0.unwrap().0);
+        let mut shown = Vec::new();
+        timed(store, 3, &mut |s| {
+            let i = Inspection::new(Outcome::Accept, Some(Grade::A), None, Cause::ChangedMind);
+            let (done, after) = s.inspect(&a, view.id, unit_id, &i).unwrap();
+            done.unwrap();
+            shown = after.discrepancies();
+        });
+        timed(store, 4, &mut |s| {
+            s.sign(&a, view.id, true, &shown, &Policy::default(), Rest::Missing).unwrap().0.unwrap();
+        });
+    }
+    steps
+}
+
+/// Median, p99 and longest of `times` (ms).
+fn spread(mut times: Vec<f64>) -> String {
+    times.sort_by(f64::total_cmp);
+    let q = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
+    format!("median {:.2} ms, p99 {:.2} ms, longest {:.2} ms", q(0.5), q(0.99), times[times.len() - 1])
+}
+
+/// Prints the steps' figures, overall and by step (with their round trips on a server).
+fn print_steps(engine: &str, on: &str, steps: &[Step]) {
+    println!(
+        "{engine}: {} station steps on {on}: {} (goal: p99 < 5 ms)",
+        steps.len(),
+        spread(steps.iter().map(|s| s.1).collect())
+    );
+    for (i, name) in STEP_NAMES.iter().enumerate() {
+        let these: Vec<&Step> = steps.iter().filter(|s| s.0 == i).collect();
+        let trips = these.iter().map(|s| s.2).sum::<u64>() as f64 / these.len() as f64;
+        let trips = if trips > 0.0 { format!("; {trips:.1} round trips") } else { String::new() };
+        println!("  {engine} {name}: {}{trips}", spread(these.iter().map(|s| s.1).collect()));
+    }
+}
+
+/// The station on 1,000,000 expected returns (`returns`) on both engines in one run: the scan
+/// database (as `-- scan` makes it, with a year of history) and the same moved into a central
+/// database by `db copy`; then on each the same 300 returns taken through the station's steps,
+/// each a whole transaction, and a scripted shift through the real loop, scan to frame.
+fn central_scan_bench(dir: &Path, returns: u64) {
+    use returns_dock::store::central::Central;
+    let (db, history) = scan_database(dir, returns);
+    let server = BenchServer::start(dir);
+    let central = server.database();
+    let t = Instant::now();
+    {
+        let file = Store::open(&db).unwrap();
+        let to = Central::open(&central).unwrap();
+        let shown = to.address().to_string();
+        let copied = returns_dock::store::copy::copy(&file, &to.into_sql().unwrap(), &shown).unwrap();
+        println!(
+            "PostgreSQL: the scan database copied in by db copy ({} rows) in {:.1} s",
+            copied.rows(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let rmas: Vec<String> = {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        returns_alone(&conn, returns, 300, 1)
+            .into_iter()
+            .map(|id| conn.query_row("SELECT rma_no FROM returns WHERE id = ?1", [id], |r| r.get(0)).unwrap())
+            .collect()
+    };
+    let scans = shift_scans(&db, returns);
+    let on = format!("{returns} expected returns and {history} units of history");
+    for (engine, at) in [("SQLite", db.display().to_string()), ("PostgreSQL", central)] {
+        let mut store = Store::open(Path::new(&at)).unwrap();
+        // Signed in as the station is, so the shift's figures count from its start.
+        let now = chrono::Local::now().fixed_offset();
+        store.sign_in("OP-BENCH", "BENCH", now, 7).unwrap();
+        let steps = station_steps(&mut store, "BENCH", &rmas);
+        print_steps(engine, &on, &steps);
+        let shift = run_shift(store, &scans);
+        let trips = shift.store.round_trips().map_or(String::new(), |n| format!(", {n} round trips"));
+        println!(
+            "{engine}: scan to frame, {} scans of a shift ({} signatures{trips}): {} (goal: p99 < 5 ms)",
+            shift.times.len(),
+            shift.signs.len(),
+            spread(shift.times.clone())
+        );
+        println!("  {engine} signatures: {}", spread(shift.signs.clone()));
+        assert!(
+            shift.store.verify_audit_tail(2000).unwrap().is_none(),
+            "{engine}: the chain's newest entries"
+        );
+    }
+    drop(server);
 }

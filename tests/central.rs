@@ -644,6 +644,7 @@ mod contract {
             "UPDATE parcels SET dock = 'NORTH';
              UPDATE parcels SET note = 'edited behind the program' WHERE id = {};
              ALTER TABLE export_batches DROP COLUMN dock;
+             DROP FUNCTION audit_log_head(BIGINT);
              UPDATE returns_dock_meta SET value = '3' WHERE key = 'schema_version';",
             parcels[1]
         ))
@@ -1494,5 +1495,178 @@ mod imports {
         let told = catalog(&mut d, &[("a.csv", a), ("b.csv", b)], true);
         assert!(told[0].contains("2 created, 0 updated, 0 unchanged, 1 refused"), "{told:?}");
         assert_eq!(d.count("SELECT count(*) FROM products"), 7, "S1 to S4, S6, S7 and S9");
+    }
+}
+
+/// What a station's step costs on a server, and the rules the fewer round trips keep: each
+/// statement is a round trip, and a step of twenty to forty of them was slow enough to see.
+mod steps {
+    use chrono::{DateTime, Duration, FixedOffset};
+    use returns_dock::domain::codes::{Cause, Grade, Outcome};
+    use returns_dock::store::boxes::Rest;
+    use returns_dock::store::station::{
+        self as st, Actor, Inspection, NewUnit, ParcelLookup, Policy, Refusal,
+    };
+    use returns_dock::store::Store;
+    use std::path::Path;
+
+    fn at(tick: i64) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-11-22T09:00:00+08:00").unwrap() + Duration::seconds(tick)
+    }
+
+    fn actor(station: &str, tick: i64) -> Actor {
+        Actor { station: station.into(), dock: String::new(), user: "DEMO".into(), now: at(tick) }
+    }
+
+    fn seeded() -> String {
+        let url = super::fresh_database();
+        let mut store = Store::open(Path::new(&url)).unwrap();
+        returns_dock::cli::seed_demo_into(&mut store).unwrap();
+        // A dock's own database: no demo returns to list beside the figures.
+        store.set_meta("demo", "0").unwrap();
+        url
+    }
+
+    /// Until `holds` says so of the server (another connection waiting on a lock), or ten
+    /// seconds.
+    fn until(url: &str, holds: &str) {
+        let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !c.query_one(holds, &[]).unwrap().get::<_, bool>(0) {
+            assert!(std::time::Instant::now() < deadline, "never: {holds}");
+            std::thread::yield_now();
+        }
+    }
+
+    const SOMEONE_WAITS: &str = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted)";
+
+    /// A parcel of return `rma` through a station's steps (sign in, find, open, scan, inspect,
+    /// sign), each step's round trips to the server.
+    fn take(store: &mut Store, rma: &str, tick: i64) -> Vec<(&'static str, u64)> {
+        let mut trips = Vec::new();
+        let mut step = |store: &mut Store, name: &'static str, f: &mut dyn FnMut(&mut Store)| {
+            let before = store.round_trips().unwrap();
+            f(store);
+            trips.push((name, store.round_trips().unwrap() - before));
+        };
+        step(store, "sign in", &mut |s| {
+            s.sign_in("OP-DEMO", "ST01", at(tick), 7).unwrap();
+        });
+        let mut returns = Vec::new();
+        step(store, "find", &mut |s| match s.lookup_parcel("ST01", rma).unwrap() {
+            ParcelLookup::Expected(rs) => returns = rs.iter().map(|r| r.id).collect(),
+            other => panic!("{other:?}"),
+        });
+        let mut view = None;
+        step(store, "open", &mut |s| {
+            view = Some(s.open_parcel(&actor("ST01", tick + 1), rma, &returns).unwrap().unwrap())
+        });
+        let view = view.unwrap();
+        let sku = view.lines[0].sku.clone();
+        let mut unit = 0;
+        step(store, "scan", &mut |s| {
+            let u = NewUnit { scan: sku.clone(), sku: Some(sku.clone()), ..NewUnit::default() };
+            unit = s.record_unit(&actor("ST01", tick + 2), view.id, &u).unwrap().0.unwrap().0;
+        });
+        let mut shown = Vec::new();
+        step(store, "inspect", &mut |s| {
+            let i = Inspection::new(Outcome::Accept, Some(Grade::A), None, Cause::ChangedMind);
+            let (done, after) = s.inspect(&actor("ST01", tick + 3), view.id, unit, &i).unwrap();
+            done.unwrap();
+            shown = after.discrepancies();
+        });
+        step(store, "sign", &mut |s| {
+            let a = actor("ST01", tick + 4);
+            s.sign(&a, view.id, true, &shown, &Policy::default(), Rest::Missing).unwrap().0.unwrap();
+        });
+        trips
+    }
+
+    /// Each step of a parcel in the round trips it takes, once its statements are prepared (a
+    /// station prepares each once): 5 to 40 a step before (the signature 40).
+    #[test]
+    fn a_station_step_is_a_few_round_trips_to_the_server() {
+        let url = seeded();
+        let mut store = Store::open(Path::new(&url)).unwrap();
+        take(&mut store, "RMA-2026-0011", 0);
+        let trips = take(&mut store, "RMA-2026-0009", 10);
+        // Each write: BEGIN and COMMIT, the step's own statements, the chain's head read once
+        // under its lock, and the screen read back in one statement.
+        let most = [("sign in", 11), ("find", 1), ("open", 9), ("scan", 9), ("inspect", 10), ("sign", 14)];
+        for ((name, n), (_, limit)) in trips.iter().zip(most) {
+            assert!(*n <= limit, "{name}: {n} round trips (at most {limit}): {trips:?}");
+        }
+        let verdict = store.verify_audit().unwrap();
+        assert!(verdict.ok(), "{:?}", verdict.problems);
+    }
+
+    /// Appending is taken in turn: a writer that waited for another's appends seals onto the
+    /// entry committed meanwhile, and a writer's later appends follow its own (the head kept,
+    /// not read again), so the chain neither forks nor skips.
+    #[test]
+    fn a_writer_that_waited_to_append_seals_onto_the_entry_committed_meanwhile() {
+        let url = super::fresh_database();
+        let first = Store::open(Path::new(&url)).unwrap();
+        let probe = |store: &Store, tick: i64, what: &str| {
+            returns_dock::store::audit(store.db(), at(tick), Some("ST01"), Some("DEMO"), what, None, None)
+                .unwrap()
+        };
+        first.db().batch("BEGIN").unwrap();
+        let a1 = probe(&first, 1, "first");
+        let waiting = std::thread::scope(|s| {
+            let other = s.spawn(|| {
+                let second = Store::open(Path::new(&url)).unwrap();
+                second.db().batch("BEGIN").unwrap();
+                let ids = [probe(&second, 2, "second"), probe(&second, 3, "second again")];
+                second.db().batch("COMMIT").unwrap();
+                ids
+            });
+            until(&url, SOMEONE_WAITS);
+            let a2 = probe(&first, 4, "first again");
+            first.db().batch("COMMIT").unwrap();
+            assert_eq!(a2, a1 + 1);
+            other.join().unwrap()
+        });
+        assert_eq!(waiting, [a1 + 2, a1 + 3], "after the entries committed while it waited");
+        let verdict = first.verify_audit().unwrap();
+        assert!(verdict.ok(), "{:?}", verdict.problems);
+        assert_eq!(verdict.entries, 4);
+    }
+
+    /// Two stations open a box of the same return at the same moment: the one whose box the
+    /// unique index refuses (it waited there for the other's commit) has its whole step undone
+    /// and is told who has the return; nothing of its attempt stays.
+    #[test]
+    fn a_box_refused_by_the_index_undoes_the_step_and_names_who_has_the_return() {
+        let url = seeded();
+        let first = Store::open(Path::new(&url)).unwrap();
+        let returns = match first.lookup_parcel("ST01", "RMA-2026-0009").unwrap() {
+            ParcelLookup::Expected(rs) => rs.iter().map(|r| r.id).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        let count =
+            |s: &Store, sql: &str| returns_dock::store::sql::SqlExt::one::<i64>(s.db(), sql, &[]).unwrap();
+        let (parcels, entries) =
+            (count(&first, "SELECT count(*) FROM parcels"), count(&first, "SELECT count(*) FROM audit_log"));
+        first.db().batch("BEGIN").unwrap();
+        let won =
+            st::open_parcel_in(first.db(), &actor("ST01", 1), "RMA-2026-0009", &returns).unwrap().unwrap();
+        let taken_by = std::thread::scope(|s| {
+            let other = s.spawn(|| {
+                let mut second = Store::open(Path::new(&url)).unwrap();
+                match second.open_parcel(&actor("ST02", 1), "RMA-2026-0009", &returns).unwrap() {
+                    Err(Refusal::TakenBy(seen)) => (seen.parcel_id, seen.station),
+                    other => panic!("{other:?}"),
+                }
+            });
+            until(&url, SOMEONE_WAITS);
+            first.db().batch("COMMIT").unwrap();
+            other.join().unwrap()
+        });
+        assert_eq!(taken_by, (won, "ST01".to_string()));
+        assert_eq!(count(&first, "SELECT count(*) FROM parcels"), parcels + 1, "the winner's box only");
+        assert_eq!(count(&first, "SELECT count(*) FROM audit_log"), entries + 2, "the winner's entries only");
+        let verdict = first.verify_audit().unwrap();
+        assert!(verdict.ok(), "{:?}", verdict.problems);
     }
 }

@@ -10,7 +10,6 @@ use super::{audit, timestamp, DbError, DbResult};
 use crate::domain::codes::ParcelState;
 use crate::domain::parcel::{Discrepancy, LineRef};
 use chrono::{DateTime, Duration, FixedOffset};
-use std::collections::HashMap;
 
 /// How a return closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,35 +84,9 @@ pub fn receipt(db: &dyn Sql, return_id: i64) -> DbResult<Option<Receipt>> {
     .transpose()
 }
 
-/// What of one line arrived in other boxes: how many units, and each serial with its box.
+/// What of one line arrived in other boxes: how many units, and each serial with its box (see
+/// [`super::view`]).
 pub type Arrived = (i64, Vec<(String, i64)>);
-
-/// The units on the lines of parcel `parcel_id`'s returns that arrived in their other signed
-/// boxes (whole: a unit of a product in several boxes counts once all its boxes came, or once
-/// it has an outcome), by line: how many (one too many does not count) and their serial numbers, each with
-/// the box it came in.
-pub fn arrived_elsewhere(db: &dyn Sql, parcel_id: i64) -> DbResult<HashMap<LineRef, Arrived>> {
-    let mut out: HashMap<LineRef, Arrived> = HashMap::new();
-    db.each(
-        "SELECT u.return_id, u.line_no, u.serial, u.parcel_id FROM parcel_returns pr
-         JOIN units u ON u.return_id = pr.return_id
-         JOIN parcels p ON p.id = u.parcel_id
-         WHERE pr.parcel_id = ?1 AND u.parcel_id <> ?1 AND p.state = 'signed' AND u.line_no IS NOT NULL
-           AND (u.discrepancy IS NULL OR u.discrepancy <> 'qty_over')
-           -- A unit still awaiting some of its own boxes has not arrived yet.
-           AND NOT (u.outcome IS NULL AND u.boxes_in < coalesce((SELECT x.boxes FROM products x WHERE x.sku = u.sku), 1))",
-        args![parcel_id],
-        &mut |r| {
-            let e = out.entry((r.get(0)?, r.get(1)?)).or_default();
-            e.0 += 1;
-            if let Some(s) = r.get::<Option<String>>(2)? {
-                e.1.push((s, r.get(3)?));
-            }
-            Ok(())
-        },
-    )?;
-    Ok(out)
-}
 
 /// What a box did to one of its returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,6 +101,10 @@ pub struct Settled {
 /// Counts parcel `parcel_id` (just signed or refused, with `found` standing) as a box of each of
 /// its returns, and closes those it finishes: every unit arrived, a refused box, or (`rest`) the
 /// operator's word that this was the last. `audit_id` is the entry that signed or linked it.
+/// `refused_before`: the caller refused the incomplete units of these returns in this
+/// transaction already (a last box's signature does, before it works out what stands), so a
+/// return that closes here has none left to refuse.
+#[allow(clippy::too_many_arguments)]
 pub fn record_box(
     db: &dyn Sql,
     by: By<'_>,
@@ -135,19 +112,25 @@ pub fn record_box(
     found: &[Discrepancy],
     rest: Rest,
     audit_id: i64,
+    refused_before: bool,
 ) -> DbResult<Vec<Settled>> {
-    let r = db
-        .row("SELECT received_at, state FROM parcels WHERE id = ?1", args![parcel_id])?
-        .ok_or_else(|| DbError::shape(format!("no parcel {parcel_id}")))?;
-    let (received_at, state): (String, ParcelState) = (r.get(0)?, super::station::parcel_state(&r, 1)?);
-    let returns: Vec<(i64, String)> = db.map(
-        "SELECT r.id, r.rma_no FROM parcel_returns pr JOIN returns r ON r.id = pr.return_id
-         WHERE pr.parcel_id = ?1 ORDER BY r.id",
+    // The parcel, each of its returns and the receipt each has so far, in one statement.
+    let rows = db.rows(
+        "SELECT p.received_at, p.state, r.id, r.rma_no, x.return_id IS NOT NULL, x.closed_how
+         FROM parcels p LEFT JOIN parcel_returns pr ON pr.parcel_id = p.id
+         LEFT JOIN returns r ON r.id = pr.return_id LEFT JOIN return_receipts x ON x.return_id = r.id
+         WHERE p.id = ?1 ORDER BY r.id",
         args![parcel_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
+    let first = rows.first().ok_or_else(|| DbError::shape(format!("no parcel {parcel_id}")))?;
+    let (received_at, state): (String, ParcelState) =
+        (first.get(0)?, super::station::parcel_state(first, 1)?);
     let mut out = Vec::new();
-    for (rid, rma_no) in returns {
+    for r in &rows {
+        let Some(rid) = r.get::<Option<i64>>(2)? else { continue };
+        let rma_no: String = r.get(3)?;
+        let (received, closed_before): (bool, Option<Closed>) =
+            (r.get(4)?, r.get::<Option<String>>(5)?.as_deref().and_then(Closed::from_code));
         let awaited: i64 = found
             .iter()
             .filter(|d| d.awaited_by() == Some(rid))
@@ -156,10 +139,9 @@ pub fn record_box(
                 _ => 1,
             })
             .sum();
-        let before = receipt(db, rid)?;
-        if before.as_ref().is_some_and(|r| r.closed.is_some()) {
+        if closed_before.is_some() {
             // Closed already (a box linked after the return closed): nothing changes.
-            out.push(Settled { rma_no, awaited: 0, closed: before.and_then(|r| r.closed) });
+            out.push(Settled { rma_no, awaited: 0, closed: closed_before });
             continue;
         }
         let closed = if state == ParcelState::Refused {
@@ -171,42 +153,48 @@ pub fn record_box(
         } else {
             None
         };
-        if before.is_some() {
+        if received {
             chain::confirm(db, by, &chain::RECEIPTS, rid)?;
         }
         // The earlier of the two firsts by CASE (SQLite's two-argument min is PostgreSQL's
         // least); the row's own columns named by its table, as PostgreSQL needs beside
-        // `excluded`.
-        db.exec(
-            "INSERT INTO return_receipts
-                (return_id, first_at, boxes, last_parcel_id, last_at, closed_how, closed_at, closed_by, closed_audit_id)
-             VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (return_id) DO UPDATE SET
-                first_at = CASE WHEN excluded.first_at < return_receipts.first_at THEN excluded.first_at
-                                ELSE return_receipts.first_at END,
-                boxes = return_receipts.boxes + 1,
-                last_parcel_id = excluded.last_parcel_id, last_at = excluded.last_at,
-                closed_how = excluded.closed_how, closed_at = excluded.closed_at,
-                closed_by = excluded.closed_by, closed_audit_id = excluded.closed_audit_id",
-            args![
-                rid,
-                received_at,
-                parcel_id,
-                by.at,
-                closed.map(Closed::code),
-                closed.map(|_| by.at),
-                closed.and(by.actor),
-                closed.map(|_| audit_id)
-            ],
-        )?;
+        // `excluded`. The receipt as written comes back, to be logged.
+        let written = db
+            .row(
+                &format!(
+                    "INSERT INTO return_receipts
+                        (return_id, first_at, boxes, last_parcel_id, last_at, closed_how, closed_at, closed_by, closed_audit_id)
+                     VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT (return_id) DO UPDATE SET
+                        first_at = CASE WHEN excluded.first_at < return_receipts.first_at THEN excluded.first_at
+                                        ELSE return_receipts.first_at END,
+                        boxes = return_receipts.boxes + 1,
+                        last_parcel_id = excluded.last_parcel_id, last_at = excluded.last_at,
+                        closed_how = excluded.closed_how, closed_at = excluded.closed_at,
+                        closed_by = excluded.closed_by, closed_audit_id = excluded.closed_audit_id
+                     {}",
+                    chain::returning(&chain::RECEIPTS)
+                ),
+                args![
+                    rid,
+                    received_at,
+                    parcel_id,
+                    by.at,
+                    closed.map(Closed::code),
+                    closed.map(|_| by.at),
+                    closed.and(by.actor),
+                    closed.map(|_| audit_id)
+                ],
+            )?
+            .ok_or_else(|| DbError::shape(format!("the receipt of return {rid} was not written")))?;
         let kind = match closed {
             Some(c) => format!("box of parcel P{parcel_id}; closed: {}", c.code()),
             None => format!("box of parcel P{parcel_id}; more awaited"),
         };
-        chain::log_state(db, by, &chain::RECEIPTS, rid, &kind, None)?;
+        chain::log_written(db, by, &chain::RECEIPTS, &written, &kind, None)?;
         // However it closes, a unit of it still missing boxes in an earlier box will not get
         // them: refused for missing parts, for review.
-        if closed.is_some() {
+        if closed.is_some() && !refused_before {
             let now = DateTime::parse_from_rfc3339(by.at)
                 .map_err(|e| DbError::shape(format!("time {}: {e}", by.at)))?;
             super::station::refuse_incomplete(db, now, rid)?;

@@ -17,9 +17,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations_pg/0002_records.sql"),
     include_str!("../../migrations_pg/0003_docks.sql"),
     include_str!("../../migrations_pg/0004_docks_on_record.sql"),
+    include_str!("../../migrations_pg/0005_station_steps.sql"),
 ];
 
-/// The step after which every parcel's dock is in the log (see `chain::log_parcel_docks`).
+/// The step from which the log carries a parcel's dock: opening a database from before it logs
+/// every parcel's dock (`chain::log_parcel_docks`), once every step has run.
 const DOCKS_LOGGED: u32 = 4;
 
 /// The schema version this program makes and knows.
@@ -175,9 +177,11 @@ impl Central {
                         detail: format!("schema step {}: {detail}", n + 1),
                     }));
                 }
-                if n as u32 + 1 == DOCKS_LOGGED {
-                    super::chain::log_parcel_docks(tx)?;
-                }
+            }
+            // After every step: appending to the log uses what later steps make (step 5's
+            // `audit_log_head`).
+            if found < DOCKS_LOGGED {
+                super::chain::log_parcel_docks(tx)?;
             }
             if found < SCHEMA_VERSION {
                 tx.exec(

@@ -116,25 +116,42 @@ pub fn head(db: &dyn Sql) -> DbResult<String> {
 /// Appends an entry, sealed onto the chain's head. Called inside the caller's write
 /// transaction, so no other writer can append between reading the head and inserting.
 pub fn append(db: &dyn Sql, c: &Content<'_>) -> DbResult<i64> {
-    let insert = match db.engine() {
+    match db.engine() {
         // The write transaction holds the database's write lock: no other writer appends
         // before it commits; AUTOINCREMENT gives the next id (never one of an entry removed).
         Engine::Sqlite => {
-            "INSERT INTO audit_log (at, station, actor, action, subject, detail, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id"
+            let hash = c.hash(&head(db)?);
+            db.one(
+                "INSERT INTO audit_log (at, station, actor, action, subject, detail, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+                args![c.at, c.station, c.actor, c.action, c.subject, c.detail, hash],
+            )
         }
         // Writers run side by side at READ COMMITTED: appending is taken in turn, until the
         // transaction ends, so that two never seal onto the same head. The id is the next after
         // the newest entry, not a sequence's (a sequence skips the ids of transactions rolled
-        // back, and the gap would read as entries removed).
+        // back, and the gap would read as entries removed). The lock and the head come in one
+        // round trip (`audit_log_head`, central migration 4), once a transaction: after that,
+        // the head is the entry it appended last.
         Engine::Postgres => {
-            db.exec("SELECT pg_advisory_xact_lock(?1)", args![AUDIT_LOG_LOCK])?;
-            "INSERT INTO audit_log (id, at, station, actor, action, subject, detail, hash) OVERRIDING SYSTEM VALUE
-             VALUES ((SELECT coalesce(max(id), 0) + 1 FROM audit_log), ?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id"
+            let (last, prev) = match db.chain_head() {
+                Some(held) => held,
+                None => db
+                    .row("SELECT id, hash FROM audit_log_head(?1)", args![AUDIT_LOG_LOCK])?
+                    .map(|r| Ok::<_, super::DbError>((r.get(0)?, r.get(1)?)))
+                    .transpose()?
+                    .unwrap_or((0, GENESIS.to_string())),
+            };
+            let hash = c.hash(&prev);
+            let id: i64 = db.one(
+                "INSERT INTO audit_log (id, at, station, actor, action, subject, detail, hash) OVERRIDING SYSTEM VALUE
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+                args![last + 1, c.at, c.station, c.actor, c.action, c.subject, c.detail, hash],
+            )?;
+            db.keep_chain_head(id, &hash);
+            Ok(id)
         }
-    };
-    let hash = c.hash(&head(db)?);
-    db.one(insert, args![c.at, c.station, c.actor, c.action, c.subject, c.detail, hash])
+    }
 }
 
 /// The PostgreSQL advisory lock that appenders take in turn (any fixed number of ours).
@@ -156,6 +173,8 @@ pub struct Table {
     select: &'static str,
     /// The names of the columns of the state, in the order `select` gives them (after `id`).
     columns: &'static [&'static str],
+    /// The column `select` reads as the record's id.
+    id: &'static str,
     subject: fn(i64) -> String,
 }
 
@@ -191,6 +210,7 @@ pub const UNITS: Table = Table {
         "boxes_in",
         "box_marks",
     ],
+    id: "id",
     subject: unit_subject,
 };
 
@@ -217,6 +237,7 @@ pub const PARCELS: Table = Table {
         "note",
         "dock",
     ],
+    id: "id",
     subject: |id| format!("P{id}"),
 };
 
@@ -239,6 +260,7 @@ pub const REVIEWS: Table = Table {
         "new_outcome",
         "new_grade",
     ],
+    id: "id",
     subject: |id| format!("R{id}"),
 };
 
@@ -258,6 +280,7 @@ pub const RECEIPTS: Table = Table {
         "closed_by",
         "closed_audit_id",
     ],
+    id: "return_id",
     subject: |id| format!("RET{id}"),
 };
 
@@ -382,6 +405,33 @@ pub fn log_state(
     append(db, &by.content(table.action, Some(&subject), Some(&detail)))
 }
 
+/// `RETURNING` the columns of a record's state in the order [`Table`]'s select reads them: a
+/// write that returns them is logged by [`log_written`] without reading the record again.
+pub fn returning(table: &Table) -> String {
+    format!("RETURNING {}, {}", table.id, table.columns.join(", "))
+}
+
+/// Where column `name` of a record's state is in a row of [`returning`] (or of its select).
+pub fn column(table: &Table, name: &str) -> usize {
+    1 + table.columns.iter().position(|c| *c == name).unwrap_or_else(|| panic!("{}: no {name}", table.name))
+}
+
+/// [`log_state`] of a record as its write returned it (`row`, of [`returning`]): the state
+/// the write left, which is the record's state on disk, with no statement to read it back.
+pub fn log_written(
+    db: &dyn Sql,
+    by: By<'_>,
+    table: &Table,
+    row: &Row,
+    kind: &str,
+    step: Option<i64>,
+) -> DbResult<i64> {
+    let (id, state) = row_state(table, row)?;
+    let detail = state_detail(step, kind, Some(&state));
+    let subject = (table.subject)(id);
+    append(db, &by.content(table.action, Some(&subject), Some(&detail)))
+}
+
 /// Logs a step of a unit's history and the unit's state after it.
 pub fn log_unit_step(
     db: &dyn Sql,
@@ -401,14 +451,21 @@ pub fn log_unit_step(
 /// reports every such entry.
 pub fn confirm(db: &dyn Sql, by: By<'_>, table: &Table, id: i64) -> DbResult<()> {
     let subject = (table.subject)(id);
-    let logged: Option<String> = db
-        .value::<Option<String>>(
-            "SELECT detail FROM audit_log WHERE subject = ?1 AND action = ?2 ORDER BY id DESC LIMIT 1",
-            args![subject, table.action],
-        )?
-        .flatten();
+    // The record and its last entry's detail in one statement; the detail alone for a record
+    // that is gone.
+    let last = |n: usize| {
+        format!(
+            "SELECT detail FROM audit_log WHERE subject = ?{n} AND action = ?{} ORDER BY id DESC LIMIT 1",
+            n + 1
+        )
+    };
+    let both = format!("SELECT s.*, ({}) FROM ({} WHERE id = ?1) AS s", last(2), table.select);
+    let (logged, now) = match db.row(&both, args![id, subject, table.action])? {
+        Some(r) => (r.get::<Option<String>>(table.columns.len() + 1)?, Some(row_state(table, &r)?.1)),
+        None => (db.value::<Option<String>>(&last(1), args![subject, table.action])?.flatten(), None),
+    };
     let Some(logged) = logged.map(|d| logged_state(&d)) else { return Ok(()) };
-    let now = state_of(db, table, id)?.unwrap_or_else(|| "null".to_string());
+    let now = now.unwrap_or_else(|| "null".to_string());
     if logged != now {
         let detail = format!("{{\"logged\":{logged},\"found\":{now}}}");
         append(db, &by.content("changed_behind", Some(&subject), Some(&detail)))?;
@@ -802,7 +859,7 @@ mod tests {
     #[test]
     fn each_table_names_the_columns_its_select_reads() {
         let store = crate::store::Store::open_in_memory().unwrap();
-        for table in [&UNITS, &PARCELS, &REVIEWS, &RECEIPTS, &UNITS_AT_SEAL] {
+        for table in [&UNITS, &PARCELS, &REVIEWS, &RECEIPTS, &UNITS_AT_SEAL, &PARCELS_WITHOUT_DOCK] {
             let stmt = store.conn().prepare(table.select).unwrap();
             let names: Vec<&str> = stmt.column_names();
             assert_eq!(names[0], "id", "{}", table.name);

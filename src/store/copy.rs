@@ -126,7 +126,12 @@ pub fn copy(from: &Store, to: &Pg, shown_to: &str) -> Result<Copied, StoreError>
         Ok(Copied { tables })
     });
     let _ = src.batch("COMMIT");
-    result.map_err(err)
+    let copied = result.map_err(err)?;
+    // Tables filled by COPY have neither statistics nor a map of their visible pages until
+    // autovacuum gets to them (while the stations work): the planner would guess, and a guess
+    // can walk a whole index for one row. The stations that start on the copy find them ready.
+    to.batch("VACUUM (ANALYZE)").map_err(err)?;
+    Ok(copied)
 }
 
 /// A table's columns in the file, in order.

@@ -74,10 +74,9 @@ impl Store {
         st::find_product_box(self.db(), code)
     }
 
-    /// A parcel as the station shows it, read in one snapshot (its units, lines and
-    /// discrepancies as they stood together).
+    /// A parcel as the station shows it (one statement, so one snapshot).
     pub fn parcel(&self, id: i64) -> DbResult<ParcelView> {
-        in_tx(self.db(), Mode::Read, |tx| st::load_parcel(tx, id))
+        st::load_parcel(self.db(), id)
     }
 
     /// What a unit's label says; None for no such unit.
@@ -92,12 +91,13 @@ impl Store {
         scan: &str,
         returns: &[i64],
     ) -> DbResult<Result<ParcelView, Refusal>> {
-        st::in_write(self.db(), |tx| {
+        let opened = st::in_write(self.db(), |tx| {
             Ok(match st::open_parcel_in(tx, actor, scan, returns)? {
                 Ok(id) => Ok(st::load_parcel(tx, id)?),
                 Err(r) => Err(r),
             })
-        })
+        });
+        st::lost_race(self.db(), returns, opened)
     }
 
     /// Takes over a parcel left open at another station.

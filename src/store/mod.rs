@@ -17,6 +17,7 @@ pub mod review;
 pub mod sql;
 pub mod station;
 pub mod users;
+pub mod view;
 pub mod work;
 
 pub use catalog::{ProductWrite, ProductWritten};
@@ -298,6 +299,9 @@ impl Store {
 
     fn configure(&self) -> Result<(), StoreError> {
         self.conn().busy_handler(Some(retry_every_millisecond)).map_err(|e| self.err(e))?;
+        // Every statement of the station's steps stays prepared (the driver keeps 16 by
+        // default, fewer than one signature uses, so each step prepared most of its own again).
+        self.conn().set_prepared_statement_cache_capacity(256);
         // WAL lets stations read while one writes; FULL makes every commit durable before the
         // screen confirms it.
         let mode: String =
@@ -422,6 +426,15 @@ impl Store {
             return PathBuf::from(".");
         }
         self.path.parent().map(Path::to_path_buf).unwrap_or_default()
+    }
+
+    /// How many round trips this handle has made to a central database's server (None for a
+    /// file, which has none): what a step costs there, for the benchmark and the tests.
+    pub fn round_trips(&self) -> Option<u64> {
+        match &self.handle {
+            Handle::File(_) => None,
+            Handle::Central(pg) => Some(pg.round_trips()),
+        }
     }
 
     /// Whether this is a central database (PostgreSQL) rather than a dock's file.

@@ -196,6 +196,16 @@ pub trait Sql {
     /// Calls `f` with each row, in order, without holding them all.
     fn each(&self, sql: &str, args: &[&dyn Arg], f: &mut dyn FnMut(&Row) -> DbResult<()>) -> DbResult<()>;
 
+    /// The audit chain's head (id and hash) as this transaction left it, when the handle keeps
+    /// it: on a server, once a transaction's first append holds the appenders' lock, nobody else
+    /// appends before it ends, so its own last entry is the head and need not be read again.
+    fn chain_head(&self) -> Option<(i64, String)> {
+        None
+    }
+
+    /// Keeps the head this transaction just appended (see [`Sql::chain_head`]).
+    fn keep_chain_head(&self, _id: i64, _hash: &str) {}
+
     /// The SQLite connection, when this is one (for the move onto `Sql`, see [`Bridge`]).
     fn as_sqlite(&self) -> Option<&rusqlite::Connection> {
         None
@@ -378,6 +388,13 @@ pub struct Pg {
     /// Inside a transaction (between BEGIN and COMMIT or ROLLBACK): a connection lost there is
     /// never replaced silently, or the rest of the transaction would run without it.
     in_tx: std::cell::Cell<bool>,
+    /// Round trips made so far (statements, prepares, transaction control): what a step costs
+    /// on a server, counted for the benchmark and the tests.
+    trips: std::cell::Cell<u64>,
+    /// The chain's head this transaction appended last, while it holds the appenders' lock
+    /// (see [`Sql::chain_head`]); forgotten whenever the transaction or a savepoint ends in a
+    /// rollback, or ends at all.
+    head: RefCell<Option<(i64, String)>>,
 }
 
 impl Pg {
@@ -387,7 +404,18 @@ impl Pg {
             prepared: RefCell::new(HashMap::new()),
             again: None,
             in_tx: std::cell::Cell::new(false),
+            trips: std::cell::Cell::new(0),
+            head: RefCell::new(None),
         }
+    }
+
+    /// How many round trips to the server this handle has made.
+    pub fn round_trips(&self) -> u64 {
+        self.trips.get()
+    }
+
+    fn trip(&self) {
+        self.trips.set(self.trips.get() + 1);
     }
 
     /// A handle that connects again to `url` (running `settings` first) when the server went
@@ -421,6 +449,7 @@ impl Pg {
         if let Some(s) = self.prepared.borrow().get(sql) {
             return Ok(s.clone());
         }
+        self.trip();
         let stmt = self.client.borrow_mut().prepare(&dollar_params(sql))?;
         self.prepared.borrow_mut().insert(sql.to_string(), stmt.clone());
         Ok(stmt)
@@ -504,6 +533,7 @@ impl Sql for Pg {
 
     fn exec(&self, sql: &str, args: &[&dyn Arg]) -> DbResult<usize> {
         let stmt = self.statement(sql)?;
+        self.trip();
         let cells: Vec<Cell> = args.iter().map(|a| a.cell()).collect();
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
             cells.iter().map(|c| c as &(dyn postgres::types::ToSql + Sync)).collect();
@@ -512,17 +542,25 @@ impl Sql for Pg {
     }
 
     fn batch(&self, sql: &str) -> DbResult<()> {
+        self.trip();
         let word = sql.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
         match word.as_str() {
             // Inside a transaction only once it began: a BEGIN that found the server gone
             // leaves the handle free to connect again at the next step.
             "BEGIN" | "START" => {
+                self.head.replace(None);
                 self.ready()?;
                 self.client.borrow_mut().batch_execute(sql)?;
                 self.in_tx.set(true);
                 return Ok(());
             }
-            "COMMIT" | "ROLLBACK" | "END" | "ABORT" if !sql.to_ascii_uppercase().contains(" TO ") => {
+            // A rollback to a savepoint may take back entries appended since, and the lock
+            // with them: the head is read again at the next append.
+            "ROLLBACK" | "ABORT" if sql.to_ascii_uppercase().contains(" TO ") => {
+                self.head.replace(None);
+            }
+            "COMMIT" | "ROLLBACK" | "END" | "ABORT" => {
+                self.head.replace(None);
                 self.in_tx.set(false)
             }
             _ => self.ready()?,
@@ -530,9 +568,20 @@ impl Sql for Pg {
         Ok(self.client.borrow_mut().batch_execute(sql)?)
     }
 
+    fn chain_head(&self) -> Option<(i64, String)> {
+        self.head.borrow().clone().filter(|_| self.in_tx.get())
+    }
+
+    fn keep_chain_head(&self, id: i64, hash: &str) {
+        if self.in_tx.get() {
+            self.head.replace(Some((id, hash.to_string())));
+        }
+    }
+
     fn each(&self, sql: &str, args: &[&dyn Arg], f: &mut dyn FnMut(&Row) -> DbResult<()>) -> DbResult<()> {
         use postgres::fallible_iterator::FallibleIterator;
         let stmt = self.statement(sql)?;
+        self.trip();
         let cells: Vec<Cell> = args.iter().map(|a| a.cell()).collect();
         // The rows are read before `f` sees them, so `f` may run statements of its own.
         let rows: Vec<Row> = {

@@ -58,6 +58,7 @@ fn a_station_on_the_central_database_loses_nothing_confirmed_to_a_kill() {
     assert!(pty.wait_for("Scan your badge", Duration::from_secs(30)), "{}", pty.contents());
     pty.step("OP-DEMO");
     assert!(pty.wait_for("RMA-2026-0002", Duration::from_secs(10)), "resumed: {}", pty.contents());
+    // Waited for, not read at once: the frame that names the parcel may still be drawing.
     assert!(
         pty.wait_for("✔ Accept", Duration::from_secs(10)),
         "unit 1 as it was confirmed: {}",
