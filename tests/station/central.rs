@@ -58,7 +58,12 @@ fn a_station_on_the_central_database_loses_nothing_confirmed_to_a_kill() {
     assert!(pty.wait_for("Scan your badge", Duration::from_secs(30)), "{}", pty.contents());
     pty.step("OP-DEMO");
     assert!(pty.wait_for("RMA-2026-0002", Duration::from_secs(10)), "resumed: {}", pty.contents());
-    assert!(pty.contents().contains("✔ Accept"), "unit 1 as it was confirmed: {}", pty.contents());
+    // Waited for: the frame may still be arriving when the header shows the parcel.
+    assert!(
+        pty.wait_for("✔ Accept", Duration::from_secs(10)),
+        "unit 1 as it was confirmed: {}",
+        pty.contents()
+    );
     // The next earbud, and the parcel signed with the cable missing, confirmed.
     pty.step("6901234500011");
     pty.step("RB5-0000124");
