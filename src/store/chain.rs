@@ -154,8 +154,9 @@ pub fn append(db: &dyn Sql, c: &Content<'_>) -> DbResult<i64> {
     }
 }
 
-/// The PostgreSQL advisory lock that appenders take in turn (any fixed number of ours).
-const AUDIT_LOG_LOCK: i64 = 0x6175_6469_745f_6c6f; // "audit_lo"
+/// The PostgreSQL advisory lock that appenders take in turn (any fixed number of ours); a
+/// test holds it to stand for a writer in the middle of a step.
+pub const AUDIT_LOG_LOCK: i64 = 0x6175_6469_745f_6c6f; // "audit_lo"
 
 /// How a unit is named in the log, as on its label.
 pub fn unit_subject(unit_id: i64) -> String {

@@ -269,13 +269,30 @@ pub fn in_tx<T>(db: &dyn Sql, mode: Mode, f: impl FnOnce(&dyn Sql) -> DbResult<T
 
 /// Begins a transaction of `mode` as [`in_tx`] does, for a value that holds one across several
 /// calls; its owner commits (`COMMIT`) or rolls back (`ROLLBACK`) itself, also when dropped.
+///
+/// On PostgreSQL a write whose program stops answering inside it (a station frozen, powered
+/// off or cut off the network in the middle of a step) would keep its locks, the log's append
+/// lock among them, until the server noticed the connection gone: hours, by TCP keepalive,
+/// and every other station's writes not saved meanwhile. So the server ends a writer's
+/// session once it has sat idle inside its transaction for [`idle_writer`]; the step it was
+/// in was never confirmed, and is rolled back.
 pub(crate) fn begin(db: &dyn Sql, mode: Mode) -> DbResult<()> {
-    db.batch(match (db.engine(), mode) {
-        (Engine::Sqlite, Mode::Write) => "BEGIN IMMEDIATE",
-        (Engine::Sqlite, Mode::Read) => "BEGIN DEFERRED",
-        (Engine::Postgres, Mode::Write) => "BEGIN",
-        (Engine::Postgres, Mode::Read) => "BEGIN ISOLATION LEVEL REPEATABLE READ",
-    })
+    match (db.engine(), mode) {
+        (Engine::Sqlite, Mode::Write) => db.batch("BEGIN IMMEDIATE"),
+        (Engine::Sqlite, Mode::Read) => db.batch("BEGIN DEFERRED"),
+        (Engine::Postgres, Mode::Write) => db.batch(&format!(
+            "BEGIN; SET LOCAL idle_in_transaction_session_timeout = {}",
+            idle_writer().as_millis()
+        )),
+        (Engine::Postgres, Mode::Read) => db.batch("BEGIN ISOLATION LEVEL REPEATABLE READ"),
+    }
+}
+
+/// How long a writer of ours may sit idle inside its transaction on the server before it is
+/// taken for gone: the busy timeout other writers wait for its locks, and never under 5 s (our
+/// writers run their statements back to back; an import's chunk lasts 40 ms).
+pub fn idle_writer() -> std::time::Duration {
+    super::busy_timeout().max(std::time::Duration::from_secs(5))
 }
 
 /// Whether an error is a broken unique or check constraint (a race lost to another writer).
@@ -543,7 +560,8 @@ impl Sql for Pg {
 
     fn batch(&self, sql: &str) -> DbResult<()> {
         self.trip();
-        let word = sql.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+        let word =
+            sql.split(|c: char| c.is_whitespace() || c == ';').next().unwrap_or("").to_ascii_uppercase();
         match word.as_str() {
             // Inside a transaction only once it began: a BEGIN that found the server gone
             // leaves the handle free to connect again at the next step.

@@ -113,3 +113,95 @@ fn a_station_goes_on_after_the_server_restarts() {
     pty.kill_hard();
     assert_eq!(on_the_server(&url, "RMA-2026-0009"), ("Signed".to_string(), vec!["Accept".to_string()]));
 }
+
+/// Found while moving the model test onto the central database: a station that stopped
+/// answering in the middle of a step (frozen here with SIGSTOP; a power cut or a pulled cable
+/// is the same to the server) kept the log's append lock, and every other station's writes
+/// were not saved until the server noticed the connection gone, hours later by TCP keepalive.
+/// Now the server ends a writer idle inside its transaction after the busy timeout (at least
+/// 5 s): the other station is saved again while the first is still frozen, and the frozen
+/// one's step, never confirmed, is not on the server; once it answers again, it goes on.
+#[test]
+fn a_station_frozen_in_the_middle_of_a_step_holds_up_the_others_for_seconds_only() {
+    use super::engines::{Dock, Engine};
+    use returns_dock::store::sql::{args, SqlExt};
+    use std::time::Instant;
+    let dock = Dock::generated(Engine::Postgres, 50);
+    let plans = super::pty::plans(dock.db(), 2, false);
+    let sign_in = |station: &str, badge: &str, plan: &super::pty::Plan| {
+        let mut pty = dock.station(station, &[("RETURNS_DOCK_BUSY_TIMEOUT_MS", "300")]);
+        assert!(pty.wait_for("Scan your badge", Duration::from_secs(30)), "{}", pty.contents());
+        assert!(pty.step(badge).contains("Signed in"), "{}", pty.contents());
+        assert!(pty.step(&plan.rma).contains("Parcel received"), "{}", pty.contents());
+        pty
+    };
+    let mut a = sign_in("ST01", "OP-DEMO", &plans[0]);
+    let mut b = sign_in("ST02", "OP-OP2", &plans[1]);
+    let units = |plan: &super::pty::Plan| -> i64 {
+        dock.db()
+            .one(
+                "SELECT count(*) FROM units u JOIN parcel_returns pr ON pr.parcel_id = u.parcel_id WHERE pr.return_id = ?1",
+                args![plan.return_id],
+            )
+            .unwrap()
+    };
+    let session = |what: &str| -> i64 {
+        dock.db()
+            .one(
+                &format!(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+                       AND application_name = 'ST01' AND {what}"
+                ),
+                args![],
+            )
+            .unwrap()
+    };
+    // ST01's unit scan waits for the log's append lock, held here; it is frozen while it waits
+    // and the lock let go, so it takes the lock and stops there, inside its transaction.
+    let mut holder = postgres::Client::connect(&dock.addr, postgres::NoTls).unwrap();
+    holder
+        .execute("BEGIN", &[])
+        .and_then(|_| {
+            holder.execute("SELECT pg_advisory_xact_lock($1)", &[&returns_dock::store::chain::AUDIT_LOG_LOCK])
+        })
+        .unwrap();
+    a.send(format!("{}\r", plans[0].units[0].0).as_bytes());
+    let start = Instant::now();
+    while session("wait_event_type = 'Lock'") == 0 {
+        assert!(start.elapsed() < Duration::from_secs(10), "ST01's step never waited: {}", a.contents());
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let pid = a.pid().to_string();
+    assert!(std::process::Command::new("kill").args(["-STOP", &pid]).status().unwrap().success());
+    holder.execute("ROLLBACK", &[]).unwrap();
+    let start = Instant::now();
+    while session("state = 'idle in transaction'") == 0 {
+        assert!(start.elapsed() < Duration::from_secs(10), "ST01 never held the lock");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let frozen = Instant::now();
+    // ST02 is not saved while the lock is held, then saved, ST01 still frozen.
+    let code = &plans[1].units[0].0;
+    let band = b.step(code);
+    assert!(band.contains("NOT SAVED"), "held up by the frozen station: {band}");
+    let saved = loop {
+        b.send(format!("{code}\r").as_bytes());
+        let sent = Instant::now();
+        while sent.elapsed() < Duration::from_secs(1) && !b.band().contains("✔ OK") {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if b.band().contains("✔ OK") {
+            break frozen.elapsed();
+        }
+        assert!(frozen.elapsed() < Duration::from_secs(15), "ST02 still not saved: {}", b.band());
+    };
+    assert!(saved >= Duration::from_secs(4), "the frozen station was given its time: {saved:?}");
+    assert_eq!(units(&plans[1]), 1, "ST02's unit is on the server");
+    assert_eq!(units(&plans[0]), 0, "ST01's step, never confirmed, is not");
+    // ST01 answers again: its step is said not saved, and the same scan then goes through.
+    assert!(std::process::Command::new("kill").args(["-CONT", &pid]).status().unwrap().success());
+    assert!(a.wait_for("NOT SAVED", Duration::from_secs(10)), "{}", a.contents());
+    let band = a.step(&plans[0].units[0].0);
+    assert!(band.contains("✔ OK"), "{band}\n{}", a.contents());
+    assert_eq!(units(&plans[0]), 1);
+}
