@@ -94,16 +94,8 @@ fn three_stations_at_once_through_200_parcels_each_racing_for_some() {
 /// the race for each parcel decided by the server.
 #[test]
 fn three_stations_at_once_on_the_central_database() {
-    let (dir, _file) = generated_dock(1800);
-    let url = super::central::pg::fresh_database();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
-        .current_dir(dir.path())
-        .args(["db", "copy", "--from", "dock.db", "--to", &url])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let check = returns_dock::store::Store::open(Path::new(&url)).unwrap();
-    three_stations(dir.path(), &url, check.db());
+    let dock = Dock::generated(Engine::Postgres, 1800);
+    three_stations(dock.folder(), &dock.addr, dock.db());
 }
 
 /// 190 parcels of its own for each of three stations, and 10 that all three scan at the same
