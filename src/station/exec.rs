@@ -215,7 +215,11 @@ impl Executor {
                 let now = (self.clock)();
                 let today = now.date_naive();
                 let days = self.late_after_days;
-                let mut f = |from| crate::export::feedback::feedback(&mut self.store, from, today, days, now);
+                // This dock's figures: the supervisor standing here acts on them.
+                let dock = Some(self.dock.as_str()).filter(|d| !d.is_empty());
+                let mut f = |from| {
+                    crate::export::feedback::feedback_at(&mut self.store, from, today, days, now, dock)
+                };
                 let today_sheet = Box::new(f(today)?);
                 Msg::DashboardLoaded {
                     today: today_sheet,

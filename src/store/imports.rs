@@ -37,14 +37,16 @@ pub struct Chunks<'c> {
     commits: Cell<u64>,
     /// The longest time the lock was held by one chunk.
     longest: Cell<Duration>,
+    /// Whether commits wait for the disk again (the run's last transaction).
+    durable: Cell<bool>,
 }
 
 impl<'c> Chunks<'c> {
     /// Chunks are committed without waiting for the disk (SQLite: WAL, `synchronous = NORMAL`:
     /// the database stays consistent, a power cut may lose the last chunks, as a kill would,
     /// and running the import again completes it). [`finish_run`] commits the end of the run
-    /// durably, and that flush makes every earlier chunk durable too. PostgreSQL commits each
-    /// chunk as the server is set to.
+    /// durably, and that flush makes every earlier chunk durable too. PostgreSQL the same, each
+    /// chunk with `synchronous_commit = off` ([`Mode::Chunk`]).
     pub fn new(store: &'c Store) -> DbResult<Self> {
         let db = store.db();
         if db.engine() == Engine::Sqlite {
@@ -55,6 +57,7 @@ impl<'c> Chunks<'c> {
             open_since: Cell::new(None),
             commits: Cell::new(0),
             longest: Cell::new(Duration::ZERO),
+            durable: Cell::new(false),
         })
     }
 
@@ -66,7 +69,7 @@ impl<'c> Chunks<'c> {
     /// Opens a write transaction unless one is open.
     pub fn begin(&self) -> DbResult<()> {
         if self.open_since.get().is_none() {
-            begin(self.db, Mode::Write)?;
+            begin(self.db, if self.durable.get() { Mode::Write } else { Mode::Chunk })?;
             self.open_since.set(Some(Instant::now()));
         }
         Ok(())
@@ -76,7 +79,10 @@ impl<'c> Chunks<'c> {
     pub fn tick(&self) -> DbResult<()> {
         if self.open_since.get().is_some_and(|t| t.elapsed() >= CHUNK) {
             self.commit()?;
-            std::thread::sleep(GAP);
+            // On a central database writers take no lock from an import's chunks.
+            if self.db.engine() == Engine::Sqlite {
+                std::thread::sleep(GAP);
+            }
         }
         Ok(())
     }
@@ -104,6 +110,7 @@ impl<'c> Chunks<'c> {
 
     /// Commits wait for the disk again (SQLite's `synchronous = FULL`, as the store is opened).
     fn durable(&self) -> DbResult<()> {
+        self.durable.set(true);
         if self.db.engine() == Engine::Sqlite {
             self.db.batch("PRAGMA synchronous = FULL")?;
         }

@@ -481,8 +481,11 @@ fn staged(
 }
 
 /// How many lines a batch holds on PostgreSQL: sized from the batches before, so that one
-/// takes about [`BatchSize::AIM`], well inside an import's chunk (a batch is never split
-/// between two transactions, so a chunk lasts its 40 ms plus at most one batch).
+/// takes about [`BatchSize::AIM`], an import's chunk: a chunk is then mostly one batch (a
+/// batch is never split between two transactions), and each batch's fixed costs (its
+/// temporary tables, its statements) and each commit's are paid as seldom as the chunks allow.
+/// Stations wait for no lock of an import's on a central database, so a chunk's length
+/// matters there only to a station's write on a return the import is updating.
 #[derive(Debug)]
 struct BatchSize {
     lines: usize,
@@ -495,7 +498,7 @@ impl Default for BatchSize {
 }
 
 impl BatchSize {
-    const AIM: Duration = Duration::from_millis(20);
+    const AIM: Duration = crate::store::imports::CHUNK;
     const FEWEST: usize = 100;
     const MOST: usize = 20_000;
 

@@ -245,6 +245,11 @@ pub trait Sql {
 pub enum Mode {
     Write,
     Read,
+    /// A write whose commit need not wait for the disk: an import's chunk, made durable by the
+    /// run's last commit (SQLite: the connection's `synchronous = NORMAL`, which the import
+    /// sets; PostgreSQL: `synchronous_commit = off` for that transaction). A crash may lose
+    /// the newest chunks, never half of one, and running the import again completes it.
+    Chunk,
 }
 
 /// Runs `f` in one transaction of `mode` and commits; rolls back when `f` fails. On
@@ -278,10 +283,14 @@ pub fn in_tx<T>(db: &dyn Sql, mode: Mode, f: impl FnOnce(&dyn Sql) -> DbResult<T
 /// in was never confirmed, and is rolled back.
 pub(crate) fn begin(db: &dyn Sql, mode: Mode) -> DbResult<()> {
     match (db.engine(), mode) {
-        (Engine::Sqlite, Mode::Write) => db.batch("BEGIN IMMEDIATE"),
+        (Engine::Sqlite, Mode::Write | Mode::Chunk) => db.batch("BEGIN IMMEDIATE"),
         (Engine::Sqlite, Mode::Read) => db.batch("BEGIN DEFERRED"),
         (Engine::Postgres, Mode::Write) => db.batch(&format!(
             "BEGIN; SET LOCAL idle_in_transaction_session_timeout = {}",
+            idle_writer().as_millis()
+        )),
+        (Engine::Postgres, Mode::Chunk) => db.batch(&format!(
+            "BEGIN; SET LOCAL idle_in_transaction_session_timeout = {}; SET LOCAL synchronous_commit = off",
             idle_writer().as_millis()
         )),
         (Engine::Postgres, Mode::Read) => db.batch("BEGIN ISOLATION LEVEL REPEATABLE READ"),

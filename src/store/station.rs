@@ -849,6 +849,9 @@ pub struct NewUnit {
     /// Which box of a product in several boxes this is, when its label names it: the box
     /// number of `…-2/3`, or its SSCC.
     pub box_mark: Option<String>,
+    /// How many boxes the product ships in, as the catalog said when the scan found it (the
+    /// same moment, and a round trip fewer on a server); None: looked up with the unit's SKU.
+    pub boxes: Option<i64>,
 }
 
 /// Records a unit taken out of the parcel, placed on its line (or flagged) under the write
@@ -880,9 +883,10 @@ pub fn record_unit_in(
     let seq = view.units.iter().map(|u| u.seq).max().unwrap_or(0) + 1;
     // A box of a product in several boxes: another box of a unit still missing it (here, or
     // in an earlier box of these returns), else the first box of a new unit.
-    let of: i64 = match &unit.sku {
-        Some(sku) => tx.value("SELECT boxes FROM products WHERE sku = ?1", args![sku])?.unwrap_or(1),
-        None => 1,
+    let of: i64 = match (&unit.sku, unit.boxes) {
+        (Some(_), Some(boxes)) => boxes,
+        (Some(sku), None) => tx.value("SELECT boxes FROM products WHERE sku = ?1", args![sku])?.unwrap_or(1),
+        (None, _) => 1,
     };
     if of > 1 {
         if let Some(added) = add_box(tx, actor, &view, unit, of, seq)? {

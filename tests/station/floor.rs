@@ -687,4 +687,13 @@ fn a_parcel_received_at_another_dock_says_which_dock() {
     sup.ctrl('r');
     sup.scan("2468");
     assert!(sup.screen().contains("ST01 DEMO · at dock NORTH"), "{}", sup.screen());
+    // The dashboard is the dock's own: NORTH's unit is not SOUTH's to act on.
+    sup.press(KeyCode::Esc);
+    sup.ctrl('d');
+    assert!(sup.screen().contains("Today · 0 units · at dock SOUTH"), "{}", sup.screen());
+    let mut sup_north = at("NORTH", "ST03", Lang::En);
+    sup_north.scan("OP-SUP1");
+    sup_north.ctrl('d');
+    sup_north.scan("2468");
+    assert!(sup_north.screen().contains("Today · 1 unit · at dock NORTH"), "{}", sup_north.screen());
 }

@@ -43,11 +43,17 @@ pub fn draw(app: &App, d: &DashboardScreen, f: &mut Frame, area: Rect) {
             })
             .collect();
         let chart = BarChart::default()
-            .block(Block::new().borders(Borders::TOP).title(format!(
-                "{} · {}",
-                t(lang, title),
-                say::units(lang, sheet.units)
-            )))
+            .block(Block::new().borders(Borders::TOP).title(match &sheet.dock {
+                Some(dock) => {
+                    format!(
+                        "{} · {} · {}",
+                        t(lang, title),
+                        say::units(lang, sheet.units),
+                        say::at_dock(lang, dock)
+                    )
+                }
+                None => format!("{} · {}", t(lang, title), say::units(lang, sheet.units)),
+            }))
             .direction(ratatui::layout::Direction::Horizontal)
             .bar_width(1)
             .bar_gap(0)

@@ -57,6 +57,7 @@ impl App {
             };
         };
         unit.sku = Some(product.sku.clone());
+        unit.boxes = Some(product.boxes);
         let Some(p) = self.parcel_mut() else { return vec![] };
         if product.serialised && unit.serial.is_none() {
             p.prompt = Prompt::Serial { product, unit };
