@@ -25,7 +25,7 @@ pub struct ParcelScreen {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Prompt {
     Unit,
-    Serial { product: Product, unit: NewUnit },
+    Serial { product: Product, unit: Box<NewUnit> },
     Reason { unit_id: i64, outcome: Outcome, grade: Option<Grade> },
     Note { unit_id: i64, inspection: Inspection },
     Cause { unit_id: i64 },
@@ -233,7 +233,7 @@ impl App {
             Prompt::Unit => self.product_scan(s, shown),
             Prompt::Serial { mut unit, .. } => {
                 unit.serial = Some(s.text.clone());
-                vec![Effect::RecordUnit { parcel, unit }]
+                vec![Effect::RecordUnit { parcel, unit: *unit }]
             }
             Prompt::Reason { unit_id, outcome, grade } => match numbered(&s.text, Reason::ALL) {
                 Some(r) => self.reason_given(unit_id, outcome, grade, r),

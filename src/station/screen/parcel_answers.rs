@@ -60,7 +60,7 @@ impl App {
         unit.boxes = Some(product.boxes);
         let Some(p) = self.parcel_mut() else { return vec![] };
         if product.serialised && unit.serial.is_none() {
-            p.prompt = Prompt::Serial { product, unit };
+            p.prompt = Prompt::Serial { product, unit: Box::new(unit) };
             self.band = None;
             return vec![];
         }
