@@ -492,6 +492,60 @@ mod contract {
         assert!(String::from_utf8_lossy(&out.stderr).contains("already holds the records of dock NORTH"));
     }
 
+    /// Found: two copies of one file run at once into one empty database both found it empty;
+    /// the second then failed on a duplicate key ("database error: …meta_pkey"). Both are
+    /// held at the appenders' lock here, past their first look: one copies, the other is
+    /// refused as a second copy is, naming the dock.
+    #[test]
+    fn two_copies_at_once_into_one_database_copy_once() {
+        let dir = tempfile::tempdir().unwrap();
+        a_day(Store::open(&dir.path().join("dock.db")).unwrap(), dir.path());
+        let url = super::fresh_database();
+        let mut holder = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        holder
+            .execute("SELECT pg_advisory_lock($1)", &[&returns_dock::store::chain::AUDIT_LOG_LOCK])
+            .unwrap();
+        let copies: Vec<_> = (0..2)
+            .map(|_| {
+                std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+                    .current_dir(dir.path())
+                    .args(["db", "copy", "--from", "dock.db", "--to", &url])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let waiting = |c: &mut postgres::Client| -> i64 {
+            c.query_one("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", &[])
+                .unwrap()
+                .get(0)
+        };
+        let start = std::time::Instant::now();
+        while waiting(&mut holder) < 2 {
+            assert!(start.elapsed() < std::time::Duration::from_secs(60), "both copies at the lock");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        holder
+            .execute("SELECT pg_advisory_unlock($1)", &[&returns_dock::store::chain::AUDIT_LOG_LOCK])
+            .unwrap();
+        let outs: Vec<_> = copies.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+        let said = |o: &std::process::Output| {
+            format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+        };
+        assert_eq!(
+            outs.iter().filter(|o| o.status.success()).count(),
+            1,
+            "{}",
+            said(&outs[0]) + &said(&outs[1])
+        );
+        let refused = outs.iter().find(|o| !o.status.success()).unwrap();
+        assert!(said(refused).contains("already holds the records of dock NORTH"), "{}", said(refused));
+        let central = Store::open(Path::new(&url)).unwrap();
+        let verdict = central.verify_audit().unwrap();
+        assert!(verdict.ok(), "{:?}", verdict.problems);
+    }
+
     #[test]
     fn a_day_at_the_dock_reads_the_same_from_both_engines() {
         let dir = tempfile::tempdir().unwrap();

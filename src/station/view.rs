@@ -45,6 +45,32 @@ pub fn render(app: &App, f: &mut Frame) {
 }
 
 fn draw_header(app: &App, f: &mut Frame, area: Rect) {
+    let reversed = Style::new().add_modifier(Modifier::REVERSED);
+    // A broken audit log, else the printer's trouble, takes the right of the header (most of it
+    // on a narrow screen), for as long as it lasts.
+    let warning = match (&app.log_broken, &app.printer_trouble) {
+        (true, _) => Some((say::log_broken_short(app.lang), Style::new().bg(Color::Red).fg(Color::White))),
+        (false, Some((error, waiting))) => Some((
+            say::printer_trouble(app.lang, error, *waiting),
+            Style::new().bg(Color::Yellow).fg(Color::Black),
+        )),
+        (false, None) => None,
+    };
+    let Some((warning, style)) = warning else {
+        f.render_widget(Paragraph::new(header_line(app, area.width)).style(reversed), area);
+        return;
+    };
+    let warning = format!(" {warning} ");
+    let width = (Span::raw(&warning).width() as u16).min(area.width.saturating_sub(20));
+    let [left, right] = Layout::horizontal([Constraint::Min(0), Constraint::Length(width)]).areas(area);
+    f.render_widget(Paragraph::new(header_line(app, left.width)).style(reversed), left);
+    f.render_widget(Paragraph::new(warning).style(style.add_modifier(Modifier::BOLD)), right);
+}
+
+/// The header's words in `width` columns: the title, the dock, the station, the user, the open
+/// parcel and the language. A long dock name is cut first ("…"), so that the station, who is
+/// signed in and the parcel stay in sight; what still does not fit ends in "…".
+fn header_line(app: &App, width: u16) -> Line<'static> {
     let user = app.user.as_ref().map(|u| on_screen(&u.name)).unwrap_or_else(|| "-".into());
     let parcel = match &app.screen {
         Screen::Parcel(p) => format!(" · P{}", p.view.id),
@@ -54,29 +80,22 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect) {
         Lang::En => "EN",
         Lang::Zh => "中文",
     };
-    let place = match app.dock_name.as_str() {
-        "" => app.station.clone(),
-        dock => format!("{dock} · {}", app.station),
+    let title = t(app.lang, T::Title);
+    let rest = format!("{} · {}{} · {}", app.station, user, parcel, lang);
+    let dock = on_screen(&app.dock_name);
+    if dock.is_empty() {
+        return cut_line(Line::from(format!(" {title} · {rest}")), width);
+    }
+    let fixed = Span::raw(format!(" {title} ·  · {rest}")).width();
+    let room = (width as usize).saturating_sub(fixed);
+    let dock = if Span::raw(&dock).width() <= room {
+        dock
+    } else if room >= 2 {
+        cut_line(Line::from(dock), room as u16).to_string()
+    } else {
+        return cut_line(Line::from(format!(" {title} · {rest}")), width);
     };
-    let text = format!(" {} · {} · {}{} · {}", t(app.lang, T::Title), place, user, parcel, lang);
-    let reversed = Style::new().add_modifier(Modifier::REVERSED);
-    // A broken audit log, else the printer's trouble, takes the right of the header (most of it
-    // on a narrow screen), for as long as it lasts.
-    let (warning, style) = match (&app.log_broken, &app.printer_trouble) {
-        (true, _) => (say::log_broken_short(app.lang), Style::new().bg(Color::Red).fg(Color::White)),
-        (false, Some((error, waiting))) => {
-            (say::printer_trouble(app.lang, error, *waiting), Style::new().bg(Color::Yellow).fg(Color::Black))
-        }
-        (false, None) => {
-            f.render_widget(Paragraph::new(text).style(reversed), area);
-            return;
-        }
-    };
-    let warning = format!(" {warning} ");
-    let width = (Span::raw(&warning).width() as u16).min(area.width.saturating_sub(20));
-    let [left, right] = Layout::horizontal([Constraint::Min(0), Constraint::Length(width)]).areas(area);
-    f.render_widget(Paragraph::new(text).style(reversed), left);
-    f.render_widget(Paragraph::new(warning).style(style.add_modifier(Modifier::BOLD)), right);
+    cut_line(Line::from(format!(" {title} · {dock} · {rest}")), width)
 }
 
 fn draw_band(app: &App, f: &mut Frame, area: Rect) {

@@ -60,41 +60,62 @@ impl Copied {
     }
 }
 
-/// Copies everything from the dock file `from` into the central database `to`.
-pub fn copy(from: &Store, to: &Pg, shown_to: &str) -> Result<Copied, StoreError> {
+/// Why `to` does not take this dock's history, when it holds records already.
+fn refusal(from: &Store, to: &dyn Sql, shown_to: &str) -> Result<Option<String>, StoreError> {
     let err = |e| super::classify_db(shown_to, e);
-    let src = from.conn();
     let held: i64 = to
         .one(
             "SELECT (SELECT count(*) FROM parcels) + (SELECT count(*) FROM returns) + (SELECT count(*) FROM audit_log)",
             args![],
         )
         .map_err(err)?;
-    if held > 0 {
-        let docks = |db: &dyn Sql| -> DbResult<Vec<String>> {
-            db.map("SELECT DISTINCT dock FROM parcels WHERE dock IS NOT NULL ORDER BY dock", args![], |r| {
-                r.get(0)
-            })
-        };
-        let there = docks(to).map_err(err)?;
-        let here = docks(src).map_err(|e| from.err(e))?;
-        let detail = match here.iter().find(|d| there.contains(d)) {
-            Some(same) => {
-                format!("it already holds the records of dock {same}: was this file copied before?")
-            }
-            None => format!(
-                "it already holds records{}; a dock's history is copied only into an empty central \
-                 database, since its unit ids (on its labels) would clash with those there: start this \
-                 dock's stations on the central database and keep this file for its history",
-                if there.is_empty() { String::new() } else { format!(" (of dock {})", there.join(", ")) }
-            ),
-        };
+    if held == 0 {
+        return Ok(None);
+    }
+    let docks = |db: &dyn Sql| -> DbResult<Vec<String>> {
+        db.map("SELECT DISTINCT dock FROM parcels WHERE dock IS NOT NULL ORDER BY dock", args![], |r| {
+            r.get(0)
+        })
+    };
+    let there = docks(to).map_err(err)?;
+    let here = docks(from.conn()).map_err(|e| from.err(e))?;
+    Ok(Some(match here.iter().find(|d| there.contains(d)) {
+        Some(same) => format!("it already holds the records of dock {same}: was this file copied before?"),
+        None => format!(
+            "it already holds records{}; a dock's history is copied only into an empty central \
+             database, since its unit ids (on its labels) would clash with those there: start this \
+             dock's stations on the central database and keep this file for its history",
+            if there.is_empty() { String::new() } else { format!(" (of dock {})", there.join(", ")) }
+        ),
+    }))
+}
+
+/// Copies everything from the dock file `from` into the central database `to`.
+pub fn copy(from: &Store, to: &Pg, shown_to: &str) -> Result<Copied, StoreError> {
+    let err = |e| super::classify_db(shown_to, e);
+    let src = from.conn();
+    if let Some(detail) = refusal(from, to, shown_to)? {
         return Err(StoreError::Refused { path: shown_to.to_string(), detail });
     }
     // The file is read in one snapshot, so what is copied is one moment of the dock.
     let source_err = |e| from.err(e);
     src.batch("BEGIN DEFERRED").map_err(source_err)?;
+    // Checked again under the appenders' lock, held to the end: a copy run at the same time
+    // into the same database waits, then finds this one's records and is refused as above.
+    let mut refused = None;
     let result = in_tx(to, Mode::Write, |tx| {
+        tx.exec("SELECT pg_advisory_xact_lock(?1)", args![super::chain::AUDIT_LOG_LOCK])?;
+        match refusal(from, tx, shown_to) {
+            Ok(None) => {}
+            Ok(Some(detail)) => {
+                refused = Some(StoreError::Refused { path: shown_to.to_string(), detail });
+                return Err(super::DbError::shape("refused".into()));
+            }
+            Err(e) => {
+                refused = Some(e);
+                return Err(super::DbError::shape("refused".into()));
+            }
+        }
         let mut tables = Vec::new();
         for table in TABLES {
             if *table == "export_due" {
@@ -126,6 +147,9 @@ pub fn copy(from: &Store, to: &Pg, shown_to: &str) -> Result<Copied, StoreError>
         Ok(Copied { tables })
     });
     let _ = src.batch("COMMIT");
+    if let Some(refused) = refused {
+        return Err(refused);
+    }
     let copied = result.map_err(err)?;
     // Tables filled by COPY have neither statistics nor a map of their visible pages until
     // autovacuum gets to them (while the stations work): the planner would guess, and a guess

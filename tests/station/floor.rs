@@ -653,6 +653,13 @@ fn a_parcel_received_at_another_dock_says_which_dock() {
         "{}",
         north.screen()
     );
+    // A dock's name as long as the configuration allows, at 80 columns: cut, so that the
+    // station, the operator and the open parcel stay in sight.
+    let mut long = at("上海浦东新区外高桥保税物流园区退货中心二号月台", "ST04", Lang::Zh);
+    long.scan("RMA-2026-0003");
+    let header = long.screen().lines().next().unwrap().to_string();
+    assert!(header.contains("…") && header.contains("ST04 · Demo Operator · P1 · 中文"), "{header}");
+    long.scan("CMD-CANCEL");
     north.scan("RMA-2026-0009");
     north.scan("6901234500059");
     north.scan("CMD-ACCEPT");
