@@ -416,6 +416,27 @@ impl From<StoreError> for Failure {
     }
 }
 
+/// A `--dock D` that no parcel on record names is refused (a typo, or another letter case,
+/// would otherwise give an empty sheet or batch that looks like a quiet day), naming the docks
+/// there are.
+fn known_dock(store: &Store, dock: Option<&str>) -> Result<(), Failure> {
+    let Some(dock) = dock else { return Ok(()) };
+    let docks = store.docks().map_err(|e| Failure::from(store.err(e)))?;
+    if docks.iter().any(|d| d == dock) {
+        return Ok(());
+    }
+    let there = match docks.is_empty() {
+        true => "no parcel on record names a dock".to_string(),
+        false => format!("the docks on record: {}", docks.iter().map(|d| on_screen(d)).collect::<Vec<_>>().join(", ")),
+    };
+    eprintln!(
+        "returns-dock: --dock {}: no parcel was received at that dock; {there} (a dock is named as its \
+         stations' configuration names it, letter case included)",
+        on_screen(dock)
+    );
+    Err(Failure::Refused)
+}
+
 /// The command line as parsed and as `--help` shows it: in every command's help the options
 /// all commands share (`--db`, `--config`, `--lang`) come first, then the command's own.
 pub fn command() -> clap::Command {
@@ -566,6 +587,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             // Returns that waited too long for their other boxes close first, as for an export.
             store.close_overdue(at, config.policy.await_boxes_days).map_err(|e| Failure::from(store.err(e)))?;
             let dock = dock.as_deref();
+            known_dock(&store, dock)?;
             let sheet = feedback::feedback_at(&mut store, from, to, config.policy.late_after_days, at, dock)
                 .map_err(|e| Failure::from(store.err(e)))?;
             match format {
@@ -588,6 +610,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                 (None, false) => Span::SinceLast,
             };
             let mut store = Store::open_existing(&db_path(&cli))?;
+            known_dock(&store, dock.as_deref())?;
             let dock = dock.clone();
             let opts = crate::export::ExportOptions { format, span, excel: *excel, now: at, by: None, dock };
             // Returns that waited too long for their other boxes close first, so their missing
@@ -1024,6 +1047,7 @@ fn review(
     };
     match action {
         ReviewAction::List { format, dock } => {
+            known_dock(&store, dock.as_deref())?;
             store.close_overdue(now(), config.policy.await_boxes_days).map_err(e)?;
             let items = store.open_reviews_at(dock.as_deref()).map_err(e)?;
             match format {

@@ -600,7 +600,7 @@ mod contract {
                 }
                 Err(export::ExportError::NothingNew { last }) => {
                     said.push(format!("{name}: nothing new since {last:?}"));
-                    (None, Vec::new(), String::new())
+                    (None, Vec::new(), format!("nothing new since {last:?}"))
                 }
                 Err(e) => panic!("{name}: {e}"),
             }
@@ -610,6 +610,9 @@ mod contract {
         assert!(export(&mut d, "north-again.csv", Span::SinceLast, Some("NORTH")).0.is_none());
         let (_, ids, _) = export(&mut d, "south.csv", Span::SinceLast, Some("SOUTH"));
         assert_eq!(ids, vec![format!("P{south}")], "SOUTH's parcel was left for SOUTH's export");
+        // Nothing new at NORTH since NORTH's own batch (not since SOUTH's, the newest).
+        let (none, _, why) = export(&mut d, "north-3.csv", Span::SinceLast, Some("NORTH"));
+        assert_eq!((none, why), (None, format!("nothing new since {b1:?}")));
         assert!(
             export(&mut d, "every.csv", Span::SinceLast, None).0.is_none(),
             "every dock's export after each dock's: nothing left"
@@ -672,7 +675,31 @@ mod contract {
         assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
         let out = run(&["export", "--dock", "NORTH", "--batch", "1", "--out", "x.csv"]);
         assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        // The review queue as text names each entry's dock.
+        let out = run(&["review", "list", "--dock", "SOUTH"]);
+        let listed = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && listed.contains(" · at dock SOUTH]"), "{listed}");
+        // A dock no parcel names (a typo, another letter case) is refused, naming the docks
+        // there are, by each command that takes one; no batch is recorded.
+        let batches = || {
+            let store = Store::open(Path::new(cli_db)).unwrap();
+            returns_dock::store::sql::SqlExt::one::<i64>(store.db(), "SELECT count(*) FROM export_batches", &[])
+                .unwrap()
+        };
+        let before = batches();
+        for args in [
+            &["export", "--dock", "NORHT", "--out", "x.csv"][..],
+            &["export", "--dock", "north", "--all", "--out", "x.csv"],
+            &["report", "feedback", "--dock", "NORHT"],
+            &["review", "list", "--dock", "NORHT"],
+        ] {
+            let out = run(args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+            assert!(err.contains("no parcel was received at that dock; the docks on record: NORTH, SOUTH"), "{err}");
+        }
         assert!(!dir.join("x.csv").exists());
+        assert_eq!(batches(), before, "no batch recorded");
         said.join("\n")
     }
 

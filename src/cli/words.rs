@@ -245,7 +245,7 @@ pub mod say {
     /// unit, the notes and the total. All in screen form (most of it came from files and scans).
     pub fn review_item(lang: Lang, i: &ReviewItem, zone: chrono::FixedOffset) -> Vec<String> {
         let mut s = format!(
-            "R{} {}{} {} P{} {} [{} {}]",
+            "R{} {}{} {} P{} {} [{} {}{}]",
             i.id,
             lang.code(i.kind),
             if i.mandatory { lang.pick(" (mandatory)", "（必须复核）") } else { "" },
@@ -262,7 +262,11 @@ pub mod say {
                 i.rmas.clone()
             },
             i.station,
-            i.operator
+            i.operator,
+            match &i.dock {
+                Some(d) => lang.pick(format!(" · at dock {d}"), format!(" · {d} 仓")),
+                None => String::new(),
+            }
         );
         if let Some(u) = &i.unit {
             s.push_str(&format!(" {u} {}", i.sku.as_deref().unwrap_or("?")));

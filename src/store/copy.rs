@@ -72,13 +72,8 @@ fn refusal(from: &Store, to: &dyn Sql, shown_to: &str) -> Result<Option<String>,
     if held == 0 {
         return Ok(None);
     }
-    let docks = |db: &dyn Sql| -> DbResult<Vec<String>> {
-        db.map("SELECT DISTINCT dock FROM parcels WHERE dock IS NOT NULL ORDER BY dock", args![], |r| {
-            r.get(0)
-        })
-    };
-    let there = docks(to).map_err(err)?;
-    let here = docks(from.conn()).map_err(|e| from.err(e))?;
+    let there = super::docks(to).map_err(err)?;
+    let here = from.docks().map_err(|e| from.err(e))?;
     Ok(Some(match here.iter().find(|d| there.contains(d)) {
         Some(same) => format!("it already holds the records of dock {same}: was this file copied before?"),
         None => format!(

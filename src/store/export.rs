@@ -32,9 +32,16 @@ fn last_incremental_end(db: &dyn Sql) -> DbResult<i64> {
     db.one("SELECT coalesce(max(to_audit_id), 0) FROM export_batches WHERE all_rows = 0", args![])
 }
 
-/// The last incremental batch, if there was one.
-fn last_incremental_batch(db: &dyn Sql) -> DbResult<Option<i64>> {
-    db.one("SELECT max(id) FROM export_batches WHERE all_rows = 0", args![])
+/// The last incremental batch that took rows of `dock` (None: of any dock): one of that
+/// dock's, or of every dock's.
+fn last_incremental_batch(db: &dyn Sql, dock: Option<&str>) -> DbResult<Option<i64>> {
+    match dock {
+        None => db.one("SELECT max(id) FROM export_batches WHERE all_rows = 0", args![]),
+        Some(d) => db.one(
+            "SELECT max(id) FROM export_batches WHERE all_rows = 0 AND (dock IS NULL OR dock = ?1)",
+            args![d],
+        ),
+    }
 }
 
 /// The id the next batch recorded gets.
@@ -95,9 +102,9 @@ impl Reading<'_> {
         parcel_facts(self.db, parcel)
     }
 
-    /// The last incremental batch as this snapshot sees it.
-    pub fn last_incremental_batch(&self) -> DbResult<Option<i64>> {
-        last_incremental_batch(self.db)
+    /// The last incremental batch that took rows of `dock` (None: any), as this snapshot sees it.
+    pub fn last_incremental_batch(&self, dock: Option<&str>) -> DbResult<Option<i64>> {
+        last_incremental_batch(self.db, dock)
     }
 
     /// The id the next batch would get, as this snapshot sees it.

@@ -411,6 +411,11 @@ impl Store {
         }
     }
 
+    /// The docks on record: those named on the parcels received, in order.
+    pub fn docks(&self) -> DbResult<Vec<String>> {
+        docks(self.db())
+    }
+
     /// Another connection to the same database (for work on a thread of its own).
     pub fn reopen(&self) -> Result<Store, StoreError> {
         match &self.address {
@@ -606,4 +611,10 @@ impl Fingerprint {
     pub fn value(self) -> i64 {
         self.0 as i64
     }
+}
+
+/// The docks named on the parcels of `db`, in order.
+pub fn docks(db: &dyn sql::Sql) -> DbResult<Vec<String>> {
+    use sql::SqlExt;
+    db.map("SELECT DISTINCT dock FROM parcels WHERE dock IS NOT NULL ORDER BY dock", sql::args![], |r| r.get(0))
 }
