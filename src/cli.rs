@@ -427,7 +427,10 @@ fn known_dock(store: &Store, dock: Option<&str>) -> Result<(), Failure> {
     }
     let there = match docks.is_empty() {
         true => "no parcel on record names a dock".to_string(),
-        false => format!("the docks on record: {}", docks.iter().map(|d| on_screen(d)).collect::<Vec<_>>().join(", ")),
+        false => format!(
+            "the docks on record: {}",
+            docks.iter().map(|d| on_screen(d)).collect::<Vec<_>>().join(", ")
+        ),
     };
     eprintln!(
         "returns-dock: --dock {}: no parcel was received at that dock; {there} (a dock is named as its \

@@ -683,8 +683,12 @@ mod contract {
         // there are, by each command that takes one; no batch is recorded.
         let batches = || {
             let store = Store::open(Path::new(cli_db)).unwrap();
-            returns_dock::store::sql::SqlExt::one::<i64>(store.db(), "SELECT count(*) FROM export_batches", &[])
-                .unwrap()
+            returns_dock::store::sql::SqlExt::one::<i64>(
+                store.db(),
+                "SELECT count(*) FROM export_batches",
+                &[],
+            )
+            .unwrap()
         };
         let before = batches();
         for args in [
@@ -696,7 +700,10 @@ mod contract {
             let out = run(args);
             let err = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-            assert!(err.contains("no parcel was received at that dock; the docks on record: NORTH, SOUTH"), "{err}");
+            assert!(
+                err.contains("no parcel was received at that dock; the docks on record: NORTH, SOUTH"),
+                "{err}"
+            );
         }
         assert!(!dir.join("x.csv").exists());
         assert_eq!(batches(), before, "no batch recorded");

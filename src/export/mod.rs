@@ -318,7 +318,9 @@ fn write_snapshot(
     };
     let parcels = reading.parcels().to_vec();
     if opts.span == Span::SinceLast && parcels.is_empty() {
-        return Err(ExportError::NothingNew { last: reading.last_incremental_batch(opts.dock.as_deref()).map_err(e)? });
+        return Err(ExportError::NothingNew {
+            last: reading.last_incremental_batch(opts.dock.as_deref()).map_err(e)?,
+        });
     }
     let (path, named) = match target {
         Target::File(p) => (p.to_path_buf(), None),

@@ -616,5 +616,7 @@ impl Fingerprint {
 /// The docks named on the parcels of `db`, in order.
 pub fn docks(db: &dyn sql::Sql) -> DbResult<Vec<String>> {
     use sql::SqlExt;
-    db.map("SELECT DISTINCT dock FROM parcels WHERE dock IS NOT NULL ORDER BY dock", sql::args![], |r| r.get(0))
+    db.map("SELECT DISTINCT dock FROM parcels WHERE dock IS NOT NULL ORDER BY dock", sql::args![], |r| {
+        r.get(0)
+    })
 }
