@@ -43,17 +43,19 @@ pub fn draw(app: &App, d: &DashboardScreen, f: &mut Frame, area: Rect) {
             })
             .collect();
         let chart = BarChart::default()
-            .block(Block::new().borders(Borders::TOP).title(match &sheet.dock {
-                Some(dock) => {
-                    format!(
+            .block(Block::new().borders(Borders::TOP).title(crate::station::view::cut_line(
+                Line::from(match &sheet.dock {
+                    Some(dock) => format!(
                         "{} · {} · {}",
                         t(lang, title),
                         say::units(lang, sheet.units),
                         say::at_dock(lang, dock)
-                    )
-                }
-                None => format!("{} · {}", t(lang, title), say::units(lang, sheet.units)),
-            }))
+                    ),
+                    None => format!("{} · {}", t(lang, title), say::units(lang, sheet.units)),
+                }),
+                // A column left free before the next half's title.
+                place.width.saturating_sub(1),
+            )))
             .direction(ratatui::layout::Direction::Horizontal)
             .bar_width(1)
             .bar_gap(0)
