@@ -675,6 +675,9 @@ mod contract {
         assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
         let out = run(&["export", "--dock", "NORTH", "--batch", "1", "--out", "x.csv"]);
         assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = run(&["report", "feedback", "--format", "csv", "--dock", "SOUTH"]);
+        let csv = String::from_utf8_lossy(&out.stdout);
+        assert!(csv.lines().nth(1) == Some("dock,SOUTH,,,"), "{csv}");
         // The review queue as text names each entry's dock.
         let out = run(&["review", "list", "--dock", "SOUTH"]);
         let listed = String::from_utf8_lossy(&out.stdout);

@@ -241,6 +241,10 @@ pub fn csv(f: &Feedback) -> String {
 pub fn csv_in(f: &Feedback, lang: Lang) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(["section", "code", "label", "count", "share"]);
+    // The sheet of one dock says so first.
+    if let Some(dock) = &f.dock {
+        let _ = w.write_record(["dock", &super::guard(dock), "", "", ""]);
+    }
     for (section, list) in [("department", &f.by_department), ("cause", &f.by_cause)] {
         for c in list {
             let _ = w.write_record([
