@@ -136,6 +136,7 @@ fn labels_bench(n: u64) {
         date: "2026-11-22".into(),
         name: "小米 Redmi Buds 5 蓝牙耳机 黑色".into(),
         supplier: None,
+        destination: None,
     };
     let size = zpl::LabelSize::default();
     let t = Instant::now();

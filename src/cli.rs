@@ -476,6 +476,7 @@ pub fn main() -> ExitCode {
     };
     // Nothing has been created and no thread started yet: see files.rs for why here.
     crate::files::create_with(crate::files::mode_for(config.files.group_readable));
+    crate::store::set_disposition(config.disposition.clone());
     match run(cli, &config) {
         Ok(()) => ExitCode::from(exit::OK),
         Err(Failure::Refused) => ExitCode::from(exit::REFUSED),

@@ -21,6 +21,8 @@ pub struct Config {
     pub policy: PolicyConfig,
     pub security: SecurityConfig,
     pub files: FilesConfig,
+    /// Where each unit goes after its outcome (`[disposition]`).
+    pub disposition: crate::domain::disposition::Disposition,
 }
 
 /// Who may decide: supervisor sessions and PIN locks.
@@ -158,6 +160,7 @@ impl Default for Config {
             policy: PolicyConfig::default(),
             security: SecurityConfig::default(),
             files: FilesConfig::default(),
+            disposition: Default::default(),
         }
     }
 }
@@ -218,7 +221,7 @@ impl Config {
             (line, e.message().to_string())
         })?;
         match config.check() {
-            Ok(()) => Ok(config),
+            Ok(()) => Ok(Config { disposition: config.disposition.trimmed(), ..config }),
             Err((key, msg)) => Err((line_of(text, key), format!("{}: {msg}", key.join(".")))),
         }
     }
@@ -246,6 +249,7 @@ impl Config {
         }
         self.printer.check()?;
         self.security.check()?;
+        self.disposition.check().map_err(|(key, m)| (disposition_key(key), m))?;
         let label = &self.label;
         const WIDTH: &[&str] = &["label", "width_mm"];
         const HEIGHT: &[&str] = &["label", "height_mm"];
@@ -325,6 +329,18 @@ impl PrinterConfig {
 
 /// A station id (from the configuration or `--station`): printed on every record, so 1 to 32
 /// characters with nothing hidden in them.
+/// The configuration key of a `[disposition]` entry.
+fn disposition_key(key: &str) -> &'static [&'static str] {
+    match key {
+        "accept" => &["disposition", "accept"],
+        "second_hand_b" => &["disposition", "second_hand_b"],
+        "second_hand_c" => &["disposition", "second_hand_c"],
+        "scrap" => &["disposition", "scrap"],
+        "return_to_supplier" => &["disposition", "return_to_supplier"],
+        _ => &["disposition", "refuse"],
+    }
+}
+
 pub fn check_station_id(station: &str) -> Result<(), String> {
     let hidden = crate::domain::text::in_file(station) != station;
     if station.trim().is_empty() || station.chars().count() > 32 || hidden {

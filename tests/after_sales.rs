@@ -649,6 +649,72 @@ mod review {
     }
 }
 
+/// Where each outcome sends a unit: the defaults on the record as the outcomes were given, a
+/// supervisor's overturn by the command line under its own configuration's `[disposition]`
+/// (the supplier put in), the unit's label printing it, and a destination that names no place
+/// refused with its file and line.
+#[test]
+fn each_outcome_sends_the_unit_to_its_destination() {
+    let mut d = Dock::new();
+    troubled_parcel(&mut d);
+    let dest = |d: &Dock, serial: &str| -> Option<String> {
+        d.store
+            .conn()
+            .query_row("SELECT destination FROM units WHERE serial = ?1", [serial], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(dest(&d, "RB5-0000123").as_deref(), Some("STOCK"));
+    assert_eq!(dest(&d, "RB5-FAKE999").as_deref(), Some("REFUSED-HOLD"));
+    let unit: i64 = d
+        .store
+        .conn()
+        .query_row("SELECT id FROM units WHERE serial = 'RB5-FAKE999'", [], |r| r.get(0))
+        .unwrap();
+    std::fs::write(d.dir.path().join("returns-dock.toml"), "[disposition]\naccept = \"A-{supplier}\"\n")
+        .unwrap();
+    let run = |args: &[&str]| command(d.dir.path(), args);
+    let list = String::from_utf8_lossy(&run(&["review", "list"]).stdout).to_string();
+    let id = list
+        .lines()
+        .find(|l| l.contains("RB5-FAKE999"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let out = run(&[
+        "review",
+        "decide",
+        &id,
+        "overturn",
+        "--by",
+        "SUP1",
+        "--pin",
+        "2468",
+        "--comment",
+        "serial on the box",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(dest(&d, "RB5-FAKE999").as_deref(), Some("A-深圳市华强电子有限公司"));
+    let label = d.dir.path().join("unit.svg");
+    let out = run(&["labels", "unit", &format!("U{unit:08}"), "--out", label.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let svg = std::fs::read_to_string(&label).unwrap();
+    assert!(svg.contains("ACCEPT A → A-深圳市华强电子有限公司"), "{svg}");
+    let zpl = String::from_utf8(run(&["labels", "unit", &format!("U{unit:08}"), "--format", "zpl"]).stdout)
+        .unwrap();
+    assert!(zpl.contains("ACCEPT A -> A-"), "{zpl}");
+    std::fs::write(
+        d.dir.path().join("returns-dock.toml"),
+        "[disposition]\nscrap = \"SCRAP\"\nrefuse = \" \"\n",
+    )
+    .unwrap();
+    let out = run(&["review", "list"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("returns-dock.toml:3: disposition.refuse: must name a place"), "{err}");
+}
+
 mod feedback_sheet {
     use super::*;
     use returns_dock::export::feedback;
@@ -1517,7 +1583,7 @@ fn batches_made_before_marks_keep_their_parcels_and_the_next_export_takes_the_re
              DROP TRIGGER export_due_return_closed; DROP TRIGGER export_due_return_closed_new;
              DROP TRIGGER export_due_policy_unit; DROP TABLE export_due;
              DROP TRIGGER parcel_returns_open_box; DROP TRIGGER parcels_box_closed;
-             DROP INDEX parcel_returns_one_open_box; ALTER TABLE parcel_returns DROP COLUMN open_box; ALTER TABLE parcels DROP COLUMN dock; ALTER TABLE export_batches DROP COLUMN dock;
+             DROP INDEX parcel_returns_one_open_box; ALTER TABLE parcel_returns DROP COLUMN open_box; ALTER TABLE parcels DROP COLUMN dock; ALTER TABLE export_batches DROP COLUMN dock; ALTER TABLE units DROP COLUMN destination;
              PRAGMA user_version = 7;",
         )
         .unwrap();
@@ -1557,18 +1623,31 @@ fn parcels_received_before_the_log_carried_their_dock_are_logged_with_it_and_an_
     let edited = d.open("RMA-2026-0011");
     d.unit(edited, "0194000001232", None, Outcome::Accept, None, None);
     d.sign(edited);
-    // As version 10 left them: the dock on the record, not in the logged states.
+    // As version 10 left them: the dock on the record, not in the logged states. (The units'
+    // destinations, which version 12 added, were logged by this build: they are put back on
+    // the records after, as they were.)
+    let destinations: Vec<(i64, Option<String>)> = {
+        let conn = d.store.conn();
+        let mut q = conn.prepare("SELECT id, destination FROM units").unwrap();
+        q.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
     d.store
         .conn()
         .execute_batch(&format!(
             "UPDATE parcels SET dock = 'NORTH';
              UPDATE parcels SET note = 'edited behind the program' WHERE id = {edited};
-             ALTER TABLE export_batches DROP COLUMN dock;
+             ALTER TABLE export_batches DROP COLUMN dock; ALTER TABLE units DROP COLUMN destination;
              PRAGMA user_version = 10;"
         ))
         .unwrap();
     drop(std::mem::replace(&mut d.store, Store::open_in_memory().unwrap()));
     d.store = Store::open(&d.db).unwrap();
+    for (id, to) in &destinations {
+        d.store
+            .conn()
+            .execute("UPDATE units SET destination = ?2 WHERE id = ?1", rusqlite::params![id, to])
+            .unwrap();
+    }
     let verdict = d.store.verify_audit().unwrap();
     assert_eq!(verdict.problems.len(), 1, "{:?}", verdict.problems);
     assert!(verdict.problems[0].contains(&format!("P{edited}")), "{:?}", verdict.problems);

@@ -57,6 +57,7 @@ mod zpl {
             date: "2026-11-22".into(),
             name: "Anker 735 USB-C Charger 65W".into(),
             supplier: None,
+            destination: None,
         }
     }
 
@@ -82,6 +83,7 @@ mod zpl {
             rma: String::new(),
             name: "小米 Redmi Buds 5 蓝牙耳机 黑色".into(),
             supplier: Some("Dongguan Tech Ltd.".into()),
+            destination: None,
             ..label()
         };
         let z = unit_label(&chinese, big);
@@ -220,6 +222,7 @@ mod pages {
                 date: "2026-11-22".into(),
                 name: name.into(),
                 supplier: Some("深圳市华强电子有限公司".into()),
+                destination: None,
                 ..UnitLabel::default()
             };
             let size = LabelSize { width_mm: w, height_mm: h, dpi };

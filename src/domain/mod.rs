@@ -2,6 +2,7 @@
 //! grammar, money, and the trade's vocabularies. Nothing here does IO or reads the clock.
 
 pub mod codes;
+pub mod disposition;
 pub mod gs1;
 pub mod gtin;
 pub mod ids;

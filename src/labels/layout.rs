@@ -285,7 +285,7 @@ pub fn demo_sheet(
     Ok((page, shown))
 }
 
-/// A unit label: outcome and grade large, the unit id as a barcode and again in type a metre
+/// A unit label: outcome, grade and destination large, the unit id as a barcode and again in type a metre
 /// away can read, the product's name, SKU and date, the RMA (or "no RMA"), and on a
 /// return-to-supplier label the supplier. Refused when the barcode does not fit across.
 pub fn unit_label(l: &UnitLabel, width_mm: f64, height_mm: f64) -> Result<Page, BarcodeError> {
@@ -312,13 +312,19 @@ pub fn unit_page(l: &UnitLabel, width_mm: f64, height_mm: f64) -> Page {
         sku: crate::domain::text::in_file(&l.sku).into_owned(),
         rma: crate::domain::text::in_file(&l.rma).into_owned(),
         supplier: l.supplier.as_deref().map(|s| crate::domain::text::in_file(s).into_owned()),
+        destination: l.destination.as_deref().map(|s| crate::domain::text::in_file(s).into_owned()),
         ..l.clone()
     };
     let mut page = Page::new(width_mm, height_mm);
     let s = (width_mm / 60.0).min(height_mm / 40.0);
     let room = width_mm - 6.0;
+    // The outcome and where it sends the unit, large: what the bench reads first.
     let headline = format!("{} {}", l.outcome.to_uppercase(), l.grade);
-    let headline = headline.trim();
+    let headline = match &l.destination {
+        Some(to) => format!("{} → {to}", headline.trim()),
+        None => headline.trim().to_string(),
+    };
+    let headline = headline.as_str();
     page.text(3.0, 6.2 * s, fit(headline, 5.6 * s, room), true, headline);
     let bars =
         Barcode::code128(&l.unit_id).unwrap_or_else(|_| Barcode { text: l.unit_id.clone(), modules: vec![] });

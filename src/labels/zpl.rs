@@ -20,6 +20,8 @@ pub struct UnitLabel {
     pub name: String,
     /// Who the unit goes back to, on a return-to-supplier label.
     pub supplier: Option<String>,
+    /// Where its outcome sent it, printed with the outcome.
+    pub destination: Option<String>,
 }
 
 impl UnitLabel {
@@ -36,6 +38,7 @@ impl UnitLabel {
             date: f.at.chars().take(10).collect(),
             name: f.title.unwrap_or_default(),
             supplier: f.supplier.filter(|s| to_supplier && !s.trim().is_empty()),
+            destination: f.destination.filter(|d| !d.trim().is_empty()),
         }
     }
 }
@@ -77,7 +80,7 @@ pub fn escape(text: &str) -> String {
 /// Text as font 0 prints it: without the characters it has no glyph for (Chinese and other
 /// wide characters), blanks they leave collapsed; "…" as three dots.
 pub fn font0(text: &str) -> String {
-    let text = text.replace('…', "...");
+    let text = text.replace('…', "...").replace('→', "->");
     if !text.chars().any(layout::wide) {
         return text;
     }
@@ -169,6 +172,7 @@ mod tests {
             date: "2026-11-22".into(),
             name: "Case\u{1b}[2J\u{202e}".into(),
             supplier: None,
+            destination: None,
         };
         // What the file form leaves as it is has nothing left to take out (its own tests say
         // what it takes out).
@@ -217,6 +221,7 @@ mod tests {
             date: "2026-11-22".into(),
             name: "小米 Redmi Buds 5 蓝牙耳机 黑色 降噪版 特别长的名字".into(),
             supplier: Some("Dongguan Tech Ltd.".into()),
+            destination: None,
             ..UnitLabel::default()
         }
     }
@@ -244,6 +249,7 @@ mod tests {
     fn a_line_font_0_cannot_print_is_left_out() {
         let l = UnitLabel {
             supplier: Some("深圳市华强电子有限公司".into()),
+            destination: None,
             name: "绿联 数据线".into(),
             ..label()
         };
@@ -257,6 +263,7 @@ mod tests {
     fn a_printer_font_prints_the_chinese_too() {
         let l = UnitLabel {
             supplier: Some("深圳市华强电子有限公司".into()),
+            destination: None,
             name: "优衣库 纯棉圆领T恤 白色 L".into(),
             ..label()
         };

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations_pg/0003_docks.sql"),
     include_str!("../../migrations_pg/0004_docks_on_record.sql"),
     include_str!("../../migrations_pg/0005_station_steps.sql"),
+    include_str!("../../migrations_pg/0006_destinations.sql"),
 ];
 
 /// The step from which the log carries a parcel's dock: opening a database from before it logs

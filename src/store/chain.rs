@@ -185,7 +185,7 @@ pub const UNITS: Table = Table {
     select:
         "SELECT id, parcel_id, seq, return_id, line_no, scan, sku, gtin, serial, lot, expiry, discrepancy,
                     outcome, grade, reason, cause, note, unit_value_cents, station, operator, scanned_at,
-                    inspected_at, boxes_in, box_marks FROM units",
+                    inspected_at, boxes_in, box_marks, destination FROM units",
     columns: &[
         "parcel_id",
         "seq",
@@ -210,6 +210,7 @@ pub const UNITS: Table = Table {
         "inspected_at",
         "boxes_in",
         "box_marks",
+        "destination",
     ],
     id: "id",
     subject: unit_subject,
@@ -291,14 +292,15 @@ const TABLES: [&Table; 4] = [&UNITS, &PARCELS, &REVIEWS, &RECEIPTS];
 /// The records there were when the log was sealed (migration 5).
 const SEALED_TABLES: [&Table; 3] = [&UNITS_AT_SEAL, &PARCELS_WITHOUT_DOCK, &REVIEWS];
 
-/// Units as migration 5 found them, before the columns of a product's boxes (migration 7);
-/// their states are the same, since those columns show only when they hold a value.
+/// Units as migration 5 found them, before the columns of a product's boxes (migration 7) and
+/// its destination (migration 12); their states are the same, since those columns show only
+/// when they hold a value.
 const UNITS_AT_SEAL: Table = Table {
     select:
         "SELECT id, parcel_id, seq, return_id, line_no, scan, sku, gtin, serial, lot, expiry, discrepancy,
                     outcome, grade, reason, cause, note, unit_value_cents, station, operator, scanned_at,
                     inspected_at FROM units",
-    columns: UNITS.columns.split_at(UNITS.columns.len() - 2).0,
+    columns: UNITS.columns.split_at(UNITS.columns.len() - 3).0,
     ..UNITS
 };
 
@@ -312,9 +314,10 @@ const PARCELS_WITHOUT_DOCK: Table = Table {
 };
 
 /// Columns added to a record after states of it were first logged (migration 7: a product's
-/// boxes; migration 10: a parcel's dock): a state carries them only when they hold a value, so
+/// boxes; migration 10: a parcel's dock; migration 12: a unit's destination): a state carries
+/// them only when they hold a value, so
 /// that a state logged before them is still the state of a record that never used them.
-const ADDED_LATER: [&str; 3] = ["boxes_in", "box_marks", "dock"];
+const ADDED_LATER: [&str; 4] = ["boxes_in", "box_marks", "dock", "destination"];
 
 /// A value of a state, as the log writes it.
 struct StateValue(Value);

@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0009_one_open_box.sql"),
     include_str!("../../migrations/0010_docks.sql"),
     include_str!("../../migrations/0011_docks_on_record.sql"),
+    include_str!("../../migrations/0012_destinations.sql"),
 ];
 
 /// The schema version from which phone numbers are stored masked (see its migration).
@@ -59,6 +60,22 @@ const DOCKS_LOGGED: u32 = 11;
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Where each outcome sends a unit: the `[disposition]` of this program's configuration, set
+/// once when it starts ([`set_disposition`]), as the busy timeout is read once. Every outcome
+/// written (an inspection, an undo, a refusal by the policy, a supervisor's overturn) takes its
+/// destination from it.
+static DISPOSITION: OnceLock<crate::domain::disposition::Disposition> = OnceLock::new();
+
+/// Sets this program's destinations (its configuration's); the first call wins.
+pub fn set_disposition(d: crate::domain::disposition::Disposition) {
+    let _ = DISPOSITION.set(d);
+}
+
+/// This program's destinations: as set at its start, else the defaults.
+pub fn disposition() -> &'static crate::domain::disposition::Disposition {
+    DISPOSITION.get_or_init(Default::default)
+}
 
 /// How long a writer waits for another program's transaction before giving up, unless
 /// `RETURNS_DOCK_BUSY_TIMEOUT_MS` says otherwise.

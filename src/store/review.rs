@@ -514,9 +514,12 @@ fn overturn_unit(
     let log = crate::store::chain::By { at: &at, station, actor: Some(who) };
     crate::store::chain::confirm(tx, log, &crate::store::chain::UNITS, unit)?;
     tx.exec(
-        "UPDATE units SET outcome = ?2, grade = ?3, reason = CASE WHEN ?2 = 'accept' THEN NULL ELSE reason END
-         WHERE id = ?1",
-        args![unit, outcome.code(), grade.map(Grade::code)],
+        &format!(
+            "UPDATE units SET outcome = ?2, grade = ?3, reason = CASE WHEN ?2 = 'accept' THEN NULL ELSE reason END,
+                destination = {} WHERE id = ?1",
+            crate::store::station::destination_sql("?4")
+        ),
+        args![unit, outcome.code(), grade.map(Grade::code), crate::store::disposition().template(outcome, grade)],
     )?;
     let step: i64 = tx.one(
         "INSERT INTO unit_steps (parcel_id, unit_id, seq, kind, outcome, grade, reason, cause, note, review_id, station, actor, at)

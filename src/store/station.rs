@@ -701,6 +701,8 @@ pub struct UnitRecord {
     /// What names each of its boxes scanned, in the order scanned: the box number of a label
     /// `…-2/3`, an SSCC, or `-` for a box its label does not name.
     pub box_marks: Vec<String>,
+    /// Where its outcome sent it (see [`crate::domain::disposition`]); None without one.
+    pub destination: Option<String>,
 }
 
 impl UnitRecord {
@@ -1186,7 +1188,9 @@ fn write_cause(
             "UPDATE units SET outcome = ?2, grade = ?3, reason = ?4, note = ?6, inspected_at = ?7,
                 cause = CASE WHEN EXISTS (SELECT 1 FROM parcel_returns pr WHERE pr.parcel_id = units.parcel_id)
                              THEN ?5 END,
-                operator = coalesce(?8, operator), station = coalesce(?9, station) WHERE id = ?1 {}",
+                operator = coalesce(?8, operator), station = coalesce(?9, station),
+                destination = {} WHERE id = ?1 {}",
+            destination_sql("?10"),
             units_returning()
         ),
         args![
@@ -1198,8 +1202,20 @@ fn write_cause(
             i.and_then(|i| i.note.as_deref()),
             at,
             by.map(|a| a.user.as_str()),
-            by.map(|a| a.station.as_str())
+            by.map(|a| a.station.as_str()),
+            i.map(|i| super::disposition().template(i.outcome, i.grade))
         ],
+    )
+}
+
+/// The SQL of a unit's destination from the template in parameter `template` (NULL: none):
+/// `{supplier}` becomes the catalog's supplier of the unit's product, cut as
+/// [`crate::domain::disposition::place`] cuts it. In an UPDATE of `units`.
+pub(super) fn destination_sql(template: &str) -> String {
+    use crate::domain::disposition::{LONGEST, NO_SUPPLIER, SUPPLIER};
+    format!(
+        "substr(replace({template}, '{SUPPLIER}', coalesce(nullif(trim((SELECT p.supplier FROM products p
+            WHERE p.sku = units.sku)), ''), '{NO_SUPPLIER}')), 1, {LONGEST})"
     )
 }
 
@@ -1847,12 +1863,14 @@ pub struct UnitFacts {
     pub title: Option<String>,
     /// The catalog's supplier of the product.
     pub supplier: Option<String>,
+    /// Where its outcome sent it.
+    pub destination: Option<String>,
 }
 
 pub fn unit_facts(db: &dyn Sql, unit_id: i64) -> DbResult<Option<UnitFacts>> {
     db.row(
         "SELECT u.outcome, u.grade, u.sku, r.rma_no, coalesce(u.inspected_at, u.scanned_at),
-                coalesce(p.name, l.title), p.supplier
+                coalesce(p.name, l.title), p.supplier, u.destination
          FROM units u
          LEFT JOIN returns r ON r.id = u.return_id
          LEFT JOIN return_lines l ON l.return_id = u.return_id AND l.line_no = u.line_no
@@ -1870,6 +1888,7 @@ pub fn unit_facts(db: &dyn Sql, unit_id: i64) -> DbResult<Option<UnitFacts>> {
             at: r.get(4)?,
             title: r.get(5)?,
             supplier: r.get(6)?,
+            destination: r.get(7)?,
         })
     })
     .transpose()

@@ -704,3 +704,35 @@ fn a_parcel_received_at_another_dock_says_which_dock() {
     sup_north.scan("2468");
     assert!(sup_north.screen().contains("Today · 1 unit · at dock NORTH"), "{}", sup_north.screen());
 }
+
+/// Each outcome names where the unit goes, after what it is: the band and the record say the
+/// same; a correction sends it elsewhere (a supplier's box under the catalog's supplier), undo
+/// takes it back with the outcome, and the label prints it with the outcome.
+#[test]
+fn each_outcome_names_where_the_unit_goes() {
+    use returns_dock::labels::zpl::{self, LabelSize, UnitLabel};
+    let (_dir, db) = demo_db();
+    let mut s = Station::open(&db, "ST01", Lang::En);
+    s.scan("OP-DEMO");
+    s.scan("RMA-2026-0009");
+    s.scan("6901234500059");
+    s.scan("CMD-ACCEPT");
+    assert!(band(&s).contains("→ STOCK"), "{}", s.screen());
+    let at =
+        |s: &Station, to: &str| s.count(&format!("SELECT count(*) FROM units WHERE destination = '{to}'"));
+    assert_eq!(at(&s, "STOCK"), 1);
+    s.press(KeyCode::Up); // the unit to correct
+    s.scan("CMD-RETURN-TO-SUPPLIER");
+    s.scan("CMD-REASON-DEFECTIVE");
+    assert!(band(&s).contains("→ RTV-广州衣品服饰"), "{}", s.screen());
+    assert_eq!(at(&s, "RTV-广州衣品服饰"), 1);
+    s.scan("CMD-UNDO");
+    assert_eq!(at(&s, "STOCK"), 1, "undo takes the destination back with the outcome");
+    s.press(KeyCode::Up);
+    s.scan("CMD-SECOND-HAND-C");
+    s.scan("CMD-REASON-USED");
+    assert!(band(&s).contains("→ C-STOCK"), "{}", s.screen());
+    let facts = returns_dock::store::station::unit_facts(s.exec.store.db(), 1).unwrap().unwrap();
+    let label = zpl::unit_label(&UnitLabel::of(1, facts), LabelSize::default());
+    assert!(label.contains("SECOND-HAND C -> C-STOCK"), "{label}");
+}

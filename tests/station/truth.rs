@@ -439,7 +439,11 @@ fn what_the_station_and_the_queue_say_after_a_failure_is_what_works() {
     assert!(pty.step("CMD-REASON-DEFECTIVE").contains("Unit 1: Scrap"));
     // A burst whose middle scans are refused: the band keeps the refusal.
     pty.send(b"6901234500202\rCMD-REASON-USED\rCMD-ACCEPT\r");
-    assert!(pty.wait_for("of this burst refused", Duration::from_secs(10)), "{}", pty.contents());
+    assert!(
+        pty.wait_for("refused, the first: CMD-REASON-USED", Duration::from_secs(10)),
+        "{}",
+        pty.contents()
+    );
     pty.step("CMD-REFUSE-PARCEL");
     assert!(pty.step("CMD-REASON-WRONG-ITEM").contains("refused"));
     drop(pty);

@@ -155,6 +155,10 @@ impl App {
             }
             _ => say::inspected(lang, u.seq, &outcome),
         };
+        // Where the unit goes now, right after what it is.
+        if let Some(to) = u.destination.as_deref() {
+            text.push_str(&format!(" → {}", on_screen(to)));
+        }
         let reason = u.reason.map(|r| lang.code(r));
         if let Some(r) = reason {
             text.push_str(&format!(" · {r}"));

@@ -1,0 +1,5 @@
+-- returns-dock schema, version 12: a unit carries the destination its outcome sent it to (the
+-- `[disposition]` table of the station that gave the outcome, its supplier put in), as the
+-- band said and the label printed; NULL while it has no outcome.
+
+ALTER TABLE units ADD COLUMN destination TEXT;
