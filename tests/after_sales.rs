@@ -700,10 +700,10 @@ fn each_outcome_sends_the_unit_to_its_destination() {
     let out = run(&["labels", "unit", &format!("U{unit:08}"), "--out", label.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let svg = std::fs::read_to_string(&label).unwrap();
-    assert!(svg.contains("ACCEPT A → A-深圳市华强电子有限公司"), "{svg}");
+    assert!(svg.contains(">ACCEPT A<") && svg.contains(">→ A-深圳市华强电子有限公司<"), "{svg}");
     let zpl = String::from_utf8(run(&["labels", "unit", &format!("U{unit:08}"), "--format", "zpl"]).stdout)
         .unwrap();
-    assert!(zpl.contains("ACCEPT A -> A-"), "{zpl}");
+    assert!(zpl.contains("^FDACCEPT A^FS") && zpl.contains("^FD-> A-^FS"), "{zpl}");
     std::fs::write(
         d.dir.path().join("returns-dock.toml"),
         "[disposition]\nscrap = \"SCRAP\"\nrefuse = \" \"\n",

@@ -285,7 +285,7 @@ pub fn demo_sheet(
     Ok((page, shown))
 }
 
-/// A unit label: outcome, grade and destination large, the unit id as a barcode and again in type a metre
+/// A unit label: outcome and grade large, the destination bold under the unit id, the unit id as a barcode and again in type a metre
 /// away can read, the product's name, SKU and date, the RMA (or "no RMA"), and on a
 /// return-to-supplier label the supplier. Refused when the barcode does not fit across.
 pub fn unit_label(l: &UnitLabel, width_mm: f64, height_mm: f64) -> Result<Page, BarcodeError> {
@@ -318,13 +318,8 @@ pub fn unit_page(l: &UnitLabel, width_mm: f64, height_mm: f64) -> Page {
     let mut page = Page::new(width_mm, height_mm);
     let s = (width_mm / 60.0).min(height_mm / 40.0);
     let room = width_mm - 6.0;
-    // The outcome and where it sends the unit, large: what the bench reads first.
     let headline = format!("{} {}", l.outcome.to_uppercase(), l.grade);
-    let headline = match &l.destination {
-        Some(to) => format!("{} → {to}", headline.trim()),
-        None => headline.trim().to_string(),
-    };
-    let headline = headline.as_str();
+    let headline = headline.trim();
     page.text(3.0, 6.2 * s, fit(headline, 5.6 * s, room), true, headline);
     let bars =
         Barcode::code128(&l.unit_id).unwrap_or_else(|_| Barcode { text: l.unit_id.clone(), modules: vec![] });
@@ -332,13 +327,29 @@ pub fn unit_page(l: &UnitLabel, width_mm: f64, height_mm: f64) -> Page {
     page.text(3.0, 23.3 * s, fit(&l.unit_id, UNIT_ID_EM_MM * s, room), true, &l.unit_id);
     let small = 2.8 * s;
     let rma = if l.rma.trim().is_empty() { "no RMA".to_string() } else { format!("RMA {}", l.rma) };
-    let mut lines = vec![cut(&l.name, small, room), format!("SKU {}  {}", l.sku, l.date), rma];
-    if let Some(supplier) = &l.supplier {
-        lines.push(cut(&format!("Supplier: {supplier}"), small, room));
+    // Where the unit goes, bold under its id: the line the bench reads after the outcome.
+    let to = l.destination.as_ref().map(|d| format!("→ {d}"));
+    let mut lines: Vec<(String, bool)> = Vec::new();
+    if let Some(to) = &to {
+        lines.push((cut(to, 3.4 * s, room), true));
     }
-    for (i, line) in lines.iter().enumerate() {
+    lines.push((cut(&l.name, small, room), false));
+    lines.push((format!("SKU {}  {}", l.sku, l.date), false));
+    lines.push((rma, false));
+    // The supplier, unless the destination names it already (`RTV-{supplier}`).
+    if let Some(supplier) =
+        l.supplier.as_ref().filter(|s| !l.destination.as_ref().is_some_and(|d| d.contains(s.as_str())))
+    {
+        lines.push((cut(&format!("Supplier: {supplier}"), small, room), false));
+    }
+    // Four lines fit under the id: the product's name gives way first (the SKU names it).
+    if lines.len() > 4 {
+        lines.remove(usize::from(to.is_some()));
+    }
+    for (i, (line, bold)) in lines.iter().enumerate() {
         if !line.is_empty() {
-            page.text(3.0, (27.2 + 3.6 * i as f64) * s, fit(line, small, room), false, line);
+            let size = if *bold { 3.4 * s } else { small };
+            page.text(3.0, (27.2 + 3.6 * i as f64) * s + (size - small), fit(line, size, room), *bold, line);
         }
     }
     page
@@ -362,6 +373,56 @@ mod tests {
         let Item::Text { size, text, .. } = &page.items[0] else { panic!("headline first") };
         assert_eq!(text, "RETURN TO SUPPLIER");
         assert!(*size < 5.6 && ems(text) * size <= 54.0 + 1e-9, "fits 54 mm: {size}");
+    }
+
+    /// The destination goes under the id, bold; the outcome stays large. A supplier the
+    /// destination names is not said twice; one it does not name is kept, and the product's
+    /// name gives way so that everything fits the 40 mm.
+    #[test]
+    fn the_destination_has_its_own_line() {
+        let texts = |l: &UnitLabel| -> Vec<(String, f64, f64)> {
+            unit_label(l, 60.0, 40.0)
+                .unwrap()
+                .items
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Text { y, size, text, .. } => Some((text.clone(), *y, *size)),
+                    _ => None,
+                })
+                .collect()
+        };
+        let l = UnitLabel {
+            unit_id: "U00000001".into(),
+            outcome: "return to supplier".into(),
+            sku: "SKU-1".into(),
+            rma: "RMA-1".into(),
+            date: "2026-11-22".into(),
+            name: "Kettle".into(),
+            supplier: Some("ACME".into()),
+            destination: Some("RTV-ACME".into()),
+            ..UnitLabel::default()
+        };
+        let named = texts(&l);
+        let lines: Vec<&str> = named.iter().map(|t| t.0.as_str()).collect();
+        assert_eq!(
+            lines,
+            ["RETURN TO SUPPLIER", "U00000001", "→ RTV-ACME", "Kettle", "SKU SKU-1  2026-11-22", "RMA RMA-1"]
+        );
+        assert!(named[0].2 > 4.0, "the outcome stays large: {named:?}");
+        let shelf = texts(&UnitLabel { destination: Some("CAGE-7".into()), ..l.clone() });
+        let lines: Vec<&str> = shelf.iter().map(|t| t.0.as_str()).collect();
+        assert_eq!(
+            lines,
+            [
+                "RETURN TO SUPPLIER",
+                "U00000001",
+                "→ CAGE-7",
+                "SKU SKU-1  2026-11-22",
+                "RMA RMA-1",
+                "Supplier: ACME"
+            ]
+        );
+        assert!(shelf.iter().all(|t| t.1 <= 40.0), "inside the label: {shelf:?}");
     }
 
     #[test]

@@ -734,5 +734,5 @@ fn each_outcome_names_where_the_unit_goes() {
     assert!(band(&s).contains("→ C-STOCK"), "{}", s.screen());
     let facts = returns_dock::store::station::unit_facts(s.exec.store.db(), 1).unwrap().unwrap();
     let label = zpl::unit_label(&UnitLabel::of(1, facts), LabelSize::default());
-    assert!(label.contains("SECOND-HAND C -> C-STOCK"), "{label}");
+    assert!(label.contains("^FDSECOND-HAND C^FS") && label.contains("^FD-> C-STOCK^FS"), "{label}");
 }

@@ -682,7 +682,12 @@ fn a_label_prints_after_the_outcome_and_waits_out_a_dead_printer() {
     let printer = std::net::TcpListener::bind(addr).unwrap();
     let label = receive_label(&printer);
     assert!(label.starts_with("^XA\n^CI28\n") && label.contains("^FDU00000001^FS"), "{label}");
-    assert!(label.contains("^FDACCEPT A -> STOCK^FS") && label.contains("RMA RMA-2026-0009"), "{label}");
+    assert!(
+        label.contains("^FDACCEPT A^FS")
+            && label.contains("^FD-> STOCK^FS")
+            && label.contains("RMA RMA-2026-0009"),
+        "{label}"
+    );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while s.screen().contains("printer:") && std::time::Instant::now() < deadline {
         s.events(vec![]);
