@@ -120,12 +120,20 @@ fn draw_units(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
                 .filter(|_| u.outcome.is_some())
                 .map(|fl| format!(" ⚠ {}", flag_words(lang, fl)))
                 .unwrap_or_default();
+            // Then where it goes, as the band said when it got the outcome (a flag first: it
+            // still needs a look).
+            let to = u
+                .destination
+                .as_deref()
+                .filter(|_| u.outcome.is_some())
+                .map(|d| format!(" → {}", on_screen(d)))
+                .unwrap_or_default();
             let style = if marked { Style::new().add_modifier(Modifier::BOLD) } else { Style::new() };
             Row::new(vec![
                 Cell::from(format!("{mark}{}", u.seq)),
                 Cell::from(on_screen(u.sku.as_deref().unwrap_or("?"))),
                 Cell::from(on_screen(u.serial.as_deref().unwrap_or(""))),
-                Cell::from(format!("{status}{flag}")),
+                Cell::from(format!("{status}{flag}{to}")),
             ])
             .style(style)
         })
