@@ -75,8 +75,9 @@ impl Disposition {
             if v.is_empty() {
                 return Err((key, "must name a place, e.g. \"B-STOCK\" (or be left out)".into()));
             }
-            if v.chars().any(char::is_control) {
-                return Err((key, "holds a control character".into()));
+            // What is stored is what the band shows and the label prints: nothing hidden.
+            if v.chars().any(char::is_control) || super::text::in_file(v) != v {
+                return Err((key, "holds a control, invisible or reordering character".into()));
             }
             if v.replace(SUPPLIER, "").contains(['{', '}']) {
                 return Err((key, format!("\"{v}\": the only placeholder is {SUPPLIER}")));
@@ -108,7 +109,8 @@ impl Disposition {
 /// [`NO_SUPPLIER`]), cut to [`LONGEST`] characters.
 pub fn place(template: &str, supplier: Option<&str>) -> String {
     let supplier = supplier.map(str::trim).filter(|s| !s.is_empty()).unwrap_or(NO_SUPPLIER);
-    template.replace(SUPPLIER, supplier).chars().take(LONGEST).collect()
+    let cut: String = template.replace(SUPPLIER, supplier).chars().take(LONGEST).collect();
+    cut.trim_end().to_string()
 }
 
 #[cfg(test)]
@@ -140,6 +142,8 @@ mod tests {
         };
         assert_eq!(bad(|d| d.scrap = " ".into()).0, "scrap");
         assert_eq!(bad(|d| d.accept = "A\tB".into()).0, "accept");
+        assert_eq!(bad(|d| d.accept = "A\u{202e}B-STOCK".into()).0, "accept");
+        assert_eq!(bad(|d| d.scrap = "SCR\u{200b}AP".into()).0, "scrap");
         assert!(bad(|d| d.return_to_supplier = "RTV-{vendor}".into()).1.contains("only placeholder"));
         assert!(bad(|d| d.refuse = "R".repeat(41)).1.contains("longer than 40"));
         assert!(Disposition::default().check().is_ok());

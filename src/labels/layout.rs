@@ -331,7 +331,8 @@ pub fn unit_page(l: &UnitLabel, width_mm: f64, height_mm: f64) -> Page {
     let to = l.destination.as_ref().map(|d| format!("→ {d}"));
     let mut lines: Vec<(String, bool)> = Vec::new();
     if let Some(to) = &to {
-        lines.push((cut(to, 3.4 * s, room), true));
+        // Whole, set smaller where it is long: bins that differ only at the end stay apart.
+        lines.push((to.clone(), true));
     }
     lines.push((cut(&l.name, small, room), false));
     lines.push((format!("SKU {}  {}", l.sku, l.date), false));

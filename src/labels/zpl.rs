@@ -88,6 +88,24 @@ pub fn font0(text: &str) -> String {
     kept.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Each run of characters font 0 cannot print (see [`font0`]) as one `?`.
+fn marked_wide(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_run = false;
+    for c in text.chars() {
+        if layout::wide(c) {
+            if !in_run {
+                out.push('?');
+            }
+            in_run = true;
+        } else {
+            out.push(c);
+            in_run = false;
+        }
+    }
+    out
+}
+
 /// A printer font's name as ZPL takes it: a drive, a colon, a file name with its extension
 /// (`E:SIMSUN.TTF`); nothing that could end the field or start a command.
 pub fn check_font(font: &str) -> Result<(), String> {
@@ -124,6 +142,9 @@ pub fn unit_label_in(l: &UnitLabel, size: LabelSize, font: Option<&str>) -> Stri
                 let h = dots(*size).max(10);
                 let (text, face) = match font {
                     Some(f) => (text.replace('…', "..."), format!("^A@N,{h},{h},{f}")),
+                    // The destination's line says where a part font 0 cannot print is
+                    // (`RTV-?`), rather than print what is left as if it were the whole.
+                    None if text.starts_with('→') => (font0(&marked_wide(text)), format!("^A0N,{h},{h}")),
                     None => (font0(text), format!("^A0N,{h},{h}")),
                 };
                 // A line of Chinese only has nothing font 0 can print; a line that only named

@@ -12,6 +12,7 @@
 //! The loop is generic over the terminal backend, so tests type into the real loop.
 
 pub mod app;
+pub mod big;
 pub mod exec;
 pub mod input;
 pub mod keys;

@@ -522,8 +522,9 @@ fn overturn_unit(
         args![unit, outcome.code(), grade.map(Grade::code), crate::store::disposition().template(outcome, grade)],
     )?;
     let step: i64 = tx.one(
-        "INSERT INTO unit_steps (parcel_id, unit_id, seq, kind, outcome, grade, reason, cause, note, review_id, station, actor, at)
-         SELECT parcel_id, id, seq, 'overturn', outcome, grade, reason, cause, note, ?2, ?3, ?4, ?5 FROM units WHERE id = ?1
+        "INSERT INTO unit_steps (parcel_id, unit_id, seq, kind, outcome, grade, reason, cause, note, review_id, station, actor, at,
+            destination)
+         SELECT parcel_id, id, seq, 'overturn', outcome, grade, reason, cause, note, ?2, ?3, ?4, ?5, destination FROM units WHERE id = ?1
          RETURNING id",
         args![unit, review, station, who, at],
     )?;

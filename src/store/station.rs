@@ -501,15 +501,18 @@ fn step(
     review: Option<i64>,
     unit: Option<&Row>,
 ) -> DbResult<i64> {
-    // The cause as the unit's row now has it.
-    let cause: Option<String> = match (i, unit) {
-        (Some(_), Some(r)) => r.get(chain::column(&chain::UNITS, "cause"))?,
-        _ => None,
+    // The cause and the destination as the unit's row now has them.
+    let (cause, destination): (Option<String>, Option<String>) = match (i, unit) {
+        (Some(_), Some(r)) => (
+            r.get(chain::column(&chain::UNITS, "cause"))?,
+            r.get(chain::column(&chain::UNITS, "destination"))?,
+        ),
+        _ => (None, None),
     };
     let id: i64 = db.one(
         "INSERT INTO unit_steps (parcel_id, unit_id, seq, kind, outcome, grade, reason, cause, note, undoes, review_id,
-            station, actor, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
+            station, actor, at, destination)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING id",
         args![
             parcel_id,
             unit_id,
@@ -524,7 +527,8 @@ fn step(
             review,
             Some(actor.station.as_str()).filter(|s| !s.is_empty()),
             actor.user,
-            timestamp(actor.now)
+            timestamp(actor.now),
+            destination
         ],
     )?;
     let at = timestamp(actor.now);
@@ -1117,7 +1121,9 @@ pub fn inspect_unit_in(
     let i = Inspection { grade: grade_of(i.outcome, i.grade), ..i.clone() };
     let cause = if i.cause_chosen { i.cause } else { default_cause(&i, r.get(6)?, r.get(7)?) };
     confirm_record(tx, actor, &chain::UNITS, unit_id)?;
-    let written = write_cause(tx, unit_id, Some((&i, cause)), Some(&timestamp(actor.now)), Some(actor))?;
+    let to = super::disposition().template(i.outcome, i.grade);
+    let written =
+        write_cause(tx, unit_id, Some((&i, cause)), Some(to), Some(&timestamp(actor.now)), Some(actor))?;
     let correction = before
         .as_deref()
         .and_then(Outcome::from_code)
@@ -1168,14 +1174,17 @@ fn write_outcome(
         Some(i) => Some((i, settled_cause(tx, unit_id, i)?)),
         None => None,
     };
-    write_cause(tx, unit_id, with_cause, at, by)
+    let to = i.map(|i| super::disposition().template(i.outcome, i.grade).to_string());
+    write_cause(tx, unit_id, with_cause, to.as_deref(), at, by)
 }
 
 /// [`write_outcome`] with the inspection's cause settled already.
+/// `to`: the destination's template (with `{supplier}` where it goes), None for none.
 fn write_cause(
     tx: &dyn Sql,
     unit_id: i64,
     i: Option<(&Inspection, Cause)>,
+    to: Option<&str>,
     at: Option<&str>,
     by: Option<&Actor>,
 ) -> DbResult<Row> {
@@ -1203,7 +1212,7 @@ fn write_cause(
             at,
             by.map(|a| a.user.as_str()),
             by.map(|a| a.station.as_str()),
-            i.map(|i| super::disposition().template(i.outcome, i.grade))
+            to
         ],
     )
 }
@@ -1214,8 +1223,8 @@ fn write_cause(
 pub(super) fn destination_sql(template: &str) -> String {
     use crate::domain::disposition::{LONGEST, NO_SUPPLIER, SUPPLIER};
     format!(
-        "substr(replace({template}, '{SUPPLIER}', coalesce(nullif(trim((SELECT p.supplier FROM products p
-            WHERE p.sku = units.sku)), ''), '{NO_SUPPLIER}')), 1, {LONGEST})"
+        "rtrim(substr(replace({template}, '{SUPPLIER}', coalesce(nullif(trim((SELECT p.supplier FROM products p
+            WHERE p.sku = units.sku)), ''), '{NO_SUPPLIER}')), 1, {LONGEST}), ' ')"
     )
 }
 
@@ -1282,9 +1291,9 @@ pub fn undo_last_in(tx: &dyn Sql, actor: &Actor, parcel_id: i64) -> DbResult<Res
         Undone::Unit { seq, sku }
     } else {
         // The outcome the unit had before this step, if one is still in force.
-        let before: Option<(Inspection, String)> = tx
+        let before: Option<(Inspection, String, Option<String>)> = tx
             .row(
-                "SELECT s.outcome, s.grade, s.reason, s.cause, s.note, s.at FROM unit_steps s
+                "SELECT s.outcome, s.grade, s.reason, s.cause, s.note, s.at, s.destination FROM unit_steps s
                  WHERE s.unit_id = ?1 AND s.id < ?2 AND s.kind IN ('inspect', 'correct', 'overturn')
                    AND NOT EXISTS (SELECT 1 FROM unit_steps u WHERE u.undoes = s.id)
                  ORDER BY s.id DESC LIMIT 1",
@@ -1304,17 +1313,25 @@ pub fn undo_last_in(tx: &dyn Sql, actor: &Actor, parcel_id: i64) -> DbResult<Res
                         cause_chosen: text(3)?.is_some(),
                     },
                     r.get(5)?,
+                    text(6)?,
                 ))
             })
             .transpose()?;
-        let written = write_outcome(
+        // The unit goes back where that outcome sent it, as it was recorded (none for an
+        // outcome from before destinations), whatever the table says today.
+        let with_cause = match &before {
+            Some((i, _, _)) => Some((i, settled_cause(tx, unit_id, i)?)),
+            None => None,
+        };
+        let written = write_cause(
             tx,
             unit_id,
-            before.as_ref().map(|(i, _)| i),
-            before.as_ref().map(|(_, at)| at.as_str()),
+            with_cause,
+            before.as_ref().and_then(|(_, _, to)| to.as_deref()),
+            before.as_ref().map(|(_, at, _)| at.as_str()),
             None,
         )?;
-        let restored = before.as_ref().map(|(i, _)| i);
+        let restored = before.as_ref().map(|(i, _, _)| i);
         step(tx, actor, parcel_id, unit_id, seq, "undo", restored, Some(step_id), None, Some(&written))?;
         Undone::Inspection { seq, sku, taken, restored: restored.map(|i| (i.outcome, i.grade)) }
     };

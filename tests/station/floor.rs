@@ -718,6 +718,9 @@ fn each_outcome_names_where_the_unit_goes() {
     s.scan("6901234500059");
     s.scan("CMD-ACCEPT");
     assert!(band(&s).contains("→ STOCK"), "{}", s.screen());
+    // And in large type under the expected lines, for a step away.
+    let big = returns_dock::station::big::lines("STOCK", 80).unwrap();
+    assert!(big.iter().all(|row| s.screen().contains(row.as_str())), "{}", s.screen());
     let at =
         |s: &Station, to: &str| s.count(&format!("SELECT count(*) FROM units WHERE destination = '{to}'"));
     assert_eq!(at(&s, "STOCK"), 1);

@@ -668,3 +668,51 @@ fn a_newcomer_signs_a_parcel_from_what_the_demo_screens_say() {
     );
     assert_eq!(count(&db, "SELECT count(*) FROM parcels WHERE state = 'signed' AND has_discrepancy = 0"), 1);
 }
+
+/// Found by an outside pass: undo gave a unit the destination today's table gives its earlier
+/// outcome, not the one that outcome was given. A unit made second-hand C under one table,
+/// corrected to accept by a station restarted under the defaults, then undone, goes back
+/// where it went (as the band said and its label printed then).
+#[test]
+fn undo_gives_back_the_destination_the_outcome_was_given() {
+    let (_dir, db) = super::screen::demo_db();
+    let toml = db.with_file_name("returns-dock.toml");
+    std::fs::write(&toml, "[disposition]\nsecond_hand_c = \"C-OLD\"\n").unwrap();
+    let wait = |pty: &Pty, text: &str| {
+        assert!(pty.wait_for(text, Duration::from_secs(20)), "{text}: {}", pty.contents())
+    };
+    let mut pty = Pty::start(&db, "ST01");
+    wait(&pty, "Scan your badge");
+    for (scan, then) in [
+        ("OP-DEMO", "Scan a parcel"),
+        ("RMA-2026-0009", "RMA-2026-0009"),
+        ("6901234500059", "SKU-1005"),
+        ("CMD-SECOND-HAND-C", "Scan a reason"),
+        ("CMD-REASON-USED", "→ C-OLD"),
+    ] {
+        pty.send(format!("{scan}\r").as_bytes());
+        wait(&pty, then);
+    }
+    drop(pty);
+    std::fs::write(&toml, "").unwrap();
+    let mut pty = Pty::start(&db, "ST01");
+    wait(&pty, "Scan your badge");
+    pty.send(b"OP-DEMO\r");
+    wait(&pty, "RMA-2026-0009");
+    pty.send(b"\x1b[A");
+    pty.send(b"CMD-ACCEPT\r");
+    wait(&pty, "→ STOCK");
+    pty.send(b"CMD-UNDO\r");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count(&db, "SELECT count(*) FROM units WHERE destination = 'C-OLD'") == 0
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        text(&db, "SELECT outcome || ' ' || grade || ' ' || destination FROM units"),
+        "second_hand C C-OLD",
+        "{}",
+        pty.contents()
+    );
+}

@@ -147,7 +147,12 @@ impl App {
             return self.ok(t(lang, T::Saved).to_string());
         };
         let mandatory = policy.mandatory(&p.view, &u);
+        // The outcome, and where the unit goes now right after it.
         let outcome = u.outcome.map(|o| outcome_words(lang, o, u.grade)).unwrap_or_default();
+        let outcome = match u.destination.as_deref() {
+            Some(to) => format!("{outcome} → {}", on_screen(to)),
+            None => outcome,
+        };
         // The same outcome again is a change of its cause or note, not a correction of it.
         let mut text = match (&asked, done.correction) {
             (_, Some((was, g))) if (Some(was), g) != (u.outcome, u.grade) => {
@@ -155,10 +160,6 @@ impl App {
             }
             _ => say::inspected(lang, u.seq, &outcome),
         };
-        // Where the unit goes now, right after what it is.
-        if let Some(to) = u.destination.as_deref() {
-            text.push_str(&format!(" → {}", on_screen(to)));
-        }
         let reason = u.reason.map(|r| lang.code(r));
         if let Some(r) = reason {
             text.push_str(&format!(" · {r}"));

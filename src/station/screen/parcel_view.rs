@@ -49,10 +49,37 @@ pub fn draw(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
     let [lines_area, units_area] =
         Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(main);
     draw_lines(app, p, f, lines_area);
+    draw_destination(app, p, f, lines_area);
     draw_units(app, p, f, units_area);
     if let Some(panel) = panel {
         draw_panel(lang, p, f, panel);
     }
+}
+
+/// Where the unit last given an outcome goes, in large type under the expected lines, where
+/// there is room for it (and its name has a large form): what the bench reads from a step away.
+fn draw_destination(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
+    let Some(to) = app
+        .last_inspected
+        .and_then(|id| p.view.units.iter().find(|u| u.id == id && u.outcome.is_some()))
+        .and_then(|u| u.destination.as_deref())
+    else {
+        return;
+    };
+    let free = area.height.saturating_sub(1 + p.view.lines.len() as u16);
+    let Some(big) = crate::station::big::lines(to, area.width.saturating_sub(2)) else { return };
+    if free < crate::station::big::ROWS + 1 {
+        return;
+    }
+    let at = Rect {
+        x: area.x + 1,
+        y: area.y + area.height - crate::station::big::ROWS,
+        width: area.width.saturating_sub(2),
+        height: crate::station::big::ROWS,
+    };
+    let lines: Vec<Line> =
+        big.into_iter().map(|l| Line::styled(l, Style::new().add_modifier(Modifier::BOLD))).collect();
+    f.render_widget(Paragraph::new(lines), at);
 }
 
 fn draw_lines(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
