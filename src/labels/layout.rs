@@ -360,16 +360,21 @@ pub fn unit_page(l: &UnitLabel, width_mm: f64, height_mm: f64) -> Page {
 mod tests {
     use super::*;
 
-    #[test]
-    fn long_headlines_shrink_to_the_label() {
-        let l = UnitLabel {
+    /// A return-to-supplier label with its id, SKU, RMA and date.
+    fn to_supplier() -> UnitLabel {
+        UnitLabel {
             unit_id: "U00000001".into(),
             outcome: "return to supplier".into(),
             sku: "SKU-1".into(),
             rma: "RMA-1".into(),
             date: "2026-11-22".into(),
             ..UnitLabel::default()
-        };
+        }
+    }
+
+    #[test]
+    fn long_headlines_shrink_to_the_label() {
+        let l = to_supplier();
         let page = unit_label(&l, 60.0, 40.0).unwrap();
         let Item::Text { size, text, .. } = &page.items[0] else { panic!("headline first") };
         assert_eq!(text, "RETURN TO SUPPLIER");
@@ -393,15 +398,10 @@ mod tests {
                 .collect()
         };
         let l = UnitLabel {
-            unit_id: "U00000001".into(),
-            outcome: "return to supplier".into(),
-            sku: "SKU-1".into(),
-            rma: "RMA-1".into(),
-            date: "2026-11-22".into(),
             name: "Kettle".into(),
             supplier: Some("ACME".into()),
             destination: Some("RTV-ACME".into()),
-            ..UnitLabel::default()
+            ..to_supplier()
         };
         let named = texts(&l);
         let lines: Vec<&str> = named.iter().map(|t| t.0.as_str()).collect();
