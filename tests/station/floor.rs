@@ -473,7 +473,7 @@ fn undoing_a_correction_after_the_link_gives_the_linked_cause() {
     import_late_return(dir.path(), &db, "SKU-1017");
     assert_eq!(unit_row(&s), "scrap/USED/CHANGED-MIND", "the link gives the cause");
     s.press(KeyCode::F(9));
-    assert!(band(&s).contains("Scrap taken back, Refuse again"), "{}", band(&s));
+    assert!(band(&s).contains("Scrap taken back, Refuse → REFUSED-HOLD again"), "{}", band(&s));
     assert_eq!(unit_row(&s), "refuse/WRONG-ITEM/WRONG-ITEM-SENT", "the customer said we sent the wrong item");
 }
 
@@ -731,6 +731,7 @@ fn each_outcome_names_where_the_unit_goes() {
     assert_eq!(at(&s, "RTV-广州衣品服饰"), 1);
     s.scan("CMD-UNDO");
     assert_eq!(at(&s, "STOCK"), 1, "undo takes the destination back with the outcome");
+    assert!(band(&s).contains("Accept → STOCK"), "the band says where it goes again: {}", s.screen());
     s.press(KeyCode::Up);
     s.scan("CMD-SECOND-HAND-C");
     s.scan("CMD-REASON-USED");

@@ -224,7 +224,7 @@ fn several_units_then_several_outcomes_land_on_each_unit_once() {
     );
     // Undo takes the correction back: the unit is accepted again.
     let band = pty.step("CMD-UNDO");
-    assert!(band.contains("unit 2 (SKU-1020) Scrap taken back, Accept again"), "{band}");
+    assert!(band.contains("unit 2 (SKU-1020) Scrap taken back, Accept → STOCK again"), "{band}");
     assert_eq!(text(&db, "SELECT outcome FROM units WHERE seq = 2"), "accept");
     assert!(
         count(

@@ -203,7 +203,14 @@ impl App {
                     p.current = p.view.units.iter().find(|u| u.seq == seq).map(|u| u.id);
                 }
                 let taken = taken.map(|(o, g)| outcome_words(lang, o, g)).unwrap_or_default();
-                let now = restored.map(|(o, g)| outcome_words(lang, o, g));
+                // The outcome it has again, and where that sends it (as recorded then).
+                let to = self
+                    .parcel()
+                    .and_then(|p| p.view.units.iter().find(|u| u.seq == seq))
+                    .and_then(|u| u.destination.as_deref())
+                    .map(|d| format!(" → {}", on_screen(d)))
+                    .unwrap_or_default();
+                let now = restored.map(|(o, g)| format!("{}{to}", outcome_words(lang, o, g)));
                 self.ok(say::undone_outcome(lang, seq, &sku(s), &taken, now.as_deref()))
             }
             Err(r) => self.refusal(r),
