@@ -494,8 +494,8 @@ mod contract {
 
     /// Found: two copies of one file run at once into one empty database both found it empty;
     /// the second then failed on a duplicate key ("database error: …meta_pkey"). Both are
-    /// held at the appenders' lock here, past their first look: one copies, the other is
-    /// refused as a second copy is, naming the dock.
+    /// held at the appenders' lock here: one copies, the other is refused as a second copy
+    /// is, naming the dock.
     #[test]
     fn two_copies_at_once_into_one_database_copy_once() {
         let dir = tempfile::tempdir().unwrap();

@@ -60,8 +60,8 @@ impl Copied {
     }
 }
 
-/// Why `to` does not take this dock's history, when it holds records already.
-fn refusal(from: &Store, to: &dyn Sql, shown_to: &str) -> Result<Option<String>, StoreError> {
+/// Refuses `to` when it holds records already (naming the dock there when it can).
+fn refusal(from: &Store, to: &dyn Sql, shown_to: &str) -> Result<(), StoreError> {
     let err = |e| super::classify_db(shown_to, e);
     let held: i64 = to
         .one(
@@ -70,11 +70,11 @@ fn refusal(from: &Store, to: &dyn Sql, shown_to: &str) -> Result<Option<String>,
         )
         .map_err(err)?;
     if held == 0 {
-        return Ok(None);
+        return Ok(());
     }
     let there = super::docks(to).map_err(err)?;
     let here = from.docks().map_err(|e| from.err(e))?;
-    Ok(Some(match here.iter().find(|d| there.contains(d)) {
+    let detail = match here.iter().find(|d| there.contains(d)) {
         Some(same) => format!("it already holds the records of dock {same}: was this file copied before?"),
         None => format!(
             "it already holds records{}; a dock's history is copied only into an empty central \
@@ -82,34 +82,25 @@ fn refusal(from: &Store, to: &dyn Sql, shown_to: &str) -> Result<Option<String>,
              dock's stations on the central database and keep this file for its history",
             if there.is_empty() { String::new() } else { format!(" (of dock {})", there.join(", ")) }
         ),
-    }))
+    };
+    Err(StoreError::Refused { path: shown_to.to_string(), detail })
 }
 
 /// Copies everything from the dock file `from` into the central database `to`.
 pub fn copy(from: &Store, to: &Pg, shown_to: &str) -> Result<Copied, StoreError> {
     let err = |e| super::classify_db(shown_to, e);
     let src = from.conn();
-    if let Some(detail) = refusal(from, to, shown_to)? {
-        return Err(StoreError::Refused { path: shown_to.to_string(), detail });
-    }
     // The file is read in one snapshot, so what is copied is one moment of the dock.
     let source_err = |e| from.err(e);
     src.batch("BEGIN DEFERRED").map_err(source_err)?;
-    // Checked again under the appenders' lock, held to the end: a copy run at the same time
-    // into the same database waits, then finds this one's records and is refused as above.
+    // Checked under the appenders' lock, held to the end: a copy run at the same time into the
+    // same database waits, then finds this one's records and is refused.
     let mut refused = None;
     let result = in_tx(to, Mode::Write, |tx| {
         tx.exec("SELECT pg_advisory_xact_lock(?1)", args![super::chain::AUDIT_LOG_LOCK])?;
-        match refusal(from, tx, shown_to) {
-            Ok(None) => {}
-            Ok(Some(detail)) => {
-                refused = Some(StoreError::Refused { path: shown_to.to_string(), detail });
-                return Err(super::DbError::shape("refused".into()));
-            }
-            Err(e) => {
-                refused = Some(e);
-                return Err(super::DbError::shape("refused".into()));
-            }
+        if let Err(e) = refusal(from, tx, shown_to) {
+            refused = Some(e);
+            return Err(super::DbError::shape("refused".into()));
         }
         let mut tables = Vec::new();
         for table in TABLES {
