@@ -897,6 +897,7 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
         refusal_above_cents: (config.policy.review_refusal_above * 100.0).round() as i64,
         refusals_per_parcel: config.policy.review_refusals_per_parcel as usize,
         await_boxes_days: config.policy.await_boxes_days,
+        photos: config.photos.required(),
     };
     let mut app = App::new(&id, lang, config.scanner.bell, config.scanner.auto_accept_matched);
     app.policy = policy;
@@ -925,6 +926,20 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
             text: text::say::log_broken(lang, problem),
         });
     }
+    let inbox = match &config.photos.inbox {
+        Some(dir) => {
+            // A folder the camera's software has not made yet is made, private.
+            if !dir.exists() {
+                use std::os::unix::fs::DirBuilderExt;
+                std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| {
+                    Failure::Unusable(format!("[photos] inbox {}: cannot make the folder: {e}", dir.display()))
+                })?;
+            }
+            let settle = std::time::Duration::from_millis(config.photos.settle_ms.into());
+            Some(crate::evidence::inbox::Inbox::new(dir.clone(), settle))
+        }
+        None => None,
+    };
     // One station id, one running station.
     let claim = store.claim_station(&id, now()).map_err(|e| Failure::from(store.err(e)))?;
     let claim = claim.map_err(|holder| {
@@ -949,6 +964,11 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
         ok: config.scanner.ok_sound.clone(),
         error: config.scanner.error_sound.clone(),
     };
+    if let Some(inbox) = inbox {
+        app.photos_on = true;
+        app.photos_dir = inbox.dir().display().to_string();
+        exec.inbox = Some(inbox);
+    }
     if let Some(printer) = crate::labels::printer::Printer::from_config(&config.printer) {
         let retry = std::time::Duration::from_secs(10);
         exec = exec.with_printer_within(printer, config.label.size(), retry, config.printer.timeout());

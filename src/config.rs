@@ -23,6 +23,101 @@ pub struct Config {
     pub files: FilesConfig,
     /// Where each unit goes after its outcome (`[disposition]`).
     pub disposition: crate::domain::disposition::Disposition,
+    /// The camera's folder and what needs a photo (`[photos]`).
+    pub photos: PhotosConfig,
+    /// The marketplace's refusal reason ids for our reason codes (`[marketplace]`).
+    pub marketplace: MarketplaceConfig,
+}
+
+/// Photos as evidence: the folder the bench camera saves into, and what needs one.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PhotosConfig {
+    /// The camera's folder: pictures saved there while a unit is current are attached to it
+    /// (with no unit current, to the open parcel). None: no photos at this station.
+    pub inbox: Option<PathBuf>,
+    /// Outcomes (`refuse`, `scrap`, ...) whose units need a photo before the parcel is
+    /// signed, and `refuse_parcel`: a parcel refused at the dock needs one.
+    pub required_for: Vec<String>,
+    /// A picture is taken once its file has not changed for this long (a camera writes it
+    /// a piece at a time).
+    pub settle_ms: u32,
+    /// A command that shows a photo on the desktop, given its file (`xdg-open`).
+    pub viewer: Option<String>,
+}
+
+impl Default for PhotosConfig {
+    fn default() -> Self {
+        PhotosConfig { inbox: None, required_for: vec![], settle_ms: 500, viewer: None }
+    }
+}
+
+impl PhotosConfig {
+    pub fn required(&self) -> crate::store::station::PhotosRequired {
+        crate::store::station::PhotosRequired::from_words(self.required_for.iter().map(String::as_str))
+            .unwrap_or_default()
+    }
+
+    fn check(&self) -> Result<(), (&'static [&'static str], String)> {
+        if let Err(w) =
+            crate::store::station::PhotosRequired::from_words(self.required_for.iter().map(String::as_str))
+        {
+            let known = crate::store::station::PhotosRequired::WORDS.join(", ");
+            return Err((&["photos", "required_for"], format!("\"{w}\" is not an outcome; known: {known}")));
+        }
+        if self.inbox.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+            return Err((&["photos", "inbox"], "must name a folder (or be left out)".into()));
+        }
+        if self.settle_ms > 10_000 {
+            return Err((&["photos", "settle_ms"], "must be 0 to 10000 (milliseconds)".into()));
+        }
+        if self.viewer.as_deref().is_some_and(|c| c.trim().is_empty()) {
+            return Err((&["photos", "viewer"], "must be a command, e.g. \"xdg-open\" (or left out)".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The marketplace the refusals are disputed with: its refusal reason ids for our reason
+/// codes (Tmall's `refuse_reason_id`), carried by the export and the evidence summary.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct MarketplaceConfig {
+    /// Its name, as the evidence summary shows it (`Tmall`).
+    pub name: String,
+    /// Our reason code (`DEFECTIVE`) to the marketplace's id for it.
+    pub refusal_ids: std::collections::BTreeMap<String, String>,
+}
+
+impl MarketplaceConfig {
+    /// The marketplace's id for a reason, if the table gives one.
+    pub fn refusal_id(&self, reason: crate::domain::codes::Reason) -> Option<&str> {
+        use crate::domain::codes::Coded;
+        self.refusal_ids.get(reason.code()).map(String::as_str)
+    }
+
+    fn check(&self) -> Result<(), (&'static [&'static str], String)> {
+        use crate::domain::codes::Coded;
+        let hidden = |t: &str| crate::domain::text::in_file(t) != t;
+        if self.name.chars().count() > 40 || hidden(&self.name) {
+            return Err((&["marketplace", "name"], "must be at most 40 characters, without control characters".into()));
+        }
+        for (code, id) in &self.refusal_ids {
+            // A key of the table is named by its own line.
+            let key = || -> &'static [&'static str] {
+                Box::leak(vec!["marketplace", "refusal_ids", Box::leak(code.clone().into_boxed_str())].into_boxed_slice())
+            };
+            if crate::domain::codes::Reason::from_code(code).is_none() {
+                let known: Vec<&str> = crate::domain::codes::Reason::ALL.iter().map(|r| r.code()).collect();
+                return Err((key(), format!("\"{code}\" is not a reason code; known: {}", known.join(", "))));
+            }
+            let fits = |c: char| c.is_ascii_alphanumeric() || "-_.:/".contains(c);
+            if id.is_empty() || id.len() > 64 || !id.chars().all(fits) {
+                return Err((key(), "must be the marketplace's id: 1 to 64 letters, digits or - _ . : /".into()));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Who may decide: supervisor sessions and PIN locks.
@@ -161,6 +256,8 @@ impl Default for Config {
             security: SecurityConfig::default(),
             files: FilesConfig::default(),
             disposition: Default::default(),
+            photos: PhotosConfig::default(),
+            marketplace: MarketplaceConfig::default(),
         }
     }
 }
@@ -250,6 +347,8 @@ impl Config {
         self.printer.check()?;
         self.security.check()?;
         self.disposition.check().map_err(|(key, m)| (disposition_key(key), m))?;
+        self.photos.check()?;
+        self.marketplace.check()?;
         let label = &self.label;
         const WIDTH: &[&str] = &["label", "width_mm"];
         const HEIGHT: &[&str] = &["label", "height_mm"];

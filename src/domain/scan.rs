@@ -25,6 +25,8 @@ pub enum Command {
     Cancel,
     /// Print the last inspected unit's label again.
     Reprint,
+    /// Attach the pictures now in the camera's folder to the current unit (or the parcel).
+    Photo,
 }
 
 impl Command {
@@ -39,7 +41,7 @@ impl Command {
     ];
 
     /// What is done to the parcel as a whole, in the command sheet's order.
-    pub const PARCEL: [Command; 7] = [
+    pub const PARCEL: [Command; 8] = [
         Command::Sign,
         Command::Confirm,
         Command::RefuseParcel,
@@ -47,6 +49,7 @@ impl Command {
         Command::Undo,
         Command::Cancel,
         Command::Reprint,
+        Command::Photo,
     ];
 
     /// Every command: the outcomes, the parcel's, then one per reason code.
@@ -75,6 +78,7 @@ impl Command {
             Command::RefuseParcel => "REFUSE-PARCEL",
             Command::Cancel => "CANCEL",
             Command::Reprint => "REPRINT",
+            Command::Photo => "PHOTO",
         };
         format!("CMD-{name}")
     }
@@ -98,6 +102,7 @@ impl Command {
             "REFUSE-PARCEL" => Command::RefuseParcel,
             "CANCEL" => Command::Cancel,
             "REPRINT" => Command::Reprint,
+            "PHOTO" => Command::Photo,
             _ => return None,
         })
     }

@@ -117,6 +117,10 @@ pub struct App {
     pub unlocked: Option<Unlocked>,
     /// How long a supervisor session stays open without a key.
     pub supervisor_idle: std::time::Duration,
+    /// A camera folder is set (`[photos] inbox`): `CMD-PHOTO` takes from it.
+    pub photos_on: bool,
+    /// The camera folder, as the band names it.
+    pub photos_dir: String,
 }
 
 impl App {
@@ -148,6 +152,8 @@ impl App {
             log_broken: false,
             unlocked: None,
             supervisor_idle: std::time::Duration::from_secs(5 * 60),
+            photos_on: false,
+            photos_dir: String::new(),
         }
     }
 
@@ -385,6 +391,11 @@ impl App {
             let quit = keys.iter().position(|a| *a == Action::Quit).unwrap_or(keys.len());
             keys.insert(quit, Action::Command(Command::Reprint));
         }
+        // Photos are taken at the bench, whatever is being asked there.
+        if matches!(self.screen, Screen::Parcel(_)) && self.photos_on {
+            let quit = keys.iter().position(|a| *a == Action::Quit).unwrap_or(keys.len());
+            keys.insert(quit, Action::Command(Command::Photo));
+        }
         keys
     }
 
@@ -420,6 +431,7 @@ impl App {
         }
         match action {
             Action::Command(Command::Reprint) => return self.reprint(),
+            Action::Command(Command::Photo) => return self.take_photos(),
             Action::Export => return self.supervisor(Pending::Export),
             Action::Review | Action::Dashboard => {
                 self.band = None;
@@ -466,6 +478,8 @@ impl App {
             (Screen::Dock { .. } | Screen::Parcel(_), Action::Command(Command::Reprint)) => {
                 Some(say::nothing_to_reprint(lang))
             }
+            (_, Action::Command(Command::Photo)) if !self.photos_on => Some(say::no_camera_folder(lang)),
+            (_, Action::Command(Command::Photo)) => Some(say::photo_without_parcel(lang)),
             (Screen::Pin { .. }, _) => Some(t(lang, T::PinPrompt).to_string()),
             (Screen::Parcel(p), a) => parcel::why_not(lang, p, a),
             (Screen::Dock { .. }, a) => dock::why_not(lang, a),
@@ -568,6 +582,7 @@ impl App {
                 self.screen = Screen::Dashboard(Box::new(DashboardScreen { today: *today, week: *week }));
                 vec![]
             }
+            Msg::Photos { news, asked, view } => self.photos_handled(news, asked, view),
             Msg::Scan(_) | Msg::Action(_) | Msg::Char(_) | Msg::Backspace => vec![],
         }
     }
@@ -593,6 +608,7 @@ impl App {
             Refusal::NeedsEveryBox { seq, have, of } => self.error(say::needs_every_box(lang, seq, have, of)),
             Refusal::UnitsIncomplete(n) => self.error(say::units_incomplete(lang, n)),
             Refusal::SerialIsABarcode(sku) => self.error(say::serial_is_a_barcode(lang, &on_screen(&sku))),
+            Refusal::PhotoNeeded(units) => self.error(say::photo_needed(lang, &units)),
         }
     }
 }

@@ -3,6 +3,8 @@
 //! confirms something that is on disk.
 
 use super::app::{Effect, ExportDone, Msg};
+use super::messages::PhotoNews;
+use crate::store::photos::Target;
 use crate::labels::printer::Printer;
 use crate::labels::queue::{Job, PrintNews, PrintQueue};
 use crate::labels::zpl::{LabelSize, UnitLabel};
@@ -37,6 +39,10 @@ pub struct Executor {
     pub sounds: Sounds,
     /// The printer's font with Chinese, for the labels it prints (`[label] zpl_font`).
     pub zpl_font: Option<String>,
+    /// The camera's folder, when one is set (`[photos] inbox`).
+    pub inbox: Option<crate::evidence::inbox::Inbox>,
+    /// The folder's trouble last said, so that it is said once, not five times a second.
+    inbox_trouble: Option<String>,
 }
 
 /// Sound commands (`[scanner] ok_sound`, `error_sound`), each run through `sh -c` on a thread
@@ -90,6 +96,8 @@ impl Executor {
             print_error: None,
             sounds: Sounds::default(),
             zpl_font: None,
+            inbox: None,
+            inbox_trouble: None,
         }
     }
 
@@ -151,6 +159,99 @@ impl Executor {
         done
     }
 
+    /// Looks at the camera's folder (before each batch of input is handled): pictures that
+    /// have settled go to what was current when they appeared. None when nothing happened.
+    pub fn look_at_photos(&mut self, user: Option<&str>, current: Option<Target>) -> Option<Msg> {
+        let inbox = self.inbox.as_mut()?;
+        let user = user?;
+        let now = std::time::Instant::now();
+        let ready = match inbox.look(now, current) {
+            Ok(ready) => {
+                self.inbox_trouble = None;
+                ready
+            }
+            Err(e) => {
+                let why = e.to_string();
+                if self.inbox_trouble.as_ref() == Some(&why) {
+                    return None;
+                }
+                self.inbox_trouble = Some(why.clone());
+                let dir = inbox.dir().display().to_string();
+                self.log_line(Some(user), &format!("camera folder {dir}: {why}"));
+                return Some(Msg::Photos { news: vec![PhotoNews::Folder { dir, why }], asked: false, view: None });
+            }
+        };
+        if ready.is_empty() {
+            return None;
+        }
+        Some(self.attach_ready(user, ready, false))
+    }
+
+    /// `CMD-PHOTO`: everything in the folder now, for `target`.
+    fn take_photos(&mut self, user: &str, target: Target) -> Msg {
+        let Some(inbox) = self.inbox.as_mut() else {
+            return Msg::Photos { news: vec![], asked: true, view: None };
+        };
+        match inbox.take_all(std::time::Instant::now(), target) {
+            Ok(ready) => self.attach_ready(user, ready, true),
+            Err(e) => {
+                let dir = inbox.dir().display().to_string();
+                Msg::Photos { news: vec![PhotoNews::Folder { dir, why: e.to_string() }], asked: true, view: None }
+            }
+        }
+    }
+
+    /// Attaches each picture to its target; each one attached is moved out of the folder (it
+    /// is in the store now); anything else stays there, said once.
+    fn attach_ready(&mut self, user: &str, ready: Vec<crate::evidence::inbox::Ready>, asked: bool) -> Msg {
+        use crate::evidence::picture;
+        let mut news = Vec::new();
+        let mut view = None;
+        for r in ready {
+            let told = |exec: &mut Executor| {
+                if let Some(inbox) = exec.inbox.as_mut() {
+                    inbox.told(&r.name);
+                }
+            };
+            let Some(target) = r.target else {
+                told(self);
+                news.push(PhotoNews::Waiting { name: r.name.clone() });
+                continue;
+            };
+            let checked = std::fs::read(&r.path)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| picture::examine(&bytes).map(|p| (p, bytes)).map_err(|e| e.to_string()));
+            let (pic, bytes) = match checked {
+                Ok(ok) => ok,
+                Err(why) => {
+                    told(self);
+                    news.push(PhotoNews::Refused { name: r.name.clone(), why });
+                    continue;
+                }
+            };
+            let a = self.actor(user);
+            match self.store.attach_photo(&a, target, &r.name, &pic, &bytes) {
+                Ok((done, v)) => {
+                    // In the store now (a crash before this leaves it in the folder, and the
+                    // next look finds it attached already).
+                    if let Err(e) = std::fs::remove_file(&r.path) {
+                        told(self);
+                        self.log_line(Some(user), &format!("photo {} attached but not removed from the folder: {e}", r.name));
+                    }
+                    view = Some(v);
+                    news.push(PhotoNews::Attached { name: r.name.clone(), done });
+                }
+                Err(e) => {
+                    told(self);
+                    let text = self.store.err(e).to_string();
+                    self.log_line(Some(user), &format!("photo {} not saved: {text}", r.name));
+                    news.push(PhotoNews::Refused { name: r.name.clone(), why: text });
+                }
+            }
+        }
+        Msg::Photos { news, asked, view }
+    }
+
     /// Appends failures to `path`.
     pub fn with_log(mut self, path: PathBuf) -> Executor {
         // A log from before files were private keeps its inode: tighten it by path.
@@ -193,6 +294,7 @@ impl Executor {
     fn try_run(&mut self, user: Option<&str>, effect: Effect) -> DbResult<After> {
         let user = user.unwrap_or("").to_string();
         let msg = match effect {
+            Effect::TakePhotos(target) => self.take_photos(&user, target),
             Effect::LoadReviews => Msg::Reviews(self.store.open_reviews()?),
             Effect::CheckPin(pin) => {
                 let now = (self.clock)();
@@ -345,7 +447,7 @@ impl Executor {
             }
             Effect::RefuseParcel { parcel, reason } => {
                 let a = self.actor(&user);
-                let (result, dock) = self.store.refuse_parcel(&a, parcel, reason, None)?;
+                let (result, dock) = self.store.refuse_parcel_with(&a, parcel, reason, None, &self.policy)?;
                 Msg::ParcelRefused { result, parcel, dock }
             }
         };

@@ -90,6 +90,7 @@ pub const BINDINGS: &[Binding] = &[
     ctrl('d', "^D", Action::Dashboard, ["dashboard", "看板", "board", "看板"]),
     ctrl('e', "^E", Action::Export, ["export", "导出", "export", "导出"]),
     ctrl('p', "^P", C(Command::Reprint), ["reprint label", "补打标签", "reprint", "补打"]),
+    ctrl('t', "^T", C(Command::Photo), ["attach photos", "附上照片", "photo", "照片"]),
     key(KeyCode::Up, "↑", Action::Up, ["previous", "上一条", "", ""]),
     key(KeyCode::Down, "↓", Action::Down, ["next", "下一条", "", ""]),
     ctrl('q', "^Q", Action::Quit, ["quit", "退出", "quit", "退出"]),

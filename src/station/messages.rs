@@ -98,6 +98,25 @@ pub enum Msg {
     /// A label was queued again.
     Reprinting(String),
     NoPrinter,
+    /// What became of the pictures of the camera's folder; `asked`: by `CMD-PHOTO`. The parcel
+    /// as it stands after, when a photo went to it.
+    Photos {
+        news: Vec<PhotoNews>,
+        asked: bool,
+        view: Option<ParcelView>,
+    },
+}
+
+/// One picture of the camera's folder, handled.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PhotoNews {
+    Attached { name: String, done: crate::store::photos::Attached },
+    /// Not a picture, or not saved: it stays in the folder.
+    Refused { name: String, why: String },
+    /// It came while no parcel was open: it waits in the folder for `CMD-PHOTO`.
+    Waiting { name: String },
+    /// The folder itself cannot be read.
+    Folder { dir: String, why: String },
 }
 
 /// What a background export did.
@@ -116,6 +135,8 @@ pub enum ExportDone {
 /// What the loop must do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// `CMD-PHOTO`: attach everything in the camera's folder now to this.
+    TakePhotos(crate::store::photos::Target),
     SignIn(String),
     LookupParcel(String),
     OpenParcel {

@@ -77,6 +77,14 @@ where
                 return Ok(());
             }
         }
+        // Before this batch's scans move on to another unit: a picture already in the
+        // camera's folder belongs to what is current now.
+        let user = app.user.as_ref().map(|u| u.id.clone());
+        if let Some(msg) = exec.look_at_photos(user.as_deref(), app.photo_target()) {
+            if dispatch(app, exec, msg, bell) {
+                return Ok(());
+            }
+        }
         for ev in &events {
             for msg in input::translate(app, ev) {
                 if dispatch(app, exec, msg, bell) {

@@ -499,6 +499,99 @@ pub mod say {
         )
     }
 
+    /// The policy wants a photo before signing (of these units) or refusing (of the parcel).
+    pub fn photo_needed(lang: Lang, units: &[i64]) -> String {
+        let list = units.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ");
+        match units.len() {
+            0 => pick(
+                lang,
+                "A refused parcel needs a photo first: take one (it attaches itself), or CMD-PHOTO (^T)".to_string(),
+                "拒收包裹须先拍照：拍一张（自动附上），或扫 CMD-PHOTO (^T)".to_string(),
+            ),
+            1 => pick(
+                lang,
+                format!("Unit {list} needs a photo before signing: select it, take one, or CMD-PHOTO (^T)"),
+                format!("商品 {list} 签收前须拍照：选中它，拍一张，或扫 CMD-PHOTO (^T)"),
+            ),
+            _ => pick(
+                lang,
+                format!("Units {list} need a photo before signing: select each, take one, or CMD-PHOTO (^T)"),
+                format!("商品 {list} 签收前须拍照：逐件选中，拍照，或扫 CMD-PHOTO (^T)"),
+            ),
+        }
+    }
+
+    /// `CMD-PHOTO` at a station with no camera folder.
+    pub fn no_camera_folder(lang: Lang) -> String {
+        pick(
+            lang,
+            "No camera folder is set at this station ([photos] inbox in returns-dock.toml)".to_string(),
+            "本工位未设置相机文件夹（returns-dock.toml 中的 [photos] inbox）".to_string(),
+        )
+    }
+
+    /// `CMD-PHOTO` with no parcel open.
+    pub fn photo_without_parcel(lang: Lang) -> String {
+        pick(
+            lang,
+            "No parcel is open: scan a parcel first, then CMD-PHOTO attaches the photos".to_string(),
+            "没有打开的包裹：请先扫包裹，再扫 CMD-PHOTO 附上照片".to_string(),
+        )
+    }
+
+    /// `CMD-PHOTO` with the folder empty.
+    pub fn no_photo(lang: Lang, dir: &str) -> String {
+        pick(lang, format!("📷 No photo in the camera folder {dir}"), format!("📷 相机文件夹 {dir} 中没有照片"))
+    }
+
+    /// One picture of the camera's folder, handled.
+    pub fn photo(lang: Lang, news: &crate::station::messages::PhotoNews) -> String {
+        use crate::domain::text::on_screen;
+        use crate::station::messages::PhotoNews as N;
+        match news {
+            N::Attached { name, done } => {
+                let name = on_screen(name);
+                match (done.seq, done.again) {
+                    (Some(seq), false) => pick(
+                        lang,
+                        format!("photo {} attached to unit {seq}", done.count),
+                        format!("第 {} 张照片已附到商品 {seq}", done.count),
+                    ),
+                    (None, false) => pick(
+                        lang,
+                        format!("photo {} attached to the parcel", done.count),
+                        format!("第 {} 张照片已附到包裹", done.count),
+                    ),
+                    (Some(seq), true) => pick(
+                        lang,
+                        format!("{name} is already attached to unit {seq} (kept once)"),
+                        format!("{name} 已附在商品 {seq}（同一张只存一次）"),
+                    ),
+                    (None, true) => pick(
+                        lang,
+                        format!("{name} is already attached to the parcel (kept once)"),
+                        format!("{name} 已附在包裹（同一张只存一次）"),
+                    ),
+                }
+            }
+            N::Refused { name, why } => pick(
+                lang,
+                format!("{} not taken: {}; it stays in the camera folder", on_screen(name), on_screen(why)),
+                format!("{} 未采用：{}；文件留在相机文件夹中", on_screen(name), on_screen(why)),
+            ),
+            N::Waiting { name } => pick(
+                lang,
+                format!("{} waits in the camera folder: no parcel is open (CMD-PHOTO attaches it)", on_screen(name)),
+                format!("{} 留在相机文件夹：没有打开的包裹（扫 CMD-PHOTO 附上）", on_screen(name)),
+            ),
+            N::Folder { dir, why } => pick(
+                lang,
+                format!("the camera folder {} cannot be read: {}", on_screen(dir), on_screen(why)),
+                format!("无法读取相机文件夹 {}：{}", on_screen(dir), on_screen(why)),
+            ),
+        }
+    }
+
     /// A return that came in several boxes.
     pub fn in_boxes(lang: Lang, boxes: i64) -> String {
         pick(lang, format!("in {boxes} boxes"), format!("共 {boxes} 箱"))

@@ -286,8 +286,19 @@ pub const RECEIPTS: Table = Table {
     subject: |id| format!("RET{id}"),
 };
 
+/// A photo attached to a unit or a parcel (migration 13). Its picture's bytes are checked
+/// against the SHA-256 it is named by ([`super::photos::check_pictures`]).
+pub const PHOTOS: Table = Table {
+    action: "photo",
+    name: "photo",
+    select: "SELECT id, sha256, parcel_id, unit_id, file_name, station, operator, attached_at FROM photos",
+    columns: &["sha256", "parcel_id", "unit_id", "file_name", "station", "operator", "attached_at"],
+    id: "id",
+    subject: |id| format!("PH{id}"),
+};
+
 /// The records the log carries, in the order `audit verify` checks them.
-const TABLES: [&Table; 4] = [&UNITS, &PARCELS, &REVIEWS, &RECEIPTS];
+const TABLES: [&Table; 5] = [&UNITS, &PARCELS, &REVIEWS, &RECEIPTS, &PHOTOS];
 
 /// The records there were when the log was sealed (migration 5).
 const SEALED_TABLES: [&Table; 3] = [&UNITS_AT_SEAL, &PARCELS_WITHOUT_DOCK, &REVIEWS];
@@ -575,6 +586,8 @@ pub struct Verdict {
     pub reviews: u64,
     /// Returns' receipts (their boxes and closing).
     pub receipts: u64,
+    /// Photos attached, each picture's bytes checked against its name.
+    pub photos: u64,
     /// The chain's head: the hash of the newest entry.
     pub head: String,
     /// What disagrees, first found first (the chain in order, then the records).
@@ -589,12 +602,13 @@ impl Verdict {
     pub fn summary(&self) -> String {
         if self.ok() {
             format!(
-                "audit log intact: {} entries chained; {} units, {} parcels, {} reviews and {} return receipts agree with it; head {}",
+                "audit log intact: {} entries chained; {} units, {} parcels, {} reviews, {} return receipts and {} photos agree with it; head {}",
                 self.entries,
                 self.units,
                 self.parcels,
                 self.reviews,
                 self.receipts,
+                self.photos,
                 &self.head[..16.min(self.head.len())]
             )
         } else {
@@ -724,6 +738,7 @@ pub fn verify(db: &dyn Sql) -> DbResult<Verdict> {
             "unit" => v.units = n,
             "review_record" => v.reviews = n,
             "return_receipt" => v.receipts = n,
+            "photo" => v.photos = n,
             _ => v.parcels = n,
         }
     }
@@ -863,7 +878,7 @@ mod tests {
     #[test]
     fn each_table_names_the_columns_its_select_reads() {
         let store = crate::store::Store::open_in_memory().unwrap();
-        for table in [&UNITS, &PARCELS, &REVIEWS, &RECEIPTS, &UNITS_AT_SEAL, &PARCELS_WITHOUT_DOCK] {
+        for table in [&UNITS, &PARCELS, &REVIEWS, &RECEIPTS, &PHOTOS, &UNITS_AT_SEAL, &PARCELS_WITHOUT_DOCK] {
             let stmt = store.conn().prepare(table.select).unwrap();
             let names: Vec<&str> = stmt.column_names();
             assert_eq!(names[0], "id", "{}", table.name);

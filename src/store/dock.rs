@@ -172,8 +172,20 @@ impl Store {
         reason: Reason,
         note: Option<&str>,
     ) -> DbResult<(Result<(), Refusal>, DockInfo)> {
+        self.refuse_parcel_with(actor, parcel, reason, note, &Policy::default())
+    }
+
+    /// [`Store::refuse_parcel`] under the station's policy (a photo it requires first).
+    pub fn refuse_parcel_with(
+        &mut self,
+        actor: &Actor,
+        parcel: i64,
+        reason: Reason,
+        note: Option<&str>,
+        policy: &Policy,
+    ) -> DbResult<(Result<(), Refusal>, DockInfo)> {
         st::in_write(self.db(), |tx| {
-            let result = st::refuse_parcel_in(tx, actor, parcel, reason, note)?;
+            let result = st::refuse_parcel_in(tx, actor, parcel, reason, note, policy)?;
             Ok((result, st::dock_info(tx, &actor.station, &actor.now)?))
         })
     }
@@ -258,7 +270,14 @@ impl Store {
     /// neither half of what is compared, so its work never looks like an edit behind the
     /// program.
     pub fn verify_audit(&self) -> DbResult<super::chain::Verdict> {
-        in_tx(self.db(), Mode::Read, super::chain::verify)
+        let folder = self.photo_folder();
+        in_tx(self.db(), Mode::Read, |tx| {
+            let mut v = super::chain::verify(tx)?;
+            // Each picture is what its name says: the log names pictures by their SHA-256.
+            let (_, mut problems) = super::photos::check_pictures(tx, folder.as_deref())?;
+            v.problems.append(&mut problems);
+            Ok(v)
+        })
     }
 
     /// Checks the newest `n` entries of the chain; what is wrong, if anything.

@@ -12,6 +12,7 @@ pub mod dock;
 pub mod export;
 pub mod feedback;
 pub mod imports;
+pub mod photos;
 pub mod returns;
 pub mod review;
 pub mod sql;
@@ -45,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0010_docks.sql"),
     include_str!("../../migrations/0011_docks_on_record.sql"),
     include_str!("../../migrations/0012_destinations.sql"),
+    include_str!("../../migrations/0013_photos.sql"),
 ];
 
 /// The schema version from which phone numbers are stored masked (see its migration).
@@ -187,6 +189,9 @@ pub enum DbError {
     /// A value read was not of the kind the code expects (a column missing or of another kind).
     #[error("unexpected data: {0}")]
     Shape(String),
+    /// A file the store keeps beside the database (a photo) could not be read or written.
+    #[error("{0}")]
+    File(String),
 }
 
 impl DbError {
@@ -553,6 +558,7 @@ pub fn classify_db(path: &str, e: DbError) -> StoreError {
         DbError::Sqlite(e) => classify(path, e),
         DbError::Postgres(e) => central::classify(path, e),
         DbError::Shape(detail) => StoreError::Engine { path: path.to_string(), detail },
+        DbError::File(detail) => StoreError::Refused { path: path.to_string(), detail },
     }
 }
 

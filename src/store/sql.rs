@@ -309,7 +309,7 @@ pub fn is_constraint(e: &DbError) -> bool {
     match e {
         DbError::Sqlite(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation),
         DbError::Postgres(e) => e.code().is_some_and(|c| c.code().starts_with("23")),
-        DbError::Shape(_) => false,
+        DbError::Shape(_) | DbError::File(_) => false,
     }
 }
 

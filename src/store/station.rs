@@ -420,6 +420,9 @@ pub enum Refusal {
     UnitsIncomplete(usize),
     /// What was given as a unit's serial number is a product's barcode (of this SKU).
     SerialIsABarcode(String),
+    /// The policy wants a photo first: of each of these units (their numbers in the parcel),
+    /// or, when none is named, of the parcel being refused.
+    PhotoNeeded(Vec<i64>),
 }
 
 /// An audit entry made by `actor` at their station.
@@ -707,6 +710,8 @@ pub struct UnitRecord {
     pub box_marks: Vec<String>,
     /// Where its outcome sent it (see [`crate::domain::disposition`]); None without one.
     pub destination: Option<String>,
+    /// How many photos are attached to it.
+    pub photos: i64,
 }
 
 impl UnitRecord {
@@ -743,6 +748,8 @@ pub struct ParcelView {
     pub units: Vec<UnitRecord>,
     /// Serial numbers of its returns' units that came in their other boxes, with that box.
     pub earlier_serials: Vec<(String, i64)>,
+    /// How many photos are attached to the parcel itself (not to one of its units).
+    pub photos: i64,
 }
 
 impl ParcelView {
@@ -1286,6 +1293,7 @@ pub fn undo_last_in(tx: &dyn Sql, actor: &Actor, parcel_id: i64) -> DbResult<Res
         undo_box(tx, actor, parcel_id, unit_id, seq, step_id)?;
         Undone::Box { seq, sku }
     } else if kind == "scan" {
+        super::photos::unit_goes(tx, actor, unit_id)?;
         tx.exec("DELETE FROM units WHERE id = ?1", args![unit_id])?;
         step(tx, actor, parcel_id, unit_id, seq, "undo", None, Some(step_id), None, None)?;
         Undone::Unit { seq, sku }
@@ -1434,11 +1442,66 @@ pub struct Policy {
     pub refusals_per_parcel: usize,
     /// A return awaiting more boxes closes after this many days without one.
     pub await_boxes_days: u32,
+    /// What needs a photo before the parcel is signed or refused (`[photos] required_for`).
+    pub photos: PhotosRequired,
+}
+
+/// The outcomes whose units need a photo before their parcel is signed, and whether a parcel
+/// refused at the dock needs one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PhotosRequired {
+    pub outcomes: [bool; 5],
+    pub refuse_parcel: bool,
+}
+
+impl PhotosRequired {
+    /// The words `required_for` takes: the outcomes' codes and `refuse_parcel`.
+    pub const WORDS: [&'static str; 6] =
+        ["accept", "second_hand", "scrap", "return_to_supplier", "refuse", "refuse_parcel"];
+
+    fn index(o: Outcome) -> usize {
+        match o {
+            Outcome::Accept => 0,
+            Outcome::SecondHand => 1,
+            Outcome::Scrap => 2,
+            Outcome::ReturnToSupplier => 3,
+            Outcome::Refuse => 4,
+        }
+    }
+
+    /// From `required_for`'s words; the first word it does not know, if any.
+    pub fn from_words<'a>(words: impl IntoIterator<Item = &'a str>) -> Result<PhotosRequired, String> {
+        let mut r = PhotosRequired::default();
+        for w in words {
+            match w {
+                "refuse_parcel" => r.refuse_parcel = true,
+                _ => match Outcome::from_code(w) {
+                    Some(o) => r.outcomes[Self::index(o)] = true,
+                    None => return Err(w.to_string()),
+                },
+            }
+        }
+        Ok(r)
+    }
+
+    pub fn needs(&self, o: Outcome) -> bool {
+        self.outcomes[Self::index(o)]
+    }
+
+    /// The units of `view` that need a photo and have none (their numbers in the parcel).
+    pub fn lacking(&self, view: &ParcelView) -> Vec<i64> {
+        view.units.iter().filter(|u| u.photos == 0 && u.outcome.is_some_and(|o| self.needs(o))).map(|u| u.seq).collect()
+    }
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { refusal_above_cents: 50_000, refusals_per_parcel: 2, await_boxes_days: 7 }
+        Policy {
+            refusal_above_cents: 50_000,
+            refusals_per_parcel: 2,
+            await_boxes_days: 7,
+            photos: PhotosRequired::default(),
+        }
     }
 }
 
@@ -1528,6 +1591,10 @@ pub fn sign_parcel_in(
         }
         Signable::NeedsConfirmation if !confirmed => return Ok(Err(Refusal::NotConfirmed)),
         _ => {}
+    }
+    let lacking = policy.photos.lacking(&view);
+    if !lacking.is_empty() {
+        return Ok(Err(Refusal::PhotoNeeded(lacking)));
     }
     // The last box: a unit still missing boxes needs its outcome first.
     let incomplete = found.iter().filter(|d| matches!(d, Discrepancy::Incomplete { .. })).count();
@@ -1662,7 +1729,7 @@ pub fn refuse_parcel(
     reason: Reason,
     note: Option<&str>,
 ) -> DbResult<Result<(), Refusal>> {
-    in_write(db, |tx| refuse_parcel_in(tx, actor, parcel_id, reason, note))
+    in_write(db, |tx| refuse_parcel_in(tx, actor, parcel_id, reason, note, &Policy::default()))
 }
 
 /// [`refuse_parcel`] inside the caller's write transaction.
@@ -1672,9 +1739,16 @@ pub fn refuse_parcel_in(
     parcel_id: i64,
     reason: Reason,
     note: Option<&str>,
+    policy: &Policy,
 ) -> DbResult<Result<(), Refusal>> {
     if let Err(r) = check_open_here(tx, parcel_id, &actor.station)? {
         return Ok(Err(r));
+    }
+    if policy.photos.refuse_parcel {
+        let photos: i64 = tx.one("SELECT count(*) FROM photos WHERE parcel_id = ?1", args![parcel_id])?;
+        if photos == 0 {
+            return Ok(Err(Refusal::PhotoNeeded(vec![])));
+        }
     }
     let now = timestamp(actor.now);
     // A unit whose other boxes came in an earlier box goes home there without the boxes

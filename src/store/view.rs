@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 /// How many columns of each sort a row has: after its kind and two ordering keys, integers,
 /// texts and times, each branch filling the first of them and leaving the rest null.
-const INTS: usize = 7;
+const INTS: usize = 8;
 const TEXTS: usize = 11;
 const TIMES: usize = 2;
 
@@ -41,7 +41,7 @@ const BRANCHES: [Branch; 5] = [
     // The parcel itself.
     Branch {
         order: &[],
-        ints: &["unidentified"],
+        ints: &["unidentified", "(SELECT count(*) FROM photos f WHERE f.parcel_id = ?1 AND f.unit_id IS NULL)"],
         texts: &["scan", "state", "station", "operator", "dock"],
         times: &["received_at", "closed_at"],
         from: "FROM parcels WHERE id = ?1",
@@ -95,6 +95,7 @@ const BRANCHES: [Branch; 5] = [
             "unit_value_cents",
             "boxes_in",
             "(SELECT p.boxes FROM products p WHERE p.sku = units.sku)",
+            "(SELECT count(*) FROM photos f WHERE f.unit_id = units.id)",
         ],
         texts: &[
             "scan",
@@ -192,6 +193,7 @@ pub fn load(db: &dyn Sql, parcel_id: i64) -> DbResult<(ParcelView, ParcelSeen)> 
                     lines: Vec::new(),
                     units: Vec::new(),
                     earlier_serials: Vec::new(),
+                    photos: int(r, 1)?,
                 };
                 parcel = Some((view, seen));
             }
@@ -241,6 +243,7 @@ pub fn load(db: &dyn Sql, parcel_id: i64) -> DbResult<(ParcelView, ParcelSeen)> 
                     boxes: int::<Option<i64>>(r, 5)?.zip(int::<Option<i64>>(r, 6)?),
                     box_marks: super::station::marks(text(r, 9)?.as_deref()),
                     destination: text(r, 10)?,
+                    photos: int(r, 7)?,
                 });
             }
             other => return Err(DbError::shape(format!("a parcel's view has no rows of kind {other}"))),

@@ -6,6 +6,7 @@ pub mod dock;
 pub mod parcel;
 pub mod parcel_answers;
 pub mod parcel_view;
+pub mod photo;
 pub mod pin;
 pub mod review;
 pub mod sign_in;

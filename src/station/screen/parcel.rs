@@ -376,6 +376,13 @@ impl App {
             },
             Command::Undo => vec![Effect::Undo(parcel)],
             Command::Sign if matches!(p.prompt, Prompt::Unit) => {
+                let lacking = self.policy.photos.lacking(&p.view);
+                if !lacking.is_empty() {
+                    if let Some(p) = self.parcel_mut() {
+                        p.select_seq(lacking[0]);
+                    }
+                    return self.error(say::photo_needed(lang, &lacking));
+                }
                 let found = p.view.discrepancies();
                 match signable(&found) {
                     Signable::Blocked => self.cannot_sign(&found),
@@ -405,6 +412,10 @@ impl App {
                 _ => vec![],
             },
             Command::RefuseParcel => {
+                let photos = p.view.photos + p.view.units.iter().map(|u| u.photos).sum::<i64>();
+                if self.policy.photos.refuse_parcel && photos == 0 {
+                    return self.error(say::photo_needed(lang, &[]));
+                }
                 if let Some(p) = self.parcel_mut() {
                     p.prompt = Prompt::RefuseParcel;
                 }
@@ -418,7 +429,7 @@ impl App {
                 self.band = None;
                 vec![]
             }
-            Command::Unidentified | Command::Reprint => vec![],
+            Command::Unidentified | Command::Reprint | Command::Photo => vec![],
         }
     }
 

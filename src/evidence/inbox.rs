@@ -1,0 +1,183 @@
+//! The camera's folder (`[photos] inbox`): where a phone, a USB camera's software or a bench
+//! camera saves its pictures. The station looks at it before it handles each batch of input
+//! (at least five times a second), so a picture is given to what was current when it first
+//! appeared there: the unit being inspected, not the one scanned after it. A picture is taken
+//! once its size has held still for `settle` (a camera writes a file a piece at a time).
+
+use crate::store::photos::Target;
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+/// A file of the folder, ready to be taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ready {
+    pub path: PathBuf,
+    /// Its name, as the camera gave it.
+    pub name: String,
+    /// What was current when it appeared (None: no parcel was open; it waits for `CMD-PHOTO`).
+    pub target: Option<Target>,
+}
+
+struct Seen {
+    size: u64,
+    modified: Option<SystemTime>,
+    /// When its size and time were last seen to change.
+    since: Instant,
+    target: Option<Target>,
+    /// Handed over, and left in the folder (refused, or waiting for a parcel): not again
+    /// until it changes or `CMD-PHOTO` asks.
+    told: bool,
+}
+
+pub struct Inbox {
+    pub dir: PathBuf,
+    settle: Duration,
+    seen: HashMap<OsString, Seen>,
+}
+
+/// Names a camera or a copy gives a file while it is still being written, and the desktop's
+/// own files: never photos.
+fn passing(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    name.starts_with('.')
+        || name.starts_with('~')
+        || name.ends_with('~')
+        || [".tmp", ".part", ".partial", ".crdownload", ".download", ".swp"].iter().any(|e| lower.ends_with(e))
+        || lower == "thumbs.db"
+        || lower == "desktop.ini"
+}
+
+/// How many files one look hands over, so that a folder full of old pictures does not stop
+/// the screen for long; the rest come at the next looks.
+const AT_ONCE: usize = 16;
+
+impl Inbox {
+    pub fn new(dir: PathBuf, settle: Duration) -> Inbox {
+        Inbox { dir, settle, seen: HashMap::new() }
+    }
+
+    /// The files in the folder now, by name (oldest name first): regular files only.
+    fn files(&self) -> std::io::Result<Vec<(OsString, u64, Option<SystemTime>)>> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            if passing(&name.to_string_lossy()) {
+                continue;
+            }
+            let Ok(meta) = entry.metadata() else { continue };
+            if !meta.is_file() {
+                continue;
+            }
+            out.push((name, meta.len(), meta.modified().ok()));
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Looks at the folder: new files are given `current`; files whose size held still for
+    /// the settling time are handed over (each once, until it changes).
+    pub fn look(&mut self, now: Instant, current: Option<Target>) -> std::io::Result<Vec<Ready>> {
+        let files = self.files()?;
+        let present: std::collections::HashSet<&OsString> = files.iter().map(|f| &f.0).collect();
+        self.seen.retain(|name, _| present.contains(name));
+        let mut ready = Vec::new();
+        for (name, size, modified) in &files {
+            let seen = self.seen.entry(name.clone()).or_insert(Seen {
+                size: *size,
+                modified: *modified,
+                since: now,
+                target: current,
+                told: false,
+            });
+            if seen.size != *size || seen.modified != *modified {
+                (seen.size, seen.modified, seen.since, seen.told) = (*size, *modified, now, false);
+                continue;
+            }
+            if seen.told || *size == 0 && now.duration_since(seen.since) < self.settle * 4 {
+                continue;
+            }
+            if now.duration_since(seen.since) >= self.settle && ready.len() < AT_ONCE {
+                ready.push(Ready {
+                    path: self.dir.join(name),
+                    name: name.to_string_lossy().into_owned(),
+                    target: seen.target,
+                });
+            }
+        }
+        Ok(ready)
+    }
+
+    /// Everything in the folder now, for `target` (`CMD-PHOTO`), settled or not.
+    pub fn take_all(&mut self, now: Instant, target: Target) -> std::io::Result<Vec<Ready>> {
+        let files = self.files()?;
+        Ok(files
+            .into_iter()
+            .map(|(name, size, modified)| {
+                self.seen.insert(
+                    name.clone(),
+                    Seen { size, modified, since: now, target: Some(target), told: false },
+                );
+                Ready { path: self.dir.join(&name), name: name.to_string_lossy().into_owned(), target: Some(target) }
+            })
+            .collect())
+    }
+
+    /// `name` was handed over and stays in the folder: not handed over again until it changes.
+    pub fn told(&mut self, name: &str) {
+        if let Some(s) = self.seen.get_mut(&OsString::from(name)) {
+            s.told = true;
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(u: i64) -> Option<Target> {
+        Some(Target { parcel: 1, unit: Some(u) })
+    }
+
+    #[test]
+    fn a_file_goes_to_what_was_current_when_it_appeared_once_it_holds_still() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut inbox = Inbox::new(dir.path().to_path_buf(), Duration::from_millis(300));
+        let t0 = Instant::now();
+        std::fs::write(dir.path().join("IMG_0001.jpg"), b"part").unwrap();
+        assert_eq!(inbox.look(t0, unit(3)).unwrap(), vec![]);
+        // Still being written when the next unit is scanned: it stays unit 3's.
+        std::fs::write(dir.path().join("IMG_0001.jpg"), b"part and the rest").unwrap();
+        assert_eq!(inbox.look(t0 + Duration::from_millis(200), unit(4)).unwrap(), vec![]);
+        assert_eq!(inbox.look(t0 + Duration::from_millis(400), unit(4)).unwrap(), vec![]);
+        let ready = inbox.look(t0 + Duration::from_millis(600), unit(4)).unwrap();
+        assert_eq!(ready.len(), 1);
+        assert_eq!((ready[0].name.as_str(), ready[0].target), ("IMG_0001.jpg", unit(3)));
+        // Handed over once: left in the folder (refused), it is not handed over again...
+        inbox.told("IMG_0001.jpg");
+        assert_eq!(inbox.look(t0 + Duration::from_millis(900), unit(4)).unwrap(), vec![]);
+        // ...until CMD-PHOTO asks for everything there, for what is current then.
+        let all = inbox.take_all(t0 + Duration::from_secs(1), Target { parcel: 1, unit: None }).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].target, Some(Target { parcel: 1, unit: None }));
+    }
+
+    #[test]
+    fn temporary_and_hidden_files_and_folders_are_not_photos() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [".IMG.jpg.swp", "IMG_2.jpg.part", "IMG_3.JPG.crdownload", "~IMG_4.jpg", "Thumbs.db"] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        std::fs::create_dir(dir.path().join("DCIM")).unwrap();
+        let mut inbox = Inbox::new(dir.path().to_path_buf(), Duration::ZERO);
+        let now = Instant::now();
+        assert_eq!(inbox.look(now, unit(1)).unwrap(), vec![]);
+        assert_eq!(inbox.take_all(now, Target { parcel: 1, unit: None }).unwrap(), vec![]);
+    }
+}

@@ -1,0 +1,8 @@
+//! Evidence for after-sales: the photos taken at the bench and the bundle a dispute is
+//! fought with.
+//!
+//! - [`picture`]: what a photo is (a whole JPEG or PNG) and its SHA-256;
+//! - [`inbox`]: the camera's folder, watched by the station.
+
+pub mod inbox;
+pub mod picture;
