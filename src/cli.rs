@@ -69,6 +69,8 @@ pub enum Command {
     },
     /// The results for after-sales: what changed since the last export (or --all, or a batch again)
     Export {
+        #[command(subcommand)]
+        what: Option<ExportWhat>,
         /// Where to write [default: returns-export-b<batch>-<date>-<HHMM>.csv|json here]
         #[arg(long, value_name = "PATH")]
         out: Option<PathBuf>,
@@ -126,6 +128,20 @@ pub enum Command {
         /// The returns file to write (the catalog goes beside it)
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportWhat {
+    /// One return's evidence for a marketplace dispute: its photos (each under 5 MB) and a
+    /// summary (summary.json, summary.txt), zipped
+    Evidence {
+        /// The return's RMA number
+        #[arg(long, value_name = "RMA")]
+        rma: String,
+        /// Where to write [default: evidence-<RMA>.zip here]
+        #[arg(long, value_name = "FILE.zip")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -477,6 +493,7 @@ pub fn main() -> ExitCode {
     // Nothing has been created and no thread started yet: see files.rs for why here.
     crate::files::create_with(crate::files::mode_for(config.files.group_readable));
     crate::store::set_disposition(config.disposition.clone());
+    crate::export::set_refusal_ids(config.marketplace.refusal_ids.clone());
     match run(cli, &config) {
         Ok(()) => ExitCode::from(exit::OK),
         Err(Failure::Refused) => ExitCode::from(exit::REFUSED),
@@ -601,7 +618,32 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Some(Command::Export { out, format, all, excel, batch, dock }) => {
+        Some(Command::Export { what: Some(ExportWhat::Evidence { rma, out }), .. }) => {
+            let store = Store::open_existing(&db_path(&cli))?;
+            // A file name of the RMA's own characters only.
+            let safe: String = rma.trim().chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+            let out = out.clone().unwrap_or_else(|| PathBuf::from(format!("evidence-{safe}.zip")));
+            if crate::store::is_database_file(&out, store.path()) {
+                return Err(Failure::from(StoreError::IsTheDatabase {
+                    path: out.display().to_string(),
+                    db: store.path().display().to_string(),
+                }));
+            }
+            let made_at = now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+            let name = config.marketplace.name.as_str();
+            match crate::evidence::bundle::write(&store, rma, &out, name, lang, &made_at) {
+                Ok(b) => {
+                    println!("{}", words::say::evidence(lang, &b, &out.display().to_string()));
+                    Ok(())
+                }
+                Err(crate::evidence::bundle::BundleError::NoSuchReturn(r)) => {
+                    eprintln!("no return {r}: check the RMA number (import the returns first)");
+                    Err(Failure::Refused)
+                }
+                Err(e) => Err(Failure::Unusable(e.to_string())),
+            }
+        }
+        Some(Command::Export { what: None, out, format, all, excel, batch, dock }) => {
             use crate::export::{Format, Span};
             let format = match format {
                 ExportFormat::Csv => Format::Csv,
@@ -932,7 +974,10 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
             if !dir.exists() {
                 use std::os::unix::fs::DirBuilderExt;
                 std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| {
-                    Failure::Unusable(format!("[photos] inbox {}: cannot make the folder: {e}", dir.display()))
+                    Failure::Unusable(format!(
+                        "[photos] inbox {}: cannot make the folder: {e}",
+                        dir.display()
+                    ))
                 })?;
             }
             let settle = std::time::Duration::from_millis(config.photos.settle_ms.into());

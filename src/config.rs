@@ -100,12 +100,18 @@ impl MarketplaceConfig {
         use crate::domain::codes::Coded;
         let hidden = |t: &str| crate::domain::text::in_file(t) != t;
         if self.name.chars().count() > 40 || hidden(&self.name) {
-            return Err((&["marketplace", "name"], "must be at most 40 characters, without control characters".into()));
+            return Err((
+                &["marketplace", "name"],
+                "must be at most 40 characters, without control characters".into(),
+            ));
         }
         for (code, id) in &self.refusal_ids {
             // A key of the table is named by its own line.
             let key = || -> &'static [&'static str] {
-                Box::leak(vec!["marketplace", "refusal_ids", Box::leak(code.clone().into_boxed_str())].into_boxed_slice())
+                Box::leak(
+                    vec!["marketplace", "refusal_ids", Box::leak(code.clone().into_boxed_str())]
+                        .into_boxed_slice(),
+                )
             };
             if crate::domain::codes::Reason::from_code(code).is_none() {
                 let known: Vec<&str> = crate::domain::codes::Reason::ALL.iter().map(|r| r.code()).collect();
@@ -113,7 +119,10 @@ impl MarketplaceConfig {
             }
             let fits = |c: char| c.is_ascii_alphanumeric() || "-_.:/".contains(c);
             if id.is_empty() || id.len() > 64 || !id.chars().all(fits) {
-                return Err((key(), "must be the marketplace's id: 1 to 64 letters, digits or - _ . : /".into()));
+                return Err((
+                    key(),
+                    "must be the marketplace's id: 1 to 64 letters, digits or - _ . : /".into(),
+                ));
             }
         }
         Ok(())

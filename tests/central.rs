@@ -734,7 +734,7 @@ mod contract {
         c.batch_execute(&format!(
             "UPDATE parcels SET dock = 'NORTH';
              UPDATE parcels SET note = 'edited behind the program' WHERE id = {};
-             ALTER TABLE export_batches DROP COLUMN dock; ALTER TABLE units DROP COLUMN destination; ALTER TABLE unit_steps DROP COLUMN destination;
+             ALTER TABLE export_batches DROP COLUMN dock; ALTER TABLE units DROP COLUMN destination; ALTER TABLE unit_steps DROP COLUMN destination; DROP TABLE photos; DROP TABLE pictures;
              DROP FUNCTION audit_log_head(BIGINT);
              UPDATE returns_dock_meta SET value = '3' WHERE key = 'schema_version';",
             parcels[1]

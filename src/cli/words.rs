@@ -146,6 +146,20 @@ pub mod say {
         )
     }
 
+    /// An evidence bundle written.
+    pub fn evidence(lang: Lang, b: &crate::evidence::bundle::Bundled, path: &str) -> String {
+        let resized = match b.resized {
+            0 => String::new(),
+            n => {
+                lang.pick(format!(" ({n} made smaller, under 5 MB)"), format!("（{n} 张已压缩到 5 MB 以下）"))
+            }
+        };
+        lang.pick(
+            format!("evidence of {}: {} units, {} photos{resized} -> {path}", b.rma_no, b.units, b.photos),
+            format!("{} 的凭证：{} 件商品，{} 张照片{resized} -> {path}", b.rma_no, b.units, b.photos),
+        )
+    }
+
     /// An export that found nothing since batch `last` (None: there never was one).
     pub fn nothing_new(lang: Lang, last: Option<i64>) -> String {
         match last {

@@ -44,7 +44,9 @@ fn passing(name: &str) -> bool {
     name.starts_with('.')
         || name.starts_with('~')
         || name.ends_with('~')
-        || [".tmp", ".part", ".partial", ".crdownload", ".download", ".swp"].iter().any(|e| lower.ends_with(e))
+        || [".tmp", ".part", ".partial", ".crdownload", ".download", ".swp"]
+            .iter()
+            .any(|e| lower.ends_with(e))
         || lower == "thumbs.db"
         || lower == "desktop.ini"
 }
@@ -120,7 +122,11 @@ impl Inbox {
                     name.clone(),
                     Seen { size, modified, since: now, target: Some(target), told: false },
                 );
-                Ready { path: self.dir.join(&name), name: name.to_string_lossy().into_owned(), target: Some(target) }
+                Ready {
+                    path: self.dir.join(&name),
+                    name: name.to_string_lossy().into_owned(),
+                    target: Some(target),
+                }
             })
             .collect())
     }

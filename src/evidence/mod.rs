@@ -3,6 +3,8 @@
 //!
 //! - [`picture`]: what a photo is (a whole JPEG or PNG) and its SHA-256;
 //! - [`inbox`]: the camera's folder, watched by the station.
+//! - [`bundle`]: the evidence of one return, zipped for a marketplace.
 
+pub mod bundle;
 pub mod inbox;
 pub mod picture;

@@ -65,7 +65,10 @@ pub enum NotAPicture {
     /// It has the form but does not decode.
     Unreadable(Kind, String),
     /// Larger than the store takes.
-    TooLarge { bytes: u64, limit: u64 },
+    TooLarge {
+        bytes: u64,
+        limit: u64,
+    },
 }
 
 impl std::fmt::Display for NotAPicture {
@@ -170,7 +173,8 @@ pub fn under(kind: Kind, bytes: &[u8], limit: usize) -> Result<(Kind, Vec<u8>), 
     // Bytes go roughly with the pixels: start where the area fits, then step down.
     let mut scale = ((limit as f64 / bytes.len() as f64).sqrt() * 1.2).min(1.0);
     loop {
-        let (nw, nh) = ((w as f64 * scale).round().max(1.0) as u32, (h as f64 * scale).round().max(1.0) as u32);
+        let (nw, nh) =
+            ((w as f64 * scale).round().max(1.0) as u32, (h as f64 * scale).round().max(1.0) as u32);
         let small = image::imageops::resize(&img, nw, nh, image::imageops::FilterType::Triangle);
         let mut out = Vec::new();
         let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
@@ -219,7 +223,11 @@ pub(crate) mod tests {
         let mut fake = vec![0xFF, 0xD8, 0xFF, 0xE0];
         fake.extend_from_slice(&[0x12; 100]);
         fake.extend_from_slice(&[0xFF, 0xD9]);
-        assert!(matches!(examine(&fake), Err(NotAPicture::Unreadable(Kind::Jpeg, _))), "{:?}", examine(&fake));
+        assert!(
+            matches!(examine(&fake), Err(NotAPicture::Unreadable(Kind::Jpeg, _))),
+            "{:?}",
+            examine(&fake)
+        );
         // Padding after a JPEG's end is still a whole JPEG.
         let mut padded = jpeg.clone();
         padded.extend_from_slice(&[0, 0, 0]);

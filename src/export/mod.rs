@@ -15,8 +15,29 @@ use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The columns, in the contract's order.
-pub const COLUMNS: [&str; 25] = [
+/// The marketplace's refusal reason ids for our reason codes (`[marketplace] refusal_ids` of
+/// this program's configuration), set once when it starts, as the destinations are.
+static REFUSAL_IDS: std::sync::OnceLock<std::collections::BTreeMap<String, String>> =
+    std::sync::OnceLock::new();
+
+/// Sets this program's refusal reason ids; the first call wins.
+pub fn set_refusal_ids(ids: std::collections::BTreeMap<String, String>) {
+    let _ = REFUSAL_IDS.set(ids);
+}
+
+/// The marketplace's id for a refusal for reason `code`, if the table gives one.
+pub fn refusal_id(code: &str) -> Option<&'static str> {
+    REFUSAL_IDS.get().and_then(|ids| ids.get(code)).map(String::as_str)
+}
+
+/// How many columns a row has: the contract's 25, then the evidence's.
+pub const WIDTH: usize = 28;
+
+/// The columns, in the contract's order, then those added after them (section 5 allows it):
+/// `photos` (the SHA-256 names of the unit's photos and then its parcel's own, `;`-separated),
+/// `destination` (where its outcome sent it) and `refuse_reason_id` (the marketplace's id of a
+/// refusal's reason, from `[marketplace] refusal_ids`).
+pub const COLUMNS: [&str; WIDTH] = [
     "rma_no",
     "order_no",
     "tracking_no",
@@ -42,6 +63,9 @@ pub const COLUMNS: [&str; 25] = [
     "reviewed_by",
     "reviewed_at",
     "review_comment",
+    "photos",
+    "destination",
+    "refuse_reason_id",
 ];
 
 /// One row of the export. Every field is text as written: amounts with two decimals, times
@@ -73,6 +97,9 @@ pub struct ExportRow {
     pub reviewed_by: String,
     pub reviewed_at: String,
     pub review_comment: String,
+    pub photos: String,
+    pub destination: String,
+    pub refuse_reason_id: String,
 }
 
 impl ExportRow {
@@ -83,7 +110,7 @@ impl ExportRow {
         }
     }
 
-    fn cells_mut(&mut self) -> [&mut String; 25] {
+    fn cells_mut(&mut self) -> [&mut String; WIDTH] {
         [
             &mut self.rma_no,
             &mut self.order_no,
@@ -110,10 +137,13 @@ impl ExportRow {
             &mut self.reviewed_by,
             &mut self.reviewed_at,
             &mut self.review_comment,
+            &mut self.photos,
+            &mut self.destination,
+            &mut self.refuse_reason_id,
         ]
     }
 
-    fn cells(&self) -> [&str; 25] {
+    fn cells(&self) -> [&str; WIDTH] {
         [
             &self.rma_no,
             &self.order_no,
@@ -140,6 +170,9 @@ impl ExportRow {
             &self.reviewed_by,
             &self.reviewed_at,
             &self.review_comment,
+            &self.photos,
+            &self.destination,
+            &self.refuse_reason_id,
         ]
     }
 }
@@ -434,6 +467,8 @@ pub fn parcel_rows(f: &ParcelFacts) -> Vec<ExportRow> {
         row.discrepancy = u.flag.map(|f| f.code().to_string()).unwrap_or_default();
         row.note = u.note.clone().unwrap_or_default();
         row.unit_value = value.map(format_cents).unwrap_or_default();
+        row.destination = u.destination.clone().unwrap_or_default();
+        row.photos = photo_names(f.photos.get(&Some(u.id)), f.photos.get(&None));
         set_review(&mut row, review);
         rows.push(row);
     }
@@ -466,12 +501,24 @@ pub fn parcel_rows(f: &ParcelFacts) -> Vec<ExportRow> {
                 row.discrepancy = "missing".into();
             }
             row.unit_value = value.map(format_cents).unwrap_or_default();
+            row.photos = photo_names(None, f.photos.get(&None));
             set_review(&mut row, &f.review);
             rows.push(row);
         }
     }
+    for row in &mut rows {
+        if row.outcome == Outcome::Refuse.code() {
+            row.refuse_reason_id = refusal_id(&row.reason).unwrap_or_default().to_string();
+        }
+    }
     rows.iter_mut().for_each(ExportRow::clean);
     rows
+}
+
+/// A row's `photos`: the unit's, then its parcel's own.
+fn photo_names(unit: Option<&Vec<String>>, parcel: Option<&Vec<String>>) -> String {
+    let names: Vec<&str> = unit.into_iter().chain(parcel).flatten().map(String::as_str).collect();
+    names.join(";")
 }
 
 impl ExportRow {

@@ -4,10 +4,10 @@
 
 use super::app::{Effect, ExportDone, Msg};
 use super::messages::PhotoNews;
-use crate::store::photos::Target;
 use crate::labels::printer::Printer;
 use crate::labels::queue::{Job, PrintNews, PrintQueue};
 use crate::labels::zpl::{LabelSize, UnitLabel};
+use crate::store::photos::Target;
 use crate::store::station::{self as st, Actor};
 use crate::store::{timestamp, DbResult, Store};
 use chrono::{DateTime, FixedOffset};
@@ -178,7 +178,11 @@ impl Executor {
                 self.inbox_trouble = Some(why.clone());
                 let dir = inbox.dir().display().to_string();
                 self.log_line(Some(user), &format!("camera folder {dir}: {why}"));
-                return Some(Msg::Photos { news: vec![PhotoNews::Folder { dir, why }], asked: false, view: None });
+                return Some(Msg::Photos {
+                    news: vec![PhotoNews::Folder { dir, why }],
+                    asked: false,
+                    view: None,
+                });
             }
         };
         if ready.is_empty() {
@@ -196,7 +200,11 @@ impl Executor {
             Ok(ready) => self.attach_ready(user, ready, true),
             Err(e) => {
                 let dir = inbox.dir().display().to_string();
-                Msg::Photos { news: vec![PhotoNews::Folder { dir, why: e.to_string() }], asked: true, view: None }
+                Msg::Photos {
+                    news: vec![PhotoNews::Folder { dir, why: e.to_string() }],
+                    asked: true,
+                    view: None,
+                }
             }
         }
     }
@@ -236,7 +244,10 @@ impl Executor {
                     // next look finds it attached already).
                     if let Err(e) = std::fs::remove_file(&r.path) {
                         told(self);
-                        self.log_line(Some(user), &format!("photo {} attached but not removed from the folder: {e}", r.name));
+                        self.log_line(
+                            Some(user),
+                            &format!("photo {} attached but not removed from the folder: {e}", r.name),
+                        );
                     }
                     view = Some(v);
                     news.push(PhotoNews::Attached { name: r.name.clone(), done });

@@ -110,13 +110,24 @@ pub enum Msg {
 /// One picture of the camera's folder, handled.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PhotoNews {
-    Attached { name: String, done: crate::store::photos::Attached },
+    Attached {
+        name: String,
+        done: crate::store::photos::Attached,
+    },
     /// Not a picture, or not saved: it stays in the folder.
-    Refused { name: String, why: String },
+    Refused {
+        name: String,
+        why: String,
+    },
     /// It came while no parcel was open: it waits in the folder for `CMD-PHOTO`.
-    Waiting { name: String },
+    Waiting {
+        name: String,
+    },
     /// The folder itself cannot be read.
-    Folder { dir: String, why: String },
+    Folder {
+        dir: String,
+        why: String,
+    },
 }
 
 /// What a background export did.

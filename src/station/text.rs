@@ -505,7 +505,8 @@ pub mod say {
         match units.len() {
             0 => pick(
                 lang,
-                "A refused parcel needs a photo first: take one (it attaches itself), or CMD-PHOTO (^T)".to_string(),
+                "A refused parcel needs a photo first: take one (it attaches itself), or CMD-PHOTO (^T)"
+                    .to_string(),
                 "拒收包裹须先拍照：拍一张（自动附上），或扫 CMD-PHOTO (^T)".to_string(),
             ),
             1 => pick(
@@ -519,6 +520,11 @@ pub mod say {
                 format!("商品 {list} 签收前须拍照：逐件选中，拍照，或扫 CMD-PHOTO (^T)"),
             ),
         }
+    }
+
+    /// The photos of a parcel itself, in its units list's title.
+    pub fn parcel_photos(lang: Lang, n: i64) -> String {
+        pick(lang, format!("📷{n} of the parcel"), format!("包裹照片 📷{n}"))
     }
 
     /// `CMD-PHOTO` at a station with no camera folder.
@@ -541,7 +547,11 @@ pub mod say {
 
     /// `CMD-PHOTO` with the folder empty.
     pub fn no_photo(lang: Lang, dir: &str) -> String {
-        pick(lang, format!("📷 No photo in the camera folder {dir}"), format!("📷 相机文件夹 {dir} 中没有照片"))
+        pick(
+            lang,
+            format!("📷 No photo in the camera folder {dir}"),
+            format!("📷 相机文件夹 {dir} 中没有照片"),
+        )
     }
 
     /// One picture of the camera's folder, handled.
@@ -581,7 +591,10 @@ pub mod say {
             ),
             N::Waiting { name } => pick(
                 lang,
-                format!("{} waits in the camera folder: no parcel is open (CMD-PHOTO attaches it)", on_screen(name)),
+                format!(
+                    "{} waits in the camera folder: no parcel is open (CMD-PHOTO attaches it)",
+                    on_screen(name)
+                ),
                 format!("{} 留在相机文件夹：没有打开的包裹（扫 CMD-PHOTO 附上）", on_screen(name)),
             ),
             N::Folder { dir, why } => pick(

@@ -269,8 +269,13 @@ fn draw_help(app: &App, f: &mut Frame, area: Rect) {
     let now = footer_bindings(app);
     let now_ids: Vec<Action> = now.iter().map(|b| b.action).collect();
     let all_now = app.accepts();
-    let others: Vec<&Binding> =
-        BINDINGS.iter().filter(|b| !now_ids.contains(&b.action) && !all_now.contains(&b.action)).collect();
+    // Photos are no key at a station without a camera folder.
+    let photo = Action::Command(crate::domain::scan::Command::Photo);
+    let others: Vec<&Binding> = BINDINGS
+        .iter()
+        .filter(|b| !now_ids.contains(&b.action) && !all_now.contains(&b.action))
+        .filter(|b| app.photos_on || b.action != photo)
+        .collect();
     let now: Vec<&Binding> = BINDINGS.iter().filter(|b| all_now.contains(&b.action)).collect();
     for (title, keys, style) in
         [(T::HelpNow, now, Style::new()), (T::HelpElsewhere, others, Style::new().fg(Color::DarkGray))]

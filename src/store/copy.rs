@@ -31,6 +31,8 @@ const TABLES: &[&str] = &[
     "unit_steps",
     "return_receipts",
     "export_due",
+    "pictures",
+    "photos",
 ];
 
 /// Tables whose ids the central database hands out itself from now on.
@@ -46,6 +48,7 @@ const WITH_IDS: &[&str] = &[
     "export_batches",
     "unit_steps",
     "export_due",
+    "photos",
 ];
 
 /// What was copied: each table with its count.
@@ -110,7 +113,11 @@ pub fn copy(from: &Store, to: &Pg, shown_to: &str) -> Result<Copied, StoreError>
                 tx.exec("DELETE FROM export_due", args![])?;
             }
             let columns = columns(src, table)?;
-            let n = copy_table(src, to, table, &columns)?;
+            let n = match *table {
+                // A picture's bytes, from its file beside the dock's file into its row.
+                "pictures" => copy_pictures(src, to, &columns, from.photo_folder().as_deref())?,
+                _ => copy_table(src, to, table, &columns)?,
+            };
             tables.push((table.to_string(), n));
         }
         for table in WITH_IDS {
@@ -154,6 +161,41 @@ fn copy_table(src: &dyn Sql, to: &Pg, table: &str, columns: &[String]) -> DbResu
     to.copy_in(table, columns, &mut |put| {
         src.each(&select, args![], &mut |row| {
             let cells: Vec<Cell> = (0..columns.len()).map(|i| row.get::<Cell>(i)).collect::<DbResult<_>>()?;
+            put(&cells)
+        })
+    })
+}
+
+/// The file's pictures with their bytes, read from the folder beside it (checked against their
+/// names: a picture changed or gone stops the copy, naming it).
+fn copy_pictures(
+    src: &dyn Sql,
+    to: &Pg,
+    columns: &[String],
+    folder: Option<&std::path::Path>,
+) -> DbResult<u64> {
+    let select = format!("SELECT {} FROM pictures ORDER BY 1", columns.join(", "));
+    let mut with_data = columns.to_vec();
+    with_data.push("data".into());
+    let (sha, kind) = (columns.iter().position(|c| c == "sha256"), columns.iter().position(|c| c == "kind"));
+    let (Some(sha), Some(kind)) = (sha, kind) else {
+        return Err(super::DbError::shape("pictures: no sha256 or kind column".into()));
+    };
+    to.copy_in("pictures", &with_data, &mut |put| {
+        src.each(&select, args![], &mut |row| {
+            let mut cells: Vec<Cell> =
+                (0..columns.len()).map(|i| row.get::<Cell>(i)).collect::<DbResult<_>>()?;
+            let name: String = row.get(sha)?;
+            let k: String = row.get(kind)?;
+            let k = crate::evidence::picture::Kind::from_code(&k)
+                .ok_or_else(|| super::DbError::shape(format!("picture {name}: kind {k}")))?;
+            let bytes = super::photos::bytes_of(src, folder, &name, k)?;
+            if crate::evidence::picture::sha256_hex(&bytes) != name {
+                return Err(super::DbError::File(format!(
+                    "picture {name}: its file is not the picture it names"
+                )));
+            }
+            cells.push(Cell::Bytes(bytes));
             put(&cells)
         })
     })

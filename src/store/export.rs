@@ -360,6 +360,9 @@ pub struct ParcelFacts {
     pub lines: HashMap<(i64, i64), (Option<String>, Option<i64>)>,
     /// The units its returns closed without, by line, as stored when they closed.
     pub missing: Vec<((i64, i64), i64)>,
+    /// The SHA-256 names of the photos of its units (by unit id) and of itself (None), in the
+    /// order attached.
+    pub photos: HashMap<Option<i64>, Vec<String>>,
 }
 
 fn parcel_facts(db: &dyn Sql, parcel: i64) -> DbResult<ParcelFacts> {
@@ -437,8 +440,22 @@ fn parcel_facts(db: &dyn Sql, parcel: i64) -> DbResult<ParcelFacts> {
         args![parcel],
         |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)),
     )?;
+    // A unit's photos wherever they were taken (a unit of several boxes goes home to its
+    // first), and the parcel's own.
+    let mut photos: HashMap<Option<i64>, Vec<String>> = HashMap::new();
+    db.each(
+        "SELECT f.unit_id, f.sha256, f.id FROM photos f WHERE f.parcel_id = ?1 AND f.unit_id IS NULL
+         UNION ALL
+         SELECT f.unit_id, f.sha256, f.id FROM units u JOIN photos f ON f.unit_id = u.id WHERE u.parcel_id = ?1
+         ORDER BY 3",
+        args![parcel],
+        &mut |r| {
+            photos.entry(r.get(0)?).or_default().push(r.get(1)?);
+            Ok(())
+        },
+    )?;
     let review = reviews.remove(&None).unwrap_or_default();
-    Ok(ParcelFacts { review, view, closed_at, refuse_reason, returns, units, lines, missing })
+    Ok(ParcelFacts { review, view, closed_at, refuse_reason, returns, units, lines, missing, photos })
 }
 
 /// Schema version 8: the batches made before marks get the parcels their spans held, and what
@@ -463,4 +480,72 @@ pub(super) fn mark_earlier_batches(conn: &Connection) -> DbResult<()> {
         due.execute(params![p, Option::<i64>::None])?;
     }
     Ok(())
+}
+
+/// What the evidence of one return is made of (`export evidence`): the return, what it
+/// expected, every box that came for it with what the export says of each, and its photos.
+#[derive(Debug, Clone)]
+pub struct EvidenceFacts {
+    pub return_id: i64,
+    pub rma_no: String,
+    pub order_no: String,
+    /// What the customer said.
+    pub reason: Option<String>,
+    pub resolution: String,
+    /// Its lines: line number, SKU, title, quantity, the serial numbers expected.
+    pub lines: Vec<(i64, String, Option<String>, i64, Vec<String>)>,
+    /// Its boxes, oldest first, each with the dock it was received at.
+    pub parcels: Vec<(ParcelFacts, Option<String>)>,
+    pub photos: Vec<super::photos::PhotoInfo>,
+    /// The audit log's head when this was read.
+    pub head: String,
+}
+
+impl Store {
+    /// The evidence of the return named `rma` (as scanned or typed), read in one snapshot;
+    /// None when no return has that number.
+    pub fn evidence(&self, rma: &str) -> DbResult<Option<EvidenceFacts>> {
+        in_tx(self.db(), Mode::Read, |db| {
+            let found = db.row(
+                "SELECT id, rma_no, order_no, reason, resolution FROM returns WHERE rma_no = ?1 OR rma_key = ?2",
+                args![rma.trim(), crate::domain::tracking::tracking_key(rma.trim())],
+            )?;
+            let Some(r) = found else { return Ok(None) };
+            let return_id: i64 = r.get(0)?;
+            let lines = db.map(
+                "SELECT l.line_no, l.sku, coalesce(l.title, p.name), l.qty, l.serials FROM return_lines l
+                 LEFT JOIN products p ON p.sku = l.sku WHERE l.return_id = ?1 ORDER BY l.line_no",
+                args![return_id],
+                |r| {
+                    let serials: Option<String> = r.get(4)?;
+                    let serials =
+                        serials.map(|s| s.split(';').map(String::from).collect()).unwrap_or_default();
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, serials))
+                },
+            )?;
+            let ids: Vec<(i64, Option<String>)> = db.map(
+                "SELECT p.id, p.dock FROM parcel_returns pr JOIN parcels p ON p.id = pr.parcel_id
+                 WHERE pr.return_id = ?1 ORDER BY p.id",
+                args![return_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let mut parcels = Vec::new();
+            for (id, dock) in &ids {
+                parcels.push((parcel_facts(db, *id)?, dock.clone()));
+            }
+            let ids: Vec<i64> = ids.iter().map(|p| p.0).collect();
+            let photos = super::photos::of_parcels(db, &ids)?;
+            Ok(Some(EvidenceFacts {
+                return_id,
+                rma_no: r.get(1)?,
+                order_no: r.get(2)?,
+                reason: r.get(3)?,
+                resolution: r.get(4)?,
+                lines,
+                parcels,
+                photos,
+                head: super::chain::head(db)?,
+            }))
+        })
+    }
 }

@@ -91,7 +91,10 @@ pub fn attach_in(
 ) -> DbResult<Attached> {
     let now = timestamp(actor.now);
     let unit: Option<(i64, i64)> = match target.unit {
-        Some(u) => tx.row("SELECT id, seq FROM units WHERE id = ?1", args![u])?.map(|r| Ok::<_, DbError>((r.get(0)?, r.get(1)?))).transpose()?,
+        Some(u) => tx
+            .row("SELECT id, seq FROM units WHERE id = ?1", args![u])?
+            .map(|r| Ok::<_, DbError>((r.get(0)?, r.get(1)?)))
+            .transpose()?,
         None => None,
     };
     let target = Target { parcel: target.parcel, unit: unit.map(|u| u.0) };
@@ -172,7 +175,8 @@ pub struct PhotoInfo {
     pub attached_at: String,
 }
 
-const INFO: &str = "SELECT f.id, f.sha256, p.kind, f.parcel_id, f.unit_id, f.file_name, p.bytes, p.width, p.height,
+const INFO: &str =
+    "SELECT f.id, f.sha256, p.kind, f.parcel_id, f.unit_id, f.file_name, p.bytes, p.width, p.height,
                            f.station, f.operator, f.attached_at
                     FROM photos f JOIN pictures p ON p.sha256 = f.sha256";
 
@@ -220,7 +224,8 @@ pub fn bytes_of(db: &dyn Sql, folder: Option<&Path>, sha256: &str, kind: Kind) -
             .value::<Vec<u8>>("SELECT data FROM pictures WHERE sha256 = ?1", args![sha256])?
             .ok_or_else(|| DbError::File(format!("no picture {sha256} in the database"))),
         Engine::Sqlite => {
-            let folder = folder.ok_or_else(|| DbError::File("a database in memory keeps no pictures".into()))?;
+            let folder =
+                folder.ok_or_else(|| DbError::File("a database in memory keeps no pictures".into()))?;
             let path = file_of(folder, sha256, kind);
             std::fs::read(&path).map_err(|e| DbError::File(format!("{}: {e}", path.display())))
         }
@@ -265,7 +270,9 @@ pub fn check_pictures(db: &dyn Sql, folder: Option<&Path>) -> DbResult<(u64, Vec
                         "picture {}: its bytes are not the picture it names: changed behind the program",
                         path.display()
                     )),
-                    Err(e) => problems.push(format!("picture {}: {e}: removed behind the program", path.display())),
+                    Err(e) => {
+                        problems.push(format!("picture {}: {e}: removed behind the program", path.display()))
+                    }
                 }
             }
         }
@@ -292,9 +299,11 @@ impl super::Store {
         bytes: &[u8],
     ) -> DbResult<(Attached, super::station::ParcelView)> {
         if !self.is_central() {
-            let folder =
-                self.photo_folder().ok_or_else(|| DbError::File("a database in memory keeps no photos".into()))?;
-            keep_file(&folder, pic, bytes).map_err(|e| DbError::File(format!("{}: {e}", folder.display())))?;
+            let folder = self
+                .photo_folder()
+                .ok_or_else(|| DbError::File("a database in memory keeps no photos".into()))?;
+            keep_file(&folder, pic, bytes)
+                .map_err(|e| DbError::File(format!("{}: {e}", folder.display())))?;
         }
         super::station::in_write(self.db(), |tx| {
             let done = attach_in(tx, actor, target, file_name, pic, bytes)?;

@@ -540,9 +540,13 @@ fn copy_text(c: &Cell, out: &mut String) {
             }
         }
         Cell::Bytes(b) => {
+            // A photo is megabytes: two digits a byte, without a format each.
+            const HEX: &[u8; 16] = b"0123456789abcdef";
             out.push_str("\\\\x");
+            out.reserve(b.len() * 2);
             for byte in b {
-                out.push_str(&format!("{byte:02x}"));
+                out.push(HEX[usize::from(byte >> 4)] as char);
+                out.push(HEX[usize::from(byte & 15)] as char);
             }
         }
     }

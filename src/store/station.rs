@@ -1490,7 +1490,11 @@ impl PhotosRequired {
 
     /// The units of `view` that need a photo and have none (their numbers in the parcel).
     pub fn lacking(&self, view: &ParcelView) -> Vec<i64> {
-        view.units.iter().filter(|u| u.photos == 0 && u.outcome.is_some_and(|o| self.needs(o))).map(|u| u.seq).collect()
+        view.units
+            .iter()
+            .filter(|u| u.photos == 0 && u.outcome.is_some_and(|o| self.needs(o)))
+            .map(|u| u.seq)
+            .collect()
     }
 }
 

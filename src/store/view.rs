@@ -41,7 +41,10 @@ const BRANCHES: [Branch; 5] = [
     // The parcel itself.
     Branch {
         order: &[],
-        ints: &["unidentified", "(SELECT count(*) FROM photos f WHERE f.parcel_id = ?1 AND f.unit_id IS NULL)"],
+        ints: &[
+            "unidentified",
+            "(SELECT count(*) FROM photos f WHERE f.parcel_id = ?1 AND f.unit_id IS NULL)",
+        ],
         texts: &["scan", "state", "station", "operator", "dock"],
         times: &["received_at", "closed_at"],
         from: "FROM parcels WHERE id = ?1",

@@ -3,6 +3,7 @@
 
 mod central;
 mod engines;
+mod evidence;
 mod floor;
 mod load;
 mod model;

@@ -376,14 +376,16 @@ impl App {
             },
             Command::Undo => vec![Effect::Undo(parcel)],
             Command::Sign if matches!(p.prompt, Prompt::Unit) => {
+                let found = p.view.discrepancies();
+                // Every unit needs its outcome first; then a unit whose outcome needs a photo is
+                // selected, so that the next picture goes to it.
                 let lacking = self.policy.photos.lacking(&p.view);
-                if !lacking.is_empty() {
+                if !lacking.is_empty() && signable(&found) != Signable::Blocked {
                     if let Some(p) = self.parcel_mut() {
                         p.select_seq(lacking[0]);
                     }
                     return self.error(say::photo_needed(lang, &lacking));
                 }
-                let found = p.view.discrepancies();
                 match signable(&found) {
                     Signable::Blocked => self.cannot_sign(&found),
                     Signable::Clean => {

@@ -155,12 +155,14 @@ fn draw_units(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
                 .filter(|_| u.outcome.is_some())
                 .map(|d| format!(" → {}", on_screen(d)))
                 .unwrap_or_default();
+            // And how many photos it has.
+            let photos = if u.photos > 0 { format!(" 📷{}", u.photos) } else { String::new() };
             let style = if marked { Style::new().add_modifier(Modifier::BOLD) } else { Style::new() };
             Row::new(vec![
                 Cell::from(format!("{mark}{}", u.seq)),
                 Cell::from(on_screen(u.sku.as_deref().unwrap_or("?"))),
                 Cell::from(on_screen(u.serial.as_deref().unwrap_or(""))),
-                Cell::from(format!("{status}{flag}{to}")),
+                Cell::from(format!("{status}{flag}{to}{photos}")),
             ])
             .style(style)
         })
@@ -169,11 +171,19 @@ fn draw_units(app: &App, p: &ParcelScreen, f: &mut Frame, area: Rect) {
         rows,
         [Constraint::Length(4), Constraint::Length(10), Constraint::Length(14), Constraint::Min(10)],
     )
-    .block(Block::new().borders(Borders::TOP).title(t(lang, T::Units)));
+    .block(Block::new().borders(Borders::TOP).title(units_title(lang, p.view.photos)));
     // The marked unit stays in sight however long the list (the newest is at the top).
     let at = target.and_then(|id| p.view.units.iter().rev().position(|u| u.id == id));
     let mut state = ratatui::widgets::TableState::default().with_selected(at);
     f.render_stateful_widget(table, area, &mut state);
+}
+
+/// The units list's title, with the photos of the parcel itself when it has some.
+fn units_title(lang: Lang, photos: i64) -> String {
+    match photos {
+        0 => t(lang, T::Units).to_string(),
+        n => format!("{} · {}", t(lang, T::Units), say::parcel_photos(lang, n)),
+    }
 }
 
 /// A symbol per outcome, so that the list reads without colour.
