@@ -31,6 +31,8 @@ const TABLES: &[&str] = &[
     "unit_steps",
     "return_receipts",
     "export_due",
+    "manifests",
+    "manifest_units",
 ];
 
 /// Tables whose ids the central database hands out itself from now on.
@@ -46,6 +48,7 @@ const WITH_IDS: &[&str] = &[
     "export_batches",
     "unit_steps",
     "export_due",
+    "manifests",
 ];
 
 /// What was copied: each table with its count.

@@ -12,6 +12,7 @@ pub mod dock;
 pub mod export;
 pub mod feedback;
 pub mod imports;
+pub mod manifest;
 pub mod returns;
 pub mod review;
 pub mod sql;
@@ -45,6 +46,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0010_docks.sql"),
     include_str!("../../migrations/0011_docks_on_record.sql"),
     include_str!("../../migrations/0012_destinations.sql"),
+    include_str!("../../migrations/0013_reserved.sql"),
+    include_str!("../../migrations/0014_manifests.sql"),
 ];
 
 /// The schema version from which phone numbers are stored masked (see its migration).

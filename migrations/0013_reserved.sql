@@ -1,0 +1,2 @@
+-- returns-dock schema, version 13: reserved (kept empty here; the number belongs to another
+-- change of the schema).

@@ -1,0 +1,1 @@
+-- Reserved (kept empty here; the step belongs to another change of the schema).
