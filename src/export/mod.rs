@@ -4,6 +4,7 @@
 //! a lost file can be produced again with `--batch`.
 
 pub mod feedback;
+pub mod manifest;
 
 use crate::domain::codes::{Coded, Outcome};
 use crate::domain::money::format_cents;

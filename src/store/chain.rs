@@ -292,7 +292,17 @@ pub const MANIFESTS: Table = Table {
     name: "manifest batch",
     select: "SELECT id, kind, number, created_at, created_by, station, supplier, dock, units, value_cents
              FROM manifests",
-    columns: &["kind", "number", "created_at", "created_by", "station", "supplier", "dock", "units", "value_cents"],
+    columns: &[
+        "kind",
+        "number",
+        "created_at",
+        "created_by",
+        "station",
+        "supplier",
+        "dock",
+        "units",
+        "value_cents",
+    ],
     id: "id",
     subject: |id| format!("M{id}"),
 };
