@@ -160,6 +160,12 @@ fn units_said(n: usize, lang: Lang) -> String {
     }
 }
 
+/// `3 units, 427.00` / `3 件，427.00`.
+fn both(units: usize, cents: i64, lang: Lang) -> String {
+    let (n, v) = (units_said(units, lang), format_cents(cents));
+    lang.pick(format!("{n}, {v}"), format!("{n}，{v}"))
+}
+
 /// A reason code in the reader's language (a code the program does not know, as it is).
 fn reason_said(code: &str, lang: Lang) -> String {
     match Reason::from_code(code) {
@@ -239,9 +245,11 @@ pub fn text_in(m: &Manifest, lang: Lang) -> String {
             }
             format!("{}\n", l.trim_end())
         };
-        let totals = format!("{}, {}", units_said(g.count, lang), format_cents(g.value_cents));
+        let totals = both(g.count, g.value_cents, lang);
         match &g.supplier {
-            Some(sup) => s.push_str(&format!("\n{sup}: {totals}\n")),
+            Some(sup) => {
+                s.push_str(&lang.pick(format!("\n{sup}: {totals}\n"), format!("\n{sup}：{totals}\n")))
+            }
             None => s.push('\n'),
         }
         s.push_str(&line(&heads.map(String::from), ""));
@@ -250,7 +258,7 @@ pub fn text_in(m: &Manifest, lang: Lang) -> String {
         }
     }
     let suppliers = m.groups.iter().filter(|g| g.supplier.is_some()).count();
-    let total = format!("{}, {}", units_said(m.count, lang), format_cents(m.value_cents));
+    let total = both(m.count, m.value_cents, lang);
     s.push_str(&match (kind, lang) {
         (Kind::Rtv, Lang::En) => format!("\nTotal: {total} ({suppliers} suppliers)\n"),
         (Kind::Rtv, Lang::Zh) => format!("\n合计：{total}（{suppliers} 个供应商）\n"),
