@@ -327,6 +327,37 @@ pub enum ReportWhat {
         #[arg(long, value_name = "DOCK", value_parser = dock_name)]
         dock: Option<String>,
     },
+    /// The return-to-supplier units not yet shipped, by supplier: the manifest for each
+    /// supplier's box (--close records them as shipped, as the next RTV batch)
+    Rtv(ManifestArgs),
+    /// The scrapped units not yet written off: the write-off list for finance (--close records
+    /// them as written off, as the next write-off batch)
+    Scrap(ManifestArgs),
+}
+
+/// What `report rtv` and `report scrap` take.
+#[derive(clap::Args, Debug)]
+pub struct ManifestArgs {
+    /// Only this supplier's units, as the catalog names it (any case); NO-SUPPLIER for products
+    /// the catalog names no supplier for [default: every supplier]
+    #[arg(long, value_name = "SUPPLIER", value_parser = supplier_name)]
+    pub supplier: Option<String>,
+    /// Only the units of parcels received at this dock [default: every dock]
+    #[arg(long, value_name = "DOCK", value_parser = dock_name)]
+    pub dock: Option<String>,
+    /// Text for a terminal or a printer, CSV or JSON for others
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: SheetFormat,
+    /// Where to write [default: stdout]
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Start the CSV with a BOM, so Excel shows Chinese correctly (with --format csv)
+    #[arg(long)]
+    pub excel: bool,
+    /// Record the units listed (those not held back) as shipped / written off, in a numbered
+    /// batch; they are never listed again
+    #[arg(long)]
+    pub close: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -618,7 +649,13 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Some(Command::Export { what: Some(ExportWhat::Evidence { rma, out }), .. }) => {
+        Some(Command::Report { what: ReportWhat::Rtv(args) }) => {
+            manifest_report(&db_path(&cli), config, crate::export::manifest::Kind::Rtv, args, lang)
+        }
+        Some(Command::Report { what: ReportWhat::Scrap(args) }) => {
+            manifest_report(&db_path(&cli), config, crate::export::manifest::Kind::Scrap, args, lang)
+        }
+                Some(Command::Export { what: Some(ExportWhat::Evidence { rma, out }), .. }) => {
             let store = Store::open_existing(&db_path(&cli))?;
             // A file name of the RMA's own characters only.
             let safe: String = rma.trim().chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
@@ -685,6 +722,145 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             }
         }
     }
+}
+
+/// `report rtv` and `report scrap`: the manifest as it stands, or closed as the next batch.
+fn manifest_report(
+    db: &Path,
+    config: &Config,
+    kind: crate::export::manifest::Kind,
+    args: &ManifestArgs,
+    lang: crate::domain::codes::Lang,
+) -> Result<(), Failure> {
+    use crate::export::manifest as mf;
+    use crate::store::manifest::{same_supplier, CloseFailed, Filter};
+    if args.excel && args.format != SheetFormat::Csv {
+        return Err(Failure::Usage("--excel goes with --format csv (it puts a BOM before the CSV)".into()));
+    }
+    let at = now();
+    let mut store = Store::open_existing(db)?;
+    let e = |err| Failure::from(store_err(db, err));
+    if let Some(out) = &args.out {
+        crate::export::not_the_database(&store, out)?;
+    }
+    known_dock(&store, args.dock.as_deref())?;
+    if let Some(s) = args.supplier.as_deref() {
+        let known = store.suppliers().map_err(e)?;
+        let shown =
+            |list: &[String]| list.iter().take(10).map(|x| on_screen(x)).collect::<Vec<_>>().join(", ");
+        if !same_supplier(s, crate::domain::disposition::NO_SUPPLIER)
+            && !known.iter().any(|k| same_supplier(s, k))
+        {
+            eprintln!(
+                "returns-dock: --supplier {}: the catalog names no such supplier ({}{}; NO-SUPPLIER for products without one)",
+                on_screen(s),
+                if known.is_empty() { "it names none".to_string() } else { format!("it names {}", shown(&known)) },
+                if known.len() > 10 { format!(" and {} more", known.len() - 10) } else { String::new() },
+            );
+            return Err(Failure::Refused);
+        }
+    }
+    // Returns that waited too long for their other boxes close first (their units' outcomes
+    // are settled then), as for an export.
+    store.close_overdue(at, config.policy.await_boxes_days).map_err(|err| Failure::from(store.err(err)))?;
+    let filter = Filter { supplier: args.supplier.clone(), dock: args.dock.clone() };
+    let render = |m: &mf::Manifest| -> Vec<u8> {
+        match args.format {
+            SheetFormat::Text => mf::text_in(m, lang).into_bytes(),
+            SheetFormat::Csv => {
+                let mut bytes = if args.excel { b"\xEF\xBB\xBF".to_vec() } else { Vec::new() };
+                bytes.extend(mf::csv_bytes(m).unwrap_or_default());
+                bytes
+            }
+            SheetFormat::Json => {
+                let mut json = serde_json::to_string_pretty(m).unwrap_or_default();
+                json.push('\n');
+                json.into_bytes()
+            }
+        }
+    };
+    let write_err = |out: &Path, err: std::io::Error| {
+        Failure::Unusable(format!("{}: cannot write: {err}", out.display()))
+    };
+    // The file under its temporary name, synced (renamed into place by the caller).
+    let partial = |out: &Path, bytes: &[u8]| {
+        crate::export::write_partial::<crate::export::ExportError>(out, false, |w| {
+            w.write_all(bytes).map_err(|source| crate::export::ExportError::Write {
+                path: out.display().to_string(),
+                source,
+            })
+        })
+    };
+    let (supplier, dock) = (args.supplier.as_deref(), args.dock.as_deref());
+    if !args.close {
+        let listed = store.manifest(kind, &filter).map_err(e)?;
+        let m = mf::manifest(kind, &listed, supplier, dock, None);
+        let bytes = render(&m);
+        match &args.out {
+            None => {
+                let _ = std::io::stdout().write_all(&bytes);
+            }
+            Some(out) => {
+                let tmp = partial(out, &bytes).map_err(|err| Failure::Unusable(err.to_string()))?;
+                std::fs::rename(&tmp, out).map_err(|err| write_err(out, err))?;
+                println!(
+                    "{}",
+                    words::say::manifest_written(
+                        lang,
+                        m.count,
+                        m.value_cents,
+                        m.held,
+                        &out.display().to_string()
+                    )
+                );
+            }
+        }
+        return Ok(());
+    }
+    let mut written: Option<PathBuf> = None;
+    let closed = store.close_manifest(kind, &filter, None, at, &mut |c| {
+        if let Some(out) = &args.out {
+            let m = mf::manifest(kind, &c.listed, supplier, dock, Some(c.batch));
+            let tmp = partial(out, &render(&m)).map_err(|err| match err {
+                crate::export::ExportError::Write { source, .. } => source,
+                other => std::io::Error::other(other.to_string()),
+            })?;
+            written = Some(tmp);
+        }
+        Ok(())
+    });
+    let closed = match closed {
+        Ok(c) => c,
+        Err(CloseFailed::Before(err)) => {
+            return Err(write_err(args.out.as_deref().unwrap_or(Path::new("")), err));
+        }
+        Err(CloseFailed::Db(err)) => {
+            if let Some(tmp) = written.take() {
+                let _ = std::fs::remove_file(tmp);
+            }
+            return Err(e(err));
+        }
+    };
+    let m = mf::manifest(kind, &closed.listed, supplier, dock, Some(closed.batch));
+    match (&args.out, written) {
+        (Some(out), Some(tmp)) => {
+            std::fs::rename(&tmp, out).map_err(|err| write_err(out, err))?;
+            println!(
+                "{} ({})",
+                mf::closed_line(&m, lang),
+                words::say::written_to(lang, &out.display().to_string())
+            );
+        }
+        (Some(_), None) => println!("{}", mf::closed_line(&m, lang)),
+        (None, _) => {
+            let _ = std::io::stdout().write_all(&render(&m));
+            // A program reads CSV and JSON from stdout: what the close did is said beside it.
+            if args.format != SheetFormat::Text {
+                eprintln!("{}", mf::closed_line(&m, lang));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Clone, Copy)]
@@ -1366,6 +1542,14 @@ fn unit_id(text: &str) -> Result<i64, String> {
 
 fn batch_id(text: &str) -> Result<i64, String> {
     text.parse::<ids::BatchId>().map(|id| id.0)
+}
+
+/// A supplier's name as given on the command line: trimmed, never empty.
+fn supplier_name(text: &str) -> Result<String, String> {
+    match text.trim() {
+        "" => Err("a supplier's name, as the catalog names it (or NO-SUPPLIER)".into()),
+        name => Ok(name.to_string()),
+    }
 }
 
 /// A dock's name as given on the command line: trimmed, never empty.

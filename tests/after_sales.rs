@@ -1584,6 +1584,7 @@ fn batches_made_before_marks_keep_their_parcels_and_the_next_export_takes_the_re
              DROP TRIGGER export_due_policy_unit; DROP TABLE export_due;
              DROP TRIGGER parcel_returns_open_box; DROP TRIGGER parcels_box_closed;
              DROP INDEX parcel_returns_one_open_box; ALTER TABLE parcel_returns DROP COLUMN open_box; ALTER TABLE parcels DROP COLUMN dock; ALTER TABLE export_batches DROP COLUMN dock; ALTER TABLE units DROP COLUMN destination; ALTER TABLE unit_steps DROP COLUMN destination; DROP TABLE photos; DROP TABLE pictures;
+             DROP TABLE manifest_units; DROP TABLE manifests;
              PRAGMA user_version = 7;",
         )
         .unwrap();
@@ -1637,6 +1638,7 @@ fn parcels_received_before_the_log_carried_their_dock_are_logged_with_it_and_an_
             "UPDATE parcels SET dock = 'NORTH';
              UPDATE parcels SET note = 'edited behind the program' WHERE id = {edited};
              ALTER TABLE export_batches DROP COLUMN dock; ALTER TABLE units DROP COLUMN destination; ALTER TABLE unit_steps DROP COLUMN destination; DROP TABLE photos; DROP TABLE pictures;
+             DROP TABLE manifest_units; DROP TABLE manifests;
              PRAGMA user_version = 10;"
         ))
         .unwrap();
@@ -1688,4 +1690,582 @@ fn an_export_whose_batch_cannot_be_recorded_leaves_no_file() {
     .unwrap_err();
     assert!(err.to_string().contains("export_batches"), "{err}");
     assert!(!out.exists(), "a file with no batch behind it was left: {}", out.display());
+}
+
+#[path = "support/pg.rs"]
+mod pg;
+
+/// The manifests (`report rtv`, `report scrap`): which units they list, their totals, and the
+/// batches that close them, on a dock's file and on a central database alike.
+mod manifests {
+    use chrono::{DateTime, Duration, FixedOffset};
+    use returns_dock::domain::codes::{Cause, Grade, Outcome, Reason};
+    use returns_dock::export::manifest::{self as mf, Kind};
+    use returns_dock::store::boxes::Rest;
+    use returns_dock::store::manifest::{Filter, Listed};
+    use returns_dock::store::review::{Decision, Supervisor};
+    use returns_dock::store::sql::SqlExt;
+    use returns_dock::store::station::{Actor, Inspection, NewUnit, ParcelLookup, Policy};
+    use returns_dock::store::Store;
+    use std::path::Path;
+
+    use super::pg;
+
+    /// A bench driven through the store's own steps, as a station drives it.
+    struct Bench {
+        store: Store,
+        tick: i64,
+    }
+
+    impl Bench {
+        fn on(mut store: Store) -> Bench {
+            returns_dock::cli::seed_demo_into(&mut store).unwrap();
+            Bench { store, tick: 0 }
+        }
+
+        fn now(&mut self) -> DateTime<FixedOffset> {
+            self.tick += 1;
+            DateTime::parse_from_rfc3339("2026-11-22T09:00:00+08:00").unwrap() + Duration::seconds(self.tick)
+        }
+
+        fn actor(&mut self) -> Actor {
+            Actor { station: "ST01".into(), dock: "NORTH".into(), user: "DEMO".into(), now: self.now() }
+        }
+
+        fn open(&mut self, scan: &str) -> i64 {
+            let ids = match self.store.lookup_parcel("ST01", scan).unwrap() {
+                ParcelLookup::Expected(rs) => rs.iter().map(|r| r.id).collect::<Vec<_>>(),
+                other => panic!("{scan}: {other:?}"),
+            };
+            let a = self.actor();
+            self.store.open_parcel(&a, scan, &ids).unwrap().unwrap().id
+        }
+
+        fn unit(
+            &mut self,
+            parcel: i64,
+            code: &str,
+            serial: Option<&str>,
+            outcome: Outcome,
+            reason: Reason,
+        ) -> i64 {
+            let sku = self.store.find_product_box(code).unwrap().map(|(p, _)| p.sku);
+            let a = self.actor();
+            let u =
+                NewUnit { scan: code.into(), sku, serial: serial.map(String::from), ..NewUnit::default() };
+            let ((id, _), _) = {
+                let (r, v) = self.store.record_unit(&a, parcel, &u).unwrap();
+                (r.unwrap(), v)
+            };
+            let a = self.actor();
+            let reason = (outcome != Outcome::Accept).then_some(reason);
+            let i = Inspection::new(outcome, Some(Grade::A), reason, Cause::ProductDefect);
+            self.store.inspect(&a, parcel, id, &i).unwrap().0.unwrap();
+            id
+        }
+
+        fn sign(&mut self, parcel: i64) {
+            let a = self.actor();
+            let shown = self.store.parcel(parcel).unwrap().discrepancies();
+            self.store.sign(&a, parcel, true, &shown, &Policy::default(), Rest::Missing).unwrap().0.unwrap();
+        }
+
+        /// The supervisor decides the review of `unit`: overturned to `to`, or confirmed.
+        fn decide(&mut self, unit: i64, to: Option<Outcome>) {
+            let now = self.now();
+            let proof = self
+                .store
+                .check_pin("SUP1", "2468", Some("ST01"), now, &Default::default())
+                .unwrap()
+                .unwrap();
+            let label = returns_dock::export::unit_label(unit);
+            let review =
+                self.store.open_reviews().unwrap().into_iter().find(|r| r.unit.as_deref() == Some(&label));
+            let review = review.unwrap_or_else(|| panic!("a review of {label}"));
+            let sup = Supervisor { who: &proof, station: Some("ST01") };
+            let decision = match to {
+                Some(outcome) => Decision::Overturn { outcome, grade: None },
+                None => Decision::Confirm,
+            };
+            let now = self.now();
+            self.store.decide(sup, review.id, &decision, Some("seen at the bench"), now).unwrap().unwrap();
+        }
+
+        /// The supervisor confirms every review of `parcel` (its refused units, its discrepancies).
+        fn confirm_every_review_of(&mut self, parcel: i64) {
+            let now = self.now();
+            let proof = self
+                .store
+                .check_pin("SUP1", "2468", Some("ST01"), now, &Default::default())
+                .unwrap()
+                .unwrap();
+            for r in self.store.open_reviews().unwrap().into_iter().filter(|r| r.parcel_id == parcel) {
+                let sup = Supervisor { who: &proof, station: Some("ST01") };
+                let now = self.now();
+                self.store.decide(sup, r.id, &Decision::Confirm, Some("seen"), now).unwrap().unwrap();
+            }
+        }
+
+        fn listed(&mut self, kind: Kind, supplier: Option<&str>) -> Vec<Listed> {
+            let filter = Filter { supplier: supplier.map(String::from), dock: None };
+            self.store.manifest(kind, &filter).unwrap()
+        }
+
+        fn close(&mut self, kind: Kind, supplier: Option<&str>) -> mf::Manifest {
+            let filter = Filter { supplier: supplier.map(String::from), dock: None };
+            let now = self.now();
+            let closed = self
+                .store
+                .close_manifest(kind, &filter, None, now, &mut |_| Ok(()))
+                .map_err(|_| "close")
+                .unwrap();
+            mf::manifest(kind, &closed.listed, supplier, None, Some(closed.batch))
+        }
+
+        fn count(&self, sql: &str) -> i64 {
+            self.store.db().one(sql, &[]).unwrap()
+        }
+    }
+
+    const HUAQIANG: &str = "深圳市华强电子有限公司";
+
+    /// Units by supplier, in the manifest's order: (supplier, unit count, cents, held).
+    fn totals(m: &mf::Manifest) -> Vec<(String, usize, i64, usize)> {
+        m.groups
+            .iter()
+            .map(|g| (g.supplier.clone().unwrap_or_default(), g.count, g.value_cents, g.held))
+            .collect()
+    }
+
+    /// The day behind the tests: returned to their suppliers, two Redmi buds and a cable (华强,
+    /// 199.00 + 199.00 + 29.00) and a keyboard (Lenovo, 399.00) in signed boxes; a Nike shoe
+    /// (899.00) refused, its review pending; a T-shirt given to its supplier in a box still open
+    /// at the bench; a power bank (129.00) scrapped.
+    struct Day {
+        shoe: i64,
+        open_box_shirt: i64,
+    }
+
+    fn a_day(b: &mut Bench) -> Day {
+        let p1 = b.open("RMA-2026-0002");
+        b.unit(p1, "6901234500011", Some("RB5-0000123"), Outcome::ReturnToSupplier, Reason::Defective);
+        b.unit(p1, "6901234500011", Some("RB5-0000124"), Outcome::ReturnToSupplier, Reason::Defective);
+        b.unit(p1, "6901234500035", None, Outcome::ReturnToSupplier, Reason::TransitDamage);
+        b.sign(p1);
+        let p2 = b.open("RMA-2026-0006");
+        b.unit(p2, "6901234500134", Some("LGN-KB-77001"), Outcome::ReturnToSupplier, Reason::Defective);
+        b.unit(p2, "6901234500127", Some("BS20K-55501"), Outcome::Scrap, Reason::Defective);
+        b.sign(p2);
+        let p3 = b.open("RMA-2026-0011");
+        let shoe = b.unit(p3, "0194000001232", None, Outcome::Refuse, Reason::CustomerDamage);
+        b.sign(p3);
+        let p4 = b.open("RMA-2026-0009");
+        let open_box_shirt = b.unit(p4, "6901234500059", None, Outcome::ReturnToSupplier, Reason::Defective);
+        Day { shoe, open_box_shirt }
+    }
+
+    fn rtv_is_listed_by_supplier_with_its_totals_and_follows_overturns(store: Store) {
+        let mut b = Bench::on(store);
+        let day = a_day(&mut b);
+        let m = mf::manifest(Kind::Rtv, &b.listed(Kind::Rtv, None), None, None, None);
+        // Byte order: Latin names before Chinese ones. The box still open is on no list.
+        assert_eq!(totals(&m), [("Lenovo".into(), 1, 39900, 0), (HUAQIANG.into(), 3, 42700, 0)]);
+        assert_eq!((m.count, m.value_cents, m.held), (4, 82600, 0));
+        assert!(m
+            .groups
+            .iter()
+            .flat_map(|g| &g.units)
+            .all(|u| u.unit_id != returns_dock::export::unit_label(day.open_box_shirt)));
+        let buds = &m.groups[1].units[0];
+        assert_eq!(
+            (
+                buds.sku.as_str(),
+                buds.serial.as_str(),
+                buds.rma_no.as_str(),
+                buds.reason.as_str(),
+                buds.destination.as_str()
+            ),
+            ("SKU-1001", "RB5-0000123", "RMA-2026-0002", "DEFECTIVE", "RTV-深圳市华强电子有限公司")
+        );
+        assert_eq!(buds.name, "小米 Redmi Buds 5 蓝牙耳机 黑色");
+        // The refused shoe is not returned to its supplier; overturned to it, it joins.
+        b.decide(day.shoe, Some(Outcome::ReturnToSupplier));
+        let m = mf::manifest(Kind::Rtv, &b.listed(Kind::Rtv, None), None, None, None);
+        assert_eq!(
+            totals(&m),
+            [
+                ("Lenovo".into(), 1, 39900, 0),
+                ("Nike China".into(), 1, 89900, 0),
+                (HUAQIANG.into(), 3, 42700, 0)
+            ]
+        );
+        assert_eq!((m.count, m.value_cents), (5, 172500));
+        // The text says the same, with a line per supplier and the grand total.
+        let text = mf::text_in(&m, returns_dock::domain::codes::Lang::En);
+        assert!(text.contains("\nNike China: 1 unit, 899.00\n"), "{text}");
+        assert!(text.contains(&format!("\n{HUAQIANG}: 3 units, 427.00\n")), "{text}");
+        assert!(text.contains("\nTotal: 5 units, 1725.00 (3 suppliers)\n"), "{text}");
+        // Scrap: the power bank only.
+        let s = mf::manifest(Kind::Scrap, &b.listed(Kind::Scrap, None), None, None, None);
+        assert_eq!((s.count, s.value_cents), (1, 12900));
+    }
+
+    #[test]
+    fn rtv_is_listed_by_supplier_with_its_totals_and_follows_overturns_on_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        rtv_is_listed_by_supplier_with_its_totals_and_follows_overturns(
+            Store::open(&dir.path().join("dock.db")).unwrap(),
+        );
+    }
+
+    #[test]
+    fn rtv_is_listed_by_supplier_with_its_totals_and_follows_overturns_on_a_central_database() {
+        rtv_is_listed_by_supplier_with_its_totals_and_follows_overturns(
+            Store::open(Path::new(&pg::fresh_database())).unwrap(),
+        );
+    }
+
+    fn a_close_takes_what_is_ready_once_and_the_log_carries_it(store: Store) {
+        let mut b = Bench::on(store);
+        let day = a_day(&mut b);
+        // A unit of a parcel whose review is pending: listed, held, not closed.
+        let p5 = b.open("RMA-2026-0005");
+        let kindle = b.unit(
+            p5,
+            "0841760001230",
+            Some("G000PW1234567890"),
+            Outcome::ReturnToSupplier,
+            Reason::Defective,
+        );
+        b.sign(p5);
+        let p6 = b.open("RMA-2026-0013");
+        let brush =
+            b.unit(p6, "8710100001235", Some("PHX-6730-0042"), Outcome::ReturnToSupplier, Reason::Defective);
+        b.unit(p6, "8710100001235", Some("PHX-OTHER"), Outcome::Refuse, Reason::SerialMismatch);
+        b.sign(p6);
+        let held: Vec<i64> =
+            b.listed(Kind::Rtv, None).iter().filter(|u| u.hold.is_some()).map(|u| u.unit_id).collect();
+        assert_eq!(held, [brush], "the toothbrush's parcel waits for its review; the kindle's does not");
+        // --supplier limits the close: Lenovo's box only.
+        let lenovo = b.close(Kind::Rtv, Some("lenovo"));
+        assert_eq!((lenovo.batch, lenovo.count, lenovo.value_cents), (Some(1), 1, 39900));
+        // Then the rest, but the held unit.
+        let rest = b.close(Kind::Rtv, None);
+        assert_eq!(rest.batch, Some(2));
+        assert_eq!(
+            totals(&rest),
+            [
+                ("Amazon Devices".into(), 1, 106800, 0),
+                ("Philips Consumer".into(), 0, 0, 1),
+                (HUAQIANG.into(), 3, 42700, 0)
+            ]
+        );
+        assert_eq!((rest.count, rest.value_cents, rest.held), (4, 149500, 1));
+        let text = mf::text_in(&rest, returns_dock::domain::codes::Lang::En);
+        assert!(text.contains("RTV batch 2: 4 units shipped, 1495.00; 1 unit held back"), "{text}");
+        assert!(text.contains("HELD: review pending"), "{text}");
+        // What was shipped is never listed again; the held unit is, until its review is decided.
+        let left: Vec<i64> = b.listed(Kind::Rtv, None).iter().map(|u| u.unit_id).collect();
+        assert_eq!(left, [brush]);
+        let nothing = b.close(Kind::Rtv, None);
+        assert_eq!((nothing.batch, nothing.held), (None, 1));
+        assert!(
+            mf::closed_line(&nothing, returns_dock::domain::codes::Lang::En).starts_with("nothing to ship")
+        );
+        assert_eq!(b.count("SELECT count(*) FROM manifests"), 2, "nothing to ship records no batch");
+        b.confirm_every_review_of(p6);
+        b.decide(day.shoe, Some(Outcome::ReturnToSupplier));
+        let last = b.close(Kind::Rtv, None);
+        assert_eq!((last.batch, last.count, last.value_cents), (Some(3), 2, 29900 + 89900));
+        // Scrap the same: its own numbers.
+        let wo = b.close(Kind::Scrap, None);
+        assert_eq!((wo.batch, wo.count, wo.value_cents), (Some(1), 1, 12900));
+        assert_eq!(
+            mf::closed_line(&wo, returns_dock::domain::codes::Lang::En),
+            "write-off batch 1: 1 unit written off, 129.00"
+        );
+        assert!(b.listed(Kind::Scrap, None).is_empty());
+        let _ = kindle;
+        // The log carries every batch and unit, and audit verify checks them.
+        let verdict = b.store.verify_audit().unwrap();
+        assert!(verdict.ok(), "{:?}", verdict.problems);
+        assert_eq!((verdict.manifests, verdict.shipped), (4, 1 + 4 + 2 + 1));
+        assert!(verdict.summary().contains("4 manifest batches with 8 units"), "{}", verdict.summary());
+        let shipped_entries = b.count("SELECT count(*) FROM audit_log WHERE action = 'manifest_unit'");
+        assert_eq!(shipped_entries, 8);
+    }
+
+    #[test]
+    fn a_close_takes_what_is_ready_once_and_the_log_carries_it_on_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        a_close_takes_what_is_ready_once_and_the_log_carries_it(
+            Store::open(&dir.path().join("dock.db")).unwrap(),
+        );
+    }
+
+    #[test]
+    fn a_close_takes_what_is_ready_once_and_the_log_carries_it_on_a_central_database() {
+        a_close_takes_what_is_ready_once_and_the_log_carries_it(
+            Store::open(Path::new(&pg::fresh_database())).unwrap(),
+        );
+    }
+
+    /// A shipped row added, changed or removed behind the program is found by `audit verify`.
+    #[test]
+    fn a_shipped_row_forged_or_removed_behind_the_program_fails_the_audit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = Bench::on(Store::open(&dir.path().join("dock.db")).unwrap());
+        let day = a_day(&mut b);
+        b.close(Kind::Rtv, None);
+        assert!(b.store.verify_audit().unwrap().ok());
+        let conn = b.store.conn();
+        // Forged: the shirt of the open box "shipped" in batch 1.
+        conn.execute(
+            "INSERT INTO manifest_units (unit_id, manifest_id, supplier, value_cents) VALUES (?1, 1, 'x', 0)",
+            [day.open_box_shirt],
+        )
+        .unwrap();
+        let v = b.store.verify_audit().unwrap();
+        let shirt = returns_dock::export::unit_label(day.open_box_shirt);
+        assert!(
+            v.problems.iter().any(|p| p.contains(&shirt) && p.contains("recorded behind the program")),
+            "{:?}",
+            v.problems
+        );
+        b.store
+            .conn()
+            .execute("DELETE FROM manifest_units WHERE unit_id = ?1", [day.open_box_shirt])
+            .unwrap();
+        assert!(b.store.verify_audit().unwrap().ok());
+        // Removed: a unit of the batch taken out of it (as if it had never left).
+        let gone: i64 = b.count("SELECT min(unit_id) FROM manifest_units");
+        b.store.conn().execute("DELETE FROM manifest_units WHERE unit_id = ?1", [gone]).unwrap();
+        let v = b.store.verify_audit().unwrap();
+        let label = returns_dock::export::unit_label(gone);
+        assert!(
+            v.problems.iter().any(|p| p.contains(&label) && p.contains("removed behind the program")),
+            "{:?}",
+            v.problems
+        );
+        // Changed: the batch's value.
+        b.store.conn().execute_batch("UPDATE manifests SET value_cents = 1").unwrap();
+        let v = b.store.verify_audit().unwrap();
+        assert!(
+            v.problems.iter().any(|p| p.contains("manifest batch M1") && p.contains("value_cents is 1")),
+            "{:?}",
+            v.problems
+        );
+    }
+
+    /// Two closes at once (two terminals on a file, two docks on a server): no unit is in two
+    /// batches, none is lost, and the batch numbers differ.
+    fn two_closes_at_once_never_share_a_unit(db: &str) {
+        let mut b = Bench::on(Store::open(Path::new(db)).unwrap());
+        a_day(&mut b);
+        for rma in ["RMA-2026-0005", "RMA-2026-0007", "RMA-2026-0010", "RMA-2026-0001"] {
+            let p = b.open(rma);
+            let code = match rma {
+                "RMA-2026-0005" => ("0841760001230", "G000PW1234567890"),
+                "RMA-2026-0007" => ("6901234500080", "MD-AF5-900231"),
+                "RMA-2026-0010" => ("5099200001233", "2310LZ0ABC12"),
+                _ => ("6901234500165", "HWGT5-A1B2C3D4"),
+            };
+            b.unit(p, code.0, Some(code.1), Outcome::ReturnToSupplier, Reason::Defective);
+            b.sign(p);
+        }
+        let ready = b.listed(Kind::Rtv, None).len();
+        assert_eq!(ready, 8);
+        let gate = std::sync::Barrier::new(4);
+        let batches: Vec<Option<i64>> = std::thread::scope(|s| {
+            let closes: Vec<_> = (0..4)
+                .map(|i| {
+                    let gate = &gate;
+                    s.spawn(move || {
+                        let mut store = Store::open(Path::new(db)).unwrap();
+                        let now = DateTime::parse_from_rfc3339("2026-11-22T10:00:00+08:00").unwrap()
+                            + Duration::seconds(i);
+                        gate.wait();
+                        let closed = store
+                            .close_manifest(Kind::Rtv, &Filter::default(), None, now, &mut |_| Ok(()))
+                            .map_err(|_| "close")
+                            .unwrap();
+                        closed.batch.map(|b| b.number)
+                    })
+                })
+                .collect();
+            closes.into_iter().map(|c| c.join().unwrap()).collect()
+        });
+        let mut numbers: Vec<i64> = batches.iter().flatten().copied().collect();
+        numbers.sort();
+        let unique = numbers.len();
+        numbers.dedup();
+        assert_eq!(numbers.len(), unique, "batch numbers are unique: {batches:?}");
+        assert!(!numbers.is_empty());
+        assert_eq!(b.count("SELECT count(*) FROM manifest_units"), ready as i64, "every unit shipped once");
+        assert_eq!(b.count("SELECT count(DISTINCT unit_id) FROM manifest_units"), ready as i64);
+        assert_eq!(
+            b.count("SELECT CAST(coalesce(sum(units), 0) AS BIGINT) FROM manifests"),
+            ready as i64,
+            "the batches hold exactly the units shipped"
+        );
+        let verdict = b.store.verify_audit().unwrap();
+        assert!(verdict.ok(), "{:?}", verdict.problems);
+    }
+
+    #[test]
+    fn two_closes_at_once_never_share_a_unit_on_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        two_closes_at_once_never_share_a_unit(&dir.path().join("dock.db").display().to_string());
+    }
+
+    #[test]
+    fn two_closes_at_once_never_share_a_unit_on_a_central_database() {
+        two_closes_at_once_never_share_a_unit(&pg::fresh_database());
+    }
+
+    fn run(dir: &Path, db: &str, args: &[&str]) -> (Option<i32>, String, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+            .current_dir(dir)
+            .env_remove("RETURNS_DOCK_PIN")
+            .args(["--db", db])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// The commands: the manifest as text, CSV and JSON, closed into a file, and bad flags
+    /// refused with their exit codes.
+    fn the_commands(db: &str, dir: &Path) {
+        let opened =
+            if db.starts_with("postgres") { db.to_string() } else { dir.join(db).display().to_string() };
+        let mut b = Bench::on(Store::open(Path::new(&opened)).unwrap());
+        a_day(&mut b);
+        drop(b);
+        let (code, text, err) = run(dir, db, &["report", "rtv"]);
+        assert_eq!(code, Some(0), "{err}");
+        assert!(text.starts_with("Return to supplier: units not yet shipped\n"), "{text}");
+        assert!(
+            text.contains("\nLenovo: 1 unit, 399.00\n")
+                && text.contains("Total: 4 units, 826.00 (2 suppliers)"),
+            "{text}"
+        );
+        let (_, zh, _) = run(dir, db, &["--lang", "zh", "report", "rtv"]);
+        assert!(
+            zh.contains("退供应商清单")
+                && zh.contains("功能故障")
+                && zh.contains("合计：4 件，826.00（2 个供应商）"),
+            "{zh}"
+        );
+        let (code, json, err) = run(dir, db, &["report", "rtv", "--format", "json", "--supplier", HUAQIANG]);
+        assert_eq!(code, Some(0), "{err}");
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!((json["count"].as_i64(), json["value_cents"].as_i64()), (Some(3), Some(42700)));
+        assert_eq!(json["groups"][0]["units"][0]["value_cents"].as_i64(), Some(19900));
+        assert_eq!(json["batch"], serde_json::Value::Null);
+        // Closed into a file: the batch, in the file and in what is said.
+        let (code, said, err) =
+            run(dir, db, &["report", "rtv", "--close", "--format", "csv", "--excel", "--out", "rtv.csv"]);
+        assert_eq!(code, Some(0), "{err}");
+        assert!(said.starts_with("RTV batch 1: 4 units shipped, 826.00 (written to rtv.csv)"), "{said}");
+        let bytes = std::fs::read(dir.join("rtv.csv")).unwrap();
+        assert!(bytes.starts_with(b"\xEF\xBB\xBFline,supplier,unit_id"), "a BOM, then the header");
+        let csv = String::from_utf8_lossy(&bytes[3..]).into_owned();
+        assert_eq!(csv.lines().filter(|l| l.starts_with("unit,")).count(), 4, "{csv}");
+        assert!(
+            csv.lines().all(|l| l.starts_with("line,") || l.contains(",1,")),
+            "every row of batch 1: {csv}"
+        );
+        assert!(
+            csv.lines().last().unwrap().starts_with("total,,") && csv.trim_end().ends_with(",4,826.00"),
+            "{csv}"
+        );
+        assert!(!dir.join("rtv.csv.partial").exists());
+        let (code, said, _) = run(dir, db, &["report", "rtv", "--close", "--out", "again.txt"]);
+        assert_eq!((code, said.trim()), (Some(0), "nothing to ship: no batch recorded"));
+        assert!(!dir.join("again.txt").exists(), "nothing shipped, no manifest written");
+        let (code, json, _) = run(dir, db, &["report", "scrap", "--close", "--format", "json"]);
+        assert_eq!(code, Some(0));
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!((json["batch"].as_i64(), json["value_cents"].as_i64()), (Some(1), Some(12900)));
+        let (code, said, _) = run(dir, db, &["audit", "verify"]);
+        assert_eq!(code, Some(0));
+        assert!(said.contains("2 manifest batches with 5 units"), "{said}");
+        let (code, shown, _) = run(dir, db, &["audit", "show", "--unit", "U00000001"]);
+        assert_eq!(code, Some(0));
+        assert!(shown.contains("manifest_unit U00000001"), "a unit's history says it left: {shown}");
+        // Bad flags.
+        for (args, exit, says) in [
+            (&["report", "rtv", "--format", "xml"][..], 2, "invalid value 'xml'"),
+            (&["report", "rtv", "--excel"][..], 2, "--excel goes with --format csv"),
+            (&["report", "rtv", "--supplier", " "][..], 2, "a supplier's name"),
+            (
+                &["report", "rtv", "--supplier", "ACME"][..],
+                1,
+                "--supplier ACME: the catalog names no such supplier",
+            ),
+            (
+                &["report", "scrap", "--dock", "MARS"][..],
+                1,
+                "--dock MARS: no parcel was received at that dock",
+            ),
+            (&["report", "rtv", "--close", "--all"][..], 2, "unexpected argument '--all'"),
+        ] {
+            let (code, _, err) = run(dir, db, args);
+            assert_eq!(code, Some(exit), "{args:?}: {err}");
+            assert!(err.contains(says), "{args:?}: {err}");
+        }
+        let (code, _, _) = run(dir, db, &["report", "rtv", "--supplier", "no-supplier"]);
+        assert_eq!(code, Some(0), "products without a supplier are under NO-SUPPLIER");
+    }
+
+    #[test]
+    fn the_commands_list_close_and_refuse_on_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        the_commands("dock.db", dir.path());
+        let (code, _, err) = run(dir.path(), "dock.db", &["report", "rtv", "--out", "dock.db-wal"]);
+        assert_eq!(code, Some(3), "{err}");
+        assert!(err.contains("this is the database"), "{err}");
+        let (code, _, err) = run(dir.path(), "missing.db", &["report", "scrap"]);
+        assert_eq!(code, Some(3), "{err}");
+        assert!(!dir.path().join("missing.db").exists());
+    }
+
+    /// A dock's batches move with it: `db copy` takes them, `audit verify` passes there, and what
+    /// was shipped on the file is not listed again on the server.
+    #[test]
+    fn batches_closed_on_a_file_are_copied_into_a_central_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = Bench::on(Store::open(&dir.path().join("dock.db")).unwrap());
+        a_day(&mut b);
+        b.close(Kind::Rtv, Some("Lenovo"));
+        b.close(Kind::Scrap, None);
+        drop(b);
+        let url = pg::fresh_database();
+        let (code, said, err) =
+            run(dir.path(), "dock.db", &["db", "copy", "--from", "dock.db", "--to", &url]);
+        assert_eq!(code, Some(0), "{err}");
+        assert!(said.contains("manifests: 2\n") && said.contains("manifest_units: 2\n"), "{said}");
+        let mut central = Bench { store: Store::open(Path::new(&url)).unwrap(), tick: 100 };
+        let verdict = central.store.verify_audit().unwrap();
+        assert!(verdict.ok(), "{:?}", verdict.problems);
+        assert_eq!((verdict.manifests, verdict.shipped), (2, 2));
+        let left = mf::manifest(Kind::Rtv, &central.listed(Kind::Rtv, None), None, None, None);
+        assert_eq!(totals(&left), [(HUAQIANG.into(), 3, 42700, 0)]);
+        let next = central.close(Kind::Rtv, None);
+        assert_eq!(next.batch, Some(2), "the numbers go on from the file's");
+    }
+
+    #[test]
+    fn the_commands_list_close_and_refuse_on_a_central_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = pg::fresh_database();
+        let store = Store::open(Path::new(&url)).unwrap();
+        drop(store);
+        the_commands(&url, dir.path());
+    }
 }

@@ -190,6 +190,21 @@ pub mod say {
         )
     }
 
+    /// A manifest written to a file, without closing it.
+    pub fn manifest_written(lang: Lang, units: usize, cents: i64, held: usize, path: &str) -> String {
+        let value = format_cents(cents);
+        let held_en = if held > 0 { format!(" ({held} more held back)") } else { String::new() };
+        let held_zh = if held > 0 { format!("（另有 {held} 件暂缓）") } else { String::new() };
+        lang.pick(
+            format!("manifest written to {path}: {units} units, {value}{held_en}; nothing closed"),
+            format!("清单已写入 {path}：{units} 件，{value}{held_zh}；未结单"),
+        )
+    }
+
+    pub fn written_to(lang: Lang, path: &str) -> String {
+        lang.pick(format!("written to {path}"), format!("已写入 {path}"))
+    }
+
     pub fn reviews_waiting(lang: Lang, n: usize) -> String {
         lang.pick(format!("{n} reviews waiting"), format!("共 {n} 项待复核"))
     }
@@ -199,12 +214,16 @@ pub mod say {
             return v.summary();
         }
         format!(
-            "审计日志完好：{} 条记录环环相扣；{} 件商品、{} 个包裹、{} 条复核、{} 条售后单收货记录均与日志相符；链头 {}",
+            "审计日志完好：{} 条记录环环相扣；{} 件商品、{} 个包裹、{} 条复核、{} 条售后单收货记录{}均与日志相符；链头 {}",
             v.entries,
             v.units,
             v.parcels,
             v.reviews,
             v.receipts,
+            match v.manifests {
+                0 => String::new(),
+                n => format!("、{n} 个清单批次（{} 件）", v.shipped),
+            },
             &v.head[..16.min(v.head.len())]
         )
     }

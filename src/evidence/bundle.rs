@@ -64,7 +64,7 @@ fn opt(s: &str) -> Value {
 /// The serial numbers the return expected on the unit's line (by SKU: a unit's row names its
 /// SKU, and a return rarely has two lines of one SKU).
 fn expected_serials<'a>(e: &'a EvidenceFacts, sku: &str) -> Vec<&'a str> {
-    e.lines.iter().filter(|l| l.1 == sku).flat_map(|l| l.4.iter().map(String::as_str)).collect()
+    e.lines.iter().filter(|l| l.sku == sku).flat_map(|l| l.serials.iter().map(String::as_str)).collect()
 }
 
 /// `summary.json`.
@@ -167,7 +167,7 @@ pub fn summary(
         "made_at": made_at,
         "audit_log_head": e.head,
         "expected": e.lines.iter().map(|l| json!({
-            "line": l.0, "sku": l.1, "title": l.2, "qty": l.3, "serials": l.4,
+            "line": l.line, "sku": l.sku, "title": l.title, "qty": l.qty, "serials": l.serials,
         })).collect::<Vec<_>>(),
         "parcels": parcels,
         "units": units,

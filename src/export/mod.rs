@@ -4,6 +4,7 @@
 //! a lost file can be produced again with `--batch`.
 
 pub mod feedback;
+pub mod manifest;
 
 use crate::domain::codes::{Coded, Outcome};
 use crate::domain::money::format_cents;
@@ -247,17 +248,30 @@ pub fn export_with(
     opts: &ExportOptions,
     meanwhile: &mut dyn FnMut(),
 ) -> Result<ExportDone, ExportError> {
-    let mut tmp = out.as_os_str().to_owned();
-    tmp.push(".partial");
-    for p in [out, Path::new(&tmp)] {
+    not_the_database(store, out).map_err(ExportError::Store)?;
+    run(store, Target::File(out), opts, meanwhile)
+}
+
+/// Refuses an output file (or the temporary name it is written under) that is the database
+/// itself or its `-wal`/`-shm`: every file the commands write goes through here.
+pub fn not_the_database(store: &Store, out: &Path) -> Result<(), StoreError> {
+    let tmp = partial_name(out);
+    for p in [out, tmp.as_path()] {
         if crate::store::is_database_file(p, store.path()) {
-            return Err(ExportError::Store(StoreError::IsTheDatabase {
+            return Err(StoreError::IsTheDatabase {
                 path: p.display().to_string(),
                 db: store.path().display().to_string(),
-            }));
+            });
         }
     }
-    run(store, Target::File(out), opts, meanwhile)
+    Ok(())
+}
+
+/// The name a file is written under before it is renamed into place: `out` and `.partial`.
+fn partial_name(out: &Path) -> PathBuf {
+    let mut tmp = out.as_os_str().to_owned();
+    tmp.push(".partial");
+    PathBuf::from(tmp)
 }
 
 /// Where an export goes: a file named by the caller, or a fresh name in a directory.
@@ -611,18 +625,10 @@ fn write_atomically(
     fill: impl FnOnce(&mut Sink<&mut std::io::BufWriter<std::fs::File>>) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
     let werr = |source| ExportError::Write { path: out.display().to_string(), source };
-    let mut tmp_name = out.as_os_str().to_owned();
-    tmp_name.push(".partial");
-    let tmp = PathBuf::from(tmp_name);
-    let result = (|| -> Result<(), ExportError> {
-        let file = std::fs::File::create(&tmp).map_err(werr)?;
-        let mut w = std::io::BufWriter::new(file);
-        if opts.excel {
-            w.write_all(b"\xEF\xBB\xBF").map_err(werr)?;
-        }
+    let tmp = write_partial(out, opts.excel, |w| {
         let json = match opts.format {
             Format::Csv => {
-                let mut csv = csv::Writer::from_writer(&mut w);
+                let mut csv = csv::Writer::from_writer(&mut *w);
                 csv.write_record(COLUMNS).map_err(|e| werr(e.into()))?;
                 let mut sink = Sink::Csv(Box::new(csv));
                 fill(&mut sink)?;
@@ -641,9 +647,31 @@ fn write_atomically(
             }
         };
         if let Some(rows) = json {
-            serde_json::to_writer_pretty(&mut w, &rows).map_err(|e| werr(std::io::Error::other(e)))?;
+            serde_json::to_writer_pretty(&mut *w, &rows).map_err(|e| werr(std::io::Error::other(e)))?;
             w.write_all(b"\n").map_err(werr)?;
         }
+        Ok(())
+    })?;
+    std::fs::rename(&tmp, out).map_err(werr)
+}
+
+/// Writes a file through `fill` under its temporary name (`out.partial`; a BOM first with
+/// `bom`), flushed and synced; its name, for the caller to rename into place once what the
+/// file stands for is recorded. On any error the partial file is removed.
+pub fn write_partial<E: From<ExportError>>(
+    out: &Path,
+    bom: bool,
+    fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), E>,
+) -> Result<PathBuf, E> {
+    let werr = |source| ExportError::Write { path: out.display().to_string(), source };
+    let tmp = partial_name(out);
+    let result = (|| -> Result<(), E> {
+        let file = std::fs::File::create(&tmp).map_err(werr)?;
+        let mut w = std::io::BufWriter::new(file);
+        if bom {
+            w.write_all(b"\xEF\xBB\xBF").map_err(werr)?;
+        }
+        fill(&mut w)?;
         w.flush().map_err(werr)?;
         w.get_ref().sync_all().map_err(werr)?;
         Ok(())
@@ -652,7 +680,7 @@ fn write_atomically(
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
-    std::fs::rename(&tmp, out).map_err(werr)
+    Ok(tmp)
 }
 
 /// Whether a cell is a whole amount with two decimals (for tests and checks).

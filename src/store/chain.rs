@@ -297,8 +297,40 @@ pub const PHOTOS: Table = Table {
     subject: |id| format!("PH{id}"),
 };
 
+/// A batch of a manifest (migration 14): a return-to-supplier box or a write-off list.
+pub const MANIFESTS: Table = Table {
+    action: "manifest",
+    name: "manifest batch",
+    select: "SELECT id, kind, number, created_at, created_by, station, supplier, dock, units, value_cents
+             FROM manifests",
+    columns: &[
+        "kind",
+        "number",
+        "created_at",
+        "created_by",
+        "station",
+        "supplier",
+        "dock",
+        "units",
+        "value_cents",
+    ],
+    id: "id",
+    subject: |id| format!("M{id}"),
+};
+
+/// A unit shipped to its supplier or written off, in its batch (migration 14).
+pub const MANIFEST_UNITS: Table = Table {
+    action: "manifest_unit",
+    name: "unit shipped or written off",
+    select: "SELECT * FROM (SELECT unit_id AS id, manifest_id, supplier, destination, value_cents
+                    FROM manifest_units) AS shipped",
+    columns: &["manifest_id", "supplier", "destination", "value_cents"],
+    id: "unit_id",
+    subject: unit_subject,
+};
+
 /// The records the log carries, in the order `audit verify` checks them.
-const TABLES: [&Table; 5] = [&UNITS, &PARCELS, &REVIEWS, &RECEIPTS, &PHOTOS];
+const TABLES: [&Table; 7] = [&UNITS, &PARCELS, &REVIEWS, &RECEIPTS, &PHOTOS, &MANIFESTS, &MANIFEST_UNITS];
 
 /// The records there were when the log was sealed (migration 5).
 const SEALED_TABLES: [&Table; 3] = [&UNITS_AT_SEAL, &PARCELS_WITHOUT_DOCK, &REVIEWS];
@@ -588,6 +620,9 @@ pub struct Verdict {
     pub receipts: u64,
     /// Photos attached, each picture's bytes checked against its name.
     pub photos: u64,
+    /// Manifest batches (return to supplier, write-off) and the units in them.
+    pub manifests: u64,
+    pub shipped: u64,
     /// The chain's head: the hash of the newest entry.
     pub head: String,
     /// What disagrees, first found first (the chain in order, then the records).
@@ -595,6 +630,15 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// `, 2 manifest batches with 5 units` when there are any (a dock that never closed one
+    /// reads as it always did).
+    fn manifests_said(&self) -> String {
+        match self.manifests {
+            0 => String::new(),
+            n => format!(", {n} manifest batches with {} units", self.shipped),
+        }
+    }
+
     pub fn ok(&self) -> bool {
         self.problems.is_empty()
     }
@@ -602,13 +646,14 @@ impl Verdict {
     pub fn summary(&self) -> String {
         if self.ok() {
             format!(
-                "audit log intact: {} entries chained; {} units, {} parcels, {} reviews, {} return receipts and {} photos agree with it; head {}",
+                "audit log intact: {} entries chained; {} units, {} parcels, {} reviews, {} return receipts and {} photos{} agree with it; head {}",
                 self.entries,
                 self.units,
                 self.parcels,
                 self.reviews,
                 self.receipts,
                 self.photos,
+                self.manifests_said(),
                 &self.head[..16.min(self.head.len())]
             )
         } else {
@@ -739,6 +784,8 @@ pub fn verify(db: &dyn Sql) -> DbResult<Verdict> {
             "review_record" => v.reviews = n,
             "return_receipt" => v.receipts = n,
             "photo" => v.photos = n,
+            "manifest" => v.manifests = n,
+            "manifest_unit" => v.shipped = n,
             _ => v.parcels = n,
         }
     }
@@ -878,7 +925,17 @@ mod tests {
     #[test]
     fn each_table_names_the_columns_its_select_reads() {
         let store = crate::store::Store::open_in_memory().unwrap();
-        for table in [&UNITS, &PARCELS, &REVIEWS, &RECEIPTS, &PHOTOS, &UNITS_AT_SEAL, &PARCELS_WITHOUT_DOCK] {
+        for table in [
+            &UNITS,
+            &PARCELS,
+            &REVIEWS,
+            &RECEIPTS,
+            &PHOTOS,
+            &MANIFESTS,
+            &MANIFEST_UNITS,
+            &UNITS_AT_SEAL,
+            &PARCELS_WITHOUT_DOCK,
+        ] {
             let stmt = store.conn().prepare(table.select).unwrap();
             let names: Vec<&str> = stmt.column_names();
             assert_eq!(names[0], "id", "{}", table.name);

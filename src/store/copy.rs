@@ -33,6 +33,8 @@ const TABLES: &[&str] = &[
     "export_due",
     "pictures",
     "photos",
+    "manifests",
+    "manifest_units",
 ];
 
 /// Tables whose ids the central database hands out itself from now on.
@@ -49,6 +51,7 @@ const WITH_IDS: &[&str] = &[
     "unit_steps",
     "export_due",
     "photos",
+    "manifests",
 ];
 
 /// What was copied: each table with its count.

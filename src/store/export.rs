@@ -482,6 +482,17 @@ pub(super) fn mark_earlier_batches(conn: &Connection) -> DbResult<()> {
     Ok(())
 }
 
+/// A line of a return, as the evidence shows what was expected.
+#[derive(Debug, Clone)]
+pub struct EvidenceLine {
+    pub line: i64,
+    pub sku: String,
+    pub title: Option<String>,
+    pub qty: i64,
+    /// The serial numbers expected.
+    pub serials: Vec<String>,
+}
+
 /// What the evidence of one return is made of (`export evidence`): the return, what it
 /// expected, every box that came for it with what the export says of each, and its photos.
 #[derive(Debug, Clone)]
@@ -492,8 +503,7 @@ pub struct EvidenceFacts {
     /// What the customer said.
     pub reason: Option<String>,
     pub resolution: String,
-    /// Its lines: line number, SKU, title, quantity, the serial numbers expected.
-    pub lines: Vec<(i64, String, Option<String>, i64, Vec<String>)>,
+    pub lines: Vec<EvidenceLine>,
     /// Its boxes, oldest first, each with the dock it was received at.
     pub parcels: Vec<(ParcelFacts, Option<String>)>,
     pub photos: Vec<super::photos::PhotoInfo>,
@@ -520,7 +530,13 @@ impl Store {
                     let serials: Option<String> = r.get(4)?;
                     let serials =
                         serials.map(|s| s.split(';').map(String::from).collect()).unwrap_or_default();
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, serials))
+                    Ok(EvidenceLine {
+                        line: r.get(0)?,
+                        sku: r.get(1)?,
+                        title: r.get(2)?,
+                        qty: r.get(3)?,
+                        serials,
+                    })
                 },
             )?;
             let ids: Vec<(i64, Option<String>)> = db.map(

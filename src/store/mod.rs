@@ -12,6 +12,7 @@ pub mod dock;
 pub mod export;
 pub mod feedback;
 pub mod imports;
+pub mod manifest;
 pub mod photos;
 pub mod returns;
 pub mod review;
@@ -47,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0011_docks_on_record.sql"),
     include_str!("../../migrations/0012_destinations.sql"),
     include_str!("../../migrations/0013_photos.sql"),
+    include_str!("../../migrations/0014_manifests.sql"),
 ];
 
 /// The schema version from which phone numbers are stored masked (see its migration).

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// A small real picture, different for each `seed`.
 pub(crate) fn jpeg(seed: u8) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 3 ^ seed, y as u8 * 5, seed]));
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x as u8 * 3) ^ seed, y as u8 * 5, seed]));
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
     out.into_inner()
