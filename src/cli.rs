@@ -1185,6 +1185,8 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
         ok: config.scanner.ok_sound.clone(),
         error: config.scanner.error_sound.clone(),
     };
+    exec.viewer = config.photos.viewer.clone();
+    app.viewer_on = exec.viewer.is_some();
     if let Some(inbox) = inbox {
         app.photos_on = true;
         app.photos_dir = inbox.dir().display().to_string();

@@ -1067,7 +1067,7 @@ mod audit {
         d
     }
 
-    fn verify(d: &Dock) -> (Option<i32>, String, String) {
+    pub(super) fn verify(d: &Dock) -> (Option<i32>, String, String) {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
             .args(["--db", d.db.to_str().unwrap(), "audit", "verify"])
             .output()
@@ -2267,5 +2267,196 @@ mod manifests {
         let store = Store::open(Path::new(&url)).unwrap();
         drop(store);
         the_commands(&url, dir.path());
+    }
+}
+
+/// Photos as evidence: in the export by their SHA-256, and in the zip after-sales uploads to the
+/// marketplace, with a summary naming the RMA, the reason (and the marketplace's id for it) and
+/// the serials expected against found.
+mod evidence {
+    use super::*;
+    use returns_dock::evidence::picture::{self, Kind};
+    use returns_dock::store::photos::Target;
+    use std::io::Read;
+
+    /// A real JPEG, different for each seed.
+    fn jpeg(seed: u8) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(80, 60, |x, y| image::Rgb([(x as u8) ^ seed, y as u8, seed]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+        out.into_inner()
+    }
+
+    /// A PNG of noise larger than the 5 MB a marketplace takes (noise does not compress).
+    fn large_png() -> Vec<u8> {
+        let mut x: u32 = 12345;
+        let img = image::RgbImage::from_fn(1400, 1400, |_, _| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let b = x.to_be_bytes();
+            image::Rgb([b[0], b[1], b[2]])
+        });
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        let bytes = out.into_inner();
+        assert!(bytes.len() > returns_dock::evidence::bundle::PHOTO_LIMIT, "{}", bytes.len());
+        bytes
+    }
+
+    fn attach(d: &mut Dock, target: Target, name: &str, bytes: &[u8]) -> String {
+        let pic = picture::examine(bytes).unwrap();
+        let a = d.actor();
+        let (done, _) = d.store.attach_photo(&a, target, name, &pic, bytes).unwrap();
+        assert!(!done.again);
+        pic.sha256
+    }
+
+    /// RMA-2026-0002 with its refused unit photographed twice (once very large) and the box once.
+    fn photographed(d: &mut Dock) -> (i64, Vec<String>) {
+        let p = d.open("RMA-2026-0002");
+        d.unit(p, "6901234500011", Some("RB5-0000123"), Outcome::Accept, None, None);
+        let refused = d.unit(
+            p,
+            "6901234500011",
+            Some("RB5-FAKE999"),
+            Outcome::Refuse,
+            Some(Reason::SerialMismatch),
+            None,
+        );
+        let unit = Target { parcel: p, unit: Some(refused) };
+        let shas = vec![
+            attach(d, unit, "IMG_0001.jpg", &jpeg(1)),
+            attach(d, unit, "IMG_0002.png", &large_png()),
+            attach(d, Target { parcel: p, unit: None }, "IMG_0003.jpg", &jpeg(3)),
+        ];
+        d.sign(p);
+        (refused, shas)
+    }
+
+    #[test]
+    fn the_export_and_the_zip_carry_the_photos_the_destination_and_the_marketplaces_id() {
+        let mut d = Dock::new();
+        let (refused, shas) = photographed(&mut d);
+        std::fs::write(
+            d.dir.path().join("returns-dock.toml"),
+            "[marketplace]\nname = \"Tmall\"\n[marketplace.refusal_ids]\nSERIAL-MISMATCH = \"3007\"\n",
+        )
+        .unwrap();
+        let run = |args: &[&str]| command(d.dir.path(), args);
+        let out = run(&["export", "--out", "x.csv"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let rows = read_csv(&d.dir.path().join("x.csv"));
+        let of = |unit: &str| rows.iter().find(|r| &r[col("unit_id")] == unit).unwrap();
+        let row = of(&format!("U{refused:08}"));
+        // The unit's photos in the order taken, then the box's own.
+        assert_eq!(&row[col("photos")], shas.join(";"));
+        assert_eq!(&row[col("destination")], "REFUSED-HOLD");
+        assert_eq!(&row[col("refuse_reason_id")], "3007");
+        let accepted = rows.iter().find(|r| &r[col("serial")] == "RB5-0000123").unwrap();
+        assert_eq!((&accepted[col("photos")], &accepted[col("destination")]), (shas[2].as_str(), "STOCK"));
+        assert_eq!(&accepted[col("refuse_reason_id")], "", "an accepted unit has no refusal id");
+        // The contract's 25 keep their names and order; the evidence comes after them.
+        assert_eq!(&COLUMNS[..3], ["rma_no", "order_no", "tracking_no"]);
+        assert_eq!(&COLUMNS[25..], ["photos", "destination", "refuse_reason_id"]);
+
+        let out = run(&["export", "evidence", "--rma", "RMA-2026-0002", "--out", "ev.zip"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(said.contains("3 photos (1 made smaller, under 5 MB)"), "{said}");
+        let file = std::fs::File::open(d.dir.path().join("ev.zip")).unwrap();
+        let mut zip = zip::ZipArchive::new(file).unwrap();
+        let mut read = |name: &str| {
+            let mut bytes = Vec::new();
+            zip.by_name(name)
+                .unwrap_or_else(|_| panic!("{name} in the zip"))
+                .read_to_end(&mut bytes)
+                .unwrap();
+            bytes
+        };
+        let summary: serde_json::Value = serde_json::from_slice(&read("summary.json")).unwrap();
+        assert_eq!(summary["rma_no"], "RMA-2026-0002");
+        assert_eq!(summary["marketplace"], "Tmall");
+        let unit =
+            summary["units"].as_array().unwrap().iter().find(|u| u["serial_found"] == "RB5-FAKE999").unwrap();
+        assert_eq!(unit["reason"], "SERIAL-MISMATCH");
+        assert_eq!(unit["refuse_reason_id"], "3007");
+        assert_eq!(unit["serial_matches"], false);
+        assert_eq!(unit["serials_expected"], serde_json::json!(["RB5-0000123", "RB5-0000124"]));
+        assert_eq!(unit["outcome"], "refuse");
+        assert_eq!(unit["photos"].as_array().unwrap().len(), 3);
+        // Each photo once, under its SHA-256; the large one made smaller, still a picture.
+        let first = read(&format!("photos/{}.jpg", shas[0]));
+        assert_eq!(picture::sha256_hex(&first), shas[0], "a small photo goes as it was taken");
+        let smaller = read(&format!("photos/{}.jpg", shas[1]));
+        assert!(smaller.len() <= returns_dock::evidence::bundle::PHOTO_LIMIT, "{}", smaller.len());
+        assert_eq!(picture::examine(&smaller).unwrap().kind, Kind::Jpeg);
+        let photos = summary["photos"].as_array().unwrap();
+        assert!(photos.iter().any(|p| p["sha256"] == shas[1].as_str() && p["resized"] == true), "{photos:?}");
+        let text = String::from_utf8(read("summary.txt")).unwrap();
+        assert!(text.contains("Evidence for return RMA-2026-0002"), "{text}");
+        assert!(
+            text.contains("serial RB5-FAKE999 (expected RB5-0000123, RB5-0000124: DOES NOT MATCH)"),
+            "{text}"
+        );
+        assert!(text.contains("reason SERIAL-MISMATCH") && text.contains("marketplace id 3007"), "{text}");
+        // In Chinese.
+        let out =
+            run(&["--lang", "zh", "export", "evidence", "--rma", "RMA-2026-0002", "--out", "ev-zh.zip"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut zh =
+            zip::ZipArchive::new(std::fs::File::open(d.dir.path().join("ev-zh.zip")).unwrap()).unwrap();
+        let mut text = String::new();
+        zh.by_name("summary.txt").unwrap().read_to_string(&mut text).unwrap();
+        assert!(text.contains("退货凭证 RMA-2026-0002") && text.contains("不一致"), "{text}");
+        // No such return: refused, nothing written.
+        let out = run(&["export", "evidence", "--rma", "RMA-0000-NONE", "--out", "none.zip"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no return RMA-0000-NONE"));
+        assert!(!d.dir.path().join("none.zip").exists());
+    }
+
+    #[test]
+    fn a_picture_changed_or_removed_behind_the_program_fails_the_check() {
+        let mut d = Dock::new();
+        let (_, shas) = photographed(&mut d);
+        let (code, out, err) = super::audit::verify(&d);
+        assert_eq!(code, Some(0), "{out}{err}");
+        assert!(out.contains("and 3 photos"), "{out}");
+        let folder = returns_dock::store::photos::folder_of(&d.db);
+        let first = folder.join(format!("{}.jpg", shas[0]));
+        let mut bytes = std::fs::read(&first).unwrap();
+        let last = bytes.len() - 10;
+        bytes[last] ^= 0xFF;
+        std::fs::write(&first, &bytes).unwrap();
+        std::fs::remove_file(folder.join(format!("{}.jpg", shas[2]))).unwrap();
+        let (code, out, err) = super::audit::verify(&d);
+        assert_eq!(code, Some(1), "{out}{err}");
+        let all = format!("{out}{err}");
+        assert!(all.contains(&shas[0]) && all.contains("changed behind the program"), "{all}");
+        assert!(all.contains("(and 1 more)"), "{all}");
+    }
+
+    #[test]
+    fn a_bad_marketplace_table_or_photo_rule_is_refused_with_its_line() {
+        let d = Dock::new();
+        for (toml, said) in [
+            (
+                "[marketplace.refusal_ids]\nDEFECTIVE = \"1\"\nBROKEN = \"2\"\n",
+                "returns-dock.toml:3: marketplace.refusal_ids.BROKEN: \"BROKEN\" is not a reason code",
+            ),
+            (
+                "[marketplace.refusal_ids]\nDEFECTIVE = \"a b\"\n",
+                "returns-dock.toml:2: marketplace.refusal_ids.DEFECTIVE: must be",
+            ),
+            (
+                "[photos]\nrequired_for = [\"refuse\", \"refused\"]\n",
+                "returns-dock.toml:2: photos.required_for: \"refused\" is not an outcome",
+            ),
+        ] {
+            std::fs::write(d.dir.path().join("returns-dock.toml"), toml).unwrap();
+            let out = command(d.dir.path(), &["review", "list"]);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(3), "{err}");
+            assert!(err.contains(said), "{err}");
+        }
     }
 }

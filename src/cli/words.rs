@@ -322,6 +322,9 @@ pub mod say {
         if let Some(r) = &i.parcel_refuse_reason {
             s.push_str(&lang.pick(format!(" refused: {r}"), format!(" 拒收原因：{}", reason(lang, r))));
         }
+        if i.photos > 0 {
+            s.push_str(&lang.pick(format!(" · {} photo(s)", i.photos), format!(" · 照片 {} 张", i.photos)));
+        }
         if let Some(r) = &i.customer_reason {
             s.push_str(&lang.pick(format!(" · customer: {r}"), format!(" · 买家原因：{r}")));
         }

@@ -121,6 +121,8 @@ pub struct App {
     pub photos_on: bool,
     /// The camera folder, as the band names it.
     pub photos_dir: String,
+    /// A desktop viewer is set (`[photos] viewer`): the review screen's photo opens there too.
+    pub viewer_on: bool,
 }
 
 impl App {
@@ -154,6 +156,7 @@ impl App {
             supervisor_idle: std::time::Duration::from_secs(5 * 60),
             photos_on: false,
             photos_dir: String::new(),
+            viewer_on: false,
         }
     }
 
@@ -202,8 +205,12 @@ impl App {
                 self.error(say::parcel_open_first(self.lang))
             }
             Pending::Review => {
-                self.screen =
-                    Screen::Review(Box::new(ReviewScreen { items: vec![], selected: 0, overturn: None }));
+                self.screen = Screen::Review(Box::new(ReviewScreen {
+                    items: vec![],
+                    selected: 0,
+                    overturn: None,
+                    preview: None,
+                }));
                 vec![Effect::LoadReviews]
             }
             Pending::Dashboard => vec![Effect::LoadDashboard],
@@ -382,7 +389,7 @@ impl App {
             Screen::SignIn => sign_in::keys(),
             Screen::Dock { offer } => dock::keys(self, offer.as_ref()),
             Screen::Parcel(p) => parcel::keys(self, p),
-            Screen::Review(r) => review::keys(r),
+            Screen::Review(r) => review::keys(self, r),
             Screen::Dashboard(_) => dashboard::keys(),
             Screen::Pin { .. } => pin::keys(),
         };
@@ -431,7 +438,9 @@ impl App {
         }
         match action {
             Action::Command(Command::Reprint) => return self.reprint(),
-            Action::Command(Command::Photo) => return self.take_photos(),
+            Action::Command(Command::Photo) if matches!(self.screen, Screen::Parcel(_)) => {
+                return self.take_photos()
+            }
             Action::Export => return self.supervisor(Pending::Export),
             Action::Review | Action::Dashboard => {
                 self.band = None;
@@ -583,6 +592,9 @@ impl App {
                 vec![]
             }
             Msg::Photos { news, asked, view } => self.photos_handled(news, asked, view),
+            Msg::PhotosShown(shown) => self.photos_shown(shown),
+            Msg::PhotoOpened(Ok(name)) => self.ok(say::photo_opened(self.lang, &on_screen(&name))),
+            Msg::PhotoOpened(Err(e)) => self.error(say::storage(self.lang, &on_screen(&e))),
             Msg::Scan(_) | Msg::Action(_) | Msg::Char(_) | Msg::Backspace => vec![],
         }
     }

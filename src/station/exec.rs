@@ -43,6 +43,8 @@ pub struct Executor {
     pub inbox: Option<crate::evidence::inbox::Inbox>,
     /// The folder's trouble last said, so that it is said once, not five times a second.
     inbox_trouble: Option<String>,
+    /// The desktop's picture viewer (`[photos] viewer`), given a photo's file.
+    pub viewer: Option<String>,
 }
 
 /// Sound commands (`[scanner] ok_sound`, `error_sound`), each run through `sh -c` on a thread
@@ -98,6 +100,7 @@ impl Executor {
             zpl_font: None,
             inbox: None,
             inbox_trouble: None,
+            viewer: None,
         }
     }
 
@@ -263,6 +266,27 @@ impl Executor {
         Msg::Photos { news, asked, view }
     }
 
+    /// Hands a photo to the desktop's viewer: a private copy in the temporary folder (the
+    /// store's own file is never given to another program to change), the viewer started
+    /// without waiting.
+    fn open_photo(&mut self, p: &crate::store::photos::PhotoInfo) -> Result<String, String> {
+        let viewer = self.viewer.clone().ok_or_else(|| "no viewer is set ([photos] viewer)".to_string())?;
+        let bytes = self.store.picture(p).map_err(|e| self.store.err(e).to_string())?;
+        let path = std::env::temp_dir().join(format!("returns-dock-{}.{}", p.sha256, p.kind.extension()));
+        crate::files::write_durably(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{viewer} \"$1\""))
+            .arg("returns-dock-viewer")
+            .arg(&path)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("{viewer}: {e}"))?;
+        Ok(p.file_name.clone())
+    }
+
     /// Appends failures to `path`.
     pub fn with_log(mut self, path: PathBuf) -> Executor {
         // A log from before files were private keeps its inode: tighten it by path.
@@ -306,6 +330,28 @@ impl Executor {
         let user = user.unwrap_or("").to_string();
         let msg = match effect {
             Effect::TakePhotos(target) => self.take_photos(&user, target),
+            Effect::ShowPhotos { parcel, unit } => {
+                let all = self.store.photos_of_parcels(&[parcel])?;
+                let mine = match unit {
+                    Some(u) => self.store.photos_of_units(&[u])?,
+                    None => all,
+                };
+                let mut shown = Vec::new();
+                let mut trouble = None;
+                for p in mine {
+                    match self.store.picture(&p).map_err(|e| self.store.err(e).to_string()).and_then(
+                        |bytes| crate::evidence::preview::thumb(p.kind, &bytes).map_err(|e| e.to_string()),
+                    ) {
+                        Ok(t) => shown.push((p, t)),
+                        Err(e) => trouble = Some(format!("{}: {e}", p.file_name)),
+                    }
+                }
+                match (shown.is_empty(), trouble) {
+                    (true, Some(e)) => Msg::PhotosShown(Err(e)),
+                    _ => Msg::PhotosShown(Ok(shown)),
+                }
+            }
+            Effect::OpenPhoto(p) => Msg::PhotoOpened(self.open_photo(&p)),
             Effect::LoadReviews => Msg::Reviews(self.store.open_reviews()?),
             Effect::CheckPin(pin) => {
                 let now = (self.clock)();

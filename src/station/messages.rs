@@ -105,6 +105,10 @@ pub enum Msg {
         asked: bool,
         view: Option<ParcelView>,
     },
+    /// The photos of a review entry, made small for the screen (or why not).
+    PhotosShown(Result<Vec<(crate::store::photos::PhotoInfo, crate::evidence::preview::Thumb)>, String>),
+    /// A photo handed to the desktop's viewer (or why not).
+    PhotoOpened(Result<String, String>),
 }
 
 /// One picture of the camera's folder, handled.
@@ -148,6 +152,13 @@ pub enum ExportDone {
 pub enum Effect {
     /// `CMD-PHOTO`: attach everything in the camera's folder now to this.
     TakePhotos(crate::store::photos::Target),
+    /// The photos of a review entry: its unit's, or (None) its parcel's.
+    ShowPhotos {
+        parcel: i64,
+        unit: Option<i64>,
+    },
+    /// A photo to the desktop's viewer.
+    OpenPhoto(crate::store::photos::PhotoInfo),
     SignIn(String),
     LookupParcel(String),
     OpenParcel {

@@ -527,6 +527,35 @@ pub mod say {
         pick(lang, format!("📷{n} of the parcel"), format!("包裹照片 📷{n}"))
     }
 
+    /// How many photos a review entry has, and how to see them.
+    pub fn review_photos(lang: Lang, n: i64) -> String {
+        pick(lang, format!("📷 {n} (^T shows)"), format!("📷 {n} 张（^T 查看）"))
+    }
+
+    /// The review entry has no photos after all.
+    pub fn no_photos_here(lang: Lang) -> String {
+        pick(lang, "📷 No photo of this entry".to_string(), "📷 此条目没有照片".to_string())
+    }
+
+    /// A review entry's photos on screen.
+    pub fn photos_shown(lang: Lang, n: usize) -> String {
+        pick(
+            lang,
+            format!("📷 {n} photo(s): ↑/↓ the next, Esc back"),
+            format!("📷 共 {n} 张照片：↑/↓ 翻看，Esc 返回"),
+        )
+    }
+
+    /// Which photo of how many.
+    pub fn photo_of(lang: Lang, n: usize, of: usize) -> String {
+        pick(lang, format!("📷 photo {n} of {of}"), format!("📷 第 {n}/{of} 张"))
+    }
+
+    /// A photo handed to the desktop's viewer.
+    pub fn photo_opened(lang: Lang, name: &str) -> String {
+        pick(lang, format!("📷 {name} opened in the viewer"), format!("📷 已在看图程序中打开 {name}"))
+    }
+
     /// `CMD-PHOTO` at a station with no camera folder.
     pub fn no_camera_folder(lang: Lang) -> String {
         pick(

@@ -316,6 +316,11 @@ impl super::Store {
         of_parcels(self.db(), parcels)
     }
 
+    /// The photos of units `units`, in the order attached.
+    pub fn photos_of_units(&self, units: &[i64]) -> DbResult<Vec<PhotoInfo>> {
+        of_units(self.db(), units)
+    }
+
     /// A picture's bytes.
     pub fn picture(&self, p: &PhotoInfo) -> DbResult<Vec<u8>> {
         bytes_of(self.db(), self.photo_folder().as_deref(), &p.sha256, p.kind)

@@ -43,6 +43,10 @@ pub struct ReviewItem {
     /// What the entry's parcel held and lacked (the whole parcel, also for an entry about one
     /// of its units).
     pub details: ReviewDetails,
+    /// The photos of its unit (for an entry about a unit), else of its parcel and its units.
+    pub photos: i64,
+    #[serde(skip)]
+    pub unit_id: Option<i64>,
 }
 
 /// What a parcel under review held and lacked: data for the supervisor's list and screen, not
@@ -233,7 +237,9 @@ pub fn open_reviews_at(db: &dyn Sql, dock: Option<&str>) -> DbResult<Vec<ReviewI
                 p.refuse_reason, u.id, u.sku, u.serial, u.outcome, u.reason, u.discrepancy, u.note,
                 coalesce((SELECT max(x.boxes) FROM parcel_returns pr JOIN return_receipts x ON x.return_id = pr.return_id
                  WHERE pr.parcel_id = p.id), 1),
-                p.dock
+                p.dock,
+                CASE WHEN u.id IS NULL THEN (SELECT count(*) FROM photos f WHERE f.parcel_id = p.id)
+                     ELSE (SELECT count(*) FROM photos f WHERE f.unit_id = u.id) END
          FROM reviews v JOIN parcels p ON p.id = v.parcel_id LEFT JOIN units u ON u.id = v.unit_id
          WHERE v.decision IS NULL AND (CAST(?1 AS TEXT) IS NULL OR p.dock = ?1) ORDER BY v.created_at, v.id",
         args![dock],
@@ -268,6 +274,8 @@ pub fn open_reviews_at(db: &dyn Sql, dock: Option<&str>) -> DbResult<Vec<ReviewI
                 boxes: r.get(21)?,
                 dock: r.get(22)?,
                 details: details.get(&r.get::<i64>(4)?).cloned().unwrap_or_default(),
+                photos: r.get(23)?,
+                unit_id: unit,
             })
         },
     )

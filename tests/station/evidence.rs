@@ -198,3 +198,41 @@ fn cmd_photo_takes_what_is_in_the_folder_and_says_when_there_is_nothing() {
     s.scan("CMD-PHOTO");
     assert!(band(&s).contains("No photo in the camera folder"), "{}", s.screen());
 }
+
+#[test]
+fn the_supervisor_sees_the_photo_count_and_the_photo_itself_in_the_review_queue() {
+    let (_dir, db) = demo_db();
+    let (mut s, inbox) = with_camera(&db);
+    s.scan("OP-DEMO");
+    s.scan("DfH5sJ1qRMA");
+    s.scan("036000291452");
+    s.press(KeyCode::F(7));
+    drop_in(&inbox, "IMG_0500.jpg", &jpeg(5));
+    s.scan("CMD-REASON-DEFECTIVE");
+    s.scan("036000291452");
+    s.scan("CMD-ACCEPT");
+    s.press(KeyCode::F(8));
+    s.press(KeyCode::F(12));
+    assert_eq!(s.count("SELECT count(*) FROM parcels WHERE state = 'signed'"), 1, "{}", s.screen());
+    // At another station, the supervisor's queue.
+    let mut sup = Station::open(&db, "ST02", Lang::En);
+    sup.terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+    sup.scan("OP-SUP1");
+    sup.ctrl('r');
+    sup.scan("2468");
+    let queue = sup.screen();
+    let entry = sup.app.clone();
+    let returns_dock::station::app::Screen::Review(r) = &entry.screen else { panic!("{queue}") };
+    let refused = r.items.iter().position(|i| i.unit_id.is_some()).expect("the refused unit's entry");
+    assert_eq!(r.items[refused].photos, 1, "{queue}");
+    while matches!(&sup.app.screen, returns_dock::station::app::Screen::Review(r) if r.selected != refused) {
+        sup.press(KeyCode::Down);
+    }
+    assert!(sup.screen().contains("📷 1 (^T shows)"), "{}", sup.screen());
+    sup.ctrl('t');
+    let shown = sup.screen();
+    assert!(shown.contains("📷 photo 1 of 1") && shown.contains("IMG_0500.jpg"), "{shown}");
+    assert!(shown.matches('▀').count() > 200, "the picture is drawn: {shown}");
+    sup.press(KeyCode::Esc);
+    assert!(!sup.screen().contains('▀'), "Esc leaves the photo: {}", sup.screen());
+}

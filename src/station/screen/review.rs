@@ -5,9 +5,11 @@
 use crate::domain::codes::{Coded, Grade, Outcome, ReviewKind};
 use crate::domain::scan::{self, Command, ScanKind};
 use crate::domain::text::{in_file, on_screen};
+use crate::evidence::preview::Thumb;
 use crate::station::app::{outcome_words, App, Effect, Screen};
 use crate::station::keys::Action;
 use crate::station::text::{say, t, Lang, T};
+use crate::store::photos::PhotoInfo;
 use crate::store::review::{Decision, ReviewItem, ReviewRefusal};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -21,6 +23,14 @@ pub struct ReviewScreen {
     pub selected: usize,
     /// An overturn chosen, waiting for its comment.
     pub overturn: Option<(Outcome, Option<Grade>)>,
+    /// The entry's photos on screen, and which one.
+    pub preview: Option<Preview>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preview {
+    pub photos: Vec<(PhotoInfo, Thumb)>,
+    pub at: usize,
 }
 
 impl ReviewScreen {
@@ -30,9 +40,20 @@ impl ReviewScreen {
 }
 
 /// The actions the review screen takes now.
-pub fn keys(r: &ReviewScreen) -> Vec<Action> {
+pub fn keys(app: &App, r: &ReviewScreen) -> Vec<Action> {
     let cmd = Action::Command;
     let mut keys = vec![Action::Help];
+    if let Some(p) = &r.preview {
+        // Through the photos; the desktop's viewer shows one larger.
+        if p.photos.len() > 1 {
+            keys.extend([Action::Up, Action::Down]);
+        }
+        if app.viewer_on {
+            keys.push(cmd(Command::Photo));
+        }
+        keys.extend([cmd(Command::Cancel), Action::Quit]);
+        return keys;
+    }
     if r.overturn.is_some() {
         keys.push(cmd(Command::Cancel));
         keys.push(Action::Quit);
@@ -46,6 +67,9 @@ pub fn keys(r: &ReviewScreen) -> Vec<Action> {
         // Only a unit's outcome can be overturned.
         if item.unit.is_some() {
             keys.extend(Command::OUTCOMES.iter().map(|c| cmd(*c)));
+        }
+        if item.photos > 0 {
+            keys.push(cmd(Command::Photo));
         }
     }
     keys.extend([cmd(Command::Cancel), Action::Export, Action::Quit]);
@@ -96,6 +120,21 @@ impl App {
             return vec![];
         };
         let Screen::Review(r) = &mut self.screen else { return vec![] };
+        if let Some(p) = &mut r.preview {
+            let n = p.photos.len();
+            match action {
+                Action::Up if n > 0 => p.at = (p.at + n - 1) % n,
+                Action::Down if n > 0 => p.at = (p.at + 1) % n,
+                Action::Command(Command::Photo) => {
+                    if let Some((info, _)) = p.photos.get(p.at) {
+                        return vec![Effect::OpenPhoto(info.clone())];
+                    }
+                }
+                Action::Command(Command::Cancel) => r.preview = None,
+                _ => {}
+            }
+            return vec![];
+        }
         let n = r.items.len();
         match action {
             Action::Up if n > 0 => r.selected = (r.selected + n - 1) % n,
@@ -115,9 +154,29 @@ impl App {
                 r.overturn = Some(super::parcel::outcome_of(c));
                 self.band = None;
             }
+            Action::Command(Command::Photo) => {
+                if let Some(it) = r.item() {
+                    return vec![Effect::ShowPhotos { parcel: it.parcel_id, unit: it.unit_id }];
+                }
+            }
             _ => {}
         }
         vec![]
+    }
+
+    /// The entry's photos, loaded: shown in place of what happened, the first first.
+    pub(crate) fn photos_shown(&mut self, shown: Result<Vec<(PhotoInfo, Thumb)>, String>) -> Vec<Effect> {
+        let lang = self.lang;
+        let Screen::Review(r) = &mut self.screen else { return vec![] };
+        match shown {
+            Ok(photos) if photos.is_empty() => self.warn(say::no_photos_here(lang)),
+            Ok(photos) => {
+                let n = photos.len();
+                r.preview = Some(Preview { photos, at: 0 });
+                self.ok(say::photos_shown(lang, n))
+            }
+            Err(e) => self.error(say::storage(lang, &on_screen(&e))),
+        }
     }
 
     /// The review queue as it now stands, after a decision.
@@ -221,6 +280,10 @@ pub fn draw(app: &App, r: &ReviewScreen, f: &mut Frame, area: Rect) {
     let at = Some(r.selected);
     let mut state = ratatui::widgets::TableState::default().with_selected(at);
     f.render_stateful_widget(table, list, &mut state);
+    if let Some(p) = &r.preview {
+        draw_preview(app, p, f, detail);
+        return;
+    }
     if let Some(it) = r.item() {
         f.render_widget(
             Paragraph::new(detail_lines(lang, it, app.zone, &app.dock_name))
@@ -229,6 +292,29 @@ pub fn draw(app: &App, r: &ReviewScreen, f: &mut Frame, area: Rect) {
             detail,
         );
     }
+}
+
+/// The photo on screen: what it is of, who took it where and when, then the picture itself.
+fn draw_preview(app: &App, p: &Preview, f: &mut Frame, area: Rect) {
+    let Some((info, thumb)) = p.photos.get(p.at) else { return };
+    let of = match info.unit_id {
+        Some(u) => crate::export::unit_label(u),
+        None => format!("P{}", info.parcel_id),
+    };
+    let head = format!(
+        "{} · {of} · {} · {} {} · {}×{} · {}",
+        say::photo_of(app.lang, p.at + 1, p.photos.len()),
+        on_screen(&info.file_name),
+        on_screen(info.station.as_deref().unwrap_or("")),
+        on_screen(&info.operator),
+        info.width,
+        info.height,
+        app.short_time(&info.attached_at)
+    );
+    let block = Block::new().borders(Borders::TOP).title(head);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    f.render_widget(Paragraph::new(thumb.lines(inner.width, inner.height)), inner);
 }
 
 /// The unit's outcome in words.
@@ -251,6 +337,9 @@ fn detail_lines(lang: Lang, it: &ReviewItem, zone: chrono::FixedOffset, here: &s
     );
     if let Some(dock) = it.dock.as_deref().filter(|d| *d != here) {
         head = format!("{head} · {}", say::at_dock(lang, &on_screen(dock)));
+    }
+    if it.photos > 0 {
+        head = format!("{head} · {}", say::review_photos(lang, it.photos));
     }
     if it.boxes > 1 {
         head = format!("{head} · {}", say::in_boxes(lang, it.boxes));
