@@ -492,6 +492,101 @@ mod contract {
         assert!(String::from_utf8_lossy(&out.stderr).contains("already holds the records of dock NORTH"));
     }
 
+    /// Photos on both engines: the bytes beside the file or in the central database's row, the
+    /// same picture kept once, the evidence bundle read back from either, a picture changed
+    /// behind the program found by `audit verify`, and `db copy` carrying the pictures over.
+    #[test]
+    fn photos_are_kept_checked_and_copied_on_both_engines() {
+        use returns_dock::evidence::picture;
+        use returns_dock::store::photos::Target;
+        let jpeg = |seed: u8| {
+            let img = image::RgbImage::from_fn(48, 32, |x, y| image::Rgb([(x as u8) ^ seed, y as u8, seed]));
+            let mut out = std::io::Cursor::new(Vec::new());
+            img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+            out.into_inner()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let url = super::fresh_database();
+        let file = dir.path().join("dock.db");
+        let mut shas = Vec::new();
+        for store in [Store::open(&file).unwrap(), Store::open(Path::new(&url)).unwrap()] {
+            let mut d = Day { store, tick: 0, dock: "NORTH" };
+            returns_dock::cli::seed_demo_into(&mut d.store).unwrap();
+            let p = d.open("ST01", "RMA-2026-0009");
+            let u = d.unit(p, "6901234500059", None, Outcome::Refuse);
+            let (one, two) = (jpeg(1), jpeg(2));
+            for (bytes, name, target) in [
+                (&one, "IMG_1.jpg", Target { parcel: p, unit: Some(u) }),
+                (&one, "IMG_1 (1).jpg", Target { parcel: p, unit: Some(u) }),
+                (&two, "IMG_2.jpg", Target { parcel: p, unit: None }),
+            ] {
+                let pic = picture::examine(bytes).unwrap();
+                let a = d.actor("ST01");
+                let (done, view) = d.store.attach_photo(&a, target, name, &pic, bytes).unwrap();
+                assert_eq!(done.again, name == "IMG_1 (1).jpg", "{name}");
+                assert_eq!(view.units[0].photos, 1);
+            }
+            let count = |s: &Store, sql: &str| {
+                returns_dock::store::sql::SqlExt::one::<i64>(s.db(), sql, &[]).unwrap()
+            };
+            assert_eq!(count(&d.store, "SELECT count(*) FROM pictures"), 2);
+            assert_eq!(count(&d.store, "SELECT count(*) FROM photos"), 2);
+            let v = d.store.verify_audit().unwrap();
+            assert!(v.ok() && v.photos == 2, "{:?}", v.problems);
+            // The bundle reads the pictures back, whichever engine keeps them.
+            let zip = dir.path().join(format!("ev-{}.zip", d.store.is_central()));
+            let b = returns_dock::evidence::bundle::write(
+                &d.store,
+                "RMA-2026-0009",
+                &zip,
+                "",
+                returns_dock::domain::codes::Lang::En,
+                "2026-11-22T10:00:00+08:00",
+            )
+            .unwrap();
+            assert_eq!((b.units, b.photos, b.resized), (1, 2, 0));
+            let mut z = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+            let mut got = Vec::new();
+            std::io::Read::read_to_end(
+                &mut z.by_name(&format!("photos/{}.jpg", picture::sha256_hex(&one))).unwrap(),
+                &mut got,
+            )
+            .unwrap();
+            assert_eq!(got, one);
+            shas = vec![picture::sha256_hex(&one), picture::sha256_hex(&two)];
+        }
+        // A picture changed in the central database's row is found.
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        c.execute("UPDATE pictures SET data = data || '\\x00'::bytea WHERE sha256 = $1", &[&shas[1]])
+            .unwrap();
+        let central = Store::open(Path::new(&url)).unwrap();
+        let v = central.verify_audit().unwrap();
+        assert!(
+            v.problems.iter().any(|p| p.contains(&shas[1]) && p.contains("changed behind")),
+            "{:?}",
+            v.problems
+        );
+        drop(central);
+        // The file's history, photos and all, into an empty central database.
+        let to = super::fresh_database();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+            .current_dir(dir.path())
+            .args(["db", "copy", "--from", "dock.db", "--to", &to])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let copied = Store::open(Path::new(&to)).unwrap();
+        let v = copied.verify_audit().unwrap();
+        assert!(v.ok() && v.photos == 2, "{:?}", v.problems);
+        let data: Vec<u8> = returns_dock::store::sql::SqlExt::one(
+            copied.db(),
+            "SELECT data FROM pictures WHERE sha256 = ?1",
+            &[&shas[0]],
+        )
+        .unwrap();
+        assert_eq!(data, jpeg(1), "the bytes of the file beside the dock's database, in the row");
+    }
+
     /// Found: two copies of one file run at once into one empty database both found it empty;
     /// the second then failed on a duplicate key ("database error: …meta_pkey"). Both are
     /// held at the appenders' lock here: one copies, the other is refused as a second copy
