@@ -666,9 +666,9 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                     db: store.path().display().to_string(),
                 }));
             }
-            let made_at = now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+            let made_at = now();
             let name = config.marketplace.name.as_str();
-            match crate::evidence::bundle::write(&store, rma, &out, name, lang, &made_at) {
+            match crate::evidence::bundle::write(&store, rma, &out, name, lang, made_at) {
                 Ok(b) => {
                     println!("{}", words::say::evidence(lang, &b, &out.display().to_string()));
                     Ok(())
@@ -1146,10 +1146,10 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
     }
     let inbox = match &config.photos.inbox {
         Some(dir) => {
-            // A folder the camera's software has not made yet is made, private.
+            // A folder the camera's software has not made yet is made, private; one it made is
+            // left as it is.
             if !dir.exists() {
-                use std::os::unix::fs::DirBuilderExt;
-                std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| {
+                crate::files::private_folder(dir).map_err(|e| {
                     Failure::Unusable(format!(
                         "[photos] inbox {}: cannot make the folder: {e}",
                         dir.display()

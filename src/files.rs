@@ -81,6 +81,26 @@ pub fn create(path: &Path) -> std::io::Result<std::fs::File> {
     Ok(file)
 }
 
+/// The mode of a folder the program makes: its files' mode with the right to enter it for
+/// whoever may read them (0700, or 0750 when the group may read).
+pub fn folder_mode() -> u32 {
+    let m = mode();
+    m | (m & 0o444) >> 2
+}
+
+/// Makes folder `path` (and the folders above it) private with [`folder_mode`]; a folder that
+/// is there is given exactly that mode. The umask would take the right to enter away (it is
+/// set for files), so the mode is set after it is made.
+pub fn private_folder(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path)?;
+    let wanted = folder_mode();
+    if std::fs::metadata(path)?.permissions().mode() & 0o7777 != wanted {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(wanted))?;
+    }
+    Ok(())
+}
+
 /// Writes `path` whole or not at all: into a temporary name beside it, synced, renamed into
 /// place, the folder synced, so that after a crash the file is either absent or complete.
 pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -121,5 +141,18 @@ mod tests {
         tighten(&open).unwrap();
         assert_eq!(std::fs::metadata(&open).unwrap().permissions().mode() & 0o777, 0o400);
         tighten(&dir.path().join("missing")).unwrap();
+    }
+
+    #[test]
+    fn a_private_folder_can_be_entered_by_its_owner_and_nobody_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let made = dir.path().join("a").join("photos");
+        private_folder(&made).unwrap();
+        assert_eq!(std::fs::metadata(&made).unwrap().permissions().mode() & 0o777, folder_mode());
+        assert_eq!(folder_mode() & 0o700, 0o700, "its owner reads, writes and enters it");
+        assert_eq!(folder_mode() & 0o007, 0, "others nothing");
+        std::fs::set_permissions(&made, std::fs::Permissions::from_mode(0o777)).unwrap();
+        private_folder(&made).unwrap();
+        assert_eq!(std::fs::metadata(&made).unwrap().permissions().mode() & 0o777, folder_mode());
     }
 }

@@ -541,7 +541,7 @@ mod contract {
                 &zip,
                 "",
                 returns_dock::domain::codes::Lang::En,
-                "2026-11-22T10:00:00+08:00",
+                chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00+08:00").unwrap(),
             )
             .unwrap();
             assert_eq!((b.units, b.photos, b.resized), (1, 2, 0));

@@ -5,10 +5,11 @@
 //! against found, who, where, when, and the supervisor's decision.
 
 use super::picture::{self, Kind};
-use crate::domain::codes::{Coded, Lang, Reason};
+use crate::domain::codes::{Coded, Lang, Outcome, ParcelState, Reason};
 use crate::export::{parcel_rows, ExportRow};
 use crate::store::export::EvidenceFacts;
 use crate::store::Store;
+use chrono::{DateTime, FixedOffset};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::Path;
@@ -39,18 +40,27 @@ pub enum BundleError {
 }
 
 /// The rows of the return among its boxes' export rows: its own, and the units on no return
-/// of a box it shares.
-fn rows_of(e: &EvidenceFacts) -> Vec<(i64, ExportRow)> {
+/// of a box it shares; times in `zone`, as the export shows them.
+fn rows_of(e: &EvidenceFacts, zone: FixedOffset) -> Vec<(i64, ExportRow)> {
     e.parcels
         .iter()
         .flat_map(|(f, _)| {
             let id = f.view.id;
-            parcel_rows(f)
-                .into_iter()
-                .filter(|r| r.rma_no == e.rma_no || r.rma_no.is_empty())
-                .map(move |r| (id, r))
+            parcel_rows(f).into_iter().filter(|r| r.rma_no == e.rma_no || r.rma_no.is_empty()).map(
+                move |mut r| {
+                    r.show_times_in(zone);
+                    (id, r)
+                },
+            )
         })
         .collect()
+}
+
+/// A stored instant in `zone`, with its offset (as the export writes times).
+fn local(at: &str, zone: FixedOffset) -> String {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| t.with_timezone(&zone).to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
+        .unwrap_or_else(|_| at.to_string())
 }
 
 fn opt(s: &str) -> Value {
@@ -71,11 +81,12 @@ fn expected_serials<'a>(e: &'a EvidenceFacts, sku: &str) -> Vec<&'a str> {
 pub fn summary(
     e: &EvidenceFacts,
     marketplace: &str,
-    made_at: &str,
+    made_at: DateTime<FixedOffset>,
     files: &[(String, String, usize)],
     lang: Lang,
 ) -> Value {
-    let rows = rows_of(e);
+    let zone = *made_at.offset();
+    let rows = rows_of(e, zone);
     let file_of = |sha: &str| files.iter().find(|f| f.0 == sha).map(|f| f.1.clone());
     let units: Vec<Value> = rows
         .iter()
@@ -130,8 +141,8 @@ pub fn summary(
                 "dock": dock,
                 "station": f.view.station,
                 "operator": f.view.operator,
-                "received_at": f.view.received_at,
-                "closed_at": f.closed_at,
+                "received_at": local(&f.view.received_at, zone),
+                "closed_at": f.closed_at.as_deref().map(|t| local(t, zone)),
                 "refuse_reason": f.refuse_reason,
                 "refuse_reason_id": f.refuse_reason.as_deref().and_then(crate::export::refusal_id),
             })
@@ -154,7 +165,7 @@ pub fn summary(
                 "camera_file_name": p.file_name,
                 "station": p.station,
                 "operator": p.operator,
-                "attached_at": p.attached_at,
+                "attached_at": local(&p.attached_at, zone),
             })
         })
         .collect();
@@ -164,7 +175,7 @@ pub fn summary(
         "marketplace": opt(marketplace),
         "customer_reason": e.reason,
         "resolution": e.resolution,
-        "made_at": made_at,
+        "made_at": made_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
         "audit_log_head": e.head,
         "expected": e.lines.iter().map(|l| json!({
             "line": l.line, "sku": l.sku, "title": l.title, "qty": l.qty, "serials": l.serials,
@@ -228,7 +239,8 @@ pub fn summary_text(s: &Value, lang: Lang) -> String {
             w("Parcel", "包裹"),
             text(&p["parcel_id"]),
             text(&p["scanned"]),
-            text(&p["state"]),
+            ParcelState::from_code(p["state"].as_str().unwrap_or(""))
+                .map_or_else(|| text(&p["state"]), |st| lang.code(st).to_string()),
             w("dock", "仓"),
             text(&p["dock"]),
             w("station", "工位"),
@@ -267,11 +279,16 @@ pub fn summary_text(s: &Value, lang: Lang) -> String {
                 ),
             };
             line(format!("  {} {} {} · {}", text(&u["unit_id"]), text(&u["sku"]), text(&u["title"]), serial));
+            let outcome = match Outcome::from_code(u["outcome"].as_str().unwrap_or("")) {
+                Some(o) => lang.code(o).to_string(),
+                None => text(&u["outcome"]),
+            };
+            let grade = if u["grade"].is_null() { String::new() } else { format!(" {}", text(&u["grade"])) };
             line(format!(
-                "     {} {} {} · {} {} ({}) · {} {} · {} {} · {} {}",
+                "     {} {}{} · {} {} ({}) · {} {} · {} {} · {} {}",
                 w("outcome", "结果"),
-                text(&u["outcome"]),
-                if u["grade"].is_null() { String::new() } else { text(&u["grade"]) },
+                outcome,
+                grade,
                 w("reason", "原因"),
                 text(&u["reason"]),
                 text(&u["reason_label"]),
@@ -322,7 +339,7 @@ pub fn write(
     out: &Path,
     marketplace: &str,
     lang: Lang,
-    made_at: &str,
+    made_at: DateTime<FixedOffset>,
 ) -> Result<Bundled, BundleError> {
     let facts = store
         .evidence(rma)

@@ -57,25 +57,8 @@ pub fn keep_file(folder: &Path, pic: &Picture, bytes: &[u8]) -> std::io::Result<
     if std::fs::metadata(&path).is_ok_and(|m| m.len() == pic.bytes) {
         return Ok(());
     }
-    create_folder(folder)?;
+    crate::files::private_folder(folder)?;
     crate::files::write_durably(&path, bytes)
-}
-
-/// The pictures' folder, private to its user (0700).
-fn create_folder(folder: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    match std::fs::DirBuilder::new().mode(0o700).create(folder) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            // Made by an older run or by hand: taken back to private.
-            let meta = std::fs::metadata(folder)?;
-            if meta.permissions().mode() & 0o077 != 0 {
-                std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o700))?;
-            }
-            Ok(())
-        }
-        Err(e) => Err(e),
-    }
 }
 
 /// Attaches picture `pic` (its bytes: `bytes`, already in the folder on a file) to `target`,

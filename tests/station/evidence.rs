@@ -236,3 +236,33 @@ fn the_supervisor_sees_the_photo_count_and_the_photo_itself_in_the_review_queue(
     sup.press(KeyCode::Esc);
     assert!(!sup.screen().contains('▀'), "Esc leaves the photo: {}", sup.screen());
 }
+
+/// The real program at a real terminal: its own umask (files 0600), its own settling time, its
+/// own look at the folder while nobody types.
+#[test]
+fn the_real_station_takes_a_photo_into_a_private_store() {
+    let (dir, db) = demo_db();
+    let inbox = dir.path().join("camera");
+    std::fs::write(
+        dir.path().join("returns-dock.toml"),
+        format!("[photos]\ninbox = \"{}\"\nsettle_ms = 200\n", inbox.display()),
+    )
+    .unwrap();
+    let mut s = super::pty::Pty::start(&db, "ST01");
+    assert!(s.wait_for("Scan your badge", std::time::Duration::from_secs(20)), "{}", s.contents());
+    assert!(inbox.is_dir(), "the folder is made when it is missing");
+    s.step("OP-DEMO");
+    s.step("DfH5sJ1qRMA");
+    s.step("036000291452");
+    drop_in(&inbox, "IMG_0600.jpg", &jpeg(6));
+    // Nobody types: the station looks at the folder on its own.
+    assert!(s.wait_for("photo 1 attached to unit 1", std::time::Duration::from_secs(20)), "{}", s.contents());
+    let folder = returns_dock::store::photos::folder_of(&db);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&folder), 0o700, "the owner may enter the folder, nobody else may");
+    let kept = std::fs::read_dir(&folder).unwrap().next().unwrap().unwrap().path();
+    assert_eq!(mode(&kept), 0o600);
+    assert_eq!(std::fs::read(&kept).unwrap(), jpeg(6));
+    assert_eq!(mode(&inbox), 0o700);
+    s.kill_hard();
+}
