@@ -309,7 +309,9 @@ pub fn summary_text(s: &Value, lang: Lang) -> String {
                 ));
             }
             let r = &u["review"];
-            if !r["decision"].is_null() {
+            if r["decision"] == "pending" {
+                line(format!("     {} {}", w("review", "复核"), w("pending", "待复核")));
+            } else if !r["decision"].is_null() {
                 line(format!(
                     "     {} {} · {} · {} · {}",
                     w("review", "复核"),
