@@ -229,14 +229,19 @@ impl Executor {
                 news.push(PhotoNews::Waiting { name: r.name.clone() });
                 continue;
             };
-            let checked = std::fs::read(&r.path)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| picture::examine(&bytes).map(|p| (p, bytes)).map_err(|e| e.to_string()));
-            let (pic, bytes) = match checked {
-                Ok(ok) => ok,
+            let bytes = match std::fs::read(&r.path) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    told(self);
+                    news.push(PhotoNews::Refused { name: r.name.clone(), why: e.to_string() });
+                    continue;
+                }
+            };
+            let pic = match picture::examine(&bytes) {
+                Ok(pic) => pic,
                 Err(why) => {
                     told(self);
-                    news.push(PhotoNews::Refused { name: r.name.clone(), why });
+                    news.push(PhotoNews::NotAPicture { name: r.name.clone(), why });
                     continue;
                 }
             };

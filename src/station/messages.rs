@@ -118,7 +118,12 @@ pub enum PhotoNews {
         name: String,
         done: crate::store::photos::Attached,
     },
-    /// Not a picture, or not saved: it stays in the folder.
+    /// Not a picture: it stays in the folder.
+    NotAPicture {
+        name: String,
+        why: crate::evidence::picture::NotAPicture,
+    },
+    /// Not read, or not saved: it stays in the folder.
     Refused {
         name: String,
         why: String,

@@ -613,6 +613,23 @@ pub mod say {
                     ),
                 }
             }
+            N::NotAPicture { name, why } => {
+                use crate::evidence::picture::NotAPicture as P;
+                let zh = match why {
+                    P::Empty => "文件为空".to_string(),
+                    P::Kind => "不是 JPEG 或 PNG 图片".to_string(),
+                    P::Incomplete(k) => format!("不是完整的 {} 图片（文件不完整）", k.code().to_uppercase()),
+                    P::Unreadable(k, _) => format!("{} 图片已损坏", k.code().to_uppercase()),
+                    P::TooLarge { bytes, limit } => {
+                        format!("{} MB，超过照片上限 {} MB", bytes.div_ceil(1_000_000), limit / 1_000_000)
+                    }
+                };
+                pick(
+                    lang,
+                    format!("{} not taken: {why}; it stays in the camera folder", on_screen(name)),
+                    format!("{} 未采用：{zh}；文件留在相机文件夹中", on_screen(name)),
+                )
+            }
             N::Refused { name, why } => pick(
                 lang,
                 format!("{} not taken: {}; it stays in the camera folder", on_screen(name), on_screen(why)),
