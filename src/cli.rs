@@ -1145,7 +1145,10 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
         });
     }
     let inbox = match &config.photos.inbox {
+        // `{station}` in the folder's name: one configuration for several stations on a
+        // machine, each with its own camera.
         Some(dir) => {
+            let dir = &PathBuf::from(dir.to_string_lossy().replace("{station}", &id));
             // A folder the camera's software has not made yet is made, private; one it made is
             // left as it is.
             if !dir.exists() {

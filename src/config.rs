@@ -34,7 +34,8 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct PhotosConfig {
     /// The camera's folder: pictures saved there while a unit is current are attached to it
-    /// (with no unit current, to the open parcel). None: no photos at this station.
+    /// (with no unit current, to the open parcel); `{station}` in it is the station's id.
+    /// None: no photos at this station.
     pub inbox: Option<PathBuf>,
     /// Outcomes (`refuse`, `scrap`, ...) whose units need a photo before the parcel is
     /// signed, and `refuse_parcel`: a parcel refused at the dock needs one.

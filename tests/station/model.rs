@@ -334,6 +334,12 @@ fn shift(engine: Engine, seed: u64, steps: usize) {
         .flat_map(|p| p.units.iter().map(|u| u.0.clone()))
         .filter(|c| boxes_of(c) == 1)
         .collect();
+    // Each station's bench camera saves into a folder of its own (`{station}` in the one
+    // configuration), taken as soon as it is seen.
+    std::fs::write(dock.file("returns-dock.toml"), "[photos]\ninbox = \"camera-{station}\"\nsettle_ms = 0\n")
+        .unwrap();
+    // The photos the screens confirmed: (its picture's SHA-256, the parcel, the unit's number).
+    let mut photos: Vec<(String, i64, Option<i64>)> = Vec::new();
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut st = [
         Station { pty: None, name: STATIONS[0], badge: BADGES[0] },
@@ -638,6 +644,45 @@ fn shift(engine: Engine, seed: u64, steps: usize) {
                     None if o.units.is_empty() => assert!(band.contains("Scan a unit first"), "{band}"),
                     None => assert!(band.contains("Every unit has an outcome"), "step {step}: {band}"),
                 }
+            } else if roll < 64 {
+                // A photo saved into the station's camera folder goes to the unit current on
+                // the model's reckoning (the one last scanned, given an outcome or picked),
+                // else to the parcel; the band names it, and the database has it there.
+                what = "photo";
+                let n = photos.len() as u32;
+                let img = image::RgbImage::from_fn(4, 4, |x, y| {
+                    image::Rgb([(n >> 8) as u8, n as u8, (x * 4 + y) as u8])
+                });
+                let mut bytes = std::io::Cursor::new(Vec::new());
+                img.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
+                let bytes = bytes.into_inner();
+                let sha = returns_dock::evidence::picture::sha256_hex(&bytes);
+                let inbox = dock.file(&format!("camera-{}", STATIONS[k]));
+                let part = inbox.join(format!("IMG_{n}.png.part"));
+                std::fs::write(&part, &bytes).unwrap();
+                let before = band(pty);
+                std::fs::rename(&part, inbox.join(format!("IMG_{n}.png"))).unwrap();
+                let start = Instant::now();
+                while band(pty) == before && start.elapsed() < Duration::from_secs(10) {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                std::thread::sleep(Duration::from_millis(5));
+                let said = band(pty);
+                let to_unit = o.current.filter(|c| o.units.iter().any(|u| u.seq == *c));
+                let expected = match to_unit {
+                    Some(u) => format!("attached to unit {u}"),
+                    None => "attached to the parcel".to_string(),
+                };
+                assert!(said.contains(&expected), "step {step}: photo {n}: expected {expected}: {said}");
+                let on: Option<(i64, Option<i64>)> = db
+                    .row(
+                        "SELECT f.parcel_id, u.seq FROM photos f LEFT JOIN units u ON u.id = f.unit_id WHERE f.sha256 = ?1",
+                        args![sha],
+                    )
+                    .unwrap()
+                    .map(|r| (r.get(0).unwrap(), r.get(1).unwrap()));
+                assert_eq!(on, Some((o.parcel, to_unit)), "step {step}: photo {n}: {said}");
+                photos.push((sha, o.parcel, to_unit));
             } else if roll < 67 && !o.units.is_empty() {
                 // ↑ picks a unit on the list; the next outcome corrects it.
                 what = "pick";
@@ -855,6 +900,13 @@ fn shift(engine: Engine, seed: u64, steps: usize) {
         check(db, &m, step, what, &log);
     }
     screen_label_and_export_agree(&dock);
+    // Every photo a screen confirmed is kept, once, whatever came after (undo, kills, locks).
+    for (sha, parcel, _) in &photos {
+        let kept: i64 = db
+            .one("SELECT count(*) FROM photos WHERE sha256 = ?1 AND parcel_id = ?2", args![sha, parcel])
+            .unwrap();
+        assert_eq!(kept, 1, "seed {seed}: photo {sha} of P{parcel}");
+    }
     // After two stations, the command line, kills and outside locks, the log still proves the
     // records: every unit and decision is what its entries say, and the chain is whole.
     let verify = cli(&dock, &["audit", "verify"]);
