@@ -29,6 +29,9 @@ struct Seen {
     /// Handed over, and left in the folder (refused, or waiting for a parcel): not again
     /// until it changes or `CMD-PHOTO` asks.
     told: bool,
+    /// Handed over and found not whole yet: a slow camera still writing. Handed over again
+    /// once it has held still for [`Inbox::patience`].
+    unfinished: bool,
 }
 
 pub struct Inbox {
@@ -86,6 +89,7 @@ impl Inbox {
         let present: std::collections::HashSet<&OsString> = files.iter().map(|f| &f.0).collect();
         self.seen.retain(|name, _| present.contains(name));
         let mut ready = Vec::new();
+        let patience = self.patience();
         for (name, size, modified) in &files {
             let seen = self.seen.entry(name.clone()).or_insert(Seen {
                 size: *size,
@@ -93,15 +97,23 @@ impl Inbox {
                 since: now,
                 target: current,
                 told: false,
+                unfinished: false,
             });
             if seen.size != *size || seen.modified != *modified {
+                // A file handed over before and now changed is a new picture under the same
+                // name (a camera that reuses `latest.jpg`): it goes to what is current now.
+                // One still being written keeps what was current when it first appeared.
+                if seen.told {
+                    seen.target = current;
+                }
                 (seen.size, seen.modified, seen.since, seen.told) = (*size, *modified, now, false);
                 continue;
             }
-            if seen.told || *size == 0 && now.duration_since(seen.since) < self.settle * 4 {
+            let still = now.duration_since(seen.since);
+            if seen.told || *size == 0 && still < self.settle * 4 || seen.unfinished && still < patience {
                 continue;
             }
-            if now.duration_since(seen.since) >= self.settle && ready.len() < AT_ONCE {
+            if still >= self.settle && ready.len() < AT_ONCE {
                 ready.push(Ready {
                     path: self.dir.join(name),
                     name: name.to_string_lossy().into_owned(),
@@ -112,15 +124,18 @@ impl Inbox {
         Ok(ready)
     }
 
-    /// Everything in the folder now, for `target` (`CMD-PHOTO`), settled or not.
-    pub fn take_all(&mut self, now: Instant, target: Target) -> std::io::Result<Vec<Ready>> {
+    /// What is in the folder now, for `target` (`CMD-PHOTO`), settled or not: at most
+    /// [`AT_ONCE`] files (oldest names first), and how many more there are.
+    pub fn take_all(&mut self, now: Instant, target: Target) -> std::io::Result<(Vec<Ready>, usize)> {
         let files = self.files()?;
-        Ok(files
+        let more = files.len().saturating_sub(AT_ONCE);
+        let taken = files
             .into_iter()
+            .take(AT_ONCE)
             .map(|(name, size, modified)| {
                 self.seen.insert(
                     name.clone(),
-                    Seen { size, modified, since: now, target: Some(target), told: false },
+                    Seen { size, modified, since: now, target: Some(target), told: false, unfinished: false },
                 );
                 Ready {
                     path: self.dir.join(&name),
@@ -128,7 +143,26 @@ impl Inbox {
                     target: Some(target),
                 }
             })
-            .collect())
+            .collect();
+        Ok((taken, more))
+    }
+
+    /// How long a file found not whole must hold still before it is taken for cut short: a
+    /// slow camera writes in pieces with pauses.
+    pub fn patience(&self) -> Duration {
+        (self.settle * 10).max(Duration::from_secs(5))
+    }
+
+    /// `name` was found not whole: true the first time (it is given [`Inbox::patience`] before
+    /// it is handed over again), false when it was given that already.
+    pub fn unfinished(&mut self, name: &str) -> bool {
+        match self.seen.get_mut(&OsString::from(name)) {
+            Some(s) if !s.unfinished => {
+                s.unfinished = true;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// `name` was handed over and stays in the folder: not handed over again until it changes.
@@ -169,7 +203,9 @@ mod tests {
         inbox.told("IMG_0001.jpg");
         assert_eq!(inbox.look(t0 + Duration::from_millis(900), unit(4)).unwrap(), vec![]);
         // ...until CMD-PHOTO asks for everything there, for what is current then.
-        let all = inbox.take_all(t0 + Duration::from_secs(1), Target { parcel: 1, unit: None }).unwrap();
+        let (all, more) =
+            inbox.take_all(t0 + Duration::from_secs(1), Target { parcel: 1, unit: None }).unwrap();
+        assert_eq!(more, 0);
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].target, Some(Target { parcel: 1, unit: None }));
     }
@@ -184,6 +220,50 @@ mod tests {
         let mut inbox = Inbox::new(dir.path().to_path_buf(), Duration::ZERO);
         let now = Instant::now();
         assert_eq!(inbox.look(now, unit(1)).unwrap(), vec![]);
-        assert_eq!(inbox.take_all(now, Target { parcel: 1, unit: None }).unwrap(), vec![]);
+        assert_eq!(inbox.take_all(now, Target { parcel: 1, unit: None }).unwrap(), (vec![], 0));
+    }
+
+    /// Found: a camera that saves every shot as `latest.jpg` had its second shot given to the
+    /// unit current at the first (or kept waiting for a parcel that was open by then).
+    #[test]
+    fn a_file_handed_over_and_then_written_again_is_a_new_picture_for_what_is_current_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut inbox = Inbox::new(dir.path().to_path_buf(), Duration::ZERO);
+        let t0 = Instant::now();
+        std::fs::write(dir.path().join("latest.jpg"), b"first shot").unwrap();
+        assert_eq!(inbox.look(t0, None).unwrap()[0].target, None);
+        inbox.told("latest.jpg");
+        std::fs::write(dir.path().join("latest.jpg"), b"the second shot, longer").unwrap();
+        assert_eq!(inbox.look(t0 + Duration::from_millis(10), unit(2)).unwrap(), vec![]);
+        let ready = inbox.look(t0 + Duration::from_millis(20), unit(3)).unwrap();
+        assert_eq!(ready[0].target, unit(2), "what was current when the new picture appeared");
+    }
+
+    /// Found: a slow camera's file, not whole at the first look, was refused out loud (an
+    /// error over the unit's own confirmation) before it was taken a moment later.
+    #[test]
+    fn a_file_not_whole_yet_is_given_time_before_it_is_handed_over_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut inbox = Inbox::new(dir.path().to_path_buf(), Duration::from_millis(100));
+        let t0 = Instant::now();
+        std::fs::write(dir.path().join("SLOW.jpg"), b"a first piece").unwrap();
+        inbox.look(t0, unit(1)).unwrap();
+        assert_eq!(inbox.look(t0 + Duration::from_millis(150), unit(1)).unwrap().len(), 1);
+        assert!(inbox.unfinished("SLOW.jpg"), "the first time: wait");
+        assert_eq!(inbox.look(t0 + Duration::from_secs(2), unit(1)).unwrap(), vec![]);
+        assert_eq!(inbox.look(t0 + Duration::from_secs(6), unit(1)).unwrap().len(), 1);
+        assert!(!inbox.unfinished("SLOW.jpg"), "the second time: cut short, said");
+    }
+
+    #[test]
+    fn cmd_photo_takes_a_handful_at_a_time_and_says_how_many_are_left() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..40 {
+            std::fs::write(dir.path().join(format!("IMG_{i:04}.jpg")), b"x").unwrap();
+        }
+        let mut inbox = Inbox::new(dir.path().to_path_buf(), Duration::ZERO);
+        let (taken, more) = inbox.take_all(Instant::now(), Target { parcel: 1, unit: None }).unwrap();
+        assert_eq!((taken.len(), more), (AT_ONCE, 40 - AT_ONCE));
+        assert_eq!(taken[0].name, "IMG_0000.jpg");
     }
 }

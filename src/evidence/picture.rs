@@ -69,6 +69,11 @@ pub enum NotAPicture {
         bytes: u64,
         limit: u64,
     },
+    /// More pixels than a camera takes: a small file that would need gigabytes to decode.
+    TooManyPixels {
+        width: u32,
+        height: u32,
+    },
 }
 
 impl std::fmt::Display for NotAPicture {
@@ -82,6 +87,13 @@ impl std::fmt::Display for NotAPicture {
             NotAPicture::Unreadable(k, why) => {
                 write!(f, "a damaged {} picture ({why})", k.code().to_uppercase())
             }
+            NotAPicture::TooManyPixels { width, height } => {
+                write!(
+                    f,
+                    "{width} x {height} pixels is more than a photo has (at most {} megapixels)",
+                    PIXELS / 1_000_000
+                )
+            }
             NotAPicture::TooLarge { bytes, limit } => write!(
                 f,
                 "{} MB is more than the {} MB a photo may be",
@@ -94,6 +106,9 @@ impl std::fmt::Display for NotAPicture {
 
 /// The largest photo taken: a phone's is 3-12 MB.
 pub const LARGEST: u64 = 40_000_000;
+
+/// The most pixels a photo may have: a 48-megapixel phone's, with room (decoded, 150 MB).
+pub const PIXELS: u64 = 50_000_000;
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 /// A PNG ends with its IEND chunk: no data, then the chunk's CRC.
@@ -146,15 +161,35 @@ pub fn examine(bytes: &[u8]) -> Result<Picture, NotAPicture> {
 
 /// The picture's pixels.
 pub fn decode(kind: Kind, bytes: &[u8]) -> Result<image::DynamicImage, NotAPicture> {
+    let unreadable = |e: image::ImageError| NotAPicture::Unreadable(kind, short(&e.to_string()));
+    // A photo of a parcel is at most a few tens of megapixels; a file that claims more (a
+    // small file can claim 15000 x 15000) is refused from its header, before memory is given.
+    let (width, height) = image::ImageReader::with_format(std::io::Cursor::new(bytes), kind.format())
+        .into_dimensions()
+        .map_err(unreadable)?;
+    if u64::from(width) * u64::from(height) > PIXELS {
+        return Err(NotAPicture::TooManyPixels { width, height });
+    }
     let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), kind.format());
-    // A photo of a parcel is at most a few tens of megapixels; a file that claims more is
-    // refused before memory is given to it.
     let mut limits = image::Limits::default();
-    limits.max_image_width = Some(20_000);
-    limits.max_image_height = Some(20_000);
-    limits.max_alloc = Some(1 << 30);
+    limits.max_alloc = Some(PIXELS * 4 + (64 << 20));
     reader.limits(limits);
-    reader.decode().map_err(|e| NotAPicture::Unreadable(kind, short(&e.to_string())))
+    reader.decode().map_err(unreadable)
+}
+
+/// The picture on white, without its transparency: what a JPEG and the terminal can show (a
+/// transparent corner would come out black).
+pub fn on_white(img: &image::DynamicImage) -> image::RgbImage {
+    if !img.color().has_alpha() {
+        return img.to_rgb8();
+    }
+    let rgba = img.to_rgba8();
+    image::RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let p = rgba.get_pixel(x, y).0;
+        let a = u16::from(p[3]);
+        let mix = |c: u8| ((u16::from(c) * a + 255 * (255 - a)) / 255) as u8;
+        image::Rgb([mix(p[0]), mix(p[1]), mix(p[2])])
+    })
 }
 
 fn short(s: &str) -> String {
@@ -168,7 +203,7 @@ pub fn under(kind: Kind, bytes: &[u8], limit: usize) -> Result<(Kind, Vec<u8>), 
     if bytes.len() <= limit {
         return Ok((kind, bytes.to_vec()));
     }
-    let img = decode(kind, bytes)?.to_rgb8();
+    let img = on_white(&decode(kind, bytes)?);
     let (w, h) = img.dimensions();
     // Bytes go roughly with the pixels: start where the area fits, then step down.
     let mut scale = ((limit as f64 / bytes.len() as f64).sqrt() * 1.2).min(1.0);
@@ -232,6 +267,37 @@ pub(crate) mod tests {
         let mut padded = jpeg.clone();
         padded.extend_from_slice(&[0, 0, 0]);
         assert!(examine(&padded).is_ok());
+    }
+
+    /// Found: a 689 KB PNG of 15000 x 15000 pixels took the station to 682 MB while decoding.
+    #[test]
+    fn a_picture_of_too_many_pixels_is_refused_before_it_is_decoded() {
+        let mut png = Vec::new();
+        {
+            let mut enc = png::Encoder::new(&mut png, 9000, 9000);
+            enc.set_color(png::ColorType::Grayscale);
+            let mut w = enc.write_header().unwrap();
+            w.write_image_data(&vec![0u8; 9000 * 9000]).unwrap();
+        }
+        assert_eq!(examine(&png), Err(NotAPicture::TooManyPixels { width: 9000, height: 9000 }));
+    }
+
+    #[test]
+    fn a_transparent_corner_is_white_in_the_smaller_copy() {
+        let img = image::RgbaImage::from_fn(300, 200, |x, _| {
+            if x < 150 {
+                image::Rgba([0, 0, 0, 0])
+            } else {
+                image::Rgba([200, 10, 10, 255])
+            }
+        });
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
+        let bytes = bytes.into_inner();
+        let (_, small) = under(Kind::Png, &bytes, bytes.len() / 2).unwrap();
+        let back = decode(Kind::Jpeg, &small).unwrap().to_rgb8();
+        let corner = back.get_pixel(2, 2).0;
+        assert!(corner.iter().all(|c| *c > 240), "{corner:?}");
     }
 
     #[test]

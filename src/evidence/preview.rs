@@ -20,7 +20,7 @@ const MAX: u32 = 320;
 /// Decodes `bytes` and keeps a thumbnail of at most 320 by 320 pixels.
 pub fn thumb(kind: super::picture::Kind, bytes: &[u8]) -> Result<Thumb, super::picture::NotAPicture> {
     let img = super::picture::decode(kind, bytes)?;
-    let small = img.thumbnail(MAX, MAX).to_rgb8();
+    let small = super::picture::on_white(&img.thumbnail(MAX, MAX));
     let (width, height) = small.dimensions();
     Ok(Thumb { width, height, rgb: small.into_raw() })
 }

@@ -200,7 +200,15 @@ impl Executor {
             return Msg::Photos { news: vec![], asked: true, view: None };
         };
         match inbox.take_all(std::time::Instant::now(), target) {
-            Ok(ready) => self.attach_ready(user, ready, true),
+            Ok((ready, more)) => {
+                let mut msg = self.attach_ready(user, ready, true);
+                if let Msg::Photos { news, .. } = &mut msg {
+                    if more > 0 {
+                        news.push(PhotoNews::More { n: more });
+                    }
+                }
+                msg
+            }
             Err(e) => {
                 let dir = inbox.dir().display().to_string();
                 Msg::Photos {
@@ -239,6 +247,12 @@ impl Executor {
             };
             let pic = match picture::examine(&bytes) {
                 Ok(pic) => pic,
+                // A slow camera still writing: given time, said only if it stays so.
+                Err(picture::NotAPicture::Incomplete(_))
+                    if !asked && self.inbox.as_mut().is_some_and(|i| i.unfinished(&r.name)) =>
+                {
+                    continue;
+                }
                 Err(why) => {
                     told(self);
                     news.push(PhotoNews::NotAPicture { name: r.name.clone(), why });

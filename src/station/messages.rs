@@ -132,6 +132,10 @@ pub enum PhotoNews {
     Waiting {
         name: String,
     },
+    /// `CMD-PHOTO` took a handful: this many more are in the folder.
+    More {
+        n: usize,
+    },
     /// The folder itself cannot be read.
     Folder {
         dir: String,

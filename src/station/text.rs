@@ -620,6 +620,12 @@ pub mod say {
                     P::Kind => "不是 JPEG 或 PNG 图片".to_string(),
                     P::Incomplete(k) => format!("不是完整的 {} 图片（文件不完整）", k.code().to_uppercase()),
                     P::Unreadable(k, _) => format!("{} 图片已损坏", k.code().to_uppercase()),
+                    P::TooManyPixels { width, height } => {
+                        format!(
+                            "{width} x {height} 像素，超过照片上限（{} 百万像素）",
+                            crate::evidence::picture::PIXELS / 1_000_000
+                        )
+                    }
                     P::TooLarge { bytes, limit } => {
                         format!("{} MB，超过照片上限 {} MB", bytes.div_ceil(1_000_000), limit / 1_000_000)
                     }
@@ -642,6 +648,11 @@ pub mod say {
                     on_screen(name)
                 ),
                 format!("{} 留在相机文件夹：没有打开的包裹（扫 CMD-PHOTO 附上）", on_screen(name)),
+            ),
+            N::More { n } => pick(
+                lang,
+                format!("{n} more in the camera folder: CMD-PHOTO again takes the next"),
+                format!("相机文件夹中还有 {n} 张：再扫 CMD-PHOTO 继续"),
             ),
             N::Folder { dir, why } => pick(
                 lang,

@@ -51,9 +51,10 @@ impl App {
         if news.is_empty() {
             return if asked { self.warn(say::no_photo(lang, &self.photos_dir)) } else { vec![] };
         }
-        let refused =
-            news.iter().any(|n| !matches!(n, PhotoNews::Attached { .. } | PhotoNews::Waiting { .. }));
-        let waiting = news.iter().any(|n| matches!(n, PhotoNews::Waiting { .. }));
+        let refused = news.iter().any(|n| {
+            !matches!(n, PhotoNews::Attached { .. } | PhotoNews::Waiting { .. } | PhotoNews::More { .. })
+        });
+        let waiting = news.iter().any(|n| matches!(n, PhotoNews::Waiting { .. } | PhotoNews::More { .. }));
         let words: Vec<String> = news.iter().map(|n| say::photo(lang, n)).collect();
         let text = format!("📷 {}", words.join(" · "));
         match (refused, waiting) {
