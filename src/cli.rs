@@ -671,10 +671,16 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             match crate::evidence::bundle::write(&store, rma, &out, name, lang, made_at) {
                 Ok(b) => {
                     println!("{}", words::say::evidence(lang, &b, &out.display().to_string()));
+                    for (sha, why) in &b.missing {
+                        eprintln!("photo {sha} left out of the evidence: {why}");
+                    }
                     Ok(())
                 }
-                Err(crate::evidence::bundle::BundleError::NoSuchReturn(r)) => {
-                    eprintln!("no return {r}: check the RMA number (import the returns first)");
+                Err(
+                    e @ (crate::evidence::bundle::BundleError::NoSuchReturn(_)
+                    | crate::evidence::bundle::BundleError::NotReceived(_)),
+                ) => {
+                    eprintln!("{e}");
                     Err(Failure::Refused)
                 }
                 Err(e) => Err(Failure::Unusable(e.to_string())),
@@ -1159,8 +1165,34 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
                     ))
                 })?;
             }
+            // The camera's folder is the camera's: never where the database or its photos are
+            // kept (what is taken from it is moved out of it).
+            let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => false,
+            };
+            let db_folder = match store.folder() {
+                f if f.as_os_str().is_empty() => PathBuf::from("."),
+                f => f,
+            };
+            let kept = store.photo_folder().filter(|f| same(dir, f)).is_some();
+            if kept || !store.is_central() && same(dir, &db_folder) {
+                return Err(Failure::Unusable(format!(
+                    "[photos] inbox {}: that is where {} kept; give the camera a folder of its own",
+                    dir.display(),
+                    if kept { "the photos are" } else { "the database is" }
+                )));
+            }
             let settle = std::time::Duration::from_millis(config.photos.settle_ms.into());
-            Some(crate::evidence::inbox::Inbox::new(dir.clone(), settle))
+            let inbox = crate::evidence::inbox::Inbox::new(dir.clone(), settle);
+            // One camera folder, one station: two would each take what appears, for their own unit.
+            let inbox = inbox.claimed().map_err(|e| {
+                Failure::Unusable(format!(
+                    "[photos] inbox {}: {e}; give each station its own folder (`{{station}}` in the path)",
+                    dir.display()
+                ))
+            })?;
+            Some(inbox)
         }
         None => None,
     };

@@ -2460,3 +2460,123 @@ mod evidence {
         }
     }
 }
+
+/// What an outside pass found in the evidence, each shown the way it was found.
+mod evidence_found {
+    use super::*;
+    use returns_dock::evidence::picture;
+    use returns_dock::store::photos::Target;
+
+    fn jpeg(seed: u8) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([(x as u8) ^ seed, y as u8, seed]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+        out.into_inner()
+    }
+
+    fn attach(d: &mut Dock, target: Target, name: &str, bytes: &[u8]) -> String {
+        let pic = picture::examine(bytes).unwrap();
+        let a = d.actor();
+        d.store.attach_photo(&a, target, name, &pic, bytes).unwrap();
+        pic.sha256
+    }
+
+    /// Found: the evidence of one return carried the photo of another customer's unit that
+    /// came in the same box.
+    #[test]
+    fn a_box_shared_by_two_returns_gives_each_only_its_own_photos() {
+        let mut d = Dock::new();
+        let p = d.open("JT5100000000203"); // RMA-2026-0003 and RMA-2026-0004 under one tracking number
+        let mine = d.unit(p, "SKU-1006", None, Outcome::Accept, None, None);
+        let theirs = d.unit(p, "SKU-1011", None, Outcome::Accept, None, None);
+        let mine_sha = attach(&mut d, Target { parcel: p, unit: Some(mine) }, "mine.jpg", &jpeg(1));
+        let theirs_sha =
+            attach(&mut d, Target { parcel: p, unit: Some(theirs) }, "FLASK_other.jpg", &jpeg(2));
+        let box_sha = attach(&mut d, Target { parcel: p, unit: None }, "box.jpg", &jpeg(3));
+        d.sign(p);
+        let out = command(d.dir.path(), &["export", "evidence", "--rma", "RMA-2026-0003", "--out", "e.zip"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let zip = zip::ZipArchive::new(std::fs::File::open(d.dir.path().join("e.zip")).unwrap()).unwrap();
+        let names: Vec<String> = zip.file_names().map(|n| n.unwrap().to_string()).collect();
+        assert!(names.contains(&format!("photos/{mine_sha}.jpg")), "{names:?}");
+        assert!(names.contains(&format!("photos/{box_sha}.jpg")), "the box's own photo: {names:?}");
+        assert!(!names.iter().any(|n| n.contains(&theirs_sha)), "the other customer's unit: {names:?}");
+    }
+
+    /// Found: `--out` inside the photos' folder overwrote a stored picture; a picture row
+    /// deleted behind the program passed `audit verify` and left the zip short without a word;
+    /// a return never received gave an empty zip.
+    #[test]
+    fn the_store_is_no_place_for_the_zip_and_a_picture_gone_is_said() {
+        let mut d = Dock::new();
+        let p = d.open("RMA-2026-0009");
+        let u = d.unit(p, "6901234500059", None, Outcome::Refuse, Some(Reason::Used), None);
+        let one = attach(&mut d, Target { parcel: p, unit: Some(u) }, "a.jpg", &jpeg(4));
+        let two = attach(&mut d, Target { parcel: p, unit: Some(u) }, "b.jpg", &jpeg(5));
+        d.sign(p);
+        let store = returns_dock::store::photos::folder_of(&d.db);
+        let inside = store.join(format!("{one}.jpg"));
+        let out = command(
+            d.dir.path(),
+            &["export", "evidence", "--rma", "RMA-2026-0009", "--out", inside.to_str().unwrap()],
+        );
+        assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("the folder the photos are kept in"));
+        assert_eq!(picture::sha256_hex(&std::fs::read(&inside).unwrap()), one, "the picture untouched");
+        // A picture's row removed by another program (which does not keep the foreign keys).
+        let c = rusqlite::Connection::open(&d.db).unwrap();
+        c.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+        c.execute("DELETE FROM pictures WHERE sha256 = ?1", [&two]).unwrap();
+        drop(c);
+        let out = command(d.dir.path(), &["audit", "verify"]);
+        let said =
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{said}");
+        assert!(said.contains(&format!("its picture {two} is not in the database")), "{said}");
+        // Its bytes are still what they are named: the photo still goes.
+        let out = command(d.dir.path(), &["export", "evidence", "--rma", "RMA-2026-0009", "--out", "e.zip"]);
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("2 photos"),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        // Its file gone too: left out, and said, the other photo still goes.
+        std::fs::remove_file(store.join(format!("{two}.jpg"))).unwrap();
+        let out = command(d.dir.path(), &["export", "evidence", "--rma", "RMA-2026-0009", "--out", "e.zip"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(said.contains("1 photos; 1 left out: could not be read"), "{said}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(&format!("photo {two} left out of the evidence"))
+        );
+        // Not received: refused, nothing written.
+        let out =
+            command(d.dir.path(), &["export", "evidence", "--rma", "RMA-2026-0010", "--out", "none.zip"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("has not been received"));
+        assert!(!d.dir.path().join("none.zip").exists());
+    }
+
+    /// Found: a camera folder set to the photos' own folder took the pictures kept there for
+    /// new ones and removed them.
+    #[test]
+    fn the_camera_folder_is_never_where_the_database_or_its_photos_are() {
+        let d = Dock::new();
+        let store = returns_dock::store::photos::folder_of(&d.db);
+        std::fs::create_dir(&store).unwrap();
+        for (inbox, said) in [
+            (store.display().to_string(), "where the photos are kept"),
+            (".".into(), "where the database is kept"),
+        ] {
+            std::fs::write(
+                d.dir.path().join("returns-dock.toml"),
+                format!("[photos]\ninbox = \"{inbox}\"\n"),
+            )
+            .unwrap();
+            let out = command(d.dir.path(), &["station"]);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(3), "{err}");
+            assert!(err.contains(said), "{err}");
+        }
+    }
+}

@@ -154,9 +154,19 @@ pub mod say {
                 lang.pick(format!(" ({n} made smaller, under 5 MB)"), format!("（{n} 张已压缩到 5 MB 以下）"))
             }
         };
+        let missing = match b.missing.len() {
+            0 => String::new(),
+            n => lang.pick(format!("; {n} left out: could not be read"), format!("；{n} 张无法读取，未附上")),
+        };
         lang.pick(
-            format!("evidence of {}: {} units, {} photos{resized} -> {path}", b.rma_no, b.units, b.photos),
-            format!("{} 的凭证：{} 件商品，{} 张照片{resized} -> {path}", b.rma_no, b.units, b.photos),
+            format!(
+                "evidence of {}: {} units, {} photos{resized}{missing} -> {path}",
+                b.rma_no, b.units, b.photos
+            ),
+            format!(
+                "{} 的凭证：{} 件商品，{} 张照片{resized}{missing} -> {path}",
+                b.rma_no, b.units, b.photos
+            ),
         )
     }
 

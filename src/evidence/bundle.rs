@@ -25,18 +25,23 @@ pub struct Bundled {
     pub photos: usize,
     /// Photos made smaller to fit the limit.
     pub resized: usize,
+    /// Photos that could not be read, or are not the picture they name: left out, and named
+    /// in the summary (`audit verify` says more).
+    pub missing: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
     #[error("no return {0}: check the RMA number (import the returns first)")]
     NoSuchReturn(String),
+    #[error("return {0} has not been received: no box of it was scanned, so there is no evidence yet")]
+    NotReceived(String),
+    #[error("{0}: that is the folder the photos are kept in; write the evidence elsewhere")]
+    InTheStore(String),
     #[error("{0}")]
     Store(crate::store::StoreError),
     #[error("{path}: cannot write the evidence: {why}")]
     Write { path: String, why: String },
-    #[error("photo {sha256}: {why}")]
-    Photo { sha256: String, why: String },
 }
 
 /// The rows of the return among its boxes' export rows: its own, and the units on no return
@@ -328,6 +333,14 @@ pub fn summary_text(s: &Value, lang: Lang) -> String {
             }
         }
     }
+    for m in s["photos_missing"].as_array().into_iter().flatten() {
+        line(format!(
+            "{} {}: {}",
+            w("Photo left out, it could not be read:", "照片未能读取，未附上："),
+            text(&m["sha256"]),
+            text(&m["why"])
+        ));
+    }
     line(String::new());
     line(format!("{}: {}", w("Audit log head", "审计日志链头"), text(&s["audit_log_head"])));
     out
@@ -343,37 +356,57 @@ pub fn write(
     lang: Lang,
     made_at: DateTime<FixedOffset>,
 ) -> Result<Bundled, BundleError> {
-    let facts = store
+    if let (Some(folder), Some(dir)) = (store.photo_folder(), out.parent()) {
+        let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+        if same_folder(&folder, dir) {
+            return Err(BundleError::InTheStore(out.display().to_string()));
+        }
+    }
+    let mut facts = store
         .evidence(rma)
         .map_err(|e| BundleError::Store(store.err(e)))?
         .ok_or_else(|| BundleError::NoSuchReturn(crate::domain::text::on_screen(rma)))?;
-    // Each picture once, made small enough when it is not.
+    if facts.parcels.is_empty() {
+        return Err(BundleError::NotReceived(crate::domain::text::on_screen(&facts.rma_no)));
+    }
+    // Only this return's photos: those of its units and of its boxes themselves. A box it
+    // shared with another return holds that customer's units too, and their photos stay out.
+    let rows = rows_of(&facts, *made_at.offset());
+    let units: std::collections::HashSet<&str> = rows.iter().map(|(_, r)| r.unit_id.as_str()).collect();
+    facts.photos.retain(|p| p.unit_id.is_none_or(|u| units.contains(crate::export::unit_label(u).as_str())));
+    // Each picture once, made small enough when it is not; one that cannot be read is left
+    // out and named, so that the others still go.
     let mut files: Vec<(String, String, usize)> = Vec::new();
     let mut images: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut missing: Vec<(String, String)> = Vec::new();
     let mut resized = 0;
     for p in &facts.photos {
-        if files.iter().any(|f| f.0 == p.sha256) {
+        if files.iter().any(|f| f.0 == p.sha256) || missing.iter().any(|m| m.0 == p.sha256) {
             continue;
         }
-        let bytes = store
-            .picture(p)
-            .map_err(|e| BundleError::Photo { sha256: p.sha256.clone(), why: store.err(e).to_string() })?;
-        if picture::sha256_hex(&bytes) != p.sha256 {
-            return Err(BundleError::Photo {
-                sha256: p.sha256.clone(),
-                why: "its bytes are not the picture it names (run audit verify)".into(),
-            });
-        }
-        let (kind, small) = picture::under(p.kind, &bytes, PHOTO_LIMIT)
-            .map_err(|e| BundleError::Photo { sha256: p.sha256.clone(), why: e.to_string() })?;
-        if small.len() != bytes.len() {
+        let read = store.picture(p).map_err(|e| store.err(e).to_string()).and_then(|bytes| {
+            if picture::sha256_hex(&bytes) != p.sha256 {
+                return Err("its bytes are not the picture it names (run audit verify)".to_string());
+            }
+            picture::under(p.kind, &bytes, PHOTO_LIMIT).map(|s| (s, bytes.len())).map_err(|e| e.to_string())
+        });
+        let ((kind, small), original) = match read {
+            Ok(done) => done,
+            Err(why) => {
+                missing.push((p.sha256.clone(), why));
+                continue;
+            }
+        };
+        if small.len() != original {
             resized += 1;
         }
         let name = format!("photos/{}.{}", p.sha256, Kind::extension(kind));
         files.push((p.sha256.clone(), name.clone(), small.len()));
         images.push((name, small));
     }
-    let s = summary(&facts, marketplace, made_at, &files, lang);
+    let mut s = summary(&facts, marketplace, made_at, &files, lang);
+    s["photos_missing"] =
+        missing.iter().map(|(sha, why)| json!({"sha256": sha, "why": why})).collect::<Vec<_>>().into();
     let units = s["units"].as_array().map_or(0, Vec::len);
     let text = summary_text(&s, lang);
     let werr = |why: String| BundleError::Write { path: out.display().to_string(), why };
@@ -394,5 +427,13 @@ pub fn write(
     }
     let bytes = zip.finish().map_err(|e| werr(e.to_string()))?.into_inner();
     crate::files::write_durably(out, &bytes).map_err(|e| werr(e.to_string()))?;
-    Ok(Bundled { rma_no: facts.rma_no, units, photos: files.len(), resized })
+    Ok(Bundled { rma_no: facts.rma_no, units, photos: files.len(), resized, missing })
+}
+
+/// Whether two paths name one folder (by what they resolve to).
+fn same_folder(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }

@@ -38,7 +38,12 @@ pub struct Inbox {
     pub dir: PathBuf,
     settle: Duration,
     seen: HashMap<OsString, Seen>,
+    /// The lock that says this station takes from the folder, held while it runs.
+    _claim: Option<std::fs::File>,
 }
+
+/// The file in the folder whose lock a station holds (hidden: never taken for a photo).
+const CLAIM: &str = ".returns-dock-station.lock";
 
 /// Names a camera or a copy gives a file while it is still being written, and the desktop's
 /// own files: never photos.
@@ -60,7 +65,29 @@ const AT_ONCE: usize = 16;
 
 impl Inbox {
     pub fn new(dir: PathBuf, settle: Duration) -> Inbox {
-        Inbox { dir, settle, seen: HashMap::new() }
+        Inbox { dir, settle, seen: HashMap::new(), _claim: None }
+    }
+
+    /// The folder for this station alone: a lock on a file in it, held until the station
+    /// stops (the kernel lets it go however the process ends). Refused while another station
+    /// holds it.
+    pub fn claimed(mut self) -> std::io::Result<Inbox> {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join(CLAIM))?;
+        // SAFETY: flock on a descriptor this function owns; it neither reads nor keeps memory.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+                return Err(std::io::Error::other("another running station takes from this folder"));
+            }
+            return Err(e);
+        }
+        self._claim = Some(file);
+        Ok(self)
     }
 
     /// The files in the folder now, by name (oldest name first): regular files only.
@@ -253,6 +280,16 @@ mod tests {
         assert_eq!(inbox.look(t0 + Duration::from_secs(2), unit(1)).unwrap(), vec![]);
         assert_eq!(inbox.look(t0 + Duration::from_secs(6), unit(1)).unwrap().len(), 1);
         assert!(!inbox.unfinished("SLOW.jpg"), "the second time: cut short, said");
+    }
+
+    #[test]
+    fn one_folder_is_claimed_by_one_station_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Inbox::new(dir.path().to_path_buf(), Duration::ZERO).claimed().unwrap();
+        let second = Inbox::new(dir.path().to_path_buf(), Duration::ZERO).claimed();
+        assert!(second.is_err_and(|e| e.to_string().contains("another running station")));
+        drop(first);
+        assert!(Inbox::new(dir.path().to_path_buf(), Duration::ZERO).claimed().is_ok(), "free once it stops");
     }
 
     #[test]

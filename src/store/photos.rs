@@ -54,7 +54,11 @@ pub fn file_of(folder: &Path, sha256: &str, kind: Kind) -> PathBuf {
 /// attachment commits, so a photo the screen confirms is on disk.
 pub fn keep_file(folder: &Path, pic: &Picture, bytes: &[u8]) -> std::io::Result<()> {
     let path = file_of(folder, &pic.sha256, pic.kind);
-    if std::fs::metadata(&path).is_ok_and(|m| m.len() == pic.bytes) {
+    // There already, and the picture it names (a file changed behind the program is written
+    // again from the picture in hand).
+    if std::fs::metadata(&path).is_ok_and(|m| m.len() == pic.bytes)
+        && std::fs::read(&path).is_ok_and(|b| crate::evidence::picture::sha256_hex(&b) == pic.sha256)
+    {
         return Ok(());
     }
     crate::files::private_folder(folder)?;
@@ -161,20 +165,22 @@ pub struct PhotoInfo {
 const INFO: &str =
     "SELECT f.id, f.sha256, p.kind, f.parcel_id, f.unit_id, f.file_name, p.bytes, p.width, p.height,
                            f.station, f.operator, f.attached_at
-                    FROM photos f JOIN pictures p ON p.sha256 = f.sha256";
+                    FROM photos f LEFT JOIN pictures p ON p.sha256 = f.sha256";
 
 fn info(r: &super::sql::Row) -> DbResult<PhotoInfo> {
-    let kind: String = r.get(2)?;
+    // A photo whose picture is gone from the database (removed behind the program) is still
+    // listed, so that what reads its bytes says so.
+    let kind: Option<String> = r.get(2)?;
     Ok(PhotoInfo {
         id: r.get(0)?,
         sha256: r.get(1)?,
-        kind: Kind::from_code(&kind).ok_or_else(|| DbError::shape(format!("picture kind {kind}")))?,
+        kind: kind.as_deref().and_then(Kind::from_code).unwrap_or(Kind::Jpeg),
         parcel_id: r.get(3)?,
         unit_id: r.get(4)?,
         file_name: r.get(5)?,
-        bytes: r.get(6)?,
-        width: r.get(7)?,
-        height: r.get(8)?,
+        bytes: r.get::<Option<i64>>(6)?.unwrap_or(0),
+        width: r.get::<Option<i64>>(7)?.unwrap_or(0),
+        height: r.get::<Option<i64>>(8)?.unwrap_or(0),
         station: r.get(9)?,
         operator: r.get(10)?,
         attached_at: r.get(11)?,
@@ -218,7 +224,16 @@ pub fn bytes_of(db: &dyn Sql, folder: Option<&Path>, sha256: &str, kind: Kind) -
 /// Every picture whose bytes are not what its name says (changed, cut, or gone), for `audit
 /// verify`: the log names the picture of each photo, and the name is the bytes' SHA-256.
 pub fn check_pictures(db: &dyn Sql, folder: Option<&Path>) -> DbResult<(u64, Vec<String>)> {
-    let mut problems = Vec::new();
+    // Every photo's picture is there (its row and its bytes).
+    let mut problems: Vec<String> = db.map(
+        "SELECT f.id, f.sha256 FROM photos f WHERE NOT EXISTS (SELECT 1 FROM pictures p WHERE p.sha256 = f.sha256)
+         ORDER BY f.id",
+        args![],
+        |r| {
+            let (id, sha): (i64, String) = (r.get(0)?, r.get(1)?);
+            Ok(format!("photo PH{id}: its picture {sha} is not in the database: removed behind the program"))
+        },
+    )?;
     let mut n = 0;
     match db.engine() {
         Engine::Postgres => {

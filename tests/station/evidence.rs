@@ -267,5 +267,15 @@ fn the_real_station_takes_a_photo_into_a_private_store() {
     assert_eq!(mode(&kept), 0o600);
     assert_eq!(std::fs::read(&kept).unwrap(), jpeg(6));
     assert_eq!(mode(&inbox), 0o700);
+    // A second station given the same folder is refused at start: each would take what
+    // appears there for its own unit.
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_returns-dock"))
+        .current_dir(dir.path())
+        .args(["--db", db.to_str().unwrap(), "station", "--station", "ST02"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(3), "{err}");
+    assert!(err.contains("another running station takes from this folder"), "{err}");
     s.kill_hard();
 }
