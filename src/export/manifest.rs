@@ -260,7 +260,9 @@ pub fn text_in(m: &Manifest, lang: Lang) -> String {
     let suppliers = m.groups.iter().filter(|g| g.supplier.is_some()).count();
     let total = both(m.count, m.value_cents, lang);
     s.push_str(&match (kind, lang) {
-        (Kind::Rtv, Lang::En) => format!("\nTotal: {total} ({suppliers} suppliers)\n"),
+        (Kind::Rtv, Lang::En) => {
+            format!("\nTotal: {total} ({suppliers} supplier{})\n", if suppliers == 1 { "" } else { "s" })
+        }
         (Kind::Rtv, Lang::Zh) => format!("\n合计：{total}（{suppliers} 个供应商）\n"),
         (Kind::Scrap, Lang::En) => format!("\nTotal: {total}\n"),
         (Kind::Scrap, Lang::Zh) => format!("\n合计：{total}\n"),
