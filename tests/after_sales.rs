@@ -1694,6 +1694,8 @@ fn an_export_whose_batch_cannot_be_recorded_leaves_no_file() {
 
 #[path = "support/pg.rs"]
 mod pg;
+#[path = "support/photos.rs"]
+mod photos;
 
 /// The manifests (`report rtv`, `report scrap`): which units they list, their totals, and the
 /// batches that close them, on a dock's file and on a central database alike.
@@ -2274,18 +2276,11 @@ mod manifests {
 /// marketplace, with a summary naming the RMA, the reason (and the marketplace's id for it) and
 /// the serials expected against found.
 mod evidence {
+    use super::photos::jpeg;
     use super::*;
     use returns_dock::evidence::picture::{self, Kind};
     use returns_dock::store::photos::Target;
     use std::io::Read;
-
-    /// A real JPEG, different for each seed.
-    fn jpeg(seed: u8) -> Vec<u8> {
-        let img = image::RgbImage::from_fn(80, 60, |x, y| image::Rgb([(x as u8) ^ seed, y as u8, seed]));
-        let mut out = std::io::Cursor::new(Vec::new());
-        img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
-        out.into_inner()
-    }
 
     /// A PNG of noise larger than the 5 MB a marketplace takes (noise does not compress).
     fn large_png() -> Vec<u8> {
@@ -2463,16 +2458,10 @@ mod evidence {
 
 /// What an outside pass found in the evidence, each shown the way it was found.
 mod evidence_found {
+    use super::photos::jpeg;
     use super::*;
     use returns_dock::evidence::picture;
     use returns_dock::store::photos::Target;
-
-    fn jpeg(seed: u8) -> Vec<u8> {
-        let img = image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([(x as u8) ^ seed, y as u8, seed]));
-        let mut out = std::io::Cursor::new(Vec::new());
-        img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
-        out.into_inner()
-    }
 
     fn attach(d: &mut Dock, target: Target, name: &str, bytes: &[u8]) -> String {
         let pic = picture::examine(bytes).unwrap();

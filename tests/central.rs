@@ -10,6 +10,8 @@ use returns_dock::store::StoreError;
 
 #[path = "support/pg.rs"]
 mod pg;
+#[path = "support/photos.rs"]
+mod photos;
 use pg::fresh_database;
 
 #[test]
@@ -497,14 +499,9 @@ mod contract {
     /// behind the program found by `audit verify`, and `db copy` carrying the pictures over.
     #[test]
     fn photos_are_kept_checked_and_copied_on_both_engines() {
+        use super::photos::jpeg;
         use returns_dock::evidence::picture;
         use returns_dock::store::photos::Target;
-        let jpeg = |seed: u8| {
-            let img = image::RgbImage::from_fn(48, 32, |x, y| image::Rgb([(x as u8) ^ seed, y as u8, seed]));
-            let mut out = std::io::Cursor::new(Vec::new());
-            img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
-            out.into_inner()
-        };
         let dir = tempfile::tempdir().unwrap();
         let url = super::fresh_database();
         let file = dir.path().join("dock.db");

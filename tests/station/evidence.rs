@@ -3,20 +3,13 @@
 //! under its SHA-256, private, logged; anything that is not a picture is refused by its name and
 //! left in the folder; a refusal that needs a photo is not signed without one.
 
+use super::photos::jpeg;
 use super::screen::{demo_db, key, Station};
 use ratatui::crossterm::event::{Event, KeyCode};
 use returns_dock::evidence::inbox::Inbox;
 use returns_dock::station::text::Lang;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-
-/// A small real picture, different for each `seed`.
-pub(crate) fn jpeg(seed: u8) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x as u8 * 3) ^ seed, y as u8 * 5, seed]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
-    out.into_inner()
-}
 
 /// Saves `bytes` into the folder as a camera does: written under a passing name, then renamed.
 pub(crate) fn drop_in(inbox: &Path, name: &str, bytes: &[u8]) {

@@ -7,6 +7,8 @@ mod evidence;
 mod floor;
 mod load;
 mod model;
+#[path = "../support/photos.rs"]
+mod photos;
 mod pty;
 mod records;
 mod screen;
