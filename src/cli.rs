@@ -430,6 +430,7 @@ pub enum DecisionArg {
 pub enum ExportFormat {
     Csv,
     Json,
+    Xlsx,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -691,6 +692,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             let format = match format {
                 ExportFormat::Csv => Format::Csv,
                 ExportFormat::Json => Format::Json,
+                ExportFormat::Xlsx => Format::Xlsx(lang),
             };
             let at = now();
             let span = match (batch, all) {

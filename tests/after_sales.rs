@@ -2569,3 +2569,109 @@ mod evidence_found {
         }
     }
 }
+
+/// The export as a workbook, read back with a real reader: the JSON's rows exactly, each cell
+/// of its kind (amounts numbers, times dates, ids text), no formula anywhere, the headers in
+/// the export's language over the contract's field names, frozen and filtered.
+mod workbook {
+    use super::*;
+    use calamine::{Data, Reader, Xlsx};
+    use std::io::Read;
+
+    fn read(path: &Path) -> (Vec<Vec<Data>>, usize) {
+        let mut book: Xlsx<_> = calamine::open_workbook(path).unwrap();
+        let sheet = book.sheet_names()[0].clone();
+        let range = book.worksheet_range(&sheet).unwrap();
+        let formulas = book.worksheet_formula(&sheet).unwrap();
+        let live = formulas.used_cells().filter(|(_, _, f)| !f.is_empty()).count();
+        (range.rows().map(|r| r.to_vec()).collect(), live)
+    }
+
+    fn text(c: &Data) -> String {
+        match c {
+            Data::Empty => String::new(),
+            Data::String(s) => s.clone(),
+            Data::Float(f) => format!("{f:.2}"),
+            Data::DateTime(t) => t.as_datetime().unwrap().format("%Y-%m-%dT%H:%M:%S").to_string(),
+            other => panic!("a cell of an unexpected kind: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_workbook_holds_the_jsons_rows_in_cells_of_their_kind_and_no_formula() {
+        let mut d = Dock::new();
+        troubled_parcel(&mut d);
+        let (_, json) = d.export("x.json", Format::Json, Span::All, false);
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let expected = v.as_array().unwrap();
+        let (_, path) =
+            d.export("x.xlsx", Format::Xlsx(returns_dock::domain::codes::Lang::Zh), Span::All, false);
+        let (rows, live) = read(&path);
+        assert_eq!(live, 0, "no cell is a formula");
+        assert_eq!(rows[0][0], Data::String("售后单号".into()), "row 1: the headers in Chinese");
+        let names: Vec<String> = rows[1].iter().map(text).collect();
+        assert_eq!(names, COLUMNS.to_vec(), "row 2: the contract's field names");
+        assert_eq!(rows.len() - 2, expected.len());
+        for (row, want) in rows[2..].iter().zip(expected) {
+            for (i, column) in COLUMNS.iter().enumerate() {
+                let want = want[column].as_str().unwrap();
+                let got = &row[i];
+                match *column {
+                    "unit_value" if !want.is_empty() => {
+                        assert!(matches!(got, Data::Float(_)), "{column}: {got:?}")
+                    }
+                    "received_at" | "signed_at" | "reviewed_at" if !want.is_empty() => {
+                        assert!(matches!(got, Data::DateTime(_)), "{column}: {got:?}");
+                        assert_eq!(text(got), want[..19], "{column}: the clock of the time's own offset");
+                        continue;
+                    }
+                    _ if !want.is_empty() => assert!(matches!(got, Data::String(_)), "{column}: {got:?}"),
+                    _ => {}
+                }
+                assert_eq!(text(got), want, "{column}");
+            }
+        }
+        // The hostile note is the text it was, not a formula and not guarded.
+        assert!(rows.iter().flatten().any(|c| *c == Data::String("=HYPERLINK(\"http://x\")".into())));
+        // Long order numbers stay text, every digit.
+        let order = COLUMNS.iter().position(|c| *c == "order_no").unwrap();
+        assert!(rows[2..].iter().all(|r| matches!(r[order], Data::String(_))));
+        // Frozen under the two header rows, the filter on the second.
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+        let mut sheet = String::new();
+        zip.by_name("xl/worksheets/sheet1.xml").unwrap().read_to_string(&mut sheet).unwrap();
+        assert!(sheet.contains("ySplit=\"2\"") && sheet.contains("state=\"frozen\""), "{sheet}");
+        assert!(sheet.contains("<autoFilter ref=\"A2:AB"), "{sheet}");
+        // English headers by default, the same field names under them.
+        let (_, en) =
+            d.export("x-en.xlsx", Format::Xlsx(returns_dock::domain::codes::Lang::En), Span::All, false);
+        let (rows, _) = read(&en);
+        assert_eq!(rows[0][0], Data::String("RMA".into()));
+        assert_eq!(rows[1].iter().map(text).collect::<Vec<_>>(), COLUMNS.to_vec());
+    }
+
+    #[test]
+    fn the_command_line_writes_a_workbook_with_a_batch_of_its_own() {
+        let mut d = Dock::new();
+        troubled_parcel(&mut d);
+        let out = command(d.dir.path(), &["--lang", "zh", "export", "--format", "xlsx"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let named = std::fs::read_dir(d.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .find(|n| n.starts_with("returns-export-b0001-") && n.ends_with(".xlsx"))
+            .expect("the batch's workbook");
+        let (rows, _) = read(&d.dir.path().join(&named));
+        assert_eq!(rows[0][1], Data::String("订单号".into()));
+        let format: String = d
+            .store
+            .conn()
+            .query_row("SELECT format FROM export_batches WHERE id = 1", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(format, "xlsx");
+        let again =
+            command(d.dir.path(), &["export", "--format", "xlsx", "--batch", "1", "--out", "again.xlsx"]);
+        assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+        assert_eq!(read(&d.dir.path().join("again.xlsx")).0.len(), rows.len());
+    }
+}

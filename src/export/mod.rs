@@ -5,6 +5,7 @@
 
 pub mod feedback;
 pub mod manifest;
+pub mod xlsx;
 
 use crate::domain::codes::{Coded, Outcome};
 use crate::domain::money::format_cents;
@@ -187,6 +188,8 @@ pub fn unit_label(id: i64) -> String {
 pub enum Format {
     Csv,
     Json,
+    /// A workbook, its headers in this language (see [`xlsx`]).
+    Xlsx(crate::domain::codes::Lang),
 }
 
 impl Format {
@@ -194,6 +197,7 @@ impl Format {
         match self {
             Format::Csv => "csv",
             Format::Json => "json",
+            Format::Xlsx(_) => "xlsx",
         }
     }
 }
@@ -625,7 +629,9 @@ fn write_atomically(
     fill: impl FnOnce(&mut Sink<&mut std::io::BufWriter<std::fs::File>>) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
     let werr = |source| ExportError::Write { path: out.display().to_string(), source };
-    let tmp = write_partial(out, opts.excel, |w| {
+    // A workbook has no BOM: its text is Unicode whatever the spreadsheet.
+    let bom = opts.excel && opts.format == Format::Csv;
+    let tmp = write_partial(out, bom, |w| {
         let json = match opts.format {
             Format::Csv => {
                 let mut csv = csv::Writer::from_writer(&mut *w);
@@ -644,6 +650,16 @@ fn write_atomically(
                     Sink::Json(rows) => Some(rows),
                     Sink::Csv(_) => None,
                 }
+            }
+            Format::Xlsx(lang) => {
+                // Gathered first: each column's width is its widest cell's.
+                let mut sink = Sink::Json(Vec::new());
+                fill(&mut sink)?;
+                if let Sink::Json(rows) = sink {
+                    xlsx::write(&mut *w, &rows, lang, *opts.now.offset())
+                        .map_err(|e| werr(std::io::Error::other(e.to_string())))?;
+                }
+                None
             }
         };
         if let Some(rows) = json {

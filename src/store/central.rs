@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations_pg/0006_destinations.sql"),
     include_str!("../../migrations_pg/0007_photos.sql"),
     include_str!("../../migrations_pg/0008_manifests.sql"),
+    include_str!("../../migrations_pg/0009_workbooks.sql"),
 ];
 
 /// The step from which the log carries a parcel's dock: opening a database from before it logs

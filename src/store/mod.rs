@@ -49,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0012_destinations.sql"),
     include_str!("../../migrations/0013_photos.sql"),
     include_str!("../../migrations/0014_manifests.sql"),
+    include_str!("../../migrations/0015_workbooks.sql"),
 ];
 
 /// The schema version from which phone numbers are stored masked (see its migration).
@@ -61,6 +62,8 @@ const BOXES: u32 = 7;
 const EXPORT_MARKS: u32 = 8;
 /// The schema version after which the log carries a parcel's dock (0011_docks_on_record.sql).
 const DOCKS_LOGGED: u32 = 11;
+/// The schema version whose migration edits a table's recorded definition (0015_workbooks.sql).
+const WORKBOOKS: u32 = 15;
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -383,6 +386,13 @@ impl Store {
             }
             if i as u32 + 1 == DOCKS_LOGGED {
                 chain::log_parcel_docks(&*tx as &Connection).map_err(|e| classify_db(&shown, e))?;
+            }
+            if i as u32 + 1 == WORKBOOKS {
+                // The definition edited by hand: every connection reads the schema again.
+                let v: i64 = tx
+                    .query_row("PRAGMA schema_version", [], |r| r.get(0))
+                    .map_err(|e| classify(&shown, e))?;
+                tx.pragma_update(None, "schema_version", v + 1).map_err(|e| classify(&shown, e))?;
             }
             tx.pragma_update(None, "user_version", i as u32 + 1).map_err(|e| classify(&shown, e))?;
         }
