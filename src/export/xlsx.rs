@@ -108,6 +108,10 @@ pub fn write<W: std::io::Write + std::io::Seek + Send>(
         sheet.write_string_with_format(1, i as u16, *column, &names)?;
     }
     sheet.set_freeze_panes(2, 0)?;
+    // Printed, the sheet goes across one landscape page, the headers on each.
+    sheet.set_landscape();
+    sheet.set_print_fit_to_pages(1, 0);
+    sheet.set_repeat_rows(0, 1)?;
     let last = (rows.len() as u32 + 1).max(2);
     sheet.autofilter(1, 0, last, (WIDTH - 1) as u16)?;
     for (n, r) in rows.iter().enumerate() {
