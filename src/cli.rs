@@ -319,9 +319,12 @@ pub enum ReportWhat {
         /// Last day, YYYY-MM-DD [default: today]
         #[arg(long, value_name = "DATE", value_parser = words::date)]
         to: Option<chrono::NaiveDate>,
-        /// Text with bars for a terminal, CSV or JSON for others
+        /// Text with bars for a terminal, CSV or JSON for others, a workbook with charts (needs --out)
         #[arg(long, value_enum, default_value = "text")]
         format: SheetFormat,
+        /// Write it to this file [default: the terminal]
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
         /// Only the parcels received at this dock (a return counts at its last box's dock)
         /// [default: every dock]
         #[arg(long, value_name = "DOCK", value_parser = dock_name)]
@@ -347,7 +350,7 @@ pub struct ManifestArgs {
     pub dock: Option<String>,
     /// Text for a terminal or a printer, CSV or JSON for others
     #[arg(long, value_enum, default_value = "text")]
-    pub format: SheetFormat,
+    pub format: ManifestFormat,
     /// Where to write [default: stdout]
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
@@ -409,6 +412,15 @@ pub enum LabelFormat {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SheetFormat {
+    Text,
+    Csv,
+    Json,
+    Xlsx,
+}
+
+/// The forms of a manifest (`report rtv`, `report scrap`).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ManifestFormat {
     Text,
     Csv,
     Json,
@@ -628,8 +640,11 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
         Some(Command::Db { what: DbWhat::Grants { role, apply } }) => db_grants(cli.db.as_deref(), role, *apply),
         Some(Command::Labels { what: LabelsWhat::Demo { out } }) => demo_sheet(cli.db.as_deref(), out),
         Some(Command::Labels { what }) => labels(&db_path(&cli), config, what),
-        Some(Command::Report { what: ReportWhat::Feedback { from, to, format, dock } }) => {
+        Some(Command::Report { what: ReportWhat::Feedback { from, to, format, dock, out } }) => {
             use crate::export::feedback;
+            if *format == SheetFormat::Xlsx && out.is_none() {
+                return Err(Failure::Usage("--format xlsx writes a workbook: name it with --out FILE.xlsx".into()));
+            }
             let at = now();
             let to = to.unwrap_or_else(|| at.date_naive());
             let from = from.unwrap_or_else(|| to - chrono::Duration::days(6));
@@ -637,16 +652,36 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                 return Err(Failure::Usage(format!("--from {from} is after --to {to}")));
             }
             let mut store = Store::open_existing(&db_path(&cli))?;
+            if let Some(out) = out.as_deref().filter(|o| crate::store::is_database_file(o, store.path())) {
+                return Err(Failure::from(StoreError::IsTheDatabase {
+                    path: out.display().to_string(),
+                    db: store.path().display().to_string(),
+                }));
+            }
             // Returns that waited too long for their other boxes close first, as for an export.
             store.close_overdue(at, config.policy.await_boxes_days).map_err(|e| Failure::from(store.err(e)))?;
             let dock = dock.as_deref();
             known_dock(&store, dock)?;
             let sheet = feedback::feedback_at(&mut store, from, to, config.policy.late_after_days, at, dock)
                 .map_err(|e| Failure::from(store.err(e)))?;
-            match format {
-                SheetFormat::Text => print!("{}", feedback::text_in(&sheet, lang)),
-                SheetFormat::Csv => print!("{}", feedback::csv_in(&sheet, lang)),
-                SheetFormat::Json => println!("{}", serde_json::to_string_pretty(&sheet).unwrap_or_default()),
+            let text = match format {
+                SheetFormat::Text => feedback::text_in(&sheet, lang),
+                SheetFormat::Csv => feedback::csv_in(&sheet, lang),
+                SheetFormat::Json => format!("{}\n", serde_json::to_string_pretty(&sheet).unwrap_or_default()),
+                SheetFormat::Xlsx => {
+                    let bytes = crate::export::feedback_xlsx::workbook(&sheet, lang)
+                        .map_err(|e| Failure::Unusable(format!("the workbook: {e}")))?;
+                    let out = out.as_deref().unwrap_or(Path::new("feedback.xlsx"));
+                    crate::files::write_durably(out, &bytes)
+                        .map_err(|e| Failure::Unusable(format!("{}: {e}", out.display())))?;
+                    println!("{}", words::say::feedback_written(lang, &out.display().to_string()));
+                    return Ok(());
+                }
+            };
+            match out {
+                Some(out) => crate::files::write_durably(out, text.as_bytes())
+                    .map_err(|e| Failure::Unusable(format!("{}: {e}", out.display())))?,
+                None => print!("{text}"),
             }
             Ok(())
         }
@@ -742,7 +777,7 @@ fn manifest_report(
 ) -> Result<(), Failure> {
     use crate::export::manifest as mf;
     use crate::store::manifest::{same_supplier, CloseFailed, Filter};
-    if args.excel && args.format != SheetFormat::Csv {
+    if args.excel && args.format != ManifestFormat::Csv {
         return Err(Failure::Usage("--excel goes with --format csv (it puts a BOM before the CSV)".into()));
     }
     let at = now();
@@ -774,13 +809,13 @@ fn manifest_report(
     let filter = Filter { supplier: args.supplier.clone(), dock: args.dock.clone() };
     let render = |m: &mf::Manifest| -> Vec<u8> {
         match args.format {
-            SheetFormat::Text => mf::text_in(m, lang).into_bytes(),
-            SheetFormat::Csv => {
+            ManifestFormat::Text => mf::text_in(m, lang).into_bytes(),
+            ManifestFormat::Csv => {
                 let mut bytes = if args.excel { b"\xEF\xBB\xBF".to_vec() } else { Vec::new() };
                 bytes.extend(mf::csv_bytes(m).unwrap_or_default());
                 bytes
             }
-            SheetFormat::Json => {
+            ManifestFormat::Json => {
                 let mut json = serde_json::to_string_pretty(m).unwrap_or_default();
                 json.push('\n');
                 json.into_bytes()
@@ -863,7 +898,7 @@ fn manifest_report(
         (None, _) => {
             let _ = std::io::stdout().write_all(&render(&m));
             // A program reads CSV and JSON from stdout: what the close did is said beside it.
-            if args.format != SheetFormat::Text {
+            if args.format != ManifestFormat::Text {
                 eprintln!("{}", mf::closed_line(&m, lang));
             }
         }

@@ -2675,3 +2675,62 @@ mod workbook {
         assert_eq!(read(&d.dir.path().join("again.xlsx")).0.len(), rows.len());
     }
 }
+
+/// The feedback sheet as a workbook: a summary first, a sheet per section with the JSON's
+/// figures in typed cells, native charts, in the sheet's language, no formula.
+#[test]
+fn the_feedback_workbook_has_the_jsons_figures_and_a_chart_per_comparison() {
+    use calamine::{Data, Reader, Xlsx};
+    let mut d = Dock::new();
+    troubled_parcel(&mut d);
+    let span = ["--from", "2026-11-16", "--to", "2026-11-22"];
+    let json = command(d.dir.path(), &[&["report", "feedback", "--format", "json"][..], &span].concat());
+    let sheet: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let out = command(
+        d.dir.path(),
+        &[&["--lang", "zh", "report", "feedback", "--format", "xlsx", "--out", "fb.xlsx"][..], &span]
+            .concat(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let path = d.dir.path().join("fb.xlsx");
+    let mut book: Xlsx<_> = calamine::open_workbook(&path).unwrap();
+    assert_eq!(book.sheet_names(), ["概要", "部门", "原因", "质量问题SKU", "处理时长", "超时包裹"]);
+    for name in book.sheet_names() {
+        let formulas = book.worksheet_formula(&name).unwrap();
+        assert_eq!(formulas.used_cells().filter(|(_, _, f)| !f.is_empty()).count(), 0, "{name}");
+    }
+    let summary = book.worksheet_range("概要").unwrap();
+    let first = summary.get_value((2, 0)).unwrap().to_string();
+    assert_eq!(first, format!("验货 {} 件，签收 {} 个包裹。", sheet["units"], sheet["parcels_signed"]));
+    for (name, key) in [("部门", "by_department"), ("原因", "by_cause")] {
+        let range = book.worksheet_range(name).unwrap();
+        let want = sheet[key].as_array().unwrap();
+        for (i, c) in want.iter().enumerate() {
+            let r = i as u32 + 1;
+            assert_eq!(
+                range.get_value((r, 0)),
+                Some(&Data::String(c["code"].as_str().unwrap().into())),
+                "{name}"
+            );
+            assert_eq!(range.get_value((r, 2)), Some(&Data::Float(c["count"].as_f64().unwrap())), "{name}");
+            let Some(Data::Float(share)) = range.get_value((r, 3)) else { panic!("{name}: a share") };
+            assert!((share - c["share"].as_f64().unwrap()).abs() < 1e-9, "{name}");
+        }
+    }
+    // The charts: departments, causes, the defect SKUs (the troubled parcel has none), turnaround.
+    let zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+    let charts: Vec<String> = zip
+        .file_names()
+        .map(|n| n.unwrap().to_string())
+        .filter(|n| n.starts_with("xl/charts/chart"))
+        .collect();
+    assert_eq!(
+        charts.len(),
+        if sheet["top_product_skus"].as_array().unwrap().is_empty() { 3 } else { 4 },
+        "{charts:?}"
+    );
+    // Without --out a workbook is refused (it is not for a terminal).
+    let out = command(d.dir.path(), &["report", "feedback", "--format", "xlsx"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--out FILE.xlsx"));
+}

@@ -146,6 +146,11 @@ pub mod say {
         )
     }
 
+    /// The feedback workbook written.
+    pub fn feedback_written(lang: Lang, path: &str) -> String {
+        lang.pick(format!("feedback sheet written to {path}"), format!("售后反馈表已写入 {path}"))
+    }
+
     /// An evidence bundle written.
     pub fn evidence(lang: Lang, b: &crate::evidence::bundle::Bundled, path: &str) -> String {
         let resized = match b.resized {

@@ -159,6 +159,11 @@ pub fn text(f: &Feedback) -> String {
 }
 
 /// A figure's label in `lang`: the words of its department or cause code.
+/// A department's or a cause's words in `lang`.
+pub fn label_in(c: &Count, lang: Lang) -> String {
+    label(c, lang)
+}
+
 fn label(c: &Count, lang: Lang) -> String {
     Department::from_code(&c.code)
         .map(|d| lang.code(d))

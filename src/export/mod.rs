@@ -4,6 +4,7 @@
 //! a lost file can be produced again with `--batch`.
 
 pub mod feedback;
+pub mod feedback_xlsx;
 pub mod manifest;
 pub mod xlsx;
 
