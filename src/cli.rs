@@ -147,7 +147,7 @@ pub enum ExportWhat {
 
 #[derive(Subcommand, Debug)]
 pub enum ImportWhat {
-    /// Expected returns (RMAs): CSV, TSV, JSON or JSON Lines; UTF-8 or GB18030
+    /// Expected returns (RMAs): CSV, TSV, JSON, JSON Lines or a workbook; UTF-8 or GB18030
     Returns(ImportArgs),
     /// Products: SKU, name, barcodes, serialised, supplier, unit value
     Catalog(ImportArgs),
@@ -172,6 +172,9 @@ pub struct ImportArgs {
     /// Load the valid rows; write the refused ones with their reason to FILE.rejected.csv
     #[arg(long)]
     pub skip_invalid: bool,
+    /// The sheet of a workbook to read [default: its first]
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
 }
 
 /// A supervisor's id and PIN, for what only a supervisor may do. The PIN is typed at a prompt
@@ -590,7 +593,14 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                 ImportWhat::Users { args, by } => (args, Kind::Users, Some(by)),
             };
             let mut store = Store::open(&db_path(&cli))?;
-            let sources: Vec<Source> = args.files.iter().cloned().map(Source::File).collect();
+            let sources: Vec<Source> = args
+                .files
+                .iter()
+                .map(|f| match crate::import::table::is_workbook(f) || args.sheet.is_some() {
+                    true => Source::workbook(f, args.sheet.as_deref()),
+                    false => Source::File(f.clone()),
+                })
+                .collect();
             let by = match by.and_then(|b| b.by.clone().map(|id| (id, b.pin.clone()))) {
                 Some((id, pin)) => Some(prove(&mut store, config, &id, pin)?),
                 None => None,

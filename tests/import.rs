@@ -1225,3 +1225,161 @@ fn messages_and_the_rejected_file_carry_nothing_a_hostile_file_hid() {
         store.conn().query_row("SELECT title FROM return_lines WHERE sku = 'S2'", [], |r| r.get(0)).unwrap();
     assert_eq!(title, "蓝牙耳机（黑色）", "the valid row loaded as it was");
 }
+
+/// Workbooks in: each sheet written as an export tool writes it (ids and codes as text, amounts
+/// and quantities as numbers, a date as a date), read back with the same header aliases,
+/// checks and all-or-nothing as the CSV.
+mod workbooks {
+    use super::*;
+    use rust_xlsxwriter::{ExcelDateTime, Workbook};
+
+    /// The rows of a CSV (or TSV) as a workbook's first sheet `sheet`: text as text, except
+    /// the columns `numbers` (numbers) and `dates` (dates).
+    fn workbook_of(text: &str, delimiter: u8, sheet: &str, numbers: &[&str], dates: &[&str]) -> Vec<u8> {
+        let mut book = Workbook::new();
+        let s = book.add_worksheet();
+        s.set_name(sheet).unwrap();
+        let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).from_reader(text.as_bytes());
+        let headers = rdr.headers().unwrap().clone();
+        for (c, h) in headers.iter().enumerate() {
+            s.write_string(0, c as u16, h).unwrap();
+        }
+        for (r, rec) in rdr.records().enumerate() {
+            for (c, v) in rec.unwrap().iter().enumerate() {
+                let (row, col, h) = (r as u32 + 1, c as u16, &headers[c]);
+                if v.is_empty() {
+                    continue;
+                }
+                if let Some(n) = v.parse::<f64>().ok().filter(|_| numbers.contains(&h)) {
+                    s.write_number(row, col, n).unwrap();
+                } else if dates.contains(&h) && v.len() == 19 && !v.contains('T') {
+                    let t = ExcelDateTime::parse_from_str(v).unwrap();
+                    let shown = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+                    s.write_datetime_with_format(row, col, &t, &shown).unwrap();
+                } else {
+                    s.write_string(row, col, v).unwrap();
+                }
+            }
+        }
+        book.save_to_buffer().unwrap()
+    }
+
+    fn workbook_source(path: &Path) -> Source {
+        Source::workbook(path, None)
+    }
+
+    #[test]
+    fn the_canonical_file_as_a_workbook_loads_as_its_csv() {
+        let mut d = Dock::new();
+        let f = d
+            .file("r.xlsx", workbook_of(CANONICAL, b',', "Returns", &["qty", "unit_value"], &["created_at"]));
+        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
+            .unwrap();
+        assert!(r.errors.is_empty(), "{:?}", d.messages(&r));
+        assert_eq!(r.files[0].format, "workbook");
+        assert_canonical_loaded(&d);
+        // Headers over the field names again (as this program's own export writes them): the
+        // second header row is no row.
+        let (head, rest) = CANONICAL.split_once('\n').unwrap();
+        let twice = format!("{head}\n{head}\n{rest}");
+        let mut d = Dock::new();
+        let f = d.file(
+            "twice.xlsx",
+            workbook_of(&twice, b',', "Returns", &["qty", "unit_value"], &["created_at"]),
+        );
+        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
+            .unwrap();
+        assert!(r.errors.is_empty(), "{:?}", d.messages(&r));
+        assert_canonical_loaded(&d);
+    }
+
+    /// A marketplace's and a shop's real exports (the demo's Taobao file in GB18030, the
+    /// Amazon report as TSV), saved as workbooks, store what their text files store.
+    #[test]
+    fn real_exports_saved_as_workbooks_store_what_their_text_files_store() {
+        let dump = |d: &Dock| -> Vec<String> {
+            let mut q = d
+                .store
+                .conn()
+                .prepare(
+                    "SELECT r.rma_no || '|' || r.order_no || '|' || coalesce(r.tracking_no, '') || '|' || coalesce(r.customer, '')
+                            || '|' || coalesce(r.reason, '') || '|' || r.resolution || '|' || coalesce(r.requested_at, '')
+                            || '|' || l.sku || '|' || l.qty || '|' || coalesce(l.unit_value_cents, '') || '|' || coalesce(l.title, '')
+                     FROM returns r JOIN return_lines l ON l.return_id = r.id ORDER BY r.rma_no, l.line_no",
+                )
+                .unwrap();
+            q.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+        };
+        let taobao = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/data/returns-taobao.csv")).unwrap();
+        let taobao = GB18030.decode(&taobao).0.into_owned();
+        let amazon =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/returns-amazon.tsv")).unwrap();
+        for (name, text, delimiter, numbers) in [
+            ("returns-taobao", taobao, b',', &["退款金额", "买家实际支付金额"][..]),
+            ("returns-amazon", amazon, b'\t', &["Return quantity", "Order Amount", "Order quantity"][..]),
+        ] {
+            let mut by_text = Dock::new();
+            let f = by_text.file(&format!("{name}.txt"), text.as_bytes());
+            let r = by_text.returns(&[&f]);
+            assert!(r.errors.is_empty(), "{name}: {:?}", by_text.messages(&r));
+            let mut by_book = Dock::new();
+            let f =
+                by_book.file(&format!("{name}.xlsx"), workbook_of(&text, delimiter, "Sheet1", numbers, &[]));
+            let r = import::returns::import(
+                &mut by_book.store,
+                &[workbook_source(&f)],
+                &ImportOptions::new(now()),
+            )
+            .unwrap();
+            assert!(r.errors.is_empty(), "{name}: {:?}", by_book.messages(&r));
+            let (a, b) = (dump(&by_text), dump(&by_book));
+            assert!(!a.is_empty());
+            assert_eq!(a, b, "{name}");
+        }
+    }
+
+    /// An order number saved as a number has lost its last digits (Excel keeps 15): refused,
+    /// naming the file, the sheet and the row as Excel numbers it; nothing is stored.
+    #[test]
+    fn a_long_number_stored_as_a_number_is_refused_by_file_sheet_and_row() {
+        let mut d = Dock::new();
+        let f = d.dir.path().join("bad.xlsx");
+        // Row 2 keeps its order number as text; row 3 has it as a number, cut to 15 digits.
+        let mut book = Workbook::new();
+        let s = book.add_worksheet();
+        s.set_name("Returns").unwrap();
+        for (c, h) in ["rma_no", "order_no", "sku", "qty"].iter().enumerate() {
+            s.write_string(0, c as u16, *h).unwrap();
+        }
+        s.write_string(1, 0, "R-1").unwrap();
+        s.write_string(1, 1, "268800000000000123").unwrap();
+        s.write_string(1, 2, "SKU-A").unwrap();
+        s.write_number(1, 3, 1.0).unwrap();
+        s.write_string(2, 0, "R-2").unwrap();
+        s.write_number(2, 1, 268800000000000123.0).unwrap();
+        s.write_string(2, 2, "SKU-B").unwrap();
+        s.write_number(2, 3, 1.0).unwrap();
+        std::fs::write(&f, book.save_to_buffer().unwrap()).unwrap();
+        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
+            .unwrap();
+        let said = d.messages(&r);
+        assert!(
+            said.iter()
+                .any(|m| m.starts_with("bad.xlsx!Returns:3: order_no: 2.688E+17 is stored as a number")),
+            "{said:?}"
+        );
+        assert_eq!(d.count("SELECT count(*) FROM returns"), 0, "all or nothing");
+        // A sheet that is not there is named with the ones that are.
+        let r = import::returns::import(
+            &mut d.store,
+            &[Source::workbook(&f, Some("Orders"))],
+            &ImportOptions::new(now()),
+        )
+        .unwrap();
+        assert!(
+            d.messages(&r).iter().any(|m| m.contains("no sheet Orders (its sheets: Returns)")),
+            "{:?}",
+            d.messages(&r)
+        );
+    }
+}

@@ -45,6 +45,8 @@ impl Row {
 pub enum Format {
     Csv(u8),
     Json,
+    /// A workbook's sheet (`.xlsx`, `.xls`, `.ods`).
+    Workbook,
 }
 
 impl std::fmt::Display for Format {
@@ -54,6 +56,7 @@ impl std::fmt::Display for Format {
             Format::Csv(b';') => f.write_str("CSV (;)"),
             Format::Csv(_) => f.write_str("CSV"),
             Format::Json => f.write_str("JSON"),
+            Format::Workbook => f.write_str("workbook"),
         }
     }
 }
@@ -235,26 +238,7 @@ fn csv_table(
     if !ok {
         return Err(Problem::new(display, Some(1), "the file is empty"));
     }
-    let aliases = Aliases::new(fields);
-    // For each field, the columns that carry it, in header order (exports repeat headers).
-    let mut columns: Vec<Vec<usize>> = vec![Vec::new(); fields.len()];
-    let mut ignored = Vec::new();
-    for (col, h) in header.iter().enumerate() {
-        match aliases.field(h) {
-            Some(f) => columns[f].push(col),
-            None if h.trim().is_empty() => {}
-            None => ignored.push(crate::domain::text::on_screen(h.trim())),
-        }
-    }
-    let missing: Vec<String> = fields
-        .iter()
-        .zip(&columns)
-        .filter(|(f, c)| f.required && c.is_empty())
-        .map(|(f, _)| format!("{} (accepted headers: {})", f.name, f.aliases.join(", ")))
-        .collect();
-    if !missing.is_empty() {
-        return Err(Problem::new(display, Some(1), format!("no column for {}", missing.join("; "))));
-    }
+    let (columns, ignored) = header_columns(header.iter(), fields, display, 1)?;
     let display = display.to_string();
     let mut record = csv::ByteRecord::new();
     let rows = std::iter::from_fn(move || loop {
@@ -293,6 +277,158 @@ fn csv_table(
         }
     });
     Ok(Table { encoding, format: Format::Csv(delimiter), ignored, rows: Box::new(rows.fuse_after_io()) })
+}
+
+/// For each field, the columns that carry it, in header order (exports repeat headers), and
+/// the headers that mean nothing here; refused when a required field has no column (`line`:
+/// the header's line).
+fn header_columns<'a>(
+    header: impl Iterator<Item = &'a str>,
+    fields: &'static [FieldSpec],
+    display: &str,
+    line: u64,
+) -> Result<(Vec<Vec<usize>>, Vec<String>), Problem> {
+    let aliases = Aliases::new(fields);
+    let mut columns: Vec<Vec<usize>> = vec![Vec::new(); fields.len()];
+    let mut ignored = Vec::new();
+    for (col, h) in header.enumerate() {
+        match aliases.field(h) {
+            Some(f) => columns[f].push(col),
+            None if h.trim().is_empty() => {}
+            None => ignored.push(crate::domain::text::on_screen(h.trim())),
+        }
+    }
+    let missing: Vec<String> = fields
+        .iter()
+        .zip(&columns)
+        .filter(|(f, c)| f.required && c.is_empty())
+        .map(|(f, _)| format!("{} (accepted headers: {})", f.name, f.aliases.join(", ")))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Problem::new(display, Some(line), format!("no column for {}", missing.join("; "))));
+    }
+    Ok((columns, ignored))
+}
+
+/// Whether `path` names a workbook (by its name: `.xlsx`, `.xlsm`, `.xls`, `.ods`).
+pub fn is_workbook(path: &Path) -> bool {
+    let lower = path.to_string_lossy().to_lowercase();
+    [".xlsx", ".xlsm", ".xls", ".ods"].iter().any(|e| lower.ends_with(e))
+}
+
+/// The most digits a number in a workbook keeps: Excel stores 15 significant digits, so an
+/// order number of 18 digits typed as a number was cut when it was saved.
+const EXACT_DIGITS: f64 = 1e15;
+
+/// A cell of a workbook as the text a CSV would have held; a number that cannot be the digits
+/// that were typed (too long to be kept whole) is refused rather than stored wrong.
+fn cell_text(c: &calamine::Data) -> Result<String, String> {
+    use calamine::Data;
+    Ok(match c {
+        Data::Empty => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => clean_value(s),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.abs() >= EXACT_DIGITS && f.fract() == 0.0 => {
+            // As Excel shows it: 15 significant digits, `2.688E+17`.
+            let shown = format!("{f:.14E}");
+            let (mantissa, exp) = shown.split_once('E').unwrap_or((&shown, "0"));
+            let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+            return Err(format!(
+                "{mantissa}E+{exp} is stored as a number, which keeps 15 digits: its last digits may be lost; \
+                 store the column as text in the workbook and export it again"
+            ));
+        }
+        Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+        Data::Float(f) => format!("{f}"),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(t) => match t.as_datetime() {
+            Some(d) if d.time() == chrono::NaiveTime::MIN => d.format("%Y-%m-%d").to_string(),
+            Some(d) => d.format("%Y-%m-%d %H:%M:%S").to_string(),
+            None => return Err(format!("{t} is not a date")),
+        },
+        Data::Error(e) => return Err(format!("the cell holds the error {e:?}")),
+    })
+}
+
+/// A workbook's sheet (`sheet`, else the first) as a table; rows are named as Excel numbers
+/// them, and messages name the file and the sheet: `returns.xlsx!Sheet1:12: ...`.
+pub fn workbook(
+    path: &Path,
+    sheet: Option<&str>,
+    fields: &'static [FieldSpec],
+) -> Result<(Table, String), Problem> {
+    use calamine::Reader;
+    let file = path.display().to_string();
+    let mut book = calamine::open_workbook_auto(path)
+        .map_err(|e| Problem::unusable(&file, format!("cannot read the workbook: {e}")))?;
+    let names = book.sheet_names();
+    let name = match sheet {
+        Some(s) => names.iter().find(|n| n.as_str() == s).cloned().ok_or_else(|| {
+            Problem::unusable(&file, format!("no sheet {s} (its sheets: {})", names.join(", ")))
+        })?,
+        None => {
+            names.first().cloned().ok_or_else(|| Problem::unusable(&file, "the workbook has no sheet"))?
+        }
+    };
+    let display = format!("{file}!{name}");
+    let range = book
+        .worksheet_range(&name)
+        .map_err(|e| Problem::unusable(&display, format!("cannot read the sheet: {e}")))?;
+    // Excel's row numbers: the used range may start below row 1.
+    let first = range.start().map_or(0, |(r, _)| r) as u64 + 1;
+    let mut rows = range.rows();
+    let header: Vec<String> = match rows.next() {
+        Some(h) => h.iter().map(|c| cell_text(c).unwrap_or_default()).collect(),
+        None => return Err(Problem::new(&display, Some(1), "the sheet is empty")),
+    };
+    let (columns, ignored) = header_columns(header.iter().map(String::as_str), fields, &display, first)?;
+    // A second header row (the contract's field names under headers in words, as this
+    // program's own export has them) is a header, not a row.
+    let aliases = Aliases::new(fields);
+    let second = range.rows().nth(1).is_some_and(|cells| {
+        let text = |c: usize| cells.get(c).map(|x| cell_text(x).unwrap_or_default()).unwrap_or_default();
+        // Under every column a field was found in, a name of that same field.
+        let mapped: Vec<(usize, usize)> =
+            columns.iter().enumerate().flat_map(|(f, cols)| cols.iter().map(move |c| (f, *c))).collect();
+        !mapped.is_empty() && mapped.iter().all(|(f, c)| aliases.field(&text(*c)) == Some(*f))
+    });
+    let mut out = Vec::new();
+    let rows = rows.skip(usize::from(second));
+    let first = first + u64::from(second);
+    for (i, cells) in rows.enumerate() {
+        let line = first + 1 + i as u64;
+        if cells.iter().all(|c| cell_text(c).is_ok_and(|t| t.is_empty())) {
+            continue;
+        }
+        let mut values = vec![String::new(); columns.len()];
+        let mut refused = None;
+        for (f, cols) in columns.iter().enumerate() {
+            for &c in cols {
+                let Some(cell) = cells.get(c) else { continue };
+                match cell_text(cell) {
+                    Ok(v) if !v.is_empty() => {
+                        values[f] = v;
+                        break;
+                    }
+                    Ok(_) => {}
+                    Err(why) => {
+                        refused.get_or_insert_with(|| format!("{}: {why}", fields[f].name));
+                    }
+                }
+            }
+        }
+        out.push(match refused {
+            Some(m) => Err(Problem::new(&display, Some(line), m)),
+            None => Ok(Row { line, item: None, values }),
+        });
+    }
+    let table = Table {
+        encoding: TextEncoding::Utf8,
+        format: Format::Workbook,
+        ignored,
+        rows: Box::new(out.into_iter()),
+    };
+    Ok((table, display))
 }
 
 /// After an IO error (bad bytes) a CSV reader cannot go on meaningfully: stop there.
