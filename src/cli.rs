@@ -1201,7 +1201,14 @@ fn station(config: &Config, db: &Path, id: Option<&str>, lang: Option<Lang>) -> 
         // `{station}` in the folder's name: one configuration for several stations on a
         // machine, each with its own camera.
         Some(dir) => {
-            let dir = &PathBuf::from(dir.to_string_lossy().replace("{station}", &id));
+            let named = dir.to_string_lossy();
+            if named.contains("{station}") && (id.contains(['/', '\\']) || id.starts_with('.')) {
+                return Err(Failure::Usage(format!(
+                    "--station {id}: a station whose id goes into the camera folder's path ([photos] inbox) \
+                     may not hold / or \\ or begin with ."
+                )));
+            }
+            let dir = &PathBuf::from(named.replace("{station}", &id));
             // A folder the camera's software has not made yet is made, private; one it made is
             // left as it is.
             if !dir.exists() {

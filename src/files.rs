@@ -93,8 +93,19 @@ pub fn folder_mode() -> u32 {
 /// set for files), so the mode is set after it is made.
 pub fn private_folder(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(path)?;
     let wanted = folder_mode();
+    // Each folder made here (the ones above too) gets the mode: made under the files' umask,
+    // a folder above would have no right to enter it, and nothing under it could be reached.
+    let mut missing: Vec<&Path> =
+        path.ancestors().take_while(|p| !p.as_os_str().is_empty() && !p.exists()).collect();
+    missing.reverse();
+    for p in missing {
+        match std::fs::create_dir(p) {
+            Ok(()) => std::fs::set_permissions(p, std::fs::Permissions::from_mode(wanted))?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
     if std::fs::metadata(path)?.permissions().mode() & 0o7777 != wanted {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(wanted))?;
     }
@@ -149,6 +160,9 @@ mod tests {
         let made = dir.path().join("a").join("photos");
         private_folder(&made).unwrap();
         assert_eq!(std::fs::metadata(&made).unwrap().permissions().mode() & 0o777, folder_mode());
+        // Found: the folder above was made under the files' umask, with no right to enter it.
+        let above = dir.path().join("a");
+        assert_eq!(std::fs::metadata(&above).unwrap().permissions().mode() & 0o777, folder_mode());
         assert_eq!(folder_mode() & 0o700, 0o700, "its owner reads, writes and enters it");
         assert_eq!(folder_mode() & 0o007, 0, "others nothing");
         std::fs::set_permissions(&made, std::fs::Permissions::from_mode(0o777)).unwrap();

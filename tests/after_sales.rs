@@ -2553,6 +2553,13 @@ mod evidence_found {
         let d = Dock::new();
         let store = returns_dock::store::photos::folder_of(&d.db);
         std::fs::create_dir(&store).unwrap();
+        // Found: `{station}` let a station id such as `../x` put its folder anywhere.
+        std::fs::write(d.dir.path().join("returns-dock.toml"), "[photos]\ninbox = \"camera/{station}\"\n")
+            .unwrap();
+        let out = command(d.dir.path(), &["station", "--station", "../x"]);
+        assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("may not hold /"));
+        assert!(!d.dir.path().join("x").exists() && !d.dir.path().join("camera").exists());
         for (inbox, said) in [
             (store.display().to_string(), "where the photos are kept"),
             (".".into(), "where the database is kept"),

@@ -163,7 +163,7 @@ pub fn summary(
                 "file": file,
                 "bytes_in_zip": size,
                 "bytes_original": p.bytes,
-                "resized": size as i64 != p.bytes,
+                "resized": size > 0 && size as i64 != p.bytes,
                 "width": p.width,
                 "height": p.height,
                 "attached_to": match p.unit_id { Some(u) => crate::export::unit_label(u), None => format!("P{}", p.parcel_id) },

@@ -32,6 +32,8 @@ struct Seen {
     /// Handed over and found not whole yet: a slow camera still writing. Handed over again
     /// once it has held still for [`Inbox::patience`].
     unfinished: bool,
+    /// Refused (not a picture, not readable): `CMD-PHOTO` passes it by until it changes.
+    refused: bool,
 }
 
 pub struct Inbox {
@@ -125,6 +127,7 @@ impl Inbox {
                 target: current,
                 told: false,
                 unfinished: false,
+                refused: false,
             });
             if seen.size != *size || seen.modified != *modified {
                 // A file handed over before and now changed is a new picture under the same
@@ -134,6 +137,8 @@ impl Inbox {
                     seen.target = current;
                 }
                 (seen.size, seen.modified, seen.since, seen.told) = (*size, *modified, now, false);
+                // Written to again: it settles as any file does, its patience spent or not.
+                (seen.unfinished, seen.refused) = (false, false);
                 continue;
             }
             let still = now.duration_since(seen.since);
@@ -154,7 +159,14 @@ impl Inbox {
     /// What is in the folder now, for `target` (`CMD-PHOTO`), settled or not: at most
     /// [`AT_ONCE`] files (oldest names first), and how many more there are.
     pub fn take_all(&mut self, now: Instant, target: Target) -> std::io::Result<(Vec<Ready>, usize)> {
-        let files = self.files()?;
+        // Files refused before and not changed since are passed by: each press gets on.
+        let files: Vec<_> = self
+            .files()?
+            .into_iter()
+            .filter(|(name, size, modified)| {
+                !self.seen.get(name).is_some_and(|s| s.refused && s.size == *size && s.modified == *modified)
+            })
+            .collect();
         let more = files.len().saturating_sub(AT_ONCE);
         let taken = files
             .into_iter()
@@ -162,7 +174,15 @@ impl Inbox {
             .map(|(name, size, modified)| {
                 self.seen.insert(
                     name.clone(),
-                    Seen { size, modified, since: now, target: Some(target), told: false, unfinished: false },
+                    Seen {
+                        size,
+                        modified,
+                        since: now,
+                        target: Some(target),
+                        told: false,
+                        unfinished: false,
+                        refused: false,
+                    },
                 );
                 Ready {
                     path: self.dir.join(&name),
@@ -189,6 +209,13 @@ impl Inbox {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// `name` was handed over and stays in the folder: not handed over again until it changes.
+    pub fn refused(&mut self, name: &str) {
+        if let Some(s) = self.seen.get_mut(&OsString::from(name)) {
+            (s.told, s.refused) = (true, true);
         }
     }
 
@@ -280,6 +307,27 @@ mod tests {
         assert_eq!(inbox.look(t0 + Duration::from_secs(2), unit(1)).unwrap(), vec![]);
         assert_eq!(inbox.look(t0 + Duration::from_secs(6), unit(1)).unwrap().len(), 1);
         assert!(!inbox.unfinished("SLOW.jpg"), "the second time: cut short, said");
+    }
+
+    /// Found: CMD-PHOTO took the same sixteen refused files at every press, and the pictures
+    /// behind them were never taken.
+    #[test]
+    fn cmd_photo_passes_by_what_it_refused_until_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..20 {
+            std::fs::write(dir.path().join(format!("A{i:02}.aae")), b"x").unwrap();
+        }
+        std::fs::write(dir.path().join("IMG_1.jpg"), b"y").unwrap();
+        let mut inbox = Inbox::new(dir.path().to_path_buf(), Duration::ZERO);
+        let all = Target { parcel: 1, unit: None };
+        let (first, more) = inbox.take_all(Instant::now(), all).unwrap();
+        assert_eq!((first.len(), more), (AT_ONCE, 21 - AT_ONCE));
+        for r in &first {
+            inbox.refused(&r.name);
+        }
+        let (second, more) = inbox.take_all(Instant::now(), all).unwrap();
+        assert_eq!((second.len(), more), (5, 0));
+        assert!(second.iter().any(|r| r.name == "IMG_1.jpg"));
     }
 
     #[test]

@@ -155,10 +155,11 @@ pub fn examine(bytes: &[u8]) -> Result<Picture, NotAPicture> {
     if !is_whole(kind, bytes) {
         return Err(NotAPicture::Incomplete(kind));
     }
-    // Its header read, not its pixels: the station takes a photo between two batches of
-    // input, and decoding a phone's 12 megapixels took a quarter of a second there.
-    let (width, height) = dimensions(kind, bytes)?;
-    Ok(Picture { kind, width, height, bytes: size, sha256: sha256_hex(bytes) })
+    // Decoded whole: a picture damaged inside (a PNG's checksum wrong, a JPEG cut and closed)
+    // is refused at the bench and stays in the folder, while it can still be taken again. A
+    // phone's 12 megapixels take about a quarter of a second here.
+    let img = decode(kind, bytes)?;
+    Ok(Picture { kind, width: img.width(), height: img.height(), bytes: size, sha256: sha256_hex(bytes) })
 }
 
 /// The picture's size from its header, refused when it is more pixels than a photo has (a
@@ -274,6 +275,16 @@ pub(crate) mod tests {
         let mut padded = jpeg.clone();
         padded.extend_from_slice(&[0, 0, 0]);
         assert!(examine(&padded).is_ok());
+    }
+
+    /// Found (when the check read the header alone): a PNG whose image data's checksum is
+    /// wrong was taken, and only a strict reader found it damaged later.
+    #[test]
+    fn a_png_damaged_inside_is_refused() {
+        let mut png = sample(Kind::Png, 40, 30, 2);
+        let idat = png.windows(4).position(|w| w == b"IDAT").unwrap();
+        png[idat + 6] ^= 0xFF;
+        assert!(matches!(examine(&png), Err(NotAPicture::Unreadable(Kind::Png, _))), "{:?}", examine(&png));
     }
 
     /// Found: a 689 KB PNG of 15000 x 15000 pixels took the station to 682 MB while decoding.

@@ -237,10 +237,23 @@ impl Executor {
                 news.push(PhotoNews::Waiting { name: r.name.clone() });
                 continue;
             };
+            let refused = |exec: &mut Executor| {
+                if let Some(inbox) = exec.inbox.as_mut() {
+                    inbox.refused(&r.name);
+                }
+            };
+            // Its size first: a file far larger than a photo (a video) is never read in.
+            let size = std::fs::metadata(&r.path).map(|m| m.len()).unwrap_or(0);
+            if size > picture::LARGEST {
+                refused(self);
+                let why = picture::NotAPicture::TooLarge { bytes: size, limit: picture::LARGEST };
+                news.push(PhotoNews::NotAPicture { name: r.name.clone(), why });
+                continue;
+            }
             let bytes = match std::fs::read(&r.path) {
                 Ok(bytes) => bytes,
                 Err(e) => {
-                    told(self);
+                    refused(self);
                     news.push(PhotoNews::Refused { name: r.name.clone(), why: e.to_string() });
                     continue;
                 }
@@ -254,7 +267,7 @@ impl Executor {
                     continue;
                 }
                 Err(why) => {
-                    told(self);
+                    refused(self);
                     news.push(PhotoNews::NotAPicture { name: r.name.clone(), why });
                     continue;
                 }
@@ -356,18 +369,19 @@ impl Executor {
                     None => all,
                 };
                 let mut shown = Vec::new();
-                let mut trouble = None;
+                let mut trouble = Vec::new();
                 for p in mine {
                     match self.store.picture(&p).map_err(|e| self.store.err(e).to_string()).and_then(
                         |bytes| crate::evidence::preview::thumb(p.kind, &bytes).map_err(|e| e.to_string()),
                     ) {
                         Ok(t) => shown.push((p, t)),
-                        Err(e) => trouble = Some(format!("{}: {e}", p.file_name)),
+                        Err(e) => trouble.push(format!("{}: {e}", p.file_name)),
                     }
                 }
-                match (shown.is_empty(), trouble) {
-                    (true, Some(e)) => Msg::PhotosShown(Err(e)),
-                    _ => Msg::PhotosShown(Ok(shown)),
+                // Those that cannot be shown are said, whatever else is shown.
+                match shown.is_empty() && !trouble.is_empty() {
+                    true => Msg::PhotosShown(Err(trouble.join(" · "))),
+                    false => Msg::PhotosShown(Ok((shown, trouble))),
                 }
             }
             Effect::OpenPhoto(p) => Msg::PhotoOpened(self.open_photo(&p)),

@@ -106,10 +106,15 @@ pub enum Msg {
         view: Option<ParcelView>,
     },
     /// The photos of a review entry, made small for the screen (or why not).
-    PhotosShown(Result<Vec<(crate::store::photos::PhotoInfo, crate::evidence::preview::Thumb)>, String>),
+    PhotosShown(Shown),
     /// A photo handed to the desktop's viewer (or why not).
     PhotoOpened(Result<String, String>),
 }
+
+/// A review entry's photos made small for the screen, with what could not be shown; or why
+/// none could.
+pub type Shown =
+    Result<(Vec<(crate::store::photos::PhotoInfo, crate::evidence::preview::Thumb)>, Vec<String>), String>;
 
 /// One picture of the camera's folder, handled.
 #[derive(Debug, Clone, PartialEq)]

@@ -522,6 +522,11 @@ pub mod say {
         }
     }
 
+    /// A parcel named by its number, for a photo that went to one not on screen.
+    pub fn parcel_named(lang: Lang, id: i64) -> String {
+        pick(lang, format!("parcel P{id}"), format!("包裹 P{id}"))
+    }
+
     /// The photos of a parcel itself, in its units list's title.
     pub fn parcel_photos(lang: Lang, n: i64) -> String {
         pick(lang, format!("📷{n} of the parcel"), format!("包裹照片 📷{n}"))
@@ -543,6 +548,15 @@ pub mod say {
             lang,
             format!("📷 {n} photo(s): ↑/↓ the next, Esc back"),
             format!("📷 共 {n} 张照片：↑/↓ 翻看，Esc 返回"),
+        )
+    }
+
+    /// Photos of a review entry that cannot be shown (damaged, or gone from the store).
+    pub fn photos_not_shown(lang: Lang, what: &str) -> String {
+        pick(
+            lang,
+            format!("not shown: {what} (run audit verify)"),
+            format!("无法显示：{what}（请运行 audit verify）"),
         )
     }
 

@@ -55,7 +55,18 @@ impl App {
             !matches!(n, PhotoNews::Attached { .. } | PhotoNews::Waiting { .. } | PhotoNews::More { .. })
         });
         let waiting = news.iter().any(|n| matches!(n, PhotoNews::Waiting { .. } | PhotoNews::More { .. }));
-        let words: Vec<String> = news.iter().map(|n| say::photo(lang, n)).collect();
+        // A photo that went to a parcel no longer on screen (it appeared before the parcel was
+        // signed, and finished after) names that parcel.
+        let open = self.parcel().map(|p| p.view.id);
+        let words: Vec<String> = news
+            .iter()
+            .map(|n| match n {
+                PhotoNews::Attached { done, .. } if Some(done.target.parcel) != open => {
+                    format!("{} ({})", say::photo(lang, n), say::parcel_named(lang, done.target.parcel))
+                }
+                _ => say::photo(lang, n),
+            })
+            .collect();
         let text = format!("📷 {}", words.join(" · "));
         match (refused, waiting) {
             (true, _) => self.error(text),

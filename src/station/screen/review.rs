@@ -165,15 +165,22 @@ impl App {
     }
 
     /// The entry's photos, loaded: shown in place of what happened, the first first.
-    pub(crate) fn photos_shown(&mut self, shown: Result<Vec<(PhotoInfo, Thumb)>, String>) -> Vec<Effect> {
+    pub(crate) fn photos_shown(&mut self, shown: crate::station::messages::Shown) -> Vec<Effect> {
         let lang = self.lang;
         let Screen::Review(r) = &mut self.screen else { return vec![] };
         match shown {
-            Ok(photos) if photos.is_empty() => self.warn(say::no_photos_here(lang)),
-            Ok(photos) => {
+            Ok((photos, _)) if photos.is_empty() => self.warn(say::no_photos_here(lang)),
+            Ok((photos, trouble)) => {
                 let n = photos.len();
                 r.preview = Some(Preview { photos, at: 0 });
-                self.ok(say::photos_shown(lang, n))
+                match trouble.is_empty() {
+                    true => self.ok(say::photos_shown(lang, n)),
+                    false => self.warn(format!(
+                        "{} · {}",
+                        say::photos_shown(lang, n),
+                        say::photos_not_shown(lang, &on_screen(&trouble.join(" · ")))
+                    )),
+                }
             }
             Err(e) => self.error(say::storage(lang, &on_screen(&e))),
         }
