@@ -62,7 +62,7 @@ fn main() {
     }
 }
 
-/// A phone's photo at the bench (4000 x 3000, a few MB): checking it (its header and end), and
+/// A phone's photo at the bench (4000 x 3000, a few MB): checking it (decoded whole), and
 /// attaching it (its SHA-256, its file written and synced, the attachment committed), which
 /// the station does between two batches of input; then one return's evidence bundle with a
 /// photo over 5 MB made smaller.
@@ -141,7 +141,7 @@ fn photos_bench(dir: &Path) {
     .expect("the bundle");
     let bundle_s = t.elapsed().as_secs_f64();
     println!(
-        "photos: a {:.1} MB 4000x3000 JPEG checked (header, end) in {check:.0} ms; attached (checked, hashed, \
+        "photos: a {:.1} MB 4000x3000 JPEG checked (decoded whole) in {check:.0} ms; attached (checked, hashed, \
          its file synced, committed) median {:.0} ms; evidence of one return with {} photos ({} of {:.1} MB \
          made smaller) in {bundle_s:.2} s",
         jpeg.len() as f64 / 1e6,
