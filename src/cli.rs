@@ -151,6 +151,9 @@ pub enum ImportWhat {
     Returns(ImportArgs),
     /// Products: SKU, name, barcodes, serialised, supplier, unit value
     Catalog(ImportArgs),
+    /// Units shipped per SKU and day (sku, qty, date), for the return rate per product; a
+    /// day's figure replaces what an earlier import said of it
+    Shipments(ImportArgs),
     /// Operators and supervisors: id, name, role, pin (a supervisor's --by is needed once the
     /// database has a supervisor)
     Users {
@@ -590,6 +593,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             let (args, kind, by) = match what {
                 ImportWhat::Returns(a) => (a, Kind::Returns, None),
                 ImportWhat::Catalog(a) => (a, Kind::Catalog, None),
+                ImportWhat::Shipments(a) => (a, Kind::Shipments, None),
                 ImportWhat::Users { args, by } => (args, Kind::Users, Some(by)),
             };
             let mut store = Store::open(&db_path(&cli))?;
@@ -672,8 +676,17 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             store.close_overdue(at, config.policy.await_boxes_days).map_err(|e| Failure::from(store.err(e)))?;
             let dock = dock.as_deref();
             known_dock(&store, dock)?;
-            let sheet = feedback::feedback_at(&mut store, from, to, config.policy.late_after_days, at, dock)
+            let mut sheet = feedback::feedback_at(&mut store, from, to, config.policy.late_after_days, at, dock)
                 .map_err(|e| Failure::from(store.err(e)))?;
+            // With shipments on record, the return rate per product.
+            let shipments: i64 = crate::store::sql::SqlExt::one(store.db(), "SELECT count(*) FROM shipments", &[])
+                .map_err(|e| Failure::from(store.err(e)))?;
+            if shipments > 0 {
+                let p = &config.policy;
+                let rates = feedback::return_rates(&store, from, to, p.return_lag_days, p.return_rate_alert, at, dock)
+                    .map_err(|e| Failure::from(store.err(e)))?;
+                sheet.return_rates = Some(rates);
+            }
             let text = match format {
                 SheetFormat::Text => feedback::text_in(&sheet, lang),
                 SheetFormat::Csv => feedback::csv_in(&sheet, lang),
@@ -921,6 +934,7 @@ enum Kind {
     Returns,
     Catalog,
     Users,
+    Shipments,
 }
 
 impl Kind {
@@ -934,6 +948,7 @@ impl Kind {
             Kind::Returns => import::returns::import(store, sources, opts),
             Kind::Catalog => import::catalog::import(store, sources, opts),
             Kind::Users => import::users::import(store, sources, opts),
+            Kind::Shipments => import::shipments::import(store, sources, opts),
         }
     }
 }

@@ -251,6 +251,11 @@ pub struct PolicyConfig {
     /// A return signed in part (more boxes to come) closes after this many days with no
     /// further box: what never came is missing.
     pub await_boxes_days: u32,
+    /// The return rate sets a period's returns against the shipments of the same-length period
+    /// this many days earlier (returns come back two to three weeks after the sale).
+    pub return_lag_days: u32,
+    /// A product whose return rate is above this share (0.03: 3%) is flagged.
+    pub return_rate_alert: f64,
 }
 
 impl Default for Config {
@@ -297,6 +302,8 @@ impl Default for PolicyConfig {
             review_refusals_per_parcel: 2,
             late_after_days: 3,
             await_boxes_days: 7,
+            return_lag_days: 14,
+            return_rate_alert: 0.03,
         }
     }
 }
@@ -383,6 +390,16 @@ impl Config {
         }
         if policy.review_refusals_per_parcel > 1000 {
             return Err((&["policy", "review_refusals_per_parcel"], "must be 0 to 1000 (units)".into()));
+        }
+        if policy.return_lag_days > 365 {
+            return Err((&["policy", "return_lag_days"], "must be 0 to 365 (days)".into()));
+        }
+        let alert = policy.return_rate_alert;
+        if !(alert.is_finite() && (0.0..=1.0).contains(&alert)) {
+            return Err((
+                &["policy", "return_rate_alert"],
+                format!("{alert} must be a share from 0 to 1 (0.03 is 3%)"),
+            ));
         }
         const LATE: &[&str] = &["policy", "late_after_days"];
         const AWAIT: &[&str] = &["policy", "await_boxes_days"];

@@ -2741,3 +2741,123 @@ fn the_feedback_workbook_has_the_jsons_figures_and_a_chart_per_comparison() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--out FILE.xlsx"));
 }
+
+/// The return rate per product: a period's returns against the shipments of the same-length
+/// period `policy.return_lag_days` earlier, against hand-counted values; shipments imported
+/// once however often the file is loaded.
+#[test]
+fn return_rates_set_returns_against_the_shipments_of_the_period_before() {
+    let mut d = Dock::new();
+    troubled_parcel(&mut d); // 2 x SKU-1001 and 1 x SKU-1017 inspected on 2026-11-22
+    let file = d.dir.path().join("shipments.csv");
+    std::fs::write(
+        &file,
+        "商家编码,发货数量,发货日期\nSKU-1001,30,2026-11-03\nSKU-1001,10,2026-11-03\nSKU-1001,15,2026/11/08\n\
+         SKU-1001,999,2026-11-09\nSKU-1001,999,2026-11-01\nSKU-1017,100,2026-11-05 10:30:00\n",
+    )
+    .unwrap();
+    let import = |d: &Dock| command(d.dir.path(), &["import", "shipments", "shipments.csv"]);
+    let out = import(&d);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("5 created, 0 updated, 0 unchanged, 0 refused"), "{said}");
+    // The same file again changes nothing; the two lines of 2026-11-03 are one day's 40.
+    let again = String::from_utf8_lossy(&import(&d).stdout).to_string();
+    assert!(again.contains("0 created, 0 updated, 5 unchanged"), "{again}");
+    let day: i64 = d
+        .store
+        .conn()
+        .query_row(
+            "SELECT qty FROM shipments WHERE sku = 'SKU-1001' AND shipped_on = '2026-11-03'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(day, 40);
+    let sheet = |d: &Dock| -> serde_json::Value {
+        let out = command(
+            d.dir.path(),
+            &["report", "feedback", "--from", "2026-11-16", "--to", "2026-11-22", "--format", "json"],
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let s = sheet(&d);
+    let r = &s["return_rates"];
+    assert_eq!(
+        (r["lag_days"].as_i64(), r["shipped_from"].as_str(), r["shipped_to"].as_str()),
+        (Some(14), Some("2026-11-02"), Some("2026-11-08"))
+    );
+    let skus = r["skus"].as_array().unwrap();
+    // SKU-1001: 2 returned / (40 + 15) shipped = 3.6%, over 3%; SKU-1017: 1 / 100 = 1%.
+    assert_eq!(
+        (skus[0]["sku"].as_str(), skus[0]["returned"].as_i64(), skus[0]["shipped"].as_i64()),
+        (Some("SKU-1001"), Some(2), Some(55))
+    );
+    assert!((skus[0]["rate"].as_f64().unwrap() - 2.0 / 55.0).abs() < 1e-12);
+    assert_eq!(skus[0]["alert"], true);
+    assert_eq!(
+        (skus[1]["sku"].as_str(), skus[1]["shipped"].as_i64(), skus[1]["alert"].as_bool()),
+        (Some("SKU-1017"), Some(100), Some(false))
+    );
+    assert!((skus[1]["rate"].as_f64().unwrap() - 0.01).abs() < 1e-12);
+    // A lag of a week sets them against 2026-11-09 to 2026-11-15: 2 / 999.
+    std::fs::write(
+        d.dir.path().join("returns-dock.toml"),
+        "[policy]\nreturn_lag_days = 7\nreturn_rate_alert = 0.5\n",
+    )
+    .unwrap();
+    let s = sheet(&d);
+    let first = &s["return_rates"]["skus"][0];
+    assert_eq!(
+        (first["sku"].as_str(), first["shipped"].as_i64(), first["alert"].as_bool()),
+        (Some("SKU-1001"), Some(999), Some(false))
+    );
+    assert!(s["return_rates"]["skus"][1]["rate"].is_null(), "nothing of SKU-1017 shipped then: no rate");
+    // A changed figure updates its day; a bad row is refused with its line, nothing written.
+    std::fs::write(&file, "sku,qty,date\nSKU-1001,41,2026-11-03\n").unwrap();
+    assert!(String::from_utf8_lossy(&import(&d).stdout).contains("0 created, 1 updated"));
+    std::fs::write(
+        &file,
+        "sku,qty,date\nSKU-1001,5,2026-11-04\nSKU-1001,-1,2026-11-05\nSKU-1001,3,yesterday\n",
+    )
+    .unwrap();
+    let out = import(&d);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("shipments.csv:3: qty -1 must be 0 to 1000000000"), "{err}");
+    assert!(err.contains("shipments.csv:4: date \"yesterday\" is not a day"), "{err}");
+    let n: i64 = d
+        .store
+        .conn()
+        .query_row("SELECT count(*) FROM shipments WHERE shipped_on = '2026-11-04'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 0, "all or nothing");
+    // In the text sheet, flagged.
+    let text = String::from_utf8_lossy(
+        &command(d.dir.path(), &["report", "feedback", "--from", "2026-11-16", "--to", "2026-11-22"]).stdout,
+    )
+    .to_string();
+    assert!(text.contains("Return rate per product") && text.contains("SKU-1001"), "{text}");
+    // And in the workbook, a sheet of its own with the figures as numbers.
+    let out = command(
+        d.dir.path(),
+        &[
+            "report",
+            "feedback",
+            "--from",
+            "2026-11-16",
+            "--to",
+            "2026-11-22",
+            "--format",
+            "xlsx",
+            "--out",
+            "fb.xlsx",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(d.dir.path().join("fb.xlsx")).unwrap();
+    let range = book.worksheet_range("Return rate").unwrap();
+    assert_eq!(range.get_value((1, 0)), Some(&calamine::Data::String("SKU-1001".into())));
+    assert_eq!(range.get_value((1, 3)), Some(&calamine::Data::Float(999.0)));
+}

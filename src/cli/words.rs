@@ -86,6 +86,7 @@ pub mod say {
             "returns" => "售后单",
             "catalog" | "products" => "商品",
             "users" => "用户",
+            "shipments" => "发货记录（SKU×日）",
             other => other,
         };
         let mut s = format!(

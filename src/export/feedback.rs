@@ -50,6 +50,72 @@ pub struct Feedback {
     /// The dock the sheet is of (left out for every dock's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dock: Option<String>,
+    /// The return rate per product, when the sheet is asked for with it (left out otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_rates: Option<ReturnRates>,
+}
+
+/// Units returned per SKU in the period against its units shipped in the period of the same
+/// length `lag_days` earlier: returns come back two to three weeks after the sale.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReturnRates {
+    pub lag_days: u32,
+    /// A rate above this is flagged (a share, 0 to 1).
+    pub alert_above: f64,
+    /// The shipments' period (days, both included).
+    pub shipped_from: String,
+    pub shipped_to: String,
+    /// Every SKU returned in the period, the highest rate first (those with no shipments last).
+    pub skus: Vec<ReturnRate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReturnRate {
+    pub sku: String,
+    pub name: String,
+    /// The numerator: units returned in the period.
+    pub returned: i64,
+    /// The denominator: units shipped in the shipments' period.
+    pub shipped: i64,
+    /// `returned / shipped`; None with nothing shipped.
+    pub rate: Option<f64>,
+    pub alert: bool,
+}
+
+/// The return rate per product for the sheet's period `from`..`to` (see [`ReturnRates`]).
+pub fn return_rates(
+    store: &Store,
+    from: NaiveDate,
+    to: NaiveDate,
+    lag_days: u32,
+    alert_above: f64,
+    now: DateTime<FixedOffset>,
+    dock: Option<&str>,
+) -> DbResult<ReturnRates> {
+    let offset = now.offset().to_string();
+    let start = format!("{from}T00:00:00{offset}");
+    let end = format!("{}T00:00:00{offset}", to.succ_opt().unwrap_or(to));
+    let lag = chrono::Duration::days(i64::from(lag_days));
+    let (shipped_from, shipped_to) = ((from - lag).to_string(), (to - lag).to_string());
+    let returned = crate::store::shipments::returned(store.db(), &start, &end, dock)?;
+    let shipped = crate::store::shipments::shipped(store.db(), &shipped_from, &shipped_to)?;
+    let mut skus: Vec<ReturnRate> = returned
+        .into_iter()
+        .map(|(mut sku, mut name, returned)| {
+            let shipped = shipped.iter().find(|s| s.0 == sku).map_or(0, |s| s.1);
+            let rate = (shipped > 0).then(|| returned as f64 / shipped as f64);
+            make_file_safe(&mut sku);
+            make_file_safe(&mut name);
+            ReturnRate { sku, name, returned, shipped, rate, alert: rate.is_some_and(|r| r > alert_above) }
+        })
+        .collect();
+    skus.sort_by(|a, b| match (a.rate, b.rate) {
+        (Some(x), Some(y)) => y.total_cmp(&x).then_with(|| a.sku.cmp(&b.sku)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => b.returned.cmp(&a.returned).then_with(|| a.sku.cmp(&b.sku)),
+    });
+    Ok(ReturnRates { lag_days, alert_above, shipped_from, shipped_to, skus })
 }
 
 /// The sheet for the days `from` to `to` (both included), in the offset of `now`, over every dock.
@@ -145,6 +211,7 @@ pub fn feedback_at(
             make_file_safe(&mut d);
             d
         }),
+        return_rates: None,
     })
 }
 
@@ -217,6 +284,30 @@ pub fn text_in(f: &Feedback, lang: Lang) -> String {
         format!("\nTurnaround, first box to the return's close: median {median}, 90th percentile {p90}\n"),
         format!("\n处理时长（首个包裹到货至售后单完结）：中位数 {median}，90 分位 {p90}\n"),
     ));
+    if let Some(r) = &f.return_rates {
+        s.push_str(&lang.pick(
+            format!(
+                "\nReturn rate per product (returned in the period / shipped {} to {}, {} days earlier; flagged above {:.1}%)\n",
+                r.shipped_from, r.shipped_to, r.lag_days, r.alert_above * 100.0
+            ),
+            format!(
+                "\n各商品退货率（本期退回 / {} 至 {} 发货，提前 {} 天；超过 {:.1}% 标记）\n",
+                r.shipped_from, r.shipped_to, r.lag_days, r.alert_above * 100.0
+            ),
+        ));
+        for k in &r.skus {
+            let rate = k.rate.map_or("-".to_string(), |x| format!("{:.1}%", x * 100.0));
+            let flag = if k.alert { lang.pick("  ⚠ above", "  ⚠ 超标") } else { "" };
+            s.push_str(&format!(
+                "  {} {:>6} / {:<8} {:>7}{flag}  {}\n",
+                pad(&k.sku, 14),
+                k.returned,
+                k.shipped,
+                rate,
+                k.name
+            ));
+        }
+    }
     let (several, days, late) = (f.returns_in_several_boxes, f.late_after_days, f.waiting.len());
     s.push_str(&lang.pick(
         format!("Returns that came in several boxes: {several}\n"),
@@ -269,6 +360,20 @@ pub fn csv_in(f: &Feedback, lang: Lang) -> String {
             &k.count.to_string(),
             "",
         ]);
+    }
+    if let Some(r) = &f.return_rates {
+        // `count` the units returned, `share` the rate; the units shipped in a row of their own.
+        for k in &r.skus {
+            let rate = k.rate.map_or(String::new(), |x| format!("{x:.4}"));
+            let _ = w.write_record([
+                "return_rate",
+                &super::guard(&k.sku),
+                &super::guard(&k.name),
+                &k.returned.to_string(),
+                &rate,
+            ]);
+            let _ = w.write_record(["shipped", &super::guard(&k.sku), "", &k.shipped.to_string(), ""]);
+        }
     }
     let h = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.2}"));
     let _ = w.write_record(["turnaround_hours", "median", "", &h(f.turnaround_median_hours), ""]);

@@ -198,6 +198,68 @@ pub fn workbook(f: &Feedback, lang: Lang) -> Result<Vec<u8>, XlsxError> {
         s.write_number(r, 4, w.days as f64)?;
     }
     widths(s, &[10, 24, 28, 10, 8])?;
+
+    // The return rate per product, when shipments are on record.
+    if let Some(r) = &f.return_rates {
+        let s = book.add_worksheet();
+        s.set_name(match lang {
+            Lang::En => "Return rate",
+            Lang::Zh => "退货率",
+        })?;
+        header(
+            s,
+            &[
+                ("SKU", "SKU"),
+                ("Product", "商品名称"),
+                ("Returned", "退回"),
+                ("Shipped", "发货"),
+                ("Rate", "退货率"),
+                ("Above the alert", "超标"),
+            ],
+            lang,
+            &head,
+        )?;
+        for (i, k) in r.skus.iter().enumerate() {
+            let row = i as u32 + 1;
+            s.write_string(row, 0, &k.sku)?;
+            s.write_string(row, 1, &k.name)?;
+            s.write_number(row, 2, k.returned as f64)?;
+            s.write_number(row, 3, k.shipped as f64)?;
+            if let Some(rate) = k.rate {
+                s.write_number_with_format(row, 4, rate, &share)?;
+            }
+            if k.alert {
+                s.write_string(row, 5, "⚠")?;
+            }
+        }
+        let below = r.skus.len() as u32 + 2;
+        s.write_string(
+            below,
+            0,
+            pick(
+                lang,
+                &format!(
+                    "Returned in {} to {} against shipped {} to {} ({} days earlier); flagged above {:.1}%.",
+                    f.from,
+                    f.to,
+                    r.shipped_from,
+                    r.shipped_to,
+                    r.lag_days,
+                    r.alert_above * 100.0
+                ),
+                &format!(
+                    "{} 至 {} 退回，对比 {} 至 {} 发货（提前 {} 天）；超过 {:.1}% 标记。",
+                    f.from,
+                    f.to,
+                    r.shipped_from,
+                    r.shipped_to,
+                    r.lag_days,
+                    r.alert_above * 100.0
+                ),
+            ),
+        )?;
+        widths(s, &[16, 40, 10, 10, 10, 14])?;
+    }
     book.save_to_buffer()
 }
 

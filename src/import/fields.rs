@@ -153,6 +153,30 @@ pub const CATALOG: &[FieldSpec] = &[
     FieldSpec { name: "boxes", required: false, aliases: &["箱数", "包裹数", "package_count"] },
 ];
 
+pub mod shipments {
+    pub const SKU: usize = 0;
+    pub const QTY: usize = 1;
+    pub const DATE: usize = 2;
+}
+
+pub const SHIPMENTS: &[FieldSpec] = &[
+    FieldSpec {
+        name: "sku",
+        required: true,
+        aliases: &["商家编码", "sku编码", "商品编码", "merchant_sku", "seller_sku", "product_sku"],
+    },
+    FieldSpec {
+        name: "qty",
+        required: true,
+        aliases: &["数量", "发货数量", "quantity", "shipped_qty", "units", "quantity_shipped"],
+    },
+    FieldSpec {
+        name: "date",
+        required: true,
+        aliases: &["发货日期", "发货时间", "ship_date", "shipped_on", "shipped_at", "shipment_date", "日期"],
+    },
+];
+
 pub mod users {
     pub const ID: usize = 0;
     pub const NAME: usize = 1;

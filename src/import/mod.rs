@@ -7,6 +7,7 @@ pub mod decode;
 pub mod fields;
 mod rejected;
 pub mod returns;
+pub mod shipments;
 pub mod table;
 pub mod users;
 

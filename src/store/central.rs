@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations_pg/0007_photos.sql"),
     include_str!("../../migrations_pg/0008_manifests.sql"),
     include_str!("../../migrations_pg/0009_workbooks.sql"),
+    include_str!("../../migrations_pg/0010_shipments.sql"),
 ];
 
 /// The step from which the log carries a parcel's dock: opening a database from before it logs

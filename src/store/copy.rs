@@ -33,6 +33,7 @@ const TABLES: &[&str] = &[
     "export_due",
     "pictures",
     "photos",
+    "shipments",
     "manifests",
     "manifest_units",
 ];

@@ -16,6 +16,7 @@ pub mod manifest;
 pub mod photos;
 pub mod returns;
 pub mod review;
+pub mod shipments;
 pub mod sql;
 pub mod station;
 pub mod users;
@@ -50,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0013_photos.sql"),
     include_str!("../../migrations/0014_manifests.sql"),
     include_str!("../../migrations/0015_workbooks.sql"),
+    include_str!("../../migrations/0016_shipments.sql"),
 ];
 
 /// The schema version from which phone numbers are stored masked (see its migration).
@@ -64,6 +66,8 @@ const EXPORT_MARKS: u32 = 8;
 const DOCKS_LOGGED: u32 = 11;
 /// The schema version whose migration edits a table's recorded definition (0015_workbooks.sql).
 const WORKBOOKS: u32 = 15;
+/// The schema version whose migration does the same for an import's kind (0016_shipments.sql).
+const SHIPMENTS: u32 = 16;
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -387,7 +391,7 @@ impl Store {
             if i as u32 + 1 == DOCKS_LOGGED {
                 chain::log_parcel_docks(&*tx as &Connection).map_err(|e| classify_db(&shown, e))?;
             }
-            if i as u32 + 1 == WORKBOOKS {
+            if i as u32 + 1 == WORKBOOKS || i as u32 + 1 == SHIPMENTS {
                 // The definition edited by hand: every connection reads the schema again.
                 let v: i64 = tx
                     .query_row("PRAGMA schema_version", [], |r| r.get(0))

@@ -1,0 +1,94 @@
+//! Importing units shipped per SKU and day: the shop's or the warehouse's shipment report
+//! (`sku`, `qty`, `date`), one row per order line or per day. The rows of a run are added up by
+//! SKU and day, and each day's figure replaces what an earlier import said of it, so loading
+//! the same file again changes nothing.
+
+use super::fields::{shipments as f, SHIPMENTS};
+use super::source::Source;
+use super::{ImportOptions, ImportReport, Pass, Problem};
+use crate::store::shipments::{self as st, Written};
+use crate::store::{Store, StoreError};
+use std::collections::BTreeMap;
+
+/// A shipped quantity: a whole number, 0 or more.
+fn qty(v: &str) -> Result<i64, String> {
+    let whole = match v.split_once('.') {
+        Some((w, f)) if f.bytes().all(|b| b == b'0') => w,
+        _ => v,
+    };
+    match whole.trim().parse::<i64>() {
+        Ok(q) if (0..=1_000_000_000).contains(&q) => Ok(q),
+        Ok(q) => Err(format!("qty {q} must be 0 to 1000000000")),
+        Err(_) => Err(format!("qty \"{}\" is not a whole number", crate::domain::text::on_screen(v))),
+    }
+}
+
+/// The day of a shipment: `2026-11-20`, `2026/11/20`, `20261120`, or a time on that day.
+fn day(v: &str) -> Result<String, String> {
+    let head = v.trim().split([' ', 'T']).next().unwrap_or("");
+    for form in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d"] {
+        if let Ok(d) = chrono::NaiveDate::parse_from_str(head, form) {
+            return Ok(d.format("%Y-%m-%d").to_string());
+        }
+    }
+    Err(format!("date \"{}\" is not a day (expected e.g. 2026-11-20)", crate::domain::text::on_screen(v)))
+}
+
+pub fn import(
+    store: &mut Store,
+    sources: &[Source],
+    opts: &ImportOptions,
+) -> Result<ImportReport, StoreError> {
+    // The run's figures by SKU and day, added up over every file in the check pass; the write
+    // pass writes, for each file, the run's figure of each day the file names.
+    let mut run: BTreeMap<(String, String), i64> = BTreeMap::new();
+    super::run_import(store, sources, opts, "shipments", |job, report| {
+        let (store, source, opts) = (job.store, job.source, job.opts);
+        let display = source.display();
+        let (table, mut file) = super::open_table(source, SHIPMENTS, opts, &mut report.errors);
+        let Some(table) = table else { return Ok(file) };
+        let checking = matches!(job.pass, Pass::Check);
+        let mut keys: Vec<(String, String)> = Vec::new();
+        for row in table.rows {
+            file.rows += 1;
+            let parsed = row.map_err(|p| (p.line, p.message)).and_then(|row| {
+                let at = Some(row.line);
+                let sku = super::check::required_identifier("sku", row.get(f::SKU)).map_err(|m| (at, m))?;
+                let q = qty(row.get(f::QTY)).map_err(|m| (at, m))?;
+                let d = day(row.get(f::DATE)).map_err(|m| (at, m))?;
+                Ok((sku, d, q))
+            });
+            match parsed {
+                Ok((sku, d, q)) => {
+                    if checking {
+                        *run.entry((sku.clone(), d.clone())).or_default() += q;
+                    }
+                    if !keys.contains(&(sku.clone(), d.clone())) {
+                        keys.push((sku, d));
+                    }
+                }
+                Err((line, m)) => {
+                    file.refused += 1;
+                    file.refused_rows += 1;
+                    report.errors.push(Problem::new(&display, line, m));
+                }
+            }
+        }
+        for key in keys {
+            let total = run.get(&key).copied().unwrap_or(0);
+            let done = match &job.pass {
+                Pass::Check => st::check(store.db(), &key.0, &key.1, total)?,
+                Pass::Write(chunks) => st::write(chunks, &key.0, &key.1, total)?,
+            };
+            match done {
+                Written::Created => file.created += 1,
+                Written::Updated => file.updated += 1,
+                Written::Unchanged => file.unchanged += 1,
+            }
+        }
+        if let Pass::Write(chunks) = &job.pass {
+            chunks.commit()?;
+        }
+        Ok(file)
+    })
+}

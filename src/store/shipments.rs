@@ -1,0 +1,80 @@
+//! Units shipped per SKU and day (`import shipments`): what a product's return rate is set
+//! against. A day's figure of a SKU is replaced by the newest import's, so loading a file again
+//! changes nothing.
+
+use super::imports::Chunks;
+use super::sql::{args, Sql, SqlExt};
+use super::DbResult;
+
+/// What writing a day's figure of a SKU did (or would do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+fn what(db: &dyn Sql, sku: &str, day: &str, qty: i64) -> DbResult<Written> {
+    let had: Option<i64> =
+        db.value("SELECT qty FROM shipments WHERE sku = ?1 AND shipped_on = ?2", args![sku, day])?;
+    Ok(match had {
+        None => Written::Created,
+        Some(q) if q == qty => Written::Unchanged,
+        Some(_) => Written::Updated,
+    })
+}
+
+/// What writing would do, writing nothing.
+pub fn check(db: &dyn Sql, sku: &str, day: &str, qty: i64) -> DbResult<Written> {
+    what(db, sku, day, qty)
+}
+
+/// Writes a day's figure of a SKU in the chunk under way.
+pub fn write(chunks: &Chunks<'_>, sku: &str, day: &str, qty: i64) -> DbResult<Written> {
+    chunks.begin()?;
+    let db = chunks.db();
+    let done = what(db, sku, day, qty)?;
+    if done != Written::Unchanged {
+        db.exec(
+            "INSERT INTO shipments (sku, shipped_on, qty) VALUES (?1, ?2, ?3)
+             ON CONFLICT (sku, shipped_on) DO UPDATE SET qty = excluded.qty",
+            args![sku, day, qty],
+        )?;
+    }
+    chunks.tick()?;
+    Ok(done)
+}
+
+/// Units shipped of each SKU from `from` to `to` (days, both included).
+pub fn shipped(db: &dyn Sql, from: &str, to: &str) -> DbResult<Vec<(String, i64)>> {
+    db.map(
+        "SELECT sku, sum(qty) FROM shipments WHERE shipped_on >= ?1 AND shipped_on <= ?2 GROUP BY sku ORDER BY sku",
+        args![from, to],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
+/// Units returned (inspected, with a cause, as the sheet counts them) of each SKU in the
+/// period of two instants, with the catalog's name.
+pub fn returned(
+    db: &dyn Sql,
+    start: &str,
+    end: &str,
+    dock: Option<&str>,
+) -> DbResult<Vec<(String, String, i64)>> {
+    let (Ok(start), Ok(end)) =
+        (chrono::DateTime::parse_from_rfc3339(start), chrono::DateTime::parse_from_rfc3339(end))
+    else {
+        return Ok(Vec::new());
+    };
+    let (start, end) = (super::timestamp(start), super::timestamp(end));
+    db.map(
+        "SELECT u.sku, coalesce(k.name, ''), count(*) FROM units u LEFT JOIN products k ON k.sku = u.sku
+         JOIN parcels p ON p.id = u.parcel_id
+         WHERE u.cause IS NOT NULL AND u.sku IS NOT NULL AND u.inspected_at >= ?1 AND u.inspected_at < ?2
+           AND (CAST(?3 AS TEXT) IS NULL OR p.dock = ?3)
+         GROUP BY u.sku, k.name ORDER BY u.sku",
+        args![start, end, dock],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+}
