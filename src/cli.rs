@@ -679,9 +679,8 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             let mut sheet = feedback::feedback_at(&mut store, from, to, config.policy.late_after_days, at, dock)
                 .map_err(|e| Failure::from(store.err(e)))?;
             // With shipments on record, the return rate per product.
-            let shipments: i64 = crate::store::sql::SqlExt::one(store.db(), "SELECT count(*) FROM shipments", &[])
-                .map_err(|e| Failure::from(store.err(e)))?;
-            if shipments > 0 {
+            let shipments = store.has_shipments().map_err(|e| Failure::from(store.err(e)))?;
+            if shipments {
                 let p = &config.policy;
                 let rates = feedback::return_rates(&store, from, to, p.return_lag_days, p.return_rate_alert, at, dock)
                     .map_err(|e| Failure::from(store.err(e)))?;

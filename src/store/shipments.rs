@@ -78,3 +78,10 @@ pub fn returned(
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )
 }
+
+impl super::Store {
+    /// Whether any shipments are on record (the sheet shows return rates only then).
+    pub fn has_shipments(&self) -> DbResult<bool> {
+        Ok(self.db().value::<i64>("SELECT 1 FROM shipments LIMIT 1", args![])?.is_some())
+    }
+}
