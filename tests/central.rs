@@ -826,7 +826,7 @@ mod contract {
         c.batch_execute(&format!(
             "UPDATE parcels SET dock = 'NORTH';
              UPDATE parcels SET note = 'edited behind the program' WHERE id = {};
-             ALTER TABLE export_batches DROP COLUMN dock; ALTER TABLE units DROP COLUMN destination; ALTER TABLE unit_steps DROP COLUMN destination; DROP TABLE photos; DROP TABLE pictures;
+             ALTER TABLE export_batches DROP COLUMN dock; ALTER TABLE units DROP COLUMN destination; ALTER TABLE unit_steps DROP COLUMN destination; DROP TABLE photos; DROP TABLE pictures; DROP TABLE shipments;
              DROP FUNCTION audit_log_head(BIGINT);
              DROP TABLE manifest_units; DROP TABLE manifests;
              UPDATE returns_dock_meta SET value = '3' WHERE key = 'schema_version';",
