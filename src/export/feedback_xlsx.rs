@@ -118,8 +118,8 @@ pub fn workbook(f: &Feedback, lang: Lang) -> Result<Vec<u8>, XlsxError> {
         s.write_string(i as u32 + 2, 0, l)?;
     }
 
-    counts(&mut book, f, lang, 1, &f.by_department, &head, &share)?;
-    counts(&mut book, f, lang, 2, &f.by_cause, &head, &share)?;
+    counts(&mut book, lang, 1, &f.by_department, &head, &share)?;
+    counts(&mut book, lang, 2, &f.by_cause, &head, &share)?;
 
     // The SKUs with the most product defects.
     let s = book.add_worksheet();
@@ -266,7 +266,6 @@ pub fn workbook(f: &Feedback, lang: Lang) -> Result<Vec<u8>, XlsxError> {
 /// A sheet of counts (departments or causes) and its bar chart.
 fn counts(
     book: &mut Workbook,
-    _f: &Feedback,
     lang: Lang,
     i: usize,
     list: &[Count],

@@ -193,7 +193,8 @@ pub fn of_parcels(db: &dyn Sql, parcels: &[i64]) -> DbResult<Vec<PhotoInfo>> {
     for p in parcels {
         all.extend(db.map(&format!("{INFO} WHERE f.parcel_id = ?1 ORDER BY f.id"), args![p], info)?);
     }
-    // A unit that went home to its first box keeps photos taken at a later one.
+    // By the box each was taken at: a unit that went home to its first box is found with the
+    // photos taken at the later box too, since both boxes are the return's.
     Ok(all)
 }
 
