@@ -2649,6 +2649,26 @@ mod workbook {
         zip.by_name("xl/worksheets/sheet1.xml").unwrap().read_to_string(&mut sheet).unwrap();
         assert!(sheet.contains("ySplit=\"2\"") && sheet.contains("state=\"frozen\""), "{sheet}");
         assert!(sheet.contains("<autoFilter ref=\"A2:AB"), "{sheet}");
+        // Each column as wide as its widest cell (set once the last row was written); Excel
+        // gives neighbours of one width one range.
+        let attr = |col: &str, name: &str| -> f64 {
+            let (_, rest) = format!(" {col}")
+                .split_once(&format!(" {name}=\""))
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .unwrap();
+            rest.split('"').next().unwrap().parse().unwrap()
+        };
+        let mut widths = vec![None; COLUMNS.len()];
+        for col in sheet.split("<col ").skip(1) {
+            for i in attr(col, "min") as usize..=attr(col, "max") as usize {
+                widths[i - 1] = Some(attr(col, "width"));
+            }
+        }
+        for (i, column) in COLUMNS.iter().enumerate() {
+            let width = widths[i].unwrap_or_else(|| panic!("{column}: no width in {sheet}"));
+            let widest = rows.iter().map(|r| text(&r[i]).chars().count()).max().unwrap();
+            assert!(width >= widest.min(60) as f64, "{column}: {width} for a cell of {widest}");
+        }
         // English headers by default, the same field names under them.
         let (_, en) =
             d.export("x-en.xlsx", Format::Xlsx(returns_dock::domain::codes::Lang::En), Span::All, false);

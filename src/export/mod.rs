@@ -392,7 +392,7 @@ fn write_snapshot(
             let mut made = parcel_rows(&reading.facts(*p).map_err(e)?);
             made.iter_mut().for_each(|r| r.show_times_in(*opts.now.offset()));
             rows += made.len();
-            sink.write(&made)
+            sink.write(made)
                 .map_err(|source| ExportError::Write { path: out.display().to_string(), source })?;
         }
         Ok(())
@@ -599,15 +599,31 @@ pub fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Where rows go: CSV straight to the file; JSON (one pretty array) gathered first.
+/// Where rows go: CSV straight to the file; JSON (one pretty array) gathered first; a
+/// workbook's to the thread that writes it, a few hundred at a time.
 enum Sink<W: Write> {
     Csv(Box<csv::Writer<W>>),
     Json(Vec<ExportRow>),
+    Xlsx { to: std::sync::mpsc::SyncSender<Vec<ExportRow>>, pending: Vec<ExportRow> },
+}
+
+/// How many rows go to the workbook's thread at a time.
+const XLSX_CHUNK: usize = 512;
+
+/// The workbook's thread has stopped (its own error says why).
+fn writer_gone() -> std::io::Error {
+    std::io::Error::other("the workbook's writer stopped")
 }
 
 impl<W: Write> Sink<W> {
-    fn write(&mut self, rows: &[ExportRow]) -> std::io::Result<()> {
+    fn write(&mut self, rows: Vec<ExportRow>) -> std::io::Result<()> {
         match self {
+            Sink::Xlsx { to, pending } => {
+                pending.extend(rows);
+                if pending.len() >= XLSX_CHUNK {
+                    to.send(std::mem::take(pending)).map_err(|_| writer_gone())?;
+                }
+            }
             Sink::Csv(csv) => {
                 for r in rows {
                     for cell in r.cells() {
@@ -616,7 +632,7 @@ impl<W: Write> Sink<W> {
                     csv.write_record(None::<&[u8]>)?;
                 }
             }
-            Sink::Json(all) => all.extend_from_slice(rows),
+            Sink::Json(all) => all.extend(rows),
         }
         Ok(())
     }
@@ -649,17 +665,32 @@ fn write_atomically(
                 fill(&mut sink)?;
                 match sink {
                     Sink::Json(rows) => Some(rows),
-                    Sink::Csv(_) => None,
+                    _ => None,
                 }
             }
             Format::Xlsx(lang) => {
-                // Gathered first: each column's width is its widest cell's.
-                let mut sink = Sink::Json(Vec::new());
-                fill(&mut sink)?;
-                if let Sink::Json(rows) = sink {
-                    xlsx::write(&mut *w, &rows, lang, *opts.now.offset())
-                        .map_err(|e| werr(std::io::Error::other(e.to_string())))?;
-                }
+                // The workbook is made on a thread of its own while this one reads the rows
+                // (its XML and compression cost as much as the reading).
+                let zone = *opts.now.offset();
+                let (to, from) = std::sync::mpsc::sync_channel::<Vec<ExportRow>>(16);
+                std::thread::scope(|scope| {
+                    let file = &mut *w;
+                    let writer =
+                        scope.spawn(move || xlsx::write(file, from.into_iter().flatten(), lang, zone));
+                    let mut sink = Sink::Xlsx { to, pending: Vec::new() };
+                    let filled = fill(&mut sink).and_then(|()| match sink {
+                        Sink::Xlsx { to, pending } => to.send(pending).map_err(|_| werr(writer_gone())),
+                        _ => Ok(()),
+                    });
+                    // A reading that failed ends the rows here (the sink is gone): the
+                    // writer finishes a file that is removed below.
+                    let written = writer
+                        .join()
+                        .map_err(|_| werr(std::io::Error::other("the workbook's writer panicked")))?;
+                    // The writer's own error says more than "it stopped".
+                    written.map_err(|e| werr(std::io::Error::other(e.to_string())))?;
+                    filled
+                })?;
                 None
             }
         };

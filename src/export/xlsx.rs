@@ -63,14 +63,19 @@ fn width_of(text: &str) -> usize {
     text.chars().map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 }).sum()
 }
 
-/// Writes `rows` as a workbook to `w`; times are as the rows give them (RFC 3339 in `zone`).
+/// Writes the rows `rows` yields as a workbook to `w`, each as it comes (the sheet's cells go
+/// to a temporary file, so nothing holds them all); times are as the rows give them (RFC 3339
+/// in `zone`). Each column's width, its widest cell's, is set once the last row is in.
 pub fn write<W: std::io::Write + std::io::Seek + Send>(
     w: W,
-    rows: &[ExportRow],
+    rows: impl IntoIterator<Item = ExportRow>,
     lang: Lang,
     zone: chrono::FixedOffset,
 ) -> Result<(), XlsxError> {
     let mut book = Workbook::new();
+    // Excel's own level: the sheet's XML takes about a third less time to compress for a file
+    // about 5% larger than at the default 6.
+    book.set_zip_compression_level(3);
     book.set_properties(&DocProperties::new().set_title("returns-dock export").set_comment(format!(
         "Times are in UTC{zone}; field names in row 2 are the contract's (section 5)."
     )));
@@ -83,26 +88,13 @@ pub fn write<W: std::io::Write + std::io::Seek + Send>(
         Lang::En => "Results",
         Lang::Zh => "验货结果",
     })?;
-    // Widths that fit (within reason: a long note wraps in its cell's width of 60).
     let kinds: Vec<Kind> = COLUMNS.iter().map(|c| kind_of(c)).collect();
-    for (i, column) in COLUMNS.iter().enumerate() {
-        let header = match lang {
-            Lang::En => HEADERS[i].0,
-            Lang::Zh => HEADERS[i].1,
-        };
-        let widest = match kinds[i] {
-            Kind::Time => 19,
-            _ => rows.iter().map(|r| width_of(r.cells()[i])).max().unwrap_or(0),
-        };
-        let fit = widest.max(width_of(header)).max(column.len()).clamp(6, 60);
-        sheet.set_column_width(i as u16, fit as f64 + 1.0)?;
-    }
-    for (i, (en, zh)) in HEADERS.iter().enumerate() {
-        let header = match lang {
-            Lang::En => en,
-            Lang::Zh => zh,
-        };
-        sheet.write_string_with_format(0, i as u16, *header, &head)?;
+    let header = |i: usize| match lang {
+        Lang::En => HEADERS[i].0,
+        Lang::Zh => HEADERS[i].1,
+    };
+    for i in 0..WIDTH {
+        sheet.write_string_with_format(0, i as u16, header(i), &head)?;
     }
     for (i, column) in COLUMNS.iter().enumerate() {
         sheet.write_string_with_format(1, i as u16, *column, &names)?;
@@ -112,10 +104,9 @@ pub fn write<W: std::io::Write + std::io::Seek + Send>(
     sheet.set_landscape();
     sheet.set_print_fit_to_pages(1, 0);
     sheet.set_repeat_rows(0, 1)?;
-    let last = (rows.len() as u32 + 1).max(2);
-    sheet.autofilter(1, 0, last, (WIDTH - 1) as u16)?;
-    for (n, r) in rows.iter().enumerate() {
-        let row = n as u32 + 2;
+    let mut widest = [0usize; WIDTH];
+    let mut row = 2u32;
+    for r in rows {
         for (i, cell) in r.cells().iter().enumerate() {
             if cell.is_empty() {
                 continue;
@@ -134,8 +125,19 @@ pub fn write<W: std::io::Write + std::io::Seek + Send>(
                 // begins with.
                 Kind::Text => sheet.write_string(row, col, *cell)?,
             };
+            if kinds[i] != Kind::Time {
+                widest[i] = widest[i].max(width_of(cell));
+            }
         }
+        row += 1;
     }
+    // Widths that fit (within reason: a long note wraps in its cell's width of 60).
+    for (i, column) in COLUMNS.iter().enumerate() {
+        let cells = if kinds[i] == Kind::Time { 19 } else { widest[i] };
+        let fit = cells.max(width_of(header(i))).max(column.len()).clamp(6, 60);
+        sheet.set_column_width(i as u16, fit as f64 + 1.0)?;
+    }
+    sheet.autofilter(1, 0, (row - 1).max(2), (WIDTH - 1) as u16)?;
     book.save_to_writer(w)
 }
 
