@@ -1340,6 +1340,85 @@ mod workbooks {
 
     /// An order number saved as a number has lost its last digits (Excel keeps 15): refused,
     /// naming the file, the sheet and the row as Excel numbers it; nothing is stored.
+    /// The workbook with its formulas' saved values taken out, as a program that never
+    /// calculates writes them (`<f>1+1</f>` and no `<v>`).
+    fn without_formula_values(xlsx: Vec<u8>) -> Vec<u8> {
+        use std::io::{Read, Write};
+        let mut from = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
+        let mut to = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for i in 0..from.len() {
+            let mut entry = from.by_index(i).unwrap();
+            let mut text = Vec::new();
+            entry.read_to_end(&mut text).unwrap();
+            let mut text = String::from_utf8(text).unwrap();
+            while let Some(at) = text.find("</f><v>") {
+                let end = at + text[at..].find("</v>").unwrap() + 4;
+                text.replace_range(at + 4..end, "");
+            }
+            let text = text.replace(" t=\"str\"><f>", "><f>");
+            to.start_file(entry.name().unwrap().to_string(), zip::write::SimpleFileOptions::default())
+                .unwrap();
+            to.write_all(text.as_bytes()).unwrap();
+        }
+        to.finish().unwrap().into_inner()
+    }
+
+    /// Found by an outside pass: a hidden first sheet (a seller tool's sample row) was read
+    /// instead of the sheet the workbook shows, and a formula saved without its value (files
+    /// made by programs that never calculate) was read as an empty cell: a quantity of 1.
+    #[test]
+    fn the_shown_sheet_is_read_and_a_formula_without_its_value_is_refused() {
+        let mut d = Dock::new();
+        let f = d.dir.path().join("tool.xlsx");
+        let mut book = Workbook::new();
+        let sample = book.add_worksheet();
+        sample.set_name("示例").unwrap();
+        for (c, v) in ["rma_no", "order_no", "sku", "qty", "SAMPLE-1", "O-0", "SKU-S", "1"].iter().enumerate()
+        {
+            sample.write_string((c / 4) as u32, (c % 4) as u16, *v).unwrap();
+        }
+        sample.set_hidden(true);
+        let s = book.add_worksheet();
+        s.set_name("退货明细").unwrap();
+        for (c, h) in ["rma_no", "order_no", "sku", "qty"].iter().enumerate() {
+            s.write_string(0, c as u16, *h).unwrap();
+        }
+        for (r, rma) in ["R-1", "R-2"].iter().enumerate() {
+            let row = r as u32 + 1;
+            s.write_string(row, 0, *rma).unwrap();
+            s.write_string(row, 1, "O-1").unwrap();
+            s.write_string(row, 2, "SKU-A").unwrap();
+        }
+        s.write_number(1, 3, 3.0).unwrap();
+        s.write_formula(2, 3, rust_xlsxwriter::Formula::new("=1+1").set_result("")).unwrap();
+        s.set_active(true);
+        std::fs::write(&f, without_formula_values(book.save_to_buffer().unwrap())).unwrap();
+        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
+            .unwrap();
+        let said = d.messages(&r);
+        assert!(
+            said.iter()
+                .any(|m| m.starts_with("tool.xlsx!退货明细:3: qty: the formula =1+1 has no value saved")),
+            "{said:?}"
+        );
+        assert_eq!(d.count("SELECT count(*) FROM returns"), 0, "all or nothing: {said:?}");
+        // Calculated (the value saved with it), it loads, from the shown sheet only.
+        let mut book = Workbook::new();
+        let s = book.add_worksheet();
+        for (c, h) in ["rma_no", "order_no", "sku", "qty"].iter().enumerate() {
+            s.write_string(0, c as u16, *h).unwrap();
+        }
+        s.write_string(1, 0, "R-1").unwrap();
+        s.write_string(1, 1, "O-1").unwrap();
+        s.write_string(1, 2, "SKU-A").unwrap();
+        s.write_formula(1, 3, rust_xlsxwriter::Formula::new("=1+1").set_result("2")).unwrap();
+        std::fs::write(&f, book.save_to_buffer().unwrap()).unwrap();
+        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
+            .unwrap();
+        assert!(r.errors.is_empty(), "{:?}", d.messages(&r));
+        assert_eq!(d.count("SELECT sum(qty) FROM return_lines"), 2);
+    }
+
     #[test]
     fn a_long_number_stored_as_a_number_is_refused_by_file_sheet_and_row() {
         let mut d = Dock::new();

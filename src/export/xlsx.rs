@@ -123,7 +123,7 @@ pub fn write<W: std::io::Write + std::io::Seek + Send>(
                 },
                 // Text as text: never read as a number or run as a formula, whatever it
                 // begins with.
-                Kind::Text => sheet.write_string(row, col, *cell)?,
+                Kind::Text => sheet.write_string(row, col, &*fit(cell))?,
             };
             if kinds[i] != Kind::Time {
                 widest[i] = widest[i].max(width_of(cell));
@@ -141,6 +141,30 @@ pub fn write<W: std::io::Write + std::io::Seek + Send>(
     book.save_to_writer(w)
 }
 
+/// The most characters a cell holds in Excel (counted in UTF-16: an emoji is two).
+const CELL_MAX: usize = 32_767;
+
+/// A text as a cell holds it: one longer than Excel allows (a pasted review comment) is cut,
+/// saying so, rather than stopping the export of every row with it.
+fn fit(cell: &str) -> std::borrow::Cow<'_, str> {
+    const CUT: &str = " … [cut at Excel's 32,767 characters: the CSV export has it whole]";
+    let units = |t: &str| t.encode_utf16().count();
+    if units(cell) <= CELL_MAX {
+        return cell.into();
+    }
+    let mut room = CELL_MAX - units(CUT);
+    let kept: String = cell
+        .chars()
+        .take_while(|c| {
+            let n = c.len_utf16();
+            let fits = n <= room;
+            room = room.saturating_sub(n);
+            fits
+        })
+        .collect();
+    format!("{kept}{CUT}").into()
+}
+
 /// An RFC 3339 time as Excel's date and time of day, as the clock in its offset read.
 fn excel_time(text: &str) -> Option<ExcelDateTime> {
     use chrono::{Datelike, Timelike};
@@ -154,4 +178,18 @@ fn excel_time(text: &str) -> Option<ExcelDateTime> {
             t.timestamp_subsec_millis() as u16,
         )
         .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    /// Found: a review comment of 40,000 characters stopped every workbook export with it.
+    #[test]
+    fn a_text_longer_than_a_cell_is_cut_saying_so() {
+        let long = "评😀".repeat(20_000);
+        let cell = super::fit(&long);
+        assert!(cell.encode_utf16().count() <= super::CELL_MAX, "{}", cell.encode_utf16().count());
+        assert!(cell.encode_utf16().count() > super::CELL_MAX - 3);
+        assert!(cell.ends_with("the CSV export has it whole]"), "{}", &cell[cell.len() - 80..]);
+        assert_eq!(super::fit("short"), "short");
+    }
 }

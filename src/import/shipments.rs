@@ -42,6 +42,9 @@ pub fn import(
     // The run's figures by SKU and day, added up over every file in the check pass; the write
     // pass writes, for each file, the run's figure of each day the file names.
     let mut run: BTreeMap<(String, String), i64> = BTreeMap::new();
+    // Each file's rows as the check pass read them: a file loaded twice in one run (a second
+    // download, `a.csv a.csv`) would double its days.
+    let mut seen: Vec<(String, Vec<(String, String, i64)>)> = Vec::new();
     super::run_import(store, sources, opts, "shipments", |job, report| {
         let (store, source, opts) = (job.store, job.source, job.opts);
         let display = source.display();
@@ -49,6 +52,7 @@ pub fn import(
         let Some(table) = table else { return Ok(file) };
         let checking = matches!(job.pass, Pass::Check);
         let mut keys: Vec<(String, String)> = Vec::new();
+        let mut rows = Vec::new();
         for row in table.rows {
             file.rows += 1;
             let parsed = row.map_err(|p| (p.line, p.message)).and_then(|row| {
@@ -61,7 +65,7 @@ pub fn import(
             match parsed {
                 Ok((sku, d, q)) => {
                     if checking {
-                        *run.entry((sku.clone(), d.clone())).or_default() += q;
+                        rows.push((sku.clone(), d.clone(), q));
                     }
                     if !keys.contains(&(sku.clone(), d.clone())) {
                         keys.push((sku, d));
@@ -73,6 +77,25 @@ pub fn import(
                     report.errors.push(Problem::new(&display, line, m));
                 }
             }
+        }
+        if checking {
+            rows.sort();
+            if let Some((other, _)) = seen.iter().find(|(_, r)| !rows.is_empty() && *r == rows) {
+                report.errors.push(Problem::new(
+                    &display,
+                    None,
+                    format!(
+                        "the same shipments as {other}, already in this run: loaded twice, each of its \
+                         days would count double (load one of them)"
+                    ),
+                ));
+                file.refused += 1;
+                return Ok(file);
+            }
+            for (sku, d, q) in &rows {
+                *run.entry((sku.clone(), d.clone())).or_default() += q;
+            }
+            seen.push((display.clone(), rows));
         }
         for key in keys {
             let total = run.get(&key).copied().unwrap_or(0);

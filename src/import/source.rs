@@ -21,12 +21,11 @@ pub enum Source {
 }
 
 impl Source {
-    /// A workbook's sheet `sheet` (None: its first, looked up now so that every message names
-    /// it: `returns.xlsx!Sheet1:12: ...`).
+    /// A workbook's sheet `sheet` (None: the first it shows, looked up now so that every
+    /// message names it: `returns.xlsx!Sheet1:12: ...`).
     pub fn workbook(path: &Path, sheet: Option<&str>) -> Source {
-        use calamine::Reader;
         let sheet = sheet.map(String::from).or_else(|| {
-            calamine::open_workbook_auto(path).ok().and_then(|b| b.sheet_names().first().cloned())
+            calamine::open_workbook_auto(path).ok().and_then(|b| super::table::first_shown_sheet(&b))
         });
         Source::Workbook { path: path.to_path_buf(), sheet }
     }

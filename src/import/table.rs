@@ -352,6 +352,15 @@ fn cell_text(c: &calamine::Data) -> Result<String, String> {
 
 /// A workbook's sheet (`sheet`, else the first) as a table; rows are named as Excel numbers
 /// them, and messages name the file and the sheet: `returns.xlsx!Sheet1:12: ...`.
+/// The first sheet a workbook shows: a hidden one (a seller tool's sample row or its lists) is
+/// not what its user looks at.
+pub fn first_shown_sheet<R: calamine::Reader<std::io::BufReader<std::fs::File>>>(book: &R) -> Option<String> {
+    book.sheets_metadata()
+        .iter()
+        .find(|s| s.visible == calamine::SheetVisible::Visible && s.typ == calamine::SheetType::WorkSheet)
+        .map(|s| s.name.clone())
+}
+
 pub fn workbook(
     path: &Path,
     sheet: Option<&str>,
@@ -366,16 +375,19 @@ pub fn workbook(
         Some(s) => names.iter().find(|n| n.as_str() == s).cloned().ok_or_else(|| {
             Problem::unusable(&file, format!("no sheet {s} (its sheets: {})", names.join(", ")))
         })?,
-        None => {
-            names.first().cloned().ok_or_else(|| Problem::unusable(&file, "the workbook has no sheet"))?
-        }
+        None => first_shown_sheet(&book)
+            .ok_or_else(|| Problem::unusable(&file, "the workbook has no sheet that is shown"))?,
     };
     let display = format!("{file}!{name}");
     let range = book
         .worksheet_range(&name)
         .map_err(|e| Problem::unusable(&display, format!("cannot read the sheet: {e}")))?;
+    // A formula's cells: one without the value it gave when last saved (a file made by a
+    // program that never calculated it) reads as empty, which it is not.
+    let formulas = book.worksheet_formula(&name).ok();
+    let origin = range.start().unwrap_or((0, 0));
     // Excel's row numbers: the used range may start below row 1.
-    let first = range.start().map_or(0, |(r, _)| r) as u64 + 1;
+    let first = origin.0 as u64 + 1;
     let mut rows = range.rows();
     let header: Vec<String> = match rows.next() {
         Some(h) => h.iter().map(|c| cell_text(c).unwrap_or_default()).collect(),
@@ -410,7 +422,21 @@ pub fn workbook(
                         values[f] = v;
                         break;
                     }
-                    Ok(_) => {}
+                    Ok(_) => {
+                        // Excel's row `line` is the sheet's row `line - 1`, counted from 0.
+                        let at = ((line - 1) as u32, origin.1 + c as u32);
+                        let formula =
+                            formulas.as_ref().and_then(|x| x.get_value(at)).filter(|x| !x.is_empty());
+                        if let Some(formula) = formula {
+                            refused.get_or_insert_with(|| {
+                                format!(
+                                    "{}: the formula ={formula} has no value saved with it: open the file \
+                                     in Excel or LibreOffice and save it again (or store the value itself)",
+                                    fields[f].name
+                                )
+                            });
+                        }
+                    }
                     Err(why) => {
                         refused.get_or_insert_with(|| format!("{}: {why}", fields[f].name));
                     }

@@ -55,7 +55,8 @@ pub fn shipped(db: &dyn Sql, from: &str, to: &str) -> DbResult<Vec<(String, i64)
 }
 
 /// Units returned (inspected, with a cause, as the sheet counts them) of each SKU in the
-/// period of two instants, with the catalog's name.
+/// period of two instants, with the catalog's name. A wrong item (a product the return did not
+/// name, sent back instead of it) is no return of its own product: it was never sold to them.
 pub fn returned(
     db: &dyn Sql,
     start: &str,
@@ -72,6 +73,7 @@ pub fn returned(
         "SELECT u.sku, coalesce(k.name, ''), count(*) FROM units u LEFT JOIN products k ON k.sku = u.sku
          JOIN parcels p ON p.id = u.parcel_id
          WHERE u.cause IS NOT NULL AND u.sku IS NOT NULL AND u.inspected_at >= ?1 AND u.inspected_at < ?2
+           AND (u.discrepancy IS NULL OR u.discrepancy <> 'wrong_item')
            AND (CAST(?3 AS TEXT) IS NULL OR p.dock = ?3)
          GROUP BY u.sku, k.name ORDER BY u.sku",
         args![start, end, dock],
