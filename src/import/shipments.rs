@@ -34,6 +34,9 @@ fn day(v: &str) -> Result<String, String> {
     Err(format!("date \"{}\" is not a day (expected e.g. 2026-11-20)", crate::domain::text::on_screen(v)))
 }
 
+/// A shipment row as read: SKU, day, quantity.
+type DayRow = (String, String, i64);
+
 pub fn import(
     store: &mut Store,
     sources: &[Source],
@@ -44,7 +47,7 @@ pub fn import(
     let mut run: BTreeMap<(String, String), i64> = BTreeMap::new();
     // Each file's rows as the check pass read them: a file loaded twice in one run (a second
     // download, `a.csv a.csv`) would double its days.
-    let mut seen: Vec<(String, Vec<(String, String, i64)>)> = Vec::new();
+    let mut seen: Vec<(String, Vec<DayRow>)> = Vec::new();
     super::run_import(store, sources, opts, "shipments", |job, report| {
         let (store, source, opts) = (job.store, job.source, job.opts);
         let display = source.display();
