@@ -1419,6 +1419,63 @@ mod workbooks {
         assert_eq!(d.count("SELECT sum(qty) FROM return_lines"), 2);
     }
 
+    /// Found by an outside pass: one stray cell far from the rest (`XFD1048576`) made the
+    /// reader build the whole rectangle up to it (hundreds of gigabytes: the import died), and
+    /// a code shown with leading zeros by its format (`00000`) lost them: a SKU 00123 stored
+    /// as 123, a supervisor's PIN 0246 as 246, who could then not sign in.
+    #[test]
+    fn a_stray_far_cell_costs_nothing_and_zeros_a_format_shows_are_kept() {
+        use returns_dock::store::auth::{check_pin, PinRules};
+        let zeros = rust_xlsxwriter::Format::new().set_num_format("00000");
+        let returns = |stray: Option<(u32, u16)>| {
+            let mut book = Workbook::new();
+            let s = book.add_worksheet();
+            for (c, h) in ["rma_no", "order_no", "sku", "qty"].iter().enumerate() {
+                s.write_string(0, c as u16, *h).unwrap();
+            }
+            s.write_string(1, 0, "R-1").unwrap();
+            s.write_string(1, 1, "O-1").unwrap();
+            s.write_number_with_format(1, 2, 123.0, &zeros).unwrap();
+            s.write_number(1, 3, 2.0).unwrap();
+            // A note typed far to the right of a row is beside it, not in it.
+            s.write_string(1, 16_000, "checked by Li").unwrap();
+            if let Some((row, col)) = stray {
+                s.write_string(row, col, "x").unwrap();
+            }
+            book.save_to_buffer().unwrap()
+        };
+        let mut d = Dock::new();
+        let f = d.file("far.xlsx", returns(Some((1_048_575, 16_383))));
+        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
+            .unwrap();
+        let said = d.messages(&r);
+        // The stray cell's row holds no return: refused by its row, nothing stored.
+        assert!(said.iter().any(|m| m.starts_with("far.xlsx!Sheet1:1048576:")), "{said:?}");
+        assert_eq!(d.count("SELECT count(*) FROM returns"), 0, "all or nothing: {said:?}");
+        let f = d.file("near.xlsx", returns(None));
+        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
+            .unwrap();
+        assert!(r.errors.is_empty(), "{:?}", d.messages(&r));
+        assert_eq!(d.count("SELECT count(*) FROM return_lines WHERE sku = '00123' AND qty = 2"), 1);
+        // A PIN column formatted the same way keeps the PIN as it is shown.
+        let mut book = Workbook::new();
+        let s = book.add_worksheet();
+        for (c, h) in ["id", "name", "role", "pin"].iter().enumerate() {
+            s.write_string(0, c as u16, *h).unwrap();
+        }
+        s.write_string(1, 0, "SUP9").unwrap();
+        s.write_string(1, 1, "Nine").unwrap();
+        s.write_string(1, 2, "supervisor").unwrap();
+        let four = rust_xlsxwriter::Format::new().set_num_format("0000");
+        s.write_number_with_format(1, 3, 246.0, &four).unwrap();
+        let f = d.file("users.xlsx", book.save_to_buffer().unwrap());
+        let r =
+            import::users::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now())).unwrap();
+        assert!(r.errors.is_empty(), "{:?}", d.messages(&r));
+        let rules = PinRules::default();
+        assert!(check_pin(d.store.conn_mut(), "SUP9", "0246", None, now(), &rules).unwrap().is_ok());
+    }
+
     #[test]
     fn a_long_number_stored_as_a_number_is_refused_by_file_sheet_and_row() {
         let mut d = Dock::new();

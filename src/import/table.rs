@@ -350,8 +350,6 @@ fn cell_text(c: &calamine::Data) -> Result<String, String> {
     })
 }
 
-/// A workbook's sheet (`sheet`, else the first) as a table; rows are named as Excel numbers
-/// them, and messages name the file and the sheet: `returns.xlsx!Sheet1:12: ...`.
 /// The first sheet a workbook shows: a hidden one (a seller tool's sample row or its lists) is
 /// not what its user looks at.
 pub fn first_shown_sheet<R: calamine::Reader<std::io::BufReader<std::fs::File>>>(book: &R) -> Option<String> {
@@ -361,6 +359,95 @@ pub fn first_shown_sheet<R: calamine::Reader<std::io::BufReader<std::fs::File>>>
         .map(|s| s.name.clone())
 }
 
+/// A cell of a sheet that holds something: its column as the sheet counts it from 0, its value
+/// (the one saved with it, for a formula), and its formula.
+struct SheetCell {
+    col: u32,
+    value: calamine::Data,
+    formula: Option<String>,
+}
+
+/// A sheet's cells that hold something, by their row (counted from 0). Only those cells are
+/// kept: a stray cell far below or to the right (`XFD1048576`) costs one cell, not the
+/// rectangle up to it.
+type SparseSheet = std::collections::BTreeMap<u32, Vec<SheetCell>>;
+
+/// An `.xlsx` sheet read cell by cell, each with its formula. A whole number shown with a
+/// format of zeros only (`00000`: a code whose leading zeros Excel shows but does not store)
+/// is taken as it is shown, `00123`.
+fn xlsx_cells<RS: std::io::Read + std::io::Seek>(
+    book: &mut calamine::Xlsx<RS>,
+    name: &str,
+) -> Result<SparseSheet, calamine::XlsxError> {
+    let mut sheet = SparseSheet::new();
+    let mut reader = book.worksheet_cells_reader(name)?;
+    let zeros: HashMap<usize, usize> = reader
+        .styles()
+        .iter()
+        .enumerate()
+        .filter_map(|(id, style)| {
+            let code = &style.number_format.as_ref()?.format_code;
+            (code.len() > 1 && code.bytes().all(|b| b == b'0')).then_some((id, code.len()))
+        })
+        .collect();
+    while let Some(cell) = reader.next_cell_with_formula()? {
+        let value = calamine::Data::from(cell.value);
+        let formula = cell.formula.filter(|f| !f.is_empty());
+        if value == calamine::Data::Empty && formula.is_none() {
+            continue;
+        }
+        sheet.entry(cell.pos.0).or_default().push(SheetCell { col: cell.pos.1, value, formula });
+    }
+    drop(reader);
+    if zeros.is_empty() {
+        return Ok(sheet);
+    }
+    // A second pass over the styles, only when the workbook has such a format at all.
+    let mut reader = book.worksheet_cells_reader(name)?;
+    while let Some((row, col, style)) = reader.next_style_id()? {
+        let Some(&width) = zeros.get(&style) else { continue };
+        let Some(cell) = sheet.get_mut(&row).and_then(|cells| cells.iter_mut().find(|c| c.col == col)) else {
+            continue;
+        };
+        let whole = match cell.value {
+            calamine::Data::Int(i) if i >= 0 => Some(i as f64),
+            calamine::Data::Float(f) if f >= 0.0 && f.fract() == 0.0 => Some(f),
+            _ => None,
+        };
+        if let Some(n) = whole.filter(|n| *n < EXACT_DIGITS) {
+            cell.value = calamine::Data::String(format!("{:0width$}", n as u64));
+        }
+    }
+    Ok(sheet)
+}
+
+/// A sheet that calamine reads only whole (`.xls`, `.ods`), as its cells that hold something.
+fn range_cells(
+    range: calamine::Range<calamine::Data>,
+    formulas: Option<calamine::Range<String>>,
+) -> SparseSheet {
+    let mut sheet = SparseSheet::new();
+    let (top, left) = range.start().unwrap_or((0, 0));
+    for (r, c, value) in range.used_cells() {
+        let (row, col) = (top + r as u32, left + c as u32);
+        sheet.entry(row).or_default().push(SheetCell { col, value: value.clone(), formula: None });
+    }
+    if let Some(formulas) = formulas {
+        let (top, left) = formulas.start().unwrap_or((0, 0));
+        for (r, c, f) in formulas.used_cells().filter(|(_, _, f)| !f.is_empty()) {
+            let (row, col) = (top + r as u32, left + c as u32);
+            let cells = sheet.entry(row).or_default();
+            match cells.iter_mut().find(|x| x.col == col) {
+                Some(cell) => cell.formula = Some(f.clone()),
+                None => cells.push(SheetCell { col, value: calamine::Data::Empty, formula: Some(f.clone()) }),
+            }
+        }
+    }
+    sheet
+}
+
+/// A workbook's sheet (`sheet`, else the first it shows) as a table; rows are named as Excel
+/// numbers them, and messages name the file and the sheet: `returns.xlsx!Sheet1:12: ...`.
 pub fn workbook(
     path: &Path,
     sheet: Option<&str>,
@@ -379,55 +466,92 @@ pub fn workbook(
             .ok_or_else(|| Problem::unusable(&file, "the workbook has no sheet that is shown"))?,
     };
     let display = format!("{file}!{name}");
-    let range = book
-        .worksheet_range(&name)
-        .map_err(|e| Problem::unusable(&display, format!("cannot read the sheet: {e}")))?;
-    // A formula's cells: one without the value it gave when last saved (a file made by a
-    // program that never calculated it) reads as empty, which it is not.
-    let formulas = book.worksheet_formula(&name).ok();
-    let origin = range.start().unwrap_or((0, 0));
-    // Excel's row numbers: the used range may start below row 1.
-    let first = origin.0 as u64 + 1;
-    let mut rows = range.rows();
-    let header: Vec<String> = match rows.next() {
-        Some(h) => h.iter().map(|c| cell_text(c).unwrap_or_default()).collect(),
-        None => return Err(Problem::new(&display, Some(1), "the sheet is empty")),
+    let unreadable = |e: String| Problem::unusable(&display, format!("cannot read the sheet: {e}"));
+    let cells = match &mut book {
+        calamine::Sheets::Xlsx(x) => xlsx_cells(x, &name).map_err(|e| unreadable(e.to_string()))?,
+        other => {
+            let range = other.worksheet_range(&name).map_err(|e| unreadable(e.to_string()))?;
+            // A formula's cells: one without the value it gave when last saved (a file made by
+            // a program that never calculated it) reads as empty, which it is not.
+            let formulas = other.worksheet_formula(&name).ok();
+            range_cells(range, formulas)
+        }
     };
-    let (columns, ignored) = header_columns(header.iter().map(String::as_str), fields, &display, first)?;
+    drop(book);
+    let table = sheet_table(cells, fields, &display)?;
+    Ok((table, display))
+}
+
+/// A sheet's rows as a table: its first row that holds something is the header.
+fn sheet_table(cells: SparseSheet, fields: &'static [FieldSpec], display: &str) -> Result<Table, Problem> {
+    use calamine::Data;
+    let Some(first_col) = cells.values().flatten().map(|c| c.col).min() else {
+        return Err(Problem::new(display, Some(1), "the sheet is empty"));
+    };
+    let mut rows = cells.into_iter().peekable();
+    // Each row as the header's columns, from the sheet's first used column; whether it holds
+    // something beyond them.
+    let width_of =
+        |cells: &[SheetCell]| cells.iter().map(|c| (c.col - first_col) as usize + 1).max().unwrap_or(0);
+    let spread = |cells: Vec<SheetCell>, width: usize| {
+        let mut values = vec![Data::Empty; width];
+        let mut formulas: Vec<Option<String>> = vec![None; width];
+        let mut beyond = false;
+        for c in cells {
+            let i = (c.col - first_col) as usize;
+            if i < width {
+                values[i] = c.value;
+                formulas[i] = c.formula;
+            } else if cell_text(&c.value).map_or(true, |t| !t.is_empty()) {
+                beyond = true;
+            }
+        }
+        (values, formulas, beyond)
+    };
+    let (at, header_cells) = rows.next().expect("a sheet with a cell has a row");
+    let width = width_of(&header_cells);
+    let (header, _, _) = spread(header_cells, width);
+    let header: Vec<String> = header.iter().map(|c| cell_text(c).unwrap_or_default()).collect();
+    let header_line = u64::from(at) + 1;
+    let (columns, ignored) = header_columns(header.iter().map(String::as_str), fields, display, header_line)?;
     // A second header row (the contract's field names under headers in words, as this
     // program's own export has them) is a header, not a row.
     let aliases = Aliases::new(fields);
-    let second = range.rows().nth(1).is_some_and(|cells| {
-        let text = |c: usize| cells.get(c).map(|x| cell_text(x).unwrap_or_default()).unwrap_or_default();
+    if let Some((next, cells)) = rows.peek() {
+        let under = spread(
+            cells.iter().map(|c| SheetCell { col: c.col, value: c.value.clone(), formula: None }).collect(),
+            width,
+        )
+        .0;
+        let text = |c: usize| under.get(c).map(|x| cell_text(x).unwrap_or_default()).unwrap_or_default();
         // Under every column a field was found in, a name of that same field.
         let mapped: Vec<(usize, usize)> =
             columns.iter().enumerate().flat_map(|(f, cols)| cols.iter().map(move |c| (f, *c))).collect();
-        !mapped.is_empty() && mapped.iter().all(|(f, c)| aliases.field(&text(*c)) == Some(*f))
-    });
+        if *next == at + 1
+            && !mapped.is_empty()
+            && mapped.iter().all(|(f, c)| aliases.field(&text(*c)) == Some(*f))
+        {
+            rows.next();
+        }
+    }
     let mut out = Vec::new();
-    let rows = rows.skip(usize::from(second));
-    let first = first + u64::from(second);
-    for (i, cells) in rows.enumerate() {
-        let line = first + 1 + i as u64;
-        if cells.iter().all(|c| cell_text(c).is_ok_and(|t| t.is_empty())) {
+    for (at, cells) in rows {
+        let line = u64::from(at) + 1;
+        let (cells, formulas, beyond) = spread(cells, width);
+        if !beyond && cells.iter().all(|c| cell_text(c).is_ok_and(|t| t.is_empty())) {
             continue;
         }
         let mut values = vec![String::new(); columns.len()];
         let mut refused = None;
         for (f, cols) in columns.iter().enumerate() {
             for &c in cols {
-                let Some(cell) = cells.get(c) else { continue };
-                match cell_text(cell) {
+                match cell_text(&cells[c]) {
                     Ok(v) if !v.is_empty() => {
                         values[f] = v;
                         break;
                     }
                     Ok(_) => {
-                        // Excel's row `line` is the sheet's row `line - 1`, counted from 0.
-                        let at = ((line - 1) as u32, origin.1 + c as u32);
-                        let formula =
-                            formulas.as_ref().and_then(|x| x.get_value(at)).filter(|x| !x.is_empty());
-                        if let Some(formula) = formula {
+                        if let Some(formula) = &formulas[c] {
                             refused.get_or_insert_with(|| {
                                 format!(
                                     "{}: the formula ={formula} has no value saved with it: open the file \
@@ -444,17 +568,16 @@ pub fn workbook(
             }
         }
         out.push(match refused {
-            Some(m) => Err(Problem::new(&display, Some(line), m)),
+            Some(m) => Err(Problem::new(display, Some(line), m)),
             None => Ok(Row { line, item: None, values }),
         });
     }
-    let table = Table {
+    Ok(Table {
         encoding: TextEncoding::Utf8,
         format: Format::Workbook,
         ignored,
         rows: Box::new(out.into_iter()),
-    };
-    Ok((table, display))
+    })
 }
 
 /// After an IO error (bad bytes) a CSV reader cannot go on meaningfully: stop there.
