@@ -112,10 +112,23 @@ pub fn private_folder(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Refuses a path that names a folder as the file to write (`--out reports/`): the file
+/// would be written beside it and then fail to take its place.
+pub fn not_a_folder(path: &Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "is a folder: name the file to write (such as a name inside it)",
+        ));
+    }
+    Ok(())
+}
+
 /// Writes `path` whole or not at all: into a temporary name beside it, synced, renamed into
 /// place, the folder synced, so that after a crash the file is either absent or complete.
 pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
+    not_a_folder(path)?;
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(format!(".partial-{}", std::process::id()));
     let tmp = PathBuf::from(tmp);

@@ -2760,6 +2760,23 @@ fn the_feedback_workbook_has_the_jsons_figures_and_a_chart_per_comparison() {
     let out = command(d.dir.path(), &["report", "feedback", "--format", "xlsx"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--out FILE.xlsx"));
+    // Found by an outside pass: `--out` naming a folder left `folder.partial` behind.
+    std::fs::create_dir(d.dir.path().join("reports")).unwrap();
+    for args in [
+        &["report", "feedback", "--format", "xlsx", "--out", "reports"][..],
+        &["export", "--all", "--format", "xlsx", "--out", "reports"],
+    ] {
+        let out = command(d.dir.path(), args);
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("reports: "), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("is a folder"), "{args:?}");
+        let left: Vec<_> = std::fs::read_dir(d.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("partial"))
+            .collect();
+        assert!(left.is_empty(), "{args:?}: {left:?}");
+    }
 }
 
 /// The return rate per product: a period's returns against the shipments of the same-length

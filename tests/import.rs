@@ -1474,6 +1474,12 @@ mod workbooks {
         assert!(r.errors.is_empty(), "{:?}", d.messages(&r));
         let rules = PinRules::default();
         assert!(check_pin(d.store.conn_mut(), "SUP9", "0246", None, now(), &rules).unwrap().is_ok());
+        // A CSV renamed `.xlsx` is told as such (it was the zip reader's "EOCD" before).
+        let f = d.file("renamed.xlsx", CANONICAL);
+        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
+            .unwrap();
+        let said = d.messages(&r);
+        assert!(said.iter().any(|m| m.starts_with("renamed.xlsx: is not a workbook")), "{said:?}");
     }
 
     #[test]

@@ -700,7 +700,10 @@ fn write_atomically(
         }
         Ok(())
     })?;
-    std::fs::rename(&tmp, out).map_err(werr)
+    std::fs::rename(&tmp, out).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        werr(e)
+    })
 }
 
 /// Writes a file through `fill` under its temporary name (`out.partial`; a BOM first with
@@ -712,6 +715,7 @@ pub fn write_partial<E: From<ExportError>>(
     fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), E>,
 ) -> Result<PathBuf, E> {
     let werr = |source| ExportError::Write { path: out.display().to_string(), source };
+    crate::files::not_a_folder(out).map_err(werr)?;
     let tmp = partial_name(out);
     let result = (|| -> Result<(), E> {
         let file = std::fs::File::create(&tmp).map_err(werr)?;

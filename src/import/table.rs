@@ -455,8 +455,21 @@ pub fn workbook(
 ) -> Result<(Table, String), Problem> {
     use calamine::Reader;
     let file = path.display().to_string();
-    let mut book = calamine::open_workbook_auto(path)
-        .map_err(|e| Problem::unusable(&file, format!("cannot read the workbook: {e}")))?;
+    let mut book = calamine::open_workbook_auto(path).map_err(|e| {
+        // A text file under a workbook's name (a CSV renamed `.xlsx`) is told as such, not by
+        // the zip reader's words.
+        let mut start = [0u8; 8];
+        let read = std::fs::File::open(path).and_then(|mut f| f.read(&mut start)).unwrap_or(0);
+        let zip_or_ole = start.starts_with(b"PK\x03\x04") || start.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]);
+        if read > 0 && !zip_or_ole {
+            return Problem::unusable(
+                &file,
+                "is not a workbook, whatever its name says (its bytes are not a workbook's): \
+                 a CSV or text file renamed? name it .csv (or .tsv, .json) and import it again",
+            );
+        }
+        Problem::unusable(&file, format!("cannot read the workbook: {e}"))
+    })?;
     let names = book.sheet_names();
     let name = match sheet {
         Some(s) => names.iter().find(|n| n.as_str() == s).cloned().ok_or_else(|| {
