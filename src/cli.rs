@@ -682,7 +682,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
             let shipments = store.has_shipments().map_err(|e| Failure::from(store.err(e)))?;
             if shipments {
                 let p = &config.policy;
-                let rates = feedback::return_rates(&store, from, to, p.return_lag_days, p.return_rate_alert, at, dock)
+                let rates = feedback::return_rates(&store, from, to, p.return_lag_days, p.return_rate_alert, at)
                     .map_err(|e| Failure::from(store.err(e)))?;
                 sheet.return_rates = Some(rates);
             }

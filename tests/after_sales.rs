@@ -2777,6 +2777,19 @@ fn the_feedback_workbook_has_the_jsons_figures_and_a_chart_per_comparison() {
             .collect();
         assert!(left.is_empty(), "{args:?}: {left:?}");
     }
+    // A week with nothing inspected names no department "most to act on" (it said "(0 units,
+    // 0%)"), and one unit is "1 unit".
+    let empty = ["report", "feedback", "--from", "2020-01-06", "--to", "2020-01-12", "--format", "xlsx"];
+    let out = command(d.dir.path(), &[&empty[..], &["--out", "empty.xlsx"]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut book: Xlsx<_> = calamine::open_workbook(d.dir.path().join("empty.xlsx")).unwrap();
+    let summary = book.worksheet_range("Summary").unwrap();
+    let lines: Vec<String> = summary.rows().map(|r| r[0].to_string()).collect();
+    assert!(lines.contains(&"0 units inspected, 0 parcels signed.".to_string()), "{lines:?}");
+    assert!(
+        !lines.iter().any(|l| l.starts_with("Most to act on") || l.starts_with("First cause")),
+        "{lines:?}"
+    );
 }
 
 /// The return rate per product: a period's returns against the shipments of the same-length
@@ -2902,4 +2915,45 @@ fn return_rates_set_returns_against_the_shipments_of_the_period_before() {
     let range = book.worksheet_range("Return rate").unwrap();
     assert_eq!(range.get_value((1, 0)), Some(&calamine::Data::String("SKU-1001".into())));
     assert_eq!(range.get_value((1, 3)), Some(&calamine::Data::Float(999.0)));
+
+    // Found by an outside pass: one dock's sheet set that dock's returns against every dock's
+    // shipments (which are not recorded by dock), so a product's rate fell with each dock
+    // added. The rate counts every dock's returns, and says so.
+    d.store
+        .conn()
+        .execute_batch(
+            "UPDATE parcels SET dock = 'north';
+             INSERT INTO parcels (scan, station, operator, received_at, state, dock)
+               SELECT 'JD-SOUTH-1', station, operator, received_at, 'signed', 'south' FROM parcels LIMIT 1;",
+        )
+        .unwrap();
+    let out = command(
+        d.dir.path(),
+        &[
+            "report",
+            "feedback",
+            "--from",
+            "2026-11-16",
+            "--to",
+            "2026-11-22",
+            "--dock",
+            "south",
+            "--format",
+            "json",
+        ],
+    );
+    let south: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(south["dock"], "south");
+    assert_eq!(south["units"], 0, "the sheet is the south dock's");
+    let first = &south["return_rates"]["skus"][0];
+    assert_eq!((first["sku"].as_str(), first["returned"].as_i64()), (Some("SKU-1001"), Some(2)), "{south}");
+    let text = String::from_utf8_lossy(
+        &command(
+            d.dir.path(),
+            &["report", "feedback", "--from", "2026-11-16", "--to", "2026-11-22", "--dock", "south"],
+        )
+        .stdout,
+    )
+    .to_string();
+    assert!(text.contains("returned in the period at every dock"), "{text}");
 }

@@ -82,7 +82,8 @@ pub struct ReturnRate {
     pub alert: bool,
 }
 
-/// The return rate per product for the sheet's period `from`..`to` (see [`ReturnRates`]).
+/// The return rate per product for the sheet's period `from`..`to` (see [`ReturnRates`]),
+/// over every dock's returns, whichever dock the sheet is of.
 pub fn return_rates(
     store: &Store,
     from: NaiveDate,
@@ -90,14 +91,13 @@ pub fn return_rates(
     lag_days: u32,
     alert_above: f64,
     now: DateTime<FixedOffset>,
-    dock: Option<&str>,
 ) -> DbResult<ReturnRates> {
     let offset = now.offset().to_string();
     let start = format!("{from}T00:00:00{offset}");
     let end = format!("{}T00:00:00{offset}", to.succ_opt().unwrap_or(to));
     let lag = chrono::Duration::days(i64::from(lag_days));
     let (shipped_from, shipped_to) = ((from - lag).to_string(), (to - lag).to_string());
-    let returned = crate::store::shipments::returned(store.db(), &start, &end, dock)?;
+    let returned = crate::store::shipments::returned(store.db(), &start, &end)?;
     let shipped = crate::store::shipments::shipped(store.db(), &shipped_from, &shipped_to)?;
     let mut skus: Vec<ReturnRate> = returned
         .into_iter()
@@ -287,16 +287,20 @@ pub fn text_in(f: &Feedback, lang: Lang) -> String {
     if let Some(r) = &f.return_rates {
         s.push_str(&lang.pick(
             format!(
-                "\nReturn rate per product (returned in the period / shipped {} to {}, {} days earlier; flagged above {:.1}%)\n",
+                "\nReturn rate per product (returned in the period{} / shipped {} to {}, {} days earlier; flagged above {:.1}%)\n",
+                if f.dock.is_some() { " at every dock" } else { "" },
                 r.shipped_from, r.shipped_to, r.lag_days, r.alert_above * 100.0
             ),
             format!(
-                "\n各商品退货率（本期退回 / {} 至 {} 发货，提前 {} 天；超过 {:.1}% 标记）\n",
+                "\n各商品退货率（本期{}退回 / {} 至 {} 发货，提前 {} 天；超过 {:.1}% 标记）\n",
+                if f.dock.is_some() { "所有仓" } else { "" },
                 r.shipped_from, r.shipped_to, r.lag_days, r.alert_above * 100.0
             ),
         ));
         for k in &r.skus {
-            let rate = k.rate.map_or("-".to_string(), |x| format!("{:.1}%", x * 100.0));
+            let rate = k
+                .rate
+                .map_or("-".to_string(), |x| format!("{:.*}%", rate_decimals(x, r.alert_above), x * 100.0));
             let flag = if k.alert { lang.pick("  ⚠ above", "  ⚠ 超标") } else { "" };
             s.push_str(&format!(
                 "  {} {:>6} / {:<8} {:>7}{flag}  {}\n",
@@ -387,4 +391,31 @@ pub fn csv_in(f: &Feedback, lang: Lang) -> String {
         "",
     ]);
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// How many decimals a rate is shown with, as a percentage: one, or as many as it takes (up
+/// to four) for a rate just above the alert not to read as the alert itself (3/99 is 3.03%,
+/// not "3.0% above 3.0%"), and one just below it not to read as above.
+pub fn rate_decimals(rate: f64, alert: f64) -> usize {
+    (1..=4)
+        .find(|&d| {
+            let shown = |x: f64| format!("{:.*}", d, x * 100.0);
+            rate == alert || shown(rate) != shown(alert)
+        })
+        .unwrap_or(4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rate_decimals;
+
+    #[test]
+    fn a_rate_beside_the_alert_never_reads_as_the_alert() {
+        let shown = |rate: f64| format!("{:.*}%", rate_decimals(rate, 0.03), rate * 100.0);
+        assert_eq!(shown(3.0 / 99.0), "3.03%", "above: not 3.0%");
+        assert_eq!(shown(0.0299), "2.99%", "below: not 3.0%");
+        assert_eq!(shown(0.03), "3.0%", "the alert itself");
+        assert_eq!(shown(0.125), "12.5%", "far from it: one decimal");
+        assert_eq!(shown(0.030_001), "3.0001%");
+    }
 }

@@ -61,37 +61,42 @@ pub fn workbook(f: &Feedback, lang: Lang) -> Result<Vec<u8>, XlsxError> {
     )?;
     let mut lines = vec![pick(
         lang,
-        &format!("{} units inspected, {} parcels signed.", f.units, f.parcels_signed),
+        &format!(
+            "{} inspected, {} signed.",
+            units_en(f.units),
+            plural(f.parcels_signed, "parcel", "parcels")
+        ),
         &format!("验货 {} 件，签收 {} 个包裹。", f.units, f.parcels_signed),
     )];
-    if let Some(top) = f.by_department.first() {
+    // A period with nothing inspected names no department or cause "most to act on".
+    if let Some(top) = f.by_department.first().filter(|t| t.count > 0) {
         lines.push(pick(
             lang,
             &format!(
-                "Most to act on: {} ({} units, {:.0}%).",
+                "Most to act on: {} ({}, {:.1}%).",
                 label_in(top, lang),
-                top.count,
+                units_en(top.count),
                 top.share * 100.0
             ),
-            &format!("最需改进：{}（{} 件，{:.0}%）。", label_in(top, lang), top.count, top.share * 100.0),
+            &format!("最需改进：{}（{} 件，{:.1}%）。", label_in(top, lang), top.count, top.share * 100.0),
         ));
     }
-    if let Some(top) = f.by_cause.first() {
+    if let Some(top) = f.by_cause.first().filter(|t| t.count > 0) {
         lines.push(pick(
             lang,
             &format!(
-                "First cause: {} ({} units, {:.0}%).",
+                "First cause: {} ({}, {:.1}%).",
                 label_in(top, lang),
-                top.count,
+                units_en(top.count),
                 top.share * 100.0
             ),
-            &format!("首要原因：{}（{} 件，{:.0}%）。", label_in(top, lang), top.count, top.share * 100.0),
+            &format!("首要原因：{}（{} 件，{:.1}%）。", label_in(top, lang), top.count, top.share * 100.0),
         ));
     }
     if let Some(k) = f.top_product_skus.first() {
         lines.push(pick(
             lang,
-            &format!("Product defects most often: {} {} ({} units).", k.sku, k.name, k.count),
+            &format!("Product defects most often: {} {} ({}).", k.sku, k.name, units_en(k.count)),
             &format!("质量问题最多：{} {}（{} 件）。", k.sku, k.name, k.count),
         ));
     }
@@ -226,7 +231,9 @@ pub fn workbook(f: &Feedback, lang: Lang) -> Result<Vec<u8>, XlsxError> {
             s.write_number(row, 2, k.returned as f64)?;
             s.write_number(row, 3, k.shipped as f64)?;
             if let Some(rate) = k.rate {
-                s.write_number_with_format(row, 4, rate, &share)?;
+                let decimals = super::feedback::rate_decimals(rate, r.alert_above);
+                let shown = Format::new().set_num_format(format!("0.{}%", "0".repeat(decimals)));
+                s.write_number_with_format(row, 4, rate, &shown)?;
             }
             if k.alert {
                 s.write_string(row, 5, "⚠")?;
@@ -239,7 +246,8 @@ pub fn workbook(f: &Feedback, lang: Lang) -> Result<Vec<u8>, XlsxError> {
             pick(
                 lang,
                 &format!(
-                    "Returned in {} to {} against shipped {} to {} ({} days earlier); flagged above {:.1}%.",
+                    "Returned{} in {} to {} against shipped {} to {} ({} days earlier); flagged above {:.1}%.",
+                    if f.dock.is_some() { " at every dock" } else { "" },
                     f.from,
                     f.to,
                     r.shipped_from,
@@ -248,9 +256,10 @@ pub fn workbook(f: &Feedback, lang: Lang) -> Result<Vec<u8>, XlsxError> {
                     r.alert_above * 100.0
                 ),
                 &format!(
-                    "{} 至 {} 退回，对比 {} 至 {} 发货（提前 {} 天）；超过 {:.1}% 标记。",
+                    "{} 至 {} {}退回，对比 {} 至 {} 发货（提前 {} 天）；超过 {:.1}% 标记。",
                     f.from,
                     f.to,
+                    if f.dock.is_some() { "所有仓" } else { "" },
                     r.shipped_from,
                     r.shipped_to,
                     r.lag_days,
@@ -324,4 +333,13 @@ fn widths(s: &mut Worksheet, w: &[u16]) -> Result<(), XlsxError> {
         s.set_column_width(i as u16, *w)?;
     }
     Ok(())
+}
+
+/// `1 unit`, `3 units`.
+fn units_en(n: i64) -> String {
+    plural(n, "unit", "units")
+}
+
+fn plural(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
