@@ -2956,4 +2956,17 @@ fn return_rates_set_returns_against_the_shipments_of_the_period_before() {
     )
     .to_string();
     assert!(text.contains("returned in the period at every dock"), "{text}");
+    // A SKU the catalog does not know (or knows in other letters) is loaded, and said.
+    std::fs::write(
+        &file,
+        "sku,qty,date\nsku-1001,5,2026-10-01\nNOPE-1,3,2026-10-01\nSKU-1001,1,2026-10-01\n",
+    )
+    .unwrap();
+    let out = import(&d);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("2 SKU(s) not in the catalog, loaded but matched by no return: NOPE-1, sku-1001 (the catalog has SKU-1001)"),
+        "{err}"
+    );
 }

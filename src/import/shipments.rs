@@ -98,6 +98,35 @@ pub fn import(
             for (sku, d, q) in &rows {
                 *run.entry((sku.clone(), d.clone())).or_default() += q;
             }
+            // A SKU the catalog does not know is kept, but no return will be set against it:
+            // said, with the catalog's spelling where only the letter case differs.
+            let mut unknown = Vec::new();
+            let mut skus: Vec<&String> = rows.iter().map(|r| &r.0).collect();
+            skus.dedup();
+            for sku in skus {
+                match st::in_catalog(store.db(), sku)? {
+                    Some(None) => {}
+                    Some(Some(name)) => unknown.push(format!("{sku} (the catalog has {name})")),
+                    None => unknown.push(sku.clone()),
+                }
+            }
+            if !unknown.is_empty() {
+                let shown = unknown.len().min(5);
+                let more = if unknown.len() > shown {
+                    format!(" and {} more", unknown.len() - shown)
+                } else {
+                    String::new()
+                };
+                report.warnings.push(Problem::new(
+                    &display,
+                    None,
+                    format!(
+                        "{} SKU(s) not in the catalog, loaded but matched by no return: {}{more}",
+                        unknown.len(),
+                        unknown[..shown].join(", ")
+                    ),
+                ));
+            }
             seen.push((display.clone(), rows));
         }
         for key in keys {

@@ -45,6 +45,20 @@ pub fn write(chunks: &Chunks<'_>, sku: &str, day: &str, qty: i64) -> DbResult<Wr
     Ok(done)
 }
 
+/// How the catalog names `sku`: `Some(None)` exactly so, `Some(Some(name))` only in another
+/// letter case (`sku-1017` for `SKU-1017`), `None` not at all; `Some(None)` too while the
+/// catalog is empty (there is nothing to compare with).
+pub fn in_catalog(db: &dyn Sql, sku: &str) -> DbResult<Option<Option<String>>> {
+    if db.value::<String>("SELECT sku FROM products WHERE sku = ?1", args![sku])?.is_some()
+        || db.value::<i64>("SELECT 1 FROM products LIMIT 1", args![])?.is_none()
+    {
+        return Ok(Some(None));
+    }
+    let other =
+        db.value::<String>("SELECT sku FROM products WHERE lower(sku) = lower(?1) LIMIT 1", args![sku])?;
+    Ok(other.map(Some))
+}
+
 /// Units shipped of each SKU from `from` to `to` (days, both included).
 pub fn shipped(db: &dyn Sql, from: &str, to: &str) -> DbResult<Vec<(String, i64)>> {
     db.map(
