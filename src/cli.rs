@@ -767,6 +767,8 @@ pub fn run(cli: Cli, config: &Config) -> Result<(), Failure> {
                 store.close_overdue(at, config.policy.await_boxes_days).map_err(|e| Failure::from(store.err(e)))?;
             }
             let done = match out {
+                // A folder (a share the after-sales team reads): a fresh name in it, as here.
+                Some(dir) if dir.is_dir() => crate::export::export_fresh(&mut store, dir, &opts),
                 Some(out) => crate::export::export(&mut store, out, &opts),
                 None => crate::export::export_fresh(&mut store, Path::new(""), &opts),
             };
