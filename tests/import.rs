@@ -1482,6 +1482,46 @@ mod workbooks {
         assert!(said.iter().any(|m| m.starts_with("renamed.xlsx: is not a workbook")), "{said:?}");
     }
 
+    /// Found by an outside pass: a seller tool's title row above the header (a banner merged
+    /// over the columns, the day below it) made the whole file "no column for rma_no".
+    #[test]
+    fn title_rows_above_the_header_are_passed_over() {
+        let mut d = Dock::new();
+        let mut book = Workbook::new();
+        let s = book.add_worksheet();
+        s.merge_range(0, 0, 0, 3, "退货明细", &rust_xlsxwriter::Format::new()).unwrap();
+        s.write_string(1, 0, "导出时间 2026-11-20").unwrap();
+        for (c, h) in ["退款编号", "订单编号", "商家编码", "退货数量"].iter().enumerate() {
+            s.write_string(3, c as u16, *h).unwrap();
+        }
+        for (r, (rma, qty)) in [("R-1", 2.0), ("R-2", 0.0)].iter().enumerate() {
+            let row = r as u32 + 4;
+            s.write_string(row, 0, *rma).unwrap();
+            s.write_string(row, 1, "O-1").unwrap();
+            s.write_string(row, 2, "SKU-A").unwrap();
+            s.write_number(row, 3, *qty).unwrap();
+        }
+        let f = d.file("seller.xlsx", book.save_to_buffer().unwrap());
+        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
+            .unwrap();
+        let said = d.messages(&r);
+        // The header is row 4; the bad quantity is on Excel's row 6.
+        assert!(said.iter().any(|m| m.starts_with("seller.xlsx!Sheet1:6: ")), "{said:?}");
+        assert_eq!(said.len(), 1, "{said:?}");
+        // Without any header among the first ten rows, the first row's complaint is told.
+        let mut book = Workbook::new();
+        let s = book.add_worksheet();
+        for r in 0..12 {
+            s.write_string(r, 0, "note").unwrap();
+        }
+        let f = d.file("notes.xlsx", book.save_to_buffer().unwrap());
+        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
+            .unwrap();
+        let said = d.messages(&r);
+        assert!(said.iter().any(|m| m.starts_with("notes.xlsx!Sheet1:1: no column for rma_no")), "{said:?}");
+        assert_eq!(d.count("SELECT count(*) FROM returns"), 0);
+    }
+
     #[test]
     fn a_long_number_stored_as_a_number_is_refused_by_file_sheet_and_row() {
         let mut d = Dock::new();

@@ -495,7 +495,10 @@ pub fn workbook(
     Ok((table, display))
 }
 
-/// A sheet's rows as a table: its first row that holds something is the header.
+/// How far down a sheet its header may be: rows 1 to 10 (a title, a date, a banner above it).
+const TITLE_ROWS: u32 = 9;
+
+/// A sheet's rows as a table, from its header row on.
 fn sheet_table(cells: SparseSheet, fields: &'static [FieldSpec], display: &str) -> Result<Table, Problem> {
     use calamine::Data;
     let Some(first_col) = cells.values().flatten().map(|c| c.col).min() else {
@@ -521,12 +524,27 @@ fn sheet_table(cells: SparseSheet, fields: &'static [FieldSpec], display: &str) 
         }
         (values, formulas, beyond)
     };
-    let (at, header_cells) = rows.next().expect("a sheet with a cell has a row");
-    let width = width_of(&header_cells);
-    let (header, _, _) = spread(header_cells, width);
-    let header: Vec<String> = header.iter().map(|c| cell_text(c).unwrap_or_default()).collect();
-    let header_line = u64::from(at) + 1;
-    let (columns, ignored) = header_columns(header.iter().map(String::as_str), fields, display, header_line)?;
+    // The header is the first row that names every required field, among the first few that
+    // hold something: a seller tool's title or banner rows above it (`退货明细 2026-11-20`)
+    // are passed over. Found in none, the first row's complaint is the one told.
+    let mut first_complaint = None;
+    let (at, width, columns, ignored) = loop {
+        let Some((at, header_cells)) = rows.next() else {
+            return Err(first_complaint.expect("a sheet with a cell has a row"));
+        };
+        let width = width_of(&header_cells);
+        let (header, _, _) = spread(header_cells, width);
+        let header: Vec<String> = header.iter().map(|c| cell_text(c).unwrap_or_default()).collect();
+        match header_columns(header.iter().map(String::as_str), fields, display, u64::from(at) + 1) {
+            Ok((columns, ignored)) => break (at, width, columns, ignored),
+            Err(complaint) => {
+                let first = first_complaint.get_or_insert(complaint);
+                if at >= TITLE_ROWS {
+                    return Err(first.clone());
+                }
+            }
+        }
+    };
     // A second header row (the contract's field names under headers in words, as this
     // program's own export has them) is a header, not a row.
     let aliases = Aliases::new(fields);
