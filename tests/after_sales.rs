@@ -2745,7 +2745,14 @@ fn the_feedback_workbook_has_the_jsons_figures_and_a_chart_per_comparison() {
         }
     }
     // The charts: departments, causes, the defect SKUs (the troubled parcel has none), turnaround.
-    let zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+    // Printed, each table goes across one landscape page (found: two pages for some).
+    for i in 2..=6 {
+        use std::io::Read;
+        let mut xml = String::new();
+        zip.by_name(&format!("xl/worksheets/sheet{i}.xml")).unwrap().read_to_string(&mut xml).unwrap();
+        assert!(xml.contains("orientation=\"landscape\"") && xml.contains("fitToHeight=\"0\""), "sheet {i}");
+    }
     let charts: Vec<String> = zip
         .file_names()
         .map(|n| n.unwrap().to_string())

@@ -325,6 +325,11 @@ fn header(s: &mut Worksheet, heads: &[(&str, &str)], lang: Lang, format: &Format
         s.write_string_with_format(0, i as u16, pick(lang, en, zh), format)?;
     }
     s.set_freeze_panes(1, 0)?;
+    // Printed, a sheet goes across one landscape page (found: the return rates and the waiting
+    // parcels split over two), its header on each page.
+    s.set_landscape();
+    s.set_print_fit_to_pages(1, 0);
+    s.set_repeat_rows(0, 0)?;
     Ok(())
 }
 
