@@ -2847,12 +2847,15 @@ fn return_rates_set_returns_against_the_shipments_of_the_period_before() {
         )
         .unwrap();
     assert_eq!(day, 40);
-    let sheet = |d: &Dock| -> serde_json::Value {
-        let out = command(
+    // The sheet of the week of 16 to 22 November, with `more` arguments.
+    let week = |d: &Dock, more: &[&str]| {
+        command(
             d.dir.path(),
-            &["report", "feedback", "--from", "2026-11-16", "--to", "2026-11-22", "--format", "json"],
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+            &[&["report", "feedback", "--from", "2026-11-16", "--to", "2026-11-22"][..], more].concat(),
+        )
+    };
+    let sheet = |d: &Dock| -> serde_json::Value {
+        serde_json::from_slice(&week(d, &["--format", "json"]).stdout).unwrap()
     };
     let s = sheet(&d);
     let r = &s["return_rates"];
@@ -2904,27 +2907,10 @@ fn return_rates_set_returns_against_the_shipments_of_the_period_before() {
         .unwrap();
     assert_eq!(n, 0, "all or nothing");
     // In the text sheet, flagged.
-    let text = String::from_utf8_lossy(
-        &command(d.dir.path(), &["report", "feedback", "--from", "2026-11-16", "--to", "2026-11-22"]).stdout,
-    )
-    .to_string();
+    let text = String::from_utf8_lossy(&week(&d, &[]).stdout).to_string();
     assert!(text.contains("Return rate per product") && text.contains("SKU-1001"), "{text}");
     // And in the workbook, a sheet of its own with the figures as numbers.
-    let out = command(
-        d.dir.path(),
-        &[
-            "report",
-            "feedback",
-            "--from",
-            "2026-11-16",
-            "--to",
-            "2026-11-22",
-            "--format",
-            "xlsx",
-            "--out",
-            "fb.xlsx",
-        ],
-    );
+    let out = week(&d, &["--format", "xlsx", "--out", "fb.xlsx"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     use calamine::Reader;
     let mut book: calamine::Xlsx<_> = calamine::open_workbook(d.dir.path().join("fb.xlsx")).unwrap();
@@ -2943,34 +2929,13 @@ fn return_rates_set_returns_against_the_shipments_of_the_period_before() {
                SELECT 'JD-SOUTH-1', station, operator, received_at, 'signed', 'south' FROM parcels LIMIT 1;",
         )
         .unwrap();
-    let out = command(
-        d.dir.path(),
-        &[
-            "report",
-            "feedback",
-            "--from",
-            "2026-11-16",
-            "--to",
-            "2026-11-22",
-            "--dock",
-            "south",
-            "--format",
-            "json",
-        ],
-    );
+    let out = week(&d, &["--dock", "south", "--format", "json"]);
     let south: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(south["dock"], "south");
     assert_eq!(south["units"], 0, "the sheet is the south dock's");
     let first = &south["return_rates"]["skus"][0];
     assert_eq!((first["sku"].as_str(), first["returned"].as_i64()), (Some("SKU-1001"), Some(2)), "{south}");
-    let text = String::from_utf8_lossy(
-        &command(
-            d.dir.path(),
-            &["report", "feedback", "--from", "2026-11-16", "--to", "2026-11-22", "--dock", "south"],
-        )
-        .stdout,
-    )
-    .to_string();
+    let text = String::from_utf8_lossy(&week(&d, &["--dock", "south"]).stdout).to_string();
     assert!(text.contains("returned in the period at every dock"), "{text}");
     // A SKU the catalog does not know (or knows in other letters) is loaded, and said.
     std::fs::write(

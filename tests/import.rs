@@ -41,6 +41,21 @@ impl Dock {
         import::returns::import(&mut self.store, &sources, &opts).unwrap()
     }
 
+    /// `returns` from a workbook's first shown sheet.
+    fn workbook(&mut self, path: &Path) -> ImportReport {
+        import::returns::import(&mut self.store, &[Source::workbook(path, None)], &ImportOptions::new(now()))
+            .unwrap()
+    }
+
+    /// That `returns` from a workbook are refused with a message beginning `start`, nothing
+    /// stored.
+    fn workbook_refused(&mut self, path: &Path, start: &str) {
+        let report = self.workbook(path);
+        let said = self.messages(&report);
+        assert!(said.iter().any(|m| m.starts_with(start)), "{start}: {said:?}");
+        assert_eq!(self.count("SELECT count(*) FROM returns"), 0, "all or nothing: {said:?}");
+    }
+
     fn count(&self, sql: &str) -> i64 {
         self.store.conn().query_row(sql, [], |r| r.get(0)).unwrap()
     }
@@ -1264,6 +1279,15 @@ mod workbooks {
         book.save_to_buffer().unwrap()
     }
 
+    /// A new sheet of `book` with `heads` in its first row.
+    fn headed<'a>(book: &'a mut Workbook, heads: &[&str]) -> &'a mut rust_xlsxwriter::Worksheet {
+        let s = book.add_worksheet();
+        for (c, h) in heads.iter().enumerate() {
+            s.write_string(0, c as u16, *h).unwrap();
+        }
+        s
+    }
+
     fn workbook_source(path: &Path) -> Source {
         Source::workbook(path, None)
     }
@@ -1273,8 +1297,7 @@ mod workbooks {
         let mut d = Dock::new();
         let f = d
             .file("r.xlsx", workbook_of(CANONICAL, b',', "Returns", &["qty", "unit_value"], &["created_at"]));
-        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
-            .unwrap();
+        let r = d.workbook(&f);
         assert!(r.errors.is_empty(), "{:?}", d.messages(&r));
         assert_eq!(r.files[0].format, "workbook");
         assert_canonical_loaded(&d);
@@ -1287,8 +1310,7 @@ mod workbooks {
             "twice.xlsx",
             workbook_of(&twice, b',', "Returns", &["qty", "unit_value"], &["created_at"]),
         );
-        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
-            .unwrap();
+        let r = d.workbook(&f);
         assert!(r.errors.is_empty(), "{:?}", d.messages(&r));
         assert_canonical_loaded(&d);
     }
@@ -1393,28 +1415,16 @@ mod workbooks {
         s.write_formula(2, 3, rust_xlsxwriter::Formula::new("=1+1").set_result("")).unwrap();
         s.set_active(true);
         std::fs::write(&f, without_formula_values(book.save_to_buffer().unwrap())).unwrap();
-        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
-            .unwrap();
-        let said = d.messages(&r);
-        assert!(
-            said.iter()
-                .any(|m| m.starts_with("tool.xlsx!退货明细:3: qty: the formula =1+1 has no value saved")),
-            "{said:?}"
-        );
-        assert_eq!(d.count("SELECT count(*) FROM returns"), 0, "all or nothing: {said:?}");
+        d.workbook_refused(&f, "tool.xlsx!退货明细:3: qty: the formula =1+1 has no value saved");
         // Calculated (the value saved with it), it loads, from the shown sheet only.
         let mut book = Workbook::new();
-        let s = book.add_worksheet();
-        for (c, h) in ["rma_no", "order_no", "sku", "qty"].iter().enumerate() {
-            s.write_string(0, c as u16, *h).unwrap();
-        }
+        let s = headed(&mut book, &["rma_no", "order_no", "sku", "qty"]);
         s.write_string(1, 0, "R-1").unwrap();
         s.write_string(1, 1, "O-1").unwrap();
         s.write_string(1, 2, "SKU-A").unwrap();
         s.write_formula(1, 3, rust_xlsxwriter::Formula::new("=1+1").set_result("2")).unwrap();
         std::fs::write(&f, book.save_to_buffer().unwrap()).unwrap();
-        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
-            .unwrap();
+        let r = d.workbook(&f);
         assert!(r.errors.is_empty(), "{:?}", d.messages(&r));
         assert_eq!(d.count("SELECT sum(qty) FROM return_lines"), 2);
     }
@@ -1429,10 +1439,7 @@ mod workbooks {
         let zeros = rust_xlsxwriter::Format::new().set_num_format("00000");
         let returns = |stray: Option<(u32, u16)>| {
             let mut book = Workbook::new();
-            let s = book.add_worksheet();
-            for (c, h) in ["rma_no", "order_no", "sku", "qty"].iter().enumerate() {
-                s.write_string(0, c as u16, *h).unwrap();
-            }
+            let s = headed(&mut book, &["rma_no", "order_no", "sku", "qty"]);
             s.write_string(1, 0, "R-1").unwrap();
             s.write_string(1, 1, "O-1").unwrap();
             s.write_number_with_format(1, 2, 123.0, &zeros).unwrap();
@@ -1446,23 +1453,15 @@ mod workbooks {
         };
         let mut d = Dock::new();
         let f = d.file("far.xlsx", returns(Some((1_048_575, 16_383))));
-        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
-            .unwrap();
-        let said = d.messages(&r);
         // The stray cell's row holds no return: refused by its row, nothing stored.
-        assert!(said.iter().any(|m| m.starts_with("far.xlsx!Sheet1:1048576:")), "{said:?}");
-        assert_eq!(d.count("SELECT count(*) FROM returns"), 0, "all or nothing: {said:?}");
+        d.workbook_refused(&f, "far.xlsx!Sheet1:1048576:");
         let f = d.file("near.xlsx", returns(None));
-        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
-            .unwrap();
+        let r = d.workbook(&f);
         assert!(r.errors.is_empty(), "{:?}", d.messages(&r));
         assert_eq!(d.count("SELECT count(*) FROM return_lines WHERE sku = '00123' AND qty = 2"), 1);
         // A PIN column formatted the same way keeps the PIN as it is shown.
         let mut book = Workbook::new();
-        let s = book.add_worksheet();
-        for (c, h) in ["id", "name", "role", "pin"].iter().enumerate() {
-            s.write_string(0, c as u16, *h).unwrap();
-        }
+        let s = headed(&mut book, &["id", "name", "role", "pin"]);
         s.write_string(1, 0, "SUP9").unwrap();
         s.write_string(1, 1, "Nine").unwrap();
         s.write_string(1, 2, "supervisor").unwrap();
@@ -1476,8 +1475,7 @@ mod workbooks {
         assert!(check_pin(d.store.conn_mut(), "SUP9", "0246", None, now(), &rules).unwrap().is_ok());
         // A CSV renamed `.xlsx` is told as such (it was the zip reader's "EOCD" before).
         let f = d.file("renamed.xlsx", CANONICAL);
-        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
-            .unwrap();
+        let r = d.workbook(&f);
         let said = d.messages(&r);
         assert!(said.iter().any(|m| m.starts_with("renamed.xlsx: is not a workbook")), "{said:?}");
     }
@@ -1502,8 +1500,7 @@ mod workbooks {
             s.write_number(row, 3, *qty).unwrap();
         }
         let f = d.file("seller.xlsx", book.save_to_buffer().unwrap());
-        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
-            .unwrap();
+        let r = d.workbook(&f);
         let said = d.messages(&r);
         // The header is row 4; the bad quantity is on Excel's row 6.
         assert!(said.iter().any(|m| m.starts_with("seller.xlsx!Sheet1:6: ")), "{said:?}");
@@ -1515,11 +1512,7 @@ mod workbooks {
             s.write_string(r, 0, "note").unwrap();
         }
         let f = d.file("notes.xlsx", book.save_to_buffer().unwrap());
-        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
-            .unwrap();
-        let said = d.messages(&r);
-        assert!(said.iter().any(|m| m.starts_with("notes.xlsx!Sheet1:1: no column for rma_no")), "{said:?}");
-        assert_eq!(d.count("SELECT count(*) FROM returns"), 0);
+        d.workbook_refused(&f, "notes.xlsx!Sheet1:1: no column for rma_no");
     }
 
     #[test]
@@ -1542,15 +1535,7 @@ mod workbooks {
         s.write_string(2, 2, "SKU-B").unwrap();
         s.write_number(2, 3, 1.0).unwrap();
         std::fs::write(&f, book.save_to_buffer().unwrap()).unwrap();
-        let r = import::returns::import(&mut d.store, &[workbook_source(&f)], &ImportOptions::new(now()))
-            .unwrap();
-        let said = d.messages(&r);
-        assert!(
-            said.iter()
-                .any(|m| m.starts_with("bad.xlsx!Returns:3: order_no: 2.688E+17 is stored as a number")),
-            "{said:?}"
-        );
-        assert_eq!(d.count("SELECT count(*) FROM returns"), 0, "all or nothing");
+        d.workbook_refused(&f, "bad.xlsx!Returns:3: order_no: 2.688E+17 is stored as a number");
         // A sheet that is not there is named with the ones that are.
         let r = import::returns::import(
             &mut d.store,
