@@ -23,15 +23,50 @@ fn qty(v: &str) -> Result<i64, String> {
     }
 }
 
-/// The day of a shipment: `2026-11-20`, `2026/11/20`, `20261120`, or a time on that day.
+/// The day of a shipment: `2026-11-20`, `2026/11/20`, `20261120`, or a time on that day
+/// (`2026-11-20 10:30`, `2026-11-20T10:30:00+08:00`); anything else after the day (`25:00`,
+/// `junk`) is refused, not passed over.
 fn day(v: &str) -> Result<String, String> {
-    let head = v.trim().split([' ', 'T']).next().unwrap_or("");
+    let v = v.trim();
+    let (head, time) = match v.split_once([' ', 'T']) {
+        Some((h, t)) => (h, Some(t.trim())),
+        None => (v, None),
+    };
+    let time_ok = time.is_none_or(|t| {
+        // The clock time, then an optional offset (`+08:00`, `Z`) or fraction of a second.
+        let clock = t.split(['+', '-', 'Z', 'z', '.']).next().unwrap_or("");
+        ["%H:%M:%S", "%H:%M"].iter().any(|f| chrono::NaiveTime::parse_from_str(clock, f).is_ok())
+    });
     for form in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d"] {
-        if let Ok(d) = chrono::NaiveDate::parse_from_str(head, form) {
+        if let (Ok(d), true) = (chrono::NaiveDate::parse_from_str(head, form), time_ok) {
             return Ok(d.format("%Y-%m-%d").to_string());
         }
     }
     Err(format!("date \"{}\" is not a day (expected e.g. 2026-11-20)", crate::domain::text::on_screen(v)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::day;
+
+    #[test]
+    fn a_day_with_a_time_is_that_day_and_anything_else_after_it_is_refused() {
+        for (given, want) in [
+            ("2026-11-03", "2026-11-03"),
+            ("2026/11/08", "2026-11-08"),
+            ("20261103", "2026-11-03"),
+            ("2026-11-05 10:30:00", "2026-11-05"),
+            ("2026-11-05 10:30", "2026-11-05"),
+            ("2026-11-05T23:59:59+08:00", "2026-11-05"),
+            ("2026-11-05T10:30:00.250Z", "2026-11-05"),
+            ("2026-11-05T10:30:00-05:00", "2026-11-05"),
+        ] {
+            assert_eq!(day(given).as_deref(), Ok(want), "{given}");
+        }
+        for bad in ["2026-11-03 25:00", "20261103 junk", "2026-11-31", "yesterday", "2026-11-03 10"] {
+            assert!(day(bad).is_err(), "{bad}");
+        }
+    }
 }
 
 /// A shipment row as read: SKU, day, quantity.
