@@ -45,30 +45,6 @@ fn day(v: &str) -> Result<String, String> {
     Err(format!("date \"{}\" is not a day (expected e.g. 2026-11-20)", crate::domain::text::on_screen(v)))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::day;
-
-    #[test]
-    fn a_day_with_a_time_is_that_day_and_anything_else_after_it_is_refused() {
-        for (given, want) in [
-            ("2026-11-03", "2026-11-03"),
-            ("2026/11/08", "2026-11-08"),
-            ("20261103", "2026-11-03"),
-            ("2026-11-05 10:30:00", "2026-11-05"),
-            ("2026-11-05 10:30", "2026-11-05"),
-            ("2026-11-05T23:59:59+08:00", "2026-11-05"),
-            ("2026-11-05T10:30:00.250Z", "2026-11-05"),
-            ("2026-11-05T10:30:00-05:00", "2026-11-05"),
-        ] {
-            assert_eq!(day(given).as_deref(), Ok(want), "{given}");
-        }
-        for bad in ["2026-11-03 25:00", "20261103 junk", "2026-11-31", "yesterday", "2026-11-03 10"] {
-            assert!(day(bad).is_err(), "{bad}");
-        }
-    }
-}
-
 /// A shipment row as read: SKU, day, quantity.
 type DayRow = (String, String, i64);
 
@@ -181,4 +157,28 @@ pub fn import(
         }
         Ok(file)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::day;
+
+    #[test]
+    fn a_day_with_a_time_is_that_day_and_anything_else_after_it_is_refused() {
+        for (given, want) in [
+            ("2026-11-03", "2026-11-03"),
+            ("2026/11/08", "2026-11-08"),
+            ("20261103", "2026-11-03"),
+            ("2026-11-05 10:30:00", "2026-11-05"),
+            ("2026-11-05 10:30", "2026-11-05"),
+            ("2026-11-05T23:59:59+08:00", "2026-11-05"),
+            ("2026-11-05T10:30:00.250Z", "2026-11-05"),
+            ("2026-11-05T10:30:00-05:00", "2026-11-05"),
+        ] {
+            assert_eq!(day(given).as_deref(), Ok(want), "{given}");
+        }
+        for bad in ["2026-11-03 25:00", "20261103 junk", "2026-11-31", "yesterday", "2026-11-03 10"] {
+            assert!(day(bad).is_err(), "{bad}");
+        }
+    }
 }
