@@ -1515,6 +1515,113 @@ mod workbooks {
         d.workbook_refused(&f, "notes.xlsx!Sheet1:1: no column for rma_no");
     }
 
+    /// Found by a second outside pass on the header search: rows of data above a later header
+    /// were dropped as titles; short labels over fuller ones (`RMA, Order, SKU` over `..., qty,
+    /// unit_value`) made the short row the header and lost the quantity (all 1) and the value.
+    #[test]
+    fn nothing_above_a_header_but_titles_is_passed_over_and_a_fuller_second_row_counts() {
+        let rows = |s: &mut rust_xlsxwriter::Worksheet, from: u32, rmas: &[&str]| {
+            for (r, rma) in rmas.iter().enumerate() {
+                let row = from + r as u32;
+                for (c, v) in [*rma, "O-1", "SKU-A"].iter().enumerate() {
+                    s.write_string(row, c as u16, *v).unwrap();
+                }
+                s.write_number(row, 3, 3.0).unwrap();
+                s.write_number(row, 4, 12.5).unwrap();
+            }
+        };
+        let mut d = Dock::new();
+        // Short labels over the fuller header.
+        let mut book = Workbook::new();
+        let s = headed(&mut book, &["RMA", "Order", "SKU"]);
+        for (c, h) in ["RMA", "Order", "SKU", "qty", "unit_value"].iter().enumerate() {
+            s.write_string(1, c as u16, *h).unwrap();
+        }
+        rows(s, 2, &["R-1"]);
+        let f = d.file("two.xlsx", book.save_to_buffer().unwrap());
+        let r = d.workbook(&f);
+        assert!(r.errors.is_empty(), "{:?}", d.messages(&r));
+        assert_eq!(d.count("SELECT qty FROM return_lines"), 3, "the quantity is read");
+        assert_eq!(d.count("SELECT unit_value_cents FROM return_lines"), 1250);
+        // A table above the header, its own header lacking order_no: refused, nothing dropped.
+        let mut d = Dock::new();
+        let mut book = Workbook::new();
+        let s = headed(&mut book, &["rma_no", "sku", "qty"]);
+        rows(s, 1, &["R-7", "R-8"]);
+        for (c, h) in ["rma_no", "order_no", "sku", "qty", "unit_value"].iter().enumerate() {
+            s.write_string(4, c as u16, *h).unwrap();
+        }
+        rows(s, 5, &["R-9"]);
+        let f = d.file("stacked.xlsx", book.save_to_buffer().unwrap());
+        d.workbook_refused(&f, "stacked.xlsx!Sheet1:1: no column for order_no");
+        // A data row (more than two cells, none a header) above the header: refused too.
+        let mut book = Workbook::new();
+        let s = book.add_worksheet();
+        rows(s, 0, &["R-5"]);
+        for (c, h) in ["rma_no", "order_no", "sku", "qty"].iter().enumerate() {
+            s.write_string(1, c as u16, *h).unwrap();
+        }
+        rows(s, 2, &["R-6"]);
+        let f = d.file("above.xlsx", book.save_to_buffer().unwrap());
+        d.workbook_refused(&f, "above.xlsx!Sheet1:1: no column for rma_no");
+        // Below row 10 a header is not looked for.
+        let mut book = Workbook::new();
+        let s = book.add_worksheet();
+        s.write_string(0, 0, "退货明细").unwrap();
+        for (c, h) in ["rma_no", "order_no", "sku", "qty"].iter().enumerate() {
+            s.write_string(10, c as u16, *h).unwrap();
+        }
+        rows(s, 11, &["R-4"]);
+        let f = d.file("deep.xlsx", book.save_to_buffer().unwrap());
+        d.workbook_refused(&f, "deep.xlsx!Sheet1:1: no column for rma_no");
+        // A stray cell far to the right of the header widens no row (each was 16,384 cells).
+        let mut book = Workbook::new();
+        let s = headed(&mut book, &["rma_no", "order_no", "sku", "qty", "unit_value"]);
+        s.write_string(0, 16_383, "x").unwrap();
+        rows(s, 1, &["R-1", "R-2"]);
+        let f = d.file("wide.xlsx", book.save_to_buffer().unwrap());
+        let r = d.workbook(&f);
+        assert!(r.errors.is_empty(), "{:?}", d.messages(&r));
+        assert_eq!(d.count("SELECT count(*) FROM return_lines WHERE qty = 3"), 2);
+    }
+
+    /// Files under a workbook's name that are none, each told as what it is; an `.xlsx` saved
+    /// as `.xls` (seller tools do) is read by what it is.
+    #[test]
+    fn what_is_no_workbook_is_told_as_what_it_is() {
+        let mut d = Dock::new();
+        for (name, bytes, said) in [
+            ("empty.xlsx", Vec::new(), "empty.xlsx: is empty"),
+            (
+                "page.xls",
+                b"<html><table><tr><td>rma_no</td></tr></table></html>".to_vec(),
+                "page.xls: is a web page (HTML)",
+            ),
+            ("notes.xlsx", b"rma_no,order_no\n".to_vec(), "notes.xlsx: is not a workbook"),
+            (
+                "other.xlsx",
+                {
+                    use std::io::Write;
+                    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+                    z.start_file("readme.txt", zip::write::SimpleFileOptions::default()).unwrap();
+                    z.write_all(b"hello").unwrap();
+                    z.finish().unwrap().into_inner()
+                },
+                "other.xlsx: is a zip archive, but no workbook that can be read",
+            ),
+        ] {
+            let f = d.file(name, bytes);
+            d.workbook_refused(&f, said);
+        }
+        let f = d.file(
+            "returns.xls",
+            workbook_of(CANONICAL, b',', "Returns", &["qty", "unit_value"], &["created_at"]),
+        );
+        let r = d.workbook(&f);
+        assert!(r.errors.is_empty(), "{:?}", d.messages(&r));
+        assert_canonical_loaded(&d);
+    }
+
     #[test]
     fn a_long_number_stored_as_a_number_is_refused_by_file_sheet_and_row() {
         let mut d = Dock::new();

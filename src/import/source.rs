@@ -24,9 +24,9 @@ impl Source {
     /// A workbook's sheet `sheet` (None: the first it shows, looked up now so that every
     /// message names it: `returns.xlsx!Sheet1:12: ...`).
     pub fn workbook(path: &Path, sheet: Option<&str>) -> Source {
-        let sheet = sheet.map(String::from).or_else(|| {
-            calamine::open_workbook_auto(path).ok().and_then(|b| super::table::first_shown_sheet(&b))
-        });
+        let sheet = sheet
+            .map(String::from)
+            .or_else(|| super::table::open_book(path).ok().and_then(|b| super::table::first_shown_sheet(&b)));
         Source::Workbook { path: path.to_path_buf(), sheet }
     }
 

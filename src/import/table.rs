@@ -372,23 +372,96 @@ struct SheetCell {
 /// rectangle up to it.
 type SparseSheet = std::collections::BTreeMap<u32, Vec<SheetCell>>;
 
-/// An `.xlsx` sheet read cell by cell, each with its formula. A whole number shown with a
-/// format of zeros only (`00000`: a code whose leading zeros Excel shows but does not store)
-/// is taken as it is shown, `00123`.
+/// A piece of a number format that shows a whole number as digits among fixed characters.
+#[derive(Debug, Clone, PartialEq)]
+enum Piece {
+    /// A digit's place: `0` shows a zero where the number has no digit, `#` nothing.
+    Digit {
+        forced: bool,
+    },
+    Text(String),
+}
+
+/// The format's way of showing a whole number, when it is digits among fixed characters:
+/// `00000`, `000-000`, `"0"0000`, `\00000`, `#00000`, `00000_)`, `0000 `, by its first section
+/// (`00000;-00000`: how a positive number is shown), colours passed over. None for a format
+/// that shows the number as its plain digits (`0`, `General`) and for any other (a decimal
+/// point, a thousands separator, a percentage, an exponent, a fraction, a date, a condition
+/// such as `[<=99999]`).
+fn digit_format(code: &str) -> Option<Vec<Piece>> {
+    let mut pieces = Vec::new();
+    let mut chars = code.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ';' => break,
+            '0' | '#' => pieces.push(Piece::Digit { forced: c == '0' }),
+            '"' => pieces.push(Piece::Text(chars.by_ref().take_while(|&q| q != '"').collect())),
+            '\\' => pieces.push(Piece::Text(chars.next()?.to_string())),
+            // `_)`: a space as wide as `)`; `*-`: `-` repeated to fill the cell.
+            '_' | '*' => {
+                chars.next()?;
+            }
+            '[' => {
+                let inside: String = chars.by_ref().take_while(|&q| q != ']').collect();
+                if inside.starts_with(['<', '>', '=']) {
+                    return None;
+                }
+            }
+            '$' | '-' | '+' | '(' | ')' | ' ' => pieces.push(Piece::Text(c.to_string())),
+            _ => return None,
+        }
+    }
+    let forced = pieces.iter().filter(|p| **p == Piece::Digit { forced: true }).count();
+    let digits = pieces.iter().filter(|p| matches!(p, Piece::Digit { .. })).count();
+    let literal = pieces.iter().any(|p| matches!(p, Piece::Text(t) if !t.trim().is_empty()));
+    (digits > 0 && (forced > 1 || literal)).then_some(pieces)
+}
+
+/// A whole number `n` as `pieces` show it (see [`digit_format`]), without the spaces at its
+/// ends: 123 through `00000` is `00123`, 123456 through `000-000` is `123-456`.
+fn show_digits(pieces: &[Piece], n: u64) -> String {
+    let places: Vec<bool> = pieces
+        .iter()
+        .filter_map(|p| if let Piece::Digit { forced } = p { Some(*forced) } else { None })
+        .collect();
+    // At least as many digits as from the first `0` on.
+    let least = places.iter().position(|f| *f).map_or(0, |i| places.len() - i);
+    let digits = format!("{n:0least$}");
+    // Aligned at the right: each place takes the number's digit under it, the first place
+    // every digit left of it too.
+    let (k, len) = (places.len(), digits.len());
+    let mut given = vec![String::new(); k];
+    for (j, d) in digits.chars().enumerate() {
+        given[(j + k).saturating_sub(len)].push(d);
+    }
+    let mut out = String::new();
+    let mut place = 0;
+    for p in pieces {
+        match p {
+            Piece::Digit { .. } => {
+                out.push_str(&given[place]);
+                place += 1;
+            }
+            Piece::Text(t) => out.push_str(t),
+        }
+    }
+    out.trim().to_string()
+}
+
+/// An `.xlsx` sheet read cell by cell, each with its formula. A whole number shown through a
+/// format of digits among fixed characters ([`digit_format`]: `00000`, a code whose leading
+/// zeros the sheet shows but does not store) is taken as it is shown, `00123`.
 fn xlsx_cells<RS: std::io::Read + std::io::Seek>(
     book: &mut calamine::Xlsx<RS>,
     name: &str,
 ) -> Result<SparseSheet, calamine::XlsxError> {
     let mut sheet = SparseSheet::new();
     let mut reader = book.worksheet_cells_reader(name)?;
-    let zeros: HashMap<usize, usize> = reader
+    let shown: HashMap<usize, Vec<Piece>> = reader
         .styles()
         .iter()
         .enumerate()
-        .filter_map(|(id, style)| {
-            let code = &style.number_format.as_ref()?.format_code;
-            (code.len() > 1 && code.bytes().all(|b| b == b'0')).then_some((id, code.len()))
-        })
+        .filter_map(|(id, style)| Some((id, digit_format(&style.number_format.as_ref()?.format_code)?)))
         .collect();
     while let Some(cell) = reader.next_cell_with_formula()? {
         let value = calamine::Data::from(cell.value);
@@ -399,23 +472,34 @@ fn xlsx_cells<RS: std::io::Read + std::io::Seek>(
         sheet.entry(cell.pos.0).or_default().push(SheetCell { col: cell.pos.1, value, formula });
     }
     drop(reader);
-    if zeros.is_empty() {
+    if shown.is_empty() {
         return Ok(sheet);
     }
-    // A second pass over the styles, only when the workbook has such a format at all.
+    // A second pass over the styles, only when the workbook has such a format at all. It meets
+    // the cells in the order the first did: each row's are looked for from the last found on.
     let mut reader = book.worksheet_cells_reader(name)?;
+    let mut from = (u32::MAX, 0);
     while let Some((row, col, style)) = reader.next_style_id()? {
-        let Some(&width) = zeros.get(&style) else { continue };
-        let Some(cell) = sheet.get_mut(&row).and_then(|cells| cells.iter_mut().find(|c| c.col == col)) else {
-            continue;
-        };
+        let Some(pieces) = shown.get(&style) else { continue };
+        let Some(cells) = sheet.get_mut(&row) else { continue };
+        if from.0 != row {
+            from = (row, 0);
+        }
+        let at = cells[from.1.min(cells.len())..]
+            .iter()
+            .position(|c| c.col == col)
+            .map(|i| i + from.1)
+            .or_else(|| cells.iter().position(|c| c.col == col));
+        let Some(at) = at else { continue };
+        from.1 = at + 1;
+        let cell = &mut cells[at];
         let whole = match cell.value {
             calamine::Data::Int(i) if i >= 0 => Some(i as f64),
             calamine::Data::Float(f) if f >= 0.0 && f.fract() == 0.0 => Some(f),
             _ => None,
         };
         if let Some(n) = whole.filter(|n| *n < EXACT_DIGITS) {
-            cell.value = calamine::Data::String(format!("{:0width$}", n as u64));
+            cell.value = calamine::Data::String(show_digits(pieces, n as u64));
         }
     }
     Ok(sheet)
@@ -448,6 +532,57 @@ fn range_cells(
 
 /// A workbook's sheet (`sheet`, else the first it shows) as a table; rows are named as Excel
 /// numbers them, and messages name the file and the sheet: `returns.xlsx!Sheet1:12: ...`.
+/// A workbook opened by what it is: by its name first, then, for a file whose bytes say
+/// otherwise (an `.xlsx` saved as `.xls`, which seller tools do), by its bytes. A file that is
+/// no workbook at all is told as what it is: empty, text (a CSV renamed), a web page (an
+/// "Excel" export that is HTML), or a zip of something else.
+pub fn open_book(path: &Path) -> Result<calamine::Sheets<std::io::BufReader<std::fs::File>>, Problem> {
+    use calamine::{open_workbook, Ods, Sheets, Xls, Xlsx};
+    let file = path.display().to_string();
+    let by_name = match calamine::open_workbook_auto(path) {
+        Ok(book) => return Ok(book),
+        Err(e) => e,
+    };
+    let mut start = [0u8; 16];
+    let read = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut start))
+        .map_err(|e| Problem::unusable(&file, format!("cannot read: {e}")))?;
+    let start = &start[..read];
+    let zip = start.starts_with(b"PK\x03\x04");
+    let ole = start.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]);
+    if zip {
+        if let Ok(book) = open_workbook::<Xlsx<_>, _>(path) {
+            return Ok(Sheets::Xlsx(book));
+        }
+        if let Ok(book) = open_workbook::<Ods<_>, _>(path) {
+            return Ok(Sheets::Ods(book));
+        }
+    }
+    if ole {
+        if let Ok(book) = open_workbook::<Xls<_>, _>(path) {
+            return Ok(Sheets::Xls(book));
+        }
+    }
+    let text = String::from_utf8_lossy(start);
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    let why = if read == 0 {
+        "is empty: no workbook, nothing to import".to_string()
+    } else if zip {
+        format!("is a zip archive, but no workbook that can be read ({by_name})")
+    } else if text.starts_with('<') {
+        "is a web page (HTML) under a workbook's name, not a workbook: open it in Excel or WPS and \
+         save it as .xlsx"
+            .to_string()
+    } else if !ole {
+        "is not a workbook, whatever its name says (its bytes are not a workbook's): a CSV or text \
+         file renamed? name it .csv (or .tsv, .json) and import it again"
+            .to_string()
+    } else {
+        format!("cannot read the workbook: {by_name}")
+    };
+    Err(Problem::unusable(&file, why))
+}
+
 pub fn workbook(
     path: &Path,
     sheet: Option<&str>,
@@ -455,21 +590,7 @@ pub fn workbook(
 ) -> Result<(Table, String), Problem> {
     use calamine::Reader;
     let file = path.display().to_string();
-    let mut book = calamine::open_workbook_auto(path).map_err(|e| {
-        // A text file under a workbook's name (a CSV renamed `.xlsx`) is told as such, not by
-        // the zip reader's words.
-        let mut start = [0u8; 8];
-        let read = std::fs::File::open(path).and_then(|mut f| f.read(&mut start)).unwrap_or(0);
-        let zip_or_ole = start.starts_with(b"PK\x03\x04") || start.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]);
-        if read > 0 && !zip_or_ole {
-            return Problem::unusable(
-                &file,
-                "is not a workbook, whatever its name says (its bytes are not a workbook's): \
-                 a CSV or text file renamed? name it .csv (or .tsv, .json) and import it again",
-            );
-        }
-        Problem::unusable(&file, format!("cannot read the workbook: {e}"))
-    })?;
+    let mut book = open_book(path)?;
     let names = book.sheet_names();
     let name = match sheet {
         Some(s) => names.iter().find(|n| n.as_str() == s).cloned().ok_or_else(|| {
@@ -524,47 +645,70 @@ fn sheet_table(cells: SparseSheet, fields: &'static [FieldSpec], display: &str) 
         }
         (values, formulas, beyond)
     };
-    // The header is the first row that names every required field, among the first few that
-    // hold something: a seller tool's title or banner rows above it (`退货明细 2026-11-20`)
-    // are passed over. Found in none, the first row's complaint is the one told.
-    let mut first_complaint = None;
-    let (at, width, columns, ignored) = loop {
-        let Some((at, header_cells)) = rows.next() else {
+    // A row's cells as text, as wide as the row.
+    let texts = |cells: &[SheetCell]| -> Vec<String> {
+        let mut t = vec![String::new(); width_of(cells)];
+        for c in cells {
+            t[(c.col - first_col) as usize] = cell_text(&c.value).unwrap_or_default();
+        }
+        t
+    };
+    let aliases = Aliases::new(fields);
+    // The header is the first row that names every required field. Above it, only a seller
+    // tool's title rows are passed over (`退货明细`, `导出时间 2026-11-20`): in the sheet's first
+    // ten rows, one or two cells each, none naming a field. Any other row above a header is
+    // refused, never dropped: a row naming fields is a header that lacks one (its complaint
+    // is told), anything else may be data (the first row's complaint is told).
+    let mut first_complaint: Option<Problem> = None;
+    let (at, mut header) = loop {
+        let Some((at, cells)) = rows.next() else {
             return Err(first_complaint.expect("a sheet with a cell has a row"));
         };
-        let width = width_of(&header_cells);
-        let (header, _, _) = spread(header_cells, width);
-        let header: Vec<String> = header.iter().map(|c| cell_text(c).unwrap_or_default()).collect();
+        let header = texts(&cells);
         match header_columns(header.iter().map(String::as_str), fields, display, u64::from(at) + 1) {
-            Ok((columns, ignored)) => break (at, width, columns, ignored),
+            Ok(_) if first_complaint.is_none() || at <= TITLE_ROWS => break (at, header),
+            Ok(_) => return Err(first_complaint.expect("checked")),
             Err(complaint) => {
+                let filled = header.iter().filter(|t| !t.is_empty()).count();
+                if header.iter().any(|t| aliases.field(t).is_some()) {
+                    return Err(complaint);
+                }
                 let first = first_complaint.get_or_insert(complaint);
-                if at >= TITLE_ROWS {
+                if at >= TITLE_ROWS || filled > 2 {
                     return Err(first.clone());
                 }
             }
         }
     };
-    // A second header row (the contract's field names under headers in words, as this
-    // program's own export has them) is a header, not a row.
-    let aliases = Aliases::new(fields);
+    // A second header row right under it (the contract's field names under headers in words,
+    // as this program's own export has them; or fuller labels under short ones) is a header,
+    // not a row: under every column a field was found in, a name of that same field. Its
+    // names count where the first row's name none.
+    let named = |header: &[String]| -> Vec<(usize, usize)> {
+        header.iter().enumerate().filter_map(|(c, h)| aliases.field(h).map(|f| (f, c))).collect()
+    };
     if let Some((next, cells)) = rows.peek() {
-        let under = spread(
-            cells.iter().map(|c| SheetCell { col: c.col, value: c.value.clone(), formula: None }).collect(),
-            width,
-        )
-        .0;
-        let text = |c: usize| under.get(c).map(|x| cell_text(x).unwrap_or_default()).unwrap_or_default();
-        // Under every column a field was found in, a name of that same field.
-        let mapped: Vec<(usize, usize)> =
-            columns.iter().enumerate().flat_map(|(f, cols)| cols.iter().map(move |c| (f, *c))).collect();
+        let under = texts(cells);
+        let text = |c: usize| under.get(c).cloned().unwrap_or_default();
+        let mapped = named(&header);
         if *next == at + 1
             && !mapped.is_empty()
             && mapped.iter().all(|(f, c)| aliases.field(&text(*c)) == Some(*f))
         {
+            header.resize(header.len().max(under.len()), String::new());
+            for (c, h) in header.iter_mut().enumerate() {
+                if aliases.field(h).is_none() && aliases.field(&text(c)).is_some() {
+                    *h = text(c);
+                }
+            }
             rows.next();
         }
     }
+    let (columns, ignored) =
+        header_columns(header.iter().map(String::as_str), fields, display, u64::from(at) + 1)?;
+    // Rows are read as wide as the last column a field is in: a stray cell far to the right of
+    // the header (`XFD1`) does not widen every row.
+    let width = columns.iter().flatten().max().map_or(0, |c| c + 1);
     let mut out = Vec::new();
     for (at, cells) in rows {
         let line = u64::from(at) + 1;
@@ -836,6 +980,34 @@ mod tests {
         assert_eq!(clean_value("\t12345678901234567890"), "12345678901234567890");
         assert_eq!(clean_value("=\"000123\""), "000123");
         assert_eq!(clean_value("  plain "), "plain");
+    }
+
+    #[test]
+    fn whole_numbers_are_taken_as_their_format_shows_them() {
+        let shown = |code: &str, n: u64| digit_format(code).map(|p| show_digits(&p, n));
+        for (code, n, want) in [
+            ("00000", 123, "00123"),
+            ("00000;-00000", 123, "00123"),
+            ("00000;-00000;00000", 123, "00123"),
+            ("\"0\"0000", 123, "00123"),
+            ("\\00000", 123, "00123"),
+            ("00000_)", 123, "00123"),
+            ("0000 ", 246, "0246"),
+            ("#00000", 123, "00123"),
+            ("[Blue]00000", 123, "00123"),
+            ("000-000", 123456, "123-456"),
+            ("000-000", 123, "000-123"),
+            ("00000", 1234567, "1234567"),
+            ("\"SKU-\"0000", 17, "SKU-0017"),
+        ] {
+            assert_eq!(shown(code, n).as_deref(), Some(want), "{code} {n}");
+        }
+        // Plain digits, or what is no code: the number as it is.
+        for code in
+            ["0", "General", "#,##0", "0.00", "0%", "yyyy-mm-dd", "[<=99999]00000;000000", "@", "# ?/?"]
+        {
+            assert_eq!(shown(code, 123), None, "{code}");
+        }
     }
 
     #[test]
