@@ -300,7 +300,7 @@ pub fn text_in(f: &Feedback, lang: Lang) -> String {
         for k in &r.skus {
             let rate = k
                 .rate
-                .map_or("-".to_string(), |x| format!("{:.*}%", rate_decimals(x, r.alert_above), x * 100.0));
+                .map_or("-".to_string(), |x| format!("{}%", percent(x, rate_decimals(x, r.alert_above))));
             let flag = if k.alert { lang.pick("  ⚠ above", "  ⚠ 超标") } else { "" };
             s.push_str(&format!(
                 "  {} {:>6} / {:<8} {:>7}{flag}  {}\n",
@@ -399,23 +399,32 @@ pub fn csv_in(f: &Feedback, lang: Lang) -> String {
 pub fn rate_decimals(rate: f64, alert: f64) -> usize {
     (1..=4)
         .find(|&d| {
-            let shown = |x: f64| format!("{:.*}", d, x * 100.0);
+            let shown = |x: f64| percent(x, d);
             rate == alert || shown(rate) != shown(alert)
         })
         .unwrap_or(4)
 }
 
+/// A share as a percentage with `decimals`, a half rounded up as a spreadsheet rounds it (the
+/// workbook shows 1/400 as 0.3%; formatting alone rounds it to even, 0.2%).
+pub fn percent(share: f64, decimals: usize) -> String {
+    let scale = 10f64.powi(decimals as i32);
+    format!("{:.*}", decimals, (share * 100.0 * scale).round() / scale)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::rate_decimals;
+    use super::{percent, rate_decimals};
 
     #[test]
     fn a_rate_beside_the_alert_never_reads_as_the_alert() {
-        let shown = |rate: f64| format!("{:.*}%", rate_decimals(rate, 0.03), rate * 100.0);
+        let shown = |rate: f64| format!("{}%", percent(rate, rate_decimals(rate, 0.03)));
         assert_eq!(shown(3.0 / 99.0), "3.03%", "above: not 3.0%");
         assert_eq!(shown(0.0299), "2.99%", "below: not 3.0%");
         assert_eq!(shown(0.03), "3.0%", "the alert itself");
         assert_eq!(shown(0.125), "12.5%", "far from it: one decimal");
         assert_eq!(shown(0.030_001), "3.0001%");
+        assert_eq!(shown(1.0 / 400.0), "0.3%", "a half rounded up, as the workbook shows it");
+        assert_eq!(shown(1.0 / 8.0), "12.5%");
     }
 }
