@@ -115,10 +115,10 @@ pub fn import(
             let mut skus: Vec<&String> = rows.iter().map(|r| &r.0).collect();
             skus.dedup();
             for sku in skus {
-                match st::in_catalog(store.db(), sku)? {
-                    Some(None) => {}
-                    Some(Some(name)) => unknown.push(format!("{sku} (the catalog has {name})")),
-                    None => unknown.push(sku.clone()),
+                match st::spelling(store.db(), sku)? {
+                    st::Spelling::Known => {}
+                    st::Spelling::OtherCase(name) => unknown.push(format!("{sku} (the catalog has {name})")),
+                    st::Spelling::Unknown => unknown.push(sku.clone()),
                 }
             }
             if !unknown.is_empty() {

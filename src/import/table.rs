@@ -530,8 +530,6 @@ fn range_cells(
     sheet
 }
 
-/// A workbook's sheet (`sheet`, else the first it shows) as a table; rows are named as Excel
-/// numbers them, and messages name the file and the sheet: `returns.xlsx!Sheet1:12: ...`.
 /// A workbook opened by what it is: by its name first, then, for a file whose bytes say
 /// otherwise (an `.xlsx` saved as `.xls`, which seller tools do), by its bytes. A file that is
 /// no workbook at all is told as what it is: empty, text (a CSV renamed), a web page (an
@@ -583,6 +581,8 @@ pub fn open_book(path: &Path) -> Result<calamine::Sheets<std::io::BufReader<std:
     Err(Problem::unusable(&file, why))
 }
 
+/// A workbook's sheet (`sheet`, else the first it shows) as a table; rows are named as Excel
+/// numbers them, and messages name the file and the sheet: `returns.xlsx!Sheet1:12: ...`.
 pub fn workbook(
     path: &Path,
     sheet: Option<&str>,
@@ -626,7 +626,7 @@ fn sheet_table(cells: SparseSheet, fields: &'static [FieldSpec], display: &str) 
         return Err(Problem::new(display, Some(1), "the sheet is empty"));
     };
     let mut rows = cells.into_iter().peekable();
-    // Each row as the header's columns, from the sheet's first used column; whether it holds
+    // A data row as `width` columns from the sheet's first used column; whether it holds
     // something beyond them.
     let width_of =
         |cells: &[SheetCell]| cells.iter().map(|c| (c.col - first_col) as usize + 1).max().unwrap_or(0);

@@ -45,18 +45,25 @@ pub fn write(chunks: &Chunks<'_>, sku: &str, day: &str, qty: i64) -> DbResult<Wr
     Ok(done)
 }
 
-/// How the catalog names `sku`: `Some(None)` exactly so, `Some(Some(name))` only in another
-/// letter case (`sku-1017` for `SKU-1017`), `None` not at all; `Some(None)` too while the
-/// catalog is empty (there is nothing to compare with).
-pub fn in_catalog(db: &dyn Sql, sku: &str) -> DbResult<Option<Option<String>>> {
+/// How the catalog spells a SKU a shipment names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Spelling {
+    /// As given; or the catalog is empty, with nothing to compare with.
+    Known,
+    /// Only in other letters: the catalog's (`SKU-1017` for `sku-1017`).
+    OtherCase(String),
+    Unknown,
+}
+
+pub fn spelling(db: &dyn Sql, sku: &str) -> DbResult<Spelling> {
     if db.value::<String>("SELECT sku FROM products WHERE sku = ?1", args![sku])?.is_some()
         || db.value::<i64>("SELECT 1 FROM products LIMIT 1", args![])?.is_none()
     {
-        return Ok(Some(None));
+        return Ok(Spelling::Known);
     }
     let other =
         db.value::<String>("SELECT sku FROM products WHERE lower(sku) = lower(?1) LIMIT 1", args![sku])?;
-    Ok(other.map(Some))
+    Ok(other.map_or(Spelling::Unknown, Spelling::OtherCase))
 }
 
 /// Units shipped of each SKU from `from` to `to` (days, both included).
