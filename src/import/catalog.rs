@@ -23,8 +23,8 @@ pub fn import(
         if job.index == 0 {
             run_codes.clear();
         }
-        let display = source.display();
         let (table, mut file) = super::open_table(source, CATALOG, opts, &mut report.errors);
+        let display = file.file.clone();
         let Some(table) = table else { return Ok(file) };
         let mut rejected = match job.pass {
             Pass::Check => Rejected::for_source(source, CATALOG, opts),

@@ -434,8 +434,10 @@ pub(crate) fn open_table(
     opts: &ImportOptions,
     errors: &mut Vec<Problem>,
 ) -> (Option<table::Table>, FileReport) {
+    let opened = source.open(fields, &opts.progress);
+    // Named after opening: a workbook's sheet is known then.
     let mut file = FileReport { file: source.display(), ..FileReport::default() };
-    match source.open(fields, &opts.progress) {
+    match opened {
         Ok(t) => {
             file.encoding = t.encoding.to_string();
             file.format = t.format.to_string();

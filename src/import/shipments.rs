@@ -61,8 +61,8 @@ pub fn import(
     let mut seen: Vec<(String, Vec<DayRow>)> = Vec::new();
     super::run_import(store, sources, opts, "shipments", |job, report| {
         let (store, source, opts) = (job.store, job.source, job.opts);
-        let display = source.display();
         let (table, mut file) = super::open_table(source, SHIPMENTS, opts, &mut report.errors);
+        let display = file.file.clone();
         let Some(table) = table else { return Ok(file) };
         let checking = matches!(job.pass, Pass::Check);
         let mut keys: Vec<(String, String)> = Vec::new();

@@ -581,8 +581,9 @@ pub fn open_book(path: &Path) -> Result<calamine::Sheets<std::io::BufReader<std:
     Err(Problem::unusable(&file, why))
 }
 
-/// A workbook's sheet (`sheet`, else the first it shows) as a table; rows are named as Excel
-/// numbers them, and messages name the file and the sheet: `returns.xlsx!Sheet1:12: ...`.
+/// A workbook's sheet (`sheet`, else the first it shows) as a table, and the sheet's name;
+/// rows are named as Excel numbers them, and messages name the file and the sheet:
+/// `returns.xlsx!Sheet1:12: ...`.
 pub fn workbook(
     path: &Path,
     sheet: Option<&str>,
@@ -613,7 +614,7 @@ pub fn workbook(
     };
     drop(book);
     let table = sheet_table(cells, fields, &display)?;
-    Ok((table, display))
+    Ok((table, name))
 }
 
 /// How far down a sheet its header may be: rows 1 to 10 (a title, a date, a banner above it).

@@ -28,8 +28,8 @@ pub fn import(
     }
     super::run_import(store, sources, opts, "users", |job, report| {
         let (store, source, opts) = (job.store, job.source, job.opts);
-        let display = source.display();
         let (table, mut file) = super::open_table(source, USERS, opts, &mut report.errors);
+        let display = file.file.clone();
         let Some(table) = table else { return Ok(file) };
         // A new PIN is hashed (slow, on purpose) only when it is written.
         let hashing = matches!(job.pass, Pass::Write(_));
