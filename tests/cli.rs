@@ -141,14 +141,27 @@ fn users_add_hashes_the_pin_and_checks_the_role() {
     let dir = tempfile::tempdir().unwrap();
     let ok = dock(
         dir.path(),
-        &["users", "add", "--id", "SUP9", "--name", "王主管", "--role", "supervisor", "--pin", "8642"],
+        // Twelve digits: four could turn up by chance in the log's hex hashes or a time's
+        // fraction of a second (it did, once in a few hundred runs).
+        &[
+            "users",
+            "add",
+            "--id",
+            "SUP9",
+            "--name",
+            "王主管",
+            "--role",
+            "supervisor",
+            "--pin",
+            "864297531086",
+        ],
     );
     assert!(ok.status.success(), "{}", text(&ok.stderr));
     let no_pin = dock(dir.path(), &["users", "add", "--id", "SUP8", "--name", "X", "--role", "supervisor"]);
     assert_eq!(no_pin.status.code(), Some(1));
     assert!(text(&no_pin.stderr).contains("supervisor SUP8 needs a pin"));
     let db = std::fs::read(dir.path().join("returns-dock.db")).unwrap();
-    assert!(!db.windows(4).any(|w| w == b"8642"), "the PIN itself is never stored");
+    assert!(!db.windows(12).any(|w| w == b"864297531086"), "the PIN itself is never stored");
 }
 
 #[test]
