@@ -3,7 +3,8 @@
 //! [LINES]`: station steps; `-- central-import [LINES]`: imports while a station writes;
 //! `-- central-scan [RETURNS]`: the station on a million returns) use the server
 //! `RETURNS_DOCK_BENCH_PG` names (its `postgres` database, for making one of its own), else
-//! start a private one with `.ci/pg-server`.
+//! start a private one with `.ci/pg-server`. `-- workbook-import [LINES]`: returns from a
+//! workbook beside the same rows from a CSV.
 //!
 //! Each figure is printed as `name: value unit (goal: ...)`. Data comes from `gen`, so every
 //! run measures the same bytes.
@@ -36,6 +37,13 @@ fn main() {
     if matches!(which, "all" | "scan") {
         let returns = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
         scan_bench(dir.path(), returns);
+    }
+    if matches!(which, "all" | "workbook-import") {
+        let lines = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(200_000);
+        workbook_import_bench(dir.path(), lines);
+    }
+    if which == "write-workbook" {
+        write_workbook(Path::new(&args[1]), Path::new(&args[2]));
     }
     if matches!(which, "all" | "labels") {
         let labels = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1_000);
@@ -712,6 +720,81 @@ impl Waits {
             self.0.iter().filter(|w| !w.2).count()
         )
     }
+}
+
+/// The same generated returns imported from a CSV and from a workbook of the same rows (order
+/// and tracking numbers as text, quantities as numbers, as a seller tool saves them), each into
+/// a fresh database, in one run: the time and the peak memory of each.
+fn workbook_import_bench(dir: &Path, lines: u64) {
+    let csv_path = dir.join("wb-returns.csv");
+    let xlsx_path = dir.join("wb-returns.xlsx");
+    {
+        let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(&csv_path).unwrap());
+        let mut cat = std::io::sink();
+        gen::generate(&GenOptions { returns: lines, seed: 1, max_lines: Some(lines) }, &mut out, &mut cat)
+            .unwrap();
+        out.flush().unwrap();
+    }
+    // Written by a process of its own, so that the memory it takes is not this one's when the
+    // imports' peaks are measured.
+    let t = Instant::now();
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args(["write-workbook", csv_path.to_str().unwrap(), xlsx_path.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    println!(
+        "workbook of {lines} lines: {:.1} MB (the CSV {:.1} MB), written in {:.2} s",
+        file_mb(&xlsx_path),
+        file_mb(&csv_path),
+        t.elapsed().as_secs_f64()
+    );
+    let opts = ImportOptions::new(chrono::Local::now().fixed_offset());
+    for (name, source) in
+        [("CSV", Source::File(csv_path.clone())), ("workbook", Source::workbook(&xlsx_path, None))]
+    {
+        let db = dir.join(format!("wb-{name}.db"));
+        let mut store = Store::open(&db).unwrap();
+        reset_peak_memory();
+        let t = Instant::now();
+        let report = import::returns::import(&mut store, &[source], &opts).unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        assert!(report.errors.is_empty(), "{name}: {:?}", report.errors.first());
+        println!(
+            "import returns from the {name}: {lines} lines in {secs:.2} s, peak memory {:.0} MB",
+            peak_memory_mb()
+        );
+    }
+}
+
+/// The rows of the CSV at `csv_path` as a workbook at `xlsx_path`: text cells, quantities as
+/// numbers, its strings shared as Excel saves them.
+fn write_workbook(csv_path: &Path, xlsx_path: &Path) {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet_with_low_memory().unwrap();
+    let mut input = csv::Reader::from_path(csv_path).unwrap();
+    let headers = input.headers().unwrap().clone();
+    let qty = headers.iter().position(|h| h == "qty");
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string(0, c as u16, h).unwrap();
+    }
+    for (r, record) in input.records().enumerate() {
+        let record = record.unwrap();
+        for (c, v) in record.iter().enumerate() {
+            let (row, col) = (r as u32 + 1, c as u16);
+            match v.parse::<f64>() {
+                Ok(n) if Some(c) == qty => {
+                    sheet.write_number(row, col, n).unwrap();
+                }
+                _ if v.is_empty() => {}
+                _ => {
+                    sheet.write_string(row, col, v).unwrap();
+                }
+            }
+        }
+    }
+    book.save(xlsx_path).unwrap();
 }
 
 /// Resets the kernel's record of this process's peak resident memory (Linux).

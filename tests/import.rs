@@ -1365,6 +1365,17 @@ mod workbooks {
     /// The workbook with its formulas' saved values taken out, as a program that never
     /// calculates writes them (`<f>1+1</f>` and no `<v>`).
     fn without_formula_values(xlsx: Vec<u8>) -> Vec<u8> {
+        edited(xlsx, |mut text| {
+            while let Some(at) = text.find("</f><v>") {
+                let end = at + text[at..].find("</v>").unwrap() + 4;
+                text.replace_range(at + 4..end, "");
+            }
+            text.replace(" t=\"str\"><f>", "><f>")
+        })
+    }
+
+    /// The workbook with the text of each of its parts passed through `edit`.
+    fn edited(xlsx: Vec<u8>, edit: impl Fn(String) -> String) -> Vec<u8> {
         use std::io::{Read, Write};
         let mut from = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
         let mut to = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -1372,17 +1383,59 @@ mod workbooks {
             let mut entry = from.by_index(i).unwrap();
             let mut text = Vec::new();
             entry.read_to_end(&mut text).unwrap();
-            let mut text = String::from_utf8(text).unwrap();
-            while let Some(at) = text.find("</f><v>") {
-                let end = at + text[at..].find("</v>").unwrap() + 4;
-                text.replace_range(at + 4..end, "");
-            }
-            let text = text.replace(" t=\"str\"><f>", "><f>");
+            let text = edit(String::from_utf8(text).unwrap());
             to.start_file(entry.name().unwrap().to_string(), zip::write::SimpleFileOptions::default())
                 .unwrap();
             to.write_all(text.as_bytes()).unwrap();
         }
         to.finish().unwrap().into_inner()
+    }
+
+    /// A sheet is read while its rows are checked, a few hundred rows at a time: a sheet whose
+    /// reading fails far down (a file cut short by a full disk or a broken download), or whose
+    /// cells are out of order (which would put a row's values under another), is refused by
+    /// what went wrong, with nothing stored, however many rows were good before it.
+    #[test]
+    fn a_sheet_that_fails_far_down_is_refused_whole() {
+        let mut book = Workbook::new();
+        let s = headed(&mut book, &["rma_no", "order_no", "sku", "qty"]);
+        for r in 1..3000u32 {
+            s.write_string(r, 0, format!("R-{r}")).unwrap();
+            s.write_string(r, 1, format!("O-{r}")).unwrap();
+            s.write_string(r, 2, "SKU-A").unwrap();
+            s.write_number(r, 3, 1.0).unwrap();
+        }
+        let xlsx = book.save_to_buffer().unwrap();
+        let mut d = Dock::new();
+        let whole = d.file("whole.xlsx", xlsx.clone());
+        let r = d.workbook(&whole);
+        assert!(r.errors.is_empty(), "{:?}", d.messages(&r));
+        assert_eq!(d.count("SELECT count(*) FROM returns"), 2999);
+        // Cut short in row 2500, its end lost.
+        let mut d = Dock::new();
+        let cut = d.file(
+            "cut.xlsx",
+            edited(xlsx.clone(), |text| match text.find("<row r=\"2500\"") {
+                Some(at) => text[..at + 30].to_string(),
+                None => text,
+            }),
+        );
+        d.workbook_refused(&cut, "cut.xlsx!Sheet1: cannot read the sheet:");
+        // Row 2500's cells stored as row 5, after row 2499.
+        let moved = d.file(
+            "moved.xlsx",
+            edited(xlsx, |text| {
+                let mut text = text.replace("<row r=\"2500\"", "<row r=\"5\"");
+                for col in ["A", "B", "C", "D"] {
+                    text = text.replace(&format!("r=\"{col}2500\""), &format!("r=\"{col}5\""));
+                }
+                text
+            }),
+        );
+        d.workbook_refused(
+            &moved,
+            "moved.xlsx!Sheet1:5: the sheet's cells are not stored in order (row 5 comes after row 2499)",
+        );
     }
 
     /// Found by an outside pass: a hidden first sheet (a seller tool's sample row) was read

@@ -372,6 +372,10 @@ struct SheetCell {
 /// rectangle up to it.
 type SparseSheet = std::collections::BTreeMap<u32, Vec<SheetCell>>;
 
+/// A sheet's rows that hold something, in order: each its number (counted from 0) and its
+/// cells that hold something.
+type SheetRows = Box<dyn Iterator<Item = Result<(u32, Vec<SheetCell>), Problem>> + Send>;
+
 /// A piece of a number format that shows a whole number as digits among fixed characters.
 #[derive(Debug, Clone, PartialEq)]
 enum Piece {
@@ -448,61 +452,122 @@ fn show_digits(pieces: &[Piece], n: u64) -> String {
     out.trim().to_string()
 }
 
-/// An `.xlsx` sheet read cell by cell, each with its formula. A whole number shown through a
+/// An `.xlsx` sheet's rows as they are read, on a thread of its own: the rows are checked
+/// (and spooled) while the rest of the sheet is still being read, and only a few hundred rows
+/// are held at a time, however long the sheet. A read that fails part of the way is a fatal
+/// problem in its place among the rows, so that nothing is imported.
+fn xlsx_rows(
+    book: calamine::Xlsx<std::io::BufReader<std::fs::File>>,
+    path: &Path,
+    name: &str,
+    display: &str,
+) -> Result<SheetRows, Problem> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(256);
+    let (path, name, shown) = (path.to_path_buf(), name.to_string(), display.to_string());
+    std::thread::Builder::new()
+        .name("workbook".into())
+        .spawn(move || {
+            if let Err(mut p) = read_xlsx(book, &path, &name, &shown, &tx) {
+                p.fatal = true;
+                let _ = tx.send(Err(p));
+            }
+        })
+        .map_err(|e| Problem::unusable(display, format!("cannot read the sheet: {e}")))?;
+    Ok(Box::new(rx.into_iter()))
+}
+
+/// Reads an `.xlsx` sheet cell by cell, each with its formula, and sends its rows that hold
+/// something to `tx` (until it is no longer listened to). A whole number shown through a
 /// format of digits among fixed characters ([`digit_format`]: `00000`, a code whose leading
 /// zeros the sheet shows but does not store) is taken as it is shown, `00123`.
-fn xlsx_cells<RS: std::io::Read + std::io::Seek>(
-    book: &mut calamine::Xlsx<RS>,
+fn read_xlsx(
+    mut book: calamine::Xlsx<std::io::BufReader<std::fs::File>>,
+    path: &Path,
     name: &str,
-) -> Result<SparseSheet, calamine::XlsxError> {
-    let mut sheet = SparseSheet::new();
-    let mut reader = book.worksheet_cells_reader(name)?;
+    display: &str,
+    tx: &std::sync::mpsc::SyncSender<Result<(u32, Vec<SheetCell>), Problem>>,
+) -> Result<(), Problem> {
+    let unreadable =
+        |e: calamine::XlsxError| Problem::unusable(display, format!("cannot read the sheet: {e}"));
+    let mut reader = book.worksheet_cells_reader(name).map_err(unreadable)?;
     let shown: HashMap<usize, Vec<Piece>> = reader
         .styles()
         .iter()
         .enumerate()
         .filter_map(|(id, style)| Some((id, digit_format(&style.number_format.as_ref()?.format_code)?)))
         .collect();
-    while let Some(cell) = reader.next_cell_with_formula()? {
-        let value = calamine::Data::from(cell.value);
+    // The cells' styles are read only when the workbook has such a format at all: by a second
+    // reader of the same sheet, in step with the first (each meets the cells in the order the
+    // sheet holds them, which is checked to be the sheet's own order).
+    let mut second = match shown.is_empty() {
+        true => None,
+        false => Some(calamine::open_workbook::<calamine::Xlsx<_>, _>(path).map_err(unreadable)?),
+    };
+    let mut styles = match second.as_mut() {
+        Some(b) => Some(b.worksheet_cells_reader(name).map_err(unreadable)?),
+        None => None,
+    };
+    let mut styled: Option<(u32, u32, usize)> = None;
+    let mut last: Option<(u32, u32)> = None;
+    let mut row: (u32, Vec<SheetCell>) = (0, Vec::new());
+    while let Some(cell) = reader.next_cell_with_formula().map_err(unreadable)? {
+        let pos = cell.pos;
+        if let Some(before) = last.filter(|l| pos <= *l) {
+            return Err(Problem::new(
+                display,
+                Some(u64::from(pos.0) + 1),
+                format!(
+                    "the sheet's cells are not stored in order (row {} comes after row {}): the \
+                     program that wrote it put them out of order; open the file in Excel or \
+                     LibreOffice and save it again",
+                    pos.0 + 1,
+                    before.0 + 1
+                ),
+            ));
+        }
+        last = Some(pos);
+        let mut value = calamine::Data::from(cell.value);
         let formula = cell.formula.filter(|f| !f.is_empty());
         if value == calamine::Data::Empty && formula.is_none() {
             continue;
         }
-        sheet.entry(cell.pos.0).or_default().push(SheetCell { col: cell.pos.1, value, formula });
-    }
-    drop(reader);
-    if shown.is_empty() {
-        return Ok(sheet);
-    }
-    // A second pass over the styles, only when the workbook has such a format at all. It meets
-    // the cells in the order the first did: each row's are looked for from the last found on.
-    let mut reader = book.worksheet_cells_reader(name)?;
-    let mut from = (u32::MAX, 0);
-    while let Some((row, col, style)) = reader.next_style_id()? {
-        let Some(pieces) = shown.get(&style) else { continue };
-        let Some(cells) = sheet.get_mut(&row) else { continue };
-        if from.0 != row {
-            from = (row, 0);
+        if let Some(reader) = styles.as_mut() {
+            while styled.is_none_or(|(r, c, _)| (r, c) < pos) {
+                styled = reader.next_style_id().map_err(unreadable)?;
+                if styled.is_none() {
+                    // Past the last styled cell: the second reader is done.
+                    styles = None;
+                    break;
+                }
+            }
+            if let Some(pieces) = styled.filter(|(r, c, _)| (*r, *c) == pos).and_then(|s| shown.get(&s.2)) {
+                value = shown_through(value, pieces);
+            }
         }
-        let at = cells[from.1.min(cells.len())..]
-            .iter()
-            .position(|c| c.col == col)
-            .map(|i| i + from.1)
-            .or_else(|| cells.iter().position(|c| c.col == col));
-        let Some(at) = at else { continue };
-        from.1 = at + 1;
-        let cell = &mut cells[at];
-        let whole = match cell.value {
-            calamine::Data::Int(i) if i >= 0 => Some(i as f64),
-            calamine::Data::Float(f) if f >= 0.0 && f.fract() == 0.0 => Some(f),
-            _ => None,
-        };
-        if let Some(n) = whole.filter(|n| *n < EXACT_DIGITS) {
-            cell.value = calamine::Data::String(show_digits(pieces, n as u64));
+        if pos.0 != row.0 && !row.1.is_empty() && tx.send(Ok(std::mem::take(&mut row))).is_err() {
+            // No longer listened to: the import stopped.
+            return Ok(());
         }
+        row.0 = pos.0;
+        row.1.push(SheetCell { col: pos.1, value, formula });
     }
-    Ok(sheet)
+    if !row.1.is_empty() {
+        let _ = tx.send(Ok(row));
+    }
+    Ok(())
+}
+
+/// A whole number as `pieces` show it (see [`digit_format`]), as text; any other value as it is.
+fn shown_through(value: calamine::Data, pieces: &[Piece]) -> calamine::Data {
+    let whole = match value {
+        calamine::Data::Int(i) if i >= 0 => Some(i as f64),
+        calamine::Data::Float(f) if f >= 0.0 && f.fract() == 0.0 => Some(f),
+        _ => None,
+    };
+    match whole.filter(|n| *n < EXACT_DIGITS) {
+        Some(n) => calamine::Data::String(show_digits(pieces, n as u64)),
+        None => value,
+    }
 }
 
 /// A sheet that calamine reads only whole (`.xls`, `.ods`), as its cells that hold something.
@@ -591,7 +656,7 @@ pub fn workbook(
 ) -> Result<(Table, String), Problem> {
     use calamine::Reader;
     let file = path.display().to_string();
-    let mut book = open_book(path)?;
+    let book = open_book(path)?;
     let names = book.sheet_names();
     let name = match sheet {
         Some(s) => names.iter().find(|n| n.as_str() == s).cloned().ok_or_else(|| {
@@ -602,58 +667,27 @@ pub fn workbook(
     };
     let display = format!("{file}!{name}");
     let unreadable = |e: String| Problem::unusable(&display, format!("cannot read the sheet: {e}"));
-    let cells = match &mut book {
-        calamine::Sheets::Xlsx(x) => xlsx_cells(x, &name).map_err(|e| unreadable(e.to_string()))?,
-        other => {
+    let rows: SheetRows = match book {
+        calamine::Sheets::Xlsx(x) => xlsx_rows(x, path, &name, &display)?,
+        mut other => {
             let range = other.worksheet_range(&name).map_err(|e| unreadable(e.to_string()))?;
             // A formula's cells: one without the value it gave when last saved (a file made by
             // a program that never calculated it) reads as empty, which it is not.
             let formulas = other.worksheet_formula(&name).ok();
-            range_cells(range, formulas)
+            Box::new(range_cells(range, formulas).into_iter().map(Ok))
         }
     };
-    drop(book);
-    let table = sheet_table(cells, fields, &display)?;
+    let table = sheet_table(rows, fields, &display)?;
     Ok((table, name))
 }
 
 /// How far down a sheet its header may be: rows 1 to 10 (a title, a date, a banner above it).
 const TITLE_ROWS: u32 = 9;
 
-/// A sheet's rows as a table, from its header row on.
-fn sheet_table(cells: SparseSheet, fields: &'static [FieldSpec], display: &str) -> Result<Table, Problem> {
-    use calamine::Data;
-    let Some(first_col) = cells.values().flatten().map(|c| c.col).min() else {
-        return Err(Problem::new(display, Some(1), "the sheet is empty"));
-    };
-    let mut rows = cells.into_iter().peekable();
-    // A data row as `width` columns from the sheet's first used column; whether it holds
-    // something beyond them.
-    let width_of =
-        |cells: &[SheetCell]| cells.iter().map(|c| (c.col - first_col) as usize + 1).max().unwrap_or(0);
-    let spread = |cells: Vec<SheetCell>, width: usize| {
-        let mut values = vec![Data::Empty; width];
-        let mut formulas: Vec<Option<String>> = vec![None; width];
-        let mut beyond = false;
-        for c in cells {
-            let i = (c.col - first_col) as usize;
-            if i < width {
-                values[i] = c.value;
-                formulas[i] = c.formula;
-            } else if cell_text(&c.value).map_or(true, |t| !t.is_empty()) {
-                beyond = true;
-            }
-        }
-        (values, formulas, beyond)
-    };
-    // A row's cells as text, as wide as the row.
-    let texts = |cells: &[SheetCell]| -> Vec<String> {
-        let mut t = vec![String::new(); width_of(cells)];
-        for c in cells {
-            t[(c.col - first_col) as usize] = cell_text(&c.value).unwrap_or_default();
-        }
-        t
-    };
+/// A sheet's rows as a table, from its header row on; the rows after the header are taken as
+/// they are read.
+fn sheet_table(rows: SheetRows, fields: &'static [FieldSpec], display: &str) -> Result<Table, Problem> {
+    let mut rows = rows.peekable();
     let aliases = Aliases::new(fields);
     // The header is the first row that names every required field. Above it, only a seller
     // tool's title rows are passed over (`退货明细`, `导出时间 2026-11-20`): in the sheet's first
@@ -662,8 +696,13 @@ fn sheet_table(cells: SparseSheet, fields: &'static [FieldSpec], display: &str) 
     // is told), anything else may be data (the first row's complaint is told).
     let mut first_complaint: Option<Problem> = None;
     let (at, mut header) = loop {
-        let Some((at, cells)) = rows.next() else {
-            return Err(first_complaint.expect("a sheet with a cell has a row"));
+        let (at, cells) = match rows.next() {
+            Some(row) => row?,
+            None => {
+                return Err(
+                    first_complaint.unwrap_or_else(|| Problem::new(display, Some(1), "the sheet is empty"))
+                )
+            }
         };
         let header = texts(&cells);
         match header_columns(header.iter().map(String::as_str), fields, display, u64::from(at) + 1) {
@@ -688,7 +727,7 @@ fn sheet_table(cells: SparseSheet, fields: &'static [FieldSpec], display: &str) 
     let named = |header: &[String]| -> Vec<(usize, usize)> {
         header.iter().enumerate().filter_map(|(c, h)| aliases.field(h).map(|f| (f, c))).collect()
     };
-    if let Some((next, cells)) = rows.peek() {
+    if let Some(Ok((next, cells))) = rows.peek() {
         let under = texts(cells);
         let text = |c: usize| under.get(c).cloned().unwrap_or_default();
         let mapped = named(&header);
@@ -710,12 +749,16 @@ fn sheet_table(cells: SparseSheet, fields: &'static [FieldSpec], display: &str) 
     // Rows are read as wide as the last column a field is in: a stray cell far to the right of
     // the header (`XFD1`) does not widen every row.
     let width = columns.iter().flatten().max().map_or(0, |c| c + 1);
-    let mut out = Vec::new();
-    for (at, cells) in rows {
+    let display = display.to_string();
+    let out = rows.filter_map(move |row| {
+        let (at, cells) = match row {
+            Ok(row) => row,
+            Err(p) => return Some(Err(p)),
+        };
         let line = u64::from(at) + 1;
         let (cells, formulas, beyond) = spread(cells, width);
         if !beyond && cells.iter().all(|c| cell_text(c).is_ok_and(|t| t.is_empty())) {
-            continue;
+            return None;
         }
         let mut values = vec![String::new(); columns.len()];
         let mut refused = None;
@@ -743,17 +786,39 @@ fn sheet_table(cells: SparseSheet, fields: &'static [FieldSpec], display: &str) 
                 }
             }
         }
-        out.push(match refused {
-            Some(m) => Err(Problem::new(display, Some(line), m)),
+        Some(match refused {
+            Some(m) => Err(Problem::new(&display, Some(line), m)),
             None => Ok(Row { line, item: None, values }),
-        });
+        })
+    });
+    Ok(Table { encoding: TextEncoding::Utf8, format: Format::Workbook, ignored, rows: out.fuse_after_io() })
+}
+
+/// A data row as `width` columns (from column A), each cell's value and formula; whether it
+/// holds something beyond them.
+fn spread(cells: Vec<SheetCell>, width: usize) -> (Vec<calamine::Data>, Vec<Option<String>>, bool) {
+    let mut values = vec![calamine::Data::Empty; width];
+    let mut formulas: Vec<Option<String>> = vec![None; width];
+    let mut beyond = false;
+    for c in cells {
+        let i = c.col as usize;
+        if i < width {
+            values[i] = c.value;
+            formulas[i] = c.formula;
+        } else if cell_text(&c.value).map_or(true, |t| !t.is_empty()) {
+            beyond = true;
+        }
     }
-    Ok(Table {
-        encoding: TextEncoding::Utf8,
-        format: Format::Workbook,
-        ignored,
-        rows: Box::new(out.into_iter()),
-    })
+    (values, formulas, beyond)
+}
+
+/// A row's cells as text, from column A to its last cell.
+fn texts(cells: &[SheetCell]) -> Vec<String> {
+    let mut t = vec![String::new(); cells.iter().map(|c| c.col as usize + 1).max().unwrap_or(0)];
+    for c in cells {
+        t[c.col as usize] = cell_text(&c.value).unwrap_or_default();
+    }
+    t
 }
 
 /// After an IO error (bad bytes) a CSV reader cannot go on meaningfully: stop there.
